@@ -115,3 +115,28 @@ pub fn required<T, E: de::Error>(value: Option<T>, field: &'static str) -> Resul
 pub fn expecting(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
     write!(f, "a `{name}` object")
 }
+
+/// A generated struct's decoder: its name and how to read it from a map. One generic visitor
+/// ([`decode_struct`]) serves every struct, so each struct compiles one function, not a
+/// visitor type with three.
+pub trait DecodeStruct: Sized {
+    /// The struct's name, for "expected …" messages.
+    const NAME: &'static str;
+    /// Reads the struct from the object's entries.
+    fn from_map<'de, A: de::MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// Decodes a [`DecodeStruct`] from an object.
+pub fn decode_struct<'de, D: Deserializer<'de>, T: DecodeStruct>(d: D) -> Result<T, D::Error> {
+    struct StructVisitor<T>(PhantomData<T>);
+    impl<'de, T: DecodeStruct> Visitor<'de> for StructVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            expecting(f, T::NAME)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::from_map(map)
+        }
+    }
+    d.deserialize_map(StructVisitor(PhantomData))
+}

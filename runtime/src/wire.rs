@@ -274,6 +274,14 @@ impl Wire for Empty {
         de::IgnoredAny::deserialize(d).map(|_| Empty {})
     }
 }
+/// Every generated struct decodes leniently through its own [`DecodeStruct`] impl.
+///
+/// [`DecodeStruct`]: crate::decode::DecodeStruct
+impl<T: crate::decode::DecodeStruct> Wire for T {
+    fn wire<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::decode::decode_struct(d)
+    }
+}
 
 use serde::Deserialize as _;
 

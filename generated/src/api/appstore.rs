@@ -204,16 +204,19 @@ impl rt::Endpoint for AppstoreGetSkuPageRequest {
 }
 impl<'c> crate::api::Call<'c, AppstoreGetSkuPageRequest> {
     /// Sets `callback_page`: Page to return to after paying (回调页面), URL-encoded by the caller: a page URL for H5 apps, a page path for mini programs.
-    pub fn callback_page(self, callback_page: impl Into<String>) -> Self {
-        self.map(|r| r.callback_page(callback_page))
+    pub fn callback_page(mut self, callback_page: impl Into<String>) -> Self {
+        self.request = self.request.callback_page(callback_page);
+        self
     }
     /// Sets `extend_param`: Caller data (调用方扩展参数), URL-encoded by the caller. Required for products without a
-    pub fn extend_param(self, extend_param: impl Into<String>) -> Self {
-        self.map(|r| r.extend_param(extend_param))
+    pub fn extend_param(mut self, extend_param: impl Into<String>) -> Self {
+        self.request = self.request.extend_param(extend_param);
+        self
     }
     /// Sets `item_code`: SKU to preselect (内购商品规格码); in the Java SDK only.
-    pub fn item_code(self, item_code: impl Into<String>) -> Self {
-        self.map(|r| r.item_code(item_code))
+    pub fn item_code(mut self, item_code: impl Into<String>) -> Self {
+        self.request = self.request.item_code(item_code);
+        self
     }
 }
 /// Request of [`AppstoreApi::finish_order`]: Mark an in-app purchase order as handled (内购商品订单处理完成).
@@ -462,8 +465,9 @@ impl rt::Endpoint for AppstoreListUnfinishedOrdersRequest {
 }
 impl<'c> crate::api::Call<'c, AppstoreListUnfinishedOrdersRequest> {
     /// Sets `item_code`: Only orders of this SKU (商品规格码).
-    pub fn item_code(self, item_code: impl Into<String>) -> Self {
-        self.map(|r| r.item_code(item_code))
+    pub fn item_code(mut self, item_code: impl Into<String>) -> Self {
+        self.request = self.request.item_code(item_code);
+        self
     }
     /// Every page from this request's position on, advancing `page` by one. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -568,255 +572,259 @@ impl rt::Scalar for AppstoreOrderStatus {
 /// An in-app purchase order (内购订单).
 ///
 /// Source: `spec/appstore.yaml` · `types.AppstoreOrder`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AppstoreOrder {
     /// The order id (内购商品订单号).
     ///
     /// Wire name `biz_order_id`.
-    #[serde(rename = "biz_order_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "biz_order_id", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_order_id: Option<i64>,
     /// The buying org's CorpId (购买商品的企业开放ID).
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The product code (内购商品码).
     ///
     /// Wire name `goods_code`.
-    #[serde(rename = "goods_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "goods_code", skip_serializing_if = "Option::is_none")
+    )]
     pub goods_code: Option<String>,
     /// The SKU code (内购商品规格码).
     ///
     /// Wire name `item_code`.
-    #[serde(rename = "item_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "item_code", skip_serializing_if = "Option::is_none")
+    )]
     pub item_code: Option<String>,
     /// Quantity bought (订购数量); absent for subscription products.
     ///
     /// Wire name `quantity`.
-    #[serde(rename = "quantity", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quantity", skip_serializing_if = "Option::is_none")
+    )]
     pub quantity: Option<i64>,
     /// State (订单状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<AppstoreOrderStatus>,
     /// Amount paid, in fen (实际支付总金额, 分).
     ///
     /// Wire name `total_actual_pay_fee`.
-    #[serde(rename = "total_actual_pay_fee", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "total_actual_pay_fee", skip_serializing_if = "Option::is_none")
+    )]
     pub total_actual_pay_fee: Option<i64>,
     /// Created at in ms (订单创建时间).
     ///
     /// Wire name `create_timestamp`.
-    #[serde(rename = "create_timestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "create_timestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub create_timestamp: Option<i64>,
     /// Paid at in ms (订单支付时间).
     ///
     /// Wire name `paid_timestamp`.
-    #[serde(rename = "paid_timestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "paid_timestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub paid_timestamp: Option<i64>,
     /// Start of the service bought, in ms (服务开始时间); `get_order` only.
     ///
     /// Wire name `start_timestamp`.
-    #[serde(rename = "start_timestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start_timestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub start_timestamp: Option<i64>,
     /// End of the service bought, in ms (服务结束时间); `get_order` only.
     ///
     /// Wire name `end_timestamp`.
-    #[serde(rename = "end_timestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end_timestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub end_timestamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AppstoreOrder {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AppstoreOrder;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AppstoreOrder")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AppstoreOrder, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "biz_order_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "corp_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "goods_code" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "item_code" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "quantity" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AppstoreOrderStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "total_actual_pay_fee" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "create_timestamp" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "paid_timestamp" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "start_timestamp" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "end_timestamp" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AppstoreOrder {
-                    biz_order_id: f0.unwrap_or_default(),
-                    corp_id: f1.unwrap_or_default(),
-                    goods_code: f2.unwrap_or_default(),
-                    item_code: f3.unwrap_or_default(),
-                    quantity: f4.unwrap_or_default(),
-                    status: f5.unwrap_or_default(),
-                    total_actual_pay_fee: f6.unwrap_or_default(),
-                    create_timestamp: f7.unwrap_or_default(),
-                    paid_timestamp: f8.unwrap_or_default(),
-                    start_timestamp: f9.unwrap_or_default(),
-                    end_timestamp: f10.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AppstoreOrder {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AppstoreOrder {
+    const NAME: &'static str = "AppstoreOrder";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "biz_order_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "goods_code" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "item_code" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "quantity" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "status" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AppstoreOrderStatus>>::new(),
+                            )?,
+                    );
+                }
+                "total_actual_pay_fee" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "create_timestamp" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "paid_timestamp" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "start_timestamp" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "end_timestamp" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AppstoreOrder {
+            biz_order_id: f0.unwrap_or_default(),
+            corp_id: f1.unwrap_or_default(),
+            goods_code: f2.unwrap_or_default(),
+            item_code: f3.unwrap_or_default(),
+            quantity: f4.unwrap_or_default(),
+            status: f5.unwrap_or_default(),
+            total_actual_pay_fee: f6.unwrap_or_default(),
+            create_timestamp: f7.unwrap_or_default(),
+            paid_timestamp: f8.unwrap_or_default(),
+            start_timestamp: f9.unwrap_or_default(),
+            end_timestamp: f10.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AppstoreApi::list_unfinished_orders`](super::appstore::AppstoreApi::list_unfinished_orders).
 ///
 /// Source: `spec/appstore.yaml` · `types.AppstoreListUnfinishedOrdersResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AppstoreListUnfinishedOrdersResponse {
     /// Orders in all (总记录数).
     ///
     /// Wire name `total`.
-    #[serde(rename = "total", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "total", skip_serializing_if = "Option::is_none")
+    )]
     pub total: Option<i64>,
     /// The orders (订单信息列表).
     ///
     /// Wire name `items`.
-    #[serde(rename = "items", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "items", skip_serializing_if = "Vec::is_empty")
+    )]
     pub items: Vec<AppstoreOrder>,
 }
 impl<'de> serde::Deserialize<'de> for AppstoreListUnfinishedOrdersResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AppstoreListUnfinishedOrdersResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AppstoreListUnfinishedOrdersResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AppstoreListUnfinishedOrdersResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "total" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "items" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AppstoreOrder>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AppstoreListUnfinishedOrdersResponse {
-                    total: f0.unwrap_or_default(),
-                    items: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AppstoreListUnfinishedOrdersResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AppstoreListUnfinishedOrdersResponse {
+    const NAME: &'static str = "AppstoreListUnfinishedOrdersResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "total" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "items" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AppstoreOrder>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AppstoreListUnfinishedOrdersResponse {
+            total: f0.unwrap_or_default(),
+            items: f1.unwrap_or_default(),
+        })
     }
 }

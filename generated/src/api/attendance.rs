@@ -598,8 +598,9 @@ impl rt::Endpoint for AttendanceListRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceListRequest> {
     /// Sets `is_i18n`: Overseas platform (海外平台); default false, must be false for domestic orgs.
-    pub fn is_i18n(self, is_i18n: bool) -> Self {
-        self.map(|r| r.is_i18n(is_i18n))
+    pub fn is_i18n(mut self, is_i18n: bool) -> Self {
+        self.request = self.request.is_i18n(is_i18n);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `limit` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -742,8 +743,9 @@ impl rt::Endpoint for AttendanceListRecordRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceListRecordRequest> {
     /// Sets `is_i18n`: Overseas platform (海外平台); default false, must be false for domestic orgs.
-    pub fn is_i18n(self, is_i18n: bool) -> Self {
-        self.map(|r| r.is_i18n(is_i18n))
+    pub fn is_i18n(mut self, is_i18n: bool) -> Self {
+        self.request = self.request.is_i18n(is_i18n);
+        self
     }
 }
 /// Request of [`AttendanceApi::upload_record`]: Upload a punch from another attendance system (上传打卡记录).
@@ -834,8 +836,9 @@ impl rt::Endpoint for AttendanceUploadRecordRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceUploadRecordRequest> {
     /// Sets `photo_url`: Photo of the punch, a publicly reachable URL (打卡备注图片地址).
-    pub fn photo_url(self, photo_url: impl Into<String>) -> Self {
-        self.map(|r| r.photo_url(photo_url))
+    pub fn photo_url(mut self, photo_url: impl Into<String>) -> Self {
+        self.request = self.request.photo_url(photo_url);
+        self
     }
 }
 /// Request of [`AttendanceApi::approve_cancel`]: Notify attendance that an approval was revoked (通知审批撤销).
@@ -965,16 +968,22 @@ impl rt::Endpoint for AttendanceApproveCancelRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceApproveCancelRequest> {
     /// Sets `dingtalk_approve_id`: DingTalk's approval id, at most 64 characters; listed by the Java SDK, not on the docs page.
-    pub fn dingtalk_approve_id(self, dingtalk_approve_id: impl Into<String>) -> Self {
-        self.map(|r| r.dingtalk_approve_id(dingtalk_approve_id))
+    pub fn dingtalk_approve_id(
+        mut self,
+        dingtalk_approve_id: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.dingtalk_approve_id(dingtalk_approve_id);
+        self
     }
     /// Sets `sub_type`: Sub-kind of the approval, at most 20 characters; listed by the Java SDK, not on the docs page.
-    pub fn sub_type(self, sub_type: impl Into<String>) -> Self {
-        self.map(|r| r.sub_type(sub_type))
+    pub fn sub_type(mut self, sub_type: impl Into<String>) -> Self {
+        self.request = self.request.sub_type(sub_type);
+        self
     }
     /// Sets `tag_name`: Name of the approval kind, at most 20 characters; listed by the Java SDK, not on the docs page.
-    pub fn tag_name(self, tag_name: impl Into<String>) -> Self {
-        self.map(|r| r.tag_name(tag_name))
+    pub fn tag_name(mut self, tag_name: impl Into<String>) -> Self {
+        self.request = self.request.tag_name(tag_name);
+        self
     }
 }
 /// Request of [`AttendanceApi::approve_check`]: Notify attendance that a make-up punch was approved (通知补卡通过).
@@ -1815,8 +1824,9 @@ impl rt::Endpoint for AttendanceListVacationTypesRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceListVacationTypesRequest> {
     /// Sets `vacation_source`: Which rules (假期来源): `all` for every leave type; empty for the ones created through the API.
-    pub fn vacation_source(self, vacation_source: impl Into<String>) -> Self {
-        self.map(|r| r.vacation_source(vacation_source))
+    pub fn vacation_source(mut self, vacation_source: impl Into<String>) -> Self {
+        self.request = self.request.vacation_source(vacation_source);
+        self
     }
 }
 /// Request of [`AttendanceApi::delete_vacation_type`]: Delete a leave rule (删除假期规则).
@@ -2755,2093 +2765,2109 @@ impl rt::Scalar for AttendanceLeaveDurationUnit {
 /// One punch result of `list` (打卡结果); one per scheduled punch, even without a punch.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceResult {
     /// Unique id (唯一标识ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Userid of the person (打卡人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userId"))]
     pub user_id: String,
     /// Work day, ms since the epoch (工作日).
     ///
     /// Wire name `workDate`.
-    #[serde(rename = "workDate", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "workDate", skip_serializing_if = "Option::is_none")
+    )]
     pub work_date: Option<i64>,
     /// Clock-in or clock-out (考勤类型).
     ///
     /// Wire name `checkType`.
-    #[serde(rename = "checkType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "checkType", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (打卡结果).
     ///
     /// Wire name `timeResult`.
-    #[serde(rename = "timeResult", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "timeResult", skip_serializing_if = "Option::is_none")
+    )]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (位置结果).
     ///
     /// Wire name `locationResult`.
-    #[serde(rename = "locationResult", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "locationResult", skip_serializing_if = "Option::is_none")
+    )]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (数据来源).
     ///
     /// Wire name `sourceType`.
-    #[serde(rename = "sourceType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sourceType", skip_serializing_if = "Option::is_none")
+    )]
     pub source_type: Option<AttendanceSourceType>,
     /// Reference time for late / early, ms (基准时间).
     ///
     /// Wire name `baseCheckTime`.
-    #[serde(rename = "baseCheckTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "baseCheckTime", skip_serializing_if = "Option::is_none")
+    )]
     pub base_check_time: Option<i64>,
     /// Actual punch time, ms (实际打卡时间).
     ///
     /// Wire name `userCheckTime`.
-    #[serde(rename = "userCheckTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userCheckTime", skip_serializing_if = "Option::is_none")
+    )]
     pub user_check_time: Option<i64>,
     /// Punch record id (打卡记录ID).
     ///
     /// Wire name `recordId`.
-    #[serde(rename = "recordId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recordId", skip_serializing_if = "Option::is_none")
+    )]
     pub record_id: Option<i64>,
     /// Schedule id (排班ID).
     ///
     /// Wire name `planId`.
-    #[serde(rename = "planId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "planId", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `groupId`.
-    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groupId", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
     /// Related approval id (关联的审批ID); set when leave or overtime applies.
     ///
     /// Wire name `approveId`.
-    #[serde(rename = "approveId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approveId", skip_serializing_if = "Option::is_none")
+    )]
     pub approve_id: Option<i64>,
     /// Related approval instance id (关联的审批实例ID).
     ///
     /// Wire name `procInstId`.
-    #[serde(rename = "procInstId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "procInstId", skip_serializing_if = "Option::is_none")
+    )]
     pub proc_inst_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "workDate" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "checkType" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "timeResult" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "locationResult" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sourceType" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "baseCheckTime" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "userCheckTime" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "recordId" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "planId" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "groupId" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "approveId" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "procInstId" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceResult {
-                    id: rt::decode::required(f0, "id")?,
-                    user_id: rt::decode::required(f1, "userId")?,
-                    work_date: f2.unwrap_or_default(),
-                    check_type: f3.unwrap_or_default(),
-                    time_result: f4.unwrap_or_default(),
-                    location_result: f5.unwrap_or_default(),
-                    source_type: f6.unwrap_or_default(),
-                    base_check_time: f7.unwrap_or_default(),
-                    user_check_time: f8.unwrap_or_default(),
-                    record_id: f9.unwrap_or_default(),
-                    plan_id: f10.unwrap_or_default(),
-                    group_id: f11.unwrap_or_default(),
-                    approve_id: f12.unwrap_or_default(),
-                    proc_inst_id: f13.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceResult {
+    const NAME: &'static str = "AttendanceResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "userId" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "workDate" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "checkType" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                            )?,
+                    );
+                }
+                "timeResult" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                            )?,
+                    );
+                }
+                "locationResult" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                            )?,
+                    );
+                }
+                "sourceType" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                            )?,
+                    );
+                }
+                "baseCheckTime" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "userCheckTime" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "recordId" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "planId" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "groupId" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "approveId" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "procInstId" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceResult {
+            id: rt::decode::required(f0, "id")?,
+            user_id: rt::decode::required(f1, "userId")?,
+            work_date: f2.unwrap_or_default(),
+            check_type: f3.unwrap_or_default(),
+            time_result: f4.unwrap_or_default(),
+            location_result: f5.unwrap_or_default(),
+            source_type: f6.unwrap_or_default(),
+            base_check_time: f7.unwrap_or_default(),
+            user_check_time: f8.unwrap_or_default(),
+            record_id: f9.unwrap_or_default(),
+            plan_id: f10.unwrap_or_default(),
+            group_id: f11.unwrap_or_default(),
+            approve_id: f12.unwrap_or_default(),
+            proc_inst_id: f13.unwrap_or_default(),
+        })
     }
 }
 /// One punch of `list_record` (打卡详情), invalid ones included. The docs table types the
 /// times and ids as strings while the docs example sends numbers; both decode.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceRecord`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceRecord {
     /// Attendance id (考勤ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Userid of the person (打卡人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userId"))]
     pub user_id: String,
     /// The organisation's corpId (企业ID).
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Work day, ms (工作日).
     ///
     /// Wire name `workDate`.
-    #[serde(rename = "workDate", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "workDate", skip_serializing_if = "Option::is_none")
+    )]
     pub work_date: Option<i64>,
     /// Actual punch time, ms (实际打卡时间).
     ///
     /// Wire name `userCheckTime`.
-    #[serde(rename = "userCheckTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userCheckTime", skip_serializing_if = "Option::is_none")
+    )]
     pub user_check_time: Option<i64>,
     /// Reference time for late / early, ms (基准时间).
     ///
     /// Wire name `baseCheckTime`.
-    #[serde(rename = "baseCheckTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "baseCheckTime", skip_serializing_if = "Option::is_none")
+    )]
     pub base_check_time: Option<i64>,
     /// Scheduled punch time, ms (排班打卡时间).
     ///
     /// Wire name `planCheckTime`.
-    #[serde(rename = "planCheckTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "planCheckTime", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_check_time: Option<i64>,
     /// When the record was created, ms (创建时间).
     ///
     /// Wire name `gmtCreate`.
-    #[serde(rename = "gmtCreate", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmtCreate", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_create: Option<i64>,
     /// When the record was last changed, ms (修改时间).
     ///
     /// Wire name `gmtModified`.
-    #[serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_modified: Option<i64>,
     /// Clock-in or clock-out (考勤类型).
     ///
     /// Wire name `checkType`.
-    #[serde(rename = "checkType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "checkType", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (打卡结果).
     ///
     /// Wire name `timeResult`.
-    #[serde(rename = "timeResult", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "timeResult", skip_serializing_if = "Option::is_none")
+    )]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (位置结果).
     ///
     /// Wire name `locationResult`.
-    #[serde(rename = "locationResult", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "locationResult", skip_serializing_if = "Option::is_none")
+    )]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (数据来源).
     ///
     /// Wire name `sourceType`.
-    #[serde(rename = "sourceType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sourceType", skip_serializing_if = "Option::is_none")
+    )]
     pub source_type: Option<AttendanceSourceType>,
     /// Whether the punch is valid (是否合法).
     ///
     /// Wire name `isLegal`.
-    #[serde(rename = "isLegal", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isLegal", skip_serializing_if = "Option::is_none")
+    )]
     pub is_legal: Option<AttendanceIsLegal>,
     /// Why the punch is invalid (异常信息类型).
     ///
     /// Wire name `invalidRecordType`.
-    #[serde(rename = "invalidRecordType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invalidRecordType", skip_serializing_if = "Option::is_none")
+    )]
     pub invalid_record_type: Option<AttendanceInvalidRecordType>,
     /// Text of the invalid reason (异常信息描述).
     ///
     /// Wire name `invalidRecordMsg`.
-    #[serde(rename = "invalidRecordMsg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invalidRecordMsg", skip_serializing_if = "Option::is_none")
+    )]
     pub invalid_record_msg: Option<String>,
     /// Shift id (班次ID).
     ///
     /// Wire name `classId`.
-    #[serde(rename = "classId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "classId", skip_serializing_if = "Option::is_none")
+    )]
     pub class_id: Option<i64>,
     /// Schedule id (排班ID).
     ///
     /// Wire name `planId`.
-    #[serde(rename = "planId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "planId", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `groupId`.
-    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groupId", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
     /// Related approval id (关联的审批ID).
     ///
     /// Wire name `approveId`.
-    #[serde(rename = "approveId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approveId", skip_serializing_if = "Option::is_none")
+    )]
     pub approve_id: Option<i64>,
     /// Related approval instance id (关联的审批实例ID).
     ///
     /// Wire name `procInstId`.
-    #[serde(rename = "procInstId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "procInstId", skip_serializing_if = "Option::is_none")
+    )]
     pub proc_inst_id: Option<String>,
     /// Related business id (关联的业务ID).
     ///
     /// Wire name `bizId`.
-    #[serde(rename = "bizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Latitude of the punch (用户打卡纬度); absent for ATM / DING_ATM.
     ///
     /// Wire name `userLatitude`.
-    #[serde(rename = "userLatitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userLatitude", skip_serializing_if = "Option::is_none")
+    )]
     pub user_latitude: Option<String>,
     /// Longitude of the punch (用户打卡经度); absent for ATM / DING_ATM.
     ///
     /// Wire name `userLongitude`.
-    #[serde(rename = "userLongitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userLongitude", skip_serializing_if = "Option::is_none")
+    )]
     pub user_longitude: Option<String>,
     /// Location accuracy of the punch (定位精度).
     ///
     /// Wire name `userAccuracy`.
-    #[serde(rename = "userAccuracy", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userAccuracy", skip_serializing_if = "Option::is_none")
+    )]
     pub user_accuracy: Option<String>,
     /// Address of the punch (打卡地址); the machine name for machine punches.
     ///
     /// Wire name `userAddress`.
-    #[serde(rename = "userAddress", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userAddress", skip_serializing_if = "Option::is_none")
+    )]
     pub user_address: Option<String>,
     /// Wi-Fi SSID of the punch (wifi SSID).
     ///
     /// Wire name `userSsid`.
-    #[serde(rename = "userSsid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userSsid", skip_serializing_if = "Option::is_none")
+    )]
     pub user_ssid: Option<String>,
     /// Wi-Fi MAC address of the punch (wifi Mac地址).
     ///
     /// Wire name `userMacAddr`.
-    #[serde(rename = "userMacAddr", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userMacAddr", skip_serializing_if = "Option::is_none")
+    )]
     pub user_mac_addr: Option<String>,
     /// Reference address (基准地址).
     ///
     /// Wire name `baseAddress`.
-    #[serde(rename = "baseAddress", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "baseAddress", skip_serializing_if = "Option::is_none")
+    )]
     pub base_address: Option<String>,
     /// Reference latitude (基准纬度); absent for ATM / DING_ATM.
     ///
     /// Wire name `baseLatitude`.
-    #[serde(rename = "baseLatitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "baseLatitude", skip_serializing_if = "Option::is_none")
+    )]
     pub base_latitude: Option<String>,
     /// Reference longitude (基准经度); absent for ATM / DING_ATM.
     ///
     /// Wire name `baseLongitude`.
-    #[serde(rename = "baseLongitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "baseLongitude", skip_serializing_if = "Option::is_none")
+    )]
     pub base_longitude: Option<String>,
     /// Reference accuracy (基准定位精度).
     ///
     /// Wire name `baseAccuracy`.
-    #[serde(rename = "baseAccuracy", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "baseAccuracy", skip_serializing_if = "Option::is_none")
+    )]
     pub base_accuracy: Option<String>,
     /// Reference Wi-Fi SSID (基准wifi ssid).
     ///
     /// Wire name `baseSsid`.
-    #[serde(rename = "baseSsid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "baseSsid", skip_serializing_if = "Option::is_none")
+    )]
     pub base_ssid: Option<String>,
     /// Reference MAC address (基准Mac地址).
     ///
     /// Wire name `baseMacAddr`.
-    #[serde(rename = "baseMacAddr", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "baseMacAddr", skip_serializing_if = "Option::is_none")
+    )]
     pub base_mac_addr: Option<String>,
     /// Punch device id (打卡设备ID); for punches from the mobile app.
     ///
     /// Wire name `deviceId`.
-    #[serde(rename = "deviceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deviceId", skip_serializing_if = "Option::is_none")
+    )]
     pub device_id: Option<String>,
     /// Punch device serial number (打卡设备序列号).
     ///
     /// Wire name `deviceSN`.
-    #[serde(rename = "deviceSN", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deviceSN", skip_serializing_if = "Option::is_none")
+    )]
     pub device_sn: Option<String>,
     /// Location method (定位方法), e.g. `MAP`.
     ///
     /// Wire name `locationMethod`.
-    #[serde(rename = "locationMethod", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "locationMethod", skip_serializing_if = "Option::is_none")
+    )]
     pub location_method: Option<String>,
     /// Remark on the punch (打卡备注).
     ///
     /// Wire name `outsideRemark`.
-    #[serde(rename = "outsideRemark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outsideRemark", skip_serializing_if = "Option::is_none")
+    )]
     pub outside_remark: Option<String>,
     /// Photo URL (拍照图片); only over plain HTTP calls, only when a photo was taken.
     ///
     /// Wire name `photoUrl`.
-    #[serde(rename = "photoUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "photoUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub photo_url: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceRecord;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceRecord")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceRecord, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                let mut f28 = None;
-                let mut f29 = None;
-                let mut f30 = None;
-                let mut f31 = None;
-                let mut f32 = None;
-                let mut f33 = None;
-                let mut f34 = None;
-                let mut f35 = None;
-                let mut f36 = None;
-                let mut f37 = None;
-                let mut f38 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "corpId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "workDate" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "userCheckTime" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "baseCheckTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "planCheckTime" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "gmtCreate" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "gmtModified" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "checkType" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "timeResult" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "locationResult" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sourceType" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isLegal" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceIsLegal>>::new(),
-                                    )?,
-                            );
-                        }
-                        "invalidRecordType" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceInvalidRecordType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "invalidRecordMsg" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "classId" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "planId" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "groupId" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "approveId" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "procInstId" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizId" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userLatitude" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userLongitude" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userAccuracy" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userAddress" => {
-                            f25 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userSsid" => {
-                            f26 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userMacAddr" => {
-                            f27 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "baseAddress" => {
-                            f28 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "baseLatitude" => {
-                            f29 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "baseLongitude" => {
-                            f30 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "baseAccuracy" => {
-                            f31 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "baseSsid" => {
-                            f32 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "baseMacAddr" => {
-                            f33 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deviceId" => {
-                            f34 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deviceSN" => {
-                            f35 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "locationMethod" => {
-                            f36 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "outsideRemark" => {
-                            f37 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "photoUrl" => {
-                            f38 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceRecord {
-                    id: rt::decode::required(f0, "id")?,
-                    user_id: rt::decode::required(f1, "userId")?,
-                    corp_id: f2.unwrap_or_default(),
-                    work_date: f3.unwrap_or_default(),
-                    user_check_time: f4.unwrap_or_default(),
-                    base_check_time: f5.unwrap_or_default(),
-                    plan_check_time: f6.unwrap_or_default(),
-                    gmt_create: f7.unwrap_or_default(),
-                    gmt_modified: f8.unwrap_or_default(),
-                    check_type: f9.unwrap_or_default(),
-                    time_result: f10.unwrap_or_default(),
-                    location_result: f11.unwrap_or_default(),
-                    source_type: f12.unwrap_or_default(),
-                    is_legal: f13.unwrap_or_default(),
-                    invalid_record_type: f14.unwrap_or_default(),
-                    invalid_record_msg: f15.unwrap_or_default(),
-                    class_id: f16.unwrap_or_default(),
-                    plan_id: f17.unwrap_or_default(),
-                    group_id: f18.unwrap_or_default(),
-                    approve_id: f19.unwrap_or_default(),
-                    proc_inst_id: f20.unwrap_or_default(),
-                    biz_id: f21.unwrap_or_default(),
-                    user_latitude: f22.unwrap_or_default(),
-                    user_longitude: f23.unwrap_or_default(),
-                    user_accuracy: f24.unwrap_or_default(),
-                    user_address: f25.unwrap_or_default(),
-                    user_ssid: f26.unwrap_or_default(),
-                    user_mac_addr: f27.unwrap_or_default(),
-                    base_address: f28.unwrap_or_default(),
-                    base_latitude: f29.unwrap_or_default(),
-                    base_longitude: f30.unwrap_or_default(),
-                    base_accuracy: f31.unwrap_or_default(),
-                    base_ssid: f32.unwrap_or_default(),
-                    base_mac_addr: f33.unwrap_or_default(),
-                    device_id: f34.unwrap_or_default(),
-                    device_sn: f35.unwrap_or_default(),
-                    location_method: f36.unwrap_or_default(),
-                    outside_remark: f37.unwrap_or_default(),
-                    photo_url: f38.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceRecord {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceRecord {
+    const NAME: &'static str = "AttendanceRecord";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        let mut f30 = None;
+        let mut f31 = None;
+        let mut f32 = None;
+        let mut f33 = None;
+        let mut f34 = None;
+        let mut f35 = None;
+        let mut f36 = None;
+        let mut f37 = None;
+        let mut f38 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "userId" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "corpId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "workDate" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "userCheckTime" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "baseCheckTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "planCheckTime" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "gmtCreate" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "gmtModified" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "checkType" => {
+                    f9 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                            )?,
+                    );
+                }
+                "timeResult" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                            )?,
+                    );
+                }
+                "locationResult" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                            )?,
+                    );
+                }
+                "sourceType" => {
+                    f12 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                            )?,
+                    );
+                }
+                "isLegal" => {
+                    f13 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceIsLegal>>::new(),
+                            )?,
+                    );
+                }
+                "invalidRecordType" => {
+                    f14 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceInvalidRecordType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "invalidRecordMsg" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "classId" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "planId" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "groupId" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "approveId" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "procInstId" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizId" => {
+                    f21 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userLatitude" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userLongitude" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userAccuracy" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userAddress" => {
+                    f25 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userSsid" => {
+                    f26 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userMacAddr" => {
+                    f27 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "baseAddress" => {
+                    f28 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "baseLatitude" => {
+                    f29 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "baseLongitude" => {
+                    f30 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "baseAccuracy" => {
+                    f31 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "baseSsid" => {
+                    f32 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "baseMacAddr" => {
+                    f33 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deviceId" => {
+                    f34 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deviceSN" => {
+                    f35 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "locationMethod" => {
+                    f36 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "outsideRemark" => {
+                    f37 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "photoUrl" => {
+                    f38 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceRecord {
+            id: rt::decode::required(f0, "id")?,
+            user_id: rt::decode::required(f1, "userId")?,
+            corp_id: f2.unwrap_or_default(),
+            work_date: f3.unwrap_or_default(),
+            user_check_time: f4.unwrap_or_default(),
+            base_check_time: f5.unwrap_or_default(),
+            plan_check_time: f6.unwrap_or_default(),
+            gmt_create: f7.unwrap_or_default(),
+            gmt_modified: f8.unwrap_or_default(),
+            check_type: f9.unwrap_or_default(),
+            time_result: f10.unwrap_or_default(),
+            location_result: f11.unwrap_or_default(),
+            source_type: f12.unwrap_or_default(),
+            is_legal: f13.unwrap_or_default(),
+            invalid_record_type: f14.unwrap_or_default(),
+            invalid_record_msg: f15.unwrap_or_default(),
+            class_id: f16.unwrap_or_default(),
+            plan_id: f17.unwrap_or_default(),
+            group_id: f18.unwrap_or_default(),
+            approve_id: f19.unwrap_or_default(),
+            proc_inst_id: f20.unwrap_or_default(),
+            biz_id: f21.unwrap_or_default(),
+            user_latitude: f22.unwrap_or_default(),
+            user_longitude: f23.unwrap_or_default(),
+            user_accuracy: f24.unwrap_or_default(),
+            user_address: f25.unwrap_or_default(),
+            user_ssid: f26.unwrap_or_default(),
+            user_mac_addr: f27.unwrap_or_default(),
+            base_address: f28.unwrap_or_default(),
+            base_latitude: f29.unwrap_or_default(),
+            base_longitude: f30.unwrap_or_default(),
+            base_accuracy: f31.unwrap_or_default(),
+            base_ssid: f32.unwrap_or_default(),
+            base_mac_addr: f33.unwrap_or_default(),
+            device_id: f34.unwrap_or_default(),
+            device_sn: f35.unwrap_or_default(),
+            location_method: f36.unwrap_or_default(),
+            outside_remark: f37.unwrap_or_default(),
+            photo_url: f38.unwrap_or_default(),
+        })
     }
 }
 /// One leave of a user (请假状态).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveStatus`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveStatus {
     /// Userid (用户ID).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// Start of the leave, ms (请假开始时间).
     ///
     /// Wire name `start_time`.
-    #[serde(rename = "start_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start_time", skip_serializing_if = "Option::is_none")
+    )]
     pub start_time: Option<i64>,
     /// End of the leave, ms (请假结束时间).
     ///
     /// Wire name `end_time`.
-    #[serde(rename = "end_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end_time", skip_serializing_if = "Option::is_none")
+    )]
     pub end_time: Option<i64>,
     /// Unit of the duration (请假单位).
     ///
     /// Wire name `duration_unit`.
-    #[serde(rename = "duration_unit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "duration_unit", skip_serializing_if = "Option::is_none")
+    )]
     pub duration_unit: Option<AttendanceLeaveDurationUnit>,
     /// Duration × 100 in `duration_unit` (假期时长*100): 1 day is 100.
     ///
     /// Wire name `duration_percent`.
-    #[serde(rename = "duration_percent", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "duration_percent", skip_serializing_if = "Option::is_none")
+    )]
     pub duration_percent: Option<i64>,
     /// Leave type code (假期类型); in the docs example and the Java SDK, not in the docs table.
     ///
     /// Wire name `leave_code`.
-    #[serde(rename = "leave_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_code", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_code: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveStatus {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveStatus;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveStatus")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveStatus, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "start_time" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "end_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "duration_unit" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceLeaveDurationUnit>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "duration_percent" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "leave_code" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceLeaveStatus {
-                    userid: rt::decode::required(f0, "userid")?,
-                    start_time: f1.unwrap_or_default(),
-                    end_time: f2.unwrap_or_default(),
-                    duration_unit: f3.unwrap_or_default(),
-                    duration_percent: f4.unwrap_or_default(),
-                    leave_code: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceLeaveStatus {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceLeaveStatus {
+    const NAME: &'static str = "AttendanceLeaveStatus";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "start_time" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "end_time" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "duration_unit" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceLeaveDurationUnit>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "duration_percent" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "leave_code" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceLeaveStatus {
+            userid: rt::decode::required(f0, "userid")?,
+            start_time: f1.unwrap_or_default(),
+            end_time: f2.unwrap_or_default(),
+            duration_unit: f3.unwrap_or_default(),
+            duration_percent: f4.unwrap_or_default(),
+            leave_code: f5.unwrap_or_default(),
+        })
     }
 }
 /// One punch result in `get_update_data` (打卡结果), snake_case.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceUpdateResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceUpdateResult {
     /// Punch record id (打卡流水ID).
     ///
     /// Wire name `record_id`.
-    #[serde(rename = "record_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "record_id", skip_serializing_if = "Option::is_none")
+    )]
     pub record_id: Option<i64>,
     /// Userid of the person (用户ID).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Clock-in or clock-out (打卡类型).
     ///
     /// Wire name `check_type`.
-    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_type", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (时间结果).
     ///
     /// Wire name `time_result`.
-    #[serde(rename = "time_result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "time_result", skip_serializing_if = "Option::is_none")
+    )]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (定位结果).
     ///
     /// Wire name `location_result`.
-    #[serde(rename = "location_result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "location_result", skip_serializing_if = "Option::is_none")
+    )]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (打卡来源).
     ///
     /// Wire name `source_type`.
-    #[serde(rename = "source_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "source_type", skip_serializing_if = "Option::is_none")
+    )]
     pub source_type: Option<AttendanceSourceType>,
     /// Scheduled time, `yyyy-MM-dd HH:mm:ss` (标准打卡时间).
     ///
     /// Wire name `plan_check_time`.
-    #[serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_check_time: Option<String>,
     /// Actual time, `yyyy-MM-dd HH:mm:ss` (用户打卡时间).
     ///
     /// Wire name `user_check_time`.
-    #[serde(rename = "user_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub user_check_time: Option<String>,
     /// Shift id (班次ID).
     ///
     /// Wire name `class_id`.
-    #[serde(rename = "class_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_id", skip_serializing_if = "Option::is_none")
+    )]
     pub class_id: Option<i64>,
     /// Schedule id (排班ID).
     ///
     /// Wire name `plan_id`.
-    #[serde(rename = "plan_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "plan_id", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
     /// Location method (定位方法), e.g. `MAP`.
     ///
     /// Wire name `location_method`.
-    #[serde(rename = "location_method", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "location_method", skip_serializing_if = "Option::is_none")
+    )]
     pub location_method: Option<String>,
     /// Address of the punch (用户打卡地址).
     ///
     /// Wire name `user_address`.
-    #[serde(rename = "user_address", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_address", skip_serializing_if = "Option::is_none")
+    )]
     pub user_address: Option<String>,
     /// Remark for field work (外勤备注).
     ///
     /// Wire name `outside_remark`.
-    #[serde(rename = "outside_remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outside_remark", skip_serializing_if = "Option::is_none")
+    )]
     pub outside_remark: Option<String>,
     /// Approval instance id (审批单ID).
     ///
     /// Wire name `procInst_id`.
-    #[serde(rename = "procInst_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "procInst_id", skip_serializing_if = "Option::is_none")
+    )]
     pub proc_inst_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceUpdateResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceUpdateResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceUpdateResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceUpdateResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "record_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "userid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "time_result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "location_result" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "source_type" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "plan_check_time" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_check_time" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "class_id" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "plan_id" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_id" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "location_method" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_address" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "outside_remark" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "procInst_id" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceUpdateResult {
-                    record_id: f0.unwrap_or_default(),
-                    userid: f1.unwrap_or_default(),
-                    check_type: f2.unwrap_or_default(),
-                    time_result: f3.unwrap_or_default(),
-                    location_result: f4.unwrap_or_default(),
-                    source_type: f5.unwrap_or_default(),
-                    plan_check_time: f6.unwrap_or_default(),
-                    user_check_time: f7.unwrap_or_default(),
-                    class_id: f8.unwrap_or_default(),
-                    plan_id: f9.unwrap_or_default(),
-                    group_id: f10.unwrap_or_default(),
-                    location_method: f11.unwrap_or_default(),
-                    user_address: f12.unwrap_or_default(),
-                    outside_remark: f13.unwrap_or_default(),
-                    proc_inst_id: f14.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceUpdateResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceUpdateResult {
+    const NAME: &'static str = "AttendanceUpdateResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "record_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "check_type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                            )?,
+                    );
+                }
+                "time_result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                            )?,
+                    );
+                }
+                "location_result" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                            )?,
+                    );
+                }
+                "source_type" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                            )?,
+                    );
+                }
+                "plan_check_time" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_check_time" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "class_id" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "plan_id" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_id" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "location_method" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_address" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "outside_remark" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "procInst_id" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceUpdateResult {
+            record_id: f0.unwrap_or_default(),
+            userid: f1.unwrap_or_default(),
+            check_type: f2.unwrap_or_default(),
+            time_result: f3.unwrap_or_default(),
+            location_result: f4.unwrap_or_default(),
+            source_type: f5.unwrap_or_default(),
+            plan_check_time: f6.unwrap_or_default(),
+            user_check_time: f7.unwrap_or_default(),
+            class_id: f8.unwrap_or_default(),
+            plan_id: f9.unwrap_or_default(),
+            group_id: f10.unwrap_or_default(),
+            location_method: f11.unwrap_or_default(),
+            user_address: f12.unwrap_or_default(),
+            outside_remark: f13.unwrap_or_default(),
+            proc_inst_id: f14.unwrap_or_default(),
+        })
     }
 }
 /// One punch in `get_update_data` (打卡详情), snake_case.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceUpdateRecord`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceUpdateRecord {
     /// Punch record id (打卡记录ID).
     ///
     /// Wire name `record_id`.
-    #[serde(rename = "record_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "record_id", skip_serializing_if = "Option::is_none")
+    )]
     pub record_id: Option<i64>,
     /// Source of the punch (打卡来源).
     ///
     /// Wire name `source_type`.
-    #[serde(rename = "source_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "source_type", skip_serializing_if = "Option::is_none")
+    )]
     pub source_type: Option<AttendanceSourceType>,
     /// Actual time, `yyyy-MM-dd HH:mm:ss` (用户打卡时间).
     ///
     /// Wire name `user_check_time`.
-    #[serde(rename = "user_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub user_check_time: Option<String>,
     /// Whether the punch matched a result (是否匹配打卡结果的流水).
     ///
     /// Wire name `valid_matched`.
-    #[serde(rename = "valid_matched", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "valid_matched", skip_serializing_if = "Option::is_none")
+    )]
     pub valid_matched: Option<bool>,
     /// Latitude (打卡纬度).
     ///
     /// Wire name `user_latitude`.
-    #[serde(rename = "user_latitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_latitude", skip_serializing_if = "Option::is_none")
+    )]
     pub user_latitude: Option<String>,
     /// Longitude (打卡经度).
     ///
     /// Wire name `user_longitude`.
-    #[serde(rename = "user_longitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_longitude", skip_serializing_if = "Option::is_none")
+    )]
     pub user_longitude: Option<String>,
     /// Location accuracy (用户定位精度).
     ///
     /// Wire name `user_accuracy`.
-    #[serde(rename = "user_accuracy", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_accuracy", skip_serializing_if = "Option::is_none")
+    )]
     pub user_accuracy: Option<String>,
     /// Wi-Fi name (wifi名称).
     ///
     /// Wire name `user_ssid`.
-    #[serde(rename = "user_ssid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_ssid", skip_serializing_if = "Option::is_none")
+    )]
     pub user_ssid: Option<String>,
     /// MAC address (MAC地址).
     ///
     /// Wire name `user_mac_addr`.
-    #[serde(rename = "user_mac_addr", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_mac_addr", skip_serializing_if = "Option::is_none")
+    )]
     pub user_mac_addr: Option<String>,
     /// Reference address (打卡基础地址).
     ///
     /// Wire name `base_address`.
-    #[serde(rename = "base_address", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "base_address", skip_serializing_if = "Option::is_none")
+    )]
     pub base_address: Option<String>,
     /// Reference accuracy (基本定位精度).
     ///
     /// Wire name `base_accuracy`.
-    #[serde(rename = "base_accuracy", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "base_accuracy", skip_serializing_if = "Option::is_none")
+    )]
     pub base_accuracy: Option<String>,
     /// Why the punch is invalid (打卡无效的类型).
     ///
     /// Wire name `invalid_record_type`.
-    #[serde(rename = "invalid_record_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invalid_record_type", skip_serializing_if = "Option::is_none")
+    )]
     pub invalid_record_type: Option<AttendanceInvalidRecordType>,
     /// Text of the invalid reason (打卡无效的原因).
     ///
     /// Wire name `invalid_record_msg`.
-    #[serde(rename = "invalid_record_msg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invalid_record_msg", skip_serializing_if = "Option::is_none")
+    )]
     pub invalid_record_msg: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceUpdateRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceUpdateRecord;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceUpdateRecord")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceUpdateRecord, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "record_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "source_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_check_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "valid_matched" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "user_latitude" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_longitude" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_accuracy" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_ssid" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_mac_addr" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "base_address" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "base_accuracy" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "invalid_record_type" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceInvalidRecordType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "invalid_record_msg" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceUpdateRecord {
-                    record_id: f0.unwrap_or_default(),
-                    source_type: f1.unwrap_or_default(),
-                    user_check_time: f2.unwrap_or_default(),
-                    valid_matched: f3.unwrap_or_default(),
-                    user_latitude: f4.unwrap_or_default(),
-                    user_longitude: f5.unwrap_or_default(),
-                    user_accuracy: f6.unwrap_or_default(),
-                    user_ssid: f7.unwrap_or_default(),
-                    user_mac_addr: f8.unwrap_or_default(),
-                    base_address: f9.unwrap_or_default(),
-                    base_accuracy: f10.unwrap_or_default(),
-                    invalid_record_type: f11.unwrap_or_default(),
-                    invalid_record_msg: f12.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceUpdateRecord {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceUpdateRecord {
+    const NAME: &'static str = "AttendanceUpdateRecord";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "record_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "source_type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                            )?,
+                    );
+                }
+                "user_check_time" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "valid_matched" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "user_latitude" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_longitude" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_accuracy" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_ssid" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_mac_addr" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "base_address" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "base_accuracy" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "invalid_record_type" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceInvalidRecordType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "invalid_record_msg" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceUpdateRecord {
+            record_id: f0.unwrap_or_default(),
+            source_type: f1.unwrap_or_default(),
+            user_check_time: f2.unwrap_or_default(),
+            valid_matched: f3.unwrap_or_default(),
+            user_latitude: f4.unwrap_or_default(),
+            user_longitude: f5.unwrap_or_default(),
+            user_accuracy: f6.unwrap_or_default(),
+            user_ssid: f7.unwrap_or_default(),
+            user_mac_addr: f8.unwrap_or_default(),
+            base_address: f9.unwrap_or_default(),
+            base_accuracy: f10.unwrap_or_default(),
+            invalid_record_type: f11.unwrap_or_default(),
+            invalid_record_msg: f12.unwrap_or_default(),
+        })
     }
 }
 /// One approval form touching the day (审批单).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceApprove`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceApprove {
     /// Approval instance id (审批单ID).
     ///
     /// Wire name `procInst_id`.
-    #[serde(rename = "procInst_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "procInst_id", skip_serializing_if = "Option::is_none")
+    )]
     pub proc_inst_id: Option<String>,
     /// Kind of form (审批单类型).
     ///
     /// Wire name `biz_type`.
-    #[serde(rename = "biz_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "biz_type", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_type: Option<AttendanceApproveBizType>,
     /// Name of the kind (审批单类型名称).
     ///
     /// Wire name `tag_name`.
-    #[serde(rename = "tag_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tag_name", skip_serializing_if = "Option::is_none")
+    )]
     pub tag_name: Option<AttendanceApproveTagName>,
     /// Sub-kind name (子类型名称), e.g. 年假.
     ///
     /// Wire name `sub_type`.
-    #[serde(rename = "sub_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sub_type", skip_serializing_if = "Option::is_none")
+    )]
     pub sub_type: Option<String>,
     /// Duration, decimal text (时长), e.g. `2.0`.
     ///
     /// Wire name `duration`.
-    #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "duration", skip_serializing_if = "Option::is_none")
+    )]
     pub duration: Option<String>,
     /// Unit of the duration (单位), e.g. `day`.
     ///
     /// Wire name `duration_unit`.
-    #[serde(rename = "duration_unit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "duration_unit", skip_serializing_if = "Option::is_none")
+    )]
     pub duration_unit: Option<String>,
     /// Start of the form (审批单开始时间) as date text.
     ///
     /// Wire name `begin_time`.
-    #[serde(rename = "begin_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "begin_time", skip_serializing_if = "Option::is_none")
+    )]
     pub begin_time: Option<String>,
     /// End of the form (审批单结束时间) as date text.
     ///
     /// Wire name `end_time`.
-    #[serde(rename = "end_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end_time", skip_serializing_if = "Option::is_none")
+    )]
     pub end_time: Option<String>,
     /// When the approval finished (审批完成时间) as date text.
     ///
     /// Wire name `gmt_finished`.
-    #[serde(rename = "gmt_finished", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_finished", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_finished: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceApprove {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceApprove;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceApprove")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceApprove, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "procInst_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "biz_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceApproveBizType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tag_name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceApproveTagName>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sub_type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "duration" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "duration_unit" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "begin_time" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "end_time" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmt_finished" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceApprove {
-                    proc_inst_id: f0.unwrap_or_default(),
-                    biz_type: f1.unwrap_or_default(),
-                    tag_name: f2.unwrap_or_default(),
-                    sub_type: f3.unwrap_or_default(),
-                    duration: f4.unwrap_or_default(),
-                    duration_unit: f5.unwrap_or_default(),
-                    begin_time: f6.unwrap_or_default(),
-                    end_time: f7.unwrap_or_default(),
-                    gmt_finished: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceApprove {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceApprove {
+    const NAME: &'static str = "AttendanceApprove";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "procInst_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "biz_type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceApproveBizType>>::new(),
+                            )?,
+                    );
+                }
+                "tag_name" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceApproveTagName>>::new(),
+                            )?,
+                    );
+                }
+                "sub_type" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "duration" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "duration_unit" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "begin_time" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "end_time" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmt_finished" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceApprove {
+            proc_inst_id: f0.unwrap_or_default(),
+            biz_type: f1.unwrap_or_default(),
+            tag_name: f2.unwrap_or_default(),
+            sub_type: f3.unwrap_or_default(),
+            duration: f4.unwrap_or_default(),
+            duration_unit: f5.unwrap_or_default(),
+            begin_time: f6.unwrap_or_default(),
+            end_time: f7.unwrap_or_default(),
+            gmt_finished: f8.unwrap_or_default(),
+        })
     }
 }
 /// One rest period of the shift (班次内休息).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceRestTime`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceRestTime {
     /// Rest start (休息开始时间); unit not documented.
     ///
     /// Wire name `rest_begin_time`.
-    #[serde(rename = "rest_begin_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rest_begin_time", skip_serializing_if = "Option::is_none")
+    )]
     pub rest_begin_time: Option<i64>,
     /// Rest end (休息结束时间); unit not documented.
     ///
     /// Wire name `rest_end_time`.
-    #[serde(rename = "rest_end_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rest_end_time", skip_serializing_if = "Option::is_none")
+    )]
     pub rest_end_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceRestTime {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceRestTime;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceRestTime")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceRestTime, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "rest_begin_time" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "rest_end_time" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceRestTime {
-                    rest_begin_time: f0.unwrap_or_default(),
-                    rest_end_time: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceRestTime {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceRestTime {
+    const NAME: &'static str = "AttendanceRestTime";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "rest_begin_time" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "rest_end_time" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceRestTime {
+            rest_begin_time: f0.unwrap_or_default(),
+            rest_end_time: f1.unwrap_or_default(),
+        })
     }
 }
 /// Rest periods of the current schedule (当前排班对应的休息时间段).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceClassSettingInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceClassSettingInfo {
     /// The rest periods (班次内休息信息).
     ///
     /// Wire name `rest_time_vo_list`.
-    #[serde(rename = "rest_time_vo_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rest_time_vo_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub rest_time_vo_list: Vec<AttendanceRestTime>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceClassSettingInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceClassSettingInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceClassSettingInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceClassSettingInfo, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "rest_time_vo_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceRestTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceClassSettingInfo {
-                    rest_time_vo_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceClassSettingInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceClassSettingInfo {
+    const NAME: &'static str = "AttendanceClassSettingInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "rest_time_vo_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceRestTime>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceClassSettingInfo {
+            rest_time_vo_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// A column of the attendance report (报表列); `getcolumnval` returns only its `id`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceColumn`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceColumn {
     /// Column id (报表列ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
     /// Column name (报表列名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Column alias (别名), e.g. `should_attendance_days`, `leave_`.
     ///
     /// Wire name `alias`.
-    #[serde(rename = "alias", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "alias", skip_serializing_if = "Option::is_none")
+    )]
     pub alias: Option<String>,
     /// Column type (报表列类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<i64>,
     /// Column sub-type (子类型).
     ///
     /// Wire name `sub_type`.
-    #[serde(rename = "sub_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sub_type", skip_serializing_if = "Option::is_none")
+    )]
     pub sub_type: Option<i64>,
     /// Column status (报表列的状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<i64>,
     /// Deprecated (废弃字段); do not rely on it.
     ///
     /// Wire name `expression_id`.
-    #[serde(rename = "expression_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expression_id", skip_serializing_if = "Option::is_none")
+    )]
     pub expression_id: Option<i64>,
     /// Extension text (扩展信息); listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `extension`.
-    #[serde(rename = "extension", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extension", skip_serializing_if = "Option::is_none")
+    )]
     pub extension: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceColumn {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceColumn;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceColumn")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceColumn, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "alias" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "sub_type" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "expression_id" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "extension" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceColumn {
-                    id: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    alias: f2.unwrap_or_default(),
-                    r#type: f3.unwrap_or_default(),
-                    sub_type: f4.unwrap_or_default(),
-                    status: f5.unwrap_or_default(),
-                    expression_id: f6.unwrap_or_default(),
-                    extension: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceColumn {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceColumn {
+    const NAME: &'static str = "AttendanceColumn";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "alias" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "sub_type" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "status" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "expression_id" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "extension" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceColumn {
+            id: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            alias: f2.unwrap_or_default(),
+            r#type: f3.unwrap_or_default(),
+            sub_type: f4.unwrap_or_default(),
+            status: f5.unwrap_or_default(),
+            expression_id: f6.unwrap_or_default(),
+            extension: f7.unwrap_or_default(),
+        })
     }
 }
 /// A column's value on one day (每天的值).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceColumnDayValue`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceColumnDayValue {
     /// The day, `yyyy-MM-dd HH:mm:ss` (日期).
     ///
     /// Wire name `date`.
-    #[serde(rename = "date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "date", skip_serializing_if = "Option::is_none")
+    )]
     pub date: Option<String>,
     /// The value as decimal text (列值), e.g. `1.0`.
     ///
     /// Wire name `value`.
-    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "value", skip_serializing_if = "Option::is_none")
+    )]
     pub value: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceColumnDayValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceColumnDayValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceColumnDayValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceColumnDayValue, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "date" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceColumnDayValue {
-                    date: f0.unwrap_or_default(),
-                    value: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceColumnDayValue {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceColumnDayValue {
+    const NAME: &'static str = "AttendanceColumnDayValue";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "date" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "value" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceColumnDayValue {
+            date: f0.unwrap_or_default(),
+            value: f1.unwrap_or_default(),
+        })
     }
 }
 /// The values of one report column (列值数据), from `get_column_val`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceColumnValues`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceColumnValues {
     /// The column (列信息).
     ///
     /// Wire name `column_vo`.
-    #[serde(rename = "column_vo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "column_vo", skip_serializing_if = "Option::is_none")
+    )]
     pub column_vo: Option<AttendanceColumn>,
     /// Values per day (列值数据).
     ///
     /// Wire name `column_vals`.
-    #[serde(rename = "column_vals", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "column_vals", skip_serializing_if = "Vec::is_empty")
+    )]
     pub column_vals: Vec<AttendanceColumnDayValue>,
     /// The value of a fixed-value column (固定值); then `column_vals` is empty.
     ///
     /// Wire name `fixed_value`.
-    #[serde(rename = "fixed_value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fixed_value", skip_serializing_if = "Option::is_none")
+    )]
     pub fixed_value: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceColumnValues {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceColumnValues;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceColumnValues")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceColumnValues, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "column_vo" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceColumn>>::new(),
-                                    )?,
-                            );
-                        }
-                        "column_vals" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fixed_value" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceColumnValues {
-                    column_vo: f0.unwrap_or_default(),
-                    column_vals: f1.unwrap_or_default(),
-                    fixed_value: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceColumnValues {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceColumnValues {
+    const NAME: &'static str = "AttendanceColumnValues";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "column_vo" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceColumn>>::new(),
+                            )?,
+                    );
+                }
+                "column_vals" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
+                            )?,
+                    );
+                }
+                "fixed_value" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceColumnValues {
+            column_vo: f0.unwrap_or_default(),
+            column_vals: f1.unwrap_or_default(),
+            fixed_value: f2.unwrap_or_default(),
+        })
     }
 }
 /// The values of one leave column (假期列数据), from `get_leave_time_by_names`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveColumnValues`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveColumnValues {
     /// The leave column (列信息).
     ///
     /// Wire name `columnvo`.
-    #[serde(rename = "columnvo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "columnvo", skip_serializing_if = "Option::is_none")
+    )]
     pub columnvo: Option<AttendanceColumn>,
     /// Values per day (列值数据).
     ///
     /// Wire name `columnvals`.
-    #[serde(rename = "columnvals", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "columnvals", skip_serializing_if = "Vec::is_empty")
+    )]
     pub columnvals: Vec<AttendanceColumnDayValue>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveColumnValues {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveColumnValues;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveColumnValues")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveColumnValues, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "columnvo" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceColumn>>::new(),
-                                    )?,
-                            );
-                        }
-                        "columnvals" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceLeaveColumnValues {
-                    columnvo: f0.unwrap_or_default(),
-                    columnvals: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceLeaveColumnValues {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceLeaveColumnValues {
+    const NAME: &'static str = "AttendanceLeaveColumnValues";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "columnvo" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceColumn>>::new(),
+                            )?,
+                    );
+                }
+                "columnvals" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceLeaveColumnValues {
+            columnvo: f0.unwrap_or_default(),
+            columnvals: f1.unwrap_or_default(),
+        })
     }
 }
 /// Unit a leave type is requested in (请假单位).
@@ -5223,710 +5249,725 @@ impl rt::Scalar for AttendanceSubmitTimeType {
 /// When a leave needs a certificate (请假证明).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveCertificate`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveCertificate {
     /// Whether a certificate is required (是否开启请假证明).
     ///
     /// Wire name `enable`.
-    #[serde(rename = "enable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable", skip_serializing_if = "Option::is_none")
+    )]
     pub enable: Option<bool>,
     /// Leave length above which a certificate is needed (超过多长时间需提供请假证明); sent as number or text.
     ///
     /// Wire name `duration`.
-    #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "duration", skip_serializing_if = "Option::is_none")
+    )]
     pub duration: Option<i64>,
     /// Unit of `duration` (请假证明单位).
     ///
     /// Wire name `unit`.
-    #[serde(rename = "unit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unit", skip_serializing_if = "Option::is_none")
+    )]
     pub unit: Option<AttendanceDurationUnit>,
     /// Hint shown to the requester (请假提示文案).
     ///
     /// Wire name `prompt_information`.
-    #[serde(rename = "prompt_information", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "prompt_information", skip_serializing_if = "Option::is_none")
+    )]
     pub prompt_information: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveCertificate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveCertificate;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveCertificate")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveCertificate, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "enable" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "duration" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "unit" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceDurationUnit>>::new(),
-                                    )?,
-                            );
-                        }
-                        "prompt_information" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceLeaveCertificate {
-                    enable: f0.unwrap_or_default(),
-                    duration: f1.unwrap_or_default(),
-                    unit: f2.unwrap_or_default(),
-                    prompt_information: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceLeaveCertificate {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceLeaveCertificate {
+    const NAME: &'static str = "AttendanceLeaveCertificate";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "enable" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "duration" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "unit" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceDurationUnit>>::new(),
+                            )?,
+                    );
+                }
+                "prompt_information" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceLeaveCertificate {
+            enable: f0.unwrap_or_default(),
+            duration: f1.unwrap_or_default(),
+            unit: f2.unwrap_or_default(),
+            prompt_information: f3.unwrap_or_default(),
+        })
     }
 }
 /// Time limit for submitting a leave (限时提交规则).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceSubmitTimeRule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceSubmitTimeRule {
     /// Whether the limit is on (是否开启限时提交功能).
     ///
     /// Wire name `enable_time_limit`.
-    #[serde(rename = "enable_time_limit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable_time_limit", skip_serializing_if = "Option::is_none")
+    )]
     pub enable_time_limit: Option<bool>,
     /// In advance or afterwards (限制类型).
     ///
     /// Wire name `time_type`.
-    #[serde(rename = "time_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "time_type", skip_serializing_if = "Option::is_none")
+    )]
     pub time_type: Option<AttendanceSubmitTimeType>,
     /// Unit of `time_value` (时间单位).
     ///
     /// Wire name `time_unit`.
-    #[serde(rename = "time_unit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "time_unit", skip_serializing_if = "Option::is_none")
+    )]
     pub time_unit: Option<AttendanceDurationUnit>,
     /// The limit (限制值): 0-30 days or 0-24 hours.
     ///
     /// Wire name `time_value`.
-    #[serde(rename = "time_value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "time_value", skip_serializing_if = "Option::is_none")
+    )]
     pub time_value: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceSubmitTimeRule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceSubmitTimeRule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceSubmitTimeRule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceSubmitTimeRule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "enable_time_limit" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "time_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceSubmitTimeType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "time_unit" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceDurationUnit>>::new(),
-                                    )?,
-                            );
-                        }
-                        "time_value" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceSubmitTimeRule {
-                    enable_time_limit: f0.unwrap_or_default(),
-                    time_type: f1.unwrap_or_default(),
-                    time_unit: f2.unwrap_or_default(),
-                    time_value: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceSubmitTimeRule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceSubmitTimeRule {
+    const NAME: &'static str = "AttendanceSubmitTimeRule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "enable_time_limit" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "time_type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceSubmitTimeType>>::new(),
+                            )?,
+                    );
+                }
+                "time_unit" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceDurationUnit>>::new(),
+                            )?,
+                    );
+                }
+                "time_value" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceSubmitTimeRule {
+            enable_time_limit: f0.unwrap_or_default(),
+            time_type: f1.unwrap_or_default(),
+            time_unit: f2.unwrap_or_default(),
+            time_value: f3.unwrap_or_default(),
+        })
     }
 }
 /// Who may use a leave type (可见范围); listed by the Java SDK, not on the docs page.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveVisibilityRule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveVisibilityRule {
     /// Kind of the visibility entries.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<String>,
     /// The visible ids.
     ///
     /// Wire name `visible`.
-    #[serde(rename = "visible", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "visible", skip_serializing_if = "Vec::is_empty")
+    )]
     pub visible: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveVisibilityRule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveVisibilityRule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveVisibilityRule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveVisibilityRule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "visible" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceLeaveVisibilityRule {
-                    r#type: f0.unwrap_or_default(),
-                    visible: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceLeaveVisibilityRule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceLeaveVisibilityRule {
+    const NAME: &'static str = "AttendanceLeaveVisibilityRule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "type" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "visible" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceLeaveVisibilityRule {
+            r#type: f0.unwrap_or_default(),
+            visible: f1.unwrap_or_default(),
+        })
     }
 }
 /// A leave rule (假期规则), from `list_vacation_types`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceVacationType`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceVacationType {
     /// Leave type code (假期规则唯一标识).
     ///
     /// Wire name `leave_code`.
-    #[serde(rename = "leave_code")]
+    #[cfg_attr(feature = "serialize", serde(rename = "leave_code"))]
     pub leave_code: String,
     /// Leave name (假期名称).
     ///
     /// Wire name `leave_name`.
-    #[serde(rename = "leave_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_name", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_name: Option<String>,
     /// Unit leave is requested in (请假单位).
     ///
     /// Wire name `leave_view_unit`.
-    #[serde(rename = "leave_view_unit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_view_unit", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_view_unit: Option<AttendanceLeaveViewUnit>,
     /// Kind of leave (假期类型).
     ///
     /// Wire name `biz_type`.
-    #[serde(rename = "biz_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "biz_type", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_type: Option<AttendanceVacationBizType>,
     /// Whether the duration counts calendar days (是否按照自然日统计请假时长); false counts by the schedule. Text `"true"` on the wire.
     ///
     /// Wire name `natural_day_leave`.
-    #[serde(rename = "natural_day_leave", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "natural_day_leave", skip_serializing_if = "Option::is_none")
+    )]
     pub natural_day_leave: Option<bool>,
     /// Working hours per day × 100 (每天折算的工作时长): 1000 is 10 hours.
     ///
     /// Wire name `hours_in_per_day`.
-    #[serde(rename = "hours_in_per_day", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hours_in_per_day", skip_serializing_if = "Option::is_none")
+    )]
     pub hours_in_per_day: Option<i64>,
     /// Where the rule was created (假期来源).
     ///
     /// Wire name `source`.
-    #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "source", skip_serializing_if = "Option::is_none")
+    )]
     pub source: Option<AttendanceVacationSource>,
     /// How the validity is extended (有效类型).
     ///
     /// Wire name `validity_type`.
-    #[serde(rename = "validity_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "validity_type", skip_serializing_if = "Option::is_none")
+    )]
     pub validity_type: Option<AttendanceVacationValidityType>,
     /// Extension value (延长日期): `MM-dd` for absolute_time, a number for relative_time.
     ///
     /// Wire name `validity_value`.
-    #[serde(rename = "validity_value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "validity_value", skip_serializing_if = "Option::is_none")
+    )]
     pub validity_value: Option<String>,
     /// Certificate rule (请假证明).
     ///
     /// Wire name `leave_certificate`.
-    #[serde(rename = "leave_certificate", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_certificate", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_certificate: Option<AttendanceLeaveCertificate>,
     /// Submit-time limit (限时提交规则).
     ///
     /// Wire name `submit_time_rule`.
-    #[serde(rename = "submit_time_rule", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "submit_time_rule", skip_serializing_if = "Option::is_none")
+    )]
     pub submit_time_rule: Option<AttendanceSubmitTimeRule>,
     /// Listed by the Java SDK only.
     ///
     /// Wire name `freedom_leave`.
-    #[serde(rename = "freedom_leave", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "freedom_leave", skip_serializing_if = "Option::is_none")
+    )]
     pub freedom_leave: Option<bool>,
     /// Rounding of leave hours; listed by the Java SDK only.
     ///
     /// Wire name `leave_hour_ceil`.
-    #[serde(rename = "leave_hour_ceil", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_hour_ceil", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_hour_ceil: Option<String>,
     /// Whether leave time is rounded up; listed by the Java SDK only.
     ///
     /// Wire name `leave_time_ceil`.
-    #[serde(rename = "leave_time_ceil", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_time_ceil", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_time_ceil: Option<bool>,
     /// Smallest unit of the rounding; listed by the Java SDK only.
     ///
     /// Wire name `leave_time_ceil_min_unit`.
-    #[serde(
-        rename = "leave_time_ceil_min_unit",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "leave_time_ceil_min_unit",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub leave_time_ceil_min_unit: Option<String>,
     /// Longest allowed leave; listed by the Java SDK only.
     ///
     /// Wire name `max_leave_time`.
-    #[serde(rename = "max_leave_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "max_leave_time", skip_serializing_if = "Option::is_none")
+    )]
     pub max_leave_time: Option<i64>,
     /// Shortest allowed leave in hours; listed by the Java SDK only.
     ///
     /// Wire name `min_leave_hour`.
-    #[serde(rename = "min_leave_hour", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "min_leave_hour", skip_serializing_if = "Option::is_none")
+    )]
     pub min_leave_hour: Option<i64>,
     /// Whether the leave is paid; listed by the Java SDK only.
     ///
     /// Wire name `paid_leave`.
-    #[serde(rename = "paid_leave", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "paid_leave", skip_serializing_if = "Option::is_none")
+    )]
     pub paid_leave: Option<bool>,
     /// From when leave may be taken; listed by the Java SDK only.
     ///
     /// Wire name `when_can_leave`.
-    #[serde(rename = "when_can_leave", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "when_can_leave", skip_serializing_if = "Option::is_none")
+    )]
     pub when_can_leave: Option<String>,
     /// Who may use the type; listed by the Java SDK only.
     ///
     /// Wire name `visibility_rules`.
-    #[serde(rename = "visibility_rules", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "visibility_rules", skip_serializing_if = "Vec::is_empty")
+    )]
     pub visibility_rules: Vec<AttendanceLeaveVisibilityRule>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceVacationType {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceVacationType;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceVacationType")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceVacationType, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "leave_code" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "leave_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "leave_view_unit" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceLeaveViewUnit>>::new(),
-                                    )?,
-                            );
-                        }
-                        "biz_type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceVacationBizType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "natural_day_leave" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "hours_in_per_day" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "source" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceVacationSource>>::new(),
-                                    )?,
-                            );
-                        }
-                        "validity_type" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceVacationValidityType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "validity_value" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "leave_certificate" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceLeaveCertificate>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "submit_time_rule" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceSubmitTimeRule>>::new(),
-                                    )?,
-                            );
-                        }
-                        "freedom_leave" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "leave_hour_ceil" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "leave_time_ceil" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "leave_time_ceil_min_unit" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "max_leave_time" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "min_leave_hour" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "paid_leave" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "when_can_leave" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "visibility_rules" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Vec<AttendanceLeaveVisibilityRule>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceVacationType {
-                    leave_code: rt::decode::required(f0, "leave_code")?,
-                    leave_name: f1.unwrap_or_default(),
-                    leave_view_unit: f2.unwrap_or_default(),
-                    biz_type: f3.unwrap_or_default(),
-                    natural_day_leave: f4.unwrap_or_default(),
-                    hours_in_per_day: f5.unwrap_or_default(),
-                    source: f6.unwrap_or_default(),
-                    validity_type: f7.unwrap_or_default(),
-                    validity_value: f8.unwrap_or_default(),
-                    leave_certificate: f9.unwrap_or_default(),
-                    submit_time_rule: f10.unwrap_or_default(),
-                    freedom_leave: f11.unwrap_or_default(),
-                    leave_hour_ceil: f12.unwrap_or_default(),
-                    leave_time_ceil: f13.unwrap_or_default(),
-                    leave_time_ceil_min_unit: f14.unwrap_or_default(),
-                    max_leave_time: f15.unwrap_or_default(),
-                    min_leave_hour: f16.unwrap_or_default(),
-                    paid_leave: f17.unwrap_or_default(),
-                    when_can_leave: f18.unwrap_or_default(),
-                    visibility_rules: f19.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceVacationType {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceVacationType {
+    const NAME: &'static str = "AttendanceVacationType";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "leave_code" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "leave_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "leave_view_unit" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceLeaveViewUnit>>::new(),
+                            )?,
+                    );
+                }
+                "biz_type" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceVacationBizType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "natural_day_leave" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "hours_in_per_day" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "source" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceVacationSource>>::new(),
+                            )?,
+                    );
+                }
+                "validity_type" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceVacationValidityType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "validity_value" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "leave_certificate" => {
+                    f9 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceLeaveCertificate>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "submit_time_rule" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceSubmitTimeRule>>::new(),
+                            )?,
+                    );
+                }
+                "freedom_leave" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "leave_hour_ceil" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "leave_time_ceil" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "leave_time_ceil_min_unit" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "max_leave_time" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "min_leave_hour" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "paid_leave" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "when_can_leave" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "visibility_rules" => {
+                    f19 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Vec<AttendanceLeaveVisibilityRule>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceVacationType {
+            leave_code: rt::decode::required(f0, "leave_code")?,
+            leave_name: f1.unwrap_or_default(),
+            leave_view_unit: f2.unwrap_or_default(),
+            biz_type: f3.unwrap_or_default(),
+            natural_day_leave: f4.unwrap_or_default(),
+            hours_in_per_day: f5.unwrap_or_default(),
+            source: f6.unwrap_or_default(),
+            validity_type: f7.unwrap_or_default(),
+            validity_value: f8.unwrap_or_default(),
+            leave_certificate: f9.unwrap_or_default(),
+            submit_time_rule: f10.unwrap_or_default(),
+            freedom_leave: f11.unwrap_or_default(),
+            leave_hour_ceil: f12.unwrap_or_default(),
+            leave_time_ceil: f13.unwrap_or_default(),
+            leave_time_ceil_min_unit: f14.unwrap_or_default(),
+            max_leave_time: f15.unwrap_or_default(),
+            min_leave_hour: f16.unwrap_or_default(),
+            paid_leave: f17.unwrap_or_default(),
+            when_can_leave: f18.unwrap_or_default(),
+            visibility_rules: f19.unwrap_or_default(),
+        })
     }
 }
 /// The deleted leave rule (假期规则), from `delete_vacation_type`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceVacationTypeBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceVacationTypeBrief {
     /// Leave type code (假期规则唯一标识).
     ///
     /// Wire name `leave_code`.
-    #[serde(rename = "leave_code")]
+    #[cfg_attr(feature = "serialize", serde(rename = "leave_code"))]
     pub leave_code: String,
     /// Leave name (假期名称).
     ///
     /// Wire name `leave_name`.
-    #[serde(rename = "leave_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_name", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_name: Option<String>,
     /// Unit leave is requested in (请假单位).
     ///
     /// Wire name `leave_view_unit`.
-    #[serde(rename = "leave_view_unit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_view_unit", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_view_unit: Option<AttendanceLeaveViewUnit>,
     /// Kind of leave (假期类型).
     ///
     /// Wire name `biz_type`.
-    #[serde(rename = "biz_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "biz_type", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_type: Option<AttendanceVacationBizType>,
     /// Whether the duration counts calendar days (是否按照自然日统计请假时长).
     ///
     /// Wire name `natural_day_leave`.
-    #[serde(rename = "natural_day_leave", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "natural_day_leave", skip_serializing_if = "Option::is_none")
+    )]
     pub natural_day_leave: Option<bool>,
     /// Working hours per day × 100 (每天折算的工作时长): 1000 is 10 hours.
     ///
     /// Wire name `hours_in_per_day`.
-    #[serde(rename = "hours_in_per_day", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hours_in_per_day", skip_serializing_if = "Option::is_none")
+    )]
     pub hours_in_per_day: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceVacationTypeBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceVacationTypeBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceVacationTypeBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceVacationTypeBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "leave_code" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "leave_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "leave_view_unit" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceLeaveViewUnit>>::new(),
-                                    )?,
-                            );
-                        }
-                        "biz_type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceVacationBizType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "natural_day_leave" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "hours_in_per_day" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceVacationTypeBrief {
-                    leave_code: rt::decode::required(f0, "leave_code")?,
-                    leave_name: f1.unwrap_or_default(),
-                    leave_view_unit: f2.unwrap_or_default(),
-                    biz_type: f3.unwrap_or_default(),
-                    natural_day_leave: f4.unwrap_or_default(),
-                    hours_in_per_day: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceVacationTypeBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceVacationTypeBrief {
+    const NAME: &'static str = "AttendanceVacationTypeBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "leave_code" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "leave_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "leave_view_unit" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceLeaveViewUnit>>::new(),
+                            )?,
+                    );
+                }
+                "biz_type" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceVacationBizType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "natural_day_leave" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "hours_in_per_day" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceVacationTypeBrief {
+            leave_code: rt::decode::required(f0, "leave_code")?,
+            leave_name: f1.unwrap_or_default(),
+            leave_view_unit: f2.unwrap_or_default(),
+            biz_type: f3.unwrap_or_default(),
+            natural_day_leave: f4.unwrap_or_default(),
+            hours_in_per_day: f5.unwrap_or_default(),
+        })
     }
 }
 /// One balance to initialise (待初始化的假期余额记录). Quotas are in hundredths: `quota_num_per_day`
@@ -5979,92 +6020,71 @@ pub struct AttendanceLeaveQuotaInit {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveQuotaInit {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveQuotaInit;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveQuotaInit")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveQuotaInit, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "leave_code" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "start_time" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "end_time" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "quota_num_per_day" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "quota_num_per_hour" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "quota_cycle" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "reason" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceLeaveQuotaInit {
+    const NAME: &'static str = "AttendanceLeaveQuotaInit";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(AttendanceLeaveQuotaInit {
-                    userid: rt::decode::required(f0, "userid")?,
-                    leave_code: rt::decode::required(f1, "leave_code")?,
-                    start_time: rt::decode::required(f2, "start_time")?,
-                    end_time: rt::decode::required(f3, "end_time")?,
-                    quota_num_per_day: f4.unwrap_or_default(),
-                    quota_num_per_hour: f5.unwrap_or_default(),
-                    quota_cycle: f6.unwrap_or_default(),
-                    reason: f7.unwrap_or_default(),
-                })
+                "leave_code" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "start_time" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "end_time" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "quota_num_per_day" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "quota_num_per_hour" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "quota_cycle" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "reason" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceLeaveQuotaInit {
+            userid: rt::decode::required(f0, "userid")?,
+            leave_code: rt::decode::required(f1, "leave_code")?,
+            start_time: rt::decode::required(f2, "start_time")?,
+            end_time: rt::decode::required(f3, "end_time")?,
+            quota_num_per_day: f4.unwrap_or_default(),
+            quota_num_per_hour: f5.unwrap_or_default(),
+            quota_cycle: f6.unwrap_or_default(),
+            reason: f7.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceLeaveQuotaInit {
@@ -6111,11 +6131,6 @@ impl AttendanceLeaveQuotaInit {
 impl rt::Validate for AttendanceLeaveQuotaInit {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for AttendanceLeaveQuotaInit {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// One balance change (待更新的假期余额记录); the values are added to or taken from the current
@@ -6168,94 +6183,75 @@ pub struct AttendanceLeaveQuotaChange {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveQuotaChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveQuotaChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveQuotaChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveQuotaChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "leave_code" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "start_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "end_time" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "quota_num_per_day" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "quota_num_per_hour" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "quota_cycle" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "reason" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceLeaveQuotaChange {
+    const NAME: &'static str = "AttendanceLeaveQuotaChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(AttendanceLeaveQuotaChange {
-                    userid: rt::decode::required(f0, "userid")?,
-                    leave_code: rt::decode::required(f1, "leave_code")?,
-                    start_time: f2.unwrap_or_default(),
-                    end_time: f3.unwrap_or_default(),
-                    quota_num_per_day: f4.unwrap_or_default(),
-                    quota_num_per_hour: f5.unwrap_or_default(),
-                    quota_cycle: f6.unwrap_or_default(),
-                    reason: f7.unwrap_or_default(),
-                })
+                "leave_code" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "start_time" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "end_time" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "quota_num_per_day" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "quota_num_per_hour" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "quota_cycle" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "reason" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceLeaveQuotaChange {
+            userid: rt::decode::required(f0, "userid")?,
+            leave_code: rt::decode::required(f1, "leave_code")?,
+            start_time: f2.unwrap_or_default(),
+            end_time: f3.unwrap_or_default(),
+            quota_num_per_day: f4.unwrap_or_default(),
+            quota_num_per_hour: f5.unwrap_or_default(),
+            quota_cycle: f6.unwrap_or_default(),
+            reason: f7.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceLeaveQuotaChange {
@@ -6309,990 +6305,918 @@ impl rt::Validate for AttendanceLeaveQuotaChange {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceLeaveQuotaChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Which balance record failed (失败记录).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveQuotaKey`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveQuotaKey {
     /// The employee's userid (员工的userId).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Leave type code (假期类型唯一标识).
     ///
     /// Wire name `leave_code`.
-    #[serde(rename = "leave_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_code", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_code: Option<String>,
     /// Cycle of the quota (额度所对应的周期).
     ///
     /// Wire name `quota_cycle`.
-    #[serde(rename = "quota_cycle", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quota_cycle", skip_serializing_if = "Option::is_none")
+    )]
     pub quota_cycle: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveQuotaKey {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveQuotaKey;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveQuotaKey")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveQuotaKey, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "leave_code" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "quota_cycle" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceLeaveQuotaKey {
-                    userid: f0.unwrap_or_default(),
-                    leave_code: f1.unwrap_or_default(),
-                    quota_cycle: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceLeaveQuotaKey {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceLeaveQuotaKey {
+    const NAME: &'static str = "AttendanceLeaveQuotaKey";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "leave_code" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "quota_cycle" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceLeaveQuotaKey {
+            userid: f0.unwrap_or_default(),
+            leave_code: f1.unwrap_or_default(),
+            quota_cycle: f2.unwrap_or_default(),
+        })
     }
 }
 /// One balance record that was not written (失败记录).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveQuotaFailure`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveQuotaFailure {
     /// The record (失败记录).
     ///
     /// Wire name `quota`.
-    #[serde(rename = "quota", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quota", skip_serializing_if = "Option::is_none")
+    )]
     pub quota: Option<AttendanceLeaveQuotaKey>,
     /// Why it failed (失败原因), e.g. 按天计算的额度不能为空.
     ///
     /// Wire name `reason`.
-    #[serde(rename = "reason", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "reason", skip_serializing_if = "Option::is_none")
+    )]
     pub reason: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveQuotaFailure {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveQuotaFailure;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveQuotaFailure")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveQuotaFailure, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "quota" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceLeaveQuotaKey>>::new(),
-                                    )?,
-                            );
-                        }
-                        "reason" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceLeaveQuotaFailure {
-                    quota: f0.unwrap_or_default(),
-                    reason: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceLeaveQuotaFailure {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceLeaveQuotaFailure {
+    const NAME: &'static str = "AttendanceLeaveQuotaFailure";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "quota" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceLeaveQuotaKey>>::new(),
+                            )?,
+                    );
+                }
+                "reason" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceLeaveQuotaFailure {
+            quota: f0.unwrap_or_default(),
+            reason: f1.unwrap_or_default(),
+        })
     }
 }
 /// A leave balance (假期余额); quotas and usage in hundredths of a day or hour.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveQuota`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveQuota {
     /// Balance id (配额的唯一标记).
     ///
     /// Wire name `quota_id`.
-    #[serde(rename = "quota_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quota_id", skip_serializing_if = "Option::is_none")
+    )]
     pub quota_id: Option<String>,
     /// The employee's userid (员工的userId).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Leave type code (假期类型唯一标识).
     ///
     /// Wire name `leave_code`.
-    #[serde(rename = "leave_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_code", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_code: Option<String>,
     /// Cycle of the quota (额度所对应的周期).
     ///
     /// Wire name `quota_cycle`.
-    #[serde(rename = "quota_cycle", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quota_cycle", skip_serializing_if = "Option::is_none")
+    )]
     pub quota_cycle: Option<String>,
     /// Start of the validity, ms (假期有效期开始时间).
     ///
     /// Wire name `start_time`.
-    #[serde(rename = "start_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start_time", skip_serializing_if = "Option::is_none")
+    )]
     pub start_time: Option<i64>,
     /// End of the validity, ms (额度有效期结束时间).
     ///
     /// Wire name `end_time`.
-    #[serde(rename = "end_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end_time", skip_serializing_if = "Option::is_none")
+    )]
     pub end_time: Option<i64>,
     /// Quota in hundredths of a day (以天计算的额度总数): 1000 is 10 days.
     ///
     /// Wire name `quota_num_per_day`.
-    #[serde(rename = "quota_num_per_day", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quota_num_per_day", skip_serializing_if = "Option::is_none")
+    )]
     pub quota_num_per_day: Option<i64>,
     /// Quota in hundredths of an hour (以小时计算的额度总数).
     ///
     /// Wire name `quota_num_per_hour`.
-    #[serde(rename = "quota_num_per_hour", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quota_num_per_hour", skip_serializing_if = "Option::is_none")
+    )]
     pub quota_num_per_hour: Option<i64>,
     /// Used, in hundredths of a day (以天计算的使用额度): 100 is 1 day.
     ///
     /// Wire name `used_num_per_day`.
-    #[serde(rename = "used_num_per_day", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "used_num_per_day", skip_serializing_if = "Option::is_none")
+    )]
     pub used_num_per_day: Option<i64>,
     /// Used, in hundredths of an hour (以小时计算的使用额度).
     ///
     /// Wire name `used_num_per_hour`.
-    #[serde(rename = "used_num_per_hour", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "used_num_per_hour", skip_serializing_if = "Option::is_none")
+    )]
     pub used_num_per_hour: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceLeaveQuota {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceLeaveQuota;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceLeaveQuota")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceLeaveQuota, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "quota_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "leave_code" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "quota_cycle" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "start_time" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "end_time" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "quota_num_per_day" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "quota_num_per_hour" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "used_num_per_day" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "used_num_per_hour" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceLeaveQuota {
-                    quota_id: f0.unwrap_or_default(),
-                    userid: f1.unwrap_or_default(),
-                    leave_code: f2.unwrap_or_default(),
-                    quota_cycle: f3.unwrap_or_default(),
-                    start_time: f4.unwrap_or_default(),
-                    end_time: f5.unwrap_or_default(),
-                    quota_num_per_day: f6.unwrap_or_default(),
-                    quota_num_per_hour: f7.unwrap_or_default(),
-                    used_num_per_day: f8.unwrap_or_default(),
-                    used_num_per_hour: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceLeaveQuota {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceLeaveQuota {
+    const NAME: &'static str = "AttendanceLeaveQuota";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "quota_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "leave_code" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "quota_cycle" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "start_time" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "end_time" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "quota_num_per_day" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "quota_num_per_hour" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "used_num_per_day" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "used_num_per_hour" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceLeaveQuota {
+            quota_id: f0.unwrap_or_default(),
+            userid: f1.unwrap_or_default(),
+            leave_code: f2.unwrap_or_default(),
+            quota_cycle: f3.unwrap_or_default(),
+            start_time: f4.unwrap_or_default(),
+            end_time: f5.unwrap_or_default(),
+            quota_num_per_day: f6.unwrap_or_default(),
+            quota_num_per_hour: f7.unwrap_or_default(),
+            used_num_per_day: f8.unwrap_or_default(),
+            used_num_per_hour: f9.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceApi::list`](super::attendance::AttendanceApi::list).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceListResponse {
     /// The punch results (打卡记录).
     ///
     /// Wire name `recordresult`.
-    #[serde(rename = "recordresult", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recordresult", skip_serializing_if = "Vec::is_empty")
+    )]
     pub recordresult: Vec<AttendanceResult>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "recordresult" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceListResponse {
-                    recordresult: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceListResponse {
+    const NAME: &'static str = "AttendanceListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "recordresult" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceResult>>::new(),
+                            )?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceListResponse {
+            recordresult: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceApi::list_record`](super::attendance::AttendanceApi::list_record).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceListRecordResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceListRecordResponse {
     /// The punches (打卡详情).
     ///
     /// Wire name `recordresult`.
-    #[serde(rename = "recordresult", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recordresult", skip_serializing_if = "Vec::is_empty")
+    )]
     pub recordresult: Vec<AttendanceRecord>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceListRecordResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceListRecordResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceListRecordResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceListRecordResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "recordresult" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceRecord>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceListRecordResponse {
-                    recordresult: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceListRecordResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceListRecordResponse {
+    const NAME: &'static str = "AttendanceListRecordResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "recordresult" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceRecord>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceListRecordResponse {
+            recordresult: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceApi::get_leave_approve_duration`](super::attendance::AttendanceApi::get_leave_approve_duration).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveApproveDurationResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveApproveDurationResponse {
     /// Leave duration in minutes (请假时长).
     ///
     /// Wire name `duration_in_minutes`.
-    #[serde(rename = "duration_in_minutes")]
+    #[cfg_attr(feature = "serialize", serde(rename = "duration_in_minutes"))]
     pub duration_in_minutes: i64,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveApproveDurationResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGetLeaveApproveDurationResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGetLeaveApproveDurationResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGetLeaveApproveDurationResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "duration_in_minutes" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGetLeaveApproveDurationResponse {
-                    duration_in_minutes: rt::decode::required(f0, "duration_in_minutes")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGetLeaveApproveDurationResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGetLeaveApproveDurationResponse {
+    const NAME: &'static str = "AttendanceGetLeaveApproveDurationResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "duration_in_minutes" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGetLeaveApproveDurationResponse {
+            duration_in_minutes: rt::decode::required(f0, "duration_in_minutes")?,
+        })
     }
 }
 /// Response of [`AttendanceApi::get_leave_status`](super::attendance::AttendanceApi::get_leave_status).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveStatusResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveStatusResponse {
     /// The leaves (请假状态列表).
     ///
     /// Wire name `leave_status`.
-    #[serde(rename = "leave_status", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_status", skip_serializing_if = "Vec::is_empty")
+    )]
     pub leave_status: Vec<AttendanceLeaveStatus>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveStatusResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGetLeaveStatusResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGetLeaveStatusResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGetLeaveStatusResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "leave_status" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceLeaveStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGetLeaveStatusResponse {
-                    leave_status: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGetLeaveStatusResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGetLeaveStatusResponse {
+    const NAME: &'static str = "AttendanceGetLeaveStatusResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "leave_status" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceLeaveStatus>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGetLeaveStatusResponse {
+            leave_status: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceApi::is_open_smart_report`](super::attendance::AttendanceApi::is_open_smart_report).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceIsOpenSmartReportResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceIsOpenSmartReportResponse {
     /// Whether the smart report is on (是否开启了智能统计报表).
     ///
     /// Wire name `smart_report`.
-    #[serde(rename = "smart_report")]
+    #[cfg_attr(feature = "serialize", serde(rename = "smart_report"))]
     pub smart_report: bool,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceIsOpenSmartReportResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceIsOpenSmartReportResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceIsOpenSmartReportResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceIsOpenSmartReportResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "smart_report" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceIsOpenSmartReportResponse {
-                    smart_report: rt::decode::required(f0, "smart_report")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceIsOpenSmartReportResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceIsOpenSmartReportResponse {
+    const NAME: &'static str = "AttendanceIsOpenSmartReportResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "smart_report" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceIsOpenSmartReportResponse {
+            smart_report: rt::decode::required(f0, "smart_report")?,
+        })
     }
 }
 /// Response of [`AttendanceApi::get_update_data`](super::attendance::AttendanceApi::get_update_data).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetUpdateDataResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetUpdateDataResponse {
     /// The day, `yyyy-MM-dd HH:mm:ss` (查询日期).
     ///
     /// Wire name `work_date`.
-    #[serde(rename = "work_date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_date", skip_serializing_if = "Option::is_none")
+    )]
     pub work_date: Option<String>,
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// The organisation's corpId (企业corpId).
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Punch results (打卡结果).
     ///
     /// Wire name `attendance_result_list`.
-    #[serde(rename = "attendance_result_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attendance_result_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub attendance_result_list: Vec<AttendanceUpdateResult>,
     /// Punch records (打卡详情).
     ///
     /// Wire name `check_record_list`.
-    #[serde(rename = "check_record_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_record_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub check_record_list: Vec<AttendanceUpdateRecord>,
     /// Approval forms (审批单列表).
     ///
     /// Wire name `approve_list`.
-    #[serde(rename = "approve_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approve_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub approve_list: Vec<AttendanceApprove>,
     /// Rest periods of the schedule (休息时间段).
     ///
     /// Wire name `class_setting_info`.
-    #[serde(rename = "class_setting_info", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_setting_info", skip_serializing_if = "Option::is_none")
+    )]
     pub class_setting_info: Option<AttendanceClassSettingInfo>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGetUpdateDataResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGetUpdateDataResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGetUpdateDataResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGetUpdateDataResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "work_date" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attendance_result_list" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceUpdateResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_record_list" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceUpdateRecord>>::new(),
-                                    )?,
-                            );
-                        }
-                        "approve_list" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceApprove>>::new(),
-                                    )?,
-                            );
-                        }
-                        "class_setting_info" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceClassSettingInfo>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGetUpdateDataResponse {
-                    work_date: f0.unwrap_or_default(),
-                    userid: f1.unwrap_or_default(),
-                    corp_id: f2.unwrap_or_default(),
-                    attendance_result_list: f3.unwrap_or_default(),
-                    check_record_list: f4.unwrap_or_default(),
-                    approve_list: f5.unwrap_or_default(),
-                    class_setting_info: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGetUpdateDataResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGetUpdateDataResponse {
+    const NAME: &'static str = "AttendanceGetUpdateDataResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "work_date" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attendance_result_list" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceUpdateResult>>::new(),
+                            )?,
+                    );
+                }
+                "check_record_list" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceUpdateRecord>>::new(),
+                            )?,
+                    );
+                }
+                "approve_list" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceApprove>>::new(),
+                            )?,
+                    );
+                }
+                "class_setting_info" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceClassSettingInfo>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGetUpdateDataResponse {
+            work_date: f0.unwrap_or_default(),
+            userid: f1.unwrap_or_default(),
+            corp_id: f2.unwrap_or_default(),
+            attendance_result_list: f3.unwrap_or_default(),
+            check_record_list: f4.unwrap_or_default(),
+            approve_list: f5.unwrap_or_default(),
+            class_setting_info: f6.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceApi::get_att_columns`](super::attendance::AttendanceApi::get_att_columns).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetAttColumnsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetAttColumnsResponse {
     /// The report columns (报表列信息).
     ///
     /// Wire name `columns`.
-    #[serde(rename = "columns", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "columns", skip_serializing_if = "Vec::is_empty")
+    )]
     pub columns: Vec<AttendanceColumn>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGetAttColumnsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGetAttColumnsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGetAttColumnsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGetAttColumnsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "columns" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceColumn>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGetAttColumnsResponse {
-                    columns: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGetAttColumnsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGetAttColumnsResponse {
+    const NAME: &'static str = "AttendanceGetAttColumnsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "columns" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceColumn>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGetAttColumnsResponse {
+            columns: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceApi::get_column_val`](super::attendance::AttendanceApi::get_column_val).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetColumnValResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetColumnValResponse {
     /// Values per column (列信息与列值数据).
     ///
     /// Wire name `column_vals`.
-    #[serde(rename = "column_vals", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "column_vals", skip_serializing_if = "Vec::is_empty")
+    )]
     pub column_vals: Vec<AttendanceColumnValues>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGetColumnValResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGetColumnValResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGetColumnValResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGetColumnValResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "column_vals" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceColumnValues>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGetColumnValResponse {
-                    column_vals: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGetColumnValResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGetColumnValResponse {
+    const NAME: &'static str = "AttendanceGetColumnValResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "column_vals" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceColumnValues>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGetColumnValResponse {
+            column_vals: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceApi::get_leave_time_by_names`](super::attendance::AttendanceApi::get_leave_time_by_names).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveTimeByNamesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveTimeByNamesResponse {
     /// Values per leave column (列信息与列值数据).
     ///
     /// Wire name `columns`.
-    #[serde(rename = "columns", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "columns", skip_serializing_if = "Vec::is_empty")
+    )]
     pub columns: Vec<AttendanceLeaveColumnValues>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveTimeByNamesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGetLeaveTimeByNamesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGetLeaveTimeByNamesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGetLeaveTimeByNamesResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "columns" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceLeaveColumnValues>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGetLeaveTimeByNamesResponse {
-                    columns: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGetLeaveTimeByNamesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGetLeaveTimeByNamesResponse {
+    const NAME: &'static str = "AttendanceGetLeaveTimeByNamesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "columns" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceLeaveColumnValues>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGetLeaveTimeByNamesResponse {
+            columns: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceApi::list_vacation_quotas`](super::attendance::AttendanceApi::list_vacation_quotas).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceListVacationQuotasResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceListVacationQuotasResponse {
     /// The balances (假期余额列表).
     ///
     /// Wire name `leave_quotas`.
-    #[serde(rename = "leave_quotas", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leave_quotas", skip_serializing_if = "Vec::is_empty")
+    )]
     pub leave_quotas: Vec<AttendanceLeaveQuota>,
     /// Whether more pages follow (是否存在更多记录).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceListVacationQuotasResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceListVacationQuotasResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceListVacationQuotasResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceListVacationQuotasResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "leave_quotas" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceLeaveQuota>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceListVacationQuotasResponse {
-                    leave_quotas: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceListVacationQuotasResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceListVacationQuotasResponse {
+    const NAME: &'static str = "AttendanceListVacationQuotasResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "leave_quotas" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceLeaveQuota>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceListVacationQuotasResponse {
+            leave_quotas: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }

@@ -564,12 +564,14 @@ impl rt::Endpoint for AttendanceGroupGetSimpleGroupsRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupGetSimpleGroupsRequest> {
     /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size (分页大小), at most 10.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -846,8 +848,9 @@ impl rt::Endpoint for AttendanceGroupDeleteRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupDeleteRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::get`]: Get a group's punch settings by group key (根据groupKey查询考勤组信息).
@@ -913,8 +916,9 @@ impl rt::Endpoint for AttendanceGroupGetRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupGetRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::query`]: Get an attendance group's summary by id (获取考勤组详情).
@@ -1091,8 +1095,9 @@ impl rt::Endpoint for AttendanceGroupListMinimalRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupListMinimalRequest> {
     /// Sets `cursor`: Cursor from the previous page (分页游标); unset for the first page.
-    pub fn cursor(self, cursor: i64) -> Self {
-        self.map(|r| r.cursor(cursor))
+    pub fn cursor(mut self, cursor: i64) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
     }
     /// Every page from this request's position on, following `cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1191,8 +1196,9 @@ impl rt::Endpoint for AttendanceGroupIdToKeyRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupIdToKeyRequest> {
     /// Sets `op_user_id`: Userid of the operator (操作人的userId).
-    pub fn op_user_id(self, op_user_id: impl Into<String>) -> Self {
-        self.map(|r| r.op_user_id(op_user_id))
+    pub fn op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
+        self.request = self.request.op_user_id(op_user_id);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::key_to_id`]: Convert a group key to its group id (groupKey转换为groupId).
@@ -1320,8 +1326,9 @@ impl rt::Endpoint for AttendanceGroupListMembersRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupListMembersRequest> {
     /// Sets `cursor`: Cursor (游标值); 0 (the default) for the first page.
-    pub fn cursor(self, cursor: i64) -> Self {
-        self.map(|r| r.cursor(cursor))
+    pub fn cursor(mut self, cursor: i64) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
     }
     /// Every page from this request's position on, following `cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1597,8 +1604,9 @@ impl rt::Endpoint for AttendanceGroupListMemberUsersRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupListMemberUsersRequest> {
     /// Sets `cursor`: Cursor (游标值); unset for the first page.
-    pub fn cursor(self, cursor: i64) -> Self {
-        self.map(|r| r.cursor(cursor))
+    pub fn cursor(mut self, cursor: i64) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
     }
     /// Every page from this request's position on, following `cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1716,8 +1724,9 @@ impl rt::Endpoint for AttendanceGroupAddUsersRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupAddUsersRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userid).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::query_users`]: List the people of a group by group key (查询参与考勤人员列表).
@@ -1809,12 +1818,14 @@ impl rt::Endpoint for AttendanceGroupQueryUsersRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupQueryUsersRequest> {
     /// Sets `size`: Page size (分页大小).
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::remove_users`]: Remove people from a group (批量删除参与考勤人员).
@@ -1896,8 +1907,9 @@ impl rt::Endpoint for AttendanceGroupRemoveUsersRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupRemoveUsersRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::add_positions`]: Add punch locations to a group (批量新增地点).
@@ -1981,8 +1993,9 @@ impl rt::Endpoint for AttendanceGroupAddPositionsRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupAddPositionsRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::query_positions`]: List a group's punch locations (批量查询地点).
@@ -2071,12 +2084,14 @@ impl rt::Endpoint for AttendanceGroupQueryPositionsRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupQueryPositionsRequest> {
     /// Sets `cursor`: The last `position_key` of the previous page; unset for the first page.
-    pub fn cursor(self, cursor: impl Into<String>) -> Self {
-        self.map(|r| r.cursor(cursor))
+    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
     }
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::remove_positions`]: Remove punch locations from a group (批量删除地点).
@@ -2158,8 +2173,9 @@ impl rt::Endpoint for AttendanceGroupRemovePositionsRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupRemovePositionsRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::add_wifis`]: Add Wi-Fi networks to a group (批量新增Wi-Fi信息).
@@ -2240,8 +2256,9 @@ impl rt::Endpoint for AttendanceGroupAddWifisRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupAddWifisRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人的userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::query_wifis`]: List a group's Wi-Fi networks (批量查询Wi-Fi信息).
@@ -2330,12 +2347,14 @@ impl rt::Endpoint for AttendanceGroupQueryWifisRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupQueryWifisRequest> {
     /// Sets `cursor`: The last key of the previous page (上一批次最后一个Id); unset for the first page.
-    pub fn cursor(self, cursor: impl Into<String>) -> Self {
-        self.map(|r| r.cursor(cursor))
+    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
     }
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Request of [`AttendanceGroupApi::remove_wifis`]: Remove Wi-Fi networks from a group (批量移除Wi-Fi信息).
@@ -2417,8 +2436,9 @@ impl rt::Endpoint for AttendanceGroupRemoveWifisRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceGroupRemoveWifisRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(self, op_userid: impl Into<String>) -> Self {
-        self.map(|r| r.op_userid(op_userid))
+    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
+        self.request = self.request.op_userid(op_userid);
+        self
     }
 }
 /// Scheduling kind of an attendance group (考勤类型).
@@ -2552,713 +2572,739 @@ impl rt::Scalar for AttendanceOffDutyCheck {
 /// One punch time of a shift, or a rest start / end (打卡时间).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceCheckTime`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceCheckTime {
     /// Time as `yyyy-MM-dd HH:mm:ss`; only the time part counts (打卡时间).
     ///
     /// Wire name `check_time`.
-    #[serde(rename = "check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub check_time: Option<String>,
     /// Clock-in or clock-out; rest start or end for rest times.
     ///
     /// Wire name `check_type`.
-    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_type", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<super::attendance::AttendanceCheckType>,
     /// Days the time lies after the work day (跨天): 0 same day, 1 next day.
     ///
     /// Wire name `across`.
-    #[serde(rename = "across", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "across", skip_serializing_if = "Option::is_none")
+    )]
     pub across: Option<i64>,
     /// Minutes before the time a punch is allowed (允许的最早提前打卡时间); only from `get_user_group`.
     ///
     /// Wire name `begin_min`.
-    #[serde(rename = "begin_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "begin_min", skip_serializing_if = "Option::is_none")
+    )]
     pub begin_min: Option<i64>,
     /// Minutes after the time a punch is allowed (允许的最晚延后打卡时间); only from `get_user_group`.
     ///
     /// Wire name `end_min`.
-    #[serde(rename = "end_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end_min", skip_serializing_if = "Option::is_none")
+    )]
     pub end_min: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceCheckTime {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceCheckTime;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceCheckTime")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceCheckTime, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "check_time" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceCheckType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "across" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "begin_min" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "end_min" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceCheckTime {
-                    check_time: f0.unwrap_or_default(),
-                    check_type: f1.unwrap_or_default(),
-                    across: f2.unwrap_or_default(),
-                    begin_min: f3.unwrap_or_default(),
-                    end_min: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceCheckTime {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceCheckTime {
+    const NAME: &'static str = "AttendanceCheckTime";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "check_time" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "check_type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceCheckType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "across" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "begin_min" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "end_min" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceCheckTime {
+            check_time: f0.unwrap_or_default(),
+            check_type: f1.unwrap_or_default(),
+            across: f2.unwrap_or_default(),
+            begin_min: f3.unwrap_or_default(),
+            end_min: f4.unwrap_or_default(),
+        })
     }
 }
 /// One on-duty / off-duty pair of a shift (班次打卡时间段).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceClassSection`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceClassSection {
     /// The punch times (时间段列表).
     ///
     /// Wire name `times`.
-    #[serde(rename = "times", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "times", skip_serializing_if = "Vec::is_empty")
+    )]
     pub times: Vec<AttendanceCheckTime>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceClassSection {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceClassSection;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceClassSection")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceClassSection, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "times" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceCheckTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceClassSection {
-                    times: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceClassSection {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceClassSection {
+    const NAME: &'static str = "AttendanceClassSection";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "times" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceCheckTime>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceClassSection {
+            times: f0.unwrap_or_default(),
+        })
     }
 }
 /// Settings of a shift (班次配置); minute settings use -1 for disabled.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceClassSetting`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceClassSetting {
     /// Shift setting id (班次配置ID).
     ///
     /// Wire name `class_setting_id`.
-    #[serde(rename = "class_setting_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_setting_id", skip_serializing_if = "Option::is_none")
+    )]
     pub class_setting_id: Option<i64>,
     /// Start of the rest (休息开始); single-section shifts only.
     ///
     /// Wire name `rest_begin_time`.
-    #[serde(rename = "rest_begin_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rest_begin_time", skip_serializing_if = "Option::is_none")
+    )]
     pub rest_begin_time: Option<AttendanceCheckTime>,
     /// End of the rest (休息结束); single-section shifts only.
     ///
     /// Wire name `rest_end_time`.
-    #[serde(rename = "rest_end_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rest_end_time", skip_serializing_if = "Option::is_none")
+    )]
     pub rest_end_time: Option<AttendanceCheckTime>,
     /// Allowed lateness in minutes (允许迟到时长); -1 off.
     ///
     /// Wire name `permit_late_minutes`.
-    #[serde(rename = "permit_late_minutes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "permit_late_minutes", skip_serializing_if = "Option::is_none")
+    )]
     pub permit_late_minutes: Option<i64>,
     /// Working time in minutes (工作时长); -1 off.
     ///
     /// Wire name `work_time_minutes`.
-    #[serde(rename = "work_time_minutes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_time_minutes", skip_serializing_if = "Option::is_none")
+    )]
     pub work_time_minutes: Option<i64>,
     /// Minutes late that count as seriously late (严重迟到时长); -1 off.
     ///
     /// Wire name `serious_late_minutes`.
-    #[serde(rename = "serious_late_minutes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "serious_late_minutes", skip_serializing_if = "Option::is_none")
+    )]
     pub serious_late_minutes: Option<i64>,
     /// Minutes late that count as absent (旷工迟到时长); -1 off.
     ///
     /// Wire name `absenteeism_late_minutes`.
-    #[serde(
-        rename = "absenteeism_late_minutes",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "absenteeism_late_minutes",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub absenteeism_late_minutes: Option<i64>,
     /// Whether clocking out is forced (是否强制下班打卡).
     ///
     /// Wire name `is_off_duty_free_check`.
-    #[serde(rename = "is_off_duty_free_check", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_off_duty_free_check", skip_serializing_if = "Option::is_none")
+    )]
     pub is_off_duty_free_check: Option<AttendanceOffDutyCheck>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceClassSetting {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceClassSetting;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceClassSetting")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceClassSetting, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "class_setting_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "rest_begin_time" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceCheckTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        "rest_end_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceCheckTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        "permit_late_minutes" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "work_time_minutes" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "serious_late_minutes" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "absenteeism_late_minutes" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "is_off_duty_free_check" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceOffDutyCheck>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceClassSetting {
-                    class_setting_id: f0.unwrap_or_default(),
-                    rest_begin_time: f1.unwrap_or_default(),
-                    rest_end_time: f2.unwrap_or_default(),
-                    permit_late_minutes: f3.unwrap_or_default(),
-                    work_time_minutes: f4.unwrap_or_default(),
-                    serious_late_minutes: f5.unwrap_or_default(),
-                    absenteeism_late_minutes: f6.unwrap_or_default(),
-                    is_off_duty_free_check: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceClassSetting {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceClassSetting {
+    const NAME: &'static str = "AttendanceClassSetting";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "class_setting_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "rest_begin_time" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceCheckTime>>::new(),
+                            )?,
+                    );
+                }
+                "rest_end_time" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceCheckTime>>::new(),
+                            )?,
+                    );
+                }
+                "permit_late_minutes" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "work_time_minutes" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "serious_late_minutes" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "absenteeism_late_minutes" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "is_off_duty_free_check" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceOffDutyCheck>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceClassSetting {
+            class_setting_id: f0.unwrap_or_default(),
+            rest_begin_time: f1.unwrap_or_default(),
+            rest_end_time: f2.unwrap_or_default(),
+            permit_late_minutes: f3.unwrap_or_default(),
+            work_time_minutes: f4.unwrap_or_default(),
+            serious_late_minutes: f5.unwrap_or_default(),
+            absenteeism_late_minutes: f6.unwrap_or_default(),
+            is_off_duty_free_check: f7.unwrap_or_default(),
+        })
     }
 }
 /// A shift (考勤班次). `getsimplegroups` names it `class_name`, `getusergroup` `name`; both
 /// decode into `class_name`.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceClass`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceClass {
     /// Shift id (班次ID).
     ///
     /// Wire name `class_id`.
-    #[serde(rename = "class_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "class_id"))]
     pub class_id: i64,
     /// Shift name (班次名称).
     ///
     /// Wire name `class_name`.
-    #[serde(rename = "class_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_name", skip_serializing_if = "Option::is_none")
+    )]
     pub class_name: Option<String>,
     /// Punch sections of the shift (班次打卡时间段).
     ///
     /// Wire name `sections`.
-    #[serde(rename = "sections", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sections", skip_serializing_if = "Vec::is_empty")
+    )]
     pub sections: Vec<AttendanceClassSection>,
     /// Shift settings (班次配置).
     ///
     /// Wire name `setting`.
-    #[serde(rename = "setting", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "setting", skip_serializing_if = "Option::is_none")
+    )]
     pub setting: Option<AttendanceClassSetting>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceClass {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceClass;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceClass")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceClass, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "class_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "class_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sections" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceClassSection>>::new(),
-                                    )?,
-                            );
-                        }
-                        "setting" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceClassSetting>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceClass {
-                    class_id: rt::decode::required(f0, "class_id")?,
-                    class_name: f1.unwrap_or_default(),
-                    sections: f2.unwrap_or_default(),
-                    setting: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceClass {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceClass {
+    const NAME: &'static str = "AttendanceClass";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "class_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "class_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sections" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceClassSection>>::new(),
+                            )?,
+                    );
+                }
+                "setting" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceClassSetting>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceClass {
+            class_id: rt::decode::required(f0, "class_id")?,
+            class_name: f1.unwrap_or_default(),
+            sections: f2.unwrap_or_default(),
+            setting: f3.unwrap_or_default(),
+        })
     }
 }
 /// An attendance group with its shifts (考勤组详情).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroup`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroup {
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "group_id"))]
     pub group_id: i64,
     /// Group name (考勤组名称).
     ///
     /// Wire name `group_name`.
-    #[serde(rename = "group_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_name", skip_serializing_if = "Option::is_none")
+    )]
     pub group_name: Option<String>,
     /// Scheduling kind (考勤类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<AttendanceGroupType>,
     /// Whether this is the default group (是否默认考勤组).
     ///
     /// Wire name `is_default`.
-    #[serde(rename = "is_default", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_default", skip_serializing_if = "Option::is_none")
+    )]
     pub is_default: Option<bool>,
     /// Number of members (参与考勤人员人数).
     ///
     /// Wire name `member_count`.
-    #[serde(rename = "member_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "member_count", skip_serializing_if = "Option::is_none")
+    )]
     pub member_count: Option<i64>,
     /// Userid of the main owner (考勤组主负责人).
     ///
     /// Wire name `owner_user_id`.
-    #[serde(rename = "owner_user_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "owner_user_id", skip_serializing_if = "Option::is_none")
+    )]
     pub owner_user_id: Option<String>,
     /// Userids of the sub-owners (考勤组子负责人).
     ///
     /// Wire name `manager_list`.
-    #[serde(rename = "manager_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "manager_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub manager_list: Vec<String>,
     /// Names of the member departments (参与考勤的部门名称).
     ///
     /// Wire name `dept_name_list`.
-    #[serde(rename = "dept_name_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_name_list: Vec<String>,
     /// Ids of the member departments; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `dept_ids`.
-    #[serde(rename = "dept_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_ids: Vec<i64>,
     /// Userids of the members; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `user_ids`.
-    #[serde(rename = "user_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_ids: Vec<String>,
     /// Default shift id (默认班次ID).
     ///
     /// Wire name `default_class_id`.
-    #[serde(rename = "default_class_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "default_class_id", skip_serializing_if = "Option::is_none")
+    )]
     pub default_class_id: Option<i64>,
     /// The group's shifts (考勤班次列表).
     ///
     /// Wire name `selected_class`.
-    #[serde(rename = "selected_class", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "selected_class", skip_serializing_if = "Vec::is_empty")
+    )]
     pub selected_class: Vec<AttendanceClass>,
     /// Fixed schedule (工作日班次): 7 entries Sunday → Saturday, 0 = rest, otherwise a shift id; sent as strings.
     ///
     /// Wire name `work_day_list`.
-    #[serde(rename = "work_day_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_day_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub work_day_list: Vec<i64>,
     /// Display text of the week's shifts (一周的班次时间展示).
     ///
     /// Wire name `classes_list`.
-    #[serde(rename = "classes_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "classes_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub classes_list: Vec<String>,
     /// Whether members may pick a shift when unscheduled (未排班时允许员工选择班次).
     ///
     /// Wire name `enable_emp_select_class`.
-    #[serde(rename = "enable_emp_select_class", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "enable_emp_select_class",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub enable_emp_select_class: Option<bool>,
     /// Whether punching is blocked when unscheduled (未排班时禁止打卡).
     ///
     /// Wire name `disable_check_without_schedule`.
-    #[serde(
-        rename = "disable_check_without_schedule",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "disable_check_without_schedule",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub disable_check_without_schedule: Option<bool>,
     /// Whether punching on rest days needs approval (休息日打卡需审批).
     ///
     /// Wire name `disable_check_when_rest`.
-    #[serde(rename = "disable_check_when_rest", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "disable_check_when_rest",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub disable_check_when_rest: Option<bool>,
     /// Day start of free-check groups, minutes after midnight; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `freecheck_day_start_min_offset`.
-    #[serde(
-        rename = "freecheck_day_start_min_offset",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "freecheck_day_start_min_offset",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub freecheck_day_start_min_offset: Option<i64>,
     /// Work days of free-check groups; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `freecheck_work_days`.
-    #[serde(rename = "freecheck_work_days", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "freecheck_work_days", skip_serializing_if = "Vec::is_empty")
+    )]
     pub freecheck_work_days: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroup {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroup;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroup")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroup, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "group_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "group_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceGroupType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_default" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "member_count" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "owner_user_id" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "manager_list" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "dept_name_list" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "dept_ids" => {
-                            f8 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "user_ids" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "default_class_id" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "selected_class" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceClass>>::new(),
-                                    )?,
-                            );
-                        }
-                        "work_day_list" => {
-                            f12 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "classes_list" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "enable_emp_select_class" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disable_check_without_schedule" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disable_check_when_rest" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "freecheck_day_start_min_offset" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "freecheck_work_days" => {
-                            f18 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroup {
-                    group_id: rt::decode::required(f0, "group_id")?,
-                    group_name: f1.unwrap_or_default(),
-                    r#type: f2.unwrap_or_default(),
-                    is_default: f3.unwrap_or_default(),
-                    member_count: f4.unwrap_or_default(),
-                    owner_user_id: f5.unwrap_or_default(),
-                    manager_list: f6.unwrap_or_default(),
-                    dept_name_list: f7.unwrap_or_default(),
-                    dept_ids: f8.unwrap_or_default(),
-                    user_ids: f9.unwrap_or_default(),
-                    default_class_id: f10.unwrap_or_default(),
-                    selected_class: f11.unwrap_or_default(),
-                    work_day_list: f12.unwrap_or_default(),
-                    classes_list: f13.unwrap_or_default(),
-                    enable_emp_select_class: f14.unwrap_or_default(),
-                    disable_check_without_schedule: f15.unwrap_or_default(),
-                    disable_check_when_rest: f16.unwrap_or_default(),
-                    freecheck_day_start_min_offset: f17.unwrap_or_default(),
-                    freecheck_work_days: f18.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroup {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroup {
+    const NAME: &'static str = "AttendanceGroup";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "group_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "group_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceGroupType>>::new(),
+                            )?,
+                    );
+                }
+                "is_default" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "member_count" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "owner_user_id" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "manager_list" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "dept_name_list" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "dept_ids" => {
+                    f8 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "user_ids" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "default_class_id" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "selected_class" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceClass>>::new(),
+                            )?,
+                    );
+                }
+                "work_day_list" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "classes_list" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "enable_emp_select_class" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disable_check_without_schedule" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disable_check_when_rest" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "freecheck_day_start_min_offset" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "freecheck_work_days" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroup {
+            group_id: rt::decode::required(f0, "group_id")?,
+            group_name: f1.unwrap_or_default(),
+            r#type: f2.unwrap_or_default(),
+            is_default: f3.unwrap_or_default(),
+            member_count: f4.unwrap_or_default(),
+            owner_user_id: f5.unwrap_or_default(),
+            manager_list: f6.unwrap_or_default(),
+            dept_name_list: f7.unwrap_or_default(),
+            dept_ids: f8.unwrap_or_default(),
+            user_ids: f9.unwrap_or_default(),
+            default_class_id: f10.unwrap_or_default(),
+            selected_class: f11.unwrap_or_default(),
+            work_day_list: f12.unwrap_or_default(),
+            classes_list: f13.unwrap_or_default(),
+            enable_emp_select_class: f14.unwrap_or_default(),
+            disable_check_without_schedule: f15.unwrap_or_default(),
+            disable_check_when_rest: f16.unwrap_or_default(),
+            freecheck_day_start_min_offset: f17.unwrap_or_default(),
+            freecheck_work_days: f18.unwrap_or_default(),
+        })
     }
 }
 /// Kind of a group member entry (类型).
@@ -3352,62 +3398,50 @@ pub struct AttendanceGroupMemberInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupMemberInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupMemberInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupMemberInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupMemberInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "user_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<AttendanceMemberType>::new(),
-                                    )?,
-                            );
-                        }
-                        "role" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "corp_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceGroupMemberInput {
+    const NAME: &'static str = "AttendanceGroupMemberInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "user_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(AttendanceGroupMemberInput {
-                    user_id: rt::decode::required(f0, "user_id")?,
-                    r#type: rt::decode::required(f1, "type")?,
-                    role: rt::decode::required(f2, "role")?,
-                    corp_id: f3.unwrap_or_default(),
-                })
+                "type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<AttendanceMemberType>::new(),
+                            )?,
+                    );
+                }
+                "role" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "corp_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceGroupMemberInput {
+            user_id: rt::decode::required(f0, "user_id")?,
+            r#type: rt::decode::required(f1, "type")?,
+            role: rt::decode::required(f2, "role")?,
+            corp_id: f3.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceGroupMemberInput {
@@ -3435,11 +3469,6 @@ impl rt::Validate for AttendanceGroupMemberInput {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.r#type)?;
         Ok(())
-    }
-}
-impl rt::Wire for AttendanceGroupMemberInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A punch location of a group as set by `add` / `modify` (考勤地点).
@@ -3481,88 +3510,65 @@ pub struct AttendancePositionInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendancePositionInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendancePositionInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendancePositionInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendancePositionInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "address" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "latitude" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "longitude" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "accuracy" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendancePositionInput {
+    const NAME: &'static str = "AttendancePositionInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(AttendancePositionInput {
-                    title: f0.unwrap_or_default(),
-                    address: f1.unwrap_or_default(),
-                    latitude: f2.unwrap_or_default(),
-                    longitude: f3.unwrap_or_default(),
-                    accuracy: f4.unwrap_or_default(),
-                    corp_id: f5.unwrap_or_default(),
-                })
+                "address" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "latitude" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "longitude" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "accuracy" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendancePositionInput {
+            title: f0.unwrap_or_default(),
+            address: f1.unwrap_or_default(),
+            latitude: f2.unwrap_or_default(),
+            longitude: f3.unwrap_or_default(),
+            accuracy: f4.unwrap_or_default(),
+            corp_id: f5.unwrap_or_default(),
+        })
     }
 }
 impl AttendancePositionInput {
@@ -3614,11 +3620,6 @@ impl rt::Validate for AttendancePositionInput {
         Ok(())
     }
 }
-impl rt::Wire for AttendancePositionInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A Wi-Fi network for punching, as set by `add` (考勤Wi-Fi).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceWifiInput`
@@ -3643,58 +3644,44 @@ pub struct AttendanceWifiInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceWifiInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceWifiInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceWifiInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceWifiInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "ssid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mac_addr" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceWifiInput {
+    const NAME: &'static str = "AttendanceWifiInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "ssid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(AttendanceWifiInput {
-                    ssid: f0.unwrap_or_default(),
-                    mac_addr: f1.unwrap_or_default(),
-                    corp_id: f2.unwrap_or_default(),
-                })
+                "mac_addr" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceWifiInput {
+            ssid: f0.unwrap_or_default(),
+            mac_addr: f1.unwrap_or_default(),
+            corp_id: f2.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceWifiInput {
@@ -3728,11 +3715,6 @@ impl rt::Validate for AttendanceWifiInput {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceWifiInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A shift of the group, by id (班次).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceShiftRef`
@@ -3747,36 +3729,30 @@ pub struct AttendanceShiftRef {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftRef")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftRef, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceShiftRef {
+    const NAME: &'static str = "AttendanceShiftRef";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(AttendanceShiftRef {
-                    id: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceShiftRef {
+            id: f0.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceShiftRef {
@@ -3796,11 +3772,6 @@ impl rt::Validate for AttendanceShiftRef {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceShiftRef {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A Bluetooth punch device (蓝牙打卡设备).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceBleDevice`
@@ -3815,36 +3786,30 @@ pub struct AttendanceBleDevice {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceBleDevice {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceBleDevice;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceBleDevice")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceBleDevice, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "device_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceBleDevice {
+    const NAME: &'static str = "AttendanceBleDevice";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "device_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(AttendanceBleDevice {
-                    device_id: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceBleDevice {
+            device_id: f0.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceBleDevice {
@@ -3862,11 +3827,6 @@ impl AttendanceBleDevice {
 impl rt::Validate for AttendanceBleDevice {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for AttendanceBleDevice {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// What a sub-admin may do with one group setting (子管理员权限).
@@ -3980,108 +3940,103 @@ pub struct AttendanceGroupPermissions {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupPermissions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupPermissions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupPermissions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupPermissions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "schedule" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePermission>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_member" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePermission>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePermission>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_time" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePermission>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_position_type" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePermission>>::new(),
-                                    )?,
-                            );
-                        }
-                        "over_time_rule" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePermission>>::new(),
-                                    )?,
-                            );
-                        }
-                        "camera_check" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePermission>>::new(),
-                                    )?,
-                            );
-                        }
-                        "out_side_check" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePermission>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceGroupPermissions {
+    const NAME: &'static str = "AttendanceGroupPermissions";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "schedule" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePermission>>::new(),
+                            )?,
+                    );
                 }
-                Ok(AttendanceGroupPermissions {
-                    schedule: f0.unwrap_or_default(),
-                    group_member: f1.unwrap_or_default(),
-                    group_type: f2.unwrap_or_default(),
-                    check_time: f3.unwrap_or_default(),
-                    check_position_type: f4.unwrap_or_default(),
-                    over_time_rule: f5.unwrap_or_default(),
-                    camera_check: f6.unwrap_or_default(),
-                    out_side_check: f7.unwrap_or_default(),
-                })
+                "group_member" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePermission>>::new(),
+                            )?,
+                    );
+                }
+                "group_type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePermission>>::new(),
+                            )?,
+                    );
+                }
+                "check_time" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePermission>>::new(),
+                            )?,
+                    );
+                }
+                "check_position_type" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePermission>>::new(),
+                            )?,
+                    );
+                }
+                "over_time_rule" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePermission>>::new(),
+                            )?,
+                    );
+                }
+                "camera_check" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePermission>>::new(),
+                            )?,
+                    );
+                }
+                "out_side_check" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePermission>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceGroupPermissions {
+            schedule: f0.unwrap_or_default(),
+            group_member: f1.unwrap_or_default(),
+            group_type: f2.unwrap_or_default(),
+            check_time: f3.unwrap_or_default(),
+            check_position_type: f4.unwrap_or_default(),
+            over_time_rule: f5.unwrap_or_default(),
+            camera_check: f6.unwrap_or_default(),
+            out_side_check: f7.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceGroupPermissions {
@@ -4154,11 +4109,6 @@ impl rt::Validate for AttendanceGroupPermissions {
         rt::Validate::validate(&self.camera_check)?;
         rt::Validate::validate(&self.out_side_check)?;
         Ok(())
-    }
-}
-impl rt::Wire for AttendanceGroupPermissions {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A new attendance group (考勤组信息), for `add`.
@@ -4329,287 +4279,254 @@ pub struct AttendanceGroupNew {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupNew {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupNew;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupNew")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupNew, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                let mut f28 = None;
-                let mut f29 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<AttendanceGroupType>::new(),
-                                    )?,
-                            );
-                        }
-                        "members" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceGroupMemberInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        "id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "owner" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "manager_list" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "resource_permission_map" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceGroupPermissions>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "shift_vo_list" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceShiftRef>>::new(),
-                                    )?,
-                            );
-                        }
-                        "default_class_id" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "workday_class_list" => {
-                            f10 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "freecheck_work_days" => {
-                            f11 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "freecheck_day_start_min_offset" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "skip_holidays" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "special_days" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "enable_next_day" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "modify_member" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "positions" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendancePositionInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        "offset" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "wifis" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceWifiInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        "enable_position_ble" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "ble_device_list" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceBleDevice>>::new(),
-                                    )?,
-                            );
-                        }
-                        "enable_emp_select_class" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disable_check_without_schedule" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disable_check_when_rest" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_outside_check" => {
-                            f25 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_outside_camera_check" => {
-                            f26 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_camera_check" => {
-                            f27 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_face_check" => {
-                            f28 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "check_need_healthy_code" => {
-                            f29 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceGroupNew {
+    const NAME: &'static str = "AttendanceGroupNew";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(AttendanceGroupNew {
-                    name: rt::decode::required(f0, "name")?,
-                    r#type: rt::decode::required(f1, "type")?,
-                    members: rt::decode::required(f2, "members")?,
-                    id: f3.unwrap_or_default(),
-                    owner: f4.unwrap_or_default(),
-                    manager_list: f5.unwrap_or_default(),
-                    resource_permission_map: f6.unwrap_or_default(),
-                    corp_id: f7.unwrap_or_default(),
-                    shift_vo_list: f8.unwrap_or_default(),
-                    default_class_id: f9.unwrap_or_default(),
-                    workday_class_list: f10.unwrap_or_default(),
-                    freecheck_work_days: f11.unwrap_or_default(),
-                    freecheck_day_start_min_offset: f12.unwrap_or_default(),
-                    skip_holidays: f13.unwrap_or_default(),
-                    special_days: f14.unwrap_or_default(),
-                    enable_next_day: f15.unwrap_or_default(),
-                    modify_member: f16.unwrap_or_default(),
-                    positions: f17.unwrap_or_default(),
-                    offset: f18.unwrap_or_default(),
-                    wifis: f19.unwrap_or_default(),
-                    enable_position_ble: f20.unwrap_or_default(),
-                    ble_device_list: f21.unwrap_or_default(),
-                    enable_emp_select_class: f22.unwrap_or_default(),
-                    disable_check_without_schedule: f23.unwrap_or_default(),
-                    disable_check_when_rest: f24.unwrap_or_default(),
-                    enable_outside_check: f25.unwrap_or_default(),
-                    enable_outside_camera_check: f26.unwrap_or_default(),
-                    enable_camera_check: f27.unwrap_or_default(),
-                    enable_face_check: f28.unwrap_or_default(),
-                    check_need_healthy_code: f29.unwrap_or_default(),
-                })
+                "type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<AttendanceGroupType>::new(),
+                            )?,
+                    );
+                }
+                "members" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceGroupMemberInput>>::new(),
+                            )?,
+                    );
+                }
+                "id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "owner" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "manager_list" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "resource_permission_map" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceGroupPermissions>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "corp_id" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "shift_vo_list" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceShiftRef>>::new(),
+                            )?,
+                    );
+                }
+                "default_class_id" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "workday_class_list" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "freecheck_work_days" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "freecheck_day_start_min_offset" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "skip_holidays" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "special_days" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "enable_next_day" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "modify_member" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "positions" => {
+                    f17 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendancePositionInput>>::new(),
+                            )?,
+                    );
+                }
+                "offset" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "wifis" => {
+                    f19 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceWifiInput>>::new(),
+                            )?,
+                    );
+                }
+                "enable_position_ble" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "ble_device_list" => {
+                    f21 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceBleDevice>>::new(),
+                            )?,
+                    );
+                }
+                "enable_emp_select_class" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disable_check_without_schedule" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disable_check_when_rest" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_outside_check" => {
+                    f25 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_outside_camera_check" => {
+                    f26 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_camera_check" => {
+                    f27 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_face_check" => {
+                    f28 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "check_need_healthy_code" => {
+                    f29 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceGroupNew {
+            name: rt::decode::required(f0, "name")?,
+            r#type: rt::decode::required(f1, "type")?,
+            members: rt::decode::required(f2, "members")?,
+            id: f3.unwrap_or_default(),
+            owner: f4.unwrap_or_default(),
+            manager_list: f5.unwrap_or_default(),
+            resource_permission_map: f6.unwrap_or_default(),
+            corp_id: f7.unwrap_or_default(),
+            shift_vo_list: f8.unwrap_or_default(),
+            default_class_id: f9.unwrap_or_default(),
+            workday_class_list: f10.unwrap_or_default(),
+            freecheck_work_days: f11.unwrap_or_default(),
+            freecheck_day_start_min_offset: f12.unwrap_or_default(),
+            skip_holidays: f13.unwrap_or_default(),
+            special_days: f14.unwrap_or_default(),
+            enable_next_day: f15.unwrap_or_default(),
+            modify_member: f16.unwrap_or_default(),
+            positions: f17.unwrap_or_default(),
+            offset: f18.unwrap_or_default(),
+            wifis: f19.unwrap_or_default(),
+            enable_position_ble: f20.unwrap_or_default(),
+            ble_device_list: f21.unwrap_or_default(),
+            enable_emp_select_class: f22.unwrap_or_default(),
+            disable_check_without_schedule: f23.unwrap_or_default(),
+            disable_check_when_rest: f24.unwrap_or_default(),
+            enable_outside_check: f25.unwrap_or_default(),
+            enable_outside_camera_check: f26.unwrap_or_default(),
+            enable_camera_check: f27.unwrap_or_default(),
+            enable_face_check: f28.unwrap_or_default(),
+            check_need_healthy_code: f29.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceGroupNew {
@@ -4813,11 +4730,6 @@ impl rt::Validate for AttendanceGroupNew {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceGroupNew {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Changes to an attendance group (考勤组信息), for `modify`; unset fields stay as they are.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupChange`
@@ -4920,182 +4832,154 @@ pub struct AttendanceGroupChange {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "owner" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "manager_list" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "resource_permission_map" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceGroupPermissions>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "shift_vo_list" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceShiftRef>>::new(),
-                                    )?,
-                            );
-                        }
-                        "workday_class_list" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "positions" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendancePositionInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        "offset" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "skip_holidays" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_emp_select_class" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disable_check_without_schedule" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disable_check_when_rest" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_outside_check" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "open_camera_check" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "open_face_check" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_camera_check" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_face_check" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceGroupChange {
+    const NAME: &'static str = "AttendanceGroupChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(AttendanceGroupChange {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                    owner: f2.unwrap_or_default(),
-                    manager_list: f3.unwrap_or_default(),
-                    resource_permission_map: f4.unwrap_or_default(),
-                    shift_vo_list: f5.unwrap_or_default(),
-                    workday_class_list: f6.unwrap_or_default(),
-                    positions: f7.unwrap_or_default(),
-                    offset: f8.unwrap_or_default(),
-                    skip_holidays: f9.unwrap_or_default(),
-                    enable_emp_select_class: f10.unwrap_or_default(),
-                    disable_check_without_schedule: f11.unwrap_or_default(),
-                    disable_check_when_rest: f12.unwrap_or_default(),
-                    enable_outside_check: f13.unwrap_or_default(),
-                    open_camera_check: f14.unwrap_or_default(),
-                    open_face_check: f15.unwrap_or_default(),
-                    enable_camera_check: f16.unwrap_or_default(),
-                    enable_face_check: f17.unwrap_or_default(),
-                })
+                "owner" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "manager_list" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "resource_permission_map" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceGroupPermissions>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "shift_vo_list" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceShiftRef>>::new(),
+                            )?,
+                    );
+                }
+                "workday_class_list" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "positions" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendancePositionInput>>::new(),
+                            )?,
+                    );
+                }
+                "offset" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "skip_holidays" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_emp_select_class" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disable_check_without_schedule" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disable_check_when_rest" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_outside_check" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "open_camera_check" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "open_face_check" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_camera_check" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_face_check" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceGroupChange {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+            owner: f2.unwrap_or_default(),
+            manager_list: f3.unwrap_or_default(),
+            resource_permission_map: f4.unwrap_or_default(),
+            shift_vo_list: f5.unwrap_or_default(),
+            workday_class_list: f6.unwrap_or_default(),
+            positions: f7.unwrap_or_default(),
+            offset: f8.unwrap_or_default(),
+            skip_holidays: f9.unwrap_or_default(),
+            enable_emp_select_class: f10.unwrap_or_default(),
+            disable_check_without_schedule: f11.unwrap_or_default(),
+            disable_check_when_rest: f12.unwrap_or_default(),
+            enable_outside_check: f13.unwrap_or_default(),
+            open_camera_check: f14.unwrap_or_default(),
+            open_face_check: f15.unwrap_or_default(),
+            enable_camera_check: f16.unwrap_or_default(),
+            enable_face_check: f17.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceGroupChange {
@@ -5223,74 +5107,56 @@ impl rt::Validate for AttendanceGroupChange {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceGroupChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A group's id and name (考勤组).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupRef`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupRef {
     /// Group id (考勤组ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Group name (考勤组名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupRef")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupRef, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupRef {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupRef {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupRef {
+    const NAME: &'static str = "AttendanceGroupRef";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupRef {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+        })
     }
 }
 /// How field punches are approved (外勤打卡审批模式).
@@ -5357,651 +5223,657 @@ impl rt::Scalar for AttendanceOutsideApproveMode {
 /// A group's punch settings (考勤组信息), from `get`.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupSettings`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupSettings {
     /// The group's key (考勤组groupKey).
     ///
     /// Wire name `group_key`.
-    #[serde(rename = "group_key", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_key", skip_serializing_if = "Option::is_none")
+    )]
     pub group_key: Option<String>,
     /// Group name (考勤组名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Extension fields as JSON text (扩展字段).
     ///
     /// Wire name `ext`.
-    #[serde(rename = "ext", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ext", skip_serializing_if = "Option::is_none")
+    )]
     pub ext: Option<String>,
     /// Punch range in metres (打卡范围); deprecated, use `offset` from `query_positions`.
     ///
     /// Wire name `location_offset`.
-    #[serde(rename = "location_offset", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "location_offset", skip_serializing_if = "Option::is_none")
+    )]
     pub location_offset: Option<i64>,
     /// Whether smile punching is on (是否开启笑脸打卡).
     ///
     /// Wire name `enable_face_check`.
-    #[serde(rename = "enable_face_check", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable_face_check", skip_serializing_if = "Option::is_none")
+    )]
     pub enable_face_check: Option<bool>,
     /// Whether the beauty filter is on (是否开启美颜).
     ///
     /// Wire name `enable_face_beauty`.
-    #[serde(rename = "enable_face_beauty", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable_face_beauty", skip_serializing_if = "Option::is_none")
+    )]
     pub enable_face_beauty: Option<bool>,
     /// Whether photo punching is on (是否开启拍照打卡).
     ///
     /// Wire name `enable_camera_check`.
-    #[serde(rename = "enable_camera_check", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable_camera_check", skip_serializing_if = "Option::is_none")
+    )]
     pub enable_camera_check: Option<bool>,
     /// Whether field punches are allowed (是否允许外勤打卡).
     ///
     /// Wire name `enable_outside_check`.
-    #[serde(rename = "enable_outside_check", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable_outside_check", skip_serializing_if = "Option::is_none")
+    )]
     pub enable_outside_check: Option<bool>,
     /// Whether field punches need approval (外勤打卡是否需要审批).
     ///
     /// Wire name `enable_outside_apply`.
-    #[serde(rename = "enable_outside_apply", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable_outside_apply", skip_serializing_if = "Option::is_none")
+    )]
     pub enable_outside_apply: Option<bool>,
     /// How field punches are approved (外勤打卡审批模式).
     ///
     /// Wire name `outside_check_approve_mode`.
-    #[serde(
-        rename = "outside_check_approve_mode",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "outside_check_approve_mode",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub outside_check_approve_mode: Option<AttendanceOutsideApproveMode>,
     /// Whether field punches need a remark (外勤打卡是否需要填写备注).
     ///
     /// Wire name `enable_outside_remark`.
-    #[serde(rename = "enable_outside_remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable_outside_remark", skip_serializing_if = "Option::is_none")
+    )]
     pub enable_outside_remark: Option<bool>,
     /// Whether field punches need a photo (外勤打卡是否需要拍照备注).
     ///
     /// Wire name `enable_outside_camera_check`.
-    #[serde(
-        rename = "enable_outside_camera_check",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "enable_outside_camera_check",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub enable_outside_camera_check: Option<bool>,
     /// Whether members may not hide the detailed address (是否禁止员工隐藏详细地址); default true.
     ///
     /// Wire name `forbid_hide_outside_address`.
-    #[serde(
-        rename = "forbid_hide_outside_address",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "forbid_hide_outside_address",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub forbid_hide_outside_address: Option<bool>,
     /// Whether a field punch may replace an office punch (是否允许外勤卡更新内勤卡).
     ///
     /// Wire name `enable_outside_update_normal_check`.
-    #[serde(
-        rename = "enable_outside_update_normal_check",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "enable_outside_update_normal_check",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub enable_outside_update_normal_check: Option<bool>,
     /// Whether the location may be fine-tuned (是否允许地点微调距离).
     ///
     /// Wire name `enable_trim_distance`.
-    #[serde(rename = "enable_trim_distance", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "enable_trim_distance", skip_serializing_if = "Option::is_none")
+    )]
     pub enable_trim_distance: Option<bool>,
     /// Fine-tuning range in metres (地点微调范围).
     ///
     /// Wire name `trim_distance`.
-    #[serde(rename = "trim_distance", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "trim_distance", skip_serializing_if = "Option::is_none")
+    )]
     pub trim_distance: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupSettings {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupSettings;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupSettings")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupSettings, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "group_key" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ext" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "location_offset" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "enable_face_check" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_face_beauty" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_camera_check" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_outside_check" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_outside_apply" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "outside_check_approve_mode" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceOutsideApproveMode>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "enable_outside_remark" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_outside_camera_check" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "forbid_hide_outside_address" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_outside_update_normal_check" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "enable_trim_distance" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "trim_distance" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupSettings {
-                    group_key: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    ext: f2.unwrap_or_default(),
-                    location_offset: f3.unwrap_or_default(),
-                    enable_face_check: f4.unwrap_or_default(),
-                    enable_face_beauty: f5.unwrap_or_default(),
-                    enable_camera_check: f6.unwrap_or_default(),
-                    enable_outside_check: f7.unwrap_or_default(),
-                    enable_outside_apply: f8.unwrap_or_default(),
-                    outside_check_approve_mode: f9.unwrap_or_default(),
-                    enable_outside_remark: f10.unwrap_or_default(),
-                    enable_outside_camera_check: f11.unwrap_or_default(),
-                    forbid_hide_outside_address: f12.unwrap_or_default(),
-                    enable_outside_update_normal_check: f13.unwrap_or_default(),
-                    enable_trim_distance: f14.unwrap_or_default(),
-                    trim_distance: f15.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupSettings {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupSettings {
+    const NAME: &'static str = "AttendanceGroupSettings";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "group_key" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ext" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "location_offset" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "enable_face_check" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_face_beauty" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_camera_check" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_outside_check" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_outside_apply" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "outside_check_approve_mode" => {
+                    f9 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceOutsideApproveMode>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "enable_outside_remark" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_outside_camera_check" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "forbid_hide_outside_address" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_outside_update_normal_check" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "enable_trim_distance" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "trim_distance" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupSettings {
+            group_key: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            ext: f2.unwrap_or_default(),
+            location_offset: f3.unwrap_or_default(),
+            enable_face_check: f4.unwrap_or_default(),
+            enable_face_beauty: f5.unwrap_or_default(),
+            enable_camera_check: f6.unwrap_or_default(),
+            enable_outside_check: f7.unwrap_or_default(),
+            enable_outside_apply: f8.unwrap_or_default(),
+            outside_check_approve_mode: f9.unwrap_or_default(),
+            enable_outside_remark: f10.unwrap_or_default(),
+            enable_outside_camera_check: f11.unwrap_or_default(),
+            forbid_hide_outside_address: f12.unwrap_or_default(),
+            enable_outside_update_normal_check: f13.unwrap_or_default(),
+            enable_trim_distance: f14.unwrap_or_default(),
+            trim_distance: f15.unwrap_or_default(),
+        })
     }
 }
 /// One shift of a rotation (周期排班项); listed by the Java SDK, not on the docs page.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceCycleScheduleItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceCycleScheduleItem {
     /// Shift id.
     ///
     /// Wire name `class_id`.
-    #[serde(rename = "class_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_id", skip_serializing_if = "Option::is_none")
+    )]
     pub class_id: Option<i64>,
     /// Shift name.
     ///
     /// Wire name `class_name`.
-    #[serde(rename = "class_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_name", skip_serializing_if = "Option::is_none")
+    )]
     pub class_name: Option<String>,
     /// Whether the item is in use.
     ///
     /// Wire name `is_valid`.
-    #[serde(rename = "is_valid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_valid", skip_serializing_if = "Option::is_none")
+    )]
     pub is_valid: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceCycleScheduleItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceCycleScheduleItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceCycleScheduleItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceCycleScheduleItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "class_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "class_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_valid" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceCycleScheduleItem {
-                    class_id: f0.unwrap_or_default(),
-                    class_name: f1.unwrap_or_default(),
-                    is_valid: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceCycleScheduleItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceCycleScheduleItem {
+    const NAME: &'static str = "AttendanceCycleScheduleItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "class_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "class_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_valid" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceCycleScheduleItem {
+            class_id: f0.unwrap_or_default(),
+            class_name: f1.unwrap_or_default(),
+            is_valid: f2.unwrap_or_default(),
+        })
     }
 }
 /// A shift rotation of the group (周期排班); listed by the Java SDK, not on the docs page.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceCycleSchedule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceCycleSchedule {
     /// Name of the rotation.
     ///
     /// Wire name `cycle_name`.
-    #[serde(rename = "cycle_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cycle_name", skip_serializing_if = "Option::is_none")
+    )]
     pub cycle_name: Option<String>,
     /// Whether the rotation is deleted.
     ///
     /// Wire name `is_deleted`.
-    #[serde(rename = "is_deleted", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_deleted", skip_serializing_if = "Option::is_none")
+    )]
     pub is_deleted: Option<String>,
     /// Whether the rotation is in use.
     ///
     /// Wire name `is_valid`.
-    #[serde(rename = "is_valid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_valid", skip_serializing_if = "Option::is_none")
+    )]
     pub is_valid: Option<String>,
     /// The shifts of the rotation.
     ///
     /// Wire name `item_list`.
-    #[serde(rename = "item_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "item_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub item_list: Vec<AttendanceCycleScheduleItem>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceCycleSchedule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceCycleSchedule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceCycleSchedule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceCycleSchedule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "cycle_name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_deleted" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_valid" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "item_list" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceCycleScheduleItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceCycleSchedule {
-                    cycle_name: f0.unwrap_or_default(),
-                    is_deleted: f1.unwrap_or_default(),
-                    is_valid: f2.unwrap_or_default(),
-                    item_list: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceCycleSchedule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceCycleSchedule {
+    const NAME: &'static str = "AttendanceCycleSchedule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "cycle_name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_deleted" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_valid" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "item_list" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceCycleScheduleItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceCycleSchedule {
+            cycle_name: f0.unwrap_or_default(),
+            is_deleted: f1.unwrap_or_default(),
+            is_valid: f2.unwrap_or_default(),
+            item_list: f3.unwrap_or_default(),
+        })
     }
 }
 /// A group's summary (考勤组详情), from `query`.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupSummary`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupSummary {
     /// Group id (考勤组ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Group name (考勤组名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Kind of group (考勤组类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<AttendanceGroupType>,
     /// Userid of the main owner (考勤组主负责人).
     ///
     /// Wire name `owner_user_id`.
-    #[serde(rename = "owner_user_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "owner_user_id", skip_serializing_if = "Option::is_none")
+    )]
     pub owner_user_id: Option<String>,
     /// The sub-admins (考勤组管理员) as text, e.g. `[user456]`.
     ///
     /// Wire name `manager_list`.
-    #[serde(rename = "manager_list", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "manager_list", skip_serializing_if = "Option::is_none")
+    )]
     pub manager_list: Option<String>,
     /// Number of members (人员人数).
     ///
     /// Wire name `member_count`.
-    #[serde(rename = "member_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "member_count", skip_serializing_if = "Option::is_none")
+    )]
     pub member_count: Option<i64>,
     /// The group's shift ids (班次ID).
     ///
     /// Wire name `shift_ids`.
-    #[serde(rename = "shift_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub shift_ids: Vec<i64>,
     /// Shift per weekday, Sunday → Saturday, 0 = rest (工作日).
     ///
     /// Wire name `work_day_list`.
-    #[serde(rename = "work_day_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_day_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub work_day_list: Vec<i64>,
     /// Punch addresses (考勤地址).
     ///
     /// Wire name `address_list`.
-    #[serde(rename = "address_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "address_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub address_list: Vec<String>,
     /// Wi-Fi names (wifi名称).
     ///
     /// Wire name `wifis`.
-    #[serde(rename = "wifis", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "wifis", skip_serializing_if = "Vec::is_empty")
+    )]
     pub wifis: Vec<String>,
     /// Link to the group in the attendance app (跳转链接).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
     /// Shift rotations; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `cycle_schedules`.
-    #[serde(rename = "cycle_schedules", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cycle_schedules", skip_serializing_if = "Vec::is_empty")
+    )]
     pub cycle_schedules: Vec<AttendanceCycleSchedule>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupSummary {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupSummary;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupSummary")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupSummary, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceGroupType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "owner_user_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "manager_list" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "member_count" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "shift_ids" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "work_day_list" => {
-                            f7 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "address_list" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "wifis" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "url" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "cycle_schedules" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceCycleSchedule>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupSummary {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                    r#type: f2.unwrap_or_default(),
-                    owner_user_id: f3.unwrap_or_default(),
-                    manager_list: f4.unwrap_or_default(),
-                    member_count: f5.unwrap_or_default(),
-                    shift_ids: f6.unwrap_or_default(),
-                    work_day_list: f7.unwrap_or_default(),
-                    address_list: f8.unwrap_or_default(),
-                    wifis: f9.unwrap_or_default(),
-                    url: f10.unwrap_or_default(),
-                    cycle_schedules: f11.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupSummary {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupSummary {
+    const NAME: &'static str = "AttendanceGroupSummary";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceGroupType>>::new(),
+                            )?,
+                    );
+                }
+                "owner_user_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "manager_list" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "member_count" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "shift_ids" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "work_day_list" => {
+                    f7 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "address_list" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "wifis" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "url" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "cycle_schedules" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceCycleSchedule>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupSummary {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+            r#type: f2.unwrap_or_default(),
+            owner_user_id: f3.unwrap_or_default(),
+            manager_list: f4.unwrap_or_default(),
+            member_count: f5.unwrap_or_default(),
+            shift_ids: f6.unwrap_or_default(),
+            work_day_list: f7.unwrap_or_default(),
+            address_list: f8.unwrap_or_default(),
+            wifis: f9.unwrap_or_default(),
+            url: f10.unwrap_or_default(),
+            cycle_schedules: f11.unwrap_or_default(),
+        })
     }
 }
 /// Kind of a member entry, as text (类型).
@@ -6188,83 +6060,78 @@ impl rt::Scalar for AttendanceAtcFlag {
 /// One member entry of a group (参与考勤人员); departments are not expanded.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupMemberEntry`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupMemberEntry {
     /// A userid or department id (成员Id).
     ///
     /// Wire name `member_id`.
-    #[serde(rename = "member_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "member_id"))]
     pub member_id: String,
     /// Person or department (类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<AttendanceGroupMemberKind>,
     /// Whether the member has to punch (是否需要考勤).
     ///
     /// Wire name `atc_flag`.
-    #[serde(rename = "atc_flag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "atc_flag", skip_serializing_if = "Option::is_none")
+    )]
     pub atc_flag: Option<AttendanceAtcFlag>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupMemberEntry {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupMemberEntry;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupMemberEntry")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupMemberEntry, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "member_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceGroupMemberKind>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "atc_flag" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceAtcFlag>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupMemberEntry {
-                    member_id: rt::decode::required(f0, "member_id")?,
-                    r#type: f1.unwrap_or_default(),
-                    atc_flag: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupMemberEntry {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupMemberEntry {
+    const NAME: &'static str = "AttendanceGroupMemberEntry";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "member_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceGroupMemberKind>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "atc_flag" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceAtcFlag>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupMemberEntry {
+            member_id: rt::decode::required(f0, "member_id")?,
+            r#type: f1.unwrap_or_default(),
+            atc_flag: f2.unwrap_or_default(),
+        })
     }
 }
 /// From which day new members are scheduled (从哪天开始排班).
@@ -6363,76 +6230,65 @@ pub struct AttendanceGroupMemberChanges {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupMemberChanges {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupMemberChanges;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupMemberChanges")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupMemberChanges, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "add_users" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "remove_users" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "add_depts" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "remove_depts" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "add_extra_users" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "remove_extra_users" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceGroupMemberChanges {
+    const NAME: &'static str = "AttendanceGroupMemberChanges";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "add_users" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
                 }
-                Ok(AttendanceGroupMemberChanges {
-                    add_users: f0.unwrap_or_default(),
-                    remove_users: f1.unwrap_or_default(),
-                    add_depts: f2.unwrap_or_default(),
-                    remove_depts: f3.unwrap_or_default(),
-                    add_extra_users: f4.unwrap_or_default(),
-                    remove_extra_users: f5.unwrap_or_default(),
-                })
+                "remove_users" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "add_depts" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "remove_depts" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "add_extra_users" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "remove_extra_users" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceGroupMemberChanges {
+            add_users: f0.unwrap_or_default(),
+            remove_users: f1.unwrap_or_default(),
+            add_depts: f2.unwrap_or_default(),
+            remove_depts: f3.unwrap_or_default(),
+            add_extra_users: f4.unwrap_or_default(),
+            remove_extra_users: f5.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceGroupMemberChanges {
@@ -6508,220 +6364,199 @@ impl rt::Validate for AttendanceGroupMemberChanges {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceGroupMemberChanges {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Entries that failed for one reason (错误信息).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceBatchError`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceBatchError {
     /// Error code (错误码), e.g. `1000`.
     ///
     /// Wire name `code`.
-    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "code", skip_serializing_if = "Option::is_none")
+    )]
     pub code: Option<String>,
     /// Error text (错误描述), e.g. `business fault`.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "msg", skip_serializing_if = "Option::is_none")
+    )]
     pub msg: Option<String>,
     /// The ids that failed (失败列表).
     ///
     /// Wire name `failure_list`.
-    #[serde(rename = "failure_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failure_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub failure_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceBatchError {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceBatchError;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceBatchError")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceBatchError, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "code" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "msg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "failure_list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceBatchError {
-                    code: f0.unwrap_or_default(),
-                    msg: f1.unwrap_or_default(),
-                    failure_list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceBatchError {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceBatchError {
+    const NAME: &'static str = "AttendanceBatchError";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "code" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "msg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "failure_list" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceBatchError {
+            code: f0.unwrap_or_default(),
+            msg: f1.unwrap_or_default(),
+            failure_list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Outcome of a batch change (批量操作结果).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceBatchResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceBatchResult {
     /// The ids that succeeded (成功列表).
     ///
     /// Wire name `success_list`.
-    #[serde(rename = "success_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub success_list: Vec<String>,
     /// The ids that failed, by reason (错误列表).
     ///
     /// Wire name `error_info_list`.
-    #[serde(rename = "error_info_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "error_info_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub error_info_list: Vec<AttendanceBatchError>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceBatchResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceBatchResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceBatchResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceBatchResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "error_info_list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceBatchError>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceBatchResult {
-                    success_list: f0.unwrap_or_default(),
-                    error_info_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceBatchResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceBatchResult {
+    const NAME: &'static str = "AttendanceBatchResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "error_info_list" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceBatchError>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceBatchResult {
+            success_list: f0.unwrap_or_default(),
+            error_info_list: f1.unwrap_or_default(),
+        })
     }
 }
 /// One page of a group's userids (参与考勤人员列表), from `query_users`.
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupUserPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupUserPage {
     /// The userids (用户列表).
     ///
     /// Wire name `user_list`.
-    #[serde(rename = "user_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_list: Vec<String>,
     /// Whether more pages follow (是否还有更多); sent as text `"false"`.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupUserPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupUserPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupUserPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupUserPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "user_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupUserPage {
-                    user_list: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupUserPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupUserPage {
+    const NAME: &'static str = "AttendanceGroupUserPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "user_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupUserPage {
+            user_list: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }
 /// A punch location to add (地点).
@@ -6758,64 +6593,50 @@ pub struct AttendancePositionNew {
 }
 impl<'de> serde::Deserialize<'de> for AttendancePositionNew {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendancePositionNew;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendancePositionNew")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendancePositionNew, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "foreign_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "address" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "latitude" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "longitude" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "offset" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendancePositionNew {
+    const NAME: &'static str = "AttendancePositionNew";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "foreign_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(AttendancePositionNew {
-                    foreign_id: rt::decode::required(f0, "foreign_id")?,
-                    address: rt::decode::required(f1, "address")?,
-                    latitude: rt::decode::required(f2, "latitude")?,
-                    longitude: rt::decode::required(f3, "longitude")?,
-                    offset: f4.unwrap_or_default(),
-                })
+                "address" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "latitude" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "longitude" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "offset" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendancePositionNew {
+            foreign_id: rt::decode::required(f0, "foreign_id")?,
+            address: rt::decode::required(f1, "address")?,
+            latitude: rt::decode::required(f2, "latitude")?,
+            longitude: rt::decode::required(f3, "longitude")?,
+            offset: f4.unwrap_or_default(),
+        })
     }
 }
 impl AttendancePositionNew {
@@ -6846,352 +6667,327 @@ impl rt::Validate for AttendancePositionNew {
         Ok(())
     }
 }
-impl rt::Wire for AttendancePositionNew {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A punch location of a group (地点).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendancePosition`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendancePosition {
     /// The location's key (position的唯一标识); empty when adding failed.
     ///
     /// Wire name `position_key`.
-    #[serde(rename = "position_key", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "position_key", skip_serializing_if = "Option::is_none")
+    )]
     pub position_key: Option<String>,
     /// The caller's own id of the location (业务方positionId).
     ///
     /// Wire name `foreign_id`.
-    #[serde(rename = "foreign_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "foreign_id", skip_serializing_if = "Option::is_none")
+    )]
     pub foreign_id: Option<String>,
     /// Address (地址描述).
     ///
     /// Wire name `address`.
-    #[serde(rename = "address", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "address", skip_serializing_if = "Option::is_none")
+    )]
     pub address: Option<String>,
     /// Latitude (纬度).
     ///
     /// Wire name `latitude`.
-    #[serde(rename = "latitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "latitude", skip_serializing_if = "Option::is_none")
+    )]
     pub latitude: Option<String>,
     /// Longitude (经度).
     ///
     /// Wire name `longitude`.
-    #[serde(rename = "longitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "longitude", skip_serializing_if = "Option::is_none")
+    )]
     pub longitude: Option<String>,
     /// Allowed distance from the location in metres (打卡位置允许偏移量).
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "offset", skip_serializing_if = "Option::is_none")
+    )]
     pub offset: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendancePosition {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendancePosition;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendancePosition")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendancePosition, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "position_key" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "foreign_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "address" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "latitude" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "longitude" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "offset" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendancePosition {
-                    position_key: f0.unwrap_or_default(),
-                    foreign_id: f1.unwrap_or_default(),
-                    address: f2.unwrap_or_default(),
-                    latitude: f3.unwrap_or_default(),
-                    longitude: f4.unwrap_or_default(),
-                    offset: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendancePosition {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendancePosition {
+    const NAME: &'static str = "AttendancePosition";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "position_key" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "foreign_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "address" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "latitude" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "longitude" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "offset" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendancePosition {
+            position_key: f0.unwrap_or_default(),
+            foreign_id: f1.unwrap_or_default(),
+            address: f2.unwrap_or_default(),
+            latitude: f3.unwrap_or_default(),
+            longitude: f4.unwrap_or_default(),
+            offset: f5.unwrap_or_default(),
+        })
     }
 }
 /// Locations that failed for one reason (错误信息).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendancePositionError`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendancePositionError {
     /// Error code (错误码), e.g. `1000`.
     ///
     /// Wire name `code`.
-    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "code", skip_serializing_if = "Option::is_none")
+    )]
     pub code: Option<String>,
     /// Error text (错误信息).
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "msg", skip_serializing_if = "Option::is_none")
+    )]
     pub msg: Option<String>,
     /// The locations that failed (失败列表).
     ///
     /// Wire name `failure_list`.
-    #[serde(rename = "failure_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failure_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub failure_list: Vec<AttendancePosition>,
 }
 impl<'de> serde::Deserialize<'de> for AttendancePositionError {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendancePositionError;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendancePositionError")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendancePositionError, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "code" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "msg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "failure_list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendancePosition>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendancePositionError {
-                    code: f0.unwrap_or_default(),
-                    msg: f1.unwrap_or_default(),
-                    failure_list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendancePositionError {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendancePositionError {
+    const NAME: &'static str = "AttendancePositionError";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "code" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "msg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "failure_list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendancePosition>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendancePositionError {
+            code: f0.unwrap_or_default(),
+            msg: f1.unwrap_or_default(),
+            failure_list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Outcome of adding locations (添加地点结果).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendancePositionAddResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendancePositionAddResult {
     /// The locations added, with their keys (成功列表).
     ///
     /// Wire name `success_list`.
-    #[serde(rename = "success_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub success_list: Vec<AttendancePosition>,
     /// The locations that failed (错误列表).
     ///
     /// Wire name `error_info_list`.
-    #[serde(rename = "error_info_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "error_info_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub error_info_list: Vec<AttendancePositionError>,
 }
 impl<'de> serde::Deserialize<'de> for AttendancePositionAddResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendancePositionAddResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendancePositionAddResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendancePositionAddResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendancePosition>>::new(),
-                                    )?,
-                            );
-                        }
-                        "error_info_list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendancePositionError>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendancePositionAddResult {
-                    success_list: f0.unwrap_or_default(),
-                    error_info_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendancePositionAddResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendancePositionAddResult {
+    const NAME: &'static str = "AttendancePositionAddResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendancePosition>>::new(),
+                            )?,
+                    );
+                }
+                "error_info_list" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendancePositionError>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendancePositionAddResult {
+            success_list: f0.unwrap_or_default(),
+            error_info_list: f1.unwrap_or_default(),
+        })
     }
 }
 /// One page of a group's locations (地点列表).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendancePositionPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendancePositionPage {
     /// The locations (position列表).
     ///
     /// Wire name `position_list`.
-    #[serde(rename = "position_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "position_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub position_list: Vec<AttendancePosition>,
     /// Whether more pages follow (是否还有更多).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendancePositionPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendancePositionPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendancePositionPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendancePositionPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "position_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendancePosition>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendancePositionPage {
-                    position_list: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendancePositionPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendancePositionPage {
+    const NAME: &'static str = "AttendancePositionPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "position_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendancePosition>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendancePositionPage {
+            position_list: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }
 /// A Wi-Fi network to add (Wi-Fi).
@@ -7218,49 +7014,38 @@ pub struct AttendanceWifiNew {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceWifiNew {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceWifiNew;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceWifiNew")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceWifiNew, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "foreign_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "ssid" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "mac_addr" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceWifiNew {
+    const NAME: &'static str = "AttendanceWifiNew";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "foreign_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(AttendanceWifiNew {
-                    foreign_id: rt::decode::required(f0, "foreign_id")?,
-                    ssid: rt::decode::required(f1, "ssid")?,
-                    mac_addr: rt::decode::required(f2, "mac_addr")?,
-                })
+                "ssid" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "mac_addr" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceWifiNew {
+            foreign_id: rt::decode::required(f0, "foreign_id")?,
+            ssid: rt::decode::required(f1, "ssid")?,
+            mac_addr: rt::decode::required(f2, "mac_addr")?,
+        })
     }
 }
 impl AttendanceWifiNew {
@@ -7283,1191 +7068,1138 @@ impl rt::Validate for AttendanceWifiNew {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceWifiNew {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A Wi-Fi network of a group (Wi-Fi).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceWifi`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceWifi {
     /// The network's key (Wi-Fi的key).
     ///
     /// Wire name `wifi_key`.
-    #[serde(rename = "wifi_key", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "wifi_key", skip_serializing_if = "Option::is_none")
+    )]
     pub wifi_key: Option<String>,
     /// The caller's own id of the network (业务方wifiId).
     ///
     /// Wire name `foreign_id`.
-    #[serde(rename = "foreign_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "foreign_id", skip_serializing_if = "Option::is_none")
+    )]
     pub foreign_id: Option<String>,
     /// Network name (Wi-Fi名称).
     ///
     /// Wire name `ssid`.
-    #[serde(rename = "ssid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ssid", skip_serializing_if = "Option::is_none")
+    )]
     pub ssid: Option<String>,
     /// MAC address (MAC地址).
     ///
     /// Wire name `mac_addr`.
-    #[serde(rename = "mac_addr", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mac_addr", skip_serializing_if = "Option::is_none")
+    )]
     pub mac_addr: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceWifi {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceWifi;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceWifi")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceWifi, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "wifi_key" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "foreign_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ssid" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mac_addr" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceWifi {
-                    wifi_key: f0.unwrap_or_default(),
-                    foreign_id: f1.unwrap_or_default(),
-                    ssid: f2.unwrap_or_default(),
-                    mac_addr: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceWifi {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceWifi {
+    const NAME: &'static str = "AttendanceWifi";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "wifi_key" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "foreign_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ssid" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mac_addr" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceWifi {
+            wifi_key: f0.unwrap_or_default(),
+            foreign_id: f1.unwrap_or_default(),
+            ssid: f2.unwrap_or_default(),
+            mac_addr: f3.unwrap_or_default(),
+        })
     }
 }
 /// Networks that failed for one reason (错误信息).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceWifiError`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceWifiError {
     /// Error code (错误码), e.g. `1000`.
     ///
     /// Wire name `code`.
-    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "code", skip_serializing_if = "Option::is_none")
+    )]
     pub code: Option<String>,
     /// Error text (错误描述).
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "msg", skip_serializing_if = "Option::is_none")
+    )]
     pub msg: Option<String>,
     /// The networks that failed (失败列表).
     ///
     /// Wire name `failure_list`.
-    #[serde(rename = "failure_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failure_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub failure_list: Vec<AttendanceWifi>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceWifiError {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceWifiError;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceWifiError")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceWifiError, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "code" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "msg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "failure_list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceWifi>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceWifiError {
-                    code: f0.unwrap_or_default(),
-                    msg: f1.unwrap_or_default(),
-                    failure_list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceWifiError {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceWifiError {
+    const NAME: &'static str = "AttendanceWifiError";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "code" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "msg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "failure_list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceWifi>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceWifiError {
+            code: f0.unwrap_or_default(),
+            msg: f1.unwrap_or_default(),
+            failure_list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Outcome of adding Wi-Fi networks (添加Wi-Fi结果).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceWifiAddResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceWifiAddResult {
     /// The networks added (添加成功的Wi-Fi列表).
     ///
     /// Wire name `success_list`.
-    #[serde(rename = "success_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub success_list: Vec<AttendanceWifi>,
     /// The networks that failed (添加失败的Wi-Fi列表).
     ///
     /// Wire name `error_info_list`.
-    #[serde(rename = "error_info_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "error_info_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub error_info_list: Vec<AttendanceWifiError>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceWifiAddResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceWifiAddResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceWifiAddResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceWifiAddResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceWifi>>::new(),
-                                    )?,
-                            );
-                        }
-                        "error_info_list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceWifiError>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceWifiAddResult {
-                    success_list: f0.unwrap_or_default(),
-                    error_info_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceWifiAddResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceWifiAddResult {
+    const NAME: &'static str = "AttendanceWifiAddResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceWifi>>::new(),
+                            )?,
+                    );
+                }
+                "error_info_list" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceWifiError>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceWifiAddResult {
+            success_list: f0.unwrap_or_default(),
+            error_info_list: f1.unwrap_or_default(),
+        })
     }
 }
 /// One page of a group's Wi-Fi networks (Wi-Fi列表).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceWifiPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceWifiPage {
     /// The networks (Wi-Fi列表).
     ///
     /// Wire name `wifi_list`.
-    #[serde(rename = "wifi_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "wifi_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub wifi_list: Vec<AttendanceWifi>,
     /// Whether more pages follow (是否还有更多).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceWifiPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceWifiPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceWifiPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceWifiPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "wifi_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceWifi>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceWifiPage {
-                    wifi_list: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceWifiPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceWifiPage {
+    const NAME: &'static str = "AttendanceWifiPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "wifi_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceWifi>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceWifiPage {
+            wifi_list: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::get_simple_groups`](super::attendance_group::AttendanceGroupApi::get_simple_groups).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupGetSimpleGroupsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupGetSimpleGroupsResponse {
     /// The groups (考勤组列表).
     ///
     /// Wire name `groups`.
-    #[serde(rename = "groups", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groups", skip_serializing_if = "Vec::is_empty")
+    )]
     pub groups: Vec<AttendanceGroup>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupGetSimpleGroupsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupGetSimpleGroupsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupGetSimpleGroupsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupGetSimpleGroupsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "groups" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceGroup>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupGetSimpleGroupsResponse {
-                    groups: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupGetSimpleGroupsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupGetSimpleGroupsResponse {
+    const NAME: &'static str = "AttendanceGroupGetSimpleGroupsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "groups" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceGroup>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupGetSimpleGroupsResponse {
+            groups: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::get_user_group`](super::attendance_group::AttendanceGroupApi::get_user_group).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupGetUserGroupResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupGetUserGroupResponse {
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "group_id"))]
     pub group_id: i64,
     /// Group name (考勤组名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Scheduling kind (考勤类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<AttendanceGroupType>,
     /// The group's shifts (班次列表).
     ///
     /// Wire name `classes`.
-    #[serde(rename = "classes", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "classes", skip_serializing_if = "Vec::is_empty")
+    )]
     pub classes: Vec<AttendanceClass>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupGetUserGroupResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupGetUserGroupResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupGetUserGroupResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupGetUserGroupResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "group_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceGroupType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "classes" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceClass>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupGetUserGroupResponse {
-                    group_id: rt::decode::required(f0, "group_id")?,
-                    name: f1.unwrap_or_default(),
-                    r#type: f2.unwrap_or_default(),
-                    classes: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupGetUserGroupResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupGetUserGroupResponse {
+    const NAME: &'static str = "AttendanceGroupGetUserGroupResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "group_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceGroupType>>::new(),
+                            )?,
+                    );
+                }
+                "classes" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceClass>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupGetUserGroupResponse {
+            group_id: rt::decode::required(f0, "group_id")?,
+            name: f1.unwrap_or_default(),
+            r#type: f2.unwrap_or_default(),
+            classes: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::list_minimal`](super::attendance_group::AttendanceGroupApi::list_minimal).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupListMinimalResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupListMinimalResponse {
     /// The groups (考勤信息).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<AttendanceGroupRef>,
     /// Cursor of the next page (游标位置).
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub cursor: Option<i64>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupListMinimalResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupListMinimalResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupListMinimalResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupListMinimalResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceGroupRef>>::new(),
-                                    )?,
-                            );
-                        }
-                        "cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupListMinimalResponse {
-                    result: f0.unwrap_or_default(),
-                    cursor: f1.unwrap_or_default(),
-                    has_more: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupListMinimalResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupListMinimalResponse {
+    const NAME: &'static str = "AttendanceGroupListMinimalResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceGroupRef>>::new(),
+                            )?,
+                    );
+                }
+                "cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupListMinimalResponse {
+            result: f0.unwrap_or_default(),
+            cursor: f1.unwrap_or_default(),
+            has_more: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::list_members`](super::attendance_group::AttendanceGroupApi::list_members).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupListMembersResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupListMembersResponse {
     /// The member entries (人员列表).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<AttendanceGroupMemberEntry>,
     /// Cursor of the next page (游标).
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub cursor: Option<i64>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupListMembersResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupListMembersResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupListMembersResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupListMembersResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceGroupMemberEntry>>::new(),
-                                    )?,
-                            );
-                        }
-                        "cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupListMembersResponse {
-                    result: f0.unwrap_or_default(),
-                    cursor: f1.unwrap_or_default(),
-                    has_more: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupListMembersResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupListMembersResponse {
+    const NAME: &'static str = "AttendanceGroupListMembersResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceGroupMemberEntry>>::new(),
+                            )?,
+                    );
+                }
+                "cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupListMembersResponse {
+            result: f0.unwrap_or_default(),
+            cursor: f1.unwrap_or_default(),
+            has_more: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::list_member_users`](super::attendance_group::AttendanceGroupApi::list_member_users).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupListMemberUsersResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupListMemberUsersResponse {
     /// The userids (考勤组人员userId列表).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<String>,
     /// Cursor of the next page (分页获取下一次请求的起始位置).
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub cursor: Option<i64>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupListMemberUsersResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupListMemberUsersResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupListMemberUsersResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupListMemberUsersResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupListMemberUsersResponse {
-                    result: f0.unwrap_or_default(),
-                    cursor: f1.unwrap_or_default(),
-                    has_more: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupListMemberUsersResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupListMemberUsersResponse {
+    const NAME: &'static str = "AttendanceGroupListMemberUsersResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupListMemberUsersResponse {
+            result: f0.unwrap_or_default(),
+            cursor: f1.unwrap_or_default(),
+            has_more: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::query_users`](super::attendance_group::AttendanceGroupApi::query_users).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupQueryUsersResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupQueryUsersResponse {
     /// The inner errcode (返回码); 0 on success.
     ///
     /// Wire name `errcode`.
-    #[serde(rename = "errcode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errcode", skip_serializing_if = "Option::is_none")
+    )]
     pub errcode: Option<i64>,
     /// Text of the inner errcode (返回码描述).
     ///
     /// Wire name `errmsg`.
-    #[serde(rename = "errmsg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errmsg", skip_serializing_if = "Option::is_none")
+    )]
     pub errmsg: Option<String>,
     /// Whether the call succeeded (是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The page (查询结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<AttendanceGroupUserPage>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupQueryUsersResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupQueryUsersResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupQueryUsersResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupQueryUsersResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "errcode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "errmsg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceGroupUserPage>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupQueryUsersResponse {
-                    errcode: f0.unwrap_or_default(),
-                    errmsg: f1.unwrap_or_default(),
-                    success: f2.unwrap_or_default(),
-                    result: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupQueryUsersResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupQueryUsersResponse {
+    const NAME: &'static str = "AttendanceGroupQueryUsersResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "errcode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "errmsg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceGroupUserPage>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupQueryUsersResponse {
+            errcode: f0.unwrap_or_default(),
+            errmsg: f1.unwrap_or_default(),
+            success: f2.unwrap_or_default(),
+            result: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::add_positions`](super::attendance_group::AttendanceGroupApi::add_positions).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupAddPositionsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupAddPositionsResponse {
     /// The inner errcode (返回码); 0 on success.
     ///
     /// Wire name `errcode`.
-    #[serde(rename = "errcode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errcode", skip_serializing_if = "Option::is_none")
+    )]
     pub errcode: Option<i64>,
     /// Text of the inner errcode (返回码描述).
     ///
     /// Wire name `errmsg`.
-    #[serde(rename = "errmsg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errmsg", skip_serializing_if = "Option::is_none")
+    )]
     pub errmsg: Option<String>,
     /// Whether the call succeeded (是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The outcome (查询结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<AttendancePositionAddResult>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupAddPositionsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupAddPositionsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupAddPositionsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupAddPositionsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "errcode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "errmsg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendancePositionAddResult>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupAddPositionsResponse {
-                    errcode: f0.unwrap_or_default(),
-                    errmsg: f1.unwrap_or_default(),
-                    success: f2.unwrap_or_default(),
-                    result: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupAddPositionsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupAddPositionsResponse {
+    const NAME: &'static str = "AttendanceGroupAddPositionsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "errcode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "errmsg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendancePositionAddResult>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupAddPositionsResponse {
+            errcode: f0.unwrap_or_default(),
+            errmsg: f1.unwrap_or_default(),
+            success: f2.unwrap_or_default(),
+            result: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::query_positions`](super::attendance_group::AttendanceGroupApi::query_positions).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupQueryPositionsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupQueryPositionsResponse {
     /// The inner errcode (返回码); 0 on success.
     ///
     /// Wire name `errcode`.
-    #[serde(rename = "errcode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errcode", skip_serializing_if = "Option::is_none")
+    )]
     pub errcode: Option<i64>,
     /// Text of the inner errcode (返回码描述).
     ///
     /// Wire name `errmsg`.
-    #[serde(rename = "errmsg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errmsg", skip_serializing_if = "Option::is_none")
+    )]
     pub errmsg: Option<String>,
     /// Whether the call succeeded (是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The page (查询结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<AttendancePositionPage>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupQueryPositionsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupQueryPositionsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupQueryPositionsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupQueryPositionsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "errcode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "errmsg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendancePositionPage>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupQueryPositionsResponse {
-                    errcode: f0.unwrap_or_default(),
-                    errmsg: f1.unwrap_or_default(),
-                    success: f2.unwrap_or_default(),
-                    result: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupQueryPositionsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupQueryPositionsResponse {
+    const NAME: &'static str = "AttendanceGroupQueryPositionsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "errcode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "errmsg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendancePositionPage>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupQueryPositionsResponse {
+            errcode: f0.unwrap_or_default(),
+            errmsg: f1.unwrap_or_default(),
+            success: f2.unwrap_or_default(),
+            result: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::add_wifis`](super::attendance_group::AttendanceGroupApi::add_wifis).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupAddWifisResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupAddWifisResponse {
     /// The inner errcode (返回码); 0 on success.
     ///
     /// Wire name `errcode`.
-    #[serde(rename = "errcode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errcode", skip_serializing_if = "Option::is_none")
+    )]
     pub errcode: Option<i64>,
     /// Text of the inner errcode (返回码描述).
     ///
     /// Wire name `errmsg`.
-    #[serde(rename = "errmsg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errmsg", skip_serializing_if = "Option::is_none")
+    )]
     pub errmsg: Option<String>,
     /// Whether the call succeeded (是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The outcome (添加Wi-Fi结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<AttendanceWifiAddResult>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupAddWifisResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupAddWifisResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupAddWifisResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupAddWifisResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "errcode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "errmsg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceWifiAddResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupAddWifisResponse {
-                    errcode: f0.unwrap_or_default(),
-                    errmsg: f1.unwrap_or_default(),
-                    success: f2.unwrap_or_default(),
-                    result: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupAddWifisResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupAddWifisResponse {
+    const NAME: &'static str = "AttendanceGroupAddWifisResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "errcode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "errmsg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceWifiAddResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupAddWifisResponse {
+            errcode: f0.unwrap_or_default(),
+            errmsg: f1.unwrap_or_default(),
+            success: f2.unwrap_or_default(),
+            result: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceGroupApi::query_wifis`](super::attendance_group::AttendanceGroupApi::query_wifis).
 ///
 /// Source: `spec/attendance_group.yaml` · `types.AttendanceGroupQueryWifisResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGroupQueryWifisResponse {
     /// The inner errcode (返回码); 0 on success.
     ///
     /// Wire name `errcode`.
-    #[serde(rename = "errcode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errcode", skip_serializing_if = "Option::is_none")
+    )]
     pub errcode: Option<i64>,
     /// Text of the inner errcode (返回码描述).
     ///
     /// Wire name `errmsg`.
-    #[serde(rename = "errmsg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errmsg", skip_serializing_if = "Option::is_none")
+    )]
     pub errmsg: Option<String>,
     /// Whether the call succeeded (是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The page (查询Wi-Fi列表结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<AttendanceWifiPage>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceGroupQueryWifisResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceGroupQueryWifisResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceGroupQueryWifisResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceGroupQueryWifisResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "errcode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "errmsg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceWifiPage>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceGroupQueryWifisResponse {
-                    errcode: f0.unwrap_or_default(),
-                    errmsg: f1.unwrap_or_default(),
-                    success: f2.unwrap_or_default(),
-                    result: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceGroupQueryWifisResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceGroupQueryWifisResponse {
+    const NAME: &'static str = "AttendanceGroupQueryWifisResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "errcode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "errmsg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceWifiPage>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceGroupQueryWifisResponse {
+            errcode: f0.unwrap_or_default(),
+            errmsg: f1.unwrap_or_default(),
+            success: f2.unwrap_or_default(),
+            result: f3.unwrap_or_default(),
+        })
     }
 }

@@ -475,8 +475,9 @@ impl rt::Endpoint for AttendanceShiftListRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceShiftListRequest> {
     /// Sets `cursor`: Cursor (游标ID); 0 for the first page.
-    pub fn cursor(self, cursor: i64) -> Self {
-        self.map(|r| r.cursor(cursor))
+    pub fn cursor(mut self, cursor: i64) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
     }
     /// Every page from this request's position on, following `cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -767,8 +768,9 @@ impl rt::Endpoint for AttendanceShiftUpdatePunchesRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceShiftUpdatePunchesRequest> {
     /// Sets `punches`: The punches to change (卡点信息), at most 20.
-    pub fn punches(self, punches: Vec<AttendancePunchChange>) -> Self {
-        self.map(|r| r.punches(punches))
+    pub fn punches(mut self, punches: Vec<AttendancePunchChange>) -> Self {
+        self.request = self.request.punches(punches);
+        self
     }
 }
 /// Request of [`AttendanceShiftApi::list_schedule`]: List the whole organisation's schedules of one day (查询企业考勤排班详情).
@@ -856,12 +858,14 @@ impl rt::Endpoint for AttendanceShiftListScheduleRequest {
 }
 impl<'c> crate::api::Call<'c, AttendanceShiftListScheduleRequest> {
     /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size (分页大小), at most 200.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1338,85 +1342,71 @@ pub struct AttendanceShiftTimeInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftTimeInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftTimeInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftTimeInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftTimeInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "check_type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            super::attendance::AttendanceCheckType,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "check_time" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "across" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "begin_min" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "end_min" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "free_check" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "flex_minutes" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceShiftTimeInput {
+    const NAME: &'static str = "AttendanceShiftTimeInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "check_type" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    super::attendance::AttendanceCheckType,
+                                >::new(),
+                            )?,
+                    );
                 }
-                Ok(AttendanceShiftTimeInput {
-                    check_type: rt::decode::required(f0, "check_type")?,
-                    check_time: rt::decode::required(f1, "check_time")?,
-                    across: rt::decode::required(f2, "across")?,
-                    begin_min: f3.unwrap_or_default(),
-                    end_min: f4.unwrap_or_default(),
-                    free_check: f5.unwrap_or_default(),
-                    flex_minutes: f6.unwrap_or_default(),
-                })
+                "check_time" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "across" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "begin_min" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "end_min" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "free_check" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "flex_minutes" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceShiftTimeInput {
+            check_type: rt::decode::required(f0, "check_type")?,
+            check_time: rt::decode::required(f1, "check_time")?,
+            across: rt::decode::required(f2, "across")?,
+            begin_min: f3.unwrap_or_default(),
+            end_min: f4.unwrap_or_default(),
+            free_check: f5.unwrap_or_default(),
+            flex_minutes: f6.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceShiftTimeInput {
@@ -1464,11 +1454,6 @@ impl rt::Validate for AttendanceShiftTimeInput {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceShiftTimeInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Start or end of a new shift's rest (休息开始 / 休息结束).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftRestInput`
@@ -1498,66 +1483,56 @@ pub struct AttendanceShiftRestInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftRestInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftRestInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftRestInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftRestInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "check_type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceCheckType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "check_time" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "across" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "free_check" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceShiftRestInput {
+    const NAME: &'static str = "AttendanceShiftRestInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "check_type" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceCheckType>,
+                                >::new(),
+                            )?,
+                    );
                 }
-                Ok(AttendanceShiftRestInput {
-                    check_type: f0.unwrap_or_default(),
-                    check_time: f1.unwrap_or_default(),
-                    across: f2.unwrap_or_default(),
-                    free_check: f3.unwrap_or_default(),
-                })
+                "check_time" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "across" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "free_check" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceShiftRestInput {
+            check_type: f0.unwrap_or_default(),
+            check_time: f1.unwrap_or_default(),
+            across: f2.unwrap_or_default(),
+            free_check: f3.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceShiftRestInput {
@@ -1601,11 +1576,6 @@ impl rt::Validate for AttendanceShiftRestInput {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceShiftRestInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One on-duty / off-duty pair of a new shift (卡段).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftSectionInput`
@@ -1620,38 +1590,33 @@ pub struct AttendanceShiftSectionInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftSectionInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftSectionInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftSectionInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftSectionInput, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "times" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceShiftTimeInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceShiftSectionInput {
+    const NAME: &'static str = "AttendanceShiftSectionInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "times" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceShiftTimeInput>>::new(),
+                            )?,
+                    );
                 }
-                Ok(AttendanceShiftSectionInput {
-                    times: rt::decode::required(f0, "times")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceShiftSectionInput {
+            times: rt::decode::required(f0, "times")?,
+        })
     }
 }
 impl AttendanceShiftSectionInput {
@@ -1665,11 +1630,6 @@ impl rt::Validate for AttendanceShiftSectionInput {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.times)?;
         Ok(())
-    }
-}
-impl rt::Wire for AttendanceShiftSectionInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Settings of a new shift (班次设置).
@@ -1742,128 +1702,109 @@ pub struct AttendanceShiftSettingInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftSettingInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftSettingInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftSettingInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftSettingInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "class_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "rest_begin_time" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceShiftRestInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        "rest_end_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceShiftRestInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        "serious_late_minutes" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "absenteeism_late_minutes" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "is_flexible" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "is_deleted" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extras" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tags" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "demand_work_time_minutes" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceShiftSettingInput {
+    const NAME: &'static str = "AttendanceShiftSettingInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "class_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(AttendanceShiftSettingInput {
-                    class_id: f0.unwrap_or_default(),
-                    rest_begin_time: f1.unwrap_or_default(),
-                    rest_end_time: f2.unwrap_or_default(),
-                    serious_late_minutes: f3.unwrap_or_default(),
-                    absenteeism_late_minutes: f4.unwrap_or_default(),
-                    is_flexible: f5.unwrap_or_default(),
-                    is_deleted: f6.unwrap_or_default(),
-                    corp_id: f7.unwrap_or_default(),
-                    extras: f8.unwrap_or_default(),
-                    tags: f9.unwrap_or_default(),
-                    demand_work_time_minutes: f10.unwrap_or_default(),
-                })
+                "rest_begin_time" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceShiftRestInput>>::new(),
+                            )?,
+                    );
+                }
+                "rest_end_time" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceShiftRestInput>>::new(),
+                            )?,
+                    );
+                }
+                "serious_late_minutes" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "absenteeism_late_minutes" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "is_flexible" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "is_deleted" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extras" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "tags" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "demand_work_time_minutes" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceShiftSettingInput {
+            class_id: f0.unwrap_or_default(),
+            rest_begin_time: f1.unwrap_or_default(),
+            rest_end_time: f2.unwrap_or_default(),
+            serious_late_minutes: f3.unwrap_or_default(),
+            absenteeism_late_minutes: f4.unwrap_or_default(),
+            is_flexible: f5.unwrap_or_default(),
+            is_deleted: f6.unwrap_or_default(),
+            corp_id: f7.unwrap_or_default(),
+            extras: f8.unwrap_or_default(),
+            tags: f9.unwrap_or_default(),
+            demand_work_time_minutes: f10.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceShiftSettingInput {
@@ -1947,11 +1888,6 @@ impl rt::Validate for AttendanceShiftSettingInput {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceShiftSettingInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A shift to create, or to change when `id` is set (班次).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftInput`
@@ -2001,103 +1937,85 @@ pub struct AttendanceShiftInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "sections" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceShiftSectionInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        "id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "owner" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "class_group_name" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "setting" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<AttendanceShiftSettingInput>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "service_id" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceShiftInput {
+    const NAME: &'static str = "AttendanceShiftInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(AttendanceShiftInput {
-                    name: rt::decode::required(f0, "name")?,
-                    sections: rt::decode::required(f1, "sections")?,
-                    id: f2.unwrap_or_default(),
-                    owner: f3.unwrap_or_default(),
-                    class_group_name: f4.unwrap_or_default(),
-                    corp_id: f5.unwrap_or_default(),
-                    setting: f6.unwrap_or_default(),
-                    service_id: f7.unwrap_or_default(),
-                })
+                "sections" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceShiftSectionInput>>::new(),
+                            )?,
+                    );
+                }
+                "id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "owner" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "class_group_name" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "setting" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<AttendanceShiftSettingInput>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "service_id" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceShiftInput {
+            name: rt::decode::required(f0, "name")?,
+            sections: rt::decode::required(f1, "sections")?,
+            id: f2.unwrap_or_default(),
+            owner: f3.unwrap_or_default(),
+            class_group_name: f4.unwrap_or_default(),
+            corp_id: f5.unwrap_or_default(),
+            setting: f6.unwrap_or_default(),
+            service_id: f7.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceShiftInput {
@@ -2156,74 +2074,56 @@ impl rt::Validate for AttendanceShiftInput {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceShiftInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A shift's id and name (班次).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftBrief {
     /// Shift id (班次ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Shift name (班次名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceShiftBrief {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceShiftBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceShiftBrief {
+    const NAME: &'static str = "AttendanceShiftBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceShiftBrief {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+        })
     }
 }
 /// Whether one punch of a shift is needed (卡点信息).
@@ -2245,42 +2145,31 @@ pub struct AttendancePunchChange {
 }
 impl<'de> serde::Deserialize<'de> for AttendancePunchChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendancePunchChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendancePunchChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendancePunchChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "free_check" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendancePunchChange {
+    const NAME: &'static str = "AttendancePunchChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "free_check" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
                 }
-                Ok(AttendancePunchChange {
-                    id: rt::decode::required(f0, "id")?,
-                    free_check: rt::decode::required(f1, "free_check")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendancePunchChange {
+            id: rt::decode::required(f0, "id")?,
+            free_check: rt::decode::required(f1, "free_check")?,
+        })
     }
 }
 impl AttendancePunchChange {
@@ -2295,887 +2184,884 @@ impl rt::Validate for AttendancePunchChange {
         Ok(())
     }
 }
-impl rt::Wire for AttendancePunchChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One punch of a shift (卡点).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftPunch`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftPunch {
     /// Punch id (卡点ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
     /// Clock-in or clock-out (打卡类型).
     ///
     /// Wire name `check_type`.
-    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_type", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<super::attendance::AttendanceCheckType>,
     /// Time, `yyyy-MM-dd HH:mm:ss`; only the time part counts (打卡时间).
     ///
     /// Wire name `check_time`.
-    #[serde(rename = "check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub check_time: Option<String>,
     /// 0 the same day, 1 the next day (是否跨天).
     ///
     /// Wire name `across`.
-    #[serde(rename = "across", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "across", skip_serializing_if = "Option::is_none")
+    )]
     pub across: Option<i64>,
     /// Minutes before the time a punch is allowed (允许的最早提前打卡时间).
     ///
     /// Wire name `begin_min`.
-    #[serde(rename = "begin_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "begin_min", skip_serializing_if = "Option::is_none")
+    )]
     pub begin_min: Option<i64>,
     /// Minutes after the time a punch is allowed, -1 unlimited (允许的最晚打卡时间).
     ///
     /// Wire name `end_min`.
-    #[serde(rename = "end_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end_min", skip_serializing_if = "Option::is_none")
+    )]
     pub end_min: Option<i64>,
     /// Allowed minutes late or early (允许早退/迟到的时长).
     ///
     /// Wire name `permit_minutes`.
-    #[serde(rename = "permit_minutes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "permit_minutes", skip_serializing_if = "Option::is_none")
+    )]
     pub permit_minutes: Option<i64>,
     /// Whether the punch is not needed (是否免打卡).
     ///
     /// Wire name `free_check`.
-    #[serde(rename = "free_check", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "free_check", skip_serializing_if = "Option::is_none")
+    )]
     pub free_check: Option<bool>,
     /// Minutes late or early that count as serious, as text, -1 off (严重早退/迟到的时长).
     ///
     /// Wire name `serious_late_minutes`.
-    #[serde(rename = "serious_late_minutes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "serious_late_minutes", skip_serializing_if = "Option::is_none")
+    )]
     pub serious_late_minutes: Option<String>,
     /// Minutes late or early that count as absent, as text, -1 off (旷工早退/迟到的时长).
     ///
     /// Wire name `absenteeism_late_minutes`.
-    #[serde(
-        rename = "absenteeism_late_minutes",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "absenteeism_late_minutes",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub absenteeism_late_minutes: Option<String>,
     /// Flexible minutes; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `flex_minutes`.
-    #[serde(rename = "flex_minutes", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "flex_minutes", skip_serializing_if = "Vec::is_empty")
+    )]
     pub flex_minutes: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftPunch {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftPunch;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftPunch")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftPunch, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "check_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceCheckType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "check_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "across" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "begin_min" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "end_min" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "permit_minutes" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "free_check" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "serious_late_minutes" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "absenteeism_late_minutes" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "flex_minutes" => {
-                            f10 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceShiftPunch {
-                    id: f0.unwrap_or_default(),
-                    check_type: f1.unwrap_or_default(),
-                    check_time: f2.unwrap_or_default(),
-                    across: f3.unwrap_or_default(),
-                    begin_min: f4.unwrap_or_default(),
-                    end_min: f5.unwrap_or_default(),
-                    permit_minutes: f6.unwrap_or_default(),
-                    free_check: f7.unwrap_or_default(),
-                    serious_late_minutes: f8.unwrap_or_default(),
-                    absenteeism_late_minutes: f9.unwrap_or_default(),
-                    flex_minutes: f10.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceShiftPunch {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceShiftPunch {
+    const NAME: &'static str = "AttendanceShiftPunch";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "check_type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceCheckType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "check_time" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "across" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "begin_min" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "end_min" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "permit_minutes" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "free_check" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "serious_late_minutes" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "absenteeism_late_minutes" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "flex_minutes" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceShiftPunch {
+            id: f0.unwrap_or_default(),
+            check_type: f1.unwrap_or_default(),
+            check_time: f2.unwrap_or_default(),
+            across: f3.unwrap_or_default(),
+            begin_min: f4.unwrap_or_default(),
+            end_min: f5.unwrap_or_default(),
+            permit_minutes: f6.unwrap_or_default(),
+            free_check: f7.unwrap_or_default(),
+            serious_late_minutes: f8.unwrap_or_default(),
+            absenteeism_late_minutes: f9.unwrap_or_default(),
+            flex_minutes: f10.unwrap_or_default(),
+        })
     }
 }
 /// Start or end of a shift's rest (休息时段).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftRest`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftRest {
     /// Rest point id (休息点ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
     /// OnDuty for the rest start, OffDuty for its end (休息类型).
     ///
     /// Wire name `check_type`.
-    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_type", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<super::attendance::AttendanceCheckType>,
     /// Time, `yyyy-MM-dd HH:mm:ss`; only the time part counts (休息时间).
     ///
     /// Wire name `check_time`.
-    #[serde(rename = "check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub check_time: Option<String>,
     /// 0 the same day, 1 the next day (是否跨天).
     ///
     /// Wire name `across`.
-    #[serde(rename = "across", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "across", skip_serializing_if = "Option::is_none")
+    )]
     pub across: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftRest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftRest;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftRest")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftRest, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "check_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceCheckType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "check_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "across" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceShiftRest {
-                    id: f0.unwrap_or_default(),
-                    check_type: f1.unwrap_or_default(),
-                    check_time: f2.unwrap_or_default(),
-                    across: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceShiftRest {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceShiftRest {
+    const NAME: &'static str = "AttendanceShiftRest";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "check_type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceCheckType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "check_time" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "across" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceShiftRest {
+            id: f0.unwrap_or_default(),
+            check_type: f1.unwrap_or_default(),
+            check_time: f2.unwrap_or_default(),
+            across: f3.unwrap_or_default(),
+        })
     }
 }
 /// One on-duty / off-duty pair of a shift (卡段).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftSection`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftSection {
     /// Section id (卡段ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
     /// The punches (卡点).
     ///
     /// Wire name `punches`.
-    #[serde(rename = "punches", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "punches", skip_serializing_if = "Vec::is_empty")
+    )]
     pub punches: Vec<AttendanceShiftPunch>,
     /// The rests (休息时段).
     ///
     /// Wire name `rests`.
-    #[serde(rename = "rests", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rests", skip_serializing_if = "Vec::is_empty")
+    )]
     pub rests: Vec<AttendanceShiftRest>,
     /// Working minutes of the section (工作时长).
     ///
     /// Wire name `work_time_minutes`.
-    #[serde(rename = "work_time_minutes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_time_minutes", skip_serializing_if = "Option::is_none")
+    )]
     pub work_time_minutes: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftSection {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftSection;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftSection")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftSection, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "punches" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceShiftPunch>>::new(),
-                                    )?,
-                            );
-                        }
-                        "rests" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceShiftRest>>::new(),
-                                    )?,
-                            );
-                        }
-                        "work_time_minutes" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceShiftSection {
-                    id: f0.unwrap_or_default(),
-                    punches: f1.unwrap_or_default(),
-                    rests: f2.unwrap_or_default(),
-                    work_time_minutes: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceShiftSection {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceShiftSection {
+    const NAME: &'static str = "AttendanceShiftSection";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "punches" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceShiftPunch>>::new(),
+                            )?,
+                    );
+                }
+                "rests" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceShiftRest>>::new(),
+                            )?,
+                    );
+                }
+                "work_time_minutes" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceShiftSection {
+            id: f0.unwrap_or_default(),
+            punches: f1.unwrap_or_default(),
+            rests: f2.unwrap_or_default(),
+            work_time_minutes: f3.unwrap_or_default(),
+        })
     }
 }
 /// Settings of a shift (班次设置).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftSetting`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftSetting {
     /// Shift setting id (班次设置ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
     /// Shift id (班次ID).
     ///
     /// Wire name `shift_id`.
-    #[serde(rename = "shift_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_id", skip_serializing_if = "Option::is_none")
+    )]
     pub shift_id: Option<i64>,
     /// The org's corpId (企业的corpId).
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Working minutes, -1 off (工作时长).
     ///
     /// Wire name `work_time_minutes`.
-    #[serde(rename = "work_time_minutes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_time_minutes", skip_serializing_if = "Option::is_none")
+    )]
     pub work_time_minutes: Option<i64>,
     /// Attendance days the shift counts for (该班次对应的出勤天数).
     ///
     /// Wire name `attend_days`.
-    #[serde(rename = "attend_days", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attend_days", skip_serializing_if = "Option::is_none")
+    )]
     pub attend_days: Option<String>,
     /// Deleted flag (删除标记), `Y` or `N`.
     ///
     /// Wire name `is_deleted`.
-    #[serde(rename = "is_deleted", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_deleted", skip_serializing_if = "Option::is_none")
+    )]
     pub is_deleted: Option<String>,
     /// Created, `yyyy-MM-dd HH:mm:ss` (创建时间).
     ///
     /// Wire name `gmt_create`.
-    #[serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_create: Option<String>,
     /// Last changed, `yyyy-MM-dd HH:mm:ss` (班次变更时间).
     ///
     /// Wire name `gmt_modified`.
-    #[serde(rename = "gmt_modified", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_modified", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_modified: Option<String>,
     /// Whether the hours are flexible; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `is_flexible`.
-    #[serde(rename = "is_flexible", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_flexible", skip_serializing_if = "Option::is_none")
+    )]
     pub is_flexible: Option<bool>,
     /// Required working minutes; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `demand_work_time_minutes`.
-    #[serde(
-        rename = "demand_work_time_minutes",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "demand_work_time_minutes",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub demand_work_time_minutes: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftSetting {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftSetting;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftSetting")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftSetting, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "shift_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "corp_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "work_time_minutes" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "attend_days" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_deleted" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmt_create" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmt_modified" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_flexible" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "demand_work_time_minutes" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceShiftSetting {
-                    id: f0.unwrap_or_default(),
-                    shift_id: f1.unwrap_or_default(),
-                    corp_id: f2.unwrap_or_default(),
-                    work_time_minutes: f3.unwrap_or_default(),
-                    attend_days: f4.unwrap_or_default(),
-                    is_deleted: f5.unwrap_or_default(),
-                    gmt_create: f6.unwrap_or_default(),
-                    gmt_modified: f7.unwrap_or_default(),
-                    is_flexible: f8.unwrap_or_default(),
-                    demand_work_time_minutes: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceShiftSetting {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceShiftSetting {
+    const NAME: &'static str = "AttendanceShiftSetting";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "shift_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "work_time_minutes" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "attend_days" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_deleted" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmt_create" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmt_modified" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_flexible" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "demand_work_time_minutes" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceShiftSetting {
+            id: f0.unwrap_or_default(),
+            shift_id: f1.unwrap_or_default(),
+            corp_id: f2.unwrap_or_default(),
+            work_time_minutes: f3.unwrap_or_default(),
+            attend_days: f4.unwrap_or_default(),
+            is_deleted: f5.unwrap_or_default(),
+            gmt_create: f6.unwrap_or_default(),
+            gmt_modified: f7.unwrap_or_default(),
+            is_flexible: f8.unwrap_or_default(),
+            demand_work_time_minutes: f9.unwrap_or_default(),
+        })
     }
 }
 /// A shift with its punches, rests and settings (班次详情).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftDetail {
     /// Shift id (班次ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Shift name (班次名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The org's corpId (企业的corpId).
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Userid of the shift's owner (班次负责人).
     ///
     /// Wire name `owner`.
-    #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "owner", skip_serializing_if = "Option::is_none")
+    )]
     pub owner: Option<String>,
     /// Shift group id (班次组ID).
     ///
     /// Wire name `shift_group_id`.
-    #[serde(rename = "shift_group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub shift_group_id: Option<i64>,
     /// Shift group name (班次组名称).
     ///
     /// Wire name `shift_group_name`.
-    #[serde(rename = "shift_group_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_group_name", skip_serializing_if = "Option::is_none")
+    )]
     pub shift_group_name: Option<String>,
     /// The punch sections (卡段).
     ///
     /// Wire name `sections`.
-    #[serde(rename = "sections", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sections", skip_serializing_if = "Vec::is_empty")
+    )]
     pub sections: Vec<AttendanceShiftSection>,
     /// Settings (班次设置信息).
     ///
     /// Wire name `shift_setting`.
-    #[serde(rename = "shift_setting", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_setting", skip_serializing_if = "Option::is_none")
+    )]
     pub shift_setting: Option<AttendanceShiftSetting>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "owner" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "shift_group_id" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "shift_group_name" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sections" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceShiftSection>>::new(),
-                                    )?,
-                            );
-                        }
-                        "shift_setting" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceShiftSetting>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceShiftDetail {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                    corp_id: f2.unwrap_or_default(),
-                    owner: f3.unwrap_or_default(),
-                    shift_group_id: f4.unwrap_or_default(),
-                    shift_group_name: f5.unwrap_or_default(),
-                    sections: f6.unwrap_or_default(),
-                    shift_setting: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceShiftDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceShiftDetail {
+    const NAME: &'static str = "AttendanceShiftDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "owner" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "shift_group_id" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "shift_group_name" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sections" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceShiftSection>>::new(),
+                            )?,
+                    );
+                }
+                "shift_setting" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceShiftSetting>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceShiftDetail {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+            corp_id: f2.unwrap_or_default(),
+            owner: f3.unwrap_or_default(),
+            shift_group_id: f4.unwrap_or_default(),
+            shift_group_name: f5.unwrap_or_default(),
+            sections: f6.unwrap_or_default(),
+            shift_setting: f7.unwrap_or_default(),
+        })
     }
 }
 /// One scheduled punch of the day (排班).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceSchedule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceSchedule {
     /// Schedule id (排班ID).
     ///
     /// Wire name `plan_id`.
-    #[serde(rename = "plan_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "plan_id"))]
     pub plan_id: i64,
     /// Userid of the person (考勤的用户).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// Clock-in or clock-out (打卡类型).
     ///
     /// Wire name `check_type`.
-    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_type", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<super::attendance::AttendanceCheckType>,
     /// Scheduled time, `yyyy-MM-dd HH:mm:ss` (打卡时间).
     ///
     /// Wire name `plan_check_time`.
-    #[serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_check_time: Option<String>,
     /// Adjusted time, `yyyy-MM-dd HH:mm:ss` (调整后的卡点时间).
     ///
     /// Wire name `changed_check_time`.
-    #[serde(rename = "changed_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "changed_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub changed_check_time: Option<String>,
     /// Shift id (考勤班次ID).
     ///
     /// Wire name `class_id`.
-    #[serde(rename = "class_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_id", skip_serializing_if = "Option::is_none")
+    )]
     pub class_id: Option<i64>,
     /// Shift setting id (班次配置ID); absent when the global setting applies.
     ///
     /// Wire name `class_setting_id`.
-    #[serde(rename = "class_setting_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_setting_id", skip_serializing_if = "Option::is_none")
+    )]
     pub class_setting_id: Option<i64>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
     /// Approval id (审批ID); absent without an approval.
     ///
     /// Wire name `approve_id`.
-    #[serde(rename = "approve_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approve_id", skip_serializing_if = "Option::is_none")
+    )]
     pub approve_id: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceSchedule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceSchedule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceSchedule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceSchedule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "plan_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "userid" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "check_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceCheckType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "plan_check_time" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "changed_check_time" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "class_id" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "class_setting_id" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_id" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "approve_id" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceSchedule {
-                    plan_id: rt::decode::required(f0, "plan_id")?,
-                    userid: rt::decode::required(f1, "userid")?,
-                    check_type: f2.unwrap_or_default(),
-                    plan_check_time: f3.unwrap_or_default(),
-                    changed_check_time: f4.unwrap_or_default(),
-                    class_id: f5.unwrap_or_default(),
-                    class_setting_id: f6.unwrap_or_default(),
-                    group_id: f7.unwrap_or_default(),
-                    approve_id: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceSchedule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceSchedule {
+    const NAME: &'static str = "AttendanceSchedule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "plan_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "userid" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "check_type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceCheckType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "plan_check_time" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "changed_check_time" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "class_id" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "class_setting_id" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_id" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "approve_id" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceSchedule {
+            plan_id: rt::decode::required(f0, "plan_id")?,
+            userid: rt::decode::required(f1, "userid")?,
+            check_type: f2.unwrap_or_default(),
+            plan_check_time: f3.unwrap_or_default(),
+            changed_check_time: f4.unwrap_or_default(),
+            class_id: f5.unwrap_or_default(),
+            class_setting_id: f6.unwrap_or_default(),
+            group_id: f7.unwrap_or_default(),
+            approve_id: f8.unwrap_or_default(),
+        })
     }
 }
 /// Punch state of a scheduled punch (打卡状态).
@@ -3309,989 +3195,1005 @@ impl rt::Scalar for AttendanceRestFlag {
 /// One scheduled punch of a member's day (排班), from `list_schedule_by_day`.
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceDaySchedule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceDaySchedule {
     /// Schedule id (排班ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// The member's userid (用户的userId).
     ///
     /// Wire name `user_id`.
-    #[serde(rename = "user_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_id", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The org's corpId (企业的corpId).
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
     /// Shift id (班次ID).
     ///
     /// Wire name `class_id`.
-    #[serde(rename = "class_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_id", skip_serializing_if = "Option::is_none")
+    )]
     pub class_id: Option<i64>,
     /// Shift name (班次名称).
     ///
     /// Wire name `class_name`.
-    #[serde(rename = "class_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_name", skip_serializing_if = "Option::is_none")
+    )]
     pub class_name: Option<String>,
     /// Shift setting id (班次设置ID); absent when the global setting applies.
     ///
     /// Wire name `class_setting_id`.
-    #[serde(rename = "class_setting_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "class_setting_id", skip_serializing_if = "Option::is_none")
+    )]
     pub class_setting_id: Option<i64>,
     /// Work day, `yyyy-MM-dd HH:mm:ss` (工作日).
     ///
     /// Wire name `work_date`.
-    #[serde(rename = "work_date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_date", skip_serializing_if = "Option::is_none")
+    )]
     pub work_date: Option<String>,
     /// Clock-in or clock-out (考勤类型).
     ///
     /// Wire name `check_type`.
-    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_type", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<super::attendance::AttendanceCheckType>,
     /// Punch state (打卡状态).
     ///
     /// Wire name `check_status`.
-    #[serde(rename = "check_status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_status", skip_serializing_if = "Option::is_none")
+    )]
     pub check_status: Option<AttendanceCheckStatus>,
     /// Whether the day is a rest day (是否休息).
     ///
     /// Wire name `is_rest`.
-    #[serde(rename = "is_rest", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_rest", skip_serializing_if = "Option::is_none")
+    )]
     pub is_rest: Option<AttendanceRestFlag>,
     /// Scheduled punch time, `yyyy-MM-dd HH:mm:ss` (打卡时间).
     ///
     /// Wire name `check_date_time`.
-    #[serde(rename = "check_date_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_date_time", skip_serializing_if = "Option::is_none")
+    )]
     pub check_date_time: Option<String>,
     /// Earliest punch time, `yyyy-MM-dd HH:mm:ss` (开始打卡时间).
     ///
     /// Wire name `check_begin_time`.
-    #[serde(rename = "check_begin_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_begin_time", skip_serializing_if = "Option::is_none")
+    )]
     pub check_begin_time: Option<String>,
     /// Latest punch time, `yyyy-MM-dd HH:mm:ss` (结束打卡时间).
     ///
     /// Wire name `check_end_time`.
-    #[serde(rename = "check_end_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_end_time", skip_serializing_if = "Option::is_none")
+    )]
     pub check_end_time: Option<String>,
     /// Punch time after flexible-hours adjustment (开启弹性工时卡点调整后用户应打卡时间).
     ///
     /// Wire name `real_plan_time`.
-    #[serde(rename = "real_plan_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "real_plan_time", skip_serializing_if = "Option::is_none")
+    )]
     pub real_plan_time: Option<String>,
     /// Planned punch time; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `plan_check_time`.
-    #[serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_check_time: Option<String>,
     /// Reference punch time; listed by the Java SDK, not on the docs page.
     ///
     /// Wire name `base_check_time`.
-    #[serde(rename = "base_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "base_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub base_check_time: Option<String>,
     /// Approval bound to the schedule (排班绑定的审批单ID); absent without one.
     ///
     /// Wire name `approve_id`.
-    #[serde(rename = "approve_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approve_id", skip_serializing_if = "Option::is_none")
+    )]
     pub approve_id: Option<i64>,
     /// Kind of the bound approval (假勤审批类型): 1 overtime, 2 business trip, 3 leave; absent without one.
     ///
     /// Wire name `approve_biz_type`.
-    #[serde(rename = "approve_biz_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approve_biz_type", skip_serializing_if = "Option::is_none")
+    )]
     pub approve_biz_type: Option<super::attendance::AttendanceApproveBizType>,
     /// Name of the bound approval's kind (审批单名称); absent without one.
     ///
     /// Wire name `approve_tag_name`.
-    #[serde(rename = "approve_tag_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approve_tag_name", skip_serializing_if = "Option::is_none")
+    )]
     pub approve_tag_name: Option<super::attendance::AttendanceApproveTagName>,
     /// Approval type (审批类型); absent without an approval.
     ///
     /// Wire name `approve_type`.
-    #[serde(rename = "approve_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approve_type", skip_serializing_if = "Option::is_none")
+    )]
     pub approve_type: Option<String>,
     /// Extension data as JSON text (扩展字段): `flexMinutes` (allowed late / early minutes of the
     /// shift setting), `punchId` (the punch), `overtimeSettingId` (overtime rule id),
     /// `dataSource` (no meaning).
     ///
     /// Wire name `features`.
-    #[serde(
-        rename = "features",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "features",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub features: Option<serde_json::Value>,
     /// Created, `yyyy-MM-dd HH:mm:ss` (创建时间).
     ///
     /// Wire name `gmt_create`.
-    #[serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_create: Option<String>,
     /// Last changed, `yyyy-MM-dd HH:mm:ss` (最后更新时间).
     ///
     /// Wire name `gmt_modified`.
-    #[serde(rename = "gmt_modified", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_modified", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_modified: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceDaySchedule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceDaySchedule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceDaySchedule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceDaySchedule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "user_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "class_id" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "class_name" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "class_setting_id" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "work_date" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_type" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceCheckType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "check_status" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceCheckStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_rest" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceRestFlag>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_date_time" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_begin_time" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_end_time" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "real_plan_time" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "plan_check_time" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "base_check_time" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "approve_id" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "approve_biz_type" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceApproveBizType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "approve_tag_name" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceApproveTagName>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "approve_type" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "features" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmt_create" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmt_modified" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceDaySchedule {
-                    id: rt::decode::required(f0, "id")?,
-                    user_id: f1.unwrap_or_default(),
-                    corp_id: f2.unwrap_or_default(),
-                    group_id: f3.unwrap_or_default(),
-                    class_id: f4.unwrap_or_default(),
-                    class_name: f5.unwrap_or_default(),
-                    class_setting_id: f6.unwrap_or_default(),
-                    work_date: f7.unwrap_or_default(),
-                    check_type: f8.unwrap_or_default(),
-                    check_status: f9.unwrap_or_default(),
-                    is_rest: f10.unwrap_or_default(),
-                    check_date_time: f11.unwrap_or_default(),
-                    check_begin_time: f12.unwrap_or_default(),
-                    check_end_time: f13.unwrap_or_default(),
-                    real_plan_time: f14.unwrap_or_default(),
-                    plan_check_time: f15.unwrap_or_default(),
-                    base_check_time: f16.unwrap_or_default(),
-                    approve_id: f17.unwrap_or_default(),
-                    approve_biz_type: f18.unwrap_or_default(),
-                    approve_tag_name: f19.unwrap_or_default(),
-                    approve_type: f20.unwrap_or_default(),
-                    features: f21.unwrap_or_default(),
-                    gmt_create: f22.unwrap_or_default(),
-                    gmt_modified: f23.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceDaySchedule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceDaySchedule {
+    const NAME: &'static str = "AttendanceDaySchedule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "user_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "class_id" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "class_name" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "class_setting_id" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "work_date" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "check_type" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceCheckType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "check_status" => {
+                    f9 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceCheckStatus>>::new(),
+                            )?,
+                    );
+                }
+                "is_rest" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceRestFlag>>::new(),
+                            )?,
+                    );
+                }
+                "check_date_time" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "check_begin_time" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "check_end_time" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "real_plan_time" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "plan_check_time" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "base_check_time" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "approve_id" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "approve_biz_type" => {
+                    f18 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceApproveBizType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "approve_tag_name" => {
+                    f19 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceApproveTagName>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "approve_type" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "features" => {
+                    f21 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "gmt_create" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmt_modified" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceDaySchedule {
+            id: rt::decode::required(f0, "id")?,
+            user_id: f1.unwrap_or_default(),
+            corp_id: f2.unwrap_or_default(),
+            group_id: f3.unwrap_or_default(),
+            class_id: f4.unwrap_or_default(),
+            class_name: f5.unwrap_or_default(),
+            class_setting_id: f6.unwrap_or_default(),
+            work_date: f7.unwrap_or_default(),
+            check_type: f8.unwrap_or_default(),
+            check_status: f9.unwrap_or_default(),
+            is_rest: f10.unwrap_or_default(),
+            check_date_time: f11.unwrap_or_default(),
+            check_begin_time: f12.unwrap_or_default(),
+            check_end_time: f13.unwrap_or_default(),
+            real_plan_time: f14.unwrap_or_default(),
+            plan_check_time: f15.unwrap_or_default(),
+            base_check_time: f16.unwrap_or_default(),
+            approve_id: f17.unwrap_or_default(),
+            approve_biz_type: f18.unwrap_or_default(),
+            approve_tag_name: f19.unwrap_or_default(),
+            approve_type: f20.unwrap_or_default(),
+            features: f21.unwrap_or_default(),
+            gmt_create: f22.unwrap_or_default(),
+            gmt_modified: f23.unwrap_or_default(),
+        })
     }
 }
 /// One scheduled punch of a user (排班), from `list_schedule_by_users`.
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceUserSchedule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceUserSchedule {
     /// Schedule id (排班ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// The user's userid (用户userId).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
     /// Work day, `yyyy-MM-dd HH:mm:ss` (工作日).
     ///
     /// Wire name `work_date`.
-    #[serde(rename = "work_date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_date", skip_serializing_if = "Option::is_none")
+    )]
     pub work_date: Option<String>,
     /// Clock-in or clock-out (考勤类型).
     ///
     /// Wire name `check_type`.
-    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_type", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<super::attendance::AttendanceCheckType>,
     /// Planned punch time, `yyyy-MM-dd HH:mm:ss` (计划打卡时间).
     ///
     /// Wire name `plan_check_time`.
-    #[serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_check_time: Option<String>,
     /// Shift id (班次ID); 0 for a rest day.
     ///
     /// Wire name `shift_id`.
-    #[serde(rename = "shift_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_id", skip_serializing_if = "Option::is_none")
+    )]
     pub shift_id: Option<i64>,
     /// Shift version (班次版本), for `query_history`.
     ///
     /// Wire name `shift_version`.
-    #[serde(rename = "shift_version", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_version", skip_serializing_if = "Option::is_none")
+    )]
     pub shift_version: Option<i64>,
     /// Whether the day is a rest day (是否休息).
     ///
     /// Wire name `is_rest`.
-    #[serde(rename = "is_rest", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_rest", skip_serializing_if = "Option::is_none")
+    )]
     pub is_rest: Option<AttendanceRestFlag>,
     /// Approval bound to the schedule (排班绑定的审批单ID); absent without one.
     ///
     /// Wire name `approve_id`.
-    #[serde(rename = "approve_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approve_id", skip_serializing_if = "Option::is_none")
+    )]
     pub approve_id: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceUserSchedule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceUserSchedule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceUserSchedule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceUserSchedule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "userid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "work_date" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_type" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceCheckType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "plan_check_time" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "shift_id" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "shift_version" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "is_rest" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AttendanceRestFlag>>::new(),
-                                    )?,
-                            );
-                        }
-                        "approve_id" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceUserSchedule {
-                    id: rt::decode::required(f0, "id")?,
-                    userid: f1.unwrap_or_default(),
-                    group_id: f2.unwrap_or_default(),
-                    work_date: f3.unwrap_or_default(),
-                    check_type: f4.unwrap_or_default(),
-                    plan_check_time: f5.unwrap_or_default(),
-                    shift_id: f6.unwrap_or_default(),
-                    shift_version: f7.unwrap_or_default(),
-                    is_rest: f8.unwrap_or_default(),
-                    approve_id: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceUserSchedule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceUserSchedule {
+    const NAME: &'static str = "AttendanceUserSchedule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "userid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "work_date" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "check_type" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceCheckType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "plan_check_time" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "shift_id" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "shift_version" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "is_rest" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AttendanceRestFlag>>::new(),
+                            )?,
+                    );
+                }
+                "approve_id" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceUserSchedule {
+            id: rt::decode::required(f0, "id")?,
+            userid: f1.unwrap_or_default(),
+            group_id: f2.unwrap_or_default(),
+            work_date: f3.unwrap_or_default(),
+            check_type: f4.unwrap_or_default(),
+            plan_check_time: f5.unwrap_or_default(),
+            shift_id: f6.unwrap_or_default(),
+            shift_version: f7.unwrap_or_default(),
+            is_rest: f8.unwrap_or_default(),
+            approve_id: f9.unwrap_or_default(),
+        })
     }
 }
 /// The punch result of one schedule (排班打卡结果).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceScheduleResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceScheduleResult {
     /// Punch result id (打卡结果ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Schedule id (排班ID).
     ///
     /// Wire name `schedule_id`.
-    #[serde(rename = "schedule_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "schedule_id", skip_serializing_if = "Option::is_none")
+    )]
     pub schedule_id: Option<i64>,
     /// The user's userid (用户的userId).
     ///
     /// Wire name `user_id`.
-    #[serde(rename = "user_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_id", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The org's corpId (企业的corpId).
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
     /// Work day, `yyyy-MM-dd HH:mm:ss` (工作日).
     ///
     /// Wire name `work_date`.
-    #[serde(rename = "work_date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_date", skip_serializing_if = "Option::is_none")
+    )]
     pub work_date: Option<String>,
     /// Clock-in or clock-out (考勤类型).
     ///
     /// Wire name `check_type`.
-    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_type", skip_serializing_if = "Option::is_none")
+    )]
     pub check_type: Option<super::attendance::AttendanceCheckType>,
     /// Planned punch time (计划打卡时间).
     ///
     /// Wire name `plan_check_time`.
-    #[serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub plan_check_time: Option<String>,
     /// Planned time after the late / early allowances (允许迟到早退等规则调整后的计划打卡时间).
     ///
     /// Wire name `base_check_time`.
-    #[serde(rename = "base_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "base_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub base_check_time: Option<String>,
     /// Actual punch time (打卡时间).
     ///
     /// Wire name `user_check_time`.
-    #[serde(rename = "user_check_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_check_time", skip_serializing_if = "Option::is_none")
+    )]
     pub user_check_time: Option<String>,
     /// Time result (打卡时间结果).
     ///
     /// Wire name `time_result`.
-    #[serde(rename = "time_result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "time_result", skip_serializing_if = "Option::is_none")
+    )]
     pub time_result: Option<super::attendance::AttendanceTimeResult>,
     /// Location result (打卡位置结果).
     ///
     /// Wire name `location_result`.
-    #[serde(rename = "location_result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "location_result", skip_serializing_if = "Option::is_none")
+    )]
     pub location_result: Option<super::attendance::AttendanceLocationResult>,
     /// Valid flag (打卡是否有异常). The docs page words it as whether the punch is abnormal (N none, Y yes); the field name and the punch-detail page read Y as valid.
     ///
     /// Wire name `is_legal`.
-    #[serde(rename = "is_legal", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_legal", skip_serializing_if = "Option::is_none")
+    )]
     pub is_legal: Option<super::attendance::AttendanceIsLegal>,
     /// Punch record id (打卡记录).
     ///
     /// Wire name `record_id`.
-    #[serde(rename = "record_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "record_id", skip_serializing_if = "Option::is_none")
+    )]
     pub record_id: Option<i64>,
     /// Created (创建时间).
     ///
     /// Wire name `gmt_create`.
-    #[serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_create: Option<String>,
     /// Last changed (最后更新时间).
     ///
     /// Wire name `gmt_modified`.
-    #[serde(rename = "gmt_modified", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_modified", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_modified: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceScheduleResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceScheduleResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceScheduleResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceScheduleResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "schedule_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "user_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_id" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "work_date" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_type" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceCheckType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "plan_check_time" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "base_check_time" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_check_time" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "time_result" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceTimeResult>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "location_result" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceLocationResult>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "is_legal" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::attendance::AttendanceIsLegal>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "record_id" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "gmt_create" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmt_modified" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceScheduleResult {
-                    id: rt::decode::required(f0, "id")?,
-                    schedule_id: f1.unwrap_or_default(),
-                    user_id: f2.unwrap_or_default(),
-                    corp_id: f3.unwrap_or_default(),
-                    group_id: f4.unwrap_or_default(),
-                    work_date: f5.unwrap_or_default(),
-                    check_type: f6.unwrap_or_default(),
-                    plan_check_time: f7.unwrap_or_default(),
-                    base_check_time: f8.unwrap_or_default(),
-                    user_check_time: f9.unwrap_or_default(),
-                    time_result: f10.unwrap_or_default(),
-                    location_result: f11.unwrap_or_default(),
-                    is_legal: f12.unwrap_or_default(),
-                    record_id: f13.unwrap_or_default(),
-                    gmt_create: f14.unwrap_or_default(),
-                    gmt_modified: f15.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceScheduleResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceScheduleResult {
+    const NAME: &'static str = "AttendanceScheduleResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "schedule_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "user_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_id" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "work_date" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "check_type" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceCheckType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "plan_check_time" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "base_check_time" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_check_time" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "time_result" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceTimeResult>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "location_result" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceLocationResult>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "is_legal" => {
+                    f12 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::attendance::AttendanceIsLegal>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "record_id" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "gmt_create" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmt_modified" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceScheduleResult {
+            id: rt::decode::required(f0, "id")?,
+            schedule_id: f1.unwrap_or_default(),
+            user_id: f2.unwrap_or_default(),
+            corp_id: f3.unwrap_or_default(),
+            group_id: f4.unwrap_or_default(),
+            work_date: f5.unwrap_or_default(),
+            check_type: f6.unwrap_or_default(),
+            plan_check_time: f7.unwrap_or_default(),
+            base_check_time: f8.unwrap_or_default(),
+            user_check_time: f9.unwrap_or_default(),
+            time_result: f10.unwrap_or_default(),
+            location_result: f11.unwrap_or_default(),
+            is_legal: f12.unwrap_or_default(),
+            record_id: f13.unwrap_or_default(),
+            gmt_create: f14.unwrap_or_default(),
+            gmt_modified: f15.unwrap_or_default(),
+        })
     }
 }
 /// A user's shifts on one day (排班概要信息).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceDayShifts`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceDayShifts {
     /// The user's userid (用户的userId).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Work day, `yyyy-MM-dd HH:mm:ss` (工作日).
     ///
     /// Wire name `work_date`.
-    #[serde(rename = "work_date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_date", skip_serializing_if = "Option::is_none")
+    )]
     pub work_date: Option<String>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
     /// The org's corpId (企业的corpId).
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Shift ids (班次ID).
     ///
     /// Wire name `shift_ids`.
-    #[serde(rename = "shift_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub shift_ids: Vec<i64>,
     /// Shift names (班次名称).
     ///
     /// Wire name `shift_names`.
-    #[serde(rename = "shift_names", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_names", skip_serializing_if = "Vec::is_empty")
+    )]
     pub shift_names: Vec<String>,
     /// Shift version ids (班次版本ID).
     ///
     /// Wire name `shift_versions`.
-    #[serde(rename = "shift_versions", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "shift_versions", skip_serializing_if = "Vec::is_empty")
+    )]
     pub shift_versions: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceDayShifts {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceDayShifts;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceDayShifts")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceDayShifts, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "work_date" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "corp_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "shift_ids" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "shift_names" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "shift_versions" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceDayShifts {
-                    userid: f0.unwrap_or_default(),
-                    work_date: f1.unwrap_or_default(),
-                    group_id: f2.unwrap_or_default(),
-                    corp_id: f3.unwrap_or_default(),
-                    shift_ids: f4.unwrap_or_default(),
-                    shift_names: f5.unwrap_or_default(),
-                    shift_versions: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceDayShifts {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceDayShifts {
+    const NAME: &'static str = "AttendanceDayShifts";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "work_date" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "shift_ids" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "shift_names" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "shift_versions" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceDayShifts {
+            userid: f0.unwrap_or_default(),
+            work_date: f1.unwrap_or_default(),
+            group_id: f2.unwrap_or_default(),
+            corp_id: f3.unwrap_or_default(),
+            shift_ids: f4.unwrap_or_default(),
+            shift_names: f5.unwrap_or_default(),
+            shift_versions: f6.unwrap_or_default(),
+        })
     }
 }
 /// One day's schedule of one member (排班详情).
@@ -4323,57 +4225,45 @@ pub struct AttendanceScheduleInput {
 }
 impl<'de> serde::Deserialize<'de> for AttendanceScheduleInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceScheduleInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceScheduleInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceScheduleInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "work_date" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "shift_id" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "is_rest" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for AttendanceScheduleInput {
+    const NAME: &'static str = "AttendanceScheduleInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(AttendanceScheduleInput {
-                    userid: rt::decode::required(f0, "userid")?,
-                    work_date: rt::decode::required(f1, "work_date")?,
-                    shift_id: rt::decode::required(f2, "shift_id")?,
-                    is_rest: f3.unwrap_or_default(),
-                })
+                "work_date" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "shift_id" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "is_rest" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(AttendanceScheduleInput {
+            userid: rt::decode::required(f0, "userid")?,
+            work_date: rt::decode::required(f1, "work_date")?,
+            shift_id: rt::decode::required(f2, "shift_id")?,
+            is_rest: f3.unwrap_or_default(),
+        })
     }
 }
 impl AttendanceScheduleInput {
@@ -4398,153 +4288,142 @@ impl rt::Validate for AttendanceScheduleInput {
         Ok(())
     }
 }
-impl rt::Wire for AttendanceScheduleInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Response of [`AttendanceShiftApi::list`](super::attendance_shift::AttendanceShiftApi::list).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftListResponse {
     /// The shifts (班次信息).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<AttendanceShiftBrief>,
     /// Cursor of the next page (下一页的游标位置).
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub cursor: Option<i64>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceShiftBrief>>::new(),
-                                    )?,
-                            );
-                        }
-                        "cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceShiftListResponse {
-                    result: f0.unwrap_or_default(),
-                    cursor: f1.unwrap_or_default(),
-                    has_more: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceShiftListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceShiftListResponse {
+    const NAME: &'static str = "AttendanceShiftListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceShiftBrief>>::new(),
+                            )?,
+                    );
+                }
+                "cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceShiftListResponse {
+            result: f0.unwrap_or_default(),
+            cursor: f1.unwrap_or_default(),
+            has_more: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AttendanceShiftApi::list_schedule`](super::attendance_shift::AttendanceShiftApi::list_schedule).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftListScheduleResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftListScheduleResponse {
     /// The schedules (排班表).
     ///
     /// Wire name `schedules`.
-    #[serde(rename = "schedules", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "schedules", skip_serializing_if = "Vec::is_empty")
+    )]
     pub schedules: Vec<AttendanceSchedule>,
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AttendanceShiftListScheduleResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AttendanceShiftListScheduleResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AttendanceShiftListScheduleResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AttendanceShiftListScheduleResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "schedules" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<AttendanceSchedule>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AttendanceShiftListScheduleResponse {
-                    schedules: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AttendanceShiftListScheduleResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AttendanceShiftListScheduleResponse {
+    const NAME: &'static str = "AttendanceShiftListScheduleResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "schedules" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<AttendanceSchedule>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AttendanceShiftListScheduleResponse {
+            schedules: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }

@@ -580,8 +580,9 @@ impl rt::Endpoint for AuthGetJsapiTicketRequest {
 }
 impl<'c> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
     /// Sets `type`: Ticket type, `jsapi` (required in the 2016 docs, absent from the current page).
-    pub fn r#type(self, r#type: impl Into<String>) -> Self {
-        self.map(|r| r.r#type(r#type))
+    pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
+        self.request = self.request.r#type(r#type);
+        self
     }
 }
 /// Request of [`AuthApi::get_scopes`]: Get the app's contacts permission scope (获取通讯录权限范围).
@@ -1008,8 +1009,9 @@ impl rt::Endpoint for AuthGetAuthInfoRequest {
 }
 impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
     /// Sets `suite_key`: The suite key (SuiteKey); needed for third-party suites, may be left out for custom apps
-    pub fn suite_key(self, suite_key: impl Into<String>) -> Self {
-        self.map(|r| r.suite_key(suite_key))
+    pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
+        self.request = self.request.suite_key(suite_key);
+        self
     }
 }
 /// Request of [`AuthApi::get_agent`]: Get an authorised app's name, icon, description and state (获取授权应用的基本信息).
@@ -1105,864 +1107,801 @@ impl rt::Endpoint for AuthGetAgentRequest {
 }
 impl<'c> crate::api::Call<'c, AuthGetAgentRequest> {
     /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, public Python client code, the Java SDK), absent from the current official page.
-    pub fn permanent_code(self, permanent_code: impl Into<rt::SecretString>) -> Self {
-        self.map(|r| r.permanent_code(permanent_code))
+    pub fn permanent_code(
+        mut self,
+        permanent_code: impl Into<rt::SecretString>,
+    ) -> Self {
+        self.request = self.request.permanent_code(permanent_code);
+        self
     }
 }
 /// The administrator who signed in through admin-console SSO (管理员信息).
 ///
 /// Source: `spec/auth.yaml` · `types.SsoUserInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SsoUserInfo {
     /// The administrator's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Email address (邮箱).
     ///
     /// Wire name `email`.
-    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "email", skip_serializing_if = "Option::is_none")
+    )]
     pub email: Option<String>,
     /// Avatar URL (头像).
     ///
     /// Wire name `avatar`.
-    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for SsoUserInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SsoUserInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SsoUserInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SsoUserInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "email" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SsoUserInfo {
-                    userid: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    email: f2.unwrap_or_default(),
-                    avatar: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SsoUserInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SsoUserInfo {
+    const NAME: &'static str = "SsoUserInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "email" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SsoUserInfo {
+            userid: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            email: f2.unwrap_or_default(),
+            avatar: f3.unwrap_or_default(),
+        })
     }
 }
 /// The organisation the administrator signed in to (企业信息).
 ///
 /// Source: `spec/auth.yaml` · `types.SsoCorpInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SsoCorpInfo {
     /// The organisation's CorpId.
     ///
     /// Wire name `corpid`.
-    #[serde(rename = "corpid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpid", skip_serializing_if = "Option::is_none")
+    )]
     pub corpid: Option<String>,
     /// The organisation's name (企业名称).
     ///
     /// Wire name `corp_name`.
-    #[serde(rename = "corp_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_name", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for SsoCorpInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SsoCorpInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SsoCorpInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SsoCorpInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SsoCorpInfo {
-                    corpid: f0.unwrap_or_default(),
-                    corp_name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SsoCorpInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SsoCorpInfo {
+    const NAME: &'static str = "SsoCorpInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SsoCorpInfo {
+            corpid: f0.unwrap_or_default(),
+            corp_name: f1.unwrap_or_default(),
+        })
     }
 }
 /// The organisation that authorised an ISV suite (授权企业信息).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthCorpInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthCorpInfo {
     /// The authorising organisation's CorpId (授权企业的corpid).
     ///
     /// Wire name `corpid`.
-    #[serde(rename = "corpid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpid", skip_serializing_if = "Option::is_none")
+    )]
     pub corpid: Option<String>,
     /// Its name (授权企业名称).
     ///
     /// Wire name `corp_name`.
-    #[serde(rename = "corp_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_name", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for AuthCorpInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthCorpInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthCorpInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthCorpInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthCorpInfo {
-                    corpid: f0.unwrap_or_default(),
-                    corp_name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthCorpInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthCorpInfo {
+    const NAME: &'static str = "AuthCorpInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthCorpInfo {
+            corpid: f0.unwrap_or_default(),
+            corp_name: f1.unwrap_or_default(),
+        })
     }
 }
 /// The authorising organisation as `get_auth_info` describes it (授权方企业信息).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvAuthCorpInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvAuthCorpInfo {
     /// The organisation's CorpId.
     ///
     /// Wire name `corpid`.
-    #[serde(rename = "corpid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpid", skip_serializing_if = "Option::is_none")
+    )]
     pub corpid: Option<String>,
     /// Its name (企业名称).
     ///
     /// Wire name `corp_name`.
-    #[serde(rename = "corp_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_name", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_name: Option<String>,
     /// URL of its logo (企业logo).
     ///
     /// Wire name `corp_logo_url`.
-    #[serde(rename = "corp_logo_url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_logo_url", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_logo_url: Option<String>,
     /// Its industry (所属行业); may be empty.
     ///
     /// Wire name `industry`.
-    #[serde(rename = "industry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "industry", skip_serializing_if = "Option::is_none")
+    )]
     pub industry: Option<String>,
     /// The ISV's own invitation code the organisation signed up with (邀请码), for counting sign-ups per channel; empty otherwise.
     ///
     /// Wire name `invite_code`.
-    #[serde(rename = "invite_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invite_code", skip_serializing_if = "Option::is_none")
+    )]
     pub invite_code: Option<String>,
     /// Link for inviting people to the organisation (企业邀请链接).
     ///
     /// Wire name `invite_url`.
-    #[serde(rename = "invite_url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invite_url", skip_serializing_if = "Option::is_none")
+    )]
     pub invite_url: Option<String>,
     /// Serial number (序列号); may be empty.
     ///
     /// Wire name `license_code`.
-    #[serde(rename = "license_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "license_code", skip_serializing_if = "Option::is_none")
+    )]
     pub license_code: Option<String>,
     /// Channel code (渠道码) the authorisation came through; may be empty.
     ///
     /// Wire name `auth_channel`.
-    #[serde(rename = "auth_channel", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_channel", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_channel: Option<String>,
     /// Channel type, to tell channel codes apart; empty or `STAR_ACTIVITY` (满天星).
     ///
     /// Wire name `auth_channel_type`.
-    #[serde(rename = "auth_channel_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_channel_type", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_channel_type: Option<String>,
     /// Whether the organisation is verified (企业是否认证).
     ///
     /// Wire name `is_authenticated`.
-    #[serde(rename = "is_authenticated", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_authenticated", skip_serializing_if = "Option::is_none")
+    )]
     pub is_authenticated: Option<bool>,
     /// Verification level (认证等级): 0 none, 1 advanced (高级), 2 intermediate (中级), 3 basic (初级).
     ///
     /// Wire name `auth_level`.
-    #[serde(rename = "auth_level", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_level", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_level: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for IsvAuthCorpInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IsvAuthCorpInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IsvAuthCorpInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsvAuthCorpInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_logo_url" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "industry" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "invite_code" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "invite_url" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "license_code" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "auth_channel" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "auth_channel_type" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_authenticated" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "auth_level" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IsvAuthCorpInfo {
-                    corpid: f0.unwrap_or_default(),
-                    corp_name: f1.unwrap_or_default(),
-                    corp_logo_url: f2.unwrap_or_default(),
-                    industry: f3.unwrap_or_default(),
-                    invite_code: f4.unwrap_or_default(),
-                    invite_url: f5.unwrap_or_default(),
-                    license_code: f6.unwrap_or_default(),
-                    auth_channel: f7.unwrap_or_default(),
-                    auth_channel_type: f8.unwrap_or_default(),
-                    is_authenticated: f9.unwrap_or_default(),
-                    auth_level: f10.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IsvAuthCorpInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IsvAuthCorpInfo {
+    const NAME: &'static str = "IsvAuthCorpInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_logo_url" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "industry" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "invite_code" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "invite_url" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "license_code" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "auth_channel" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "auth_channel_type" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_authenticated" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "auth_level" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IsvAuthCorpInfo {
+            corpid: f0.unwrap_or_default(),
+            corp_name: f1.unwrap_or_default(),
+            corp_logo_url: f2.unwrap_or_default(),
+            industry: f3.unwrap_or_default(),
+            invite_code: f4.unwrap_or_default(),
+            invite_url: f5.unwrap_or_default(),
+            license_code: f6.unwrap_or_default(),
+            auth_channel: f7.unwrap_or_default(),
+            auth_channel_type: f8.unwrap_or_default(),
+            is_authenticated: f9.unwrap_or_default(),
+            auth_level: f10.unwrap_or_default(),
+        })
     }
 }
 /// The administrator who authorised the app (授权方管理员信息).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvAuthUserInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvAuthUserInfo {
     /// The administrator's userid (note the camelCase key).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for IsvAuthUserInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IsvAuthUserInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IsvAuthUserInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsvAuthUserInfo, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IsvAuthUserInfo {
-                    user_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IsvAuthUserInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IsvAuthUserInfo {
+    const NAME: &'static str = "IsvAuthUserInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IsvAuthUserInfo {
+            user_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// One app of the suite that the organisation authorised (授权的应用).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvAuthAgent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvAuthAgent {
     /// The app's AgentId inside the authorising organisation.
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agentid", skip_serializing_if = "Option::is_none")
+    )]
     pub agentid: Option<i64>,
     /// The app's name.
     ///
     /// Wire name `agent_name`.
-    #[serde(rename = "agent_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agent_name", skip_serializing_if = "Option::is_none")
+    )]
     pub agent_name: Option<String>,
     /// URL of the app's icon.
     ///
     /// Wire name `logo_url`.
-    #[serde(rename = "logo_url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "logo_url", skip_serializing_if = "Option::is_none")
+    )]
     pub logo_url: Option<String>,
     /// The app's id in the ISV's suite (应用ID); may be negative in old examples.
     ///
     /// Wire name `appid`.
-    #[serde(rename = "appid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appid", skip_serializing_if = "Option::is_none")
+    )]
     pub appid: Option<i64>,
     /// Userids of the administrators who may manage this app (the official page and the Java SDK).
     ///
     /// Wire name `admin_list`.
-    #[serde(rename = "admin_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "admin_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub admin_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for IsvAuthAgent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IsvAuthAgent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IsvAuthAgent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsvAuthAgent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "agent_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "logo_url" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appid" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "admin_list" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IsvAuthAgent {
-                    agentid: f0.unwrap_or_default(),
-                    agent_name: f1.unwrap_or_default(),
-                    logo_url: f2.unwrap_or_default(),
-                    appid: f3.unwrap_or_default(),
-                    admin_list: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IsvAuthAgent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IsvAuthAgent {
+    const NAME: &'static str = "IsvAuthAgent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "agent_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "logo_url" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appid" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "admin_list" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IsvAuthAgent {
+            agentid: f0.unwrap_or_default(),
+            agent_name: f1.unwrap_or_default(),
+            logo_url: f2.unwrap_or_default(),
+            appid: f3.unwrap_or_default(),
+            admin_list: f4.unwrap_or_default(),
+        })
     }
 }
 /// The apps an organisation authorised (授权信息).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvAuthInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvAuthInfo {
     /// The authorised apps.
     ///
     /// Wire name `agent`.
-    #[serde(rename = "agent", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agent", skip_serializing_if = "Vec::is_empty")
+    )]
     pub agent: Vec<IsvAuthAgent>,
 }
 impl<'de> serde::Deserialize<'de> for IsvAuthInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IsvAuthInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IsvAuthInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsvAuthInfo, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agent" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<IsvAuthAgent>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IsvAuthInfo {
-                    agent: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IsvAuthInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IsvAuthInfo {
+    const NAME: &'static str = "IsvAuthInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agent" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<IsvAuthAgent>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IsvAuthInfo {
+            agent: f0.unwrap_or_default(),
+        })
     }
 }
 /// One authorised service-window app (服务窗应用).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvChannelAgent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvChannelAgent {
     /// The app's AgentId.
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agentid", skip_serializing_if = "Option::is_none")
+    )]
     pub agentid: Option<i64>,
     /// The app's name.
     ///
     /// Wire name `agent_name`.
-    #[serde(rename = "agent_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agent_name", skip_serializing_if = "Option::is_none")
+    )]
     pub agent_name: Option<String>,
     /// URL of the app's icon.
     ///
     /// Wire name `logo_url`.
-    #[serde(rename = "logo_url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "logo_url", skip_serializing_if = "Option::is_none")
+    )]
     pub logo_url: Option<String>,
     /// The app's id in the suite.
     ///
     /// Wire name `appid`.
-    #[serde(rename = "appid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appid", skip_serializing_if = "Option::is_none")
+    )]
     pub appid: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for IsvChannelAgent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IsvChannelAgent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IsvChannelAgent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsvChannelAgent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "agent_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "logo_url" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appid" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IsvChannelAgent {
-                    agentid: f0.unwrap_or_default(),
-                    agent_name: f1.unwrap_or_default(),
-                    logo_url: f2.unwrap_or_default(),
-                    appid: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IsvChannelAgent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IsvChannelAgent {
+    const NAME: &'static str = "IsvChannelAgent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "agent_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "logo_url" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appid" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IsvChannelAgent {
+            agentid: f0.unwrap_or_default(),
+            agent_name: f1.unwrap_or_default(),
+            logo_url: f2.unwrap_or_default(),
+            appid: f3.unwrap_or_default(),
+        })
     }
 }
 /// The service-window apps an organisation authorised (服务窗授权信息).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvChannelAuthInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvChannelAuthInfo {
     /// The authorised service-window apps (note the camelCase key).
     ///
     /// Wire name `channelAgent`.
-    #[serde(rename = "channelAgent", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "channelAgent", skip_serializing_if = "Vec::is_empty")
+    )]
     pub channel_agent: Vec<IsvChannelAgent>,
 }
 impl<'de> serde::Deserialize<'de> for IsvChannelAuthInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IsvChannelAuthInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IsvChannelAuthInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsvChannelAuthInfo, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "channelAgent" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<IsvChannelAgent>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IsvChannelAuthInfo {
-                    channel_agent: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IsvChannelAuthInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IsvChannelAuthInfo {
+    const NAME: &'static str = "IsvChannelAuthInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "channelAgent" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<IsvChannelAgent>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IsvChannelAuthInfo {
+            channel_agent: f0.unwrap_or_default(),
+        })
     }
 }
 /// The part of the contacts an app may read (通讯录授权范围).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthOrgScopes`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthOrgScopes {
     /// Departments whose members the app may read (授权的部门ID列表); `[1]` means the whole organisation.
     ///
     /// Wire name `authed_dept`.
-    #[serde(rename = "authed_dept", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "authed_dept", skip_serializing_if = "Vec::is_empty")
+    )]
     pub authed_dept: Vec<i64>,
     /// Userids the app may read outside those departments (授权的员工userid列表).
     ///
     /// Wire name `authed_user`.
-    #[serde(rename = "authed_user", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "authed_user", skip_serializing_if = "Vec::is_empty")
+    )]
     pub authed_user: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for AuthOrgScopes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthOrgScopes;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthOrgScopes")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthOrgScopes, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "authed_dept" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "authed_user" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthOrgScopes {
-                    authed_dept: f0.unwrap_or_default(),
-                    authed_user: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthOrgScopes {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthOrgScopes {
+    const NAME: &'static str = "AuthOrgScopes";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "authed_dept" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "authed_user" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthOrgScopes {
+            authed_dept: f0.unwrap_or_default(),
+            authed_user: f1.unwrap_or_default(),
+        })
     }
 }
 /// Whether an authorised app is usable in the organisation (应用状态, the `close` field).
@@ -2029,901 +1968,843 @@ impl rt::Scalar for IsvAgentState {
 /// Response of [`AuthApi::get_token`](super::auth::AuthApi::get_token).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetTokenResponse {
     /// The access token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "access_token"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expires_in", skip_serializing_if = "Option::is_none")
+    )]
     pub expires_in: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "access_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetTokenResponse {
-                    access_token: rt::decode::required(f0, "access_token")?,
-                    expires_in: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetTokenResponse {
+    const NAME: &'static str = "AuthGetTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "access_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetTokenResponse {
+            access_token: rt::decode::required(f0, "access_token")?,
+            expires_in: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_token_by_corp_secret`](super::auth::AuthApi::get_token_by_corp_secret).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetTokenByCorpSecretResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetTokenByCorpSecretResponse {
     /// The access token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "access_token"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expires_in", skip_serializing_if = "Option::is_none")
+    )]
     pub expires_in: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetTokenByCorpSecretResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetTokenByCorpSecretResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetTokenByCorpSecretResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetTokenByCorpSecretResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "access_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetTokenByCorpSecretResponse {
-                    access_token: rt::decode::required(f0, "access_token")?,
-                    expires_in: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetTokenByCorpSecretResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetTokenByCorpSecretResponse {
+    const NAME: &'static str = "AuthGetTokenByCorpSecretResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "access_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetTokenByCorpSecretResponse {
+            access_token: rt::decode::required(f0, "access_token")?,
+            expires_in: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_sso_token`](super::auth::AuthApi::get_sso_token).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetSsoTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetSsoTokenResponse {
     /// The SSO token.
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "access_token"))]
     pub access_token: rt::SecretString,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetSsoTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetSsoTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetSsoTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetSsoTokenResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "access_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetSsoTokenResponse {
-                    access_token: rt::decode::required(f0, "access_token")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetSsoTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetSsoTokenResponse {
+    const NAME: &'static str = "AuthGetSsoTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "access_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetSsoTokenResponse {
+            access_token: rt::decode::required(f0, "access_token")?,
+        })
     }
 }
 /// Response of [`AuthApi::get_sso_user_info`](super::auth::AuthApi::get_sso_user_info).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetSsoUserInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetSsoUserInfoResponse {
     /// The administrator (用户信息).
     ///
     /// Wire name `user_info`.
-    #[serde(rename = "user_info", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_info", skip_serializing_if = "Option::is_none")
+    )]
     pub user_info: Option<SsoUserInfo>,
     /// The organisation (企业信息).
     ///
     /// Wire name `corp_info`.
-    #[serde(rename = "corp_info", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_info", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_info: Option<SsoCorpInfo>,
     /// Whether the user is an administrator (是否是管理员).
     ///
     /// Wire name `is_sys`.
-    #[serde(rename = "is_sys", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_sys", skip_serializing_if = "Option::is_none")
+    )]
     pub is_sys: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetSsoUserInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetSsoUserInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetSsoUserInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetSsoUserInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "user_info" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<SsoUserInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_info" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<SsoCorpInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_sys" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetSsoUserInfoResponse {
-                    user_info: f0.unwrap_or_default(),
-                    corp_info: f1.unwrap_or_default(),
-                    is_sys: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetSsoUserInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetSsoUserInfoResponse {
+    const NAME: &'static str = "AuthGetSsoUserInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "user_info" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<SsoUserInfo>>::new(),
+                            )?,
+                    );
+                }
+                "corp_info" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<SsoCorpInfo>>::new(),
+                            )?,
+                    );
+                }
+                "is_sys" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetSsoUserInfoResponse {
+            user_info: f0.unwrap_or_default(),
+            corp_info: f1.unwrap_or_default(),
+            is_sys: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_jsapi_ticket`](super::auth::AuthApi::get_jsapi_ticket).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetJsapiTicketResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetJsapiTicketResponse {
     /// The JSAPI ticket.
     ///
     /// Wire name `ticket`; secret: redacted in `Debug`.
-    #[serde(rename = "ticket")]
+    #[cfg_attr(feature = "serialize", serde(rename = "ticket"))]
     pub ticket: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expires_in", skip_serializing_if = "Option::is_none")
+    )]
     pub expires_in: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetJsapiTicketResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetJsapiTicketResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetJsapiTicketResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetJsapiTicketResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "ticket" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetJsapiTicketResponse {
-                    ticket: rt::decode::required(f0, "ticket")?,
-                    expires_in: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetJsapiTicketResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetJsapiTicketResponse {
+    const NAME: &'static str = "AuthGetJsapiTicketResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "ticket" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetJsapiTicketResponse {
+            ticket: rt::decode::required(f0, "ticket")?,
+            expires_in: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_scopes`](super::auth::AuthApi::get_scopes).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetScopesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetScopesResponse {
     /// The departments and users in scope (授权信息).
     ///
     /// Wire name `auth_org_scopes`.
-    #[serde(rename = "auth_org_scopes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_org_scopes", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_org_scopes: Option<AuthOrgScopes>,
     /// User fields the app may read (授权可获取的企业用户字段), e.g. `name`, `email`.
     ///
     /// Wire name `auth_user_field`.
-    #[serde(rename = "auth_user_field", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_user_field", skip_serializing_if = "Vec::is_empty")
+    )]
     pub auth_user_field: Vec<String>,
     /// Organisation features a third-party app may use directly (ISV可以直接使用企业的功能字段).
     ///
     /// Wire name `condition_field`.
-    #[serde(rename = "condition_field", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "condition_field", skip_serializing_if = "Vec::is_empty")
+    )]
     pub condition_field: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetScopesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetScopesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetScopesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetScopesResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "auth_org_scopes" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AuthOrgScopes>>::new(),
-                                    )?,
-                            );
-                        }
-                        "auth_user_field" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "condition_field" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetScopesResponse {
-                    auth_org_scopes: f0.unwrap_or_default(),
-                    auth_user_field: f1.unwrap_or_default(),
-                    condition_field: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetScopesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetScopesResponse {
+    const NAME: &'static str = "AuthGetScopesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "auth_org_scopes" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AuthOrgScopes>>::new(),
+                            )?,
+                    );
+                }
+                "auth_user_field" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "condition_field" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetScopesResponse {
+            auth_org_scopes: f0.unwrap_or_default(),
+            auth_user_field: f1.unwrap_or_default(),
+            condition_field: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_suite_token`](super::auth::AuthApi::get_suite_token).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetSuiteTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetSuiteTokenResponse {
     /// The suite's access token (应用套件access_token).
     ///
     /// Wire name `suite_access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "suite_access_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "suite_access_token"))]
     pub suite_access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expires_in", skip_serializing_if = "Option::is_none")
+    )]
     pub expires_in: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetSuiteTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetSuiteTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetSuiteTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetSuiteTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "suite_access_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetSuiteTokenResponse {
-                    suite_access_token: rt::decode::required(f0, "suite_access_token")?,
-                    expires_in: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetSuiteTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetSuiteTokenResponse {
+    const NAME: &'static str = "AuthGetSuiteTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "suite_access_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetSuiteTokenResponse {
+            suite_access_token: rt::decode::required(f0, "suite_access_token")?,
+            expires_in: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_corp_token`](super::auth::AuthApi::get_corp_token).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetCorpTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenResponse {
     /// The organisation's access token for this suite (授权企业的access_token).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "access_token"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expires_in", skip_serializing_if = "Option::is_none")
+    )]
     pub expires_in: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetCorpTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetCorpTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetCorpTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetCorpTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "access_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetCorpTokenResponse {
-                    access_token: rt::decode::required(f0, "access_token")?,
-                    expires_in: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetCorpTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetCorpTokenResponse {
+    const NAME: &'static str = "AuthGetCorpTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "access_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetCorpTokenResponse {
+            access_token: rt::decode::required(f0, "access_token")?,
+            expires_in: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_corp_token_by_permanent_code`](super::auth::AuthApi::get_corp_token_by_permanent_code).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetCorpTokenByPermanentCodeResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenByPermanentCodeResponse {
     /// The organisation's access token for this suite (授权企业的access_token).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "access_token"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expires_in", skip_serializing_if = "Option::is_none")
+    )]
     pub expires_in: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetCorpTokenByPermanentCodeResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetCorpTokenByPermanentCodeResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetCorpTokenByPermanentCodeResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetCorpTokenByPermanentCodeResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "access_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetCorpTokenByPermanentCodeResponse {
-                    access_token: rt::decode::required(f0, "access_token")?,
-                    expires_in: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetCorpTokenByPermanentCodeResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetCorpTokenByPermanentCodeResponse {
+    const NAME: &'static str = "AuthGetCorpTokenByPermanentCodeResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "access_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetCorpTokenByPermanentCodeResponse {
+            access_token: rt::decode::required(f0, "access_token")?,
+            expires_in: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_permanent_code`](super::auth::AuthApi::get_permanent_code).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetPermanentCodeResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetPermanentCodeResponse {
     /// The permanent authorisation code (永久授权码).
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
-    #[serde(rename = "permanent_code")]
+    #[cfg_attr(feature = "serialize", serde(rename = "permanent_code"))]
     pub permanent_code: rt::SecretString,
     /// The service-window app's permanent code, only when the suite has one (服务窗应用的永久授权码).
     ///
     /// Wire name `ch_permanent_code`; secret: redacted in `Debug`.
-    #[serde(rename = "ch_permanent_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ch_permanent_code", skip_serializing_if = "Option::is_none")
+    )]
     pub ch_permanent_code: Option<rt::SecretString>,
     /// The authorising organisation (授权企业信息).
     ///
     /// Wire name `auth_corp_info`.
-    #[serde(rename = "auth_corp_info", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_corp_info", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_corp_info: Option<AuthCorpInfo>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetPermanentCodeResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetPermanentCodeResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetPermanentCodeResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetPermanentCodeResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "permanent_code" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "ch_permanent_code" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        "auth_corp_info" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<AuthCorpInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetPermanentCodeResponse {
-                    permanent_code: rt::decode::required(f0, "permanent_code")?,
-                    ch_permanent_code: f1.unwrap_or_default(),
-                    auth_corp_info: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetPermanentCodeResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetPermanentCodeResponse {
+    const NAME: &'static str = "AuthGetPermanentCodeResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "permanent_code" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "ch_permanent_code" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                "auth_corp_info" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<AuthCorpInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetPermanentCodeResponse {
+            permanent_code: rt::decode::required(f0, "permanent_code")?,
+            ch_permanent_code: f1.unwrap_or_default(),
+            auth_corp_info: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_auth_info`](super::auth::AuthApi::get_auth_info).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetAuthInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetAuthInfoResponse {
     /// The authorising organisation (授权方企业信息).
     ///
     /// Wire name `auth_corp_info`.
-    #[serde(rename = "auth_corp_info", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_corp_info", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_corp_info: Option<IsvAuthCorpInfo>,
     /// The administrator who authorised (授权方管理员信息).
     ///
     /// Wire name `auth_user_info`.
-    #[serde(rename = "auth_user_info", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_user_info", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_user_info: Option<IsvAuthUserInfo>,
     /// The authorised apps (授权信息).
     ///
     /// Wire name `auth_info`.
-    #[serde(rename = "auth_info", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_info", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_info: Option<IsvAuthInfo>,
     /// The authorised service-window apps (服务窗授权信息); on the official page and in the Java SDK.
     ///
     /// Wire name `channel_auth_info`.
-    #[serde(rename = "channel_auth_info", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "channel_auth_info", skip_serializing_if = "Option::is_none")
+    )]
     pub channel_auth_info: Option<IsvChannelAuthInfo>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetAuthInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetAuthInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetAuthInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetAuthInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "auth_corp_info" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<IsvAuthCorpInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        "auth_user_info" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<IsvAuthUserInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        "auth_info" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<IsvAuthInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        "channel_auth_info" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<IsvChannelAuthInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetAuthInfoResponse {
-                    auth_corp_info: f0.unwrap_or_default(),
-                    auth_user_info: f1.unwrap_or_default(),
-                    auth_info: f2.unwrap_or_default(),
-                    channel_auth_info: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetAuthInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetAuthInfoResponse {
+    const NAME: &'static str = "AuthGetAuthInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "auth_corp_info" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<IsvAuthCorpInfo>>::new(),
+                            )?,
+                    );
+                }
+                "auth_user_info" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<IsvAuthUserInfo>>::new(),
+                            )?,
+                    );
+                }
+                "auth_info" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<IsvAuthInfo>>::new(),
+                            )?,
+                    );
+                }
+                "channel_auth_info" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<IsvChannelAuthInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetAuthInfoResponse {
+            auth_corp_info: f0.unwrap_or_default(),
+            auth_user_info: f1.unwrap_or_default(),
+            auth_info: f2.unwrap_or_default(),
+            channel_auth_info: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`AuthApi::get_agent`](super::auth::AuthApi::get_agent).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetAgentResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetAgentResponse {
     /// The app's AgentId.
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agentid", skip_serializing_if = "Option::is_none")
+    )]
     pub agentid: Option<i64>,
     /// The app's name (应用名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// URL of the app's icon (应用头像).
     ///
     /// Wire name `logo_url`.
-    #[serde(rename = "logo_url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "logo_url", skip_serializing_if = "Option::is_none")
+    )]
     pub logo_url: Option<String>,
     /// The app's description (应用描述).
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// Whether the app is usable: 0 disabled, 1 normal, 2 awaiting activation.
     ///
     /// Wire name `close`.
-    #[serde(rename = "close", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "close", skip_serializing_if = "Option::is_none")
+    )]
     pub close: Option<IsvAgentState>,
 }
 impl<'de> serde::Deserialize<'de> for AuthGetAgentResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = AuthGetAgentResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "AuthGetAgentResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AuthGetAgentResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "logo_url" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "close" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<IsvAgentState>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(AuthGetAgentResponse {
-                    agentid: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    logo_url: f2.unwrap_or_default(),
-                    description: f3.unwrap_or_default(),
-                    close: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for AuthGetAgentResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for AuthGetAgentResponse {
+    const NAME: &'static str = "AuthGetAgentResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "logo_url" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "close" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<IsvAgentState>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(AuthGetAgentResponse {
+            agentid: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            logo_url: f2.unwrap_or_default(),
+            description: f3.unwrap_or_default(),
+            close: f4.unwrap_or_default(),
+        })
     }
 }

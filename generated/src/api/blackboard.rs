@@ -469,43 +469,35 @@ pub struct BlackboardReceivers {
 }
 impl<'de> serde::Deserialize<'de> for BlackboardReceivers {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BlackboardReceivers;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "BlackboardReceivers")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BlackboardReceivers, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "deptid_list" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "userid_list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for BlackboardReceivers {
+    const NAME: &'static str = "BlackboardReceivers";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "deptid_list" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
                 }
-                Ok(BlackboardReceivers {
-                    deptid_list: f0.unwrap_or_default(),
-                    userid_list: f1.unwrap_or_default(),
-                })
+                "userid_list" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(BlackboardReceivers {
+            deptid_list: f0.unwrap_or_default(),
+            userid_list: f1.unwrap_or_default(),
+        })
     }
 }
 impl BlackboardReceivers {
@@ -539,11 +531,6 @@ impl rt::Validate for BlackboardReceivers {
             rt::check_max_len("userid_list", v.len(), 1000u64)?;
         }
         Ok(())
-    }
-}
-impl rt::Wire for BlackboardReceivers {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A new announcement (创建公告的请求对象).
@@ -605,116 +592,90 @@ pub struct BlackboardDraft {
 }
 impl<'de> serde::Deserialize<'de> for BlackboardDraft {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BlackboardDraft;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "BlackboardDraft")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BlackboardDraft, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "operation_userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "content" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "blackboard_receiver" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<BlackboardReceivers>::new(),
-                                    )?,
-                            );
-                        }
-                        "author" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "private_level" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "push_top" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "category_id" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "coverpic_mediaid" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for BlackboardDraft {
+    const NAME: &'static str = "BlackboardDraft";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "operation_userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(BlackboardDraft {
-                    operation_userid: rt::decode::required(f0, "operation_userid")?,
-                    title: rt::decode::required(f1, "title")?,
-                    content: rt::decode::required(f2, "content")?,
-                    blackboard_receiver: rt::decode::required(
-                        f3,
-                        "blackboard_receiver",
-                    )?,
-                    author: f4.unwrap_or_default(),
-                    private_level: f5.unwrap_or_default(),
-                    ding: f6.unwrap_or_default(),
-                    push_top: f7.unwrap_or_default(),
-                    category_id: f8.unwrap_or_default(),
-                    coverpic_mediaid: f9.unwrap_or_default(),
-                })
+                "title" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "content" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "blackboard_receiver" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<BlackboardReceivers>::new(),
+                            )?,
+                    );
+                }
+                "author" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "private_level" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "push_top" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "category_id" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "coverpic_mediaid" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(BlackboardDraft {
+            operation_userid: rt::decode::required(f0, "operation_userid")?,
+            title: rt::decode::required(f1, "title")?,
+            content: rt::decode::required(f2, "content")?,
+            blackboard_receiver: rt::decode::required(f3, "blackboard_receiver")?,
+            author: f4.unwrap_or_default(),
+            private_level: f5.unwrap_or_default(),
+            ding: f6.unwrap_or_default(),
+            push_top: f7.unwrap_or_default(),
+            category_id: f8.unwrap_or_default(),
+            coverpic_mediaid: f9.unwrap_or_default(),
+        })
     }
 }
 impl BlackboardDraft {
@@ -776,11 +737,6 @@ impl rt::Validate for BlackboardDraft {
         Ok(())
     }
 }
-impl rt::Wire for BlackboardDraft {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// New content for an announcement (更新公告的请求对象).
 ///
 /// Source: `spec/blackboard.yaml` · `types.BlackboardEdit`
@@ -835,102 +791,78 @@ pub struct BlackboardEdit {
 }
 impl<'de> serde::Deserialize<'de> for BlackboardEdit {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BlackboardEdit;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "BlackboardEdit")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BlackboardEdit, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "operation_userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "blackboard_id" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "content" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "author" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ding" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "notify" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "category_id" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "coverpic_mediaid" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for BlackboardEdit {
+    const NAME: &'static str = "BlackboardEdit";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "operation_userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(BlackboardEdit {
-                    operation_userid: rt::decode::required(f0, "operation_userid")?,
-                    blackboard_id: rt::decode::required(f1, "blackboard_id")?,
-                    title: rt::decode::required(f2, "title")?,
-                    content: rt::decode::required(f3, "content")?,
-                    author: f4.unwrap_or_default(),
-                    ding: f5.unwrap_or_default(),
-                    notify: f6.unwrap_or_default(),
-                    category_id: f7.unwrap_or_default(),
-                    coverpic_mediaid: f8.unwrap_or_default(),
-                })
+                "blackboard_id" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "title" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "content" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "author" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ding" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "notify" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "category_id" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "coverpic_mediaid" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(BlackboardEdit {
+            operation_userid: rt::decode::required(f0, "operation_userid")?,
+            blackboard_id: rt::decode::required(f1, "blackboard_id")?,
+            title: rt::decode::required(f2, "title")?,
+            content: rt::decode::required(f3, "content")?,
+            author: f4.unwrap_or_default(),
+            ding: f5.unwrap_or_default(),
+            notify: f6.unwrap_or_default(),
+            category_id: f7.unwrap_or_default(),
+            coverpic_mediaid: f8.unwrap_or_default(),
+        })
     }
 }
 impl BlackboardEdit {
@@ -985,11 +917,6 @@ impl rt::Validate for BlackboardEdit {
         Ok(())
     }
 }
-impl rt::Wire for BlackboardEdit {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Which announcement ids to list (查询条件). With neither time, the last month; with only
 /// `start_time`, it may lie at most 180 days back; with both, they are at most 180 days apart.
 ///
@@ -1030,79 +957,59 @@ pub struct BlackboardIdQuery {
 }
 impl<'de> serde::Deserialize<'de> for BlackboardIdQuery {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BlackboardIdQuery;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "BlackboardIdQuery")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BlackboardIdQuery, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "operation_userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "page" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "page_size" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "start_time" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "end_time" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "category_id" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for BlackboardIdQuery {
+    const NAME: &'static str = "BlackboardIdQuery";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "operation_userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(BlackboardIdQuery {
-                    operation_userid: rt::decode::required(f0, "operation_userid")?,
-                    page: rt::decode::required(f1, "page")?,
-                    page_size: rt::decode::required(f2, "page_size")?,
-                    start_time: f3.unwrap_or_default(),
-                    end_time: f4.unwrap_or_default(),
-                    category_id: f5.unwrap_or_default(),
-                })
+                "page" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "page_size" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "start_time" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "end_time" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "category_id" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(BlackboardIdQuery {
+            operation_userid: rt::decode::required(f0, "operation_userid")?,
+            page: rt::decode::required(f1, "page")?,
+            page_size: rt::decode::required(f2, "page_size")?,
+            start_time: f3.unwrap_or_default(),
+            end_time: f4.unwrap_or_default(),
+            category_id: f5.unwrap_or_default(),
+        })
     }
 }
 impl BlackboardIdQuery {
@@ -1141,183 +1048,156 @@ impl rt::Validate for BlackboardIdQuery {
         Ok(())
     }
 }
-impl rt::Wire for BlackboardIdQuery {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An announcement category (公告分类).
 ///
 /// Source: `spec/blackboard.yaml` · `types.BlackboardCategory`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct BlackboardCategory {
     /// The category id (分类ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: String,
     /// The category name (分类名), e.g. `正式公告`, `节假日公告`.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
 }
 impl<'de> serde::Deserialize<'de> for BlackboardCategory {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BlackboardCategory;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "BlackboardCategory")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BlackboardCategory, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(BlackboardCategory {
-                    id: rt::decode::required(f0, "id")?,
-                    name: rt::decode::required(f1, "name")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for BlackboardCategory {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for BlackboardCategory {
+    const NAME: &'static str = "BlackboardCategory";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(BlackboardCategory {
+            id: rt::decode::required(f0, "id")?,
+            name: rt::decode::required(f1, "name")?,
+        })
     }
 }
 /// An announcement a user can see (公告).
 ///
 /// Source: `spec/blackboard.yaml` · `types.BlackboardBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct BlackboardBrief {
     /// The announcement id (公告ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// Title (公告标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// Page of the announcement (跳转URL).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
     /// Its category (公告分类ID); camelCase on the wire.
     ///
     /// Wire name `categoryId`.
-    #[serde(rename = "categoryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "categoryId", skip_serializing_if = "Option::is_none")
+    )]
     pub category_id: Option<String>,
     /// Created at (创建时间), `yyyy-MM-dd HH:mm:ss`.
     ///
     /// Wire name `gmt_create`.
-    #[serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_create: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for BlackboardBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BlackboardBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "BlackboardBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<BlackboardBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "categoryId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmt_create" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(BlackboardBrief {
-                    id: f0.unwrap_or_default(),
-                    title: f1.unwrap_or_default(),
-                    url: f2.unwrap_or_default(),
-                    category_id: f3.unwrap_or_default(),
-                    gmt_create: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for BlackboardBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for BlackboardBrief {
+    const NAME: &'static str = "BlackboardBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "url" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "categoryId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmt_create" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(BlackboardBrief {
+            id: f0.unwrap_or_default(),
+            title: f1.unwrap_or_default(),
+            url: f2.unwrap_or_default(),
+            category_id: f3.unwrap_or_default(),
+            gmt_create: f4.unwrap_or_default(),
+        })
     }
 }

@@ -976,55 +976,70 @@ impl rt::Endpoint for CalendarCreateEventRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarCreateEventRequest> {
     /// Sets `description`: The description (日程描述), at most 5000 characters.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `end`: The end (日程结束时间); for all-day events the day after the last day.
-    pub fn end(self, end: CalendarDateTime) -> Self {
-        self.map(|r| r.end(end))
+    pub fn end(mut self, end: CalendarDateTime) -> Self {
+        self.request = self.request.end(end);
+        self
     }
     /// Sets `is_all_day`: Whether it lasts whole days (是否全天日程).
-    pub fn is_all_day(self, is_all_day: bool) -> Self {
-        self.map(|r| r.is_all_day(is_all_day))
+    pub fn is_all_day(mut self, is_all_day: bool) -> Self {
+        self.request = self.request.is_all_day(is_all_day);
+        self
     }
     /// Sets `recurrence`: How it repeats (日程循环规则).
-    pub fn recurrence(self, recurrence: CalendarRecurrence) -> Self {
-        self.map(|r| r.recurrence(recurrence))
+    pub fn recurrence(mut self, recurrence: CalendarRecurrence) -> Self {
+        self.request = self.request.recurrence(recurrence);
+        self
     }
     /// Sets `attendees`: The attendees (日程参与人列表), at most 500.
-    pub fn attendees(self, attendees: Vec<CalendarAttendeeInput>) -> Self {
-        self.map(|r| r.attendees(attendees))
+    pub fn attendees(mut self, attendees: Vec<CalendarAttendeeInput>) -> Self {
+        self.request = self.request.attendees(attendees);
+        self
     }
     /// Sets `location`: Where (日程地点).
-    pub fn location(self, location: CalendarLocation) -> Self {
-        self.map(|r| r.location(location))
+    pub fn location(mut self, location: CalendarLocation) -> Self {
+        self.request = self.request.location(location);
+        self
     }
     /// Sets `reminders`: Reminders (日程提醒); 15 minutes before when absent, none when empty.
-    pub fn reminders(self, reminders: Vec<CalendarReminder>) -> Self {
-        self.map(|r| r.reminders(reminders))
+    pub fn reminders(mut self, reminders: Vec<CalendarReminder>) -> Self {
+        self.request = self.request.reminders(reminders);
+        self
     }
     /// Sets `online_meeting_info`: An online meeting to create with it (创建日程同时创建线上会议).
     pub fn online_meeting_info(
-        self,
+        mut self,
         online_meeting_info: CalendarOnlineMeetingInput,
     ) -> Self {
-        self.map(|r| r.online_meeting_info(online_meeting_info))
+        self.request = self.request.online_meeting_info(online_meeting_info);
+        self
     }
     /// Sets `extra`: Switches (扩展能力开关): `noPushNotification` `"true"` sends no push to the people concerned, `noChatNotification` `"true"` no one-to-one card to the attendees.
-    pub fn extra(self, extra: std::collections::BTreeMap<String, String>) -> Self {
-        self.map(|r| r.extra(extra))
+    pub fn extra(mut self, extra: std::collections::BTreeMap<String, String>) -> Self {
+        self.request = self.request.extra(extra);
+        self
     }
     /// Sets `ui_configs`: Which parts of the details page show (UI配置).
-    pub fn ui_configs(self, ui_configs: Vec<CalendarUiConfig>) -> Self {
-        self.map(|r| r.ui_configs(ui_configs))
+    pub fn ui_configs(mut self, ui_configs: Vec<CalendarUiConfig>) -> Self {
+        self.request = self.request.ui_configs(ui_configs);
+        self
     }
     /// Sets `rich_text_description`: A rich-text description (富文本描述).
-    pub fn rich_text_description(self, rich_text_description: CalendarRichText) -> Self {
-        self.map(|r| r.rich_text_description(rich_text_description))
+    pub fn rich_text_description(
+        mut self,
+        rich_text_description: CalendarRichText,
+    ) -> Self {
+        self.request = self.request.rich_text_description(rich_text_description);
+        self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(self, x_client_token: impl Into<String>) -> Self {
-        self.map(|r| r.x_client_token(x_client_token))
+    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
+        self.request = self.request.x_client_token(x_client_token);
+        self
     }
 }
 /// Request of [`CalendarApi::get_event`]: Get a calendar event (查询单个日程详情).
@@ -1135,8 +1150,9 @@ impl rt::Endpoint for CalendarGetEventRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarGetEventRequest> {
     /// Sets `max_attendees`: How many attendees to return (最大参与人数), 100 by default, at most 500.
-    pub fn max_attendees(self, max_attendees: i64) -> Self {
-        self.map(|r| r.max_attendees(max_attendees))
+    pub fn max_attendees(mut self, max_attendees: i64) -> Self {
+        self.request = self.request.max_attendees(max_attendees);
+        self
     }
 }
 /// Request of [`CalendarApi::list_events`]: List a user's calendar events (查询日程列表).
@@ -1337,36 +1353,44 @@ impl rt::Endpoint for CalendarListEventsRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarListEventsRequest> {
     /// Sets `time_min`: Earliest start, ISO 8601 (日程开始时间的最小值).
-    pub fn time_min(self, time_min: impl Into<String>) -> Self {
-        self.map(|r| r.time_min(time_min))
+    pub fn time_min(mut self, time_min: impl Into<String>) -> Self {
+        self.request = self.request.time_min(time_min);
+        self
     }
     /// Sets `time_max`: Latest start, ISO 8601 (日程开始时间的最大值), at most a year after `timeMin`.
-    pub fn time_max(self, time_max: impl Into<String>) -> Self {
-        self.map(|r| r.time_max(time_max))
+    pub fn time_max(mut self, time_max: impl Into<String>) -> Self {
+        self.request = self.request.time_max(time_max);
+        self
     }
     /// Sets `show_deleted`: Whether deleted events are included (是否返回已删除的日程); false by default.
-    pub fn show_deleted(self, show_deleted: bool) -> Self {
-        self.map(|r| r.show_deleted(show_deleted))
+    pub fn show_deleted(mut self, show_deleted: bool) -> Self {
+        self.request = self.request.show_deleted(show_deleted);
+        self
     }
     /// Sets `max_results`: Page size (最大返回记录数), 100 by default and at most.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Sets `max_attendees`: Attendees returned per event, 100 by default and at most.
-    pub fn max_attendees(self, max_attendees: i64) -> Self {
-        self.map(|r| r.max_attendees(max_attendees))
+    pub fn max_attendees(mut self, max_attendees: i64) -> Self {
+        self.request = self.request.max_attendees(max_attendees);
+        self
     }
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `sync_token`: A `syncToken` of an earlier walk, to get the changes since (同步token).
-    pub fn sync_token(self, sync_token: impl Into<String>) -> Self {
-        self.map(|r| r.sync_token(sync_token))
+    pub fn sync_token(mut self, sync_token: impl Into<String>) -> Self {
+        self.request = self.request.sync_token(sync_token);
+        self
     }
     /// Sets `series_master_id`: A repeating series' main event id (重复日程的主日程id).
-    pub fn series_master_id(self, series_master_id: impl Into<String>) -> Self {
-        self.map(|r| r.series_master_id(series_master_id))
+    pub fn series_master_id(mut self, series_master_id: impl Into<String>) -> Self {
+        self.request = self.request.series_master_id(series_master_id);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1684,63 +1708,80 @@ impl rt::Endpoint for CalendarPatchEventRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarPatchEventRequest> {
     /// Sets `summary`: The title (日程标题).
-    pub fn summary(self, summary: impl Into<String>) -> Self {
-        self.map(|r| r.summary(summary))
+    pub fn summary(mut self, summary: impl Into<String>) -> Self {
+        self.request = self.request.summary(summary);
+        self
     }
     /// Sets `description`: The description (日程描述).
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `start`: The start (日程开始时间).
-    pub fn start(self, start: CalendarDateTime) -> Self {
-        self.map(|r| r.start(start))
+    pub fn start(mut self, start: CalendarDateTime) -> Self {
+        self.request = self.request.start(start);
+        self
     }
     /// Sets `end`: The end (日程结束时间).
-    pub fn end(self, end: CalendarDateTime) -> Self {
-        self.map(|r| r.end(end))
+    pub fn end(mut self, end: CalendarDateTime) -> Self {
+        self.request = self.request.end(end);
+        self
     }
     /// Sets `is_all_day`: Whether it lasts whole days (是否全天日程).
-    pub fn is_all_day(self, is_all_day: bool) -> Self {
-        self.map(|r| r.is_all_day(is_all_day))
+    pub fn is_all_day(mut self, is_all_day: bool) -> Self {
+        self.request = self.request.is_all_day(is_all_day);
+        self
     }
     /// Sets `recurrence`: How it repeats (日程循环规则).
-    pub fn recurrence(self, recurrence: CalendarRecurrence) -> Self {
-        self.map(|r| r.recurrence(recurrence))
+    pub fn recurrence(mut self, recurrence: CalendarRecurrence) -> Self {
+        self.request = self.request.recurrence(recurrence);
+        self
     }
     /// Sets `attendees`: The attendees (日程参与人列表).
-    pub fn attendees(self, attendees: Vec<CalendarAttendeeInput>) -> Self {
-        self.map(|r| r.attendees(attendees))
+    pub fn attendees(mut self, attendees: Vec<CalendarAttendeeInput>) -> Self {
+        self.request = self.request.attendees(attendees);
+        self
     }
     /// Sets `location`: Where (日程地点).
-    pub fn location(self, location: CalendarLocation) -> Self {
-        self.map(|r| r.location(location))
+    pub fn location(mut self, location: CalendarLocation) -> Self {
+        self.request = self.request.location(location);
+        self
     }
     /// Sets `extra`: Switches (扩展能力开关): `noPushNotification`, `noChatNotification` (`"true"` sends none).
-    pub fn extra(self, extra: std::collections::BTreeMap<String, String>) -> Self {
-        self.map(|r| r.extra(extra))
+    pub fn extra(mut self, extra: std::collections::BTreeMap<String, String>) -> Self {
+        self.request = self.request.extra(extra);
+        self
     }
     /// Sets `reminders`: Reminders (日程提醒); when absent 15 minutes before (all-day events: 9:00 the day before), none when empty.
-    pub fn reminders(self, reminders: Vec<CalendarReminder>) -> Self {
-        self.map(|r| r.reminders(reminders))
+    pub fn reminders(mut self, reminders: Vec<CalendarReminder>) -> Self {
+        self.request = self.request.reminders(reminders);
+        self
     }
     /// Sets `online_meeting_info`: A video meeting to create, replacing any existing one (视频会议).
     pub fn online_meeting_info(
-        self,
+        mut self,
         online_meeting_info: CalendarOnlineMeetingInput,
     ) -> Self {
-        self.map(|r| r.online_meeting_info(online_meeting_info))
+        self.request = self.request.online_meeting_info(online_meeting_info);
+        self
     }
     /// Sets `rich_text_description`: A rich-text description (富文本字段).
-    pub fn rich_text_description(self, rich_text_description: CalendarRichText) -> Self {
-        self.map(|r| r.rich_text_description(rich_text_description))
+    pub fn rich_text_description(
+        mut self,
+        rich_text_description: CalendarRichText,
+    ) -> Self {
+        self.request = self.request.rich_text_description(rich_text_description);
+        self
     }
     /// Sets `ui_configs`: Which parts of the details page show (UI配置).
-    pub fn ui_configs(self, ui_configs: Vec<CalendarUiConfig>) -> Self {
-        self.map(|r| r.ui_configs(ui_configs))
+    pub fn ui_configs(mut self, ui_configs: Vec<CalendarUiConfig>) -> Self {
+        self.request = self.request.ui_configs(ui_configs);
+        self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(self, x_client_token: impl Into<String>) -> Self {
-        self.map(|r| r.x_client_token(x_client_token))
+    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
+        self.request = self.request.x_client_token(x_client_token);
+        self
     }
 }
 /// Request of [`CalendarApi::delete_event`]: Delete a calendar event (删除日程).
@@ -1863,12 +1904,14 @@ impl rt::Endpoint for CalendarDeleteEventRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarDeleteEventRequest> {
     /// Sets `push_notification`: Whether a pop-up notification is sent (是否弹窗提醒).
-    pub fn push_notification(self, push_notification: bool) -> Self {
-        self.map(|r| r.push_notification(push_notification))
+    pub fn push_notification(mut self, push_notification: bool) -> Self {
+        self.request = self.request.push_notification(push_notification);
+        self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(self, x_client_token: impl Into<String>) -> Self {
-        self.map(|r| r.x_client_token(x_client_token))
+    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
+        self.request = self.request.x_client_token(x_client_token);
+        self
     }
 }
 /// Request of [`CalendarApi::get_schedule`]: Get users' free/busy (获取用户忙闲信息).
@@ -2116,24 +2159,29 @@ impl rt::Endpoint for CalendarListEventsViewRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarListEventsViewRequest> {
     /// Sets `time_min`: Events ending at or after this time, ISO 8601.
-    pub fn time_min(self, time_min: impl Into<String>) -> Self {
-        self.map(|r| r.time_min(time_min))
+    pub fn time_min(mut self, time_min: impl Into<String>) -> Self {
+        self.request = self.request.time_min(time_min);
+        self
     }
     /// Sets `time_max`: Events starting before this time, ISO 8601.
-    pub fn time_max(self, time_max: impl Into<String>) -> Self {
-        self.map(|r| r.time_max(time_max))
+    pub fn time_max(mut self, time_max: impl Into<String>) -> Self {
+        self.request = self.request.time_max(time_max);
+        self
     }
     /// Sets `max_results`: Page size (最大返回记录数), 100 by default and at most.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Sets `max_attendees`: Attendees returned per event, 100 by default and at most.
-    pub fn max_attendees(self, max_attendees: i64) -> Self {
-        self.map(|r| r.max_attendees(max_attendees))
+    pub fn max_attendees(mut self, max_attendees: i64) -> Self {
+        self.request = self.request.max_attendees(max_attendees);
+        self
     }
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -2315,16 +2363,19 @@ impl rt::Endpoint for CalendarAddAttendeesRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarAddAttendeesRequest> {
     /// Sets `push_notification`: Whether a pop-up notification is sent (是否弹窗提醒).
-    pub fn push_notification(self, push_notification: bool) -> Self {
-        self.map(|r| r.push_notification(push_notification))
+    pub fn push_notification(mut self, push_notification: bool) -> Self {
+        self.request = self.request.push_notification(push_notification);
+        self
     }
     /// Sets `chat_notification`: Whether a one-to-one chat message is sent (是否单聊提醒).
-    pub fn chat_notification(self, chat_notification: bool) -> Self {
-        self.map(|r| r.chat_notification(chat_notification))
+    pub fn chat_notification(mut self, chat_notification: bool) -> Self {
+        self.request = self.request.chat_notification(chat_notification);
+        self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(self, x_client_token: impl Into<String>) -> Self {
-        self.map(|r| r.x_client_token(x_client_token))
+    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
+        self.request = self.request.x_client_token(x_client_token);
+        self
     }
 }
 /// Request of [`CalendarApi::remove_attendees`]: Remove attendees from an event (删除日程参与者).
@@ -2452,14 +2503,16 @@ impl rt::Endpoint for CalendarRemoveAttendeesRequest {
 impl<'c> crate::api::Call<'c, CalendarRemoveAttendeesRequest> {
     /// Sets `attendees_to_remove`: The attendees to remove (需要被删除的日程参与者列表).
     pub fn attendees_to_remove(
-        self,
+        mut self,
         attendees_to_remove: Vec<CalendarAttendeeRef>,
     ) -> Self {
-        self.map(|r| r.attendees_to_remove(attendees_to_remove))
+        self.request = self.request.attendees_to_remove(attendees_to_remove);
+        self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(self, x_client_token: impl Into<String>) -> Self {
-        self.map(|r| r.x_client_token(x_client_token))
+    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
+        self.request = self.request.x_client_token(x_client_token);
+        self
     }
 }
 /// Request of [`CalendarApi::respond_event`]: Answer an event's invitation (设置日程响应邀请状态).
@@ -2685,12 +2738,14 @@ impl rt::Endpoint for CalendarListAttendeesRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarListAttendeesRequest> {
     /// Sets `max_results`: Page size (最大返回记录数), 100 by default, at most 500.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -3045,12 +3100,14 @@ impl rt::Endpoint for CalendarCreateSubscribedCalendarRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarCreateSubscribedCalendarRequest> {
     /// Sets `description`: The description (订阅日历的描述), at most 1024 characters.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `managers`: The co-editors' unionIds (共同编辑人).
-    pub fn managers(self, managers: Vec<String>) -> Self {
-        self.map(|r| r.managers(managers))
+    pub fn managers(mut self, managers: Vec<String>) -> Self {
+        self.request = self.request.managers(managers);
+        self
     }
 }
 /// Request of [`CalendarApi::get_subscribed_calendar`]: Get a subscribed calendar (查询单个订阅日历详情).
@@ -3248,20 +3305,24 @@ impl rt::Endpoint for CalendarUpdateSubscribedCalendarRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarUpdateSubscribedCalendarRequest> {
     /// Sets `name`: The title (订阅日历的标题), under 128 characters.
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `description`: The description (订阅日历的描述).
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `managers`: The co-editors' unionIds (日历共同编辑人).
-    pub fn managers(self, managers: Vec<String>) -> Self {
-        self.map(|r| r.managers(managers))
+    pub fn managers(mut self, managers: Vec<String>) -> Self {
+        self.request = self.request.managers(managers);
+        self
     }
     /// Sets `subscribe_scope`: Who may subscribe (日历的可订阅范围).
-    pub fn subscribe_scope(self, subscribe_scope: CalendarSubscribeScope) -> Self {
-        self.map(|r| r.subscribe_scope(subscribe_scope))
+    pub fn subscribe_scope(mut self, subscribe_scope: CalendarSubscribeScope) -> Self {
+        self.request = self.request.subscribe_scope(subscribe_scope);
+        self
     }
 }
 /// Request of [`CalendarApi::delete_subscribed_calendar`]: Delete a subscribed calendar (删除订阅日历).
@@ -3464,8 +3525,9 @@ impl rt::Endpoint for CalendarListSignInsRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarListSignInsRequest> {
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -3633,8 +3695,9 @@ impl rt::Endpoint for CalendarListSignOutsRequest {
 }
 impl<'c> crate::api::Call<'c, CalendarListSignOutsRequest> {
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -4316,10 +4379,11 @@ impl rt::Endpoint for CalendarRemoveMeetingRoomsRequest {
 impl<'c> crate::api::Call<'c, CalendarRemoveMeetingRoomsRequest> {
     /// Sets `meeting_rooms_to_remove`: The rooms to release (需要取消预定的会议室).
     pub fn meeting_rooms_to_remove(
-        self,
+        mut self,
         meeting_rooms_to_remove: Vec<CalendarRoomRef>,
     ) -> Self {
-        self.map(|r| r.meeting_rooms_to_remove(meeting_rooms_to_remove))
+        self.request = self.request.meeting_rooms_to_remove(meeting_rooms_to_remove);
+        self
     }
 }
 /// Request of [`CalendarApi::create_acl`]: Share a calendar with a user (创建访问控制).
@@ -4608,58 +4672,44 @@ pub struct CalendarDateTime {
 }
 impl<'de> serde::Deserialize<'de> for CalendarDateTime {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarDateTime;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarDateTime")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarDateTime, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "date" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dateTime" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "timeZone" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarDateTime {
+    const NAME: &'static str = "CalendarDateTime";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "date" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarDateTime {
-                    date: f0.unwrap_or_default(),
-                    date_time: f1.unwrap_or_default(),
-                    time_zone: f2.unwrap_or_default(),
-                })
+                "dateTime" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "timeZone" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarDateTime {
+            date: f0.unwrap_or_default(),
+            date_time: f1.unwrap_or_default(),
+            time_zone: f2.unwrap_or_default(),
+        })
     }
 }
 impl CalendarDateTime {
@@ -4691,11 +4741,6 @@ impl CalendarDateTime {
 impl rt::Validate for CalendarDateTime {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for CalendarDateTime {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How an event repeats (循环规则类型).
@@ -4811,84 +4856,68 @@ pub struct CalendarRecurrencePattern {
 }
 impl<'de> serde::Deserialize<'de> for CalendarRecurrencePattern {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarRecurrencePattern;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarRecurrencePattern")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarRecurrencePattern, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarRecurrenceType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dayOfMonth" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "daysOfWeek" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "index" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "interval" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "firstDayOfWeek" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarRecurrencePattern {
+    const NAME: &'static str = "CalendarRecurrencePattern";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "type" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarRecurrenceType>>::new(),
+                            )?,
+                    );
                 }
-                Ok(CalendarRecurrencePattern {
-                    r#type: f0.unwrap_or_default(),
-                    day_of_month: f1.unwrap_or_default(),
-                    days_of_week: f2.unwrap_or_default(),
-                    index: f3.unwrap_or_default(),
-                    interval: f4.unwrap_or_default(),
-                    first_day_of_week: f5.unwrap_or_default(),
-                })
+                "dayOfMonth" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "daysOfWeek" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "index" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "interval" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "firstDayOfWeek" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarRecurrencePattern {
+            r#type: f0.unwrap_or_default(),
+            day_of_month: f1.unwrap_or_default(),
+            days_of_week: f2.unwrap_or_default(),
+            index: f3.unwrap_or_default(),
+            interval: f4.unwrap_or_default(),
+            first_day_of_week: f5.unwrap_or_default(),
+        })
     }
 }
 impl CalendarRecurrencePattern {
@@ -4939,11 +4968,6 @@ impl rt::Validate for CalendarRecurrencePattern {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.r#type)?;
         Ok(())
-    }
-}
-impl rt::Wire for CalendarRecurrencePattern {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How long an event repeats (循环范围类型).
@@ -5036,58 +5060,49 @@ pub struct CalendarRecurrenceRange {
 }
 impl<'de> serde::Deserialize<'de> for CalendarRecurrenceRange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarRecurrenceRange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarRecurrenceRange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarRecurrenceRange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<CalendarRecurrenceRangeType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "endDate" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "numberOfOccurrences" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarRecurrenceRange {
+    const NAME: &'static str = "CalendarRecurrenceRange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "type" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<CalendarRecurrenceRangeType>,
+                                >::new(),
+                            )?,
+                    );
                 }
-                Ok(CalendarRecurrenceRange {
-                    r#type: f0.unwrap_or_default(),
-                    end_date: f1.unwrap_or_default(),
-                    number_of_occurrences: f2.unwrap_or_default(),
-                })
+                "endDate" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "numberOfOccurrences" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarRecurrenceRange {
+            r#type: f0.unwrap_or_default(),
+            end_date: f1.unwrap_or_default(),
+            number_of_occurrences: f2.unwrap_or_default(),
+        })
     }
 }
 impl CalendarRecurrenceRange {
@@ -5122,11 +5137,6 @@ impl rt::Validate for CalendarRecurrenceRange {
         Ok(())
     }
 }
-impl rt::Wire for CalendarRecurrenceRange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An event's repetition (日程循环规则).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRecurrence`
@@ -5146,50 +5156,45 @@ pub struct CalendarRecurrence {
 }
 impl<'de> serde::Deserialize<'de> for CalendarRecurrence {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarRecurrence;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarRecurrence")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarRecurrence, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pattern" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<CalendarRecurrencePattern>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "range" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarRecurrenceRange>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarRecurrence {
+    const NAME: &'static str = "CalendarRecurrence";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pattern" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<CalendarRecurrencePattern>,
+                                >::new(),
+                            )?,
+                    );
                 }
-                Ok(CalendarRecurrence {
-                    pattern: f0.unwrap_or_default(),
-                    range: f1.unwrap_or_default(),
-                })
+                "range" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarRecurrenceRange>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarRecurrence {
+            pattern: f0.unwrap_or_default(),
+            range: f1.unwrap_or_default(),
+        })
     }
 }
 impl CalendarRecurrence {
@@ -5216,11 +5221,6 @@ impl rt::Validate for CalendarRecurrence {
         Ok(())
     }
 }
-impl rt::Wire for CalendarRecurrence {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An attendee to invite (日程参与人).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAttendeeInput`
@@ -5245,56 +5245,44 @@ pub struct CalendarAttendeeInput {
 }
 impl<'de> serde::Deserialize<'de> for CalendarAttendeeInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarAttendeeInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarAttendeeInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarAttendeeInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "email" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isOptional" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarAttendeeInput {
+    const NAME: &'static str = "CalendarAttendeeInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarAttendeeInput {
-                    id: f0.unwrap_or_default(),
-                    email: f1.unwrap_or_default(),
-                    is_optional: f2.unwrap_or_default(),
-                })
+                "email" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "isOptional" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarAttendeeInput {
+            id: f0.unwrap_or_default(),
+            email: f1.unwrap_or_default(),
+            is_optional: f2.unwrap_or_default(),
+        })
     }
 }
 impl CalendarAttendeeInput {
@@ -5328,11 +5316,6 @@ impl rt::Validate for CalendarAttendeeInput {
         Ok(())
     }
 }
-impl rt::Wire for CalendarAttendeeInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Where an event takes place (日程地点).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarLocation`
@@ -5352,46 +5335,37 @@ pub struct CalendarLocation {
 }
 impl<'de> serde::Deserialize<'de> for CalendarLocation {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarLocation;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarLocation")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarLocation, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "displayName" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "meetingRooms" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarLocation {
+    const NAME: &'static str = "CalendarLocation";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "displayName" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarLocation {
-                    display_name: f0.unwrap_or_default(),
-                    meeting_rooms: f1.unwrap_or_default(),
-                })
+                "meetingRooms" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarLocation {
+            display_name: f0.unwrap_or_default(),
+            meeting_rooms: f1.unwrap_or_default(),
+        })
     }
 }
 impl CalendarLocation {
@@ -5419,11 +5393,6 @@ impl rt::Validate for CalendarLocation {
         Ok(())
     }
 }
-impl rt::Wire for CalendarLocation {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A reminder before an event (日程提醒).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarReminder`
@@ -5443,46 +5412,37 @@ pub struct CalendarReminder {
 }
 impl<'de> serde::Deserialize<'de> for CalendarReminder {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarReminder;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarReminder")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarReminder, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "method" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "minutes" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarReminder {
+    const NAME: &'static str = "CalendarReminder";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "method" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarReminder {
-                    method: f0.unwrap_or_default(),
-                    minutes: f1.unwrap_or_default(),
-                })
+                "minutes" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarReminder {
+            method: f0.unwrap_or_default(),
+            minutes: f1.unwrap_or_default(),
+        })
     }
 }
 impl CalendarReminder {
@@ -5510,11 +5470,6 @@ impl rt::Validate for CalendarReminder {
         Ok(())
     }
 }
-impl rt::Wire for CalendarReminder {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An online meeting to create with the event (线上会议).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarOnlineMeetingInput`
@@ -5529,38 +5484,30 @@ pub struct CalendarOnlineMeetingInput {
 }
 impl<'de> serde::Deserialize<'de> for CalendarOnlineMeetingInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarOnlineMeetingInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarOnlineMeetingInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarOnlineMeetingInput, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarOnlineMeetingInput {
+    const NAME: &'static str = "CalendarOnlineMeetingInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "type" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarOnlineMeetingInput {
-                    r#type: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarOnlineMeetingInput {
+            r#type: f0.unwrap_or_default(),
+        })
     }
 }
 impl CalendarOnlineMeetingInput {
@@ -5580,112 +5527,101 @@ impl rt::Validate for CalendarOnlineMeetingInput {
         Ok(())
     }
 }
-impl rt::Wire for CalendarOnlineMeetingInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An event's online meeting (线上会议信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarOnlineMeetingInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarOnlineMeetingInfo {
     /// The kind (线上会议类型): `dingtalk`, a DingTalk video meeting.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<String>,
     /// The meeting's id (会议id).
     ///
     /// Wire name `conferenceId`.
-    #[serde(rename = "conferenceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conferenceId", skip_serializing_if = "Option::is_none")
+    )]
     pub conference_id: Option<String>,
     /// The address to join (参会url).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
     /// Other information (其他扩展信息).
     ///
     /// Wire name `extraInfo`.
-    #[serde(
-        rename = "extraInfo",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "extraInfo",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub extra_info: std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarOnlineMeetingInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarOnlineMeetingInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarOnlineMeetingInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarOnlineMeetingInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "conferenceId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extraInfo" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, serde_json::Value>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarOnlineMeetingInfo {
-                    r#type: f0.unwrap_or_default(),
-                    conference_id: f1.unwrap_or_default(),
-                    url: f2.unwrap_or_default(),
-                    extra_info: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarOnlineMeetingInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarOnlineMeetingInfo {
+    const NAME: &'static str = "CalendarOnlineMeetingInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "type" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "conferenceId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "url" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extraInfo" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarOnlineMeetingInfo {
+            r#type: f0.unwrap_or_default(),
+            conference_id: f1.unwrap_or_default(),
+            url: f2.unwrap_or_default(),
+            extra_info: f3.unwrap_or_default(),
+        })
     }
 }
 /// Whether a part of the event's details page shows (UI配置).
@@ -5707,48 +5643,37 @@ pub struct CalendarUiConfig {
 }
 impl<'de> serde::Deserialize<'de> for CalendarUiConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarUiConfig;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarUiConfig")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarUiConfig, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "uiName" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "uiStatus" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarUiConfig {
+    const NAME: &'static str = "CalendarUiConfig";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "uiName" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarUiConfig {
-                    ui_name: f0.unwrap_or_default(),
-                    ui_status: f1.unwrap_or_default(),
-                })
+                "uiStatus" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarUiConfig {
+            ui_name: f0.unwrap_or_default(),
+            ui_status: f1.unwrap_or_default(),
+        })
     }
 }
 impl CalendarUiConfig {
@@ -5776,11 +5701,6 @@ impl rt::Validate for CalendarUiConfig {
         Ok(())
     }
 }
-impl rt::Wire for CalendarUiConfig {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A rich-text description (富文本描述).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRichText`
@@ -5795,38 +5715,30 @@ pub struct CalendarRichText {
 }
 impl<'de> serde::Deserialize<'de> for CalendarRichText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarRichText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarRichText")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarRichText, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "text" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarRichText {
+    const NAME: &'static str = "CalendarRichText";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "text" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarRichText {
-                    text: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarRichText {
+            text: f0.unwrap_or_default(),
+        })
     }
 }
 impl CalendarRichText {
@@ -5844,11 +5756,6 @@ impl CalendarRichText {
 impl rt::Validate for CalendarRichText {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for CalendarRichText {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// An attendee's answer to an invitation (回复状态).
@@ -5924,110 +5831,108 @@ impl rt::Scalar for CalendarResponseStatus {
 /// An event's attendee or organiser (参与人 / 组织者).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAttendee`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarAttendee {
     /// The user's unionId.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// The user's name (用户名).
     ///
     /// Wire name `displayName`.
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "displayName", skip_serializing_if = "Option::is_none")
+    )]
     pub display_name: Option<String>,
     /// The answer to the invitation (回复状态).
     ///
     /// Wire name `responseStatus`.
-    #[serde(rename = "responseStatus", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "responseStatus", skip_serializing_if = "Option::is_none")
+    )]
     pub response_status: Option<CalendarResponseStatus>,
     /// Whether this is the user the call acts for (是否当前操作用户).
     ///
     /// Wire name `self`.
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "self", skip_serializing_if = "Option::is_none")
+    )]
     pub self_: Option<bool>,
     /// Whether attending is optional (是否为可选参与人).
     ///
     /// Wire name `isOptional`.
-    #[serde(rename = "isOptional", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isOptional", skip_serializing_if = "Option::is_none")
+    )]
     pub is_optional: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarAttendee {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarAttendee;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarAttendee")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarAttendee, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "displayName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "responseStatus" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarResponseStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "self" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isOptional" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarAttendee {
-                    id: f0.unwrap_or_default(),
-                    display_name: f1.unwrap_or_default(),
-                    response_status: f2.unwrap_or_default(),
-                    self_: f3.unwrap_or_default(),
-                    is_optional: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarAttendee {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarAttendee {
+    const NAME: &'static str = "CalendarAttendee";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "displayName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "responseStatus" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarResponseStatus>>::new(),
+                            )?,
+                    );
+                }
+                "self" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isOptional" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarAttendee {
+            id: f0.unwrap_or_default(),
+            display_name: f1.unwrap_or_default(),
+            response_status: f2.unwrap_or_default(),
+            self_: f3.unwrap_or_default(),
+            is_optional: f4.unwrap_or_default(),
+        })
     }
 }
 /// An event's state (日程状态).
@@ -6095,192 +6000,171 @@ impl rt::Scalar for CalendarEventStatus {
 /// Properties shared by every copy of an event (共享属性).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSharedProperties`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSharedProperties {
     /// The group the event was started from (日程发起的来源群), if any.
     ///
     /// Wire name `sourceOpenCid`.
-    #[serde(rename = "sourceOpenCid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sourceOpenCid", skip_serializing_if = "Option::is_none")
+    )]
     pub source_open_cid: Option<String>,
     /// The corpId of the organisation owning the event (日程归属的企业).
     ///
     /// Wire name `belongCorpId`.
-    #[serde(rename = "belongCorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "belongCorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub belong_corp_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarSharedProperties {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarSharedProperties;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarSharedProperties")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarSharedProperties, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "sourceOpenCid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "belongCorpId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarSharedProperties {
-                    source_open_cid: f0.unwrap_or_default(),
-                    belong_corp_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarSharedProperties {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarSharedProperties {
+    const NAME: &'static str = "CalendarSharedProperties";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "sourceOpenCid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "belongCorpId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarSharedProperties {
+            source_open_cid: f0.unwrap_or_default(),
+            belong_corp_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// Properties of the user's own copy of an event (私有属性).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarPrivateProperties`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarPrivateProperties {
     /// The event's details page.
     ///
     /// Wire name `dingtalkDetailUrl`.
-    #[serde(rename = "dingtalkDetailUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dingtalkDetailUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub dingtalk_detail_url: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarPrivateProperties {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarPrivateProperties;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarPrivateProperties")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarPrivateProperties, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dingtalkDetailUrl" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarPrivateProperties {
-                    dingtalk_detail_url: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarPrivateProperties {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarPrivateProperties {
+    const NAME: &'static str = "CalendarPrivateProperties";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dingtalkDetailUrl" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarPrivateProperties {
+            dingtalk_detail_url: f0.unwrap_or_default(),
+        })
     }
 }
 /// An event's extended properties (日程拓展属性).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarExtendedProperties`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarExtendedProperties {
     /// The shared ones (共享属性).
     ///
     /// Wire name `sharedProperties`.
-    #[serde(rename = "sharedProperties", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sharedProperties", skip_serializing_if = "Option::is_none")
+    )]
     pub shared_properties: Option<CalendarSharedProperties>,
     /// The user's own ones (私有属性).
     ///
     /// Wire name `privateProperties`.
-    #[serde(rename = "privateProperties", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "privateProperties", skip_serializing_if = "Option::is_none")
+    )]
     pub private_properties: Option<CalendarPrivateProperties>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarExtendedProperties {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarExtendedProperties;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarExtendedProperties")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarExtendedProperties, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "sharedProperties" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarSharedProperties>>::new(),
-                                    )?,
-                            );
-                        }
-                        "privateProperties" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<CalendarPrivateProperties>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarExtendedProperties {
-                    shared_properties: f0.unwrap_or_default(),
-                    private_properties: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarExtendedProperties {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarExtendedProperties {
+    const NAME: &'static str = "CalendarExtendedProperties";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "sharedProperties" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarSharedProperties>>::new(),
+                            )?,
+                    );
+                }
+                "privateProperties" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<CalendarPrivateProperties>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarExtendedProperties {
+            shared_properties: f0.unwrap_or_default(),
+            private_properties: f1.unwrap_or_default(),
+        })
     }
 }
 /// A meeting room's answer to a booking (会议室响应状态).
@@ -6352,587 +6236,602 @@ impl rt::Scalar for CalendarRoomStatus {
 /// A meeting room booked for an event (会议室).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarEventRoom`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarEventRoom {
     /// The room's id (会议室roomId).
     ///
     /// Wire name `roomId`.
-    #[serde(rename = "roomId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "roomId", skip_serializing_if = "Option::is_none")
+    )]
     pub room_id: Option<String>,
     /// The booking's state (会议室响应状态).
     ///
     /// Wire name `responseStatus`.
-    #[serde(rename = "responseStatus", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "responseStatus", skip_serializing_if = "Option::is_none")
+    )]
     pub response_status: Option<CalendarRoomStatus>,
     /// The room's name (会议室名称).
     ///
     /// Wire name `displayName`.
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "displayName", skip_serializing_if = "Option::is_none")
+    )]
     pub display_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarEventRoom {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarEventRoom;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarEventRoom")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarEventRoom, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "roomId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "responseStatus" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarRoomStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "displayName" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarEventRoom {
-                    room_id: f0.unwrap_or_default(),
-                    response_status: f1.unwrap_or_default(),
-                    display_name: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarEventRoom {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarEventRoom {
+    const NAME: &'static str = "CalendarEventRoom";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "roomId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "responseStatus" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarRoomStatus>>::new(),
+                            )?,
+                    );
+                }
+                "displayName" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarEventRoom {
+            room_id: f0.unwrap_or_default(),
+            response_status: f1.unwrap_or_default(),
+            display_name: f2.unwrap_or_default(),
+        })
     }
 }
 /// An event's category (日程类型).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarCategory`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarCategory {
     /// The category's name (日程类型名称).
     ///
     /// Wire name `displayName`.
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "displayName", skip_serializing_if = "Option::is_none")
+    )]
     pub display_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarCategory {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarCategory;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarCategory")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarCategory, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "displayName" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarCategory {
-                    display_name: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarCategory {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarCategory {
+    const NAME: &'static str = "CalendarCategory";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "displayName" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarCategory {
+            display_name: f0.unwrap_or_default(),
+        })
     }
 }
 /// A calendar event (日程).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarEvent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarEvent {
     /// The event's id (日程ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: String,
     /// The title (日程标题).
     ///
     /// Wire name `summary`.
-    #[serde(rename = "summary", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "summary", skip_serializing_if = "Option::is_none")
+    )]
     pub summary: Option<String>,
     /// The description (日程描述).
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// The state (日程状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<CalendarEventStatus>,
     /// The start (日程开始时间).
     ///
     /// Wire name `start`.
-    #[serde(rename = "start", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start", skip_serializing_if = "Option::is_none")
+    )]
     pub start: Option<CalendarDateTime>,
     /// For an occurrence of a repeating event, its original start, UTC (循环序列中最初创建时的开始时间).
     ///
     /// Wire name `originStart`.
-    #[serde(rename = "originStart", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originStart", skip_serializing_if = "Option::is_none")
+    )]
     pub origin_start: Option<CalendarDateTime>,
     /// The end (日程结束时间).
     ///
     /// Wire name `end`.
-    #[serde(rename = "end", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end", skip_serializing_if = "Option::is_none")
+    )]
     pub end: Option<CalendarDateTime>,
     /// Whether it lasts whole days (是否全天日程).
     ///
     /// Wire name `isAllDay`.
-    #[serde(rename = "isAllDay", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isAllDay", skip_serializing_if = "Option::is_none")
+    )]
     pub is_all_day: Option<bool>,
     /// How it repeats (日程循环规则).
     ///
     /// Wire name `recurrence`.
-    #[serde(rename = "recurrence", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recurrence", skip_serializing_if = "Option::is_none")
+    )]
     pub recurrence: Option<CalendarRecurrence>,
     /// The attendees (参与人列表).
     ///
     /// Wire name `attendees`.
-    #[serde(rename = "attendees", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attendees", skip_serializing_if = "Vec::is_empty")
+    )]
     pub attendees: Vec<CalendarAttendee>,
     /// The organiser (日程组织者).
     ///
     /// Wire name `organizer`.
-    #[serde(rename = "organizer", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "organizer", skip_serializing_if = "Option::is_none")
+    )]
     pub organizer: Option<CalendarAttendee>,
     /// Where (日程地点).
     ///
     /// Wire name `location`.
-    #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "location", skip_serializing_if = "Option::is_none")
+    )]
     pub location: Option<CalendarLocation>,
     /// The repeating series' main event id (重复日程的主日程id); empty for single events.
     ///
     /// Wire name `seriesMasterId`.
-    #[serde(rename = "seriesMasterId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "seriesMasterId", skip_serializing_if = "Option::is_none")
+    )]
     pub series_master_id: Option<String>,
     /// When it was created, ISO 8601 (创建时间).
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<String>,
     /// When it was updated, ISO 8601 (更新时间).
     ///
     /// Wire name `updateTime`.
-    #[serde(rename = "updateTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "updateTime", skip_serializing_if = "Option::is_none")
+    )]
     pub update_time: Option<String>,
     /// The reminders (日程提醒).
     ///
     /// Wire name `reminders`.
-    #[serde(rename = "reminders", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "reminders", skip_serializing_if = "Vec::is_empty")
+    )]
     pub reminders: Vec<CalendarReminder>,
     /// The online meeting (线上会议).
     ///
     /// Wire name `onlineMeetingInfo`.
-    #[serde(rename = "onlineMeetingInfo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "onlineMeetingInfo", skip_serializing_if = "Option::is_none")
+    )]
     pub online_meeting_info: Option<CalendarOnlineMeetingInfo>,
     /// Extended properties (日程拓展属性).
     ///
     /// Wire name `extendedProperties`.
-    #[serde(rename = "extendedProperties", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extendedProperties", skip_serializing_if = "Option::is_none")
+    )]
     pub extended_properties: Option<CalendarExtendedProperties>,
     /// The booked meeting rooms (会议室).
     ///
     /// Wire name `meetingRooms`.
-    #[serde(rename = "meetingRooms", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "meetingRooms", skip_serializing_if = "Vec::is_empty")
+    )]
     pub meeting_rooms: Vec<CalendarEventRoom>,
     /// The categories (日程类型).
     ///
     /// Wire name `categories`.
-    #[serde(rename = "categories", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "categories", skip_serializing_if = "Vec::is_empty")
+    )]
     pub categories: Vec<CalendarCategory>,
     /// Which parts of the details page show (UI配置).
     ///
     /// Wire name `uiConfigs`.
-    #[serde(rename = "uiConfigs", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "uiConfigs", skip_serializing_if = "Vec::is_empty")
+    )]
     pub ui_configs: Vec<CalendarUiConfig>,
     /// The rich-text description (富文本描述).
     ///
     /// Wire name `richTextDescription`.
-    #[serde(rename = "richTextDescription", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "richTextDescription", skip_serializing_if = "Option::is_none")
+    )]
     pub rich_text_description: Option<CalendarRichText>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarEvent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarEvent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarEvent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarEvent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "summary" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarEventStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "start" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originStart" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        "end" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isAllDay" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "recurrence" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarRecurrence>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attendees" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarAttendee>>::new(),
-                                    )?,
-                            );
-                        }
-                        "organizer" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarAttendee>>::new(),
-                                    )?,
-                            );
-                        }
-                        "location" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarLocation>>::new(),
-                                    )?,
-                            );
-                        }
-                        "seriesMasterId" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "updateTime" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "reminders" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarReminder>>::new(),
-                                    )?,
-                            );
-                        }
-                        "onlineMeetingInfo" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<CalendarOnlineMeetingInfo>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "extendedProperties" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<CalendarExtendedProperties>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "meetingRooms" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarEventRoom>>::new(),
-                                    )?,
-                            );
-                        }
-                        "categories" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarCategory>>::new(),
-                                    )?,
-                            );
-                        }
-                        "uiConfigs" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarUiConfig>>::new(),
-                                    )?,
-                            );
-                        }
-                        "richTextDescription" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarRichText>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarEvent {
-                    id: rt::decode::required(f0, "id")?,
-                    summary: f1.unwrap_or_default(),
-                    description: f2.unwrap_or_default(),
-                    status: f3.unwrap_or_default(),
-                    start: f4.unwrap_or_default(),
-                    origin_start: f5.unwrap_or_default(),
-                    end: f6.unwrap_or_default(),
-                    is_all_day: f7.unwrap_or_default(),
-                    recurrence: f8.unwrap_or_default(),
-                    attendees: f9.unwrap_or_default(),
-                    organizer: f10.unwrap_or_default(),
-                    location: f11.unwrap_or_default(),
-                    series_master_id: f12.unwrap_or_default(),
-                    create_time: f13.unwrap_or_default(),
-                    update_time: f14.unwrap_or_default(),
-                    reminders: f15.unwrap_or_default(),
-                    online_meeting_info: f16.unwrap_or_default(),
-                    extended_properties: f17.unwrap_or_default(),
-                    meeting_rooms: f18.unwrap_or_default(),
-                    categories: f19.unwrap_or_default(),
-                    ui_configs: f20.unwrap_or_default(),
-                    rich_text_description: f21.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarEvent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarEvent {
+    const NAME: &'static str = "CalendarEvent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "summary" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarEventStatus>>::new(),
+                            )?,
+                    );
+                }
+                "start" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                            )?,
+                    );
+                }
+                "originStart" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                            )?,
+                    );
+                }
+                "end" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                            )?,
+                    );
+                }
+                "isAllDay" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "recurrence" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarRecurrence>>::new(),
+                            )?,
+                    );
+                }
+                "attendees" => {
+                    f9 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarAttendee>>::new(),
+                            )?,
+                    );
+                }
+                "organizer" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarAttendee>>::new(),
+                            )?,
+                    );
+                }
+                "location" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarLocation>>::new(),
+                            )?,
+                    );
+                }
+                "seriesMasterId" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "updateTime" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "reminders" => {
+                    f15 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarReminder>>::new(),
+                            )?,
+                    );
+                }
+                "onlineMeetingInfo" => {
+                    f16 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<CalendarOnlineMeetingInfo>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "extendedProperties" => {
+                    f17 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<CalendarExtendedProperties>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "meetingRooms" => {
+                    f18 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarEventRoom>>::new(),
+                            )?,
+                    );
+                }
+                "categories" => {
+                    f19 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarCategory>>::new(),
+                            )?,
+                    );
+                }
+                "uiConfigs" => {
+                    f20 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarUiConfig>>::new(),
+                            )?,
+                    );
+                }
+                "richTextDescription" => {
+                    f21 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarRichText>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarEvent {
+            id: rt::decode::required(f0, "id")?,
+            summary: f1.unwrap_or_default(),
+            description: f2.unwrap_or_default(),
+            status: f3.unwrap_or_default(),
+            start: f4.unwrap_or_default(),
+            origin_start: f5.unwrap_or_default(),
+            end: f6.unwrap_or_default(),
+            is_all_day: f7.unwrap_or_default(),
+            recurrence: f8.unwrap_or_default(),
+            attendees: f9.unwrap_or_default(),
+            organizer: f10.unwrap_or_default(),
+            location: f11.unwrap_or_default(),
+            series_master_id: f12.unwrap_or_default(),
+            create_time: f13.unwrap_or_default(),
+            update_time: f14.unwrap_or_default(),
+            reminders: f15.unwrap_or_default(),
+            online_meeting_info: f16.unwrap_or_default(),
+            extended_properties: f17.unwrap_or_default(),
+            meeting_rooms: f18.unwrap_or_default(),
+            categories: f19.unwrap_or_default(),
+            ui_configs: f20.unwrap_or_default(),
+            rich_text_description: f21.unwrap_or_default(),
+        })
     }
 }
 /// A page of events.
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarEventPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarEventPage {
     /// The cursor of the next page (翻页token); absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// The events (日程).
     ///
     /// Wire name `events`.
-    #[serde(rename = "events", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "events", skip_serializing_if = "Vec::is_empty")
+    )]
     pub events: Vec<CalendarEvent>,
     /// After the last page (when `timeMax` was not given): the token to ask for later changes (同步token).
     ///
     /// Wire name `syncToken`.
-    #[serde(rename = "syncToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "syncToken", skip_serializing_if = "Option::is_none")
+    )]
     pub sync_token: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarEventPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarEventPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarEventPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarEventPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "events" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarEvent>>::new(),
-                                    )?,
-                            );
-                        }
-                        "syncToken" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarEventPage {
-                    next_token: f0.unwrap_or_default(),
-                    events: f1.unwrap_or_default(),
-                    sync_token: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarEventPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarEventPage {
+    const NAME: &'static str = "CalendarEventPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "events" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarEvent>>::new(),
+                            )?,
+                    );
+                }
+                "syncToken" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarEventPage {
+            next_token: f0.unwrap_or_default(),
+            events: f1.unwrap_or_default(),
+            sync_token: f2.unwrap_or_default(),
+        })
     }
 }
 /// How busy a free/busy slot is (忙闲状态).
@@ -7000,235 +6899,223 @@ impl rt::Scalar for CalendarScheduleStatus {
 /// A busy slot (忙闲信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarScheduleItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarScheduleItem {
     /// How busy (状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<CalendarScheduleStatus>,
     /// The start; all-day slots are in UTC, others in `Asia/Shanghai` by default.
     ///
     /// Wire name `start`.
-    #[serde(rename = "start", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start", skip_serializing_if = "Option::is_none")
+    )]
     pub start: Option<CalendarDateTime>,
     /// The end.
     ///
     /// Wire name `end`.
-    #[serde(rename = "end", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end", skip_serializing_if = "Option::is_none")
+    )]
     pub end: Option<CalendarDateTime>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarScheduleItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarScheduleItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarScheduleItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarScheduleItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "status" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "start" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        "end" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarScheduleItem {
-                    status: f0.unwrap_or_default(),
-                    start: f1.unwrap_or_default(),
-                    end: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarScheduleItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarScheduleItem {
+    const NAME: &'static str = "CalendarScheduleItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "status" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
+                            )?,
+                    );
+                }
+                "start" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                            )?,
+                    );
+                }
+                "end" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarScheduleItem {
+            status: f0.unwrap_or_default(),
+            start: f1.unwrap_or_default(),
+            end: f2.unwrap_or_default(),
+        })
     }
 }
 /// One user's free/busy (用户忙闲信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarScheduleInformation`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarScheduleInformation {
     /// The user's unionId.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// Why the user's free/busy could not be read (异常信息), e.g. no permission.
     ///
     /// Wire name `error`.
-    #[serde(rename = "error", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "error", skip_serializing_if = "Option::is_none")
+    )]
     pub error: Option<String>,
     /// The busy slots (忙闲信息列表).
     ///
     /// Wire name `scheduleItems`.
-    #[serde(rename = "scheduleItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scheduleItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub schedule_items: Vec<CalendarScheduleItem>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarScheduleInformation {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarScheduleInformation;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarScheduleInformation")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarScheduleInformation, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "error" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "scheduleItems" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarScheduleItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarScheduleInformation {
-                    user_id: f0.unwrap_or_default(),
-                    error: f1.unwrap_or_default(),
-                    schedule_items: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarScheduleInformation {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarScheduleInformation {
+    const NAME: &'static str = "CalendarScheduleInformation";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "error" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "scheduleItems" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarScheduleItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarScheduleInformation {
+            user_id: f0.unwrap_or_default(),
+            error: f1.unwrap_or_default(),
+            schedule_items: f2.unwrap_or_default(),
+        })
     }
 }
 /// A page of an event's attendees.
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAttendeePage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarAttendeePage {
     /// The cursor of the next page (分页token); absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// The attendees (日程参与人列表).
     ///
     /// Wire name `attendees`.
-    #[serde(rename = "attendees", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attendees", skip_serializing_if = "Vec::is_empty")
+    )]
     pub attendees: Vec<CalendarAttendee>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarAttendeePage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarAttendeePage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarAttendeePage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarAttendeePage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attendees" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarAttendee>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarAttendeePage {
-                    next_token: f0.unwrap_or_default(),
-                    attendees: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarAttendeePage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarAttendeePage {
+    const NAME: &'static str = "CalendarAttendeePage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attendees" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarAttendee>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarAttendeePage {
+            next_token: f0.unwrap_or_default(),
+            attendees: f1.unwrap_or_default(),
+        })
     }
 }
 /// An attendee to remove (日程参与者).
@@ -7245,38 +7132,30 @@ pub struct CalendarAttendeeRef {
 }
 impl<'de> serde::Deserialize<'de> for CalendarAttendeeRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarAttendeeRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarAttendeeRef")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarAttendeeRef, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarAttendeeRef {
+    const NAME: &'static str = "CalendarAttendeeRef";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarAttendeeRef {
-                    id: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarAttendeeRef {
+            id: f0.unwrap_or_default(),
+        })
     }
 }
 impl CalendarAttendeeRef {
@@ -7296,11 +7175,6 @@ impl rt::Validate for CalendarAttendeeRef {
         Ok(())
     }
 }
-impl rt::Wire for CalendarAttendeeRef {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A meeting room to book or release (会议室).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRoomRef`
@@ -7315,38 +7189,30 @@ pub struct CalendarRoomRef {
 }
 impl<'de> serde::Deserialize<'de> for CalendarRoomRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarRoomRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarRoomRef")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarRoomRef, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "roomId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarRoomRef {
+    const NAME: &'static str = "CalendarRoomRef";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "roomId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CalendarRoomRef {
-                    room_id: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarRoomRef {
+            room_id: f0.unwrap_or_default(),
+        })
     }
 }
 impl CalendarRoomRef {
@@ -7366,205 +7232,197 @@ impl rt::Validate for CalendarRoomRef {
         Ok(())
     }
 }
-impl rt::Wire for CalendarRoomRef {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A busy slot of a meeting room (会议室忙闲信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRoomScheduleItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarRoomScheduleItem {
     /// `BUSY`, or `TENTATIVE` while the booking awaits approval (审批中).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<CalendarScheduleStatus>,
     /// The event booking it (日程id).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
     /// The event's organiser; only `id` is given.
     ///
     /// Wire name `organizer`.
-    #[serde(rename = "organizer", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "organizer", skip_serializing_if = "Option::is_none")
+    )]
     pub organizer: Option<CalendarAttendee>,
     /// The start, ISO 8601 (`2022-07-29T14:55Z`).
     ///
     /// Wire name `start`.
-    #[serde(rename = "start", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start", skip_serializing_if = "Option::is_none")
+    )]
     pub start: Option<CalendarDateTime>,
     /// The end.
     ///
     /// Wire name `end`.
-    #[serde(rename = "end", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end", skip_serializing_if = "Option::is_none")
+    )]
     pub end: Option<CalendarDateTime>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarRoomScheduleItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarRoomScheduleItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarRoomScheduleItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarRoomScheduleItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "status" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "organizer" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarAttendee>>::new(),
-                                    )?,
-                            );
-                        }
-                        "start" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        "end" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarRoomScheduleItem {
-                    status: f0.unwrap_or_default(),
-                    event_id: f1.unwrap_or_default(),
-                    organizer: f2.unwrap_or_default(),
-                    start: f3.unwrap_or_default(),
-                    end: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarRoomScheduleItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarRoomScheduleItem {
+    const NAME: &'static str = "CalendarRoomScheduleItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "status" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
+                            )?,
+                    );
+                }
+                "eventId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "organizer" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarAttendee>>::new(),
+                            )?,
+                    );
+                }
+                "start" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                            )?,
+                    );
+                }
+                "end" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarRoomScheduleItem {
+            status: f0.unwrap_or_default(),
+            event_id: f1.unwrap_or_default(),
+            organizer: f2.unwrap_or_default(),
+            start: f3.unwrap_or_default(),
+            end: f4.unwrap_or_default(),
+        })
     }
 }
 /// One meeting room's free/busy (会议室的忙闲信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRoomSchedule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarRoomSchedule {
     /// The room's id (会议室roomId).
     ///
     /// Wire name `roomId`.
-    #[serde(rename = "roomId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "roomId", skip_serializing_if = "Option::is_none")
+    )]
     pub room_id: Option<String>,
     /// Why the room's free/busy could not be read (异常信息).
     ///
     /// Wire name `error`.
-    #[serde(rename = "error", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "error", skip_serializing_if = "Option::is_none")
+    )]
     pub error: Option<String>,
     /// The busy slots (忙闲信息列表); empty means free the whole period.
     ///
     /// Wire name `scheduleItems`.
-    #[serde(rename = "scheduleItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scheduleItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub schedule_items: Vec<CalendarRoomScheduleItem>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarRoomSchedule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarRoomSchedule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarRoomSchedule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarRoomSchedule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "roomId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "error" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "scheduleItems" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarRoomScheduleItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarRoomSchedule {
-                    room_id: f0.unwrap_or_default(),
-                    error: f1.unwrap_or_default(),
-                    schedule_items: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarRoomSchedule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarRoomSchedule {
+    const NAME: &'static str = "CalendarRoomSchedule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "roomId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "error" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "scheduleItems" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarRoomScheduleItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarRoomSchedule {
+            room_id: f0.unwrap_or_default(),
+            error: f1.unwrap_or_default(),
+            schedule_items: f2.unwrap_or_default(),
+        })
     }
 }
 /// What a user may see or do in a calendar (权限信息).
@@ -7660,45 +7518,35 @@ pub struct CalendarAclScope {
 }
 impl<'de> serde::Deserialize<'de> for CalendarAclScope {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarAclScope;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarAclScope")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarAclScope, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "scopeType" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarAclScope {
+    const NAME: &'static str = "CalendarAclScope";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "scopeType" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(CalendarAclScope {
-                    scope_type: rt::decode::required(f0, "scopeType")?,
-                    user_id: f1.unwrap_or_default(),
-                })
+                "userId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarAclScope {
+            scope_type: rt::decode::required(f0, "scopeType")?,
+            user_id: f1.unwrap_or_default(),
+        })
     }
 }
 impl CalendarAclScope {
@@ -7721,89 +7569,79 @@ impl rt::Validate for CalendarAclScope {
         Ok(())
     }
 }
-impl rt::Wire for CalendarAclScope {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An access rule of a calendar (访问控制).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAcl`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarAcl {
     /// The rule's id (权限资源ID).
     ///
     /// Wire name `aclId`.
-    #[serde(rename = "aclId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "aclId"))]
     pub acl_id: String,
     /// What the grantee may do (权限信息).
     ///
     /// Wire name `privilege`.
-    #[serde(rename = "privilege", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "privilege", skip_serializing_if = "Option::is_none")
+    )]
     pub privilege: Option<CalendarPrivilege>,
     /// Whom it covers (权限范围).
     ///
     /// Wire name `scope`.
-    #[serde(rename = "scope", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scope", skip_serializing_if = "Option::is_none")
+    )]
     pub scope: Option<CalendarAclScope>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarAcl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarAcl;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarAcl")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarAcl, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "aclId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "privilege" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarPrivilege>>::new(),
-                                    )?,
-                            );
-                        }
-                        "scope" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarAclScope>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarAcl {
-                    acl_id: rt::decode::required(f0, "aclId")?,
-                    privilege: f1.unwrap_or_default(),
-                    scope: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarAcl {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarAcl {
+    const NAME: &'static str = "CalendarAcl";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "aclId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "privilege" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarPrivilege>>::new(),
+                            )?,
+                    );
+                }
+                "scope" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarAclScope>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarAcl {
+            acl_id: rt::decode::required(f0, "aclId")?,
+            privilege: f1.unwrap_or_default(),
+            scope: f2.unwrap_or_default(),
+        })
     }
 }
 /// The kind of a calendar (日历类型).
@@ -7879,141 +7717,136 @@ impl rt::Scalar for CalendarType {
 /// One of a user's calendars (日历).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarInfo {
     /// The calendar's id (日历ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: String,
     /// The title (日历标题).
     ///
     /// Wire name `summary`.
-    #[serde(rename = "summary", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "summary", skip_serializing_if = "Option::is_none")
+    )]
     pub summary: Option<String>,
     /// The description (日历描述).
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// The time zone, e.g. `Asia/Shanghai`.
     ///
     /// Wire name `timeZone`.
-    #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "timeZone", skip_serializing_if = "Option::is_none")
+    )]
     pub time_zone: Option<String>,
     /// Changes when the calendar or its events change (eTag).
     ///
     /// Wire name `eTag`.
-    #[serde(rename = "eTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eTag", skip_serializing_if = "Option::is_none")
+    )]
     pub e_tag: Option<String>,
     /// The kind (日历类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<CalendarType>,
     /// What the user may do in it (权限信息).
     ///
     /// Wire name `privilege`.
-    #[serde(rename = "privilege", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "privilege", skip_serializing_if = "Option::is_none")
+    )]
     pub privilege: Option<CalendarPrivilege>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "summary" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "timeZone" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eTag" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "privilege" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarPrivilege>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarInfo {
-                    id: rt::decode::required(f0, "id")?,
-                    summary: f1.unwrap_or_default(),
-                    description: f2.unwrap_or_default(),
-                    time_zone: f3.unwrap_or_default(),
-                    e_tag: f4.unwrap_or_default(),
-                    r#type: f5.unwrap_or_default(),
-                    privilege: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarInfo {
+    const NAME: &'static str = "CalendarInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "summary" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "timeZone" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eTag" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarType>>::new(),
+                            )?,
+                    );
+                }
+                "privilege" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarPrivilege>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarInfo {
+            id: rt::decode::required(f0, "id")?,
+            summary: f1.unwrap_or_default(),
+            description: f2.unwrap_or_default(),
+            time_zone: f3.unwrap_or_default(),
+            e_tag: f4.unwrap_or_default(),
+            r#type: f5.unwrap_or_default(),
+            privilege: f6.unwrap_or_default(),
+        })
     }
 }
 /// Who may subscribe to a subscribed calendar (可订阅范围).
@@ -8040,52 +7873,44 @@ pub struct CalendarSubscribeScope {
 }
 impl<'de> serde::Deserialize<'de> for CalendarSubscribeScope {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarSubscribeScope;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarSubscribeScope")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarSubscribeScope, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "unionIds" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "openConversationIds" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "corpIds" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CalendarSubscribeScope {
+    const NAME: &'static str = "CalendarSubscribeScope";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "unionIds" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
                 }
-                Ok(CalendarSubscribeScope {
-                    union_ids: f0.unwrap_or_default(),
-                    open_conversation_ids: f1.unwrap_or_default(),
-                    corp_ids: f2.unwrap_or_default(),
-                })
+                "openConversationIds" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "corpIds" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CalendarSubscribeScope {
+            union_ids: f0.unwrap_or_default(),
+            open_conversation_ids: f1.unwrap_or_default(),
+            corp_ids: f2.unwrap_or_default(),
+        })
     }
 }
 impl CalendarSubscribeScope {
@@ -8119,294 +7944,272 @@ impl rt::Validate for CalendarSubscribeScope {
         Ok(())
     }
 }
-impl rt::Wire for CalendarSubscribeScope {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A subscribed calendar (订阅日历).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSubscribedCalendar`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSubscribedCalendar {
     /// The calendar's id (订阅日历id).
     ///
     /// Wire name `calendarId`.
-    #[serde(rename = "calendarId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "calendarId"))]
     pub calendar_id: String,
     /// The title (日历标题).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The description (日历描述).
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// The creator's unionId (日历创建者).
     ///
     /// Wire name `author`.
-    #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "author", skip_serializing_if = "Option::is_none")
+    )]
     pub author: Option<String>,
     /// The co-editors' unionIds (可编辑人员).
     ///
     /// Wire name `managers`.
-    #[serde(rename = "managers", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "managers", skip_serializing_if = "Vec::is_empty")
+    )]
     pub managers: Vec<String>,
     /// Who may subscribe (可订阅范围).
     ///
     /// Wire name `subscribeScope`.
-    #[serde(rename = "subscribeScope", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "subscribeScope", skip_serializing_if = "Option::is_none")
+    )]
     pub subscribe_scope: Option<CalendarSubscribeScope>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarSubscribedCalendar {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarSubscribedCalendar;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarSubscribedCalendar")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarSubscribedCalendar, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "calendarId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "author" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "managers" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "subscribeScope" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CalendarSubscribeScope>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarSubscribedCalendar {
-                    calendar_id: rt::decode::required(f0, "calendarId")?,
-                    name: f1.unwrap_or_default(),
-                    description: f2.unwrap_or_default(),
-                    author: f3.unwrap_or_default(),
-                    managers: f4.unwrap_or_default(),
-                    subscribe_scope: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarSubscribedCalendar {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarSubscribedCalendar {
+    const NAME: &'static str = "CalendarSubscribedCalendar";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "calendarId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "author" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "managers" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "subscribeScope" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CalendarSubscribeScope>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarSubscribedCalendar {
+            calendar_id: rt::decode::required(f0, "calendarId")?,
+            name: f1.unwrap_or_default(),
+            description: f2.unwrap_or_default(),
+            author: f3.unwrap_or_default(),
+            managers: f4.unwrap_or_default(),
+            subscribe_scope: f5.unwrap_or_default(),
+        })
     }
 }
 /// An attendee's check-in or check-out (签到 / 签退信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSignInUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSignInUser {
     /// The attendee's unionId.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The attendee's name (用户名).
     ///
     /// Wire name `displayName`.
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "displayName", skip_serializing_if = "Option::is_none")
+    )]
     pub display_name: Option<String>,
     /// When they checked in, ms (签到时间); in check-in lists.
     ///
     /// Wire name `checkInTime`.
-    #[serde(rename = "checkInTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "checkInTime", skip_serializing_if = "Option::is_none")
+    )]
     pub check_in_time: Option<i64>,
     /// When they checked out, ms (签退时间); in check-out lists.
     ///
     /// Wire name `checkOutTime`.
-    #[serde(rename = "checkOutTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "checkOutTime", skip_serializing_if = "Option::is_none")
+    )]
     pub check_out_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarSignInUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarSignInUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarSignInUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarSignInUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "displayName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "checkInTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "checkOutTime" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarSignInUser {
-                    user_id: f0.unwrap_or_default(),
-                    display_name: f1.unwrap_or_default(),
-                    check_in_time: f2.unwrap_or_default(),
-                    check_out_time: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarSignInUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarSignInUser {
+    const NAME: &'static str = "CalendarSignInUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "displayName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "checkInTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "checkOutTime" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarSignInUser {
+            user_id: f0.unwrap_or_default(),
+            display_name: f1.unwrap_or_default(),
+            check_in_time: f2.unwrap_or_default(),
+            check_out_time: f3.unwrap_or_default(),
+        })
     }
 }
 /// A page of check-ins or check-outs.
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSignInPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSignInPage {
     /// The cursor of the next page (分页游标); absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// The attendees (签到 / 签退信息列表).
     ///
     /// Wire name `users`.
-    #[serde(rename = "users", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "users", skip_serializing_if = "Vec::is_empty")
+    )]
     pub users: Vec<CalendarSignInUser>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarSignInPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarSignInPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarSignInPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarSignInPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "users" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarSignInUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarSignInPage {
-                    next_token: f0.unwrap_or_default(),
-                    users: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarSignInPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarSignInPage {
+    const NAME: &'static str = "CalendarSignInPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "users" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarSignInUser>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarSignInPage {
+            next_token: f0.unwrap_or_default(),
+            users: f1.unwrap_or_default(),
+        })
     }
 }
 /// Which attendees a check-in list holds (签到信息类型).
@@ -8536,464 +8339,393 @@ impl rt::Scalar for CalendarSignOutType {
 /// Response of [`CalendarApi::get_schedule`](super::calendar::CalendarApi::get_schedule).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetScheduleResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarGetScheduleResponse {
     /// Each user's free/busy (用户忙闲信息).
     ///
     /// Wire name `scheduleInformation`.
-    #[serde(rename = "scheduleInformation", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scheduleInformation", skip_serializing_if = "Vec::is_empty")
+    )]
     pub schedule_information: Vec<CalendarScheduleInformation>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarGetScheduleResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarGetScheduleResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarGetScheduleResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarGetScheduleResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "scheduleInformation" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarScheduleInformation>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarGetScheduleResponse {
-                    schedule_information: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarGetScheduleResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarGetScheduleResponse {
+    const NAME: &'static str = "CalendarGetScheduleResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "scheduleInformation" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarScheduleInformation>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarGetScheduleResponse {
+            schedule_information: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CalendarApi::list_calendars`](super::calendar::CalendarApi::list_calendars).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarListCalendarsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarListCalendarsResponse {
     /// The calendars (日历信息列表).
     ///
     /// Wire name `calendars`.
-    #[serde(rename = "calendars", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "calendars", skip_serializing_if = "Vec::is_empty")
+    )]
     pub calendars: Vec<CalendarInfo>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarListCalendarsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarListCalendarsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarListCalendarsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarListCalendarsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "calendars" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarListCalendarsResponse {
-                    calendars: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarListCalendarsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarListCalendarsResponse {
+    const NAME: &'static str = "CalendarListCalendarsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "calendars" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarListCalendarsResponse {
+            calendars: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CalendarApi::create_subscribed_calendar`](super::calendar::CalendarApi::create_subscribed_calendar).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarCreateSubscribedCalendarResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarCreateSubscribedCalendarResponse {
     /// The new calendar's id (可订阅日历的ID).
     ///
     /// Wire name `calendarId`.
-    #[serde(rename = "calendarId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "calendarId"))]
     pub calendar_id: String,
 }
 impl<'de> serde::Deserialize<'de> for CalendarCreateSubscribedCalendarResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarCreateSubscribedCalendarResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarCreateSubscribedCalendarResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarCreateSubscribedCalendarResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "calendarId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarCreateSubscribedCalendarResponse {
-                    calendar_id: rt::decode::required(f0, "calendarId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarCreateSubscribedCalendarResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarCreateSubscribedCalendarResponse {
+    const NAME: &'static str = "CalendarCreateSubscribedCalendarResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "calendarId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarCreateSubscribedCalendarResponse {
+            calendar_id: rt::decode::required(f0, "calendarId")?,
+        })
     }
 }
 /// Response of [`CalendarApi::sign_in`](super::calendar::CalendarApi::sign_in).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSignInResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSignInResponse {
     /// When the user checked in, ms (签到时间戳).
     ///
     /// Wire name `checkInTime`.
-    #[serde(rename = "checkInTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "checkInTime", skip_serializing_if = "Option::is_none")
+    )]
     pub check_in_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarSignInResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarSignInResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarSignInResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarSignInResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "checkInTime" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarSignInResponse {
-                    check_in_time: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarSignInResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarSignInResponse {
+    const NAME: &'static str = "CalendarSignInResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "checkInTime" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarSignInResponse {
+            check_in_time: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CalendarApi::sign_out`](super::calendar::CalendarApi::sign_out).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSignOutResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSignOutResponse {
     /// When the user checked out, ms (签退时间戳).
     ///
     /// Wire name `checkOutTime`.
-    #[serde(rename = "checkOutTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "checkOutTime", skip_serializing_if = "Option::is_none")
+    )]
     pub check_out_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarSignOutResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarSignOutResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarSignOutResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarSignOutResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "checkOutTime" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarSignOutResponse {
-                    check_out_time: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarSignOutResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarSignOutResponse {
+    const NAME: &'static str = "CalendarSignOutResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "checkOutTime" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarSignOutResponse {
+            check_out_time: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CalendarApi::get_sign_in_link`](super::calendar::CalendarApi::get_sign_in_link).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetSignInLinkResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarGetSignInLinkResponse {
     /// The check-in link (签到链接).
     ///
     /// Wire name `signInLink`.
-    #[serde(rename = "signInLink")]
+    #[cfg_attr(feature = "serialize", serde(rename = "signInLink"))]
     pub sign_in_link: String,
 }
 impl<'de> serde::Deserialize<'de> for CalendarGetSignInLinkResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarGetSignInLinkResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarGetSignInLinkResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarGetSignInLinkResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "signInLink" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarGetSignInLinkResponse {
-                    sign_in_link: rt::decode::required(f0, "signInLink")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarGetSignInLinkResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarGetSignInLinkResponse {
+    const NAME: &'static str = "CalendarGetSignInLinkResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "signInLink" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarGetSignInLinkResponse {
+            sign_in_link: rt::decode::required(f0, "signInLink")?,
+        })
     }
 }
 /// Response of [`CalendarApi::get_sign_out_link`](super::calendar::CalendarApi::get_sign_out_link).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetSignOutLinkResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarGetSignOutLinkResponse {
     /// The check-out link (签退链接).
     ///
     /// Wire name `signOutLink`.
-    #[serde(rename = "signOutLink")]
+    #[cfg_attr(feature = "serialize", serde(rename = "signOutLink"))]
     pub sign_out_link: String,
 }
 impl<'de> serde::Deserialize<'de> for CalendarGetSignOutLinkResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarGetSignOutLinkResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarGetSignOutLinkResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarGetSignOutLinkResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "signOutLink" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarGetSignOutLinkResponse {
-                    sign_out_link: rt::decode::required(f0, "signOutLink")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarGetSignOutLinkResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarGetSignOutLinkResponse {
+    const NAME: &'static str = "CalendarGetSignOutLinkResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "signOutLink" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarGetSignOutLinkResponse {
+            sign_out_link: rt::decode::required(f0, "signOutLink")?,
+        })
     }
 }
 /// Response of [`CalendarApi::get_meeting_room_schedule`](super::calendar::CalendarApi::get_meeting_room_schedule).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetMeetingRoomScheduleResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarGetMeetingRoomScheduleResponse {
     /// Each room's free/busy (会议室的忙闲信息列表).
     ///
     /// Wire name `scheduleInformation`.
-    #[serde(rename = "scheduleInformation", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scheduleInformation", skip_serializing_if = "Vec::is_empty")
+    )]
     pub schedule_information: Vec<CalendarRoomSchedule>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarGetMeetingRoomScheduleResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarGetMeetingRoomScheduleResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarGetMeetingRoomScheduleResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarGetMeetingRoomScheduleResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "scheduleInformation" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarRoomSchedule>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarGetMeetingRoomScheduleResponse {
-                    schedule_information: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarGetMeetingRoomScheduleResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarGetMeetingRoomScheduleResponse {
+    const NAME: &'static str = "CalendarGetMeetingRoomScheduleResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "scheduleInformation" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarRoomSchedule>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarGetMeetingRoomScheduleResponse {
+            schedule_information: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CalendarApi::list_acls`](super::calendar::CalendarApi::list_acls).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarListAclsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarListAclsResponse {
     /// The access rules (访问控制列表).
     ///
     /// Wire name `acls`.
-    #[serde(rename = "acls", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "acls", skip_serializing_if = "Vec::is_empty")
+    )]
     pub acls: Vec<CalendarAcl>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarListAclsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CalendarListAclsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CalendarListAclsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CalendarListAclsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "acls" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CalendarAcl>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CalendarListAclsResponse {
-                    acls: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CalendarListAclsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CalendarListAclsResponse {
+    const NAME: &'static str = "CalendarListAclsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "acls" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CalendarAcl>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CalendarListAclsResponse {
+            acls: f0.unwrap_or_default(),
+        })
     }
 }

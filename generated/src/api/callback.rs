@@ -673,277 +673,315 @@ impl rt::Scalar for CallbackTag {
 /// a string, the official example as an object; both decode. Keys of tags not listed here are not kept.
 ///
 /// Source: `spec/callback.yaml` · `types.CallbackFailedEvent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CallbackFailedEvent {
     /// The event type (事件类型).
     ///
     /// Wire name `call_back_tag`.
-    #[serde(rename = "call_back_tag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "call_back_tag", skip_serializing_if = "Option::is_none")
+    )]
     pub call_back_tag: Option<CallbackTag>,
     /// When the event happened, ms (事件的时间戳).
     ///
     /// Wire name `event_time`.
-    #[serde(rename = "event_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "event_time", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Data of a `user_add_org` event (userid list, corpid).
     ///
     /// Wire name `user_add_org`.
-    #[serde(rename = "user_add_org", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_add_org", skip_serializing_if = "Option::is_none")
+    )]
     pub user_add_org: Option<serde_json::Value>,
     /// Data of a `user_modify_org` event.
     ///
     /// Wire name `user_modify_org`.
-    #[serde(rename = "user_modify_org", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_modify_org", skip_serializing_if = "Option::is_none")
+    )]
     pub user_modify_org: Option<serde_json::Value>,
     /// Data of a `user_leave_org` event.
     ///
     /// Wire name `user_leave_org`.
-    #[serde(rename = "user_leave_org", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_leave_org", skip_serializing_if = "Option::is_none")
+    )]
     pub user_leave_org: Option<serde_json::Value>,
     /// Data of an `org_admin_add` event.
     ///
     /// Wire name `org_admin_add`.
-    #[serde(rename = "org_admin_add", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_admin_add", skip_serializing_if = "Option::is_none")
+    )]
     pub org_admin_add: Option<serde_json::Value>,
     /// Data of an `org_admin_remove` event.
     ///
     /// Wire name `org_admin_remove`.
-    #[serde(rename = "org_admin_remove", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_admin_remove", skip_serializing_if = "Option::is_none")
+    )]
     pub org_admin_remove: Option<serde_json::Value>,
     /// Data of an `org_dept_create` event.
     ///
     /// Wire name `org_dept_create`.
-    #[serde(rename = "org_dept_create", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_dept_create", skip_serializing_if = "Option::is_none")
+    )]
     pub org_dept_create: Option<serde_json::Value>,
     /// Data of an `org_dept_modify` event.
     ///
     /// Wire name `org_dept_modify`.
-    #[serde(rename = "org_dept_modify", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_dept_modify", skip_serializing_if = "Option::is_none")
+    )]
     pub org_dept_modify: Option<serde_json::Value>,
     /// Data of an `org_dept_remove` event.
     ///
     /// Wire name `org_dept_remove`.
-    #[serde(rename = "org_dept_remove", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_dept_remove", skip_serializing_if = "Option::is_none")
+    )]
     pub org_dept_remove: Option<serde_json::Value>,
     /// Data of an `org_change` event.
     ///
     /// Wire name `org_change`.
-    #[serde(rename = "org_change", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_change", skip_serializing_if = "Option::is_none")
+    )]
     pub org_change: Option<serde_json::Value>,
     /// Data of a `check_in` event.
     ///
     /// Wire name `check_in`.
-    #[serde(rename = "check_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "check_in", skip_serializing_if = "Option::is_none")
+    )]
     pub check_in: Option<serde_json::Value>,
     /// Data of a `bpms_task_change` event (`bpmsCallBackData`, corpid).
     ///
     /// Wire name `bpms_task_change`.
-    #[serde(rename = "bpms_task_change", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bpms_task_change", skip_serializing_if = "Option::is_none")
+    )]
     pub bpms_task_change: Option<serde_json::Value>,
     /// Data of a `bpms_instance_change` event (`bpmsCallBackData`, corpid).
     ///
     /// Wire name `bpms_instance_change`.
-    #[serde(rename = "bpms_instance_change", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bpms_instance_change", skip_serializing_if = "Option::is_none")
+    )]
     pub bpms_instance_change: Option<serde_json::Value>,
     /// Data of a `label_conf_add` event (`roleLabelChange`, corpid), as in the official example.
     ///
     /// Wire name `label_conf_add`.
-    #[serde(rename = "label_conf_add", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "label_conf_add", skip_serializing_if = "Option::is_none")
+    )]
     pub label_conf_add: Option<serde_json::Value>,
     /// Generic event data (in the Java SDK only; its content is not documented).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Option::is_none")
+    )]
     pub data: Option<serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for CallbackFailedEvent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CallbackFailedEvent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CallbackFailedEvent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CallbackFailedEvent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "call_back_tag" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CallbackTag>>::new(),
-                                    )?,
-                            );
-                        }
-                        "event_time" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "user_add_org" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_modify_org" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_leave_org" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_admin_add" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_admin_remove" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_dept_create" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_dept_modify" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_dept_remove" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_change" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "check_in" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bpms_task_change" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bpms_instance_change" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "label_conf_add" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "data" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CallbackFailedEvent {
-                    call_back_tag: f0.unwrap_or_default(),
-                    event_time: f1.unwrap_or_default(),
-                    user_add_org: f2.unwrap_or_default(),
-                    user_modify_org: f3.unwrap_or_default(),
-                    user_leave_org: f4.unwrap_or_default(),
-                    org_admin_add: f5.unwrap_or_default(),
-                    org_admin_remove: f6.unwrap_or_default(),
-                    org_dept_create: f7.unwrap_or_default(),
-                    org_dept_modify: f8.unwrap_or_default(),
-                    org_dept_remove: f9.unwrap_or_default(),
-                    org_change: f10.unwrap_or_default(),
-                    check_in: f11.unwrap_or_default(),
-                    bpms_task_change: f12.unwrap_or_default(),
-                    bpms_instance_change: f13.unwrap_or_default(),
-                    label_conf_add: f14.unwrap_or_default(),
-                    data: f15.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CallbackFailedEvent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CallbackFailedEvent {
+    const NAME: &'static str = "CallbackFailedEvent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "call_back_tag" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CallbackTag>>::new(),
+                            )?,
+                    );
+                }
+                "event_time" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "user_add_org" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "user_modify_org" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "user_leave_org" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "org_admin_add" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "org_admin_remove" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "org_dept_create" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "org_dept_modify" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "org_dept_remove" => {
+                    f9 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "org_change" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "check_in" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "bpms_task_change" => {
+                    f12 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "bpms_instance_change" => {
+                    f13 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "label_conf_add" => {
+                    f14 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "data" => {
+                    f15 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CallbackFailedEvent {
+            call_back_tag: f0.unwrap_or_default(),
+            event_time: f1.unwrap_or_default(),
+            user_add_org: f2.unwrap_or_default(),
+            user_modify_org: f3.unwrap_or_default(),
+            user_leave_org: f4.unwrap_or_default(),
+            org_admin_add: f5.unwrap_or_default(),
+            org_admin_remove: f6.unwrap_or_default(),
+            org_dept_create: f7.unwrap_or_default(),
+            org_dept_modify: f8.unwrap_or_default(),
+            org_dept_remove: f9.unwrap_or_default(),
+            org_change: f10.unwrap_or_default(),
+            check_in: f11.unwrap_or_default(),
+            bpms_task_change: f12.unwrap_or_default(),
+            bpms_instance_change: f13.unwrap_or_default(),
+            label_conf_add: f14.unwrap_or_default(),
+            data: f15.unwrap_or_default(),
+        })
     }
 }
 /// A decrypted callback event (回调事件), tagged by `EventType` with the fields next to the tag.
@@ -1080,6 +1118,7 @@ impl Event {
         }
     }
 }
+#[cfg(feature = "serialize")]
 impl serde::Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::Error as _;
@@ -1589,2612 +1628,2466 @@ impl rt::Wire for Event {
 /// `user_leave_org`, `user_active_org`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventUserChange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventUserChange {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The userids concerned (用户ID列表).
     ///
     /// Wire name `UserId`.
-    #[serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_id: Vec<String>,
     /// When it happened, ms (时间戳); a string of digits in most classic pushes.
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
     /// The operator's userid (操作人); absent e.g. for HR-onboarded users.
     ///
     /// Wire name `OptStaffId`.
-    #[serde(rename = "OptStaffId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "OptStaffId", skip_serializing_if = "Option::is_none")
+    )]
     pub opt_staff_id: Option<String>,
     /// `user_modify_org`, current pushes only: `{prev: {...}, curr: {...}, userid}` with the changed fields (变更前后的字段).
     ///
     /// Wire name `diffInfo`.
-    #[serde(rename = "diffInfo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "diffInfo", skip_serializing_if = "Option::is_none")
+    )]
     pub diff_info: Option<serde_json::Value>,
     /// Current pushes: when the event happened, ms (事件时间).
     ///
     /// Wire name `EventTime`.
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "EventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
     ///
     /// Wire name `BizId`.
-    #[serde(rename = "BizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "BizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventUserChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventUserChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventUserChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventUserChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "UserId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "userId" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "timeStamp" if f2.is_none() => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "OptStaffId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "optStaffId" if f3.is_none() => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "diffInfo" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "EventTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "BizId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventUserChange {
-                    corp_id: f0.unwrap_or_default(),
-                    user_id: f1.unwrap_or_default(),
-                    time_stamp: f2.unwrap_or_default(),
-                    opt_staff_id: f3.unwrap_or_default(),
-                    diff_info: f4.unwrap_or_default(),
-                    event_time: f5.unwrap_or_default(),
-                    biz_id: f6.unwrap_or_default(),
-                    event_id: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventUserChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventUserChange {
+    const NAME: &'static str = "EventUserChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "UserId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "userId" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "timeStamp" if f2.is_none() => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "OptStaffId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "optStaffId" if f3.is_none() => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "diffInfo" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "EventTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "BizId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventUserChange {
+            corp_id: f0.unwrap_or_default(),
+            user_id: f1.unwrap_or_default(),
+            time_stamp: f2.unwrap_or_default(),
+            opt_staff_id: f3.unwrap_or_default(),
+            diff_info: f4.unwrap_or_default(),
+            event_time: f5.unwrap_or_default(),
+            biz_id: f6.unwrap_or_default(),
+            event_id: f7.unwrap_or_default(),
+        })
     }
 }
 /// Users made or unmade administrators (管理员变更): `org_admin_add`, `org_admin_remove`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventAdminChange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventAdminChange {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The userids concerned (用户ID列表).
     ///
     /// Wire name `UserId`.
-    #[serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_id: Vec<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
     ///
     /// Wire name `EventTime`.
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "EventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
     ///
     /// Wire name `BizId`.
-    #[serde(rename = "BizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "BizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventAdminChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventAdminChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventAdminChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventAdminChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "UserId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "userId" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "timeStamp" if f2.is_none() => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "EventTime" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "BizId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventAdminChange {
-                    corp_id: f0.unwrap_or_default(),
-                    user_id: f1.unwrap_or_default(),
-                    time_stamp: f2.unwrap_or_default(),
-                    event_time: f3.unwrap_or_default(),
-                    biz_id: f4.unwrap_or_default(),
-                    event_id: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventAdminChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventAdminChange {
+    const NAME: &'static str = "EventAdminChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "UserId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "userId" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "timeStamp" if f2.is_none() => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "EventTime" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "BizId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventAdminChange {
+            corp_id: f0.unwrap_or_default(),
+            user_id: f1.unwrap_or_default(),
+            time_stamp: f2.unwrap_or_default(),
+            event_time: f3.unwrap_or_default(),
+            biz_id: f4.unwrap_or_default(),
+            event_id: f5.unwrap_or_default(),
+        })
     }
 }
 /// Departments created, changed or deleted (部门变更): `org_dept_create`, `org_dept_modify`,
 /// `org_dept_remove`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventDeptChange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventDeptChange {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The department ids concerned (部门ID列表).
     ///
     /// Wire name `DeptId`.
-    #[serde(rename = "DeptId", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "DeptId", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_id: Vec<i64>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
     ///
     /// Wire name `EventTime`.
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "EventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
     ///
     /// Wire name `BizId`.
-    #[serde(rename = "BizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "BizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventDeptChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventDeptChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventDeptChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventDeptChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "DeptId" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "deptId" if f1.is_none() => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "timeStamp" if f2.is_none() => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "EventTime" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "BizId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventDeptChange {
-                    corp_id: f0.unwrap_or_default(),
-                    dept_id: f1.unwrap_or_default(),
-                    time_stamp: f2.unwrap_or_default(),
-                    event_time: f3.unwrap_or_default(),
-                    biz_id: f4.unwrap_or_default(),
-                    event_id: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventDeptChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventDeptChange {
+    const NAME: &'static str = "EventDeptChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "DeptId" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "deptId" if f1.is_none() => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "TimeStamp" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "timeStamp" if f2.is_none() => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "EventTime" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "BizId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventDeptChange {
+            corp_id: f0.unwrap_or_default(),
+            dept_id: f1.unwrap_or_default(),
+            time_stamp: f2.unwrap_or_default(),
+            event_time: f3.unwrap_or_default(),
+            biz_id: f4.unwrap_or_default(),
+            event_id: f5.unwrap_or_default(),
+        })
     }
 }
 /// The organisation's info changed (企业信息变更): `org_change`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventOrgChange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventOrgChange {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
     ///
     /// Wire name `EventTime`.
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "EventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
     ///
     /// Wire name `BizId`.
-    #[serde(rename = "BizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "BizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventOrgChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventOrgChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventOrgChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventOrgChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "timeStamp" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "EventTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "BizId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventOrgChange {
-                    corp_id: f0.unwrap_or_default(),
-                    time_stamp: f1.unwrap_or_default(),
-                    event_time: f2.unwrap_or_default(),
-                    biz_id: f3.unwrap_or_default(),
-                    event_id: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventOrgChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventOrgChange {
+    const NAME: &'static str = "EventOrgChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "timeStamp" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "EventTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "BizId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventOrgChange {
+            corp_id: f0.unwrap_or_default(),
+            time_stamp: f1.unwrap_or_default(),
+            event_time: f2.unwrap_or_default(),
+            biz_id: f3.unwrap_or_default(),
+            event_id: f4.unwrap_or_default(),
+        })
     }
 }
 /// Users' roles changed (员工角色信息发生变更): `label_user_change`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventLabelUserChange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventLabelUserChange {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The userids concerned (用户ID列表).
     ///
     /// Wire name `UserIdList`.
-    #[serde(rename = "UserIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "UserIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_id_list: Vec<String>,
     /// The role ids concerned (角色ID列表).
     ///
     /// Wire name `LabelIdList`.
-    #[serde(rename = "LabelIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "LabelIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub label_id_list: Vec<i64>,
     /// What happened, e.g. `add` or `remove` (操作).
     ///
     /// Wire name `action`.
-    #[serde(rename = "action", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "action", skip_serializing_if = "Option::is_none")
+    )]
     pub action: Option<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
     ///
     /// Wire name `EventTime`.
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "EventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
     ///
     /// Wire name `BizId`.
-    #[serde(rename = "BizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "BizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventLabelUserChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventLabelUserChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventLabelUserChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventLabelUserChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "UserIdList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "userIdList" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "LabelIdList" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "labelIdList" if f2.is_none() => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "action" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "timeStamp" if f4.is_none() => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "EventTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "BizId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventLabelUserChange {
-                    corp_id: f0.unwrap_or_default(),
-                    user_id_list: f1.unwrap_or_default(),
-                    label_id_list: f2.unwrap_or_default(),
-                    action: f3.unwrap_or_default(),
-                    time_stamp: f4.unwrap_or_default(),
-                    event_time: f5.unwrap_or_default(),
-                    biz_id: f6.unwrap_or_default(),
-                    event_id: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventLabelUserChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventLabelUserChange {
+    const NAME: &'static str = "EventLabelUserChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "UserIdList" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "userIdList" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "LabelIdList" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "labelIdList" if f2.is_none() => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "action" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "timeStamp" if f4.is_none() => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "EventTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "BizId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventLabelUserChange {
+            corp_id: f0.unwrap_or_default(),
+            user_id_list: f1.unwrap_or_default(),
+            label_id_list: f2.unwrap_or_default(),
+            action: f3.unwrap_or_default(),
+            time_stamp: f4.unwrap_or_default(),
+            event_time: f5.unwrap_or_default(),
+            biz_id: f6.unwrap_or_default(),
+            event_id: f7.unwrap_or_default(),
+        })
     }
 }
 /// Roles or role groups added, removed or changed (角色或角色组变更): `label_conf_add`,
 /// `label_conf_del`, `label_conf_modify`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventLabelConf`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventLabelConf {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The role or role group ids concerned (角色ID列表).
     ///
     /// Wire name `LabelIdList`.
-    #[serde(rename = "LabelIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "LabelIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub label_id_list: Vec<i64>,
     /// The roles' scope (范围), e.g. `"1"`.
     ///
     /// Wire name `scope`.
-    #[serde(rename = "scope", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scope", skip_serializing_if = "Option::is_none")
+    )]
     pub scope: Option<String>,
     /// `label_conf_modify` only: the labels after the change; each element is the JSON text of an `EventLabel` (变更后).
     ///
     /// Wire name `PostLabelList`.
-    #[serde(rename = "PostLabelList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "PostLabelList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub post_label_list: Vec<String>,
     /// `label_conf_modify` only: the labels before the change; each element is the JSON text of an `EventLabel` (变更前).
     ///
     /// Wire name `PreLabelList`.
-    #[serde(rename = "PreLabelList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "PreLabelList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub pre_label_list: Vec<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
     ///
     /// Wire name `EventTime`.
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "EventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
     ///
     /// Wire name `BizId`.
-    #[serde(rename = "BizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "BizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventLabelConf {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventLabelConf;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventLabelConf")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventLabelConf, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "LabelIdList" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "labelIdList" if f1.is_none() => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "scope" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "PostLabelList" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "postLabelList" if f3.is_none() => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "PreLabelList" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "preLabelList" if f4.is_none() => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "timeStamp" if f5.is_none() => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "EventTime" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "BizId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventLabelConf {
-                    corp_id: f0.unwrap_or_default(),
-                    label_id_list: f1.unwrap_or_default(),
-                    scope: f2.unwrap_or_default(),
-                    post_label_list: f3.unwrap_or_default(),
-                    pre_label_list: f4.unwrap_or_default(),
-                    time_stamp: f5.unwrap_or_default(),
-                    event_time: f6.unwrap_or_default(),
-                    biz_id: f7.unwrap_or_default(),
-                    event_id: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventLabelConf {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventLabelConf {
+    const NAME: &'static str = "EventLabelConf";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "LabelIdList" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "labelIdList" if f1.is_none() => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "scope" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "PostLabelList" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "postLabelList" if f3.is_none() => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "PreLabelList" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "preLabelList" if f4.is_none() => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "timeStamp" if f5.is_none() => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "EventTime" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "BizId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventId" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventLabelConf {
+            corp_id: f0.unwrap_or_default(),
+            label_id_list: f1.unwrap_or_default(),
+            scope: f2.unwrap_or_default(),
+            post_label_list: f3.unwrap_or_default(),
+            pre_label_list: f4.unwrap_or_default(),
+            time_stamp: f5.unwrap_or_default(),
+            event_time: f6.unwrap_or_default(),
+            biz_id: f7.unwrap_or_default(),
+            event_id: f8.unwrap_or_default(),
+        })
     }
 }
 /// A role or role group (角色 / 角色组) as carried, JSON-encoded, in each element of
 /// `EventLabelConf`'s `PostLabelList` / `PreLabelList`; decode an element's text into this type.
 ///
 /// Source: `spec/callback.yaml` · `types.EventLabel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventLabel {
     /// The role or role group id (角色ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// The name (名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Whether it is hidden (是否隐藏).
     ///
     /// Wire name `hidden`.
-    #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hidden", skip_serializing_if = "Option::is_none")
+    )]
     pub hidden: Option<bool>,
     /// Extra information (扩展信息).
     ///
     /// Wire name `extraInfo`.
-    #[serde(rename = "extraInfo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extraInfo", skip_serializing_if = "Option::is_none")
+    )]
     pub extra_info: Option<String>,
     /// Whether it was deleted (是否已删除).
     ///
     /// Wire name `deleted`.
-    #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deleted", skip_serializing_if = "Option::is_none")
+    )]
     pub deleted: Option<bool>,
     /// The display colour (颜色).
     ///
     /// Wire name `color`.
-    #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "color", skip_serializing_if = "Option::is_none")
+    )]
     pub color: Option<String>,
     /// The level (层级).
     ///
     /// Wire name `level`.
-    #[serde(rename = "level", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "level", skip_serializing_if = "Option::is_none")
+    )]
     pub level: Option<i64>,
     /// The scope (范围).
     ///
     /// Wire name `scope`.
-    #[serde(rename = "scope", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scope", skip_serializing_if = "Option::is_none")
+    )]
     pub scope: Option<String>,
     /// The parent role group's id (父角色组ID).
     ///
     /// Wire name `parentId`.
-    #[serde(rename = "parentId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parentId", skip_serializing_if = "Option::is_none")
+    )]
     pub parent_id: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventLabel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventLabel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventLabel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventLabel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hidden" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "extraInfo" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deleted" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "color" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "level" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "scope" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "parentId" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventLabel {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                    hidden: f2.unwrap_or_default(),
-                    extra_info: f3.unwrap_or_default(),
-                    deleted: f4.unwrap_or_default(),
-                    color: f5.unwrap_or_default(),
-                    level: f6.unwrap_or_default(),
-                    scope: f7.unwrap_or_default(),
-                    parent_id: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventLabel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventLabel {
+    const NAME: &'static str = "EventLabel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "hidden" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "extraInfo" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deleted" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "color" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "level" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "scope" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "parentId" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventLabel {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+            hidden: f2.unwrap_or_default(),
+            extra_info: f3.unwrap_or_default(),
+            deleted: f4.unwrap_or_default(),
+            color: f5.unwrap_or_default(),
+            level: f6.unwrap_or_default(),
+            scope: f7.unwrap_or_default(),
+            parent_id: f8.unwrap_or_default(),
+        })
     }
 }
 /// Group members added or removed (群会话人员变更): `chat_add_member`, `chat_remove_member`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventChatMember`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventChatMember {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The group's chatid (群会话ID).
     ///
     /// Wire name `ChatId`.
-    #[serde(rename = "ChatId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ChatId", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_id: Option<String>,
     /// The group's open conversation id (开放群会话ID).
     ///
     /// Wire name `OpenConversationId`.
-    #[serde(rename = "OpenConversationId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "OpenConversationId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// The operator's userid (操作人).
     ///
     /// Wire name `Operator`.
-    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "Operator", skip_serializing_if = "Option::is_none")
+    )]
     pub operator: Option<String>,
     /// The operator's unionid (操作人unionid).
     ///
     /// Wire name `OperatorUnionId`.
-    #[serde(rename = "OperatorUnionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "OperatorUnionId", skip_serializing_if = "Option::is_none")
+    )]
     pub operator_union_id: Option<String>,
     /// The userids added or removed (成员用户ID列表).
     ///
     /// Wire name `UserId`.
-    #[serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_id: Vec<String>,
     /// The unionids added or removed (成员unionid列表).
     ///
     /// Wire name `UnionId`.
-    #[serde(rename = "UnionId", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "UnionId", skip_serializing_if = "Vec::is_empty")
+    )]
     pub union_id: Vec<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventChatMember {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventChatMember;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventChatMember")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventChatMember, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ChatId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "OpenConversationId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "Operator" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "OperatorUnionId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "UserId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "UnionId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventChatMember {
-                    corp_id: f0.unwrap_or_default(),
-                    chat_id: f1.unwrap_or_default(),
-                    open_conversation_id: f2.unwrap_or_default(),
-                    operator: f3.unwrap_or_default(),
-                    operator_union_id: f4.unwrap_or_default(),
-                    user_id: f5.unwrap_or_default(),
-                    union_id: f6.unwrap_or_default(),
-                    time_stamp: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventChatMember {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventChatMember {
+    const NAME: &'static str = "EventChatMember";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ChatId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "OpenConversationId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "Operator" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "OperatorUnionId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "UserId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "UnionId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventChatMember {
+            corp_id: f0.unwrap_or_default(),
+            chat_id: f1.unwrap_or_default(),
+            open_conversation_id: f2.unwrap_or_default(),
+            operator: f3.unwrap_or_default(),
+            operator_union_id: f4.unwrap_or_default(),
+            user_id: f5.unwrap_or_default(),
+            union_id: f6.unwrap_or_default(),
+            time_stamp: f7.unwrap_or_default(),
+        })
     }
 }
 /// A member quit a group, or the group was disbanded (退群 / 解散群): `chat_quit`, `chat_disband`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventChatAction`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventChatAction {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The group's chatid (群会话ID).
     ///
     /// Wire name `ChatId`.
-    #[serde(rename = "ChatId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ChatId", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_id: Option<String>,
     /// The group's open conversation id (开放群会话ID).
     ///
     /// Wire name `OpenConversationId`.
-    #[serde(rename = "OpenConversationId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "OpenConversationId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// The userid of the member who quit, or of who disbanded it (操作人).
     ///
     /// Wire name `Operator`.
-    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "Operator", skip_serializing_if = "Option::is_none")
+    )]
     pub operator: Option<String>,
     /// The operator's unionid (操作人unionid).
     ///
     /// Wire name `OperatorUnionId`.
-    #[serde(rename = "OperatorUnionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "OperatorUnionId", skip_serializing_if = "Option::is_none")
+    )]
     pub operator_union_id: Option<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventChatAction {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventChatAction;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventChatAction")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventChatAction, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ChatId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "OpenConversationId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "Operator" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "OperatorUnionId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventChatAction {
-                    corp_id: f0.unwrap_or_default(),
-                    chat_id: f1.unwrap_or_default(),
-                    open_conversation_id: f2.unwrap_or_default(),
-                    operator: f3.unwrap_or_default(),
-                    operator_union_id: f4.unwrap_or_default(),
-                    time_stamp: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventChatAction {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventChatAction {
+    const NAME: &'static str = "EventChatAction";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ChatId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "OpenConversationId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "Operator" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "OperatorUnionId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventChatAction {
+            corp_id: f0.unwrap_or_default(),
+            chat_id: f1.unwrap_or_default(),
+            open_conversation_id: f2.unwrap_or_default(),
+            operator: f3.unwrap_or_default(),
+            operator_union_id: f4.unwrap_or_default(),
+            time_stamp: f5.unwrap_or_default(),
+        })
     }
 }
 /// A group's owner changed (群会话更换群主): `chat_update_owner`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventChatOwner`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventChatOwner {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The group's chatid (群会话ID).
     ///
     /// Wire name `ChatId`.
-    #[serde(rename = "ChatId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ChatId", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_id: Option<String>,
     /// The group's open conversation id (开放群会话ID).
     ///
     /// Wire name `OpenConversationId`.
-    #[serde(rename = "OpenConversationId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "OpenConversationId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// The new owner's userid (新群主).
     ///
     /// Wire name `Owner`.
-    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "Owner", skip_serializing_if = "Option::is_none")
+    )]
     pub owner: Option<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventChatOwner {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventChatOwner;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventChatOwner")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventChatOwner, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ChatId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "OpenConversationId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "Owner" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventChatOwner {
-                    corp_id: f0.unwrap_or_default(),
-                    chat_id: f1.unwrap_or_default(),
-                    open_conversation_id: f2.unwrap_or_default(),
-                    owner: f3.unwrap_or_default(),
-                    time_stamp: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventChatOwner {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventChatOwner {
+    const NAME: &'static str = "EventChatOwner";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ChatId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "OpenConversationId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "Owner" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventChatOwner {
+            corp_id: f0.unwrap_or_default(),
+            chat_id: f1.unwrap_or_default(),
+            open_conversation_id: f2.unwrap_or_default(),
+            owner: f3.unwrap_or_default(),
+            time_stamp: f4.unwrap_or_default(),
+        })
     }
 }
 /// A group's name changed (群会话更换群名称): `chat_update_title`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventChatTitle`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventChatTitle {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The group's chatid (群会话ID).
     ///
     /// Wire name `ChatId`.
-    #[serde(rename = "ChatId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ChatId", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_id: Option<String>,
     /// The group's open conversation id (开放群会话ID).
     ///
     /// Wire name `OpenConversationId`.
-    #[serde(rename = "OpenConversationId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "OpenConversationId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// The operator's userid (操作人).
     ///
     /// Wire name `Operator`.
-    #[serde(rename = "Operator", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "Operator", skip_serializing_if = "Option::is_none")
+    )]
     pub operator: Option<String>,
     /// The new group name (新群名称).
     ///
     /// Wire name `Title`.
-    #[serde(rename = "Title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "Title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventChatTitle {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventChatTitle;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventChatTitle")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventChatTitle, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ChatId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "OpenConversationId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "Operator" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "Title" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventChatTitle {
-                    corp_id: f0.unwrap_or_default(),
-                    chat_id: f1.unwrap_or_default(),
-                    open_conversation_id: f2.unwrap_or_default(),
-                    operator: f3.unwrap_or_default(),
-                    title: f4.unwrap_or_default(),
-                    time_stamp: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventChatTitle {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventChatTitle {
+    const NAME: &'static str = "EventChatTitle";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ChatId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "OpenConversationId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "Operator" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "Title" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventChatTitle {
+            corp_id: f0.unwrap_or_default(),
+            chat_id: f1.unwrap_or_default(),
+            open_conversation_id: f2.unwrap_or_default(),
+            operator: f3.unwrap_or_default(),
+            title: f4.unwrap_or_default(),
+            time_stamp: f5.unwrap_or_default(),
+        })
     }
 }
 /// A user checked in (用户签到): `check_in`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventCheckIn`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventCheckIn {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `CorpId`.
-    #[serde(rename = "CorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "CorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The userid of who checked in (签到用户).
     ///
     /// Wire name `StaffId`.
-    #[serde(rename = "StaffId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "StaffId", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_id: Option<String>,
     /// When it happened, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
     ///
     /// Wire name `EventTime`.
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "EventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
     ///
     /// Wire name `BizId`.
-    #[serde(rename = "BizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "BizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventCheckIn {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventCheckIn;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventCheckIn")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventCheckIn, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "CorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "StaffId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staffId" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "timeStamp" if f2.is_none() => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "EventTime" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "BizId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventCheckIn {
-                    corp_id: f0.unwrap_or_default(),
-                    staff_id: f1.unwrap_or_default(),
-                    time_stamp: f2.unwrap_or_default(),
-                    event_time: f3.unwrap_or_default(),
-                    biz_id: f4.unwrap_or_default(),
-                    event_id: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventCheckIn {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventCheckIn {
+    const NAME: &'static str = "EventCheckIn";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "CorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "StaffId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staffId" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "timeStamp" if f2.is_none() => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "EventTime" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "BizId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventCheckIn {
+            corp_id: f0.unwrap_or_default(),
+            staff_id: f1.unwrap_or_default(),
+            time_stamp: f2.unwrap_or_default(),
+            event_time: f3.unwrap_or_default(),
+            biz_id: f4.unwrap_or_default(),
+            event_id: f5.unwrap_or_default(),
+        })
     }
 }
 /// An approval instance or task changed (审批实例 / 任务变更): `bpms_instance_change`,
 /// `bpms_task_change`. The classic keys are already lowerCamel (`corpId`, lower c).
 ///
 /// Source: `spec/callback.yaml` · `types.EventApproval`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventApproval {
     /// The organisation's corpid (企业ID).
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The approval instance id (审批实例ID).
     ///
     /// Wire name `processInstanceId`.
-    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub process_instance_id: Option<String>,
     /// The approval form's process code (审批模板code).
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processCode", skip_serializing_if = "Option::is_none")
+    )]
     pub process_code: Option<String>,
     /// The business category id (业务分类ID).
     ///
     /// Wire name `bizCategoryId`.
-    #[serde(rename = "bizCategoryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizCategoryId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_category_id: Option<String>,
     /// The approval's serial number (审批单编号).
     ///
     /// Wire name `businessId`.
-    #[serde(rename = "businessId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "businessId", skip_serializing_if = "Option::is_none")
+    )]
     pub business_id: Option<String>,
     /// The approval's title (审批标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// Instance: `start`, `finish`, `terminate` (newer docs add `delete`); task: `start`, `finish`, `cancel` (类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<String>,
     /// On `finish`: `agree` or `refuse`; a transferred task is `finish` with `redirect` (结果). Absent on `terminate`.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<String>,
     /// Task only: the approver's comment (评论).
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// The initiator (instance) or the approver (task) (发起人 / 审批人).
     ///
     /// Wire name `staffId`.
-    #[serde(rename = "staffId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staffId", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_id: Option<String>,
     /// Task only: the task id (任务ID).
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskId", skip_serializing_if = "Option::is_none")
+    )]
     pub task_id: Option<i64>,
     /// Instance only: the approval's detail page URL (审批详情页).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
     /// When the instance or task started, ms (创建时间).
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// When the instance or task finished, ms (结束时间).
     ///
     /// Wire name `finishTime`.
-    #[serde(rename = "finishTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "finishTime", skip_serializing_if = "Option::is_none")
+    )]
     pub finish_time: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
     ///
     /// Wire name `EventTime`.
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "EventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
     ///
     /// Wire name `BizId`.
-    #[serde(rename = "BizId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "BizId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
     ///
     /// Wire name `eventId`.
-    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventId", skip_serializing_if = "Option::is_none")
+    )]
     pub event_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventApproval {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventApproval;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventApproval")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventApproval, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "CorpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processInstanceId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processCode" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizCategoryId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "businessId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "result" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staffId" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "taskId" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "url" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "finishTime" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "EventTime" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "BizId" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventId" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventApproval {
-                    corp_id: f0.unwrap_or_default(),
-                    process_instance_id: f1.unwrap_or_default(),
-                    process_code: f2.unwrap_or_default(),
-                    biz_category_id: f3.unwrap_or_default(),
-                    business_id: f4.unwrap_or_default(),
-                    title: f5.unwrap_or_default(),
-                    r#type: f6.unwrap_or_default(),
-                    result: f7.unwrap_or_default(),
-                    remark: f8.unwrap_or_default(),
-                    staff_id: f9.unwrap_or_default(),
-                    task_id: f10.unwrap_or_default(),
-                    url: f11.unwrap_or_default(),
-                    create_time: f12.unwrap_or_default(),
-                    finish_time: f13.unwrap_or_default(),
-                    event_time: f14.unwrap_or_default(),
-                    biz_id: f15.unwrap_or_default(),
-                    event_id: f16.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventApproval {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventApproval {
+    const NAME: &'static str = "EventApproval";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "CorpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processInstanceId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processCode" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizCategoryId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "businessId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "result" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staffId" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "taskId" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "url" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "finishTime" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "EventTime" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "BizId" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventId" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventApproval {
+            corp_id: f0.unwrap_or_default(),
+            process_instance_id: f1.unwrap_or_default(),
+            process_code: f2.unwrap_or_default(),
+            biz_category_id: f3.unwrap_or_default(),
+            business_id: f4.unwrap_or_default(),
+            title: f5.unwrap_or_default(),
+            r#type: f6.unwrap_or_default(),
+            result: f7.unwrap_or_default(),
+            remark: f8.unwrap_or_default(),
+            staff_id: f9.unwrap_or_default(),
+            task_id: f10.unwrap_or_default(),
+            url: f11.unwrap_or_default(),
+            create_time: f12.unwrap_or_default(),
+            finish_time: f13.unwrap_or_default(),
+            event_time: f14.unwrap_or_default(),
+            biz_id: f15.unwrap_or_default(),
+            event_id: f16.unwrap_or_default(),
+        })
     }
 }
 /// The URL test (测试回调URL): `check_url`; nothing besides the tag.
 ///
 /// Source: `spec/callback.yaml` · `types.EventCheckUrl`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventCheckUrl {}
 impl<'de> serde::Deserialize<'de> for EventCheckUrl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventCheckUrl;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventCheckUrl")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventCheckUrl, A::Error> {
-                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-                Ok(EventCheckUrl {})
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventCheckUrl {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventCheckUrl {
+    const NAME: &'static str = "EventCheckUrl";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+        Ok(EventCheckUrl {})
     }
 }
 /// An ISV suite's callback URL check (验证套件回调URL): `check_create_suite_url`,
 /// `check_update_suite_url`. The reply is the encrypted `Random` instead of `success`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventSuiteUrlCheck`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventSuiteUrlCheck {
     /// The random string to encrypt into the reply (随机字符串).
     ///
     /// Wire name `Random`.
-    #[serde(rename = "Random", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "Random", skip_serializing_if = "Option::is_none")
+    )]
     pub random: Option<String>,
     /// The suite key being tested (套件key).
     ///
     /// Wire name `TestSuiteKey`.
-    #[serde(rename = "TestSuiteKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TestSuiteKey", skip_serializing_if = "Option::is_none")
+    )]
     pub test_suite_key: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventSuiteUrlCheck {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventSuiteUrlCheck;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventSuiteUrlCheck")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventSuiteUrlCheck, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "Random" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TestSuiteKey" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventSuiteUrlCheck {
-                    random: f0.unwrap_or_default(),
-                    test_suite_key: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventSuiteUrlCheck {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventSuiteUrlCheck {
+    const NAME: &'static str = "EventSuiteUrlCheck";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "Random" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "TestSuiteKey" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventSuiteUrlCheck {
+            random: f0.unwrap_or_default(),
+            test_suite_key: f1.unwrap_or_default(),
+        })
     }
 }
 /// An ISV suite ticket push (推送suite_ticket): `suite_ticket`.
 ///
 /// Source: `spec/callback.yaml` · `types.EventSuiteTicket`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventSuiteTicket {
     /// The suite key (套件key).
     ///
     /// Wire name `SuiteKey`.
-    #[serde(rename = "SuiteKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "SuiteKey", skip_serializing_if = "Option::is_none")
+    )]
     pub suite_key: Option<String>,
     /// The suite ticket, for `get_suite_token` (套件ticket).
     ///
     /// Wire name `SuiteTicket`; secret: redacted in `Debug`.
-    #[serde(rename = "SuiteTicket", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "SuiteTicket", skip_serializing_if = "Option::is_none")
+    )]
     pub suite_ticket: Option<rt::SecretString>,
     /// When it was pushed, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventSuiteTicket {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventSuiteTicket;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventSuiteTicket")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventSuiteTicket, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "SuiteKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "SuiteTicket" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventSuiteTicket {
-                    suite_key: f0.unwrap_or_default(),
-                    suite_ticket: f1.unwrap_or_default(),
-                    time_stamp: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventSuiteTicket {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventSuiteTicket {
+    const NAME: &'static str = "EventSuiteTicket";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "SuiteKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "SuiteTicket" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                "TimeStamp" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventSuiteTicket {
+            suite_key: f0.unwrap_or_default(),
+            suite_ticket: f1.unwrap_or_default(),
+            time_stamp: f2.unwrap_or_default(),
+        })
     }
 }
 /// An ISV temporary authorisation code push (推送临时授权码): `tmp_auth_code`. Field names from one SDK only.
 ///
 /// Source: `spec/callback.yaml` · `types.EventTmpAuthCode`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventTmpAuthCode {
     /// The suite key (套件key).
     ///
     /// Wire name `SuiteKey`.
-    #[serde(rename = "SuiteKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "SuiteKey", skip_serializing_if = "Option::is_none")
+    )]
     pub suite_key: Option<String>,
     /// The temporary authorisation code, single use, for `get_permanent_code` (临时授权码).
     ///
     /// Wire name `AuthCode`; secret: redacted in `Debug`.
-    #[serde(rename = "AuthCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "AuthCode", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_code: Option<rt::SecretString>,
     /// When it was pushed, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventTmpAuthCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventTmpAuthCode;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventTmpAuthCode")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventTmpAuthCode, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "SuiteKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "AuthCode" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventTmpAuthCode {
-                    suite_key: f0.unwrap_or_default(),
-                    auth_code: f1.unwrap_or_default(),
-                    time_stamp: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventTmpAuthCode {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventTmpAuthCode {
+    const NAME: &'static str = "EventTmpAuthCode";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "SuiteKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "AuthCode" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                "TimeStamp" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventTmpAuthCode {
+            suite_key: f0.unwrap_or_default(),
+            auth_code: f1.unwrap_or_default(),
+            time_stamp: f2.unwrap_or_default(),
+        })
     }
 }
 /// An organisation revoked an ISV suite's authorisation (解除授权): `suite_relieve`. Field names from one SDK only.
 ///
 /// Source: `spec/callback.yaml` · `types.EventSuiteRelieve`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventSuiteRelieve {
     /// The suite key (套件key).
     ///
     /// Wire name `SuiteKey`.
-    #[serde(rename = "SuiteKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "SuiteKey", skip_serializing_if = "Option::is_none")
+    )]
     pub suite_key: Option<String>,
     /// The corpid of the organisation that revoked it (解除授权的企业ID).
     ///
     /// Wire name `AuthCorpId`.
-    #[serde(rename = "AuthCorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "AuthCorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_corp_id: Option<String>,
     /// When it was pushed, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
-    #[serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none")
+    )]
     pub time_stamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventSuiteRelieve {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventSuiteRelieve;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventSuiteRelieve")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventSuiteRelieve, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "SuiteKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "AuthCorpId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "TimeStamp" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventSuiteRelieve {
-                    suite_key: f0.unwrap_or_default(),
-                    auth_corp_id: f1.unwrap_or_default(),
-                    time_stamp: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventSuiteRelieve {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventSuiteRelieve {
+    const NAME: &'static str = "EventSuiteRelieve";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "SuiteKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "AuthCorpId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "TimeStamp" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventSuiteRelieve {
+            suite_key: f0.unwrap_or_default(),
+            auth_corp_id: f1.unwrap_or_default(),
+            time_stamp: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CallbackApi::get`](super::callback::CallbackApi::get).
 ///
 /// Source: `spec/callback.yaml` · `types.CallbackGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CallbackGetResponse {
     /// Subscribed event types (事件类型).
     ///
     /// Wire name `call_back_tag`.
-    #[serde(rename = "call_back_tag", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "call_back_tag", skip_serializing_if = "Vec::is_empty")
+    )]
     pub call_back_tag: Vec<CallbackTag>,
     /// Signature token (加解密token).
     ///
     /// Wire name `token`; secret: redacted in `Debug`.
-    #[serde(rename = "token", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "token", skip_serializing_if = "Option::is_none")
+    )]
     pub token: Option<rt::SecretString>,
     /// EncodingAESKey (数据加密密钥).
     ///
     /// Wire name `aes_key`; secret: redacted in `Debug`.
-    #[serde(rename = "aes_key", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "aes_key", skip_serializing_if = "Option::is_none")
+    )]
     pub aes_key: Option<rt::SecretString>,
     /// The URL receiving the pushes (回调url).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CallbackGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CallbackGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CallbackGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CallbackGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "call_back_tag" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CallbackTag>>::new(),
-                                    )?,
-                            );
-                        }
-                        "token" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        "aes_key" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CallbackGetResponse {
-                    call_back_tag: f0.unwrap_or_default(),
-                    token: f1.unwrap_or_default(),
-                    aes_key: f2.unwrap_or_default(),
-                    url: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CallbackGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CallbackGetResponse {
+    const NAME: &'static str = "CallbackGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "call_back_tag" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CallbackTag>>::new(),
+                            )?,
+                    );
+                }
+                "token" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                "aes_key" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                "url" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CallbackGetResponse {
+            call_back_tag: f0.unwrap_or_default(),
+            token: f1.unwrap_or_default(),
+            aes_key: f2.unwrap_or_default(),
+            url: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CallbackApi::get_failed_result`](super::callback::CallbackApi::get_failed_result).
 ///
 /// Source: `spec/callback.yaml` · `types.CallbackGetFailedResultResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CallbackGetFailedResultResponse {
     /// Whether more failed events are waiting (是否还有推送失败的变更事件).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The failed events, at most 200 (推送失败的事件列表).
     ///
     /// Wire name `failed_list`.
-    #[serde(rename = "failed_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failed_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub failed_list: Vec<CallbackFailedEvent>,
 }
 impl<'de> serde::Deserialize<'de> for CallbackGetFailedResultResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CallbackGetFailedResultResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CallbackGetFailedResultResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CallbackGetFailedResultResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "has_more" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "failed_list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CallbackFailedEvent>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CallbackGetFailedResultResponse {
-                    has_more: f0.unwrap_or_default(),
-                    failed_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CallbackGetFailedResultResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CallbackGetFailedResultResponse {
+    const NAME: &'static str = "CallbackGetFailedResultResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "has_more" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "failed_list" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CallbackFailedEvent>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CallbackGetFailedResultResponse {
+            has_more: f0.unwrap_or_default(),
+            failed_list: f1.unwrap_or_default(),
+        })
     }
 }

@@ -562,112 +562,143 @@ impl rt::Endpoint for CardCreateAndDeliverRequest {
 }
 impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
     /// Sets `user_id`: The userid of the card's creator.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        self.map(|r| r.user_id(user_id))
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.request = self.request.user_id(user_id);
+        self
     }
     /// Sets `callback_type`: How the card's interactions reach the app; upper case.
-    pub fn callback_type(self, callback_type: CardCallbackType) -> Self {
-        self.map(|r| r.callback_type(callback_type))
+    pub fn callback_type(mut self, callback_type: CardCallbackType) -> Self {
+        self.request = self.request.callback_type(callback_type);
+        self
     }
     /// Sets `callback_route_key`: With `HTTP` callbacks: the route key registered with `register_callback`.
-    pub fn callback_route_key(self, callback_route_key: impl Into<String>) -> Self {
-        self.map(|r| r.callback_route_key(callback_route_key))
+    pub fn callback_route_key(mut self, callback_route_key: impl Into<String>) -> Self {
+        self.request = self.request.callback_route_key(callback_route_key);
+        self
     }
     /// Sets `private_data`: Data only one user sees, keyed by userid (keys at most 100 bytes).
     pub fn private_data(
-        self,
+        mut self,
         private_data: std::collections::BTreeMap<String, CardData>,
     ) -> Self {
-        self.map(|r| r.private_data(private_data))
+        self.request = self.request.private_data(private_data);
+        self
     }
     /// Sets `open_dynamic_data_config`: The card's dynamic data sources.
     pub fn open_dynamic_data_config(
-        self,
+        mut self,
         open_dynamic_data_config: CardDynamicDataConfig,
     ) -> Self {
-        self.map(|r| r.open_dynamic_data_config(open_dynamic_data_config))
+        self.request = self.request.open_dynamic_data_config(open_dynamic_data_config);
+        self
     }
     /// Sets `im_group_open_space_model`: How the card shows in group chats.
     pub fn im_group_open_space_model(
-        self,
+        mut self,
         im_group_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.map(|r| r.im_group_open_space_model(im_group_open_space_model))
+        self.request = self.request.im_group_open_space_model(im_group_open_space_model);
+        self
     }
     /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
     pub fn im_robot_open_space_model(
-        self,
+        mut self,
         im_robot_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.map(|r| r.im_robot_open_space_model(im_robot_open_space_model))
+        self.request = self.request.im_robot_open_space_model(im_robot_open_space_model);
+        self
     }
     /// Sets `im_single_open_space_model`: How the card shows in one-to-one cool-app chats.
     pub fn im_single_open_space_model(
-        self,
+        mut self,
         im_single_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.map(|r| r.im_single_open_space_model(im_single_open_space_model))
+        self.request = self
+            .request
+            .im_single_open_space_model(im_single_open_space_model);
+        self
     }
     /// Sets `top_open_space_model`: How the card shows in the group top bar.
-    pub fn top_open_space_model(self, top_open_space_model: CardTopSpaceModel) -> Self {
-        self.map(|r| r.top_open_space_model(top_open_space_model))
+    pub fn top_open_space_model(
+        mut self,
+        top_open_space_model: CardTopSpaceModel,
+    ) -> Self {
+        self.request = self.request.top_open_space_model(top_open_space_model);
+        self
     }
     /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
     pub fn co_feed_open_space_model(
-        self,
+        mut self,
         co_feed_open_space_model: CardCoFeedSpaceModel,
     ) -> Self {
-        self.map(|r| r.co_feed_open_space_model(co_feed_open_space_model))
+        self.request = self.request.co_feed_open_space_model(co_feed_open_space_model);
+        self
     }
     /// Sets `im_group_open_deliver_model`: Delivery into group chats.
     pub fn im_group_open_deliver_model(
-        self,
+        mut self,
         im_group_open_deliver_model: CardImGroupDeliverModel,
     ) -> Self {
-        self.map(|r| r.im_group_open_deliver_model(im_group_open_deliver_model))
+        self.request = self
+            .request
+            .im_group_open_deliver_model(im_group_open_deliver_model);
+        self
     }
     /// Sets `im_robot_open_deliver_model`: Delivery into robot chats.
     pub fn im_robot_open_deliver_model(
-        self,
+        mut self,
         im_robot_open_deliver_model: CardImRobotDeliverModel,
     ) -> Self {
-        self.map(|r| r.im_robot_open_deliver_model(im_robot_open_deliver_model))
+        self.request = self
+            .request
+            .im_robot_open_deliver_model(im_robot_open_deliver_model);
+        self
     }
     /// Sets `im_single_open_deliver_model`: Delivery into one-to-one cool-app chats.
     pub fn im_single_open_deliver_model(
-        self,
+        mut self,
         im_single_open_deliver_model: CardImSingleDeliverModel,
     ) -> Self {
-        self.map(|r| r.im_single_open_deliver_model(im_single_open_deliver_model))
+        self.request = self
+            .request
+            .im_single_open_deliver_model(im_single_open_deliver_model);
+        self
     }
     /// Sets `top_open_deliver_model`: Delivery into the group top bar.
     pub fn top_open_deliver_model(
-        self,
+        mut self,
         top_open_deliver_model: CardTopDeliverModel,
     ) -> Self {
-        self.map(|r| r.top_open_deliver_model(top_open_deliver_model))
+        self.request = self.request.top_open_deliver_model(top_open_deliver_model);
+        self
     }
     /// Sets `co_feed_open_deliver_model`: Delivery into the collaboration feed (retired).
     pub fn co_feed_open_deliver_model(
-        self,
+        mut self,
         co_feed_open_deliver_model: CardCoFeedDeliverModel,
     ) -> Self {
-        self.map(|r| r.co_feed_open_deliver_model(co_feed_open_deliver_model))
+        self.request = self
+            .request
+            .co_feed_open_deliver_model(co_feed_open_deliver_model);
+        self
     }
     /// Sets `doc_open_deliver_model`: Delivery into a document (retired).
     pub fn doc_open_deliver_model(
-        self,
+        mut self,
         doc_open_deliver_model: CardDocDeliverModel,
     ) -> Self {
-        self.map(|r| r.doc_open_deliver_model(doc_open_deliver_model))
+        self.request = self.request.doc_open_deliver_model(doc_open_deliver_model);
+        self
     }
     /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
-    pub fn user_id_type(self, user_id_type: CardUserIdType) -> Self {
-        self.map(|r| r.user_id_type(user_id_type))
+    pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
+        self.request = self.request.user_id_type(user_id_type);
+        self
     }
     /// Sets `card_at_user_ids`: Userids @-ed in the card; the Markdown must also carry `<a atId=userid>name</a>`.
-    pub fn card_at_user_ids(self, card_at_user_ids: Vec<String>) -> Self {
-        self.map(|r| r.card_at_user_ids(card_at_user_ids))
+    pub fn card_at_user_ids(mut self, card_at_user_ids: Vec<String>) -> Self {
+        self.request = self.request.card_at_user_ids(card_at_user_ids);
+        self
     }
 }
 /// Request of [`CardApi::deliver`]: Deliver a card (投放卡片).
@@ -841,49 +872,64 @@ impl rt::Endpoint for CardDeliverRequest {
 impl<'c> crate::api::Call<'c, CardDeliverRequest> {
     /// Sets `im_group_open_deliver_model`: Delivery into group chats.
     pub fn im_group_open_deliver_model(
-        self,
+        mut self,
         im_group_open_deliver_model: CardImGroupDeliverModel,
     ) -> Self {
-        self.map(|r| r.im_group_open_deliver_model(im_group_open_deliver_model))
+        self.request = self
+            .request
+            .im_group_open_deliver_model(im_group_open_deliver_model);
+        self
     }
     /// Sets `im_robot_open_deliver_model`: Delivery into robot chats.
     pub fn im_robot_open_deliver_model(
-        self,
+        mut self,
         im_robot_open_deliver_model: CardImRobotDeliverModel,
     ) -> Self {
-        self.map(|r| r.im_robot_open_deliver_model(im_robot_open_deliver_model))
+        self.request = self
+            .request
+            .im_robot_open_deliver_model(im_robot_open_deliver_model);
+        self
     }
     /// Sets `im_single_open_deliver_model`: Delivery into one-to-one cool-app chats.
     pub fn im_single_open_deliver_model(
-        self,
+        mut self,
         im_single_open_deliver_model: CardImSingleDeliverModel,
     ) -> Self {
-        self.map(|r| r.im_single_open_deliver_model(im_single_open_deliver_model))
+        self.request = self
+            .request
+            .im_single_open_deliver_model(im_single_open_deliver_model);
+        self
     }
     /// Sets `top_open_deliver_model`: Delivery into the group top bar.
     pub fn top_open_deliver_model(
-        self,
+        mut self,
         top_open_deliver_model: CardTopDeliverModel,
     ) -> Self {
-        self.map(|r| r.top_open_deliver_model(top_open_deliver_model))
+        self.request = self.request.top_open_deliver_model(top_open_deliver_model);
+        self
     }
     /// Sets `co_feed_open_deliver_model`: Delivery into the collaboration feed (retired).
     pub fn co_feed_open_deliver_model(
-        self,
+        mut self,
         co_feed_open_deliver_model: CardCoFeedDeliverModel,
     ) -> Self {
-        self.map(|r| r.co_feed_open_deliver_model(co_feed_open_deliver_model))
+        self.request = self
+            .request
+            .co_feed_open_deliver_model(co_feed_open_deliver_model);
+        self
     }
     /// Sets `doc_open_deliver_model`: Delivery into a document (retired).
     pub fn doc_open_deliver_model(
-        self,
+        mut self,
         doc_open_deliver_model: CardDocDeliverModel,
     ) -> Self {
-        self.map(|r| r.doc_open_deliver_model(doc_open_deliver_model))
+        self.request = self.request.doc_open_deliver_model(doc_open_deliver_model);
+        self
     }
     /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
-    pub fn user_id_type(self, user_id_type: CardUserIdType) -> Self {
-        self.map(|r| r.user_id_type(user_id_type))
+    pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
+        self.request = self.request.user_id_type(user_id_type);
+        self
     }
 }
 /// Request of [`CardApi::update`]: Update a card's data (更新卡片).
@@ -1000,23 +1046,30 @@ impl rt::Endpoint for CardUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, CardUpdateRequest> {
     /// Sets `card_data`: The new public data.
-    pub fn card_data(self, card_data: CardData) -> Self {
-        self.map(|r| r.card_data(card_data))
+    pub fn card_data(mut self, card_data: CardData) -> Self {
+        self.request = self.request.card_data(card_data);
+        self
     }
     /// Sets `private_data`: The new data only one user sees, keyed by userid.
     pub fn private_data(
-        self,
+        mut self,
         private_data: std::collections::BTreeMap<String, CardData>,
     ) -> Self {
-        self.map(|r| r.private_data(private_data))
+        self.request = self.request.private_data(private_data);
+        self
     }
     /// Sets `card_update_options`: Whether to merge by key or replace (default: replace).
-    pub fn card_update_options(self, card_update_options: CardUpdateOptions) -> Self {
-        self.map(|r| r.card_update_options(card_update_options))
+    pub fn card_update_options(
+        mut self,
+        card_update_options: CardUpdateOptions,
+    ) -> Self {
+        self.request = self.request.card_update_options(card_update_options);
+        self
     }
     /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
-    pub fn user_id_type(self, user_id_type: CardUserIdType) -> Self {
-        self.map(|r| r.user_id_type(user_id_type))
+    pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
+        self.request = self.request.user_id_type(user_id_type);
+        self
     }
 }
 /// Request of [`CardApi::streaming_update`]: Stream content into an AI card (AI卡片流式更新).
@@ -1135,16 +1188,19 @@ impl rt::Endpoint for CardStreamingUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, CardStreamingUpdateRequest> {
     /// Sets `is_full`: `true`: the content replaces the value; `false` (default): it is appended.
-    pub fn is_full(self, is_full: bool) -> Self {
-        self.map(|r| r.is_full(is_full))
+    pub fn is_full(mut self, is_full: bool) -> Self {
+        self.request = self.request.is_full(is_full);
+        self
     }
     /// Sets `is_finalize`: `true`: the last update; the card leaves its typing state.
-    pub fn is_finalize(self, is_finalize: bool) -> Self {
-        self.map(|r| r.is_finalize(is_finalize))
+    pub fn is_finalize(mut self, is_finalize: bool) -> Self {
+        self.request = self.request.is_finalize(is_finalize);
+        self
     }
     /// Sets `is_error`: `true`: the card shows its error state.
-    pub fn is_error(self, is_error: bool) -> Self {
-        self.map(|r| r.is_error(is_error))
+    pub fn is_error(mut self, is_error: bool) -> Self {
+        self.request = self.request.is_error(is_error);
+        self
     }
 }
 /// Request of [`CardApi::create`]: Create a card (创建卡片).
@@ -1385,70 +1441,87 @@ impl rt::Endpoint for CardCreateRequest {
 }
 impl<'c> crate::api::Call<'c, CardCreateRequest> {
     /// Sets `user_id`: The userid of the card's creator.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        self.map(|r| r.user_id(user_id))
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.request = self.request.user_id(user_id);
+        self
     }
     /// Sets `callback_type`: How the card's interactions reach the app.
-    pub fn callback_type(self, callback_type: CardCallbackType) -> Self {
-        self.map(|r| r.callback_type(callback_type))
+    pub fn callback_type(mut self, callback_type: CardCallbackType) -> Self {
+        self.request = self.request.callback_type(callback_type);
+        self
     }
     /// Sets `callback_route_key`: With `HTTP` callbacks: the route key registered with `register_callback`.
-    pub fn callback_route_key(self, callback_route_key: impl Into<String>) -> Self {
-        self.map(|r| r.callback_route_key(callback_route_key))
+    pub fn callback_route_key(mut self, callback_route_key: impl Into<String>) -> Self {
+        self.request = self.request.callback_route_key(callback_route_key);
+        self
     }
     /// Sets `private_data`: Data only one user sees, keyed by userid.
     pub fn private_data(
-        self,
+        mut self,
         private_data: std::collections::BTreeMap<String, CardData>,
     ) -> Self {
-        self.map(|r| r.private_data(private_data))
+        self.request = self.request.private_data(private_data);
+        self
     }
     /// Sets `open_dynamic_data_config`: The card's dynamic data sources.
     pub fn open_dynamic_data_config(
-        self,
+        mut self,
         open_dynamic_data_config: CardDynamicDataConfig,
     ) -> Self {
-        self.map(|r| r.open_dynamic_data_config(open_dynamic_data_config))
+        self.request = self.request.open_dynamic_data_config(open_dynamic_data_config);
+        self
     }
     /// Sets `im_group_open_space_model`: How the card shows in group chats.
     pub fn im_group_open_space_model(
-        self,
+        mut self,
         im_group_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.map(|r| r.im_group_open_space_model(im_group_open_space_model))
+        self.request = self.request.im_group_open_space_model(im_group_open_space_model);
+        self
     }
     /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
     pub fn im_robot_open_space_model(
-        self,
+        mut self,
         im_robot_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.map(|r| r.im_robot_open_space_model(im_robot_open_space_model))
+        self.request = self.request.im_robot_open_space_model(im_robot_open_space_model);
+        self
     }
     /// Sets `im_single_open_space_model`: How the card shows in one-to-one cool-app chats.
     pub fn im_single_open_space_model(
-        self,
+        mut self,
         im_single_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.map(|r| r.im_single_open_space_model(im_single_open_space_model))
+        self.request = self
+            .request
+            .im_single_open_space_model(im_single_open_space_model);
+        self
     }
     /// Sets `top_open_space_model`: How the card shows in the group top bar.
-    pub fn top_open_space_model(self, top_open_space_model: CardTopSpaceModel) -> Self {
-        self.map(|r| r.top_open_space_model(top_open_space_model))
+    pub fn top_open_space_model(
+        mut self,
+        top_open_space_model: CardTopSpaceModel,
+    ) -> Self {
+        self.request = self.request.top_open_space_model(top_open_space_model);
+        self
     }
     /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
     pub fn co_feed_open_space_model(
-        self,
+        mut self,
         co_feed_open_space_model: CardCoFeedSpaceModel,
     ) -> Self {
-        self.map(|r| r.co_feed_open_space_model(co_feed_open_space_model))
+        self.request = self.request.co_feed_open_space_model(co_feed_open_space_model);
+        self
     }
     /// Sets `card_at_user_ids`: Userids @-ed in the card; the Markdown must also carry `<a atId=userid>name</a>`.
-    pub fn card_at_user_ids(self, card_at_user_ids: Vec<String>) -> Self {
-        self.map(|r| r.card_at_user_ids(card_at_user_ids))
+    pub fn card_at_user_ids(mut self, card_at_user_ids: Vec<String>) -> Self {
+        self.request = self.request.card_at_user_ids(card_at_user_ids);
+        self
     }
     /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
-    pub fn user_id_type(self, user_id_type: CardUserIdType) -> Self {
-        self.map(|r| r.user_id_type(user_id_type))
+    pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
+        self.request = self.request.user_id_type(user_id_type);
+        self
     }
 }
 /// Request of [`CardApi::append_space`]: Add or update the places of a card (新增或者更新卡片的场域信息).
@@ -1568,28 +1641,35 @@ impl rt::Endpoint for CardAppendSpaceRequest {
 impl<'c> crate::api::Call<'c, CardAppendSpaceRequest> {
     /// Sets `im_group_open_space_model`: How the card shows in group chats.
     pub fn im_group_open_space_model(
-        self,
+        mut self,
         im_group_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.map(|r| r.im_group_open_space_model(im_group_open_space_model))
+        self.request = self.request.im_group_open_space_model(im_group_open_space_model);
+        self
     }
     /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
     pub fn im_robot_open_space_model(
-        self,
+        mut self,
         im_robot_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.map(|r| r.im_robot_open_space_model(im_robot_open_space_model))
+        self.request = self.request.im_robot_open_space_model(im_robot_open_space_model);
+        self
     }
     /// Sets `top_open_space_model`: How the card shows in the group top bar.
-    pub fn top_open_space_model(self, top_open_space_model: CardTopSpaceModel) -> Self {
-        self.map(|r| r.top_open_space_model(top_open_space_model))
+    pub fn top_open_space_model(
+        mut self,
+        top_open_space_model: CardTopSpaceModel,
+    ) -> Self {
+        self.request = self.request.top_open_space_model(top_open_space_model);
+        self
     }
     /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
     pub fn co_feed_open_space_model(
-        self,
+        mut self,
         co_feed_open_space_model: CardCoFeedSpaceModel,
     ) -> Self {
-        self.map(|r| r.co_feed_open_space_model(co_feed_open_space_model))
+        self.request = self.request.co_feed_open_space_model(co_feed_open_space_model);
+        self
     }
 }
 /// Request of [`CardApi::close_top_card`]: Take a card off the group top bar (关闭吊顶卡片).
@@ -1664,8 +1744,12 @@ impl rt::Endpoint for CardCloseTopCardRequest {
 }
 impl<'c> crate::api::Call<'c, CardCloseTopCardRequest> {
     /// Sets `open_conversation_id`: The group's open conversation id; absent for the one-to-one assistant.
-    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
-        self.map(|r| r.open_conversation_id(open_conversation_id))
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.open_conversation_id(open_conversation_id);
+        self
     }
 }
 /// Request of [`CardApi::register_callback`]: Register the callback URL of cards (注册卡片回调地址).
@@ -1753,12 +1837,14 @@ impl rt::Endpoint for CardRegisterCallbackRequest {
 }
 impl<'c> crate::api::Call<'c, CardRegisterCallbackRequest> {
     /// Sets `api_secret`: The secret that signs the callbacks.
-    pub fn api_secret(self, api_secret: impl Into<rt::SecretString>) -> Self {
-        self.map(|r| r.api_secret(api_secret))
+    pub fn api_secret(mut self, api_secret: impl Into<rt::SecretString>) -> Self {
+        self.request = self.request.api_secret(api_secret);
+        self
     }
     /// Sets `force_update`: `true` replaces the URL of an existing key.
-    pub fn force_update(self, force_update: bool) -> Self {
-        self.map(|r| r.force_update(force_update))
+    pub fn force_update(mut self, force_update: bool) -> Self {
+        self.request = self.request.force_update(force_update);
+        self
     }
 }
 /// Request of [`CardApi::copy_template`]: Copy a card template (卡片平台模板复制).
@@ -1829,40 +1915,35 @@ pub struct CardData {
 }
 impl<'de> serde::Deserialize<'de> for CardData {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardData, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "cardParamMap" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardData {
+    const NAME: &'static str = "CardData";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "cardParamMap" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
                 }
-                Ok(CardData {
-                    card_param_map: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardData {
+            card_param_map: f0.unwrap_or_default(),
+        })
     }
 }
 impl CardData {
@@ -1885,11 +1966,6 @@ impl CardData {
 impl rt::Validate for CardData {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for CardData {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How the card's interactions reach the app (卡片回调的类型).
@@ -2171,56 +2247,50 @@ pub struct CardPullConfig {
 }
 impl<'de> serde::Deserialize<'de> for CardPullConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardPullConfig;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardPullConfig")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardPullConfig, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pullStrategy" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardPullStrategy>>::new(),
-                                    )?,
-                            );
-                        }
-                        "interval" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "timeUnit" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardTimeUnit>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardPullConfig {
+    const NAME: &'static str = "CardPullConfig";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pullStrategy" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardPullStrategy>>::new(),
+                            )?,
+                    );
                 }
-                Ok(CardPullConfig {
-                    pull_strategy: f0.unwrap_or_default(),
-                    interval: f1.unwrap_or_default(),
-                    time_unit: f2.unwrap_or_default(),
-                })
+                "interval" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "timeUnit" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardTimeUnit>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardPullConfig {
+            pull_strategy: f0.unwrap_or_default(),
+            interval: f1.unwrap_or_default(),
+            time_unit: f2.unwrap_or_default(),
+        })
     }
 }
 impl CardPullConfig {
@@ -2256,11 +2326,6 @@ impl rt::Validate for CardPullConfig {
         Ok(())
     }
 }
-impl rt::Wire for CardPullConfig {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A dynamic data source of the card (动态数据源).
 ///
 /// Source: `spec/card.yaml` · `types.CardDynamicDataSource`
@@ -2288,60 +2353,52 @@ pub struct CardDynamicDataSource {
 }
 impl<'de> serde::Deserialize<'de> for CardDynamicDataSource {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardDynamicDataSource;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardDynamicDataSource")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardDynamicDataSource, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dynamicDataSourceId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "constParams" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "pullConfig" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardPullConfig>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardDynamicDataSource {
+    const NAME: &'static str = "CardDynamicDataSource";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dynamicDataSourceId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardDynamicDataSource {
-                    dynamic_data_source_id: f0.unwrap_or_default(),
-                    const_params: f1.unwrap_or_default(),
-                    pull_config: f2.unwrap_or_default(),
-                })
+                "constParams" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "pullConfig" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardPullConfig>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardDynamicDataSource {
+            dynamic_data_source_id: f0.unwrap_or_default(),
+            const_params: f1.unwrap_or_default(),
+            pull_config: f2.unwrap_or_default(),
+        })
     }
 }
 impl CardDynamicDataSource {
@@ -2382,11 +2439,6 @@ impl rt::Validate for CardDynamicDataSource {
         Ok(())
     }
 }
-impl rt::Wire for CardDynamicDataSource {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The card's dynamic data sources (动态数据源配置).
 ///
 /// Source: `spec/card.yaml` · `types.CardDynamicDataConfig`
@@ -2401,38 +2453,33 @@ pub struct CardDynamicDataConfig {
 }
 impl<'de> serde::Deserialize<'de> for CardDynamicDataConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardDynamicDataConfig;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardDynamicDataConfig")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardDynamicDataConfig, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dynamicDataSourceConfigs" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CardDynamicDataSource>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardDynamicDataConfig {
+    const NAME: &'static str = "CardDynamicDataConfig";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dynamicDataSourceConfigs" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CardDynamicDataSource>>::new(),
+                            )?,
+                    );
                 }
-                Ok(CardDynamicDataConfig {
-                    dynamic_data_source_configs: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardDynamicDataConfig {
+            dynamic_data_source_configs: f0.unwrap_or_default(),
+        })
     }
 }
 impl CardDynamicDataConfig {
@@ -2456,11 +2503,6 @@ impl rt::Validate for CardDynamicDataConfig {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.dynamic_data_source_configs)?;
         Ok(())
-    }
-}
-impl rt::Wire for CardDynamicDataConfig {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How a card message shows in search (支持卡片消息可被搜索字段).
@@ -2487,58 +2529,44 @@ pub struct CardSearchSupport {
 }
 impl<'de> serde::Deserialize<'de> for CardSearchSupport {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardSearchSupport;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardSearchSupport")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardSearchSupport, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "searchIcon" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "searchTypeName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "searchDesc" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardSearchSupport {
+    const NAME: &'static str = "CardSearchSupport";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "searchIcon" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardSearchSupport {
-                    search_icon: f0.unwrap_or_default(),
-                    search_type_name: f1.unwrap_or_default(),
-                    search_desc: f2.unwrap_or_default(),
-                })
+                "searchTypeName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "searchDesc" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardSearchSupport {
+            search_icon: f0.unwrap_or_default(),
+            search_type_name: f1.unwrap_or_default(),
+            search_desc: f2.unwrap_or_default(),
+        })
     }
 }
 impl CardSearchSupport {
@@ -2572,11 +2600,6 @@ impl rt::Validate for CardSearchSupport {
         Ok(())
     }
 }
-impl rt::Wire for CardSearchSupport {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The push notification of a card message (通知信息).
 ///
 /// Source: `spec/card.yaml` · `types.CardNotification`
@@ -2596,46 +2619,37 @@ pub struct CardNotification {
 }
 impl<'de> serde::Deserialize<'de> for CardNotification {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardNotification;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardNotification")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardNotification, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "alertContent" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "notificationOff" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardNotification {
+    const NAME: &'static str = "CardNotification";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "alertContent" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardNotification {
-                    alert_content: f0.unwrap_or_default(),
-                    notification_off: f1.unwrap_or_default(),
-                })
+                "notificationOff" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardNotification {
+            alert_content: f0.unwrap_or_default(),
+            notification_off: f1.unwrap_or_default(),
+        })
     }
 }
 impl CardNotification {
@@ -2661,11 +2675,6 @@ impl CardNotification {
 impl rt::Validate for CardNotification {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for CardNotification {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How a card shows in a chat (场域信息): `imGroupOpenSpaceModel` (group chats),
@@ -2702,68 +2711,62 @@ pub struct CardImSpaceModel {
 }
 impl<'de> serde::Deserialize<'de> for CardImSpaceModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardImSpaceModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardImSpaceModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardImSpaceModel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "supportForward" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "lastMessageI18n" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "searchSupport" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardSearchSupport>>::new(),
-                                    )?,
-                            );
-                        }
-                        "notification" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardNotification>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardImSpaceModel {
+    const NAME: &'static str = "CardImSpaceModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "supportForward" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(CardImSpaceModel {
-                    support_forward: f0.unwrap_or_default(),
-                    last_message_i18n: f1.unwrap_or_default(),
-                    search_support: f2.unwrap_or_default(),
-                    notification: f3.unwrap_or_default(),
-                })
+                "lastMessageI18n" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "searchSupport" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardSearchSupport>>::new(),
+                            )?,
+                    );
+                }
+                "notification" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardNotification>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardImSpaceModel {
+            support_forward: f0.unwrap_or_default(),
+            last_message_i18n: f1.unwrap_or_default(),
+            search_support: f2.unwrap_or_default(),
+            notification: f3.unwrap_or_default(),
+        })
     }
 }
 impl CardImSpaceModel {
@@ -2808,11 +2811,6 @@ impl rt::Validate for CardImSpaceModel {
         Ok(())
     }
 }
-impl rt::Wire for CardImSpaceModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// How a card shows in the group top bar (吊顶场域信息).
 ///
 /// Source: `spec/card.yaml` · `types.CardTopSpaceModel`
@@ -2827,38 +2825,30 @@ pub struct CardTopSpaceModel {
 }
 impl<'de> serde::Deserialize<'de> for CardTopSpaceModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardTopSpaceModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardTopSpaceModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardTopSpaceModel, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceType" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardTopSpaceModel {
+    const NAME: &'static str = "CardTopSpaceModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceType" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardTopSpaceModel {
-                    space_type: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardTopSpaceModel {
+            space_type: f0.unwrap_or_default(),
+        })
     }
 }
 impl CardTopSpaceModel {
@@ -2876,11 +2866,6 @@ impl CardTopSpaceModel {
 impl rt::Validate for CardTopSpaceModel {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for CardTopSpaceModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// The collaboration feed place (协作场域信息); retired (废弃) by DingTalk.
@@ -2902,48 +2887,37 @@ pub struct CardCoFeedSpaceModel {
 }
 impl<'de> serde::Deserialize<'de> for CardCoFeedSpaceModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardCoFeedSpaceModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardCoFeedSpaceModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardCoFeedSpaceModel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "coolAppCode" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardCoFeedSpaceModel {
+    const NAME: &'static str = "CardCoFeedSpaceModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardCoFeedSpaceModel {
-                    title: f0.unwrap_or_default(),
-                    cool_app_code: f1.unwrap_or_default(),
-                })
+                "coolAppCode" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardCoFeedSpaceModel {
+            title: f0.unwrap_or_default(),
+            cool_app_code: f1.unwrap_or_default(),
+        })
     }
 }
 impl CardCoFeedSpaceModel {
@@ -2971,11 +2945,6 @@ impl rt::Validate for CardCoFeedSpaceModel {
         Ok(())
     }
 }
-impl rt::Wire for CardCoFeedSpaceModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Delivery into a one-to-one cool-app chat (单聊酷应用场域投放参数).
 ///
 /// Source: `spec/card.yaml` · `types.CardImSingleDeliverModel`
@@ -3001,52 +2970,47 @@ pub struct CardImSingleDeliverModel {
 }
 impl<'de> serde::Deserialize<'de> for CardImSingleDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardImSingleDeliverModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardImSingleDeliverModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardImSingleDeliverModel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "atUserIds" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "extension" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardImSingleDeliverModel {
+    const NAME: &'static str = "CardImSingleDeliverModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "atUserIds" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
                 }
-                Ok(CardImSingleDeliverModel {
-                    at_user_ids: f0.unwrap_or_default(),
-                    extension: f1.unwrap_or_default(),
-                })
+                "extension" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardImSingleDeliverModel {
+            at_user_ids: f0.unwrap_or_default(),
+            extension: f1.unwrap_or_default(),
+        })
     }
 }
 impl CardImSingleDeliverModel {
@@ -3078,11 +3042,6 @@ impl CardImSingleDeliverModel {
 impl rt::Validate for CardImSingleDeliverModel {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for CardImSingleDeliverModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Delivery into a group chat (群聊投放参数).
@@ -3120,70 +3079,61 @@ pub struct CardImGroupDeliverModel {
 }
 impl<'de> serde::Deserialize<'de> for CardImGroupDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardImGroupDeliverModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardImGroupDeliverModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardImGroupDeliverModel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "robotCode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "atUserIds" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "recipients" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "extension" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardImGroupDeliverModel {
+    const NAME: &'static str = "CardImGroupDeliverModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "robotCode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardImGroupDeliverModel {
-                    robot_code: f0.unwrap_or_default(),
-                    at_user_ids: f1.unwrap_or_default(),
-                    recipients: f2.unwrap_or_default(),
-                    extension: f3.unwrap_or_default(),
-                })
+                "atUserIds" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "recipients" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "extension" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardImGroupDeliverModel {
+            robot_code: f0.unwrap_or_default(),
+            at_user_ids: f1.unwrap_or_default(),
+            recipients: f2.unwrap_or_default(),
+            extension: f3.unwrap_or_default(),
+        })
     }
 }
 impl CardImGroupDeliverModel {
@@ -3229,11 +3179,6 @@ impl rt::Validate for CardImGroupDeliverModel {
         Ok(())
     }
 }
-impl rt::Wire for CardImGroupDeliverModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Delivery into users' one-to-one chats with a robot (IM机器人单聊投放参数).
 ///
 /// Source: `spec/card.yaml` · `types.CardImRobotDeliverModel`
@@ -3261,60 +3206,49 @@ pub struct CardImRobotDeliverModel {
 }
 impl<'de> serde::Deserialize<'de> for CardImRobotDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardImRobotDeliverModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardImRobotDeliverModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardImRobotDeliverModel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceType" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "robotCode" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extension" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardImRobotDeliverModel {
+    const NAME: &'static str = "CardImRobotDeliverModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceType" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardImRobotDeliverModel {
-                    space_type: f0.unwrap_or_default(),
-                    robot_code: f1.unwrap_or_default(),
-                    extension: f2.unwrap_or_default(),
-                })
+                "robotCode" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extension" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardImRobotDeliverModel {
+            space_type: f0.unwrap_or_default(),
+            robot_code: f1.unwrap_or_default(),
+            extension: f2.unwrap_or_default(),
+        })
     }
 }
 impl CardImRobotDeliverModel {
@@ -3351,11 +3285,6 @@ impl rt::Validate for CardImRobotDeliverModel {
         Ok(())
     }
 }
-impl rt::Wire for CardImRobotDeliverModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Delivery into the group top bar (吊顶投放参数).
 ///
 /// Source: `spec/card.yaml` · `types.CardTopDeliverModel`
@@ -3380,52 +3309,44 @@ pub struct CardTopDeliverModel {
 }
 impl<'de> serde::Deserialize<'de> for CardTopDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardTopDeliverModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardTopDeliverModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardTopDeliverModel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "expiredTimeMillis" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "userIds" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "platforms" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardTopDeliverModel {
+    const NAME: &'static str = "CardTopDeliverModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "expiredTimeMillis" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(CardTopDeliverModel {
-                    expired_time_millis: f0.unwrap_or_default(),
-                    user_ids: f1.unwrap_or_default(),
-                    platforms: f2.unwrap_or_default(),
-                })
+                "userIds" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "platforms" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardTopDeliverModel {
+            expired_time_millis: f0.unwrap_or_default(),
+            user_ids: f1.unwrap_or_default(),
+            platforms: f2.unwrap_or_default(),
+        })
     }
 }
 impl CardTopDeliverModel {
@@ -3459,11 +3380,6 @@ impl rt::Validate for CardTopDeliverModel {
         Ok(())
     }
 }
-impl rt::Wire for CardTopDeliverModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Delivery into the collaboration feed (协作投放参数); retired (废弃) by DingTalk.
 ///
 /// Source: `spec/card.yaml` · `types.CardCoFeedDeliverModel`
@@ -3483,46 +3399,37 @@ pub struct CardCoFeedDeliverModel {
 }
 impl<'de> serde::Deserialize<'de> for CardCoFeedDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardCoFeedDeliverModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardCoFeedDeliverModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardCoFeedDeliverModel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "bizTag" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmtTimeLine" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardCoFeedDeliverModel {
+    const NAME: &'static str = "CardCoFeedDeliverModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "bizTag" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardCoFeedDeliverModel {
-                    biz_tag: f0.unwrap_or_default(),
-                    gmt_time_line: f1.unwrap_or_default(),
-                })
+                "gmtTimeLine" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardCoFeedDeliverModel {
+            biz_tag: f0.unwrap_or_default(),
+            gmt_time_line: f1.unwrap_or_default(),
+        })
     }
 }
 impl CardCoFeedDeliverModel {
@@ -3550,11 +3457,6 @@ impl rt::Validate for CardCoFeedDeliverModel {
         Ok(())
     }
 }
-impl rt::Wire for CardCoFeedDeliverModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Delivery into a document (文档投放参数); retired (废弃) by DingTalk.
 ///
 /// Source: `spec/card.yaml` · `types.CardDocDeliverModel`
@@ -3569,38 +3471,30 @@ pub struct CardDocDeliverModel {
 }
 impl<'de> serde::Deserialize<'de> for CardDocDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardDocDeliverModel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardDocDeliverModel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardDocDeliverModel, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardDocDeliverModel {
+    const NAME: &'static str = "CardDocDeliverModel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(CardDocDeliverModel {
-                    user_id: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardDocDeliverModel {
+            user_id: f0.unwrap_or_default(),
+        })
     }
 }
 impl CardDocDeliverModel {
@@ -3618,11 +3512,6 @@ impl CardDocDeliverModel {
 impl rt::Validate for CardDocDeliverModel {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for CardDocDeliverModel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A kind of place a card was delivered to (场域类型).
@@ -3702,180 +3591,170 @@ impl rt::Scalar for CardSpaceType {
 /// How the delivery to one place went (投放结果).
 ///
 /// Source: `spec/card.yaml` · `types.CardDeliverResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardDeliverResult {
     /// The kind of place.
     ///
     /// Wire name `spaceType`.
-    #[serde(rename = "spaceType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceType", skip_serializing_if = "Option::is_none")
+    )]
     pub space_type: Option<CardSpaceType>,
     /// The place's id (an `openConversationId`, a userid …).
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// Whether the card was delivered there.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// In chats, the message's `processQueryKey` (reads who read it and recalls it); absent elsewhere.
     ///
     /// Wire name `carrierId`.
-    #[serde(rename = "carrierId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "carrierId", skip_serializing_if = "Option::is_none")
+    )]
     pub carrier_id: Option<String>,
     /// Why the delivery failed.
     ///
     /// Wire name `errorMsg`.
-    #[serde(rename = "errorMsg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errorMsg", skip_serializing_if = "Option::is_none")
+    )]
     pub error_msg: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CardDeliverResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardDeliverResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardDeliverResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardDeliverResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceType" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardSpaceType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "spaceId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "carrierId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "errorMsg" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CardDeliverResult {
-                    space_type: f0.unwrap_or_default(),
-                    space_id: f1.unwrap_or_default(),
-                    success: f2.unwrap_or_default(),
-                    carrier_id: f3.unwrap_or_default(),
-                    error_msg: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CardDeliverResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CardDeliverResult {
+    const NAME: &'static str = "CardDeliverResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceType" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardSpaceType>>::new(),
+                            )?,
+                    );
+                }
+                "spaceId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "carrierId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "errorMsg" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CardDeliverResult {
+            space_type: f0.unwrap_or_default(),
+            space_id: f1.unwrap_or_default(),
+            success: f2.unwrap_or_default(),
+            carrier_id: f3.unwrap_or_default(),
+            error_msg: f4.unwrap_or_default(),
+        })
     }
 }
 /// A new card and its deliveries.
 ///
 /// Source: `spec/card.yaml` · `types.CardCreateAndDeliverResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCreateAndDeliverResult {
     /// The card's `outTrackId`.
     ///
     /// Wire name `outTrackId`.
-    #[serde(rename = "outTrackId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outTrackId", skip_serializing_if = "Option::is_none")
+    )]
     pub out_track_id: Option<String>,
     /// One result per place.
     ///
     /// Wire name `deliverResults`.
-    #[serde(rename = "deliverResults", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deliverResults", skip_serializing_if = "Vec::is_empty")
+    )]
     pub deliver_results: Vec<CardDeliverResult>,
 }
 impl<'de> serde::Deserialize<'de> for CardCreateAndDeliverResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardCreateAndDeliverResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardCreateAndDeliverResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardCreateAndDeliverResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "outTrackId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deliverResults" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CardDeliverResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CardCreateAndDeliverResult {
-                    out_track_id: f0.unwrap_or_default(),
-                    deliver_results: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CardCreateAndDeliverResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CardCreateAndDeliverResult {
+    const NAME: &'static str = "CardCreateAndDeliverResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "outTrackId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deliverResults" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CardDeliverResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CardCreateAndDeliverResult {
+            out_track_id: f0.unwrap_or_default(),
+            deliver_results: f1.unwrap_or_default(),
+        })
     }
 }
 /// How `update` merges the new data (卡片更新选项).
@@ -3897,44 +3776,37 @@ pub struct CardUpdateOptions {
 }
 impl<'de> serde::Deserialize<'de> for CardUpdateOptions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardUpdateOptions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardUpdateOptions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardUpdateOptions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "updateCardDataByKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "updatePrivateDataByKey" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardUpdateOptions {
+    const NAME: &'static str = "CardUpdateOptions";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "updateCardDataByKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(CardUpdateOptions {
-                    update_card_data_by_key: f0.unwrap_or_default(),
-                    update_private_data_by_key: f1.unwrap_or_default(),
-                })
+                "updatePrivateDataByKey" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardUpdateOptions {
+            update_card_data_by_key: f0.unwrap_or_default(),
+            update_private_data_by_key: f1.unwrap_or_default(),
+        })
     }
 }
 impl CardUpdateOptions {
@@ -3965,201 +3837,180 @@ impl rt::Validate for CardUpdateOptions {
         Ok(())
     }
 }
-impl rt::Wire for CardUpdateOptions {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A registered callback address.
 ///
 /// Source: `spec/card.yaml` · `types.CardCallbackRegistration`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCallbackRegistration {
     /// The URL.
     ///
     /// Wire name `callbackUrl`.
-    #[serde(rename = "callbackUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "callbackUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub callback_url: Option<String>,
     /// The secret that signs the callbacks.
     ///
     /// Wire name `apiSecret`; secret: redacted in `Debug`.
-    #[serde(rename = "apiSecret", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "apiSecret", skip_serializing_if = "Option::is_none")
+    )]
     pub api_secret: Option<rt::SecretString>,
 }
 impl<'de> serde::Deserialize<'de> for CardCallbackRegistration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardCallbackRegistration;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardCallbackRegistration")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardCallbackRegistration, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "callbackUrl" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "apiSecret" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CardCallbackRegistration {
-                    callback_url: f0.unwrap_or_default(),
-                    api_secret: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CardCallbackRegistration {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CardCallbackRegistration {
+    const NAME: &'static str = "CardCallbackRegistration";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "callbackUrl" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "apiSecret" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CardCallbackRegistration {
+            callback_url: f0.unwrap_or_default(),
+            api_secret: f1.unwrap_or_default(),
+        })
     }
 }
 /// What the user did on the card (卡片私有数据 of the interaction).
 ///
 /// Source: `spec/card.yaml` · `types.CardPrivateData`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardPrivateData {
     /// The ids of the components that fired, as set in the card builder (the button's `actionId`).
     ///
     /// Wire name `actionIds`.
-    #[serde(rename = "actionIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "actionIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub action_ids: Vec<String>,
     /// The params the component sends: a button's configured params, a form's submitted values.
     ///
     /// Wire name `params`.
-    #[serde(
-        rename = "params",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "params",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub params: std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for CardPrivateData {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardPrivateData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardPrivateData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardPrivateData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "actionIds" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "params" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, serde_json::Value>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CardPrivateData {
-                    action_ids: f0.unwrap_or_default(),
-                    params: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CardPrivateData {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CardPrivateData {
+    const NAME: &'static str = "CardPrivateData";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "actionIds" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "params" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CardPrivateData {
+            action_ids: f0.unwrap_or_default(),
+            params: f1.unwrap_or_default(),
+        })
     }
 }
 /// The interaction itself, sent as JSON text in `CardCallback.content`.
 ///
 /// Source: `spec/card.yaml` · `types.CardCallbackContent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCallbackContent {
     /// The fired components and their params.
     ///
     /// Wire name `cardPrivateData`.
-    #[serde(rename = "cardPrivateData", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cardPrivateData", skip_serializing_if = "Option::is_none")
+    )]
     pub card_private_data: Option<CardPrivateData>,
 }
 impl<'de> serde::Deserialize<'de> for CardCallbackContent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardCallbackContent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardCallbackContent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardCallbackContent, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "cardPrivateData" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardPrivateData>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CardCallbackContent {
-                    card_private_data: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CardCallbackContent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CardCallbackContent {
+    const NAME: &'static str = "CardCallbackContent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "cardPrivateData" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardPrivateData>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CardCallbackContent {
+            card_private_data: f0.unwrap_or_default(),
+        })
     }
 }
 /// A user's interaction with a card (卡片回调): a button press or a form submit on a card
@@ -4187,181 +4038,182 @@ impl rt::Wire for CardCallbackContent {
 /// ```
 ///
 /// Source: `spec/card.yaml` · `types.CardCallback`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCallback {
     /// The card's `outTrackId`, as given when it was created.
     ///
     /// Wire name `outTrackId`.
-    #[serde(rename = "outTrackId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "outTrackId"))]
     pub out_track_id: String,
     /// The organisation the user acted in.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The acting user's id, a userid or a unionId as `userIdType` says.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// Whether `userId` is a userid (1) or a unionId (2).
     ///
     /// Wire name `userIdType`.
-    #[serde(rename = "userIdType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userIdType", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id_type: Option<CardUserIdType>,
     /// The kind of callback: `actionCallback` for an interaction.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<String>,
     /// The kind of place the card was used in (`IM_GROUP`, `IM_ROBOT`, …).
     ///
     /// Wire name `spaceType`.
-    #[serde(rename = "spaceType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceType", skip_serializing_if = "Option::is_none")
+    )]
     pub space_type: Option<CardSpaceType>,
     /// The place's id (for a group, its `openConversationId`).
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// The interaction, sent as JSON text: `{"cardPrivateData": {"actionIds": [...], "params": {...}}}`.
     ///
     /// Wire name `content`.
-    #[serde(
-        rename = "content",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "content",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub content: Option<CardCallbackContent>,
     /// Extra data of the card's delivery, sent as JSON text (often `{}`).
     ///
     /// Wire name `extension`.
-    #[serde(
-        rename = "extension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "extension",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub extension: std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for CardCallback {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardCallback;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardCallback")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardCallback, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "outTrackId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "corpId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userIdType" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardUserIdType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "spaceType" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardSpaceType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "spaceId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "content" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<CardCallbackContent>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extension" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<
-                                            std::collections::BTreeMap<String, serde_json::Value>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CardCallback {
-                    out_track_id: rt::decode::required(f0, "outTrackId")?,
-                    corp_id: f1.unwrap_or_default(),
-                    user_id: f2.unwrap_or_default(),
-                    user_id_type: f3.unwrap_or_default(),
-                    r#type: f4.unwrap_or_default(),
-                    space_type: f5.unwrap_or_default(),
-                    space_id: f6.unwrap_or_default(),
-                    content: f7.unwrap_or_default(),
-                    extension: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CardCallback {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CardCallback {
+    const NAME: &'static str = "CardCallback";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "outTrackId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "corpId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userIdType" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardUserIdType>>::new(),
+                            )?,
+                    );
+                }
+                "type" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "spaceType" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardSpaceType>>::new(),
+                            )?,
+                    );
+                }
+                "spaceId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "content" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<CardCallbackContent>>::new(),
+                            )?,
+                    );
+                }
+                "extension" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<
+                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CardCallback {
+            out_track_id: rt::decode::required(f0, "outTrackId")?,
+            corp_id: f1.unwrap_or_default(),
+            user_id: f2.unwrap_or_default(),
+            user_id_type: f3.unwrap_or_default(),
+            r#type: f4.unwrap_or_default(),
+            space_type: f5.unwrap_or_default(),
+            space_id: f6.unwrap_or_default(),
+            content: f7.unwrap_or_default(),
+            extension: f8.unwrap_or_default(),
+        })
     }
 }
 /// The app's answer to a `CardCallback` (卡片回调的响应): the card's new data, applied at once
@@ -4424,70 +4276,65 @@ pub struct CardCallbackResponse {
 }
 impl<'de> serde::Deserialize<'de> for CardCallbackResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardCallbackResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardCallbackResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardCallbackResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "cardData" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardData>>::new(),
-                                    )?,
-                            );
-                        }
-                        "privateData" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, CardData>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "userPrivateData" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardData>>::new(),
-                                    )?,
-                            );
-                        }
-                        "cardUpdateOptions" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CardUpdateOptions>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardCallbackResponse {
+    const NAME: &'static str = "CardCallbackResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "cardData" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardData>>::new(),
+                            )?,
+                    );
                 }
-                Ok(CardCallbackResponse {
-                    card_data: f0.unwrap_or_default(),
-                    private_data: f1.unwrap_or_default(),
-                    user_private_data: f2.unwrap_or_default(),
-                    card_update_options: f3.unwrap_or_default(),
-                })
+                "privateData" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, CardData>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "userPrivateData" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardData>>::new(),
+                            )?,
+                    );
+                }
+                "cardUpdateOptions" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CardUpdateOptions>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardCallbackResponse {
+            card_data: f0.unwrap_or_default(),
+            private_data: f1.unwrap_or_default(),
+            user_private_data: f2.unwrap_or_default(),
+            card_update_options: f3.unwrap_or_default(),
+        })
     }
 }
 impl CardCallbackResponse {
@@ -4537,58 +4384,42 @@ impl rt::Validate for CardCallbackResponse {
         Ok(())
     }
 }
-impl rt::Wire for CardCallbackResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Response of [`CardApi::copy_template`](super::card::CardApi::copy_template).
 ///
 /// Source: `spec/card.yaml` · `types.CardCopyTemplateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCopyTemplateResponse {
     /// The copy's template id.
     ///
     /// Wire name `templateId`.
-    #[serde(rename = "templateId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "templateId"))]
     pub template_id: String,
 }
 impl<'de> serde::Deserialize<'de> for CardCopyTemplateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardCopyTemplateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardCopyTemplateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardCopyTemplateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "templateId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CardCopyTemplateResponse {
-                    template_id: rt::decode::required(f0, "templateId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CardCopyTemplateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CardCopyTemplateResponse {
+    const NAME: &'static str = "CardCopyTemplateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "templateId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CardCopyTemplateResponse {
+            template_id: rt::decode::required(f0, "templateId")?,
+        })
     }
 }

@@ -377,44 +377,54 @@ impl rt::Endpoint for ChatCreateRequest {
 }
 impl<'c> crate::api::Call<'c, ChatCreateRequest> {
     /// Sets `show_history_type`: 1 = new members see the last 100 messages (新成员可查看历史消息); 0 or absent = no.
-    pub fn show_history_type(self, show_history_type: i64) -> Self {
-        self.map(|r| r.show_history_type(show_history_type))
+    pub fn show_history_type(mut self, show_history_type: i64) -> Self {
+        self.request = self.request.show_history_type(show_history_type);
+        self
     }
     /// Sets `searchable`: 1 = the group can be found by search (可搜索); 0 = not (default).
-    pub fn searchable(self, searchable: i64) -> Self {
-        self.map(|r| r.searchable(searchable))
+    pub fn searchable(mut self, searchable: i64) -> Self {
+        self.request = self.request.searchable(searchable);
+        self
     }
     /// Sets `validation_type`: 1 = joining needs verification (入群验证); 0 = not (default).
-    pub fn validation_type(self, validation_type: i64) -> Self {
-        self.map(|r| r.validation_type(validation_type))
+    pub fn validation_type(mut self, validation_type: i64) -> Self {
+        self.request = self.request.validation_type(validation_type);
+        self
     }
     /// Sets `mention_all_authority`: 1 = only the owner may @all (@所有人权限); 0 = everyone (default).
-    pub fn mention_all_authority(self, mention_all_authority: i64) -> Self {
-        self.map(|r| r.mention_all_authority(mention_all_authority))
+    pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
+        self.request = self.request.mention_all_authority(mention_all_authority);
+        self
     }
     /// Sets `management_type`: 1 = only the owner manages the group (群管理类型); 0 = everyone (default).
-    pub fn management_type(self, management_type: i64) -> Self {
-        self.map(|r| r.management_type(management_type))
+    pub fn management_type(mut self, management_type: i64) -> Self {
+        self.request = self.request.management_type(management_type);
+        self
     }
     /// Sets `chat_banned_type`: 1 = all members muted (全员禁言); 0 = not (default).
-    pub fn chat_banned_type(self, chat_banned_type: i64) -> Self {
-        self.map(|r| r.chat_banned_type(chat_banned_type))
+    pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
+        self.request = self.request.chat_banned_type(chat_banned_type);
+        self
     }
     /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
-    pub fn owner_type(self, owner_type: ChatOwnerType) -> Self {
-        self.map(|r| r.owner_type(owner_type))
+    pub fn owner_type(mut self, owner_type: ChatOwnerType) -> Self {
+        self.request = self.request.owner_type(owner_type);
+        self
     }
     /// Sets `extidlist`: External contacts to add as members (外部联系人).
-    pub fn extidlist(self, extidlist: Vec<String>) -> Self {
-        self.map(|r| r.extidlist(extidlist))
+    pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
+        self.request = self.request.extidlist(extidlist);
+        self
     }
     /// Sets `icon`: Avatar media id (群头像).
-    pub fn icon(self, icon: impl Into<String>) -> Self {
-        self.map(|r| r.icon(icon))
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.request = self.request.icon(icon);
+        self
     }
     /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
-    pub fn conversation_tag(self, conversation_tag: i64) -> Self {
-        self.map(|r| r.conversation_tag(conversation_tag))
+    pub fn conversation_tag(mut self, conversation_tag: i64) -> Self {
+        self.request = self.request.conversation_tag(conversation_tag);
+        self
     }
 }
 /// Request of [`ChatApi::update`]: Update an enterprise group chat (修改群会话).
@@ -648,64 +658,79 @@ impl rt::Endpoint for ChatUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, ChatUpdateRequest> {
     /// Sets `name`: New group name (群名称), 1-20 characters.
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `owner`: Userid of the new owner (群主).
-    pub fn owner(self, owner: impl Into<String>) -> Self {
-        self.map(|r| r.owner(owner))
+    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+        self.request = self.request.owner(owner);
+        self
     }
     /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
-    pub fn owner_type(self, owner_type: ChatOwnerType) -> Self {
-        self.map(|r| r.owner_type(owner_type))
+    pub fn owner_type(mut self, owner_type: ChatOwnerType) -> Self {
+        self.request = self.request.owner_type(owner_type);
+        self
     }
     /// Sets `add_useridlist`: Userids to add (添加成员), at most 40 per call.
-    pub fn add_useridlist(self, add_useridlist: Vec<String>) -> Self {
-        self.map(|r| r.add_useridlist(add_useridlist))
+    pub fn add_useridlist(mut self, add_useridlist: Vec<String>) -> Self {
+        self.request = self.request.add_useridlist(add_useridlist);
+        self
     }
     /// Sets `del_useridlist`: Userids to remove (删除成员).
-    pub fn del_useridlist(self, del_useridlist: Vec<String>) -> Self {
-        self.map(|r| r.del_useridlist(del_useridlist))
+    pub fn del_useridlist(mut self, del_useridlist: Vec<String>) -> Self {
+        self.request = self.request.del_useridlist(del_useridlist);
+        self
     }
     /// Sets `add_extidlist`: External contacts to add (添加外部联系人).
-    pub fn add_extidlist(self, add_extidlist: Vec<String>) -> Self {
-        self.map(|r| r.add_extidlist(add_extidlist))
+    pub fn add_extidlist(mut self, add_extidlist: Vec<String>) -> Self {
+        self.request = self.request.add_extidlist(add_extidlist);
+        self
     }
     /// Sets `del_extidlist`: External contacts to remove (删除外部联系人).
-    pub fn del_extidlist(self, del_extidlist: Vec<String>) -> Self {
-        self.map(|r| r.del_extidlist(del_extidlist))
+    pub fn del_extidlist(mut self, del_extidlist: Vec<String>) -> Self {
+        self.request = self.request.del_extidlist(del_extidlist);
+        self
     }
     /// Sets `icon`: Avatar media id (群头像).
-    pub fn icon(self, icon: impl Into<String>) -> Self {
-        self.map(|r| r.icon(icon))
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.request = self.request.icon(icon);
+        self
     }
     /// Sets `is_ban`: Mute the group (全员禁言).
-    pub fn is_ban(self, is_ban: bool) -> Self {
-        self.map(|r| r.is_ban(is_ban))
+    pub fn is_ban(mut self, is_ban: bool) -> Self {
+        self.request = self.request.is_ban(is_ban);
+        self
     }
     /// Sets `searchable`: 1 = the group can be found by search (可搜索); 0 = not.
-    pub fn searchable(self, searchable: i64) -> Self {
-        self.map(|r| r.searchable(searchable))
+    pub fn searchable(mut self, searchable: i64) -> Self {
+        self.request = self.request.searchable(searchable);
+        self
     }
     /// Sets `validation_type`: 1 = joining needs verification (入群验证); 0 = not.
-    pub fn validation_type(self, validation_type: i64) -> Self {
-        self.map(|r| r.validation_type(validation_type))
+    pub fn validation_type(mut self, validation_type: i64) -> Self {
+        self.request = self.request.validation_type(validation_type);
+        self
     }
     /// Sets `mention_all_authority`: 1 = only the owner may @all (@所有人权限); 0 = everyone.
-    pub fn mention_all_authority(self, mention_all_authority: i64) -> Self {
-        self.map(|r| r.mention_all_authority(mention_all_authority))
+    pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
+        self.request = self.request.mention_all_authority(mention_all_authority);
+        self
     }
     /// Sets `management_type`: 1 = only the owner manages the group (群管理类型); 0 = everyone.
-    pub fn management_type(self, management_type: i64) -> Self {
-        self.map(|r| r.management_type(management_type))
+    pub fn management_type(mut self, management_type: i64) -> Self {
+        self.request = self.request.management_type(management_type);
+        self
     }
     /// Sets `chat_banned_type`: 1 = all members muted (全员禁言); 0 = not.
-    pub fn chat_banned_type(self, chat_banned_type: i64) -> Self {
-        self.map(|r| r.chat_banned_type(chat_banned_type))
+    pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
+        self.request = self.request.chat_banned_type(chat_banned_type);
+        self
     }
     /// Sets `show_history_type`: 1 = new members see the last 100 messages (新成员可查看历史消息); 0 = no.
-    pub fn show_history_type(self, show_history_type: i64) -> Self {
-        self.map(|r| r.show_history_type(show_history_type))
+    pub fn show_history_type(mut self, show_history_type: i64) -> Self {
+        self.request = self.request.show_history_type(show_history_type);
+        self
     }
 }
 /// Request of [`ChatApi::get`]: Get an enterprise group chat's details (获取群会话).
@@ -1231,431 +1256,417 @@ impl rt::Scalar for ChatStatus {
 /// A group's details from `chat/get` (群会话信息).
 ///
 /// Source: `spec/chat.yaml` · `types.ChatInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ChatInfo {
     /// Group id (群会话ID); in the official example, not in the Java SDK.
     ///
     /// Wire name `chatid`.
-    #[serde(rename = "chatid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chatid", skip_serializing_if = "Option::is_none")
+    )]
     pub chatid: Option<String>,
     /// Group name (群名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// Userid of the owner (群主).
     ///
     /// Wire name `owner`.
-    #[serde(rename = "owner")]
+    #[cfg_attr(feature = "serialize", serde(rename = "owner"))]
     pub owner: String,
     /// Avatar media id (群头像).
     ///
     /// Wire name `icon`.
-    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "icon", skip_serializing_if = "Option::is_none")
+    )]
     pub icon: Option<String>,
     /// Userids of the members (群成员).
     ///
     /// Wire name `useridlist`.
-    #[serde(rename = "useridlist", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "useridlist", skip_serializing_if = "Vec::is_empty")
+    )]
     pub useridlist: Vec<String>,
     /// External-contact members (外部联系人成员); in the Java SDK only.
     ///
     /// Wire name `extidlist`.
-    #[serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")
+    )]
     pub extidlist: Vec<String>,
     /// AgentIds of the apps in the group (群内应用); in the Java SDK only, which types them as strings.
     ///
     /// Wire name `agentidlist`.
-    #[serde(rename = "agentidlist", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agentidlist", skip_serializing_if = "Vec::is_empty")
+    )]
     pub agentidlist: Vec<i64>,
     /// Group kind (群类型): 2 = enterprise group (企业群), 0 = ordinary group.
     ///
     /// Wire name `conversationTag`.
-    #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")
+    )]
     pub conversation_tag: Option<i64>,
     /// 0 = not muted, 1 = all muted (全员禁言).
     ///
     /// Wire name `chatBannedType`.
-    #[serde(rename = "chatBannedType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chatBannedType", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_banned_type: Option<i64>,
     /// 0 = not searchable (default), 1 = searchable (可搜索).
     ///
     /// Wire name `searchable`.
-    #[serde(rename = "searchable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "searchable", skip_serializing_if = "Option::is_none")
+    )]
     pub searchable: Option<i64>,
     /// 0 = join without verification (default), 1 = verification (入群验证).
     ///
     /// Wire name `validationType`.
-    #[serde(rename = "validationType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "validationType", skip_serializing_if = "Option::is_none")
+    )]
     pub validation_type: Option<i64>,
     /// 0 = everyone may @all (default), 1 = owner only (@所有人权限).
     ///
     /// Wire name `mentionAllAuthority`.
-    #[serde(rename = "mentionAllAuthority", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mentionAllAuthority", skip_serializing_if = "Option::is_none")
+    )]
     pub mention_all_authority: Option<i64>,
     /// 0 = everyone manages (default), 1 = owner only (群管理类型).
     ///
     /// Wire name `managementType`.
-    #[serde(rename = "managementType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "managementType", skip_serializing_if = "Option::is_none")
+    )]
     pub management_type: Option<i64>,
     /// 1 = new members see the last 100 messages, 0 = they do not (新成员可查看历史消息).
     ///
     /// Wire name `showHistoryType`.
-    #[serde(rename = "showHistoryType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "showHistoryType", skip_serializing_if = "Option::is_none")
+    )]
     pub show_history_type: Option<i64>,
     /// State of the group (群状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<ChatStatus>,
 }
 impl<'de> serde::Deserialize<'de> for ChatInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ChatInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ChatInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ChatInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "chatid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "owner" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "icon" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "useridlist" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "extidlist" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "agentidlist" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "conversationTag" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "chatBannedType" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "searchable" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "validationType" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "mentionAllAuthority" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "managementType" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "showHistoryType" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ChatStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ChatInfo {
-                    chatid: f0.unwrap_or_default(),
-                    name: rt::decode::required(f1, "name")?,
-                    owner: rt::decode::required(f2, "owner")?,
-                    icon: f3.unwrap_or_default(),
-                    useridlist: f4.unwrap_or_default(),
-                    extidlist: f5.unwrap_or_default(),
-                    agentidlist: f6.unwrap_or_default(),
-                    conversation_tag: f7.unwrap_or_default(),
-                    chat_banned_type: f8.unwrap_or_default(),
-                    searchable: f9.unwrap_or_default(),
-                    validation_type: f10.unwrap_or_default(),
-                    mention_all_authority: f11.unwrap_or_default(),
-                    management_type: f12.unwrap_or_default(),
-                    show_history_type: f13.unwrap_or_default(),
-                    status: f14.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ChatInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ChatInfo {
+    const NAME: &'static str = "ChatInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "chatid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "owner" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "icon" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "useridlist" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "extidlist" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "agentidlist" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "conversationTag" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "chatBannedType" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "searchable" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "validationType" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "mentionAllAuthority" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "managementType" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "showHistoryType" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "status" => {
+                    f14 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ChatStatus>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ChatInfo {
+            chatid: f0.unwrap_or_default(),
+            name: rt::decode::required(f1, "name")?,
+            owner: rt::decode::required(f2, "owner")?,
+            icon: f3.unwrap_or_default(),
+            useridlist: f4.unwrap_or_default(),
+            extidlist: f5.unwrap_or_default(),
+            agentidlist: f6.unwrap_or_default(),
+            conversation_tag: f7.unwrap_or_default(),
+            chat_banned_type: f8.unwrap_or_default(),
+            searchable: f9.unwrap_or_default(),
+            validation_type: f10.unwrap_or_default(),
+            mention_all_authority: f11.unwrap_or_default(),
+            management_type: f12.unwrap_or_default(),
+            show_history_type: f13.unwrap_or_default(),
+            status: f14.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ChatApi::create`](super::chat::ChatApi::create).
 ///
 /// Source: `spec/chat.yaml` · `types.ChatCreateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ChatCreateResponse {
     /// Group id (群会话ID) for the other calls; to be deprecated in favour of `openConversationId`.
     ///
     /// Wire name `chatid`.
-    #[serde(rename = "chatid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chatid", skip_serializing_if = "Option::is_none")
+    )]
     pub chatid: Option<String>,
     /// Open conversation id (开放会话ID), the preferred id.
     ///
     /// Wire name `openConversationId`.
-    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// Group kind (群类型): 2 = enterprise group (企业群).
     ///
     /// Wire name `conversationTag`.
-    #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")
+    )]
     pub conversation_tag: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ChatCreateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ChatCreateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ChatCreateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ChatCreateResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "chatid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "openConversationId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "conversationTag" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ChatCreateResponse {
-                    chatid: f0.unwrap_or_default(),
-                    open_conversation_id: f1.unwrap_or_default(),
-                    conversation_tag: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ChatCreateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ChatCreateResponse {
+    const NAME: &'static str = "ChatCreateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "chatid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "openConversationId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "conversationTag" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ChatCreateResponse {
+            chatid: f0.unwrap_or_default(),
+            open_conversation_id: f1.unwrap_or_default(),
+            conversation_tag: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ChatApi::send`](super::chat::ChatApi::send).
 ///
 /// Source: `spec/chat.yaml` · `types.ChatSendResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ChatSendResponse {
     /// Encrypted message id (加密的消息ID); URL-encode it when passing it to `get_read_list`.
     ///
     /// Wire name `messageId`.
-    #[serde(rename = "messageId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "messageId"))]
     pub message_id: String,
 }
 impl<'de> serde::Deserialize<'de> for ChatSendResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ChatSendResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ChatSendResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ChatSendResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "messageId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ChatSendResponse {
-                    message_id: rt::decode::required(f0, "messageId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ChatSendResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ChatSendResponse {
+    const NAME: &'static str = "ChatSendResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "messageId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ChatSendResponse {
+            message_id: rt::decode::required(f0, "messageId")?,
+        })
     }
 }
 /// Response of [`ChatApi::get_read_list`](super::chat::ChatApi::get_read_list).
 ///
 /// Source: `spec/chat.yaml` · `types.ChatGetReadListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ChatGetReadListResponse {
     /// Cursor of the next page (下一页游标); absent when there are no more. Exceeds 2^32.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
     /// Userids that have read the message (已读人员); absent when empty.
     ///
     /// Wire name `readUserIdList`.
-    #[serde(rename = "readUserIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "readUserIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub read_user_id_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for ChatGetReadListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ChatGetReadListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ChatGetReadListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ChatGetReadListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "next_cursor" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "readUserIdList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ChatGetReadListResponse {
-                    next_cursor: f0.unwrap_or_default(),
-                    read_user_id_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ChatGetReadListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ChatGetReadListResponse {
+    const NAME: &'static str = "ChatGetReadListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "next_cursor" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "readUserIdList" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ChatGetReadListResponse {
+            next_cursor: f0.unwrap_or_default(),
+            read_user_id_list: f1.unwrap_or_default(),
+        })
     }
 }

@@ -218,16 +218,19 @@ impl rt::Endpoint for CheckinListByDeptRequest {
 }
 impl<'c> crate::api::Call<'c, CheckinListByDeptRequest> {
     /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size (分页大小), at most 100; only with `offset`.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Sets `order`: Sort order (排序), `asc` or `desc`.
-    pub fn order(self, order: CheckinOrder) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: CheckinOrder) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -479,472 +482,452 @@ impl rt::Scalar for CheckinOrder {
 /// A check-in of a department member (签到记录).
 ///
 /// Source: `spec/checkin.yaml` · `types.CheckinDeptRecord`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CheckinDeptRecord {
     /// The user's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The user's name (员工姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// URL of the user's avatar (头像); absent when none is set.
     ///
     /// Wire name `avatar`.
-    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar: Option<String>,
     /// When the user checked in, in ms (签到时间).
     ///
     /// Wire name `timestamp`.
-    #[serde(rename = "timestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "timestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub timestamp: Option<i64>,
     /// Place name (签到地址).
     ///
     /// Wire name `place`.
-    #[serde(rename = "place", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "place", skip_serializing_if = "Option::is_none")
+    )]
     pub place: Option<String>,
     /// Full address (签到详细地址).
     ///
     /// Wire name `detailPlace`.
-    #[serde(rename = "detailPlace", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "detailPlace", skip_serializing_if = "Option::is_none")
+    )]
     pub detail_place: Option<String>,
     /// The user's remark (签到备注).
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// URLs of the photos taken (签到照片); absent when none.
     ///
     /// Wire name `imageList`.
-    #[serde(rename = "imageList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "imageList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub image_list: Vec<String>,
     /// Latitude (纬度).
     ///
     /// Wire name `latitude`.
-    #[serde(rename = "latitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "latitude", skip_serializing_if = "Option::is_none")
+    )]
     pub latitude: Option<String>,
     /// Longitude (经度).
     ///
     /// Wire name `longitude`.
-    #[serde(rename = "longitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "longitude", skip_serializing_if = "Option::is_none")
+    )]
     pub longitude: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CheckinDeptRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CheckinDeptRecord;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CheckinDeptRecord")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CheckinDeptRecord, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "timestamp" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "place" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "detailPlace" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "imageList" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "latitude" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "longitude" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CheckinDeptRecord {
-                    user_id: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    avatar: f2.unwrap_or_default(),
-                    timestamp: f3.unwrap_or_default(),
-                    place: f4.unwrap_or_default(),
-                    detail_place: f5.unwrap_or_default(),
-                    remark: f6.unwrap_or_default(),
-                    image_list: f7.unwrap_or_default(),
-                    latitude: f8.unwrap_or_default(),
-                    longitude: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CheckinDeptRecord {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CheckinDeptRecord {
+    const NAME: &'static str = "CheckinDeptRecord";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "timestamp" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "place" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "detailPlace" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "imageList" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "latitude" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "longitude" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CheckinDeptRecord {
+            user_id: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            avatar: f2.unwrap_or_default(),
+            timestamp: f3.unwrap_or_default(),
+            place: f4.unwrap_or_default(),
+            detail_place: f5.unwrap_or_default(),
+            remark: f6.unwrap_or_default(),
+            image_list: f7.unwrap_or_default(),
+            latitude: f8.unwrap_or_default(),
+            longitude: f9.unwrap_or_default(),
+        })
     }
 }
 /// A check-in of one user (签到记录).
 ///
 /// Source: `spec/checkin.yaml` · `types.CheckinUserRecord`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CheckinUserRecord {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// When the user checked in, in ms (签到时间).
     ///
     /// Wire name `checkin_time`.
-    #[serde(rename = "checkin_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "checkin_time", skip_serializing_if = "Option::is_none")
+    )]
     pub checkin_time: Option<i64>,
     /// Place name (签到地址).
     ///
     /// Wire name `place`.
-    #[serde(rename = "place", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "place", skip_serializing_if = "Option::is_none")
+    )]
     pub place: Option<String>,
     /// Full address (签到详细地址).
     ///
     /// Wire name `detail_place`.
-    #[serde(rename = "detail_place", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "detail_place", skip_serializing_if = "Option::is_none")
+    )]
     pub detail_place: Option<String>,
     /// The user's remark (签到备注).
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// URLs of the photos taken (签到照片); absent when none.
     ///
     /// Wire name `image_list`.
-    #[serde(rename = "image_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "image_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub image_list: Vec<String>,
     /// Latitude (签到位置纬度).
     ///
     /// Wire name `latitude`.
-    #[serde(rename = "latitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "latitude", skip_serializing_if = "Option::is_none")
+    )]
     pub latitude: Option<String>,
     /// Longitude (签到位置经度).
     ///
     /// Wire name `longitude`.
-    #[serde(rename = "longitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "longitude", skip_serializing_if = "Option::is_none")
+    )]
     pub longitude: Option<String>,
     /// Who was visited (拜访对象): an external contact's userid or a name the user typed.
     ///
     /// Wire name `visit_user`.
-    #[serde(rename = "visit_user", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "visit_user", skip_serializing_if = "Option::is_none")
+    )]
     pub visit_user: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CheckinUserRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CheckinUserRecord;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CheckinUserRecord")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CheckinUserRecord, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "checkin_time" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "place" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "detail_place" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "image_list" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "latitude" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "longitude" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "visit_user" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CheckinUserRecord {
-                    userid: f0.unwrap_or_default(),
-                    checkin_time: f1.unwrap_or_default(),
-                    place: f2.unwrap_or_default(),
-                    detail_place: f3.unwrap_or_default(),
-                    remark: f4.unwrap_or_default(),
-                    image_list: f5.unwrap_or_default(),
-                    latitude: f6.unwrap_or_default(),
-                    longitude: f7.unwrap_or_default(),
-                    visit_user: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CheckinUserRecord {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CheckinUserRecord {
+    const NAME: &'static str = "CheckinUserRecord";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "checkin_time" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "place" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "detail_place" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "image_list" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "latitude" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "longitude" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "visit_user" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CheckinUserRecord {
+            userid: f0.unwrap_or_default(),
+            checkin_time: f1.unwrap_or_default(),
+            place: f2.unwrap_or_default(),
+            detail_place: f3.unwrap_or_default(),
+            remark: f4.unwrap_or_default(),
+            image_list: f5.unwrap_or_default(),
+            latitude: f6.unwrap_or_default(),
+            longitude: f7.unwrap_or_default(),
+            visit_user: f8.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CheckinApi::list_by_dept`](super::checkin::CheckinApi::list_by_dept).
 ///
 /// Source: `spec/checkin.yaml` · `types.CheckinListByDeptResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CheckinListByDeptResponse {
     /// The check-ins (签到记录).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<CheckinDeptRecord>,
 }
 impl<'de> serde::Deserialize<'de> for CheckinListByDeptResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CheckinListByDeptResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CheckinListByDeptResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CheckinListByDeptResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CheckinDeptRecord>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CheckinListByDeptResponse {
-                    data: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CheckinListByDeptResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CheckinListByDeptResponse {
+    const NAME: &'static str = "CheckinListByDeptResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CheckinDeptRecord>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CheckinListByDeptResponse {
+            data: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CheckinApi::list_by_users`](super::checkin::CheckinApi::list_by_users).
 ///
 /// Source: `spec/checkin.yaml` · `types.CheckinListByUsersResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CheckinListByUsersResponse {
     /// The check-ins (签到信息).
     ///
     /// Wire name `page_list`.
-    #[serde(rename = "page_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "page_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub page_list: Vec<CheckinUserRecord>,
     /// `cursor` of the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for CheckinListByUsersResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CheckinListByUsersResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CheckinListByUsersResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CheckinListByUsersResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "page_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<CheckinUserRecord>>::new(),
-                                    )?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CheckinListByUsersResponse {
-                    page_list: f0.unwrap_or_default(),
-                    next_cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CheckinListByUsersResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CheckinListByUsersResponse {
+    const NAME: &'static str = "CheckinListByUsersResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "page_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<CheckinUserRecord>>::new(),
+                            )?,
+                    );
+                }
+                "next_cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CheckinListByUsersResponse {
+            page_list: f0.unwrap_or_default(),
+            next_cursor: f1.unwrap_or_default(),
+        })
     }
 }

@@ -985,12 +985,14 @@ impl rt::Endpoint for ContactListEmpLeaveRecordsRequest {
 }
 impl<'c> crate::api::Call<'c, ContactListEmpLeaveRecordsRequest> {
     /// Sets `end_time`: End of the period, ISO 8601; now when absent.
-    pub fn end_time(self, end_time: impl Into<String>) -> Self {
-        self.map(|r| r.end_time(end_time))
+    pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
+        self.request = self.request.end_time(end_time);
+        self
     }
     /// Sets `next_token`: The cursor of the next page; absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1229,8 +1231,9 @@ impl rt::Endpoint for ContactSearchUserRequest {
 }
 impl<'c> crate::api::Call<'c, ContactSearchUserRequest> {
     /// Sets `full_match_field`: `1` matches the name exactly (精确匹配用户名称); absent, the match is fuzzy.
-    pub fn full_match_field(self, full_match_field: i64) -> Self {
-        self.map(|r| r.full_match_field(full_match_field))
+    pub fn full_match_field(mut self, full_match_field: i64) -> Self {
+        self.request = self.request.full_match_field(full_match_field);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1341,8 +1344,9 @@ impl rt::Endpoint for ContactSortUsersRequest {
 }
 impl<'c> crate::api::Call<'c, ContactSortUsersRequest> {
     /// Sets `sort_type`: `0` ascending by the name's pinyin, `1` descending (排序方式).
-    pub fn sort_type(self, sort_type: i64) -> Self {
-        self.map(|r| r.sort_type(sort_type))
+    pub fn sort_type(mut self, sort_type: i64) -> Self {
+        self.request = self.request.sort_type(sort_type);
+        self
     }
 }
 /// Request of [`ContactApi::update_senior_setting`]: Turn an employee's executive mode on or off (设置高管模式).
@@ -1453,20 +1457,24 @@ impl rt::Endpoint for ContactUpdateSeniorSettingRequest {
 }
 impl<'c> crate::api::Call<'c, ContactUpdateSeniorSettingRequest> {
     /// Sets `permit_staff_ids`: Whitelisted users (高管白名单员工).
-    pub fn permit_staff_ids(self, permit_staff_ids: Vec<String>) -> Self {
-        self.map(|r| r.permit_staff_ids(permit_staff_ids))
+    pub fn permit_staff_ids(mut self, permit_staff_ids: Vec<String>) -> Self {
+        self.request = self.request.permit_staff_ids(permit_staff_ids);
+        self
     }
     /// Sets `permit_dept_ids`: Whitelisted departments (高管白名单部门).
-    pub fn permit_dept_ids(self, permit_dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.permit_dept_ids(permit_dept_ids))
+    pub fn permit_dept_ids(mut self, permit_dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.permit_dept_ids(permit_dept_ids);
+        self
     }
     /// Sets `permit_tag_ids`: Whitelisted roles (高管白名单角色).
-    pub fn permit_tag_ids(self, permit_tag_ids: Vec<i64>) -> Self {
-        self.map(|r| r.permit_tag_ids(permit_tag_ids))
+    pub fn permit_tag_ids(mut self, permit_tag_ids: Vec<i64>) -> Self {
+        self.request = self.request.permit_tag_ids(permit_tag_ids);
+        self
     }
     /// Sets `protect_scenes`: The shielded scenes (高管拦截场景).
-    pub fn protect_scenes(self, protect_scenes: Vec<ContactSeniorScene>) -> Self {
-        self.map(|r| r.protect_scenes(protect_scenes))
+    pub fn protect_scenes(mut self, protect_scenes: Vec<ContactSeniorScene>) -> Self {
+        self.request = self.request.protect_scenes(protect_scenes);
+        self
     }
 }
 /// Request of [`ContactApi::get_senior_settings`]: Get an employee's executive-mode settings (获取用户高管模式设置).
@@ -1691,48 +1699,59 @@ impl rt::Endpoint for ContactUpdateEmpAttributeVisibilityRequest {
 }
 impl<'c> crate::api::Call<'c, ContactUpdateEmpAttributeVisibilityRequest> {
     /// Sets `id`: The rule to change (设置ID); absent to add one.
-    pub fn id(self, id: i64) -> Self {
-        self.map(|r| r.id(id))
+    pub fn id(mut self, id: i64) -> Self {
+        self.request = self.request.id(id);
+        self
     }
     /// Sets `name`: Its name (设置的名称).
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `description`: Its description.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `object_staff_ids`: Users whose attributes are hidden (userid).
-    pub fn object_staff_ids(self, object_staff_ids: Vec<String>) -> Self {
-        self.map(|r| r.object_staff_ids(object_staff_ids))
+    pub fn object_staff_ids(mut self, object_staff_ids: Vec<String>) -> Self {
+        self.request = self.request.object_staff_ids(object_staff_ids);
+        self
     }
     /// Sets `object_dept_ids`: Departments whose members' attributes are hidden.
-    pub fn object_dept_ids(self, object_dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.object_dept_ids(object_dept_ids))
+    pub fn object_dept_ids(mut self, object_dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.object_dept_ids(object_dept_ids);
+        self
     }
     /// Sets `object_tag_ids`: Roles whose members' attributes are hidden.
-    pub fn object_tag_ids(self, object_tag_ids: Vec<i64>) -> Self {
-        self.map(|r| r.object_tag_ids(object_tag_ids))
+    pub fn object_tag_ids(mut self, object_tag_ids: Vec<i64>) -> Self {
+        self.request = self.request.object_tag_ids(object_tag_ids);
+        self
     }
     /// Sets `hide_fields`: The attributes to hide (需要隐藏的用户属性).
-    pub fn hide_fields(self, hide_fields: Vec<String>) -> Self {
-        self.map(|r| r.hide_fields(hide_fields))
+    pub fn hide_fields(mut self, hide_fields: Vec<String>) -> Self {
+        self.request = self.request.hide_fields(hide_fields);
+        self
     }
     /// Sets `exclude_staff_ids`: Users who still see them (可见隐藏字段的员工).
-    pub fn exclude_staff_ids(self, exclude_staff_ids: Vec<String>) -> Self {
-        self.map(|r| r.exclude_staff_ids(exclude_staff_ids))
+    pub fn exclude_staff_ids(mut self, exclude_staff_ids: Vec<String>) -> Self {
+        self.request = self.request.exclude_staff_ids(exclude_staff_ids);
+        self
     }
     /// Sets `exclude_dept_ids`: Departments who still see them.
-    pub fn exclude_dept_ids(self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.exclude_dept_ids(exclude_dept_ids))
+    pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.exclude_dept_ids(exclude_dept_ids);
+        self
     }
     /// Sets `exclude_tag_ids`: Roles who still see them.
-    pub fn exclude_tag_ids(self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.map(|r| r.exclude_tag_ids(exclude_tag_ids))
+    pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
+        self.request = self.request.exclude_tag_ids(exclude_tag_ids);
+        self
     }
     /// Sets `active`: Whether the rule is in force (是否生效).
-    pub fn active(self, active: bool) -> Self {
-        self.map(|r| r.active(active))
+    pub fn active(mut self, active: bool) -> Self {
+        self.request = self.request.active(active);
+        self
     }
 }
 /// Request of [`ContactApi::list_emp_attribute_visibility`]: List the rules hiding user attributes (获取用户属性可见性设置).
@@ -1816,12 +1835,14 @@ impl rt::Endpoint for ContactListEmpAttributeVisibilityRequest {
 }
 impl<'c> crate::api::Call<'c, ContactListEmpAttributeVisibilityRequest> {
     /// Sets `next_token`: The cursor (分页游标): -1 first, then the previous answer's `nextCursor`.
-    pub fn next_token(self, next_token: i64) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: i64) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `max_results`: Page size (分页大小), at most 100.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Every page from this request's position on, following `nextCursor` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -2106,8 +2127,9 @@ impl rt::Endpoint for ContactDisableOrgAccountRequest {
 }
 impl<'c> crate::api::Call<'c, ContactDisableOrgAccountRequest> {
     /// Sets `reason`: Why (停用原因).
-    pub fn reason(self, reason: impl Into<String>) -> Self {
-        self.map(|r| r.reason(reason))
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.request = self.request.reason(reason);
+        self
     }
 }
 /// Request of [`ContactApi::sign_out_org_account`]: Force an organisation account to sign out (强制登出企业账号).
@@ -2192,15 +2214,17 @@ impl rt::Endpoint for ContactSignOutOrgAccountRequest {
 }
 impl<'c> crate::api::Call<'c, ContactSignOutOrgAccountRequest> {
     /// Sets `reason`: Why, for the admin console's audit log (登出的原因).
-    pub fn reason(self, reason: impl Into<String>) -> Self {
-        self.map(|r| r.reason(reason))
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.request = self.request.reason(reason);
+        self
     }
     /// Sets `reason_i18n_for_employee`: Why, as shown to the employee, by client language (`zh_CN`, `zh_HK`, `zh_TW`, `en_US`,
     pub fn reason_i18n_for_employee(
-        self,
+        mut self,
         reason_i18n_for_employee: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.map(|r| r.reason_i18n_for_employee(reason_i18n_for_employee))
+        self.request = self.request.reason_i18n_for_employee(reason_i18n_for_employee);
+        self
     }
 }
 /// Request of [`ContactApi::get_org_account_status`]: Get whether an organisation account is disabled (查询企业账号状态).
@@ -2365,8 +2389,9 @@ impl rt::Endpoint for ContactGrantMultiOrgPermissionRequest {
 }
 impl<'c> crate::api::Call<'c, ContactGrantMultiOrgPermissionRequest> {
     /// Sets `grant_dept_id_list`: Only these departments' accounts (授权的部门列表); the whole organisation when absent.
-    pub fn grant_dept_id_list(self, grant_dept_id_list: Vec<i64>) -> Self {
-        self.map(|r| r.grant_dept_id_list(grant_dept_id_list))
+    pub fn grant_dept_id_list(mut self, grant_dept_id_list: Vec<i64>) -> Self {
+        self.request = self.request.grant_dept_id_list(grant_dept_id_list);
+        self
     }
 }
 /// Request of [`ContactApi::change_main_admin`]: Hand an organisation's creator role to another organisation account (企业账号转交主管理员（创建者）).
@@ -2713,8 +2738,9 @@ impl rt::Endpoint for ContactSetOrgAccountVisibleInOtherOrgRequest {
 }
 impl<'c> crate::api::Call<'c, ContactSetOrgAccountVisibleInOtherOrgRequest> {
     /// Sets `fields`: The fields (授权字段): `mobile`, `status` (disabled or not); only `mobile` when absent.
-    pub fn fields(self, fields: Vec<String>) -> Self {
-        self.map(|r| r.fields(fields))
+    pub fn fields(mut self, fields: Vec<String>) -> Self {
+        self.request = self.request.fields(fields);
+        self
     }
 }
 /// Request of [`ContactApi::get_org_auth_info`]: Get an organisation's certification details (获取企业认证信息).
@@ -2777,8 +2803,9 @@ impl rt::Endpoint for ContactGetOrgAuthInfoRequest {
 }
 impl<'c> crate::api::Call<'c, ContactGetOrgAuthInfoRequest> {
     /// Sets `target_corp_id`: The organisation (企业corpId); the calling one when absent.
-    pub fn target_corp_id(self, target_corp_id: impl Into<String>) -> Self {
-        self.map(|r| r.target_corp_id(target_corp_id))
+    pub fn target_corp_id(mut self, target_corp_id: impl Into<String>) -> Self {
+        self.request = self.request.target_corp_id(target_corp_id);
+        self
     }
 }
 /// Request of [`ContactApi::get_apply_invite_info`]: Get the organisation's invitation settings and link (获取企业邀请信息).
@@ -2856,12 +2883,14 @@ impl rt::Endpoint for ContactGetApplyInviteInfoRequest {
 }
 impl<'c> crate::api::Call<'c, ContactGetApplyInviteInfoRequest> {
     /// Sets `inviter_user_id`: The inviter's userid (邀请者); the organisation's creator when absent.
-    pub fn inviter_user_id(self, inviter_user_id: impl Into<String>) -> Self {
-        self.map(|r| r.inviter_user_id(inviter_user_id))
+    pub fn inviter_user_id(mut self, inviter_user_id: impl Into<String>) -> Self {
+        self.request = self.request.inviter_user_id(inviter_user_id);
+        self
     }
     /// Sets `dept_id`: Invite into this department (部门ID).
-    pub fn dept_id(self, dept_id: i64) -> Self {
-        self.map(|r| r.dept_id(dept_id))
+    pub fn dept_id(mut self, dept_id: i64) -> Self {
+        self.request = self.request.dept_id(dept_id);
+        self
     }
 }
 /// Request of [`ContactApi::get_latest_ding_index`]: Get the organisation's latest DingTalk index (获取企业最新钉钉指数信息).
@@ -2980,8 +3009,9 @@ impl rt::Endpoint for ContactTranslateFileRequest {
 }
 impl<'c> crate::api::Call<'c, ContactTranslateFileRequest> {
     /// Sets `output_file_name`: The result archive's name without extension (转译完打包的文件名); required for more than one file.
-    pub fn output_file_name(self, output_file_name: impl Into<String>) -> Self {
-        self.map(|r| r.output_file_name(output_file_name))
+    pub fn output_file_name(mut self, output_file_name: impl Into<String>) -> Self {
+        self.request = self.request.output_file_name(output_file_name);
+        self
     }
 }
 /// Request of [`ContactApi::get_translate_file_job_result`]: Get a contact-id translation job's result (获取异步转译任务结果).
@@ -3115,12 +3145,14 @@ impl rt::Endpoint for ContactListContactHideSettingsRequest {
 }
 impl<'c> crate::api::Call<'c, ContactListContactHideSettingsRequest> {
     /// Sets `next_token`: The cursor (分页游标): 0 first, then the previous answer's `nextToken`.
-    pub fn next_token(self, next_token: i64) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: i64) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `max_results`: Page size (分页大小), at most 100.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -3341,52 +3373,64 @@ impl rt::Endpoint for ContactUpdateContactHideSettingRequest {
 }
 impl<'c> crate::api::Call<'c, ContactUpdateContactHideSettingRequest> {
     /// Sets `id`: The rule to change (设置ID); absent to add one.
-    pub fn id(self, id: i64) -> Self {
-        self.map(|r| r.id(id))
+    pub fn id(mut self, id: i64) -> Self {
+        self.request = self.request.id(id);
+        self
     }
     /// Sets `name`: Its name (设置名称).
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `description`: Its description.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `object_staff_ids`: Users to hide (需要被隐藏的员工).
-    pub fn object_staff_ids(self, object_staff_ids: Vec<String>) -> Self {
-        self.map(|r| r.object_staff_ids(object_staff_ids))
+    pub fn object_staff_ids(mut self, object_staff_ids: Vec<String>) -> Self {
+        self.request = self.request.object_staff_ids(object_staff_ids);
+        self
     }
     /// Sets `object_dept_ids`: Departments to hide.
-    pub fn object_dept_ids(self, object_dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.object_dept_ids(object_dept_ids))
+    pub fn object_dept_ids(mut self, object_dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.object_dept_ids(object_dept_ids);
+        self
     }
     /// Sets `object_tag_ids`: Roles to hide.
-    pub fn object_tag_ids(self, object_tag_ids: Vec<i64>) -> Self {
-        self.map(|r| r.object_tag_ids(object_tag_ids))
+    pub fn object_tag_ids(mut self, object_tag_ids: Vec<i64>) -> Self {
+        self.request = self.request.object_tag_ids(object_tag_ids);
+        self
     }
     /// Sets `exclude_staff_ids`: Users who still see them (不受影响的员工).
-    pub fn exclude_staff_ids(self, exclude_staff_ids: Vec<String>) -> Self {
-        self.map(|r| r.exclude_staff_ids(exclude_staff_ids))
+    pub fn exclude_staff_ids(mut self, exclude_staff_ids: Vec<String>) -> Self {
+        self.request = self.request.exclude_staff_ids(exclude_staff_ids);
+        self
     }
     /// Sets `exclude_dept_ids`: Departments who still see them.
-    pub fn exclude_dept_ids(self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.exclude_dept_ids(exclude_dept_ids))
+    pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.exclude_dept_ids(exclude_dept_ids);
+        self
     }
     /// Sets `exclude_tag_ids`: Roles who still see them.
-    pub fn exclude_tag_ids(self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.map(|r| r.exclude_tag_ids(exclude_tag_ids))
+    pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
+        self.request = self.request.exclude_tag_ids(exclude_tag_ids);
+        self
     }
     /// Sets `active`: Whether the rule is in force (是否激活).
-    pub fn active(self, active: bool) -> Self {
-        self.map(|r| r.active(active))
+    pub fn active(mut self, active: bool) -> Self {
+        self.request = self.request.active(active);
+        self
     }
     /// Sets `hide_in_user_profile`: Also hide them on profile pages (是否同时在被查看个人资料页时隐藏).
-    pub fn hide_in_user_profile(self, hide_in_user_profile: bool) -> Self {
-        self.map(|r| r.hide_in_user_profile(hide_in_user_profile))
+    pub fn hide_in_user_profile(mut self, hide_in_user_profile: bool) -> Self {
+        self.request = self.request.hide_in_user_profile(hide_in_user_profile);
+        self
     }
     /// Sets `hide_in_search`: Also hide them from search (是否同时在被搜索时隐藏).
-    pub fn hide_in_search(self, hide_in_search: bool) -> Self {
-        self.map(|r| r.hide_in_search(hide_in_search))
+    pub fn hide_in_search(mut self, hide_in_search: bool) -> Self {
+        self.request = self.request.hide_in_search(hide_in_search);
+        self
     }
 }
 /// Request of [`ContactApi::delete_contact_hide_setting`]: Delete a rule hiding people in the contacts (删除通讯录隐藏设置).
@@ -3577,12 +3621,14 @@ impl rt::Endpoint for ContactListContactRestrictSettingsRequest {
 }
 impl<'c> crate::api::Call<'c, ContactListContactRestrictSettingsRequest> {
     /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
-    pub fn next_token(self, next_token: i64) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: i64) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `max_results`: Page size (最大返回结果数), at most 100.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -3815,52 +3861,64 @@ impl rt::Endpoint for ContactUpdateContactRestrictSettingRequest {
 }
 impl<'c> crate::api::Call<'c, ContactUpdateContactRestrictSettingRequest> {
     /// Sets `id`: The rule to change (设置ID); absent to add one.
-    pub fn id(self, id: i64) -> Self {
-        self.map(|r| r.id(id))
+    pub fn id(mut self, id: i64) -> Self {
+        self.request = self.request.id(id);
+        self
     }
     /// Sets `name`: Its name (设置名称).
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `description`: Its description.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `subject_user_ids`: Users to restrict.
-    pub fn subject_user_ids(self, subject_user_ids: Vec<String>) -> Self {
-        self.map(|r| r.subject_user_ids(subject_user_ids))
+    pub fn subject_user_ids(mut self, subject_user_ids: Vec<String>) -> Self {
+        self.request = self.request.subject_user_ids(subject_user_ids);
+        self
     }
     /// Sets `subject_dept_ids`: Departments to restrict.
-    pub fn subject_dept_ids(self, subject_dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.subject_dept_ids(subject_dept_ids))
+    pub fn subject_dept_ids(mut self, subject_dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.subject_dept_ids(subject_dept_ids);
+        self
     }
     /// Sets `subject_tag_ids`: Roles to restrict.
-    pub fn subject_tag_ids(self, subject_tag_ids: Vec<i64>) -> Self {
-        self.map(|r| r.subject_tag_ids(subject_tag_ids))
+    pub fn subject_tag_ids(mut self, subject_tag_ids: Vec<i64>) -> Self {
+        self.request = self.request.subject_tag_ids(subject_tag_ids);
+        self
     }
     /// Sets `exclude_user_ids`: Whitelisted users, with `excludeNode` (白名单用户).
-    pub fn exclude_user_ids(self, exclude_user_ids: Vec<String>) -> Self {
-        self.map(|r| r.exclude_user_ids(exclude_user_ids))
+    pub fn exclude_user_ids(mut self, exclude_user_ids: Vec<String>) -> Self {
+        self.request = self.request.exclude_user_ids(exclude_user_ids);
+        self
     }
     /// Sets `exclude_dept_ids`: Whitelisted departments, with `excludeNode`.
-    pub fn exclude_dept_ids(self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.exclude_dept_ids(exclude_dept_ids))
+    pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.exclude_dept_ids(exclude_dept_ids);
+        self
     }
     /// Sets `exclude_tag_ids`: Whitelisted roles, with `excludeNode`.
-    pub fn exclude_tag_ids(self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.map(|r| r.exclude_tag_ids(exclude_tag_ids))
+    pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
+        self.request = self.request.exclude_tag_ids(exclude_tag_ids);
+        self
     }
     /// Sets `active`: Whether the rule is in force (本次设置是否生效).
-    pub fn active(self, active: bool) -> Self {
-        self.map(|r| r.active(active))
+    pub fn active(mut self, active: bool) -> Self {
+        self.request = self.request.active(active);
+        self
     }
     /// Sets `restrict_in_user_profile`: Also hide the profile pages of people out of sight (是否同时限制查看个人资料页).
-    pub fn restrict_in_user_profile(self, restrict_in_user_profile: bool) -> Self {
-        self.map(|r| r.restrict_in_user_profile(restrict_in_user_profile))
+    pub fn restrict_in_user_profile(mut self, restrict_in_user_profile: bool) -> Self {
+        self.request = self.request.restrict_in_user_profile(restrict_in_user_profile);
+        self
     }
     /// Sets `restrict_in_search`: Also keep people out of sight out of search (是否同时限制搜索).
-    pub fn restrict_in_search(self, restrict_in_search: bool) -> Self {
-        self.map(|r| r.restrict_in_search(restrict_in_search))
+    pub fn restrict_in_search(mut self, restrict_in_search: bool) -> Self {
+        self.request = self.request.restrict_in_search(restrict_in_search);
+        self
     }
 }
 /// Request of [`ContactApi::delete_contact_restrict_setting`]: Delete a rule restricting what people see of the contacts (删除限制查看通讯录设置).
@@ -3995,12 +4053,14 @@ impl rt::Endpoint for ContactCreateCooperateOrgRequest {
 }
 impl<'c> crate::api::Call<'c, ContactCreateCooperateOrgRequest> {
     /// Sets `logo_media_id`: Its logo, a media_id from `media.upload` (logo).
-    pub fn logo_media_id(self, logo_media_id: impl Into<String>) -> Self {
-        self.map(|r| r.logo_media_id(logo_media_id))
+    pub fn logo_media_id(mut self, logo_media_id: impl Into<String>) -> Self {
+        self.request = self.request.logo_media_id(logo_media_id);
+        self
     }
     /// Sets `industry_code`: Its industry code (行业code).
-    pub fn industry_code(self, industry_code: i64) -> Self {
-        self.map(|r| r.industry_code(industry_code))
+    pub fn industry_code(mut self, industry_code: i64) -> Self {
+        self.request = self.request.industry_code(industry_code);
+        self
     }
 }
 /// Request of [`ContactApi::separate_branch_org`]: Detach a partner organisation (解除关联组织).
@@ -4348,270 +4408,244 @@ impl rt::Endpoint for ContactGetBranchAuthDataRequest {
 /// A user's personal profile (用户个人信息), as the user allowed the app to read it.
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactUser {
     /// Nickname (昵称).
     ///
     /// Wire name `nick`.
-    #[serde(rename = "nick")]
+    #[cfg_attr(feature = "serialize", serde(rename = "nick"))]
     pub nick: String,
     /// Avatar URL.
     ///
     /// Wire name `avatarUrl`.
-    #[serde(rename = "avatarUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatarUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar_url: Option<String>,
     /// Mobile number; present only with the `Contact.User.mobile` scope.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile: Option<String>,
     /// The user's openId in this app.
     ///
     /// Wire name `openId`.
-    #[serde(rename = "openId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_id: Option<String>,
     /// The user's unionId (the same for every app of one developer).
     ///
     /// Wire name `unionId`.
-    #[serde(rename = "unionId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "unionId"))]
     pub union_id: String,
     /// E-mail address.
     ///
     /// Wire name `email`.
-    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "email", skip_serializing_if = "Option::is_none")
+    )]
     pub email: Option<String>,
     /// The mobile number's country code (86 for China).
     ///
     /// Wire name `stateCode`.
-    #[serde(rename = "stateCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "stateCode", skip_serializing_if = "Option::is_none")
+    )]
     pub state_code: Option<String>,
     /// Whether the user is a visitor of the organisation.
     ///
     /// Wire name `visitor`.
-    #[serde(rename = "visitor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "visitor", skip_serializing_if = "Option::is_none")
+    )]
     pub visitor: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nick" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "avatarUrl" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobile" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "openId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionId" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "email" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "stateCode" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "visitor" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactUser {
-                    nick: rt::decode::required(f0, "nick")?,
-                    avatar_url: f1.unwrap_or_default(),
-                    mobile: f2.unwrap_or_default(),
-                    open_id: f3.unwrap_or_default(),
-                    union_id: rt::decode::required(f4, "unionId")?,
-                    email: f5.unwrap_or_default(),
-                    state_code: f6.unwrap_or_default(),
-                    visitor: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactUser {
+    const NAME: &'static str = "ContactUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nick" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "avatarUrl" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobile" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "openId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionId" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "email" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "stateCode" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "visitor" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactUser {
+            nick: rt::decode::required(f0, "nick")?,
+            avatar_url: f1.unwrap_or_default(),
+            mobile: f2.unwrap_or_default(),
+            open_id: f3.unwrap_or_default(),
+            union_id: rt::decode::required(f4, "unionId")?,
+            email: f5.unwrap_or_default(),
+            state_code: f6.unwrap_or_default(),
+            visitor: f7.unwrap_or_default(),
+        })
     }
 }
 /// One employee who left (离职记录).
 ///
 /// Source: `spec/contact.yaml` · `types.EmpLeaveRecord`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EmpLeaveRecord {
     /// The employee's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userId"))]
     pub user_id: String,
     /// Name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// The mobile number's country code.
     ///
     /// Wire name `stateCode`.
-    #[serde(rename = "stateCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "stateCode", skip_serializing_if = "Option::is_none")
+    )]
     pub state_code: Option<String>,
     /// Mobile number.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile: Option<String>,
     /// When the employee left, ISO 8601.
     ///
     /// Wire name `leaveTime`.
-    #[serde(rename = "leaveTime")]
+    #[cfg_attr(feature = "serialize", serde(rename = "leaveTime"))]
     pub leave_time: String,
     /// Why the employee left (离职原因), as DingTalk reports it.
     ///
     /// Wire name `leaveReason`.
-    #[serde(rename = "leaveReason", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leaveReason", skip_serializing_if = "Option::is_none")
+    )]
     pub leave_reason: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EmpLeaveRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EmpLeaveRecord;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EmpLeaveRecord")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EmpLeaveRecord, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "stateCode" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobile" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "leaveTime" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "leaveReason" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EmpLeaveRecord {
-                    user_id: rt::decode::required(f0, "userId")?,
-                    name: rt::decode::required(f1, "name")?,
-                    state_code: f2.unwrap_or_default(),
-                    mobile: f3.unwrap_or_default(),
-                    leave_time: rt::decode::required(f4, "leaveTime")?,
-                    leave_reason: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EmpLeaveRecord {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EmpLeaveRecord {
+    const NAME: &'static str = "EmpLeaveRecord";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "stateCode" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobile" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "leaveTime" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "leaveReason" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EmpLeaveRecord {
+            user_id: rt::decode::required(f0, "userId")?,
+            name: rt::decode::required(f1, "name")?,
+            state_code: f2.unwrap_or_default(),
+            mobile: f3.unwrap_or_default(),
+            leave_time: rt::decode::required(f4, "leaveTime")?,
+            leave_reason: f5.unwrap_or_default(),
+        })
     }
 }
 /// Where an executive is shielded (高管拦截场景).
@@ -4772,298 +4806,301 @@ impl rt::Scalar for ContactSeniorWhiteListType {
 /// Who may still reach an executive (高管白名单).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSeniorWhiteListItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSeniorWhiteListItem {
     /// The userid, department id or role id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// What `id` names.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<ContactSeniorWhiteListType>,
     /// The user's, department's or role's name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactSeniorWhiteListItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactSeniorWhiteListItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactSeniorWhiteListItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactSeniorWhiteListItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<ContactSeniorWhiteListType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactSeniorWhiteListItem {
-                    id: f0.unwrap_or_default(),
-                    r#type: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactSeniorWhiteListItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactSeniorWhiteListItem {
+    const NAME: &'static str = "ContactSeniorWhiteListItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<ContactSeniorWhiteListType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactSeniorWhiteListItem {
+            id: f0.unwrap_or_default(),
+            r#type: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+        })
     }
 }
 /// A rule hiding user attributes (用户属性可见性设置): the attributes in `hideFields` of the
 /// users, departments and roles in `object*` are hidden from everyone except those in `exclude*`.
 ///
 /// Source: `spec/contact.yaml` · `types.ContactAttributeVisibility`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactAttributeVisibility {
     /// The rule's id (设置ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
     /// When it was created, `yyyy-MM-dd HH:mm:ss`.
     ///
     /// Wire name `gmtCreate`.
-    #[serde(rename = "gmtCreate", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmtCreate", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_create: Option<String>,
     /// When it last changed, `yyyy-MM-dd HH:mm:ss`.
     ///
     /// Wire name `gmtModified`.
-    #[serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_modified: Option<String>,
     /// Its name (设置的名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Its description.
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// Users whose attributes are hidden (userid).
     ///
     /// Wire name `objectStaffIds`.
-    #[serde(rename = "objectStaffIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "objectStaffIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub object_staff_ids: Vec<String>,
     /// Departments whose members' attributes are hidden.
     ///
     /// Wire name `objectDeptIds`.
-    #[serde(rename = "objectDeptIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "objectDeptIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub object_dept_ids: Vec<i64>,
     /// Roles whose members' attributes are hidden.
     ///
     /// Wire name `objectTagIds`.
-    #[serde(rename = "objectTagIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "objectTagIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub object_tag_ids: Vec<i64>,
     /// The hidden attributes (隐藏的字段): custom attribute ids or system ones (`name`, `email`, `mobile`, …).
     ///
     /// Wire name `hideFields`.
-    #[serde(rename = "hideFields", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hideFields", skip_serializing_if = "Vec::is_empty")
+    )]
     pub hide_fields: Vec<String>,
     /// Users who still see them (白名单用户).
     ///
     /// Wire name `excludeStaffIds`.
-    #[serde(rename = "excludeStaffIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeStaffIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_staff_ids: Vec<String>,
     /// Departments who still see them.
     ///
     /// Wire name `excludeDeptIds`.
-    #[serde(rename = "excludeDeptIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeDeptIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_dept_ids: Vec<i64>,
     /// Roles who still see them.
     ///
     /// Wire name `excludeTagIds`.
-    #[serde(rename = "excludeTagIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeTagIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_tag_ids: Vec<i64>,
     /// Whether the rule is in force (是否生效).
     ///
     /// Wire name `active`.
-    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "active", skip_serializing_if = "Option::is_none")
+    )]
     pub active: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactAttributeVisibility {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactAttributeVisibility;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactAttributeVisibility")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactAttributeVisibility, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "gmtCreate" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmtModified" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "objectStaffIds" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "objectDeptIds" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "objectTagIds" => {
-                            f7 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "hideFields" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "excludeStaffIds" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "excludeDeptIds" => {
-                            f10 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "excludeTagIds" => {
-                            f11 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "active" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactAttributeVisibility {
-                    id: f0.unwrap_or_default(),
-                    gmt_create: f1.unwrap_or_default(),
-                    gmt_modified: f2.unwrap_or_default(),
-                    name: f3.unwrap_or_default(),
-                    description: f4.unwrap_or_default(),
-                    object_staff_ids: f5.unwrap_or_default(),
-                    object_dept_ids: f6.unwrap_or_default(),
-                    object_tag_ids: f7.unwrap_or_default(),
-                    hide_fields: f8.unwrap_or_default(),
-                    exclude_staff_ids: f9.unwrap_or_default(),
-                    exclude_dept_ids: f10.unwrap_or_default(),
-                    exclude_tag_ids: f11.unwrap_or_default(),
-                    active: f12.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactAttributeVisibility {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactAttributeVisibility {
+    const NAME: &'static str = "ContactAttributeVisibility";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "gmtCreate" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmtModified" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "objectStaffIds" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "objectDeptIds" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "objectTagIds" => {
+                    f7 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "hideFields" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "excludeStaffIds" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "excludeDeptIds" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "excludeTagIds" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "active" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactAttributeVisibility {
+            id: f0.unwrap_or_default(),
+            gmt_create: f1.unwrap_or_default(),
+            gmt_modified: f2.unwrap_or_default(),
+            name: f3.unwrap_or_default(),
+            description: f4.unwrap_or_default(),
+            object_staff_ids: f5.unwrap_or_default(),
+            object_dept_ids: f6.unwrap_or_default(),
+            object_tag_ids: f7.unwrap_or_default(),
+            hide_fields: f8.unwrap_or_default(),
+            exclude_staff_ids: f9.unwrap_or_default(),
+            exclude_dept_ids: f10.unwrap_or_default(),
+            exclude_tag_ids: f11.unwrap_or_default(),
+            active: f12.unwrap_or_default(),
+        })
     }
 }
 /// A rule hiding users, departments or roles in the contacts (通讯录隐藏设置), except from the
@@ -5071,169 +5108,172 @@ impl rt::Wire for ContactAttributeVisibility {
 /// one hides.
 ///
 /// Source: `spec/contact.yaml` · `types.ContactHideSetting`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactHideSetting {
     /// The rule's id (设置ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
     /// Its name (设置名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Its description.
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// Hidden users (userid).
     ///
     /// Wire name `objectStaffIds`.
-    #[serde(rename = "objectStaffIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "objectStaffIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub object_staff_ids: Vec<String>,
     /// Hidden departments.
     ///
     /// Wire name `objectDeptIds`.
-    #[serde(rename = "objectDeptIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "objectDeptIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub object_dept_ids: Vec<i64>,
     /// Hidden roles.
     ///
     /// Wire name `objectTagIds`.
-    #[serde(rename = "objectTagIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "objectTagIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub object_tag_ids: Vec<i64>,
     /// Users who still see them.
     ///
     /// Wire name `excludeStaffIds`.
-    #[serde(rename = "excludeStaffIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeStaffIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_staff_ids: Vec<String>,
     /// Departments who still see them.
     ///
     /// Wire name `excludeDeptIds`.
-    #[serde(rename = "excludeDeptIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeDeptIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_dept_ids: Vec<i64>,
     /// Roles who still see them.
     ///
     /// Wire name `excludeTagIds`.
-    #[serde(rename = "excludeTagIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeTagIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_tag_ids: Vec<i64>,
     /// Whether the rule is in force (规则是否生效).
     ///
     /// Wire name `active`.
-    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "active", skip_serializing_if = "Option::is_none")
+    )]
     pub active: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactHideSetting {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactHideSetting;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactHideSetting")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactHideSetting, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "objectStaffIds" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "objectDeptIds" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "objectTagIds" => {
-                            f5 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "excludeStaffIds" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "excludeDeptIds" => {
-                            f7 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "excludeTagIds" => {
-                            f8 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "active" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactHideSetting {
-                    id: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    description: f2.unwrap_or_default(),
-                    object_staff_ids: f3.unwrap_or_default(),
-                    object_dept_ids: f4.unwrap_or_default(),
-                    object_tag_ids: f5.unwrap_or_default(),
-                    exclude_staff_ids: f6.unwrap_or_default(),
-                    exclude_dept_ids: f7.unwrap_or_default(),
-                    exclude_tag_ids: f8.unwrap_or_default(),
-                    active: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactHideSetting {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactHideSetting {
+    const NAME: &'static str = "ContactHideSetting";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "objectStaffIds" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "objectDeptIds" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "objectTagIds" => {
+                    f5 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "excludeStaffIds" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "excludeDeptIds" => {
+                    f7 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "excludeTagIds" => {
+                    f8 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "active" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactHideSetting {
+            id: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            description: f2.unwrap_or_default(),
+            object_staff_ids: f3.unwrap_or_default(),
+            object_dept_ids: f4.unwrap_or_default(),
+            object_tag_ids: f5.unwrap_or_default(),
+            exclude_staff_ids: f6.unwrap_or_default(),
+            exclude_dept_ids: f7.unwrap_or_default(),
+            exclude_tag_ids: f8.unwrap_or_default(),
+            active: f9.unwrap_or_default(),
+        })
     }
 }
 /// How far the restricted users may look (限制类型).
@@ -5306,272 +5346,269 @@ impl rt::Scalar for ContactRestrictType {
 /// Independent of the admin console's restriction: either one restricts.
 ///
 /// Source: `spec/contact.yaml` · `types.ContactRestrictSetting`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactRestrictSetting {
     /// The rule's id (设置Id).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
     /// Its name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Its description.
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// Restricted users (userid).
     ///
     /// Wire name `subjectUserIds`.
-    #[serde(rename = "subjectUserIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "subjectUserIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub subject_user_ids: Vec<String>,
     /// Restricted departments.
     ///
     /// Wire name `subjectDeptIds`.
-    #[serde(rename = "subjectDeptIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "subjectDeptIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub subject_dept_ids: Vec<i64>,
     /// Restricted roles.
     ///
     /// Wire name `subjectTagIds`.
-    #[serde(rename = "subjectTagIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "subjectTagIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub subject_tag_ids: Vec<i64>,
     /// How far they may look (限制类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<ContactRestrictType>,
     /// Whitelisted users, with `excludeNode` (白名单用户).
     ///
     /// Wire name `excludeUserIds`.
-    #[serde(rename = "excludeUserIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeUserIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_user_ids: Vec<String>,
     /// Whitelisted departments, with `excludeNode`.
     ///
     /// Wire name `excludeDeptIds`.
-    #[serde(rename = "excludeDeptIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeDeptIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_dept_ids: Vec<i64>,
     /// Whitelisted roles, with `excludeNode`.
     ///
     /// Wire name `excludeTagIds`.
-    #[serde(rename = "excludeTagIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "excludeTagIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub exclude_tag_ids: Vec<i64>,
     /// Whether the rule is in force (是否生效).
     ///
     /// Wire name `active`.
-    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "active", skip_serializing_if = "Option::is_none")
+    )]
     pub active: Option<bool>,
     /// Also hide the profile pages of people out of sight (是否同时限制查看个人资料页).
     ///
     /// Wire name `restrictInUserProfile`.
-    #[serde(rename = "restrictInUserProfile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "restrictInUserProfile", skip_serializing_if = "Option::is_none")
+    )]
     pub restrict_in_user_profile: Option<bool>,
     /// Also keep people out of sight out of search (是否同时限制搜索).
     ///
     /// Wire name `restrictInSearch`.
-    #[serde(rename = "restrictInSearch", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "restrictInSearch", skip_serializing_if = "Option::is_none")
+    )]
     pub restrict_in_search: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactRestrictSetting {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactRestrictSetting;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactRestrictSetting")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactRestrictSetting, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "subjectUserIds" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "subjectDeptIds" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "subjectTagIds" => {
-                            f5 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ContactRestrictType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "excludeUserIds" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "excludeDeptIds" => {
-                            f8 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "excludeTagIds" => {
-                            f9 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "active" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "restrictInUserProfile" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "restrictInSearch" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactRestrictSetting {
-                    id: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    description: f2.unwrap_or_default(),
-                    subject_user_ids: f3.unwrap_or_default(),
-                    subject_dept_ids: f4.unwrap_or_default(),
-                    subject_tag_ids: f5.unwrap_or_default(),
-                    r#type: f6.unwrap_or_default(),
-                    exclude_user_ids: f7.unwrap_or_default(),
-                    exclude_dept_ids: f8.unwrap_or_default(),
-                    exclude_tag_ids: f9.unwrap_or_default(),
-                    active: f10.unwrap_or_default(),
-                    restrict_in_user_profile: f11.unwrap_or_default(),
-                    restrict_in_search: f12.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactRestrictSetting {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactRestrictSetting {
+    const NAME: &'static str = "ContactRestrictSetting";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "subjectUserIds" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "subjectDeptIds" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "subjectTagIds" => {
+                    f5 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "type" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ContactRestrictType>>::new(),
+                            )?,
+                    );
+                }
+                "excludeUserIds" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "excludeDeptIds" => {
+                    f8 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "excludeTagIds" => {
+                    f9 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "active" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "restrictInUserProfile" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "restrictInSearch" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactRestrictSetting {
+            id: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            description: f2.unwrap_or_default(),
+            subject_user_ids: f3.unwrap_or_default(),
+            subject_dept_ids: f4.unwrap_or_default(),
+            subject_tag_ids: f5.unwrap_or_default(),
+            r#type: f6.unwrap_or_default(),
+            exclude_user_ids: f7.unwrap_or_default(),
+            exclude_dept_ids: f8.unwrap_or_default(),
+            exclude_tag_ids: f9.unwrap_or_default(),
+            active: f10.unwrap_or_default(),
+            restrict_in_user_profile: f11.unwrap_or_default(),
+            restrict_in_search: f12.unwrap_or_default(),
+        })
     }
 }
 /// An organisation an account created (拥有的组织).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactOwnedOrg`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactOwnedOrg {
     /// The organisation's corpId.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "corpId"))]
     pub corp_id: String,
     /// Its name (组织名称).
     ///
     /// Wire name `corpName`.
-    #[serde(rename = "corpName")]
+    #[cfg_attr(feature = "serialize", serde(rename = "corpName"))]
     pub corp_name: String,
 }
 impl<'de> serde::Deserialize<'de> for ContactOwnedOrg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactOwnedOrg;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactOwnedOrg")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactOwnedOrg, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "corpName" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactOwnedOrg {
-                    corp_id: rt::decode::required(f0, "corpId")?,
-                    corp_name: rt::decode::required(f1, "corpName")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactOwnedOrg {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactOwnedOrg {
+    const NAME: &'static str = "ContactOwnedOrg";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "corpName" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactOwnedOrg {
+            corp_id: rt::decode::required(f0, "corpId")?,
+            corp_name: rt::decode::required(f1, "corpName")?,
+        })
     }
 }
 /// Where a translation job stands (转译任务结果).
@@ -5664,56 +5701,44 @@ pub struct ContactUnionApplication {
 }
 impl<'de> serde::Deserialize<'de> for ContactUnionApplication {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactUnionApplication;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactUnionApplication")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactUnionApplication, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "branchCorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionRootName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "linkDeptId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ContactUnionApplication {
+    const NAME: &'static str = "ContactUnionApplication";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "branchCorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(ContactUnionApplication {
-                    branch_corp_id: f0.unwrap_or_default(),
-                    union_root_name: f1.unwrap_or_default(),
-                    link_dept_id: f2.unwrap_or_default(),
-                })
+                "unionRootName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "linkDeptId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ContactUnionApplication {
+            branch_corp_id: f0.unwrap_or_default(),
+            union_root_name: f1.unwrap_or_default(),
+            link_dept_id: f2.unwrap_or_default(),
+        })
     }
 }
 impl ContactUnionApplication {
@@ -5747,11 +5772,6 @@ impl rt::Validate for ContactUnionApplication {
         Ok(())
     }
 }
-impl rt::Wire for ContactUnionApplication {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Where and under what name a partner organisation sits in the upstream-downstream organisation (伙伴组织的属性).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactBranchAttributes`
@@ -5776,49 +5796,38 @@ pub struct ContactBranchAttributes {
 }
 impl<'de> serde::Deserialize<'de> for ContactBranchAttributes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactBranchAttributes;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactBranchAttributes")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactBranchAttributes, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "branchCorpId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "unionRootName" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "linkDeptId" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ContactBranchAttributes {
+    const NAME: &'static str = "ContactBranchAttributes";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "branchCorpId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(ContactBranchAttributes {
-                    branch_corp_id: rt::decode::required(f0, "branchCorpId")?,
-                    union_root_name: rt::decode::required(f1, "unionRootName")?,
-                    link_dept_id: rt::decode::required(f2, "linkDeptId")?,
-                })
+                "unionRootName" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "linkDeptId" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ContactBranchAttributes {
+            branch_corp_id: rt::decode::required(f0, "branchCorpId")?,
+            union_root_name: rt::decode::required(f1, "unionRootName")?,
+            link_dept_id: rt::decode::required(f2, "linkDeptId")?,
+        })
     }
 }
 impl ContactBranchAttributes {
@@ -5839,11 +5848,6 @@ impl ContactBranchAttributes {
 impl rt::Validate for ContactBranchAttributes {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for ContactBranchAttributes {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Who in the upstream-downstream organisation's contacts sees a partner organisation (伙伴组织的可见范围).
@@ -5880,64 +5884,50 @@ pub struct ContactBranchVisibility {
 }
 impl<'de> serde::Deserialize<'de> for ContactBranchVisibility {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactBranchVisibility;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactBranchVisibility")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactBranchVisibility, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "branchCorpId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "open" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "visibleBranchCorpIds" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "visibleDeptIds" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ContactBranchVisibility {
+    const NAME: &'static str = "ContactBranchVisibility";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "branchCorpId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(ContactBranchVisibility {
-                    branch_corp_id: rt::decode::required(f0, "branchCorpId")?,
-                    r#type: rt::decode::required(f1, "type")?,
-                    open: rt::decode::required(f2, "open")?,
-                    visible_branch_corp_ids: f3.unwrap_or_default(),
-                    visible_dept_ids: f4.unwrap_or_default(),
-                })
+                "type" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "open" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "visibleBranchCorpIds" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "visibleDeptIds" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ContactBranchVisibility {
+            branch_corp_id: rt::decode::required(f0, "branchCorpId")?,
+            r#type: rt::decode::required(f1, "type")?,
+            open: rt::decode::required(f2, "open")?,
+            visible_branch_corp_ids: f3.unwrap_or_default(),
+            visible_dept_ids: f4.unwrap_or_default(),
+        })
     }
 }
 impl ContactBranchVisibility {
@@ -5971,2319 +5961,2007 @@ impl rt::Validate for ContactBranchVisibility {
         Ok(())
     }
 }
-impl rt::Wire for ContactBranchVisibility {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One figure a branch organisation shares with its main organisation (分支授权的数据).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactBranchAuthData`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactBranchAuthData {
     /// The figure's code (指标编码).
     ///
     /// Wire name `fieldCode`.
-    #[serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")
+    )]
     pub field_code: Option<String>,
     /// Its name (指标名称).
     ///
     /// Wire name `fieldName`.
-    #[serde(rename = "fieldName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldName", skip_serializing_if = "Option::is_none")
+    )]
     pub field_name: Option<String>,
     /// Its value (指标值).
     ///
     /// Wire name `fieldValue`.
-    #[serde(rename = "fieldValue", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldValue", skip_serializing_if = "Option::is_none")
+    )]
     pub field_value: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactBranchAuthData {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactBranchAuthData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactBranchAuthData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactBranchAuthData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldCode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldValue" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactBranchAuthData {
-                    field_code: f0.unwrap_or_default(),
-                    field_name: f1.unwrap_or_default(),
-                    field_value: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactBranchAuthData {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactBranchAuthData {
+    const NAME: &'static str = "ContactBranchAuthData";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldCode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldValue" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactBranchAuthData {
+            field_code: f0.unwrap_or_default(),
+            field_name: f1.unwrap_or_default(),
+            field_value: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::list_emp_leave_records`](super::contact::ContactApi::list_emp_leave_records).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListEmpLeaveRecordsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListEmpLeaveRecordsResponse {
     /// The cursor of the next page; absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// The records of this page.
     ///
     /// Wire name `records`.
-    #[serde(rename = "records", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "records", skip_serializing_if = "Vec::is_empty")
+    )]
     pub records: Vec<EmpLeaveRecord>,
 }
 impl<'de> serde::Deserialize<'de> for ContactListEmpLeaveRecordsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactListEmpLeaveRecordsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactListEmpLeaveRecordsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactListEmpLeaveRecordsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "records" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<EmpLeaveRecord>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactListEmpLeaveRecordsResponse {
-                    next_token: f0.unwrap_or_default(),
-                    records: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactListEmpLeaveRecordsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactListEmpLeaveRecordsResponse {
+    const NAME: &'static str = "ContactListEmpLeaveRecordsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "records" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<EmpLeaveRecord>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactListEmpLeaveRecordsResponse {
+            next_token: f0.unwrap_or_default(),
+            records: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::search_department`](super::contact::ContactApi::search_department).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSearchDepartmentResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSearchDepartmentResponse {
     /// Whether more results follow (是否还有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore")]
+    #[cfg_attr(feature = "serialize", serde(rename = "hasMore"))]
     pub has_more: bool,
     /// How many departments match in all (总记录数).
     ///
     /// Wire name `totalCount`.
-    #[serde(rename = "totalCount")]
+    #[cfg_attr(feature = "serialize", serde(rename = "totalCount"))]
     pub total_count: i64,
     /// The matching department ids (部门ID列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ContactSearchDepartmentResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactSearchDepartmentResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactSearchDepartmentResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactSearchDepartmentResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "totalCount" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactSearchDepartmentResponse {
-                    has_more: rt::decode::required(f0, "hasMore")?,
-                    total_count: rt::decode::required(f1, "totalCount")?,
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactSearchDepartmentResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactSearchDepartmentResponse {
+    const NAME: &'static str = "ContactSearchDepartmentResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "totalCount" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "list" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactSearchDepartmentResponse {
+            has_more: rt::decode::required(f0, "hasMore")?,
+            total_count: rt::decode::required(f1, "totalCount")?,
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::search_user`](super::contact::ContactApi::search_user).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSearchUserResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSearchUserResponse {
     /// Whether more results follow (是否还有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore")]
+    #[cfg_attr(feature = "serialize", serde(rename = "hasMore"))]
     pub has_more: bool,
     /// How many users match in all (总记录数).
     ///
     /// Wire name `totalCount`.
-    #[serde(rename = "totalCount", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "totalCount", skip_serializing_if = "Option::is_none")
+    )]
     pub total_count: Option<i64>,
     /// The matching userids (用户userId).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactSearchUserResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactSearchUserResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactSearchUserResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactSearchUserResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "totalCount" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactSearchUserResponse {
-                    has_more: rt::decode::required(f0, "hasMore")?,
-                    total_count: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactSearchUserResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactSearchUserResponse {
+    const NAME: &'static str = "ContactSearchUserResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "totalCount" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactSearchUserResponse {
+            has_more: rt::decode::required(f0, "hasMore")?,
+            total_count: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::sort_users`](super::contact::ContactApi::sort_users).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSortUsersResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSortUsersResponse {
     /// The userids in order.
     ///
     /// Wire name `userIdList`.
-    #[serde(rename = "userIdList")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userIdList"))]
     pub user_id_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactSortUsersResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactSortUsersResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactSortUsersResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactSortUsersResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userIdList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactSortUsersResponse {
-                    user_id_list: rt::decode::required(f0, "userIdList")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactSortUsersResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactSortUsersResponse {
+    const NAME: &'static str = "ContactSortUsersResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userIdList" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactSortUsersResponse {
+            user_id_list: rt::decode::required(f0, "userIdList")?,
+        })
     }
 }
 /// Response of [`ContactApi::get_senior_settings`](super::contact::ContactApi::get_senior_settings).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetSeniorSettingsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetSeniorSettingsResponse {
     /// The employee's userid.
     ///
     /// Wire name `seniorStaffId`.
-    #[serde(rename = "seniorStaffId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "seniorStaffId", skip_serializing_if = "Option::is_none")
+    )]
     pub senior_staff_id: Option<String>,
     /// The shielded scenes (拦截场景列表).
     ///
     /// Wire name `protectScenes`.
-    #[serde(rename = "protectScenes", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "protectScenes", skip_serializing_if = "Vec::is_empty")
+    )]
     pub protect_scenes: Vec<ContactSeniorScene>,
     /// The whitelist (高管白名单列表).
     ///
     /// Wire name `seniorWhiteList`.
-    #[serde(rename = "seniorWhiteList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "seniorWhiteList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub senior_white_list: Vec<ContactSeniorWhiteListItem>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetSeniorSettingsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetSeniorSettingsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetSeniorSettingsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetSeniorSettingsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "seniorStaffId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "protectScenes" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ContactSeniorScene>>::new(),
-                                    )?,
-                            );
-                        }
-                        "seniorWhiteList" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ContactSeniorWhiteListItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetSeniorSettingsResponse {
-                    senior_staff_id: f0.unwrap_or_default(),
-                    protect_scenes: f1.unwrap_or_default(),
-                    senior_white_list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetSeniorSettingsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetSeniorSettingsResponse {
+    const NAME: &'static str = "ContactGetSeniorSettingsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "seniorStaffId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "protectScenes" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ContactSeniorScene>>::new(),
+                            )?,
+                    );
+                }
+                "seniorWhiteList" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ContactSeniorWhiteListItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetSeniorSettingsResponse {
+            senior_staff_id: f0.unwrap_or_default(),
+            protect_scenes: f1.unwrap_or_default(),
+            senior_white_list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::update_emp_attribute_visibility`](super::contact::ContactApi::update_emp_attribute_visibility).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUpdateEmpAttributeVisibilityResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactUpdateEmpAttributeVisibilityResponse {
     /// The rule's id (设置ID).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ContactUpdateEmpAttributeVisibilityResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactUpdateEmpAttributeVisibilityResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactUpdateEmpAttributeVisibilityResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactUpdateEmpAttributeVisibilityResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactUpdateEmpAttributeVisibilityResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactUpdateEmpAttributeVisibilityResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactUpdateEmpAttributeVisibilityResponse {
+    const NAME: &'static str = "ContactUpdateEmpAttributeVisibilityResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactUpdateEmpAttributeVisibilityResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::list_emp_attribute_visibility`](super::contact::ContactApi::list_emp_attribute_visibility).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListEmpAttributeVisibilityResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListEmpAttributeVisibilityResponse {
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore")]
+    #[cfg_attr(feature = "serialize", serde(rename = "hasMore"))]
     pub has_more: bool,
     /// The cursor of the next page (`nextToken`).
     ///
     /// Wire name `nextCursor`.
-    #[serde(rename = "nextCursor")]
+    #[cfg_attr(feature = "serialize", serde(rename = "nextCursor"))]
     pub next_cursor: i64,
     /// The rules (设置列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<ContactAttributeVisibility>,
 }
 impl<'de> serde::Deserialize<'de> for ContactListEmpAttributeVisibilityResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactListEmpAttributeVisibilityResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactListEmpAttributeVisibilityResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactListEmpAttributeVisibilityResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "nextCursor" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ContactAttributeVisibility>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactListEmpAttributeVisibilityResponse {
-                    has_more: rt::decode::required(f0, "hasMore")?,
-                    next_cursor: rt::decode::required(f1, "nextCursor")?,
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactListEmpAttributeVisibilityResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactListEmpAttributeVisibilityResponse {
+    const NAME: &'static str = "ContactListEmpAttributeVisibilityResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "nextCursor" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ContactAttributeVisibility>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactListEmpAttributeVisibilityResponse {
+            has_more: rt::decode::required(f0, "hasMore")?,
+            next_cursor: rt::decode::required(f1, "nextCursor")?,
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::delete_emp_attribute_visibility`](super::contact::ContactApi::delete_emp_attribute_visibility).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactDeleteEmpAttributeVisibilityResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactDeleteEmpAttributeVisibilityResponse {
     /// Whether it was deleted.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactDeleteEmpAttributeVisibilityResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactDeleteEmpAttributeVisibilityResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactDeleteEmpAttributeVisibilityResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactDeleteEmpAttributeVisibilityResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactDeleteEmpAttributeVisibilityResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactDeleteEmpAttributeVisibilityResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactDeleteEmpAttributeVisibilityResponse {
+    const NAME: &'static str = "ContactDeleteEmpAttributeVisibilityResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactDeleteEmpAttributeVisibilityResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::change_ding_talk_id`](super::contact::ContactApi::change_ding_talk_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactChangeDingTalkIdResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactChangeDingTalkIdResponse {
     /// The outcome (执行结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactChangeDingTalkIdResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactChangeDingTalkIdResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactChangeDingTalkIdResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactChangeDingTalkIdResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactChangeDingTalkIdResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactChangeDingTalkIdResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactChangeDingTalkIdResponse {
+    const NAME: &'static str = "ContactChangeDingTalkIdResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactChangeDingTalkIdResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::enable_org_account`](super::contact::ContactApi::enable_org_account).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactEnableOrgAccountResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactEnableOrgAccountResponse {
     /// The outcome.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactEnableOrgAccountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactEnableOrgAccountResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactEnableOrgAccountResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactEnableOrgAccountResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactEnableOrgAccountResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactEnableOrgAccountResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactEnableOrgAccountResponse {
+    const NAME: &'static str = "ContactEnableOrgAccountResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactEnableOrgAccountResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::disable_org_account`](super::contact::ContactApi::disable_org_account).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactDisableOrgAccountResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactDisableOrgAccountResponse {
     /// The outcome.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactDisableOrgAccountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactDisableOrgAccountResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactDisableOrgAccountResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactDisableOrgAccountResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactDisableOrgAccountResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactDisableOrgAccountResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactDisableOrgAccountResponse {
+    const NAME: &'static str = "ContactDisableOrgAccountResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactDisableOrgAccountResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::sign_out_org_account`](super::contact::ContactApi::sign_out_org_account).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSignOutOrgAccountResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSignOutOrgAccountResponse {
     /// Whether the sign-out succeeded.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactSignOutOrgAccountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactSignOutOrgAccountResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactSignOutOrgAccountResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactSignOutOrgAccountResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactSignOutOrgAccountResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactSignOutOrgAccountResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactSignOutOrgAccountResponse {
+    const NAME: &'static str = "ContactSignOutOrgAccountResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactSignOutOrgAccountResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::get_org_account_status`](super::contact::ContactApi::get_org_account_status).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetOrgAccountStatusResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetOrgAccountStatusResponse {
     /// `true` disabled, `false` usable (企业账号状态).
     ///
     /// Wire name `disable`.
-    #[serde(rename = "disable")]
+    #[cfg_attr(feature = "serialize", serde(rename = "disable"))]
     pub disable: bool,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetOrgAccountStatusResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetOrgAccountStatusResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetOrgAccountStatusResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetOrgAccountStatusResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "disable" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetOrgAccountStatusResponse {
-                    disable: rt::decode::required(f0, "disable")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetOrgAccountStatusResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetOrgAccountStatusResponse {
+    const NAME: &'static str = "ContactGetOrgAccountStatusResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "disable" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetOrgAccountStatusResponse {
+            disable: rt::decode::required(f0, "disable")?,
+        })
     }
 }
 /// Response of [`ContactApi::list_owned_orgs`](super::contact::ContactApi::list_owned_orgs).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListOwnedOrgsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListOwnedOrgsResponse {
     /// The organisations (组织列表).
     ///
     /// Wire name `orgList`.
-    #[serde(rename = "orgList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "orgList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub org_list: Vec<ContactOwnedOrg>,
 }
 impl<'de> serde::Deserialize<'de> for ContactListOwnedOrgsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactListOwnedOrgsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactListOwnedOrgsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactListOwnedOrgsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "orgList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ContactOwnedOrg>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactListOwnedOrgsResponse {
-                    org_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactListOwnedOrgsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactListOwnedOrgsResponse {
+    const NAME: &'static str = "ContactListOwnedOrgsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "orgList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ContactOwnedOrg>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactListOwnedOrgsResponse {
+            org_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::change_main_admin`](super::contact::ContactApi::change_main_admin).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactChangeMainAdminResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactChangeMainAdminResponse {
     /// The outcome.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactChangeMainAdminResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactChangeMainAdminResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactChangeMainAdminResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactChangeMainAdminResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactChangeMainAdminResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactChangeMainAdminResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactChangeMainAdminResponse {
+    const NAME: &'static str = "ContactChangeMainAdminResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactChangeMainAdminResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::get_ding_id_by_migration_ding_id`](super::contact::ContactApi::get_ding_id_by_migration_ding_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetDingIdByMigrationDingIdResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetDingIdByMigrationDingIdResponse {
     /// The former ordinary account's dingId (原dingId).
     ///
     /// Wire name `dingId`.
-    #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dingId", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetDingIdByMigrationDingIdResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetDingIdByMigrationDingIdResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetDingIdByMigrationDingIdResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetDingIdByMigrationDingIdResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dingId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetDingIdByMigrationDingIdResponse {
-                    ding_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetDingIdByMigrationDingIdResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetDingIdByMigrationDingIdResponse {
+    const NAME: &'static str = "ContactGetDingIdByMigrationDingIdResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dingId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetDingIdByMigrationDingIdResponse {
+            ding_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::get_migration_ding_id_by_ding_id`](super::contact::ContactApi::get_migration_ding_id_by_ding_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetMigrationDingIdByDingIdResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetMigrationDingIdByDingIdResponse {
     /// The migrated dingIds (迁移后企业账号的dingId).
     ///
     /// Wire name `migrationDingIdList`.
-    #[serde(
-        rename = "migrationDingIdList",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "migrationDingIdList",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub migration_ding_id_list: std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetMigrationDingIdByDingIdResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetMigrationDingIdByDingIdResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetMigrationDingIdByDingIdResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetMigrationDingIdByDingIdResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "migrationDingIdList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, serde_json::Value>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetMigrationDingIdByDingIdResponse {
-                    migration_ding_id_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetMigrationDingIdByDingIdResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetMigrationDingIdByDingIdResponse {
+    const NAME: &'static str = "ContactGetMigrationDingIdByDingIdResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "migrationDingIdList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetMigrationDingIdByDingIdResponse {
+            migration_ding_id_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::get_migration_union_id_by_union_id`](super::contact::ContactApi::get_migration_union_id_by_union_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetMigrationUnionIdByUnionIdResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetMigrationUnionIdByUnionIdResponse {
     /// The migrated unionIds (迁移后企业账号的unionId).
     ///
     /// Wire name `migrationUnionIdList`.
-    #[serde(
-        rename = "migrationUnionIdList",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "migrationUnionIdList",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub migration_union_id_list: std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetMigrationUnionIdByUnionIdResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetMigrationUnionIdByUnionIdResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetMigrationUnionIdByUnionIdResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetMigrationUnionIdByUnionIdResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "migrationUnionIdList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, serde_json::Value>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetMigrationUnionIdByUnionIdResponse {
-                    migration_union_id_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetMigrationUnionIdByUnionIdResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetMigrationUnionIdByUnionIdResponse {
+    const NAME: &'static str = "ContactGetMigrationUnionIdByUnionIdResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "migrationUnionIdList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetMigrationUnionIdByUnionIdResponse {
+            migration_union_id_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::get_union_id_by_migration_union_id`](super::contact::ContactApi::get_union_id_by_migration_union_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetUnionIdByMigrationUnionIdResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetUnionIdByMigrationUnionIdResponse {
     /// The former ordinary account's unionId (原unionId).
     ///
     /// Wire name `unionId`.
-    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionId", skip_serializing_if = "Option::is_none")
+    )]
     pub union_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetUnionIdByMigrationUnionIdResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetUnionIdByMigrationUnionIdResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetUnionIdByMigrationUnionIdResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetUnionIdByMigrationUnionIdResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "unionId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetUnionIdByMigrationUnionIdResponse {
-                    union_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetUnionIdByMigrationUnionIdResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetUnionIdByMigrationUnionIdResponse {
+    const NAME: &'static str = "ContactGetUnionIdByMigrationUnionIdResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "unionId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetUnionIdByMigrationUnionIdResponse {
+            union_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::set_org_account_visible_in_other_org`](super::contact::ContactApi::set_org_account_visible_in_other_org).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSetOrgAccountVisibleInOtherOrgResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSetOrgAccountVisibleInOtherOrgResponse {
     /// The outcome.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactSetOrgAccountVisibleInOtherOrgResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactSetOrgAccountVisibleInOtherOrgResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactSetOrgAccountVisibleInOtherOrgResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactSetOrgAccountVisibleInOtherOrgResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactSetOrgAccountVisibleInOtherOrgResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactSetOrgAccountVisibleInOtherOrgResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactSetOrgAccountVisibleInOtherOrgResponse {
+    const NAME: &'static str = "ContactSetOrgAccountVisibleInOtherOrgResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactSetOrgAccountVisibleInOtherOrgResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::get_org_auth_info`](super::contact::ContactApi::get_org_auth_info).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetOrgAuthInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetOrgAuthInfoResponse {
     /// The name in the contacts (企业在钉钉通讯录的名称).
     ///
     /// Wire name `orgName`.
-    #[serde(rename = "orgName")]
+    #[cfg_attr(feature = "serialize", serde(rename = "orgName"))]
     pub org_name: String,
     /// The name on the business licence (营业执照上的企业名称).
     ///
     /// Wire name `licenseOrgName`.
-    #[serde(rename = "licenseOrgName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "licenseOrgName", skip_serializing_if = "Option::is_none")
+    )]
     pub license_org_name: Option<String>,
     /// The licence registration number (营业执照注册号), usually 15 digits.
     ///
     /// Wire name `registrationNum`.
-    #[serde(rename = "registrationNum", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "registrationNum", skip_serializing_if = "Option::is_none")
+    )]
     pub registration_num: Option<String>,
     /// The unified social credit code (社会统一信用代码), 18 characters.
     ///
     /// Wire name `unifiedSocialCredit`.
-    #[serde(rename = "unifiedSocialCredit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unifiedSocialCredit", skip_serializing_if = "Option::is_none")
+    )]
     pub unified_social_credit: Option<String>,
     /// The organisation code (组织机构代码证号), `11111111-1`.
     ///
     /// Wire name `organizationCode`.
-    #[serde(rename = "organizationCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "organizationCode", skip_serializing_if = "Option::is_none")
+    )]
     pub organization_code: Option<String>,
     /// The legal representative (法人).
     ///
     /// Wire name `legalPerson`.
-    #[serde(rename = "legalPerson", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "legalPerson", skip_serializing_if = "Option::is_none")
+    )]
     pub legal_person: Option<String>,
     /// The licence image's URL (营业执照url).
     ///
     /// Wire name `licenseUrl`.
-    #[serde(rename = "licenseUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "licenseUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub license_url: Option<String>,
     /// Certification level (认证等级): 0 none, 1 advanced, 2 intermediate.
     ///
     /// Wire name `authLevel`.
-    #[serde(rename = "authLevel")]
+    #[cfg_attr(feature = "serialize", serde(rename = "authLevel"))]
     pub auth_level: i64,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetOrgAuthInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetOrgAuthInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetOrgAuthInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetOrgAuthInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "orgName" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "licenseOrgName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "registrationNum" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unifiedSocialCredit" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "organizationCode" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "legalPerson" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "licenseUrl" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "authLevel" => {
-                            f7 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetOrgAuthInfoResponse {
-                    org_name: rt::decode::required(f0, "orgName")?,
-                    license_org_name: f1.unwrap_or_default(),
-                    registration_num: f2.unwrap_or_default(),
-                    unified_social_credit: f3.unwrap_or_default(),
-                    organization_code: f4.unwrap_or_default(),
-                    legal_person: f5.unwrap_or_default(),
-                    license_url: f6.unwrap_or_default(),
-                    auth_level: rt::decode::required(f7, "authLevel")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetOrgAuthInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetOrgAuthInfoResponse {
+    const NAME: &'static str = "ContactGetOrgAuthInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "orgName" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "licenseOrgName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "registrationNum" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unifiedSocialCredit" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "organizationCode" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "legalPerson" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "licenseUrl" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "authLevel" => {
+                    f7 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetOrgAuthInfoResponse {
+            org_name: rt::decode::required(f0, "orgName")?,
+            license_org_name: f1.unwrap_or_default(),
+            registration_num: f2.unwrap_or_default(),
+            unified_social_credit: f3.unwrap_or_default(),
+            organization_code: f4.unwrap_or_default(),
+            legal_person: f5.unwrap_or_default(),
+            license_url: f6.unwrap_or_default(),
+            auth_level: rt::decode::required(f7, "authLevel")?,
+        })
     }
 }
 /// Response of [`ContactApi::get_apply_invite_info`](super::contact::ContactApi::get_apply_invite_info).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetApplyInviteInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetApplyInviteInfoResponse {
     /// Whether invitations are on (是否开启邀请).
     ///
     /// Wire name `inviteSwitch`.
-    #[serde(rename = "inviteSwitch")]
+    #[cfg_attr(feature = "serialize", serde(rename = "inviteSwitch"))]
     pub invite_switch: bool,
     /// Whether people may apply by searching the name (通过企业名称搜索申请).
     ///
     /// Wire name `searchNameInvite`.
-    #[serde(rename = "searchNameInvite")]
+    #[cfg_attr(feature = "serialize", serde(rename = "searchNameInvite"))]
     pub search_name_invite: bool,
     /// Whether people may apply with the team number (通过团队号申请加入).
     ///
     /// Wire name `orgApplyCodeInvite`.
-    #[serde(rename = "orgApplyCodeInvite")]
+    #[cfg_attr(feature = "serialize", serde(rename = "orgApplyCodeInvite"))]
     pub org_apply_code_invite: bool,
     /// Whether link invitations are on (通过链接邀请加入).
     ///
     /// Wire name `linkInvite`.
-    #[serde(rename = "linkInvite")]
+    #[cfg_attr(feature = "serialize", serde(rename = "linkInvite"))]
     pub link_invite: bool,
     /// The invitation link (邀请链接).
     ///
     /// Wire name `inviteUrl`.
-    #[serde(rename = "inviteUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "inviteUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub invite_url: Option<String>,
     /// Department invitations only: `0` no review, `1` reviewed by a sub-administrator with the right (审核类型).
     ///
     /// Wire name `auditType`.
-    #[serde(rename = "auditType")]
+    #[cfg_attr(feature = "serialize", serde(rename = "auditType"))]
     pub audit_type: i64,
     /// Whether members may join the department by scanning its QR code, when there is no review (是否允许员工扫码加入部门).
     ///
     /// Wire name `empApplyJoinDept`.
-    #[serde(rename = "empApplyJoinDept")]
+    #[cfg_attr(feature = "serialize", serde(rename = "empApplyJoinDept"))]
     pub emp_apply_join_dept: bool,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetApplyInviteInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetApplyInviteInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetApplyInviteInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetApplyInviteInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "inviteSwitch" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "searchNameInvite" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "orgApplyCodeInvite" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "linkInvite" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "inviteUrl" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "auditType" => {
-                            f5 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "empApplyJoinDept" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetApplyInviteInfoResponse {
-                    invite_switch: rt::decode::required(f0, "inviteSwitch")?,
-                    search_name_invite: rt::decode::required(f1, "searchNameInvite")?,
-                    org_apply_code_invite: rt::decode::required(
-                        f2,
-                        "orgApplyCodeInvite",
-                    )?,
-                    link_invite: rt::decode::required(f3, "linkInvite")?,
-                    invite_url: f4.unwrap_or_default(),
-                    audit_type: rt::decode::required(f5, "auditType")?,
-                    emp_apply_join_dept: rt::decode::required(f6, "empApplyJoinDept")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetApplyInviteInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetApplyInviteInfoResponse {
+    const NAME: &'static str = "ContactGetApplyInviteInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "inviteSwitch" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "searchNameInvite" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "orgApplyCodeInvite" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "linkInvite" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "inviteUrl" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "auditType" => {
+                    f5 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "empApplyJoinDept" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetApplyInviteInfoResponse {
+            invite_switch: rt::decode::required(f0, "inviteSwitch")?,
+            search_name_invite: rt::decode::required(f1, "searchNameInvite")?,
+            org_apply_code_invite: rt::decode::required(f2, "orgApplyCodeInvite")?,
+            link_invite: rt::decode::required(f3, "linkInvite")?,
+            invite_url: f4.unwrap_or_default(),
+            audit_type: rt::decode::required(f5, "auditType")?,
+            emp_apply_join_dept: rt::decode::required(f6, "empApplyJoinDept")?,
+        })
     }
 }
 /// Response of [`ContactApi::get_latest_ding_index`](super::contact::ContactApi::get_latest_ding_index).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetLatestDingIndexResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetLatestDingIndexResponse {
     /// The day, `yyyyMMdd` (日期).
     ///
     /// Wire name `statDate`.
-    #[serde(rename = "statDate")]
+    #[cfg_attr(feature = "serialize", serde(rename = "statDate"))]
     pub stat_date: String,
     /// The DingTalk index (钉钉指数).
     ///
     /// Wire name `idxTotal`.
-    #[serde(rename = "idxTotal")]
+    #[cfg_attr(feature = "serialize", serde(rename = "idxTotal"))]
     pub idx_total: f64,
     /// The efficiency index (效率指数).
     ///
     /// Wire name `idxEfficiency`.
-    #[serde(rename = "idxEfficiency")]
+    #[cfg_attr(feature = "serialize", serde(rename = "idxEfficiency"))]
     pub idx_efficiency: f64,
     /// The green index (绿色指数).
     ///
     /// Wire name `idxCarbon`.
-    #[serde(rename = "idxCarbon")]
+    #[cfg_attr(feature = "serialize", serde(rename = "idxCarbon"))]
     pub idx_carbon: f64,
     /// The month's average index (钉钉指数月均分).
     ///
     /// Wire name `idxMonthlyAvg`.
-    #[serde(rename = "idxMonthlyAvg")]
+    #[cfg_attr(feature = "serialize", serde(rename = "idxMonthlyAvg"))]
     pub idx_monthly_avg: f64,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetLatestDingIndexResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetLatestDingIndexResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetLatestDingIndexResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetLatestDingIndexResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "statDate" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "idxTotal" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<f64>::new())?,
-                            );
-                        }
-                        "idxEfficiency" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<f64>::new())?,
-                            );
-                        }
-                        "idxCarbon" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<f64>::new())?,
-                            );
-                        }
-                        "idxMonthlyAvg" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<f64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetLatestDingIndexResponse {
-                    stat_date: rt::decode::required(f0, "statDate")?,
-                    idx_total: rt::decode::required(f1, "idxTotal")?,
-                    idx_efficiency: rt::decode::required(f2, "idxEfficiency")?,
-                    idx_carbon: rt::decode::required(f3, "idxCarbon")?,
-                    idx_monthly_avg: rt::decode::required(f4, "idxMonthlyAvg")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetLatestDingIndexResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetLatestDingIndexResponse {
+    const NAME: &'static str = "ContactGetLatestDingIndexResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "statDate" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "idxTotal" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<f64>::new())?);
+                }
+                "idxEfficiency" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<f64>::new())?);
+                }
+                "idxCarbon" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<f64>::new())?);
+                }
+                "idxMonthlyAvg" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<f64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetLatestDingIndexResponse {
+            stat_date: rt::decode::required(f0, "statDate")?,
+            idx_total: rt::decode::required(f1, "idxTotal")?,
+            idx_efficiency: rt::decode::required(f2, "idxEfficiency")?,
+            idx_carbon: rt::decode::required(f3, "idxCarbon")?,
+            idx_monthly_avg: rt::decode::required(f4, "idxMonthlyAvg")?,
+        })
     }
 }
 /// Response of [`ContactApi::translate_file`](super::contact::ContactApi::translate_file).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactTranslateFileResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactTranslateFileResponse {
     /// The job (异步转译任务ID), at most 64 characters.
     ///
     /// Wire name `jobId`.
-    #[serde(rename = "jobId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "jobId", skip_serializing_if = "Option::is_none")
+    )]
     pub job_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactTranslateFileResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactTranslateFileResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactTranslateFileResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactTranslateFileResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "jobId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactTranslateFileResponse {
-                    job_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactTranslateFileResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactTranslateFileResponse {
+    const NAME: &'static str = "ContactTranslateFileResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "jobId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactTranslateFileResponse {
+            job_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::get_translate_file_job_result`](super::contact::ContactApi::get_translate_file_job_result).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetTranslateFileJobResultResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetTranslateFileJobResultResponse {
     /// Where the job stands (转译任务结果).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status")]
+    #[cfg_attr(feature = "serialize", serde(rename = "status"))]
     pub status: ContactTranslateStatus,
     /// The translated file's URL, once succeeded.
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetTranslateFileJobResultResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetTranslateFileJobResultResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetTranslateFileJobResultResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetTranslateFileJobResultResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "status" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<ContactTranslateStatus>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetTranslateFileJobResultResponse {
-                    status: rt::decode::required(f0, "status")?,
-                    url: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetTranslateFileJobResultResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetTranslateFileJobResultResponse {
+    const NAME: &'static str = "ContactGetTranslateFileJobResultResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "status" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<ContactTranslateStatus>::new(),
+                            )?,
+                    );
+                }
+                "url" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetTranslateFileJobResultResponse {
+            status: rt::decode::required(f0, "status")?,
+            url: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::list_contact_hide_settings`](super::contact::ContactApi::list_contact_hide_settings).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListContactHideSettingsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListContactHideSettingsResponse {
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The cursor of the next page.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
     /// The rules (通讯录隐藏的设置列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<ContactHideSetting>,
 }
 impl<'de> serde::Deserialize<'de> for ContactListContactHideSettingsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactListContactHideSettingsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactListContactHideSettingsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactListContactHideSettingsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "nextToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ContactHideSetting>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactListContactHideSettingsResponse {
-                    has_more: f0.unwrap_or_default(),
-                    next_token: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactListContactHideSettingsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactListContactHideSettingsResponse {
+    const NAME: &'static str = "ContactListContactHideSettingsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "nextToken" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ContactHideSetting>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactListContactHideSettingsResponse {
+            has_more: f0.unwrap_or_default(),
+            next_token: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::update_contact_hide_setting`](super::contact::ContactApi::update_contact_hide_setting).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUpdateContactHideSettingResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactUpdateContactHideSettingResponse {
     /// The rule's id (设置ID).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ContactUpdateContactHideSettingResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactUpdateContactHideSettingResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactUpdateContactHideSettingResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactUpdateContactHideSettingResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactUpdateContactHideSettingResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactUpdateContactHideSettingResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactUpdateContactHideSettingResponse {
+    const NAME: &'static str = "ContactUpdateContactHideSettingResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactUpdateContactHideSettingResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::list_contact_restrict_settings`](super::contact::ContactApi::list_contact_restrict_settings).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListContactRestrictSettingsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListContactRestrictSettingsResponse {
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The cursor of the next page.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
     /// The rules (限制查看通讯录设置列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<ContactRestrictSetting>,
 }
 impl<'de> serde::Deserialize<'de> for ContactListContactRestrictSettingsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactListContactRestrictSettingsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactListContactRestrictSettingsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactListContactRestrictSettingsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "nextToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ContactRestrictSetting>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactListContactRestrictSettingsResponse {
-                    has_more: f0.unwrap_or_default(),
-                    next_token: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactListContactRestrictSettingsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactListContactRestrictSettingsResponse {
+    const NAME: &'static str = "ContactListContactRestrictSettingsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "nextToken" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ContactRestrictSetting>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactListContactRestrictSettingsResponse {
+            has_more: f0.unwrap_or_default(),
+            next_token: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::update_contact_restrict_setting`](super::contact::ContactApi::update_contact_restrict_setting).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUpdateContactRestrictSettingResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactUpdateContactRestrictSettingResponse {
     /// The rule's id (限制设置ID).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ContactUpdateContactRestrictSettingResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactUpdateContactRestrictSettingResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactUpdateContactRestrictSettingResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactUpdateContactRestrictSettingResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactUpdateContactRestrictSettingResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactUpdateContactRestrictSettingResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactUpdateContactRestrictSettingResponse {
+    const NAME: &'static str = "ContactUpdateContactRestrictSettingResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactUpdateContactRestrictSettingResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::delete_contact_restrict_setting`](super::contact::ContactApi::delete_contact_restrict_setting).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactDeleteContactRestrictSettingResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactDeleteContactRestrictSettingResponse {
     /// Whether it was deleted.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ContactDeleteContactRestrictSettingResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactDeleteContactRestrictSettingResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactDeleteContactRestrictSettingResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactDeleteContactRestrictSettingResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactDeleteContactRestrictSettingResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactDeleteContactRestrictSettingResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactDeleteContactRestrictSettingResponse {
+    const NAME: &'static str = "ContactDeleteContactRestrictSettingResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactDeleteContactRestrictSettingResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::create_cooperate_org`](super::contact::ContactApi::create_cooperate_org).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactCreateCooperateOrgResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactCreateCooperateOrgResponse {
     /// Its corpId (上下游组织的CorpId).
     ///
     /// Wire name `cooperateCorpId`.
-    #[serde(rename = "cooperateCorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cooperateCorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub cooperate_corp_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ContactCreateCooperateOrgResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactCreateCooperateOrgResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactCreateCooperateOrgResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactCreateCooperateOrgResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "cooperateCorpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactCreateCooperateOrgResponse {
-                    cooperate_corp_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactCreateCooperateOrgResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactCreateCooperateOrgResponse {
+    const NAME: &'static str = "ContactCreateCooperateOrgResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "cooperateCorpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactCreateCooperateOrgResponse {
+            cooperate_corp_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ContactApi::separate_branch_org`](super::contact::ContactApi::separate_branch_org).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSeparateBranchOrgResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSeparateBranchOrgResponse {
     /// `true` when detached; a failure is an error.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result")]
+    #[cfg_attr(feature = "serialize", serde(rename = "result"))]
     pub result: bool,
 }
 impl<'de> serde::Deserialize<'de> for ContactSeparateBranchOrgResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactSeparateBranchOrgResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactSeparateBranchOrgResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactSeparateBranchOrgResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactSeparateBranchOrgResponse {
-                    result: rt::decode::required(f0, "result")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactSeparateBranchOrgResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactSeparateBranchOrgResponse {
+    const NAME: &'static str = "ContactSeparateBranchOrgResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactSeparateBranchOrgResponse {
+            result: rt::decode::required(f0, "result")?,
+        })
     }
 }
 /// Response of [`ContactApi::approve_union_applications`](super::contact::ContactApi::approve_union_applications).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactApproveUnionApplicationsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactApproveUnionApplicationsResponse {
     /// `true` when the requests were approved.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result")]
+    #[cfg_attr(feature = "serialize", serde(rename = "result"))]
     pub result: bool,
 }
 impl<'de> serde::Deserialize<'de> for ContactApproveUnionApplicationsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactApproveUnionApplicationsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactApproveUnionApplicationsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactApproveUnionApplicationsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactApproveUnionApplicationsResponse {
-                    result: rt::decode::required(f0, "result")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactApproveUnionApplicationsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactApproveUnionApplicationsResponse {
+    const NAME: &'static str = "ContactApproveUnionApplicationsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactApproveUnionApplicationsResponse {
+            result: rt::decode::required(f0, "result")?,
+        })
     }
 }
 /// Response of [`ContactApi::get_cooperate_org_invite_info`](super::contact::ContactApi::get_cooperate_org_invite_info).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetCooperateOrgInviteInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetCooperateOrgInviteInfoResponse {
     /// The invitation link (邀请伙伴组织加入的链接).
     ///
     /// Wire name `inviteUrl`.
-    #[serde(rename = "inviteUrl")]
+    #[cfg_attr(feature = "serialize", serde(rename = "inviteUrl"))]
     pub invite_url: String,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetCooperateOrgInviteInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetCooperateOrgInviteInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetCooperateOrgInviteInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetCooperateOrgInviteInfoResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "inviteUrl" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetCooperateOrgInviteInfoResponse {
-                    invite_url: rt::decode::required(f0, "inviteUrl")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetCooperateOrgInviteInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetCooperateOrgInviteInfoResponse {
+    const NAME: &'static str = "ContactGetCooperateOrgInviteInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "inviteUrl" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetCooperateOrgInviteInfoResponse {
+            invite_url: rt::decode::required(f0, "inviteUrl")?,
+        })
     }
 }
 /// Response of [`ContactApi::get_branch_auth_data`](super::contact::ContactApi::get_branch_auth_data).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetBranchAuthDataResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetBranchAuthDataResponse {
     /// The figures (查询结果集).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<ContactBranchAuthData>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetBranchAuthDataResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ContactGetBranchAuthDataResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ContactGetBranchAuthDataResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ContactGetBranchAuthDataResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ContactBranchAuthData>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ContactGetBranchAuthDataResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ContactGetBranchAuthDataResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ContactGetBranchAuthDataResponse {
+    const NAME: &'static str = "ContactGetBranchAuthDataResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ContactBranchAuthData>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ContactGetBranchAuthDataResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }

@@ -504,16 +504,19 @@ impl rt::Endpoint for CspaceAddRequest {
 }
 impl<'c> crate::api::Call<'c, CspaceAddRequest> {
     /// Sets `agent_id`: AgentId of the app (应用AgentId).
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
     /// Sets `folder_id`: Folder id (文件夹ID): 0 for the approval-attachment space; omit for a custom space.
-    pub fn folder_id(self, folder_id: i64) -> Self {
-        self.map(|r| r.folder_id(folder_id))
+    pub fn folder_id(mut self, folder_id: i64) -> Self {
+        self.request = self.request.folder_id(folder_id);
+        self
     }
     /// Sets `overwrite`: Overwrite a file of the same name (覆盖同名文件); false (default) renames the new file.
-    pub fn overwrite(self, overwrite: bool) -> Self {
-        self.map(|r| r.overwrite(overwrite))
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.request = self.request.overwrite(overwrite);
+        self
     }
 }
 /// Request of [`CspaceApi::get_custom_space`]: Get the app's custom space (获取企业下的自定义空间).
@@ -598,12 +601,14 @@ impl rt::Endpoint for CspaceGetCustomSpaceRequest {
 }
 impl<'c> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
     /// Sets `domain`: Space domain (空间域) for an internal app: up to 10 letters or digits, case-insensitive.
-    pub fn domain(self, domain: impl Into<String>) -> Self {
-        self.map(|r| r.domain(domain))
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.request = self.request.domain(domain);
+        self
     }
     /// Sets `agent_id`: AgentId of the app (应用AgentId); required for ISV apps.
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
 }
 /// Request of [`CspaceApi::grant_custom_space`]: Grant a user access to the custom space (授权用户访问企业下的自定义空间).
@@ -744,20 +749,24 @@ impl rt::Endpoint for CspaceGrantCustomSpaceRequest {
 }
 impl<'c> crate::api::Call<'c, CspaceGrantCustomSpaceRequest> {
     /// Sets `agent_id`: AgentId of the app (应用AgentId).
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
     /// Sets `domain`: Space domain (空间域) as in `get_custom_space`; for internal apps.
-    pub fn domain(self, domain: impl Into<String>) -> Self {
-        self.map(|r| r.domain(domain))
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.request = self.request.domain(domain);
+        self
     }
     /// Sets `path`: Path granted (授权路径), needed for `add`: `/` for the whole space, a folder ends with `/` (`/doc/`).
-    pub fn path(self, path: impl Into<String>) -> Self {
-        self.map(|r| r.path(path))
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.request = self.request.path(path);
+        self
     }
     /// Sets `fileids`: Ids of the files granted (文件ID列表), sent comma-separated; needed for `download`.
-    pub fn fileids(self, fileids: Vec<i64>) -> Self {
-        self.map(|r| r.fileids(fileids))
+    pub fn fileids(mut self, fileids: Vec<i64>) -> Self {
+        self.request = self.request.fileids(fileids);
+        self
     }
 }
 /// Request of [`CspaceApi::used_info`]: Get the used size of the app's custom space (获取应用自定义空间使用详情).
@@ -831,8 +840,9 @@ impl rt::Endpoint for CspaceUsedInfoRequest {
 }
 impl<'c> crate::api::Call<'c, CspaceUsedInfoRequest> {
     /// Sets `domain`: Space domain (空间域) as in `get_custom_space`; for internal apps.
-    pub fn domain(self, domain: impl Into<String>) -> Self {
-        self.map(|r| r.domain(domain))
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.request = self.request.domain(domain);
+        self
     }
 }
 /// Request of [`CspaceApi::upload_single`]: Upload a file in one step (单步文件上传).
@@ -1243,8 +1253,9 @@ impl rt::Endpoint for CspaceGetApprovalSpaceRequest {
 }
 impl<'c> crate::api::Call<'c, CspaceGetApprovalSpaceRequest> {
     /// Sets `agent_id`: AgentId of the app (应用的agentid); needed by third-party apps.
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
 }
 /// Request of [`CspaceApi::grant_approval_preview`]: Allow a user to preview an approval attachment (授权预览审批附件).
@@ -1374,334 +1385,317 @@ impl rt::Scalar for CspaceGrantType {
 /// The creator or last modifier of a DingPan file (文件创建者 / 修改者).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceDentryUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceDentryUser {
     /// Account of the user (账号).
     ///
     /// Wire name `account`.
-    #[serde(rename = "account", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "account", skip_serializing_if = "Option::is_none")
+    )]
     pub account: Option<String>,
     /// Site code of the account (站点).
     ///
     /// Wire name `site`.
-    #[serde(rename = "site", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "site", skip_serializing_if = "Option::is_none")
+    )]
     pub site: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for CspaceDentryUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceDentryUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceDentryUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceDentryUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "account" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "site" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceDentryUser {
-                    account: f0.unwrap_or_default(),
-                    site: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceDentryUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceDentryUser {
+    const NAME: &'static str = "CspaceDentryUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "account" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "site" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceDentryUser {
+            account: f0.unwrap_or_default(),
+            site: f1.unwrap_or_default(),
+        })
     }
 }
 /// A file saved in a DingPan space (钉盘文件信息), returned by `add` as JSON text inside a string.
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceDentry`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceDentry {
     /// Content kind (内容类型), e.g. `document`.
     ///
     /// Wire name `contentType`.
-    #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contentType", skip_serializing_if = "Option::is_none")
+    )]
     pub content_type: Option<String>,
     /// Creation time (创建时间), ms since the epoch.
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// Who created the file (创建者).
     ///
     /// Wire name `creator`.
-    #[serde(rename = "creator", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creator", skip_serializing_if = "Option::is_none")
+    )]
     pub creator: Option<CspaceDentryUser>,
     /// File extension (扩展名), e.g. `txt`.
     ///
     /// Wire name `extension`.
-    #[serde(rename = "extension", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extension", skip_serializing_if = "Option::is_none")
+    )]
     pub extension: Option<String>,
     /// File id (文件ID), sent as a numeric string; the id to use in `fileids`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Last modification time (修改时间), ms since the epoch.
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<i64>,
     /// Who last modified the file (修改者).
     ///
     /// Wire name `modifier`.
-    #[serde(rename = "modifier", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifier", skip_serializing_if = "Option::is_none")
+    )]
     pub modifier: Option<CspaceDentryUser>,
     /// File name (文件名), after any automatic rename.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// Id of the parent folder (父目录ID); 0 for the root.
     ///
     /// Wire name `parentId`.
-    #[serde(rename = "parentId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parentId", skip_serializing_if = "Option::is_none")
+    )]
     pub parent_id: Option<i64>,
     /// Path inside the space (路径), e.g. `/1.txt`.
     ///
     /// Wire name `path`.
-    #[serde(rename = "path", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "path", skip_serializing_if = "Option::is_none")
+    )]
     pub path: Option<String>,
     /// Size in bytes (文件大小).
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "size", skip_serializing_if = "Option::is_none")
+    )]
     pub size: Option<i64>,
     /// Entry kind (类型), e.g. `file`.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<String>,
     /// Version (版本), sent as a numeric string.
     ///
     /// Wire name `version`.
-    #[serde(rename = "version", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "version", skip_serializing_if = "Option::is_none")
+    )]
     pub version: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for CspaceDentry {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceDentry;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceDentry")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceDentry, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "contentType" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "creator" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CspaceDentryUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extension" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "id" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modifier" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CspaceDentryUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f7 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "parentId" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "path" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "size" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "version" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceDentry {
-                    content_type: f0.unwrap_or_default(),
-                    create_time: f1.unwrap_or_default(),
-                    creator: f2.unwrap_or_default(),
-                    extension: f3.unwrap_or_default(),
-                    id: rt::decode::required(f4, "id")?,
-                    modified_time: f5.unwrap_or_default(),
-                    modifier: f6.unwrap_or_default(),
-                    name: rt::decode::required(f7, "name")?,
-                    parent_id: f8.unwrap_or_default(),
-                    path: f9.unwrap_or_default(),
-                    size: f10.unwrap_or_default(),
-                    r#type: f11.unwrap_or_default(),
-                    version: f12.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceDentry {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceDentry {
+    const NAME: &'static str = "CspaceDentry";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "contentType" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "creator" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CspaceDentryUser>>::new(),
+                            )?,
+                    );
+                }
+                "extension" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "id" => f4 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "modifiedTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modifier" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CspaceDentryUser>>::new(),
+                            )?,
+                    );
+                }
+                "name" => {
+                    f7 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "parentId" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "path" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "size" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "type" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "version" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceDentry {
+            content_type: f0.unwrap_or_default(),
+            create_time: f1.unwrap_or_default(),
+            creator: f2.unwrap_or_default(),
+            extension: f3.unwrap_or_default(),
+            id: rt::decode::required(f4, "id")?,
+            modified_time: f5.unwrap_or_default(),
+            modifier: f6.unwrap_or_default(),
+            name: rt::decode::required(f7, "name")?,
+            parent_id: f8.unwrap_or_default(),
+            path: f9.unwrap_or_default(),
+            size: f10.unwrap_or_default(),
+            r#type: f11.unwrap_or_default(),
+            version: f12.unwrap_or_default(),
+        })
     }
 }
 /// The approval-attachment space (审批钉盘空间).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceApprovalSpace`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceApprovalSpace {
     /// Space id (钉盘空间ID), for the DingPan JSAPI upload / pick calls.
     ///
     /// Wire name `space_id`.
-    #[serde(rename = "space_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "space_id"))]
     pub space_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for CspaceApprovalSpace {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceApprovalSpace;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceApprovalSpace")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceApprovalSpace, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "space_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceApprovalSpace {
-                    space_id: rt::decode::required(f0, "space_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceApprovalSpace {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceApprovalSpace {
+    const NAME: &'static str = "CspaceApprovalSpace";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "space_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceApprovalSpace {
+            space_id: rt::decode::required(f0, "space_id")?,
+        })
     }
 }
 /// Who may preview which approval attachment (授权预览信息), the `request` object of `grant_approval_preview`.
@@ -1738,68 +1732,52 @@ pub struct CspacePreviewGrant {
 }
 impl<'de> serde::Deserialize<'de> for CspacePreviewGrant {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspacePreviewGrant;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspacePreviewGrant")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspacePreviewGrant, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "process_instance_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "file_id" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "userid" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "agentid" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "fileid_list" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CspacePreviewGrant {
+    const NAME: &'static str = "CspacePreviewGrant";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "process_instance_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(CspacePreviewGrant {
-                    process_instance_id: rt::decode::required(
-                        f0,
-                        "process_instance_id",
-                    )?,
-                    file_id: rt::decode::required(f1, "file_id")?,
-                    userid: rt::decode::required(f2, "userid")?,
-                    agentid: f3.unwrap_or_default(),
-                    fileid_list: f4.unwrap_or_default(),
-                })
+                "file_id" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "userid" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "agentid" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "fileid_list" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CspacePreviewGrant {
+            process_instance_id: rt::decode::required(f0, "process_instance_id")?,
+            file_id: rt::decode::required(f1, "file_id")?,
+            userid: rt::decode::required(f2, "userid")?,
+            agentid: f3.unwrap_or_default(),
+            fileid_list: f4.unwrap_or_default(),
+        })
     }
 }
 impl CspacePreviewGrant {
@@ -1838,367 +1816,289 @@ impl rt::Validate for CspacePreviewGrant {
         Ok(())
     }
 }
-impl rt::Wire for CspacePreviewGrant {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Response of [`CspaceApi::add`](super::cspace::CspaceApi::add).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceAddResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceAddResponse {
     /// The saved file (文件详细信息), sent as JSON text inside a string.
     ///
     /// Wire name `dentry`.
-    #[serde(
-        rename = "dentry",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "dentry",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub dentry: CspaceDentry,
 }
 impl<'de> serde::Deserialize<'de> for CspaceAddResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceAddResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceAddResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceAddResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentry" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<CspaceDentry>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceAddResponse {
-                    dentry: rt::decode::required(f0, "dentry")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceAddResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceAddResponse {
+    const NAME: &'static str = "CspaceAddResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentry" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::JsonText::<CspaceDentry>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceAddResponse {
+            dentry: rt::decode::required(f0, "dentry")?,
+        })
     }
 }
 /// Response of [`CspaceApi::get_custom_space`](super::cspace::CspaceApi::get_custom_space).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceGetCustomSpaceResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceGetCustomSpaceResponse {
     /// Space id (空间ID); a number in the official example, a String in its type column.
     ///
     /// Wire name `spaceid`.
-    #[serde(rename = "spaceid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "spaceid"))]
     pub spaceid: i64,
 }
 impl<'de> serde::Deserialize<'de> for CspaceGetCustomSpaceResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceGetCustomSpaceResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceGetCustomSpaceResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceGetCustomSpaceResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceGetCustomSpaceResponse {
-                    spaceid: rt::decode::required(f0, "spaceid")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceGetCustomSpaceResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceGetCustomSpaceResponse {
+    const NAME: &'static str = "CspaceGetCustomSpaceResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceGetCustomSpaceResponse {
+            spaceid: rt::decode::required(f0, "spaceid")?,
+        })
     }
 }
 /// Response of [`CspaceApi::used_info`](super::cspace::CspaceApi::used_info).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUsedInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUsedInfoResponse {
     /// Used size in bytes (已使用大小); a numeric string in the official example.
     ///
     /// Wire name `used_size`.
-    #[serde(rename = "used_size")]
+    #[cfg_attr(feature = "serialize", serde(rename = "used_size"))]
     pub used_size: i64,
 }
 impl<'de> serde::Deserialize<'de> for CspaceUsedInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceUsedInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceUsedInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceUsedInfoResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "used_size" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceUsedInfoResponse {
-                    used_size: rt::decode::required(f0, "used_size")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceUsedInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceUsedInfoResponse {
+    const NAME: &'static str = "CspaceUsedInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "used_size" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceUsedInfoResponse {
+            used_size: rt::decode::required(f0, "used_size")?,
+        })
     }
 }
 /// Response of [`CspaceApi::upload_single`](super::cspace::CspaceApi::upload_single).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUploadSingleResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUploadSingleResponse {
     /// The file's id (文件media_id), e.g. `#iAEH…`; for `add` and `add_to_single_chat`.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "media_id"))]
     pub media_id: String,
 }
 impl<'de> serde::Deserialize<'de> for CspaceUploadSingleResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceUploadSingleResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceUploadSingleResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceUploadSingleResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "media_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceUploadSingleResponse {
-                    media_id: rt::decode::required(f0, "media_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceUploadSingleResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceUploadSingleResponse {
+    const NAME: &'static str = "CspaceUploadSingleResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "media_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceUploadSingleResponse {
+            media_id: rt::decode::required(f0, "media_id")?,
+        })
     }
 }
 /// Response of [`CspaceApi::upload_transaction_open`](super::cspace::CspaceApi::upload_transaction_open).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUploadTransactionOpenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionOpenResponse {
     /// Upload transaction id (上传事务ID); contains `#`.
     ///
     /// Wire name `upload_id`.
-    #[serde(rename = "upload_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "upload_id"))]
     pub upload_id: String,
 }
 impl<'de> serde::Deserialize<'de> for CspaceUploadTransactionOpenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceUploadTransactionOpenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceUploadTransactionOpenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceUploadTransactionOpenResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "upload_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceUploadTransactionOpenResponse {
-                    upload_id: rt::decode::required(f0, "upload_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceUploadTransactionOpenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceUploadTransactionOpenResponse {
+    const NAME: &'static str = "CspaceUploadTransactionOpenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "upload_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceUploadTransactionOpenResponse {
+            upload_id: rt::decode::required(f0, "upload_id")?,
+        })
     }
 }
 /// Response of [`CspaceApi::upload_chunk`](super::cspace::CspaceApi::upload_chunk).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUploadChunkResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUploadChunkResponse {
     /// File id (文件media_id); in the official page's table only, normally absent.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "media_id", skip_serializing_if = "Option::is_none")
+    )]
     pub media_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CspaceUploadChunkResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceUploadChunkResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceUploadChunkResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceUploadChunkResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "media_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceUploadChunkResponse {
-                    media_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceUploadChunkResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceUploadChunkResponse {
+    const NAME: &'static str = "CspaceUploadChunkResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "media_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceUploadChunkResponse {
+            media_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`CspaceApi::upload_transaction_commit`](super::cspace::CspaceApi::upload_transaction_commit).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUploadTransactionCommitResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionCommitResponse {
     /// The file's id (文件media_id); for `add` and `add_to_single_chat`.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "media_id"))]
     pub media_id: String,
 }
 impl<'de> serde::Deserialize<'de> for CspaceUploadTransactionCommitResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CspaceUploadTransactionCommitResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CspaceUploadTransactionCommitResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CspaceUploadTransactionCommitResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "media_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CspaceUploadTransactionCommitResponse {
-                    media_id: rt::decode::required(f0, "media_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CspaceUploadTransactionCommitResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CspaceUploadTransactionCommitResponse {
+    const NAME: &'static str = "CspaceUploadTransactionCommitResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "media_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CspaceUploadTransactionCommitResponse {
+            media_id: rt::decode::required(f0, "media_id")?,
+        })
     }
 }

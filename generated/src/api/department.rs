@@ -609,72 +609,89 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
     /// Sets `id`: Custom department id, greater than 1; in the Java SDK only, not on the official page.
-    pub fn id(self, id: i64) -> Self {
-        self.map(|r| r.id(id))
+    pub fn id(mut self, id: i64) -> Self {
+        self.request = self.request.id(id);
+        self
     }
     /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
-    pub fn order(self, order: impl Into<String>) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: impl Into<String>) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群); default false.
-    pub fn create_dept_group(self, create_dept_group: bool) -> Self {
-        self.map(|r| r.create_dept_group(create_dept_group))
+    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
+        self.request = self.request.create_dept_group(create_dept_group);
+        self
     }
     /// Sets `dept_hiding`: Hide the department (隐藏本部门).
-    pub fn dept_hiding(self, dept_hiding: bool) -> Self {
-        self.map(|r| r.dept_hiding(dept_hiding))
+    pub fn dept_hiding(mut self, dept_hiding: bool) -> Self {
+        self.request = self.request.dept_hiding(dept_hiding);
+        self
     }
     /// Sets `dept_permits`: Department ids allowed to see the hidden department, `|`-separated, at most 200.
-    pub fn dept_permits(self, dept_permits: Vec<i64>) -> Self {
-        self.map(|r| r.dept_permits(dept_permits))
+    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
+        self.request = self.request.dept_permits(dept_permits);
+        self
     }
     /// Sets `user_permits`: Userids allowed to see the hidden department, `|`-separated, at most 200.
-    pub fn user_permits(self, user_permits: Vec<String>) -> Self {
-        self.map(|r| r.user_permits(user_permits))
+    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
+        self.request = self.request.user_permits(user_permits);
+        self
     }
     /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
-    pub fn outer_dept(self, outer_dept: bool) -> Self {
-        self.map(|r| r.outer_dept(outer_dept))
+    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
+        self.request = self.request.outer_dept(outer_dept);
+        self
     }
     /// Sets `outer_dept_only_self`: With `outerDept`, members see only their own department and its children.
-    pub fn outer_dept_only_self(self, outer_dept_only_self: bool) -> Self {
-        self.map(|r| r.outer_dept_only_self(outer_dept_only_self))
+    pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
+        self.request = self.request.outer_dept_only_self(outer_dept_only_self);
+        self
     }
     /// Sets `outer_permit_users`: Extra userids the members may see, `|`-separated, at most 200.
-    pub fn outer_permit_users(self, outer_permit_users: Vec<String>) -> Self {
-        self.map(|r| r.outer_permit_users(outer_permit_users))
+    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
+        self.request = self.request.outer_permit_users(outer_permit_users);
+        self
     }
     /// Sets `outer_permit_depts`: Extra department ids the members may see, `|`-separated, at most 200.
-    pub fn outer_permit_depts(self, outer_permit_depts: Vec<i64>) -> Self {
-        self.map(|r| r.outer_permit_depts(outer_permit_depts))
+    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
+        self.request = self.request.outer_permit_depts(outer_permit_depts);
+        self
     }
     /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(self, source_identifier: impl Into<String>) -> Self {
-        self.map(|r| r.source_identifier(source_identifier))
+    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
+        self.request = self.request.source_identifier(source_identifier);
+        self
     }
     /// Sets `auto_approve_apply`: Approve join requests automatically; not in the Java SDK.
-    pub fn auto_approve_apply(self, auto_approve_apply: bool) -> Self {
-        self.map(|r| r.auto_approve_apply(auto_approve_apply))
+    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
+        self.request = self.request.auto_approve_apply(auto_approve_apply);
+        self
     }
     /// Sets `parent_balance_first`: Budget flag - use the parent department's balance first.
-    pub fn parent_balance_first(self, parent_balance_first: bool) -> Self {
-        self.map(|r| r.parent_balance_first(parent_balance_first))
+    pub fn parent_balance_first(mut self, parent_balance_first: bool) -> Self {
+        self.request = self.request.parent_balance_first(parent_balance_first);
+        self
     }
     /// Sets `share_balance`: Budget flag - share the balance.
-    pub fn share_balance(self, share_balance: bool) -> Self {
-        self.map(|r| r.share_balance(share_balance))
+    pub fn share_balance(mut self, share_balance: bool) -> Self {
+        self.request = self.request.share_balance(share_balance);
+        self
     }
     /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
-    pub fn ext(self, ext: serde_json::Value) -> Self {
-        self.map(|r| r.ext(ext))
+    pub fn ext(mut self, ext: serde_json::Value) -> Self {
+        self.request = self.request.ext(ext);
+        self
     }
     /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
-    pub fn dept_perimits(self, dept_perimits: Vec<i64>) -> Self {
-        self.map(|r| r.dept_perimits(dept_perimits))
+    pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
+        self.request = self.request.dept_perimits(dept_perimits);
+        self
     }
     /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
-    pub fn user_perimits(self, user_perimits: Vec<String>) -> Self {
-        self.map(|r| r.user_perimits(user_perimits))
+    pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
+        self.request = self.request.user_perimits(user_perimits);
+        self
     }
 }
 /// Request of [`DepartmentApi::legacy_update`]: Update a department, legacy form (更新部门 · 旧版).
@@ -1050,99 +1067,122 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
     /// Sets `name`: New department name (部门名称).
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `parentid`: New parent department id (父部门ID) as a numeric string; the root is `"1"`.
-    pub fn parentid(self, parentid: impl Into<String>) -> Self {
-        self.map(|r| r.parentid(parentid))
+    pub fn parentid(mut self, parentid: impl Into<String>) -> Self {
+        self.request = self.request.parentid(parentid);
+        self
     }
     /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
-    pub fn order(self, order: impl Into<String>) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: impl Into<String>) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Sets `lang`: Language of the call: `zh_CN` (default) or `en_US`.
-    pub fn lang(self, lang: impl Into<String>) -> Self {
-        self.map(|r| r.lang(lang))
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.request = self.request.lang(lang);
+        self
     }
     /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(self, source_identifier: impl Into<String>) -> Self {
-        self.map(|r| r.source_identifier(source_identifier))
+    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
+        self.request = self.request.source_identifier(source_identifier);
+        self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群).
-    pub fn create_dept_group(self, create_dept_group: bool) -> Self {
-        self.map(|r| r.create_dept_group(create_dept_group))
+    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
+        self.request = self.request.create_dept_group(create_dept_group);
+        self
     }
     /// Sets `auto_add_user`: New members join the department group automatically.
-    pub fn auto_add_user(self, auto_add_user: bool) -> Self {
-        self.map(|r| r.auto_add_user(auto_add_user))
+    pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
+        self.request = self.request.auto_add_user(auto_add_user);
+        self
     }
     /// Sets `auto_approve_apply`: Approve join requests automatically.
-    pub fn auto_approve_apply(self, auto_approve_apply: bool) -> Self {
-        self.map(|r| r.auto_approve_apply(auto_approve_apply))
+    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
+        self.request = self.request.auto_approve_apply(auto_approve_apply);
+        self
     }
     /// Sets `dept_hiding`: Hide the department (隐藏本部门).
-    pub fn dept_hiding(self, dept_hiding: bool) -> Self {
-        self.map(|r| r.dept_hiding(dept_hiding))
+    pub fn dept_hiding(mut self, dept_hiding: bool) -> Self {
+        self.request = self.request.dept_hiding(dept_hiding);
+        self
     }
     /// Sets `dept_permits`: Department ids allowed to see the hidden department, `|`-separated, at most 200.
-    pub fn dept_permits(self, dept_permits: Vec<i64>) -> Self {
-        self.map(|r| r.dept_permits(dept_permits))
+    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
+        self.request = self.request.dept_permits(dept_permits);
+        self
     }
     /// Sets `user_permits`: Userids allowed to see the hidden department, `|`-separated, at most 200.
-    pub fn user_permits(self, user_permits: Vec<String>) -> Self {
-        self.map(|r| r.user_permits(user_permits))
+    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
+        self.request = self.request.user_permits(user_permits);
+        self
     }
     /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
-    pub fn outer_dept(self, outer_dept: bool) -> Self {
-        self.map(|r| r.outer_dept(outer_dept))
+    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
+        self.request = self.request.outer_dept(outer_dept);
+        self
     }
     /// Sets `outer_dept_only_self`: With `outerDept`, members see only their own department and its children.
-    pub fn outer_dept_only_self(self, outer_dept_only_self: bool) -> Self {
-        self.map(|r| r.outer_dept_only_self(outer_dept_only_self))
+    pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
+        self.request = self.request.outer_dept_only_self(outer_dept_only_self);
+        self
     }
     /// Sets `outer_permit_users`: Extra userids the members may see, `|`-separated, at most 200.
-    pub fn outer_permit_users(self, outer_permit_users: Vec<String>) -> Self {
-        self.map(|r| r.outer_permit_users(outer_permit_users))
+    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
+        self.request = self.request.outer_permit_users(outer_permit_users);
+        self
     }
     /// Sets `outer_permit_depts`: Extra department ids the members may see, `|`-separated, at most 200.
-    pub fn outer_permit_depts(self, outer_permit_depts: Vec<i64>) -> Self {
-        self.map(|r| r.outer_permit_depts(outer_permit_depts))
+    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
+        self.request = self.request.outer_permit_depts(outer_permit_depts);
+        self
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管), `|`-separated.
     pub fn dept_manager_userid_list(
-        self,
+        mut self,
         dept_manager_userid_list: Vec<String>,
     ) -> Self {
-        self.map(|r| r.dept_manager_userid_list(dept_manager_userid_list))
+        self.request = self.request.dept_manager_userid_list(dept_manager_userid_list);
+        self
     }
     /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主).
-    pub fn org_dept_owner(self, org_dept_owner: impl Into<String>) -> Self {
-        self.map(|r| r.org_dept_owner(org_dept_owner))
+    pub fn org_dept_owner(mut self, org_dept_owner: impl Into<String>) -> Self {
+        self.request = self.request.org_dept_owner(org_dept_owner);
+        self
     }
     /// Sets `group_contain_sub_dept`: The department group includes sub-department members.
-    pub fn group_contain_sub_dept(self, group_contain_sub_dept: bool) -> Self {
-        self.map(|r| r.group_contain_sub_dept(group_contain_sub_dept))
+    pub fn group_contain_sub_dept(mut self, group_contain_sub_dept: bool) -> Self {
+        self.request = self.request.group_contain_sub_dept(group_contain_sub_dept);
+        self
     }
     /// Sets `group_contain_outer_dept`: The department group includes members of outer departments.
-    pub fn group_contain_outer_dept(self, group_contain_outer_dept: bool) -> Self {
-        self.map(|r| r.group_contain_outer_dept(group_contain_outer_dept))
+    pub fn group_contain_outer_dept(mut self, group_contain_outer_dept: bool) -> Self {
+        self.request = self.request.group_contain_outer_dept(group_contain_outer_dept);
+        self
     }
     /// Sets `group_contain_hidden_dept`: The department group includes members of hidden departments.
-    pub fn group_contain_hidden_dept(self, group_contain_hidden_dept: bool) -> Self {
-        self.map(|r| r.group_contain_hidden_dept(group_contain_hidden_dept))
+    pub fn group_contain_hidden_dept(mut self, group_contain_hidden_dept: bool) -> Self {
+        self.request = self.request.group_contain_hidden_dept(group_contain_hidden_dept);
+        self
     }
     /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
-    pub fn ext(self, ext: serde_json::Value) -> Self {
-        self.map(|r| r.ext(ext))
+    pub fn ext(mut self, ext: serde_json::Value) -> Self {
+        self.request = self.request.ext(ext);
+        self
     }
     /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
-    pub fn dept_perimits(self, dept_perimits: Vec<i64>) -> Self {
-        self.map(|r| r.dept_perimits(dept_perimits))
+    pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
+        self.request = self.request.dept_perimits(dept_perimits);
+        self
     }
     /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
-    pub fn user_perimits(self, user_perimits: Vec<String>) -> Self {
-        self.map(|r| r.user_perimits(user_perimits))
+    pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
+        self.request = self.request.user_perimits(user_perimits);
+        self
     }
 }
 /// Request of [`DepartmentApi::legacy_delete`]: Delete a department, legacy form (删除部门 · 旧版).
@@ -1261,8 +1301,9 @@ impl rt::Endpoint for DepartmentLegacyGetRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentLegacyGetRequest> {
     /// Sets `lang`: Language of the answer: `zh_CN` (default) or `en_US`.
-    pub fn lang(self, lang: impl Into<String>) -> Self {
-        self.map(|r| r.lang(lang))
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.request = self.request.lang(lang);
+        self
     }
 }
 /// Request of [`DepartmentApi::legacy_list`]: List sub-departments, legacy form (获取部门列表 · 旧版).
@@ -1356,16 +1397,19 @@ impl rt::Endpoint for DepartmentLegacyListRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentLegacyListRequest> {
     /// Sets `id`: Parent department id; default 1 (the root).
-    pub fn id(self, id: i64) -> Self {
-        self.map(|r| r.id(id))
+    pub fn id(mut self, id: i64) -> Self {
+        self.request = self.request.id(id);
+        self
     }
     /// Sets `lang`: Language of the answer: `zh_CN` (default) or `en_US`.
-    pub fn lang(self, lang: impl Into<String>) -> Self {
-        self.map(|r| r.lang(lang))
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.request = self.request.lang(lang);
+        self
     }
     /// Sets `fetch_child`: Return all descendants (递归), not only direct children; third-party apps must pass false.
-    pub fn fetch_child(self, fetch_child: bool) -> Self {
-        self.map(|r| r.fetch_child(fetch_child))
+    pub fn fetch_child(mut self, fetch_child: bool) -> Self {
+        self.request = self.request.fetch_child(fetch_child);
+        self
     }
 }
 /// Request of [`DepartmentApi::legacy_list_ids`]: List the ids of direct sub-departments, legacy form (获取子部门ID列表 · 旧版).
@@ -1481,8 +1525,9 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
     /// Sets `id`: Department id (部门ID). Optional on the official page and unchecked in the Java SDK
-    pub fn id(self, id: i64) -> Self {
-        self.map(|r| r.id(id))
+    pub fn id(mut self, id: i64) -> Self {
+        self.request = self.request.id(id);
+        self
     }
 }
 /// Request of [`DepartmentApi::legacy_list_parents_by_user`]: List the parent paths of a user's departments, legacy form (查询指定用户的所有上级父部门路径 · 旧版).
@@ -1548,8 +1593,9 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByUserRequest> {
     /// Sets `user_id`: The user's userid (员工的userId); note the capital I. Optional on the official page and unchecked in the Java SDK, which both type it String.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        self.map(|r| r.user_id(user_id))
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.request = self.request.user_id(user_id);
+        self
     }
 }
 /// Request of [`DepartmentApi::create`]: Create a department (创建部门).
@@ -1817,60 +1863,74 @@ impl rt::Endpoint for DepartmentCreateRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
     /// Sets `hide_dept`: Hide the department (隐藏本部门); default false.
-    pub fn hide_dept(self, hide_dept: bool) -> Self {
-        self.map(|r| r.hide_dept(hide_dept))
+    pub fn hide_dept(mut self, hide_dept: bool) -> Self {
+        self.request = self.request.hide_dept(hide_dept);
+        self
     }
     /// Sets `dept_permits`: Department ids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
-    pub fn dept_permits(self, dept_permits: Vec<i64>) -> Self {
-        self.map(|r| r.dept_permits(dept_permits))
+    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
+        self.request = self.request.dept_permits(dept_permits);
+        self
     }
     /// Sets `user_permits`: Userids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
-    pub fn user_permits(self, user_permits: Vec<String>) -> Self {
-        self.map(|r| r.user_permits(user_permits))
+    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
+        self.request = self.request.user_permits(user_permits);
+        self
     }
     /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
-    pub fn outer_dept(self, outer_dept: bool) -> Self {
-        self.map(|r| r.outer_dept(outer_dept))
+    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
+        self.request = self.request.outer_dept(outer_dept);
+        self
     }
     /// Sets `outer_dept_only_self`: With `outer_dept`, members see only their own department and its children.
-    pub fn outer_dept_only_self(self, outer_dept_only_self: bool) -> Self {
-        self.map(|r| r.outer_dept_only_self(outer_dept_only_self))
+    pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
+        self.request = self.request.outer_dept_only_self(outer_dept_only_self);
+        self
     }
     /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
-    pub fn outer_permit_users(self, outer_permit_users: Vec<String>) -> Self {
-        self.map(|r| r.outer_permit_users(outer_permit_users))
+    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
+        self.request = self.request.outer_permit_users(outer_permit_users);
+        self
     }
     /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
-    pub fn outer_permit_depts(self, outer_permit_depts: Vec<i64>) -> Self {
-        self.map(|r| r.outer_permit_depts(outer_permit_depts))
+    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
+        self.request = self.request.outer_permit_depts(outer_permit_depts);
+        self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群).
-    pub fn create_dept_group(self, create_dept_group: bool) -> Self {
-        self.map(|r| r.create_dept_group(create_dept_group))
+    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
+        self.request = self.request.create_dept_group(create_dept_group);
+        self
     }
     /// Sets `auto_approve_apply`: Approve join requests automatically.
-    pub fn auto_approve_apply(self, auto_approve_apply: bool) -> Self {
-        self.map(|r| r.auto_approve_apply(auto_approve_apply))
+    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
+        self.request = self.request.auto_approve_apply(auto_approve_apply);
+        self
     }
     /// Sets `order`: Sort order among siblings (排序值).
-    pub fn order(self, order: i64) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: i64) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(self, source_identifier: impl Into<String>) -> Self {
-        self.map(|r| r.source_identifier(source_identifier))
+    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
+        self.request = self.request.source_identifier(source_identifier);
+        self
     }
     /// Sets `brief`: Department description (部门简介), at most 255 characters; in the Java SDK only.
-    pub fn brief(self, brief: impl Into<String>) -> Self {
-        self.map(|r| r.brief(brief))
+    pub fn brief(mut self, brief: impl Into<String>) -> Self {
+        self.request = self.request.brief(brief);
+        self
     }
     /// Sets `telephone`: Department telephone (部门电话), at most 50 characters; in the Java SDK only.
-    pub fn telephone(self, telephone: impl Into<String>) -> Self {
-        self.map(|r| r.telephone(telephone))
+    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
+        self.request = self.request.telephone(telephone);
+        self
     }
     /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
-    pub fn extension(self, extension: serde_json::Value) -> Self {
-        self.map(|r| r.extension(extension))
+    pub fn extension(mut self, extension: serde_json::Value) -> Self {
+        self.request = self.request.extension(extension);
+        self
     }
 }
 /// Request of [`DepartmentApi::update`]: Update a department (更新部门).
@@ -2273,107 +2333,132 @@ impl rt::Endpoint for DepartmentUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
     /// Sets `parent_id`: New parent department id (父部门ID).
-    pub fn parent_id(self, parent_id: i64) -> Self {
-        self.map(|r| r.parent_id(parent_id))
+    pub fn parent_id(mut self, parent_id: i64) -> Self {
+        self.request = self.request.parent_id(parent_id);
+        self
     }
     /// Sets `name`: New department name (部门名称), at most 64 characters, without `-`, `，` or `,`.
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `order`: Sort order among siblings (排序值).
-    pub fn order(self, order: i64) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: i64) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(self, source_identifier: impl Into<String>) -> Self {
-        self.map(|r| r.source_identifier(source_identifier))
+    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
+        self.request = self.request.source_identifier(source_identifier);
+        self
     }
     /// Sets `hide_dept`: Hide the department (隐藏本部门).
-    pub fn hide_dept(self, hide_dept: bool) -> Self {
-        self.map(|r| r.hide_dept(hide_dept))
+    pub fn hide_dept(mut self, hide_dept: bool) -> Self {
+        self.request = self.request.hide_dept(hide_dept);
+        self
     }
     /// Sets `dept_permits`: Department ids allowed to see the hidden department. The official page allows 50 together with `user_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
-    pub fn dept_permits(self, dept_permits: Vec<i64>) -> Self {
-        self.map(|r| r.dept_permits(dept_permits))
+    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
+        self.request = self.request.dept_permits(dept_permits);
+        self
     }
     /// Sets `user_permits`: Userids allowed to see the hidden department. The official page allows 50 together with `dept_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
-    pub fn user_permits(self, user_permits: Vec<String>) -> Self {
-        self.map(|r| r.user_permits(user_permits))
+    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
+        self.request = self.request.user_permits(user_permits);
+        self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群).
-    pub fn create_dept_group(self, create_dept_group: bool) -> Self {
-        self.map(|r| r.create_dept_group(create_dept_group))
+    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
+        self.request = self.request.create_dept_group(create_dept_group);
+        self
     }
     /// Sets `auto_add_user`: New members join the department group automatically.
-    pub fn auto_add_user(self, auto_add_user: bool) -> Self {
-        self.map(|r| r.auto_add_user(auto_add_user))
+    pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
+        self.request = self.request.auto_add_user(auto_add_user);
+        self
     }
     /// Sets `auto_approve_apply`: Approve join requests automatically.
-    pub fn auto_approve_apply(self, auto_approve_apply: bool) -> Self {
-        self.map(|r| r.auto_approve_apply(auto_approve_apply))
+    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
+        self.request = self.request.auto_approve_apply(auto_approve_apply);
+        self
     }
     /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
-    pub fn outer_dept(self, outer_dept: bool) -> Self {
-        self.map(|r| r.outer_dept(outer_dept))
+    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
+        self.request = self.request.outer_dept(outer_dept);
+        self
     }
     /// Sets `outer_dept_only_self`: With `outer_dept`, members see only their own department and its children.
-    pub fn outer_dept_only_self(self, outer_dept_only_self: bool) -> Self {
-        self.map(|r| r.outer_dept_only_self(outer_dept_only_self))
+    pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
+        self.request = self.request.outer_dept_only_self(outer_dept_only_self);
+        self
     }
     /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
-    pub fn outer_permit_users(self, outer_permit_users: Vec<String>) -> Self {
-        self.map(|r| r.outer_permit_users(outer_permit_users))
+    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
+        self.request = self.request.outer_permit_users(outer_permit_users);
+        self
     }
     /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
-    pub fn outer_permit_depts(self, outer_permit_depts: Vec<i64>) -> Self {
-        self.map(|r| r.outer_permit_depts(outer_permit_depts))
+    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
+        self.request = self.request.outer_permit_depts(outer_permit_depts);
+        self
     }
     /// Sets `language`: Language of the call: `zh_CN` (default) or `en_US`.
-    pub fn language(self, language: impl Into<String>) -> Self {
-        self.map(|r| r.language(language))
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.request = self.request.language(language);
+        self
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管); they must belong to the department.
     pub fn dept_manager_userid_list(
-        self,
+        mut self,
         dept_manager_userid_list: Vec<String>,
     ) -> Self {
-        self.map(|r| r.dept_manager_userid_list(dept_manager_userid_list))
+        self.request = self.request.dept_manager_userid_list(dept_manager_userid_list);
+        self
     }
     /// Sets `group_contain_sub_dept`: The department group includes sub-department members.
-    pub fn group_contain_sub_dept(self, group_contain_sub_dept: bool) -> Self {
-        self.map(|r| r.group_contain_sub_dept(group_contain_sub_dept))
+    pub fn group_contain_sub_dept(mut self, group_contain_sub_dept: bool) -> Self {
+        self.request = self.request.group_contain_sub_dept(group_contain_sub_dept);
+        self
     }
     /// Sets `group_contain_outer_dept`: The department group includes members of outer departments.
-    pub fn group_contain_outer_dept(self, group_contain_outer_dept: bool) -> Self {
-        self.map(|r| r.group_contain_outer_dept(group_contain_outer_dept))
+    pub fn group_contain_outer_dept(mut self, group_contain_outer_dept: bool) -> Self {
+        self.request = self.request.group_contain_outer_dept(group_contain_outer_dept);
+        self
     }
     /// Sets `group_contain_hidden_dept`: The department group includes members of hidden departments.
-    pub fn group_contain_hidden_dept(self, group_contain_hidden_dept: bool) -> Self {
-        self.map(|r| r.group_contain_hidden_dept(group_contain_hidden_dept))
+    pub fn group_contain_hidden_dept(mut self, group_contain_hidden_dept: bool) -> Self {
+        self.request = self.request.group_contain_hidden_dept(group_contain_hidden_dept);
+        self
     }
     /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主); must be in the department.
-    pub fn org_dept_owner(self, org_dept_owner: impl Into<String>) -> Self {
-        self.map(|r| r.org_dept_owner(org_dept_owner))
+    pub fn org_dept_owner(mut self, org_dept_owner: impl Into<String>) -> Self {
+        self.request = self.request.org_dept_owner(org_dept_owner);
+        self
     }
     /// Sets `force_update_fields`: Fields to clear even when empty; currently only `dept_manager_userid_list` can be force-cleared.
-    pub fn force_update_fields(self, force_update_fields: Vec<String>) -> Self {
-        self.map(|r| r.force_update_fields(force_update_fields))
+    pub fn force_update_fields(mut self, force_update_fields: Vec<String>) -> Self {
+        self.request = self.request.force_update_fields(force_update_fields);
+        self
     }
     /// Sets `code`: Department code (部门编码), at most 30 characters; settable only here; not in the Java SDK.
-    pub fn code(self, code: impl Into<String>) -> Self {
-        self.map(|r| r.code(code))
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.request = self.request.code(code);
+        self
     }
     /// Sets `brief`: Department description (部门简介), at most 255 characters as on create; in the Java SDK only.
-    pub fn brief(self, brief: impl Into<String>) -> Self {
-        self.map(|r| r.brief(brief))
+    pub fn brief(mut self, brief: impl Into<String>) -> Self {
+        self.request = self.request.brief(brief);
+        self
     }
     /// Sets `telephone`: Department telephone (部门电话), at most 50 characters as on create; in the Java SDK only.
-    pub fn telephone(self, telephone: impl Into<String>) -> Self {
-        self.map(|r| r.telephone(telephone))
+    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
+        self.request = self.request.telephone(telephone);
+        self
     }
     /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
-    pub fn extension(self, extension: serde_json::Value) -> Self {
-        self.map(|r| r.extension(extension))
+    pub fn extension(mut self, extension: serde_json::Value) -> Self {
+        self.request = self.request.extension(extension);
+        self
     }
 }
 /// Request of [`DepartmentApi::delete`]: Delete a department (删除部门).
@@ -2485,8 +2570,9 @@ impl rt::Endpoint for DepartmentGetRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentGetRequest> {
     /// Sets `language`: Language of the answer: `zh_CN` (default) or `en_US`.
-    pub fn language(self, language: impl Into<String>) -> Self {
-        self.map(|r| r.language(language))
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.request = self.request.language(language);
+        self
     }
 }
 /// Request of [`DepartmentApi::list_sub`]: List the direct sub-departments (获取部门列表).
@@ -2557,12 +2643,14 @@ impl rt::Endpoint for DepartmentListSubRequest {
 }
 impl<'c> crate::api::Call<'c, DepartmentListSubRequest> {
     /// Sets `dept_id`: Parent department id; default 1 (the root).
-    pub fn dept_id(self, dept_id: i64) -> Self {
-        self.map(|r| r.dept_id(dept_id))
+    pub fn dept_id(mut self, dept_id: i64) -> Self {
+        self.request = self.request.dept_id(dept_id);
+        self
     }
     /// Sets `language`: Language of the answer: `zh_CN` (default) or `en_US`.
-    pub fn language(self, language: impl Into<String>) -> Self {
-        self.map(|r| r.language(language))
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.request = self.request.language(language);
+        self
     }
 }
 /// Request of [`DepartmentApi::list_sub_ids`]: List the ids of direct sub-departments (获取子部门ID列表).
@@ -2710,466 +2798,469 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
 /// A department's details as returned by the legacy `department/get` (部门详情 · 旧版).
 ///
 /// Source: `spec/department.yaml` · `types.DeptLegacyDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptLegacyDetail {
     /// Department id (部门ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// Sort order among siblings (排序值).
     ///
     /// Wire name `order`.
-    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "order", skip_serializing_if = "Option::is_none")
+    )]
     pub order: Option<i64>,
     /// Parent department id (父部门ID); not returned to third-party apps.
     ///
     /// Wire name `parentid`.
-    #[serde(rename = "parentid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parentid", skip_serializing_if = "Option::is_none")
+    )]
     pub parentid: Option<i64>,
     /// Developer mapping key (部门标识字段).
     ///
     /// Wire name `sourceIdentifier`.
-    #[serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")
+    )]
     pub source_identifier: Option<String>,
     /// Whether a department group chat exists (是否同步创建企业群).
     ///
     /// Wire name `createDeptGroup`.
-    #[serde(rename = "createDeptGroup", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createDeptGroup", skip_serializing_if = "Option::is_none")
+    )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
     ///
     /// Wire name `autoAddUser`.
-    #[serde(rename = "autoAddUser", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "autoAddUser", skip_serializing_if = "Option::is_none")
+    )]
     pub auto_add_user: Option<bool>,
     /// Whether join requests are approved automatically; not in the Java SDK.
     ///
     /// Wire name `autoApproveApply`.
-    #[serde(rename = "autoApproveApply", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "autoApproveApply", skip_serializing_if = "Option::is_none")
+    )]
     pub auto_approve_apply: Option<bool>,
     /// Whether the department group includes sub-department members.
     ///
     /// Wire name `groupContainSubDept`.
-    #[serde(rename = "groupContainSubDept", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groupContainSubDept", skip_serializing_if = "Option::is_none")
+    )]
     pub group_contain_sub_dept: Option<bool>,
     /// Userid of the department group's owner (企业群群主).
     ///
     /// Wire name `orgDeptOwner`.
-    #[serde(rename = "orgDeptOwner", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "orgDeptOwner", skip_serializing_if = "Option::is_none")
+    )]
     pub org_dept_owner: Option<String>,
     /// Chat id of the department group (部门群ID); not in the Java SDK.
     ///
     /// Wire name `deptGroupChatId`.
-    #[serde(rename = "deptGroupChatId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deptGroupChatId", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_group_chat_id: Option<String>,
     /// Userids of the department managers (部门主管), `|`-separated.
     ///
     /// Wire name `deptManagerUseridList`.
-    #[serde(
-        rename = "deptManagerUseridList",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "deptManagerUseridList",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
     ///
     /// Wire name `outerDept`.
-    #[serde(rename = "outerDept", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outerDept", skip_serializing_if = "Option::is_none")
+    )]
     pub outer_dept: Option<bool>,
     /// Extra userids the members may see, `|`-separated.
     ///
     /// Wire name `outerPermitUsers`.
-    #[serde(
-        rename = "outerPermitUsers",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "outerPermitUsers",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see, `|`-separated.
     ///
     /// Wire name `outerPermitDepts`.
-    #[serde(
-        rename = "outerPermitDepts",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "outerPermitDepts",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Whether the department is hidden (隐藏本部门).
     ///
     /// Wire name `deptHiding`.
-    #[serde(rename = "deptHiding", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deptHiding", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated.
     ///
     /// Wire name `deptPermits`.
-    #[serde(
-        rename = "deptPermits",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "deptPermits",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department, `|`-separated.
     ///
     /// Wire name `userPermits`.
-    #[serde(
-        rename = "userPermits",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "userPermits",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub user_permits: Vec<String>,
     /// Legacy misspelled duplicate of `deptPermits` (still returned).
     ///
     /// Wire name `deptPerimits`.
-    #[serde(
-        rename = "deptPerimits",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "deptPerimits",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub dept_perimits: Vec<i64>,
     /// Legacy misspelled duplicate of `userPermits` (still returned).
     ///
     /// Wire name `userPerimits`.
-    #[serde(
-        rename = "userPerimits",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "userPerimits",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub user_perimits: Vec<String>,
     /// Whether the department comes from a union organisation (关联组织); in the Java SDK only.
     ///
     /// Wire name `isFromUnionOrg`.
-    #[serde(rename = "isFromUnionOrg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isFromUnionOrg", skip_serializing_if = "Option::is_none")
+    )]
     pub is_from_union_org: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for DeptLegacyDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DeptLegacyDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DeptLegacyDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeptLegacyDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "order" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "parentid" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "sourceIdentifier" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createDeptGroup" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "autoAddUser" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "autoApproveApply" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "groupContainSubDept" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "orgDeptOwner" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deptGroupChatId" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deptManagerUseridList" => {
-                            f11 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
-                            );
-                        }
-                        "outerDept" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "outerPermitUsers" => {
-                            f13 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
-                            );
-                        }
-                        "outerPermitDepts" => {
-                            f14 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<i64>::new())?,
-                            );
-                        }
-                        "deptHiding" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "deptPermits" => {
-                            f16 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<i64>::new())?,
-                            );
-                        }
-                        "userPermits" => {
-                            f17 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
-                            );
-                        }
-                        "deptPerimits" => {
-                            f18 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<i64>::new())?,
-                            );
-                        }
-                        "userPerimits" => {
-                            f19 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
-                            );
-                        }
-                        "isFromUnionOrg" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DeptLegacyDetail {
-                    id: rt::decode::required(f0, "id")?,
-                    name: rt::decode::required(f1, "name")?,
-                    order: f2.unwrap_or_default(),
-                    parentid: f3.unwrap_or_default(),
-                    source_identifier: f4.unwrap_or_default(),
-                    create_dept_group: f5.unwrap_or_default(),
-                    auto_add_user: f6.unwrap_or_default(),
-                    auto_approve_apply: f7.unwrap_or_default(),
-                    group_contain_sub_dept: f8.unwrap_or_default(),
-                    org_dept_owner: f9.unwrap_or_default(),
-                    dept_group_chat_id: f10.unwrap_or_default(),
-                    dept_manager_userid_list: f11.unwrap_or_default(),
-                    outer_dept: f12.unwrap_or_default(),
-                    outer_permit_users: f13.unwrap_or_default(),
-                    outer_permit_depts: f14.unwrap_or_default(),
-                    dept_hiding: f15.unwrap_or_default(),
-                    dept_permits: f16.unwrap_or_default(),
-                    user_permits: f17.unwrap_or_default(),
-                    dept_perimits: f18.unwrap_or_default(),
-                    user_perimits: f19.unwrap_or_default(),
-                    is_from_union_org: f20.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DeptLegacyDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DeptLegacyDetail {
+    const NAME: &'static str = "DeptLegacyDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "order" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "parentid" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "sourceIdentifier" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createDeptGroup" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "autoAddUser" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "autoApproveApply" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "groupContainSubDept" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "orgDeptOwner" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deptGroupChatId" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deptManagerUseridList" => {
+                    f11 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                }
+                "outerDept" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "outerPermitUsers" => {
+                    f13 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                }
+                "outerPermitDepts" => {
+                    f14 = Some(map.next_value_seed(rt::decode::Pipe::<i64>::new())?);
+                }
+                "deptHiding" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "deptPermits" => {
+                    f16 = Some(map.next_value_seed(rt::decode::Pipe::<i64>::new())?);
+                }
+                "userPermits" => {
+                    f17 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                }
+                "deptPerimits" => {
+                    f18 = Some(map.next_value_seed(rt::decode::Pipe::<i64>::new())?);
+                }
+                "userPerimits" => {
+                    f19 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                }
+                "isFromUnionOrg" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DeptLegacyDetail {
+            id: rt::decode::required(f0, "id")?,
+            name: rt::decode::required(f1, "name")?,
+            order: f2.unwrap_or_default(),
+            parentid: f3.unwrap_or_default(),
+            source_identifier: f4.unwrap_or_default(),
+            create_dept_group: f5.unwrap_or_default(),
+            auto_add_user: f6.unwrap_or_default(),
+            auto_approve_apply: f7.unwrap_or_default(),
+            group_contain_sub_dept: f8.unwrap_or_default(),
+            org_dept_owner: f9.unwrap_or_default(),
+            dept_group_chat_id: f10.unwrap_or_default(),
+            dept_manager_userid_list: f11.unwrap_or_default(),
+            outer_dept: f12.unwrap_or_default(),
+            outer_permit_users: f13.unwrap_or_default(),
+            outer_permit_depts: f14.unwrap_or_default(),
+            dept_hiding: f15.unwrap_or_default(),
+            dept_permits: f16.unwrap_or_default(),
+            user_permits: f17.unwrap_or_default(),
+            dept_perimits: f18.unwrap_or_default(),
+            user_perimits: f19.unwrap_or_default(),
+            is_from_union_org: f20.unwrap_or_default(),
+        })
     }
 }
 /// One department in the legacy `department/list` answer (部门列表项 · 旧版).
 ///
 /// Source: `spec/department.yaml` · `types.DeptLegacyBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptLegacyBrief {
     /// Department id (部门ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
     /// Wire name `parentid`.
-    #[serde(rename = "parentid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parentid", skip_serializing_if = "Option::is_none")
+    )]
     pub parentid: Option<i64>,
     /// Whether a department group chat exists (是否同步创建企业群).
     ///
     /// Wire name `createDeptGroup`.
-    #[serde(rename = "createDeptGroup", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createDeptGroup", skip_serializing_if = "Option::is_none")
+    )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
     ///
     /// Wire name `autoAddUser`.
-    #[serde(rename = "autoAddUser", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "autoAddUser", skip_serializing_if = "Option::is_none")
+    )]
     pub auto_add_user: Option<bool>,
     /// Developer mapping key (部门标识字段); only present when set.
     ///
     /// Wire name `sourceIdentifier`.
-    #[serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")
+    )]
     pub source_identifier: Option<String>,
     /// Whether the department comes from a union organisation (关联组织); in the Java SDK only.
     ///
     /// Wire name `isFromUnionOrg`.
-    #[serde(rename = "isFromUnionOrg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isFromUnionOrg", skip_serializing_if = "Option::is_none")
+    )]
     pub is_from_union_org: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for DeptLegacyBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DeptLegacyBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DeptLegacyBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeptLegacyBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "parentid" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "createDeptGroup" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "autoAddUser" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "sourceIdentifier" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isFromUnionOrg" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DeptLegacyBrief {
-                    id: rt::decode::required(f0, "id")?,
-                    name: rt::decode::required(f1, "name")?,
-                    parentid: f2.unwrap_or_default(),
-                    create_dept_group: f3.unwrap_or_default(),
-                    auto_add_user: f4.unwrap_or_default(),
-                    source_identifier: f5.unwrap_or_default(),
-                    is_from_union_org: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DeptLegacyBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DeptLegacyBrief {
+    const NAME: &'static str = "DeptLegacyBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "parentid" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "createDeptGroup" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "autoAddUser" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "sourceIdentifier" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "isFromUnionOrg" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DeptLegacyBrief {
+            id: rt::decode::required(f0, "id")?,
+            name: rt::decode::required(f1, "name")?,
+            parentid: f2.unwrap_or_default(),
+            create_dept_group: f3.unwrap_or_default(),
+            auto_add_user: f4.unwrap_or_default(),
+            source_identifier: f5.unwrap_or_default(),
+            is_from_union_org: f6.unwrap_or_default(),
+        })
     }
 }
 /// Link to the department of a union organisation (关联组织部门); not in the Java SDK. The table of
@@ -3177,1200 +3268,1118 @@ impl rt::Wire for DeptLegacyBrief {
 /// example `corp_id`/`dept_id`; both are accepted.
 ///
 /// Source: `spec/department.yaml` · `types.DeptUnionExt`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptUnionExt {
     /// CorpId of the linked organisation.
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Department id inside the linked organisation.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for DeptUnionExt {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DeptUnionExt;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DeptUnionExt")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeptUnionExt, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corp_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "deptId" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DeptUnionExt {
-                    corp_id: f0.unwrap_or_default(),
-                    dept_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DeptUnionExt {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DeptUnionExt {
+    const NAME: &'static str = "DeptUnionExt";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corp_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "deptId" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DeptUnionExt {
+            corp_id: f0.unwrap_or_default(),
+            dept_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// A department's details from `topapi/v2/department/get` (部门详情).
 ///
 /// Source: `spec/department.yaml` · `types.DeptDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptDetail {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "dept_id"))]
     pub dept_id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
     /// Wire name `parent_id`.
-    #[serde(rename = "parent_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parent_id", skip_serializing_if = "Option::is_none")
+    )]
     pub parent_id: Option<i64>,
     /// Sort order among siblings (排序值).
     ///
     /// Wire name `order`.
-    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "order", skip_serializing_if = "Option::is_none")
+    )]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段); not returned to third-party apps.
     ///
     /// Wire name `source_identifier`.
-    #[serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")
+    )]
     pub source_identifier: Option<String>,
     /// Whether a department group chat exists (是否同步创建企业群).
     ///
     /// Wire name `create_dept_group`.
-    #[serde(rename = "create_dept_group", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "create_dept_group", skip_serializing_if = "Option::is_none")
+    )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
     ///
     /// Wire name `auto_add_user`.
-    #[serde(rename = "auto_add_user", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auto_add_user", skip_serializing_if = "Option::is_none")
+    )]
     pub auto_add_user: Option<bool>,
     /// Whether join requests are approved automatically.
     ///
     /// Wire name `auto_approve_apply`.
-    #[serde(rename = "auto_approve_apply", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auto_approve_apply", skip_serializing_if = "Option::is_none")
+    )]
     pub auto_approve_apply: Option<bool>,
     /// Whether the department group includes sub-department members.
     ///
     /// Wire name `group_contain_sub_dept`.
-    #[serde(rename = "group_contain_sub_dept", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_contain_sub_dept", skip_serializing_if = "Option::is_none")
+    )]
     pub group_contain_sub_dept: Option<bool>,
     /// Chat id of the department group (部门群ID).
     ///
     /// Wire name `dept_group_chat_id`.
-    #[serde(rename = "dept_group_chat_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_group_chat_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_group_chat_id: Option<String>,
     /// Userid of the department group's owner (企业群群主).
     ///
     /// Wire name `org_dept_owner`.
-    #[serde(rename = "org_dept_owner", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_dept_owner", skip_serializing_if = "Option::is_none")
+    )]
     pub org_dept_owner: Option<String>,
     /// Userids of the department managers (部门主管).
     ///
     /// Wire name `dept_manager_userid_list`.
-    #[serde(rename = "dept_manager_userid_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_manager_userid_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_manager_userid_list: Vec<String>,
     /// Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
     ///
     /// Wire name `outer_dept`.
-    #[serde(rename = "outer_dept", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outer_dept", skip_serializing_if = "Option::is_none")
+    )]
     pub outer_dept: Option<bool>,
     /// Extra department ids the members may see; only when `outer_dept` is true.
     ///
     /// Wire name `outer_permit_depts`.
-    #[serde(rename = "outer_permit_depts", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outer_permit_depts", skip_serializing_if = "Vec::is_empty")
+    )]
     pub outer_permit_depts: Vec<i64>,
     /// Extra userids the members may see; only when `outer_dept` is true.
     ///
     /// Wire name `outer_permit_users`.
-    #[serde(rename = "outer_permit_users", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outer_permit_users", skip_serializing_if = "Vec::is_empty")
+    )]
     pub outer_permit_users: Vec<String>,
     /// Whether the department is hidden (隐藏本部门).
     ///
     /// Wire name `hide_dept`.
-    #[serde(rename = "hide_dept", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hide_dept", skip_serializing_if = "Option::is_none")
+    )]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department; only when `hide_dept` is true.
     ///
     /// Wire name `dept_permits`.
-    #[serde(rename = "dept_permits", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_permits", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department; only when `hide_dept` is true.
     ///
     /// Wire name `user_permits`.
-    #[serde(rename = "user_permits", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_permits", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_permits: Vec<String>,
     /// Education department type (部门类型): `campus`, `period`, `grade` or `class`.
     ///
     /// Wire name `tags`.
-    #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tags", skip_serializing_if = "Option::is_none")
+    )]
     pub tags: Option<String>,
     /// Whether the department comes from a union organisation (关联组织).
     ///
     /// Wire name `from_union_org`.
-    #[serde(rename = "from_union_org", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "from_union_org", skip_serializing_if = "Option::is_none")
+    )]
     pub from_union_org: Option<bool>,
     /// Department code (部门编码); only after being set through `update`; not in the Java SDK.
     ///
     /// Wire name `code`.
-    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "code", skip_serializing_if = "Option::is_none")
+    )]
     pub code: Option<String>,
     /// Number of members including sub-departments (部门人数); not in the Java SDK.
     ///
     /// Wire name `member_count`.
-    #[serde(rename = "member_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "member_count", skip_serializing_if = "Option::is_none")
+    )]
     pub member_count: Option<i64>,
     /// Number of members excluding sub-departments; not in the Java SDK.
     ///
     /// Wire name `owning_member_count`.
-    #[serde(rename = "owning_member_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "owning_member_count", skip_serializing_if = "Option::is_none")
+    )]
     pub owning_member_count: Option<i64>,
     /// Link to a union organisation's department; not in the Java SDK.
     ///
     /// Wire name `union_dept_ext`.
-    #[serde(rename = "union_dept_ext", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "union_dept_ext", skip_serializing_if = "Option::is_none")
+    )]
     pub union_dept_ext: Option<DeptUnionExt>,
     /// Department description (部门简介); in the Java SDK only.
     ///
     /// Wire name `brief`.
-    #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "brief", skip_serializing_if = "Option::is_none")
+    )]
     pub brief: Option<String>,
     /// Department telephone (部门电话); in the Java SDK only.
     ///
     /// Wire name `telephone`.
-    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "telephone", skip_serializing_if = "Option::is_none")
+    )]
     pub telephone: Option<String>,
     /// Custom fields as JSON text (扩展字段); the wire name is misspelled; in the Java SDK only.
     ///
     /// Wire name `extention`.
-    #[serde(rename = "extention", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extention", skip_serializing_if = "Option::is_none")
+    )]
     pub extention: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for DeptDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DeptDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DeptDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeptDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "parent_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "order" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "source_identifier" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "create_dept_group" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "auto_add_user" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "auto_approve_apply" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "group_contain_sub_dept" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "dept_group_chat_id" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_dept_owner" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_manager_userid_list" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "outer_dept" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "outer_permit_depts" => {
-                            f13 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "outer_permit_users" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "hide_dept" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "dept_permits" => {
-                            f16 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "user_permits" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "tags" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "from_union_org" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "code" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "member_count" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "owning_member_count" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "union_dept_ext" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<DeptUnionExt>>::new(),
-                                    )?,
-                            );
-                        }
-                        "brief" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "telephone" => {
-                            f25 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extention" => {
-                            f26 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DeptDetail {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                    name: rt::decode::required(f1, "name")?,
-                    parent_id: f2.unwrap_or_default(),
-                    order: f3.unwrap_or_default(),
-                    source_identifier: f4.unwrap_or_default(),
-                    create_dept_group: f5.unwrap_or_default(),
-                    auto_add_user: f6.unwrap_or_default(),
-                    auto_approve_apply: f7.unwrap_or_default(),
-                    group_contain_sub_dept: f8.unwrap_or_default(),
-                    dept_group_chat_id: f9.unwrap_or_default(),
-                    org_dept_owner: f10.unwrap_or_default(),
-                    dept_manager_userid_list: f11.unwrap_or_default(),
-                    outer_dept: f12.unwrap_or_default(),
-                    outer_permit_depts: f13.unwrap_or_default(),
-                    outer_permit_users: f14.unwrap_or_default(),
-                    hide_dept: f15.unwrap_or_default(),
-                    dept_permits: f16.unwrap_or_default(),
-                    user_permits: f17.unwrap_or_default(),
-                    tags: f18.unwrap_or_default(),
-                    from_union_org: f19.unwrap_or_default(),
-                    code: f20.unwrap_or_default(),
-                    member_count: f21.unwrap_or_default(),
-                    owning_member_count: f22.unwrap_or_default(),
-                    union_dept_ext: f23.unwrap_or_default(),
-                    brief: f24.unwrap_or_default(),
-                    telephone: f25.unwrap_or_default(),
-                    extention: f26.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DeptDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DeptDetail {
+    const NAME: &'static str = "DeptDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "parent_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "order" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "source_identifier" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "create_dept_group" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "auto_add_user" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "auto_approve_apply" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "group_contain_sub_dept" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "dept_group_chat_id" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "org_dept_owner" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_manager_userid_list" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "outer_dept" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "outer_permit_depts" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "outer_permit_users" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "hide_dept" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "dept_permits" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "user_permits" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "tags" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "from_union_org" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "code" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "member_count" => {
+                    f21 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "owning_member_count" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "union_dept_ext" => {
+                    f23 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<DeptUnionExt>>::new(),
+                            )?,
+                    );
+                }
+                "brief" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "telephone" => {
+                    f25 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extention" => {
+                    f26 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DeptDetail {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+            name: rt::decode::required(f1, "name")?,
+            parent_id: f2.unwrap_or_default(),
+            order: f3.unwrap_or_default(),
+            source_identifier: f4.unwrap_or_default(),
+            create_dept_group: f5.unwrap_or_default(),
+            auto_add_user: f6.unwrap_or_default(),
+            auto_approve_apply: f7.unwrap_or_default(),
+            group_contain_sub_dept: f8.unwrap_or_default(),
+            dept_group_chat_id: f9.unwrap_or_default(),
+            org_dept_owner: f10.unwrap_or_default(),
+            dept_manager_userid_list: f11.unwrap_or_default(),
+            outer_dept: f12.unwrap_or_default(),
+            outer_permit_depts: f13.unwrap_or_default(),
+            outer_permit_users: f14.unwrap_or_default(),
+            hide_dept: f15.unwrap_or_default(),
+            dept_permits: f16.unwrap_or_default(),
+            user_permits: f17.unwrap_or_default(),
+            tags: f18.unwrap_or_default(),
+            from_union_org: f19.unwrap_or_default(),
+            code: f20.unwrap_or_default(),
+            member_count: f21.unwrap_or_default(),
+            owning_member_count: f22.unwrap_or_default(),
+            union_dept_ext: f23.unwrap_or_default(),
+            brief: f24.unwrap_or_default(),
+            telephone: f25.unwrap_or_default(),
+            extention: f26.unwrap_or_default(),
+        })
     }
 }
 /// One direct sub-department in the `topapi/v2/department/listsub` answer (子部门).
 ///
 /// Source: `spec/department.yaml` · `types.DeptBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptBrief {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "dept_id"))]
     pub dept_id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
     /// Wire name `parent_id`.
-    #[serde(rename = "parent_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parent_id", skip_serializing_if = "Option::is_none")
+    )]
     pub parent_id: Option<i64>,
     /// Whether a department group chat exists (是否同步创建企业群).
     ///
     /// Wire name `create_dept_group`.
-    #[serde(rename = "create_dept_group", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "create_dept_group", skip_serializing_if = "Option::is_none")
+    )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
     ///
     /// Wire name `auto_add_user`.
-    #[serde(rename = "auto_add_user", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auto_add_user", skip_serializing_if = "Option::is_none")
+    )]
     pub auto_add_user: Option<bool>,
     /// Developer mapping key (部门标识字段); in the Java SDK only.
     ///
     /// Wire name `source_identifier`.
-    #[serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")
+    )]
     pub source_identifier: Option<String>,
     /// Whether the department comes from a union organisation (关联组织); in the Java SDK only.
     ///
     /// Wire name `from_union_org`.
-    #[serde(rename = "from_union_org", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "from_union_org", skip_serializing_if = "Option::is_none")
+    )]
     pub from_union_org: Option<bool>,
     /// Education department type (部门类型): `campus`, `period`, `grade` or `class`; in the Java SDK only.
     ///
     /// Wire name `tags`.
-    #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tags", skip_serializing_if = "Option::is_none")
+    )]
     pub tags: Option<String>,
     /// Custom fields as JSON text (扩展字段); in the Java SDK only.
     ///
     /// Wire name `ext`.
-    #[serde(rename = "ext", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ext", skip_serializing_if = "Option::is_none")
+    )]
     pub ext: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for DeptBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DeptBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DeptBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeptBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "parent_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "create_dept_group" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "auto_add_user" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "source_identifier" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "from_union_org" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "tags" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ext" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DeptBrief {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                    name: rt::decode::required(f1, "name")?,
-                    parent_id: f2.unwrap_or_default(),
-                    create_dept_group: f3.unwrap_or_default(),
-                    auto_add_user: f4.unwrap_or_default(),
-                    source_identifier: f5.unwrap_or_default(),
-                    from_union_org: f6.unwrap_or_default(),
-                    tags: f7.unwrap_or_default(),
-                    ext: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DeptBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DeptBrief {
+    const NAME: &'static str = "DeptBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "parent_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "create_dept_group" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "auto_add_user" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "source_identifier" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "from_union_org" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "tags" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ext" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DeptBrief {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+            name: rt::decode::required(f1, "name")?,
+            parent_id: f2.unwrap_or_default(),
+            create_dept_group: f3.unwrap_or_default(),
+            auto_add_user: f4.unwrap_or_default(),
+            source_identifier: f5.unwrap_or_default(),
+            from_union_org: f6.unwrap_or_default(),
+            tags: f7.unwrap_or_default(),
+            ext: f8.unwrap_or_default(),
+        })
     }
 }
 /// The parent path of one department a user belongs to (父部门路径).
 ///
 /// Source: `spec/department.yaml` · `types.DeptParentPath`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptParentPath {
     /// Department ids from the user's department up to the root 1.
     ///
     /// Wire name `parent_dept_id_list`.
-    #[serde(rename = "parent_dept_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parent_dept_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub parent_dept_id_list: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for DeptParentPath {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DeptParentPath;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DeptParentPath")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DeptParentPath, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "parent_dept_id_list" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DeptParentPath {
-                    parent_dept_id_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DeptParentPath {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DeptParentPath {
+    const NAME: &'static str = "DeptParentPath";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "parent_dept_id_list" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DeptParentPath {
+            parent_dept_id_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`DepartmentApi::legacy_create`](super::department::DepartmentApi::legacy_create).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyCreateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyCreateResponse {
     /// Id of the new department.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentLegacyCreateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentLegacyCreateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentLegacyCreateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentLegacyCreateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentLegacyCreateResponse {
-                    id: rt::decode::required(f0, "id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentLegacyCreateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentLegacyCreateResponse {
+    const NAME: &'static str = "DepartmentLegacyCreateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentLegacyCreateResponse {
+            id: rt::decode::required(f0, "id")?,
+        })
     }
 }
 /// Response of [`DepartmentApi::legacy_update`](super::department::DepartmentApi::legacy_update).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyUpdateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyUpdateResponse {
     /// The updated department's id (echoed).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentLegacyUpdateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentLegacyUpdateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentLegacyUpdateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentLegacyUpdateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentLegacyUpdateResponse {
-                    id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentLegacyUpdateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentLegacyUpdateResponse {
+    const NAME: &'static str = "DepartmentLegacyUpdateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentLegacyUpdateResponse {
+            id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`DepartmentApi::legacy_list`](super::department::DepartmentApi::legacy_list).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListResponse {
     /// The departments (部门列表).
     ///
     /// Wire name `department`.
-    #[serde(rename = "department", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "department", skip_serializing_if = "Vec::is_empty")
+    )]
     pub department: Vec<DeptLegacyBrief>,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentLegacyListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentLegacyListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentLegacyListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentLegacyListResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "department" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<DeptLegacyBrief>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentLegacyListResponse {
-                    department: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentLegacyListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentLegacyListResponse {
+    const NAME: &'static str = "DepartmentLegacyListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "department" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<DeptLegacyBrief>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentLegacyListResponse {
+            department: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`DepartmentApi::legacy_list_ids`](super::department::DepartmentApi::legacy_list_ids).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyListIdsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListIdsResponse {
     /// Ids of the direct sub-departments (子部门ID列表).
     ///
     /// Wire name `sub_dept_id_list`.
-    #[serde(rename = "sub_dept_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sub_dept_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub sub_dept_id_list: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentLegacyListIdsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentLegacyListIdsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentLegacyListIdsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentLegacyListIdsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "sub_dept_id_list" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentLegacyListIdsResponse {
-                    sub_dept_id_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentLegacyListIdsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentLegacyListIdsResponse {
+    const NAME: &'static str = "DepartmentLegacyListIdsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "sub_dept_id_list" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentLegacyListIdsResponse {
+            sub_dept_id_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`DepartmentApi::legacy_list_parents_by_dept`](super::department::DepartmentApi::legacy_list_parents_by_dept).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyListParentsByDeptResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByDeptResponse {
     /// The department itself first, then its parents, ending at the root 1.
     ///
     /// Wire name `parentIds`.
-    #[serde(rename = "parentIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parentIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub parent_ids: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentLegacyListParentsByDeptResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentLegacyListParentsByDeptResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentLegacyListParentsByDeptResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentLegacyListParentsByDeptResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "parentIds" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentLegacyListParentsByDeptResponse {
-                    parent_ids: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentLegacyListParentsByDeptResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentLegacyListParentsByDeptResponse {
+    const NAME: &'static str = "DepartmentLegacyListParentsByDeptResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "parentIds" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentLegacyListParentsByDeptResponse {
+            parent_ids: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`DepartmentApi::legacy_list_parents_by_user`](super::department::DepartmentApi::legacy_list_parents_by_user).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyListParentsByUserResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByUserResponse {
     /// One path per department the user belongs to, each from that department up to the root 1.
     ///
     /// Wire name `department`.
-    #[serde(rename = "department", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "department", skip_serializing_if = "Vec::is_empty")
+    )]
     pub department: Vec<Vec<i64>>,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentLegacyListParentsByUserResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentLegacyListParentsByUserResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentLegacyListParentsByUserResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentLegacyListParentsByUserResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "department" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<Vec<i64>>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentLegacyListParentsByUserResponse {
-                    department: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentLegacyListParentsByUserResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentLegacyListParentsByUserResponse {
+    const NAME: &'static str = "DepartmentLegacyListParentsByUserResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "department" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<Vec<i64>>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentLegacyListParentsByUserResponse {
+            department: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`DepartmentApi::create`](super::department::DepartmentApi::create).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentCreateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentCreateResponse {
     /// Id of the new department.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "dept_id"))]
     pub dept_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentCreateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentCreateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentCreateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentCreateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentCreateResponse {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentCreateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentCreateResponse {
+    const NAME: &'static str = "DepartmentCreateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentCreateResponse {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+        })
     }
 }
 /// Response of [`DepartmentApi::list_sub_ids`](super::department::DepartmentApi::list_sub_ids).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentListSubIdsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentListSubIdsResponse {
     /// Ids of the direct sub-departments (子部门ID列表).
     ///
     /// Wire name `dept_id_list`.
-    #[serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_id_list: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentListSubIdsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentListSubIdsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentListSubIdsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentListSubIdsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id_list" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentListSubIdsResponse {
-                    dept_id_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentListSubIdsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentListSubIdsResponse {
+    const NAME: &'static str = "DepartmentListSubIdsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id_list" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentListSubIdsResponse {
+            dept_id_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`DepartmentApi::list_parents_by_dept`](super::department::DepartmentApi::list_parents_by_dept).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentListParentsByDeptResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentListParentsByDeptResponse {
     /// The department itself first, then its parents, ending at the root 1.
     ///
     /// Wire name `parent_id_list`.
-    #[serde(rename = "parent_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parent_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub parent_id_list: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentListParentsByDeptResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentListParentsByDeptResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentListParentsByDeptResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentListParentsByDeptResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "parent_id_list" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentListParentsByDeptResponse {
-                    parent_id_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentListParentsByDeptResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentListParentsByDeptResponse {
+    const NAME: &'static str = "DepartmentListParentsByDeptResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "parent_id_list" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentListParentsByDeptResponse {
+            parent_id_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`DepartmentApi::list_parents_by_user`](super::department::DepartmentApi::list_parents_by_user).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentListParentsByUserResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentListParentsByUserResponse {
     /// One entry per department the user belongs to.
     ///
     /// Wire name `parent_list`.
-    #[serde(rename = "parent_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parent_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub parent_list: Vec<DeptParentPath>,
 }
 impl<'de> serde::Deserialize<'de> for DepartmentListParentsByUserResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = DepartmentListParentsByUserResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "DepartmentListParentsByUserResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<DepartmentListParentsByUserResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "parent_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<DeptParentPath>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DepartmentListParentsByUserResponse {
-                    parent_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for DepartmentListParentsByUserResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for DepartmentListParentsByUserResponse {
+    const NAME: &'static str = "DepartmentListParentsByUserResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "parent_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<DeptParentPath>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DepartmentListParentsByUserResponse {
+            parent_list: f0.unwrap_or_default(),
+        })
     }
 }

@@ -127,12 +127,14 @@ impl rt::Endpoint for EventGetFailedResultsRequest {
 }
 impl<'c> crate::api::Call<'c, EventGetFailedResultsRequest> {
     /// Sets `begin_time`: Events from, ms since the epoch.
-    pub fn begin_time(self, begin_time: i64) -> Self {
-        self.map(|r| r.begin_time(begin_time))
+    pub fn begin_time(mut self, begin_time: i64) -> Self {
+        self.request = self.request.begin_time(begin_time);
+        self
     }
     /// Sets `end_time`: Events until, ms since the epoch.
-    pub fn end_time(self, end_time: i64) -> Self {
-        self.map(|r| r.end_time(end_time))
+    pub fn end_time(mut self, end_time: i64) -> Self {
+        self.request = self.request.end_time(end_time);
+        self
     }
 }
 /// Request of [`EventApi::re_push_suite_ticket`]: Have DingTalk push an ISV suite's ticket again (重新获取suiteTicket).
@@ -196,224 +198,210 @@ impl rt::Endpoint for EventRePushSuiteTicketRequest {
 /// One change event whose push failed (推送失败的变更事件).
 ///
 /// Source: `spec/event.yaml` · `types.EventFailedPush`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventFailedPush {
     /// The event type (事件类型), e.g. `calendar_event_change`.
     ///
     /// Wire name `callBackTag`.
-    #[serde(rename = "callBackTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "callBackTag", skip_serializing_if = "Option::is_none")
+    )]
     pub call_back_tag: Option<super::callback::CallbackTag>,
     /// The event as it would have been pushed, sent as JSON text; it decodes like a pushed
     /// event (`EventType` names its kind, an unlisted kind keeps its raw JSON).
     ///
     /// Wire name `callBackData`.
-    #[serde(
-        rename = "callBackData",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "callBackData",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub call_back_data: Option<super::callback::Event>,
     /// The organisation the event belongs to.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// When the event happened, ms since the epoch.
     ///
     /// Wire name `eventTime`.
-    #[serde(rename = "eventTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eventTime", skip_serializing_if = "Option::is_none")
+    )]
     pub event_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for EventFailedPush {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventFailedPush;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventFailedPush")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventFailedPush, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "callBackTag" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<super::callback::CallbackTag>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "callBackData" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<
-                                            Option<super::callback::Event>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eventTime" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventFailedPush {
-                    call_back_tag: f0.unwrap_or_default(),
-                    call_back_data: f1.unwrap_or_default(),
-                    corp_id: f2.unwrap_or_default(),
-                    event_time: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventFailedPush {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventFailedPush {
+    const NAME: &'static str = "EventFailedPush";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "callBackTag" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<super::callback::CallbackTag>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "callBackData" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<
+                                    Option<super::callback::Event>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "corpId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eventTime" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventFailedPush {
+            call_back_tag: f0.unwrap_or_default(),
+            call_back_data: f1.unwrap_or_default(),
+            corp_id: f2.unwrap_or_default(),
+            event_time: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`EventApi::get_failed_results`](super::event::EventApi::get_failed_results).
 ///
 /// Source: `spec/event.yaml` · `types.EventGetFailedResultsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventGetFailedResultsResponse {
     /// Whether more failed events are waiting.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The failed events.
     ///
     /// Wire name `failedList`.
-    #[serde(rename = "failedList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failedList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub failed_list: Vec<EventFailedPush>,
 }
 impl<'de> serde::Deserialize<'de> for EventGetFailedResultsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventGetFailedResultsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventGetFailedResultsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventGetFailedResultsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "failedList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<EventFailedPush>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventGetFailedResultsResponse {
-                    has_more: f0.unwrap_or_default(),
-                    failed_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventGetFailedResultsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventGetFailedResultsResponse {
+    const NAME: &'static str = "EventGetFailedResultsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "failedList" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<EventFailedPush>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventGetFailedResultsResponse {
+            has_more: f0.unwrap_or_default(),
+            failed_list: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`EventApi::re_push_suite_ticket`](super::event::EventApi::re_push_suite_ticket).
 ///
 /// Source: `spec/event.yaml` · `types.EventRePushSuiteTicketResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventRePushSuiteTicketResponse {
     /// The outcome DingTalk reports.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for EventRePushSuiteTicketResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = EventRePushSuiteTicketResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "EventRePushSuiteTicketResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EventRePushSuiteTicketResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(EventRePushSuiteTicketResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for EventRePushSuiteTicketResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for EventRePushSuiteTicketResponse {
+    const NAME: &'static str = "EventRePushSuiteTicketResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EventRePushSuiteTicketResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }

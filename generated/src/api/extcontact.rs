@@ -369,12 +369,14 @@ impl rt::Endpoint for ExtcontactListRequest {
 }
 impl<'c> crate::api::Call<'c, ExtcontactListRequest> {
     /// Sets `size`: Page size (分页大小), at most 100; used together with `offset`.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Sets `offset`: Offset of the first contact (偏移量), from 0; used together with `size`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -488,12 +490,14 @@ impl rt::Endpoint for ExtcontactListLabelGroupsRequest {
 }
 impl<'c> crate::api::Call<'c, ExtcontactListLabelGroupsRequest> {
     /// Sets `size`: Page size (分页大小), at most 100; used together with `offset`.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Sets `offset`: Offset of the first label group (偏移位置), from 0; used together with `size`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -658,118 +662,88 @@ pub struct NewExtContact {
 }
 impl<'de> serde::Deserialize<'de> for NewExtContact {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = NewExtContact;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "NewExtContact")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<NewExtContact, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "mobile" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "state_code" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "follower_user_id" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "label_ids" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "company_name" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "address" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "share_dept_ids" => {
-                            f9 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "share_user_ids" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for NewExtContact {
+    const NAME: &'static str = "NewExtContact";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(NewExtContact {
-                    name: rt::decode::required(f0, "name")?,
-                    mobile: rt::decode::required(f1, "mobile")?,
-                    state_code: rt::decode::required(f2, "state_code")?,
-                    follower_user_id: rt::decode::required(f3, "follower_user_id")?,
-                    label_ids: rt::decode::required(f4, "label_ids")?,
-                    title: f5.unwrap_or_default(),
-                    company_name: f6.unwrap_or_default(),
-                    address: f7.unwrap_or_default(),
-                    remark: f8.unwrap_or_default(),
-                    share_dept_ids: f9.unwrap_or_default(),
-                    share_user_ids: f10.unwrap_or_default(),
-                })
+                "mobile" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "state_code" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "follower_user_id" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "label_ids" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "title" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "company_name" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "address" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "share_dept_ids" => {
+                    f9 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "share_user_ids" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(NewExtContact {
+            name: rt::decode::required(f0, "name")?,
+            mobile: rt::decode::required(f1, "mobile")?,
+            state_code: rt::decode::required(f2, "state_code")?,
+            follower_user_id: rt::decode::required(f3, "follower_user_id")?,
+            label_ids: rt::decode::required(f4, "label_ids")?,
+            title: f5.unwrap_or_default(),
+            company_name: f6.unwrap_or_default(),
+            address: f7.unwrap_or_default(),
+            remark: f8.unwrap_or_default(),
+            share_dept_ids: f9.unwrap_or_default(),
+            share_user_ids: f10.unwrap_or_default(),
+        })
     }
 }
 impl NewExtContact {
@@ -844,11 +818,6 @@ impl rt::Validate for NewExtContact {
         Ok(())
     }
 }
-impl rt::Wire for NewExtContact {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The new state of an external contact, the `contact` object of `update` (外部联系人信息). The
 /// mobile number and its country code cannot be changed here.
 ///
@@ -909,111 +878,83 @@ pub struct ExtContactUpdate {
 }
 impl<'de> serde::Deserialize<'de> for ExtContactUpdate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ExtContactUpdate;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ExtContactUpdate")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExtContactUpdate, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "user_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "follower_user_id" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "label_ids" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "company_name" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "address" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "share_dept_ids" => {
-                            f8 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "share_user_ids" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ExtContactUpdate {
+    const NAME: &'static str = "ExtContactUpdate";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "user_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(ExtContactUpdate {
-                    user_id: rt::decode::required(f0, "user_id")?,
-                    name: rt::decode::required(f1, "name")?,
-                    follower_user_id: rt::decode::required(f2, "follower_user_id")?,
-                    label_ids: rt::decode::required(f3, "label_ids")?,
-                    title: f4.unwrap_or_default(),
-                    company_name: f5.unwrap_or_default(),
-                    address: f6.unwrap_or_default(),
-                    remark: f7.unwrap_or_default(),
-                    share_dept_ids: f8.unwrap_or_default(),
-                    share_user_ids: f9.unwrap_or_default(),
-                })
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "follower_user_id" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "label_ids" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "title" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "company_name" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "address" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "share_dept_ids" => {
+                    f8 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "share_user_ids" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ExtContactUpdate {
+            user_id: rt::decode::required(f0, "user_id")?,
+            name: rt::decode::required(f1, "name")?,
+            follower_user_id: rt::decode::required(f2, "follower_user_id")?,
+            label_ids: rt::decode::required(f3, "label_ids")?,
+            title: f4.unwrap_or_default(),
+            company_name: f5.unwrap_or_default(),
+            address: f6.unwrap_or_default(),
+            remark: f7.unwrap_or_default(),
+            share_dept_ids: f8.unwrap_or_default(),
+            share_user_ids: f9.unwrap_or_default(),
+        })
     }
 }
 impl ExtContactUpdate {
@@ -1086,532 +1027,481 @@ impl rt::Validate for ExtContactUpdate {
         Ok(())
     }
 }
-impl rt::Wire for ExtContactUpdate {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An external contact as `get` and `list` return it (外部联系人).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtContact`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtContact {
     /// The external contact's userid (外部联系人的userid).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Mobile number (手机号); not returned to third-party apps.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile: Option<String>,
     /// Country calling code (国家码).
     ///
     /// Wire name `state_code`.
-    #[serde(rename = "state_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "state_code", skip_serializing_if = "Option::is_none")
+    )]
     pub state_code: Option<String>,
     /// Email (邮箱).
     ///
     /// Wire name `email`.
-    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "email", skip_serializing_if = "Option::is_none")
+    )]
     pub email: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// Company name (公司名).
     ///
     /// Wire name `company_name`.
-    #[serde(rename = "company_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "company_name", skip_serializing_if = "Option::is_none")
+    )]
     pub company_name: Option<String>,
     /// Address (地址).
     ///
     /// Wire name `address`.
-    #[serde(rename = "address", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "address", skip_serializing_if = "Option::is_none")
+    )]
     pub address: Option<String>,
     /// Remark (备注).
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// Userid of the employee in charge (负责人的userid).
     ///
     /// Wire name `follower_user_id`.
-    #[serde(rename = "follower_user_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "follower_user_id", skip_serializing_if = "Option::is_none")
+    )]
     pub follower_user_id: Option<String>,
     /// Label ids (标签列表).
     ///
     /// Wire name `label_ids`.
-    #[serde(rename = "label_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "label_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub label_ids: Vec<i64>,
     /// Departments the contact is shared with (共享部门ID列表).
     ///
     /// Wire name `share_dept_ids`.
-    #[serde(rename = "share_dept_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "share_dept_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub share_dept_ids: Vec<i64>,
     /// Userids of employees the contact is shared with (共享员工userid列表).
     ///
     /// Wire name `share_user_ids`.
-    #[serde(rename = "share_user_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "share_user_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub share_user_ids: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for ExtContact {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ExtContact;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ExtContact")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExtContact, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobile" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "state_code" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "email" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "company_name" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "address" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "follower_user_id" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "label_ids" => {
-                            f10 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "share_dept_ids" => {
-                            f11 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "share_user_ids" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ExtContact {
-                    userid: rt::decode::required(f0, "userid")?,
-                    name: f1.unwrap_or_default(),
-                    mobile: f2.unwrap_or_default(),
-                    state_code: f3.unwrap_or_default(),
-                    email: f4.unwrap_or_default(),
-                    title: f5.unwrap_or_default(),
-                    company_name: f6.unwrap_or_default(),
-                    address: f7.unwrap_or_default(),
-                    remark: f8.unwrap_or_default(),
-                    follower_user_id: f9.unwrap_or_default(),
-                    label_ids: f10.unwrap_or_default(),
-                    share_dept_ids: f11.unwrap_or_default(),
-                    share_user_ids: f12.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ExtContact {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ExtContact {
+    const NAME: &'static str = "ExtContact";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobile" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "state_code" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "email" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "company_name" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "address" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "follower_user_id" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "label_ids" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "share_dept_ids" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "share_user_ids" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ExtContact {
+            userid: rt::decode::required(f0, "userid")?,
+            name: f1.unwrap_or_default(),
+            mobile: f2.unwrap_or_default(),
+            state_code: f3.unwrap_or_default(),
+            email: f4.unwrap_or_default(),
+            title: f5.unwrap_or_default(),
+            company_name: f6.unwrap_or_default(),
+            address: f7.unwrap_or_default(),
+            remark: f8.unwrap_or_default(),
+            follower_user_id: f9.unwrap_or_default(),
+            label_ids: f10.unwrap_or_default(),
+            share_dept_ids: f11.unwrap_or_default(),
+            share_user_ids: f12.unwrap_or_default(),
+        })
     }
 }
 /// One label of a label group (外部联系人标签).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtContactLabel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtContactLabel {
     /// Label id (标签ID), for `label_ids`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Label name (标签名称), e.g. `客户`.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ExtContactLabel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ExtContactLabel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ExtContactLabel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExtContactLabel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ExtContactLabel {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ExtContactLabel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ExtContactLabel {
+    const NAME: &'static str = "ExtContactLabel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ExtContactLabel {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+        })
     }
 }
 /// A group of external-contact labels (标签组), e.g. 类型 (kind) or 级别 (level).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtContactLabelGroup`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtContactLabelGroup {
     /// Label group name (标签组名字).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Label group colour (标签组颜色) as a signed 32-bit ARGB value, e.g. -15220075.
     ///
     /// Wire name `color`.
-    #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "color", skip_serializing_if = "Option::is_none")
+    )]
     pub color: Option<i64>,
     /// The labels in the group (标签列表).
     ///
     /// Wire name `labels`.
-    #[serde(rename = "labels", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "labels", skip_serializing_if = "Vec::is_empty")
+    )]
     pub labels: Vec<ExtContactLabel>,
 }
 impl<'de> serde::Deserialize<'de> for ExtContactLabelGroup {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ExtContactLabelGroup;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ExtContactLabelGroup")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExtContactLabelGroup, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "color" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "labels" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ExtContactLabel>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ExtContactLabelGroup {
-                    name: f0.unwrap_or_default(),
-                    color: f1.unwrap_or_default(),
-                    labels: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ExtContactLabelGroup {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ExtContactLabelGroup {
+    const NAME: &'static str = "ExtContactLabelGroup";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "color" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "labels" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ExtContactLabel>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ExtContactLabelGroup {
+            name: f0.unwrap_or_default(),
+            color: f1.unwrap_or_default(),
+            labels: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ExtcontactApi::create`](super::extcontact::ExtcontactApi::create).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtcontactCreateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtcontactCreateResponse {
     /// The new external contact's userid (外部联系人的userId).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
 }
 impl<'de> serde::Deserialize<'de> for ExtcontactCreateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ExtcontactCreateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ExtcontactCreateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExtcontactCreateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ExtcontactCreateResponse {
-                    userid: rt::decode::required(f0, "userid")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ExtcontactCreateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ExtcontactCreateResponse {
+    const NAME: &'static str = "ExtcontactCreateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ExtcontactCreateResponse {
+            userid: rt::decode::required(f0, "userid")?,
+        })
     }
 }
 /// Response of [`ExtcontactApi::list`](super::extcontact::ExtcontactApi::list).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtcontactListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtcontactListResponse {
     /// The external contacts on this page (查询结果).
     ///
     /// Wire name `results`.
-    #[serde(rename = "results", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "results", skip_serializing_if = "Vec::is_empty")
+    )]
     pub results: Vec<ExtContact>,
 }
 impl<'de> serde::Deserialize<'de> for ExtcontactListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ExtcontactListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ExtcontactListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExtcontactListResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "results" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ExtContact>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ExtcontactListResponse {
-                    results: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ExtcontactListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ExtcontactListResponse {
+    const NAME: &'static str = "ExtcontactListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "results" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<ExtContact>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ExtcontactListResponse {
+            results: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ExtcontactApi::list_label_groups`](super::extcontact::ExtcontactApi::list_label_groups).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtcontactListLabelGroupsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtcontactListLabelGroupsResponse {
     /// The label groups on this page (查询结果).
     ///
     /// Wire name `results`.
-    #[serde(rename = "results", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "results", skip_serializing_if = "Vec::is_empty")
+    )]
     pub results: Vec<ExtContactLabelGroup>,
 }
 impl<'de> serde::Deserialize<'de> for ExtcontactListLabelGroupsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ExtcontactListLabelGroupsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ExtcontactListLabelGroupsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExtcontactListLabelGroupsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "results" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ExtContactLabelGroup>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ExtcontactListLabelGroupsResponse {
-                    results: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ExtcontactListLabelGroupsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ExtcontactListLabelGroupsResponse {
+    const NAME: &'static str = "ExtcontactListLabelGroupsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "results" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ExtContactLabelGroup>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ExtcontactListLabelGroupsResponse {
+            results: f0.unwrap_or_default(),
+        })
     }
 }

@@ -158,19 +158,22 @@ impl rt::Endpoint for GatewayOpenConnectionRequest {
 }
 impl<'c> crate::api::Call<'c, GatewayOpenConnectionRequest> {
     /// Sets `ua`: The client's name and version, `name-sdk-lang/version`.
-    pub fn ua(self, ua: impl Into<String>) -> Self {
-        self.map(|r| r.ua(ua))
+    pub fn ua(mut self, ua: impl Into<String>) -> Self {
+        self.request = self.request.ua(ua);
+        self
     }
     /// Sets `local_ip`: The client's local IP addresses, comma-separated.
-    pub fn local_ip(self, local_ip: impl Into<String>) -> Self {
-        self.map(|r| r.local_ip(local_ip))
+    pub fn local_ip(mut self, local_ip: impl Into<String>) -> Self {
+        self.request = self.request.local_ip(local_ip);
+        self
     }
     /// Sets `extras`: Extra key-value settings.
     pub fn extras(
-        self,
+        mut self,
         extras: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.map(|r| r.extras(extras))
+        self.request = self.request.extras(extras);
+        self
     }
 }
 /// What a subscription delivers.
@@ -256,45 +259,38 @@ pub struct GatewaySubscription {
 }
 impl<'de> serde::Deserialize<'de> for GatewaySubscription {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = GatewaySubscription;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "GatewaySubscription")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<GatewaySubscription, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<GatewaySubscriptionType>::new(),
-                                    )?,
-                            );
-                        }
-                        "topic" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for GatewaySubscription {
+    const NAME: &'static str = "GatewaySubscription";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "type" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<GatewaySubscriptionType>::new(),
+                            )?,
+                    );
                 }
-                Ok(GatewaySubscription {
-                    r#type: rt::decode::required(f0, "type")?,
-                    topic: rt::decode::required(f1, "topic")?,
-                })
+                "topic" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(GatewaySubscription {
+            r#type: rt::decode::required(f0, "type")?,
+            topic: rt::decode::required(f1, "topic")?,
+        })
     }
 }
 impl GatewaySubscription {
@@ -313,73 +309,57 @@ impl rt::Validate for GatewaySubscription {
         Ok(())
     }
 }
-impl rt::Wire for GatewaySubscription {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Response of [`GatewayApi::open_connection`](super::gateway::GatewayApi::open_connection).
 ///
 /// Source: `spec/gateway.yaml` · `types.GatewayOpenConnectionResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct GatewayOpenConnectionResponse {
     /// The WebSocket address to connect to, e.g. `wss://wss-open-connection.dingtalk.com:443/connect`.
     ///
     /// Wire name `endpoint`.
-    #[serde(rename = "endpoint")]
+    #[cfg_attr(feature = "serialize", serde(rename = "endpoint"))]
     pub endpoint: String,
     /// The single-use ticket (valid about 90 s), appended as `?ticket=` to `endpoint`.
     ///
     /// Wire name `ticket`; secret: redacted in `Debug`.
-    #[serde(rename = "ticket")]
+    #[cfg_attr(feature = "serialize", serde(rename = "ticket"))]
     pub ticket: rt::SecretString,
 }
 impl<'de> serde::Deserialize<'de> for GatewayOpenConnectionResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = GatewayOpenConnectionResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "GatewayOpenConnectionResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<GatewayOpenConnectionResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "endpoint" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "ticket" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(GatewayOpenConnectionResponse {
-                    endpoint: rt::decode::required(f0, "endpoint")?,
-                    ticket: rt::decode::required(f1, "ticket")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for GatewayOpenConnectionResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for GatewayOpenConnectionResponse {
+    const NAME: &'static str = "GatewayOpenConnectionResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "endpoint" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "ticket" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(GatewayOpenConnectionResponse {
+            endpoint: rt::decode::required(f0, "endpoint")?,
+            ticket: rt::decode::required(f1, "ticket")?,
+        })
     }
 }

@@ -88,50 +88,39 @@ impl rt::Endpoint for HealthGetUserStatusRequest {
 /// Response of [`HealthApi::get_user_status`](super::health::HealthApi::get_user_status).
 ///
 /// Source: `spec/health.yaml` · `types.HealthGetUserStatusResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HealthGetUserStatusResponse {
     /// Whether DingTalk Sport is on for the user (是否开启钉钉运动).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status")]
+    #[cfg_attr(feature = "serialize", serde(rename = "status"))]
     pub status: bool,
 }
 impl<'de> serde::Deserialize<'de> for HealthGetUserStatusResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HealthGetUserStatusResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HealthGetUserStatusResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HealthGetUserStatusResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "status" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HealthGetUserStatusResponse {
-                    status: rt::decode::required(f0, "status")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HealthGetUserStatusResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HealthGetUserStatusResponse {
+    const NAME: &'static str = "HealthGetUserStatusResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "status" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HealthGetUserStatusResponse {
+            status: rt::decode::required(f0, "status")?,
+        })
     }
 }

@@ -992,12 +992,14 @@ impl rt::Endpoint for HrmGetEmployeeRosterByFieldRequest {
 }
 impl<'c> crate::api::Call<'c, HrmGetEmployeeRosterByFieldRequest> {
     /// Sets `field_filter_list`: The field codes to read (花名册字段field_code), at most 100; all fields when absent.
-    pub fn field_filter_list(self, field_filter_list: Vec<String>) -> Self {
-        self.map(|r| r.field_filter_list(field_filter_list))
+    pub fn field_filter_list(mut self, field_filter_list: Vec<String>) -> Self {
+        self.request = self.request.field_filter_list(field_filter_list);
+        self
     }
     /// Sets `text2_select_convert`: For fields turned from text into options, such as the position level (岗位职级): `true`
-    pub fn text2_select_convert(self, text2_select_convert: bool) -> Self {
-        self.map(|r| r.text2_select_convert(text2_select_convert))
+    pub fn text2_select_convert(mut self, text2_select_convert: bool) -> Self {
+        self.request = self.request.text2_select_convert(text2_select_convert);
+        self
     }
 }
 /// Request of [`HrmApi::query_dismission_staff_id_list`]: List the userids of employees who left (获取离职员工列表).
@@ -1084,12 +1086,14 @@ impl rt::Endpoint for HrmQueryDismissionStaffIdListRequest {
 }
 impl<'c> crate::api::Call<'c, HrmQueryDismissionStaffIdListRequest> {
     /// Sets `next_token`: The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
-    pub fn next_token(self, next_token: i64) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: i64) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `max_results`: Page size (每页条目数), default 30, at most 50.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1304,20 +1308,24 @@ impl rt::Endpoint for HrmQueryPositionsRequest {
 }
 impl<'c> crate::api::Call<'c, HrmQueryPositionsRequest> {
     /// Sets `position_name`: Only positions of this name (职位名称).
-    pub fn position_name(self, position_name: impl Into<String>) -> Self {
-        self.map(|r| r.position_name(position_name))
+    pub fn position_name(mut self, position_name: impl Into<String>) -> Self {
+        self.request = self.request.position_name(position_name);
+        self
     }
     /// Sets `in_category_ids`: Only these position categories (职位类别ID列表).
-    pub fn in_category_ids(self, in_category_ids: Vec<String>) -> Self {
-        self.map(|r| r.in_category_ids(in_category_ids))
+    pub fn in_category_ids(mut self, in_category_ids: Vec<String>) -> Self {
+        self.request = self.request.in_category_ids(in_category_ids);
+        self
     }
     /// Sets `in_position_ids`: Only these positions (职位ID列表).
-    pub fn in_position_ids(self, in_position_ids: Vec<String>) -> Self {
-        self.map(|r| r.in_position_ids(in_position_ids))
+    pub fn in_position_ids(mut self, in_position_ids: Vec<String>) -> Self {
+        self.request = self.request.in_position_ids(in_position_ids);
+        self
     }
     /// Sets `dept_id`: Only the positions this department owns (部门ID).
-    pub fn dept_id(self, dept_id: i64) -> Self {
-        self.map(|r| r.dept_id(dept_id))
+    pub fn dept_id(mut self, dept_id: i64) -> Self {
+        self.request = self.request.dept_id(dept_id);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1469,16 +1477,19 @@ impl rt::Endpoint for HrmQueryJobRanksRequest {
 }
 impl<'c> crate::api::Call<'c, HrmQueryJobRanksRequest> {
     /// Sets `rank_category_id`: Only this rank sequence (职级序列ID).
-    pub fn rank_category_id(self, rank_category_id: impl Into<String>) -> Self {
-        self.map(|r| r.rank_category_id(rank_category_id))
+    pub fn rank_category_id(mut self, rank_category_id: impl Into<String>) -> Self {
+        self.request = self.request.rank_category_id(rank_category_id);
+        self
     }
     /// Sets `rank_code`: Only this rank code (职级编码).
-    pub fn rank_code(self, rank_code: impl Into<String>) -> Self {
-        self.map(|r| r.rank_code(rank_code))
+    pub fn rank_code(mut self, rank_code: impl Into<String>) -> Self {
+        self.request = self.request.rank_code(rank_code);
+        self
     }
     /// Sets `rank_name`: Only this rank name (职级名称).
-    pub fn rank_name(self, rank_name: impl Into<String>) -> Self {
-        self.map(|r| r.rank_name(rank_name))
+    pub fn rank_name(mut self, rank_name: impl Into<String>) -> Self {
+        self.request = self.request.rank_name(rank_name);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1601,8 +1612,9 @@ impl rt::Endpoint for HrmQueryJobsRequest {
 }
 impl<'c> crate::api::Call<'c, HrmQueryJobsRequest> {
     /// Sets `job_name`: Only job titles of this name (职务名称).
-    pub fn job_name(self, job_name: impl Into<String>) -> Self {
-        self.map(|r| r.job_name(job_name))
+    pub fn job_name(mut self, job_name: impl Into<String>) -> Self {
+        self.request = self.request.job_name(job_name);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1785,8 +1797,9 @@ impl rt::Endpoint for HrmUpdateRosterFieldOptionsRequest {
 }
 impl<'c> crate::api::Call<'c, HrmUpdateRosterFieldOptionsRequest> {
     /// Sets `app_agent_id`: The app's AgentId.
-    pub fn app_agent_id(self, app_agent_id: i64) -> Self {
-        self.map(|r| r.app_agent_id(app_agent_id))
+    pub fn app_agent_id(mut self, app_agent_id: i64) -> Self {
+        self.request = self.request.app_agent_id(app_agent_id);
+        self
     }
 }
 /// Request of [`HrmApi::add_hrm_preentry`]: Add someone waiting to join, with roster fields (添加待入职员工).
@@ -1896,20 +1909,24 @@ impl rt::Endpoint for HrmAddHrmPreentryRequest {
 }
 impl<'c> crate::api::Call<'c, HrmAddHrmPreentryRequest> {
     /// Sets `pre_entry_time`: Expected joining time, ms since the epoch (预计入职时间).
-    pub fn pre_entry_time(self, pre_entry_time: i64) -> Self {
-        self.map(|r| r.pre_entry_time(pre_entry_time))
+    pub fn pre_entry_time(mut self, pre_entry_time: i64) -> Self {
+        self.request = self.request.pre_entry_time(pre_entry_time);
+        self
     }
     /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
     /// Sets `groups`: Roster groups to fill (花名册分组列表); best at most 5.
-    pub fn groups(self, groups: Vec<HrmPreentryGroup>) -> Self {
-        self.map(|r| r.groups(groups))
+    pub fn groups(mut self, groups: Vec<HrmPreentryGroup>) -> Self {
+        self.request = self.request.groups(groups);
+        self
     }
     /// Sets `need_send_pre_entry_msg`: Send the person an IM message to complete the entry form (是否发送完善入职登记表的消息).
-    pub fn need_send_pre_entry_msg(self, need_send_pre_entry_msg: bool) -> Self {
-        self.map(|r| r.need_send_pre_entry_msg(need_send_pre_entry_msg))
+    pub fn need_send_pre_entry_msg(mut self, need_send_pre_entry_msg: bool) -> Self {
+        self.request = self.request.need_send_pre_entry_msg(need_send_pre_entry_msg);
+        self
     }
 }
 /// Request of [`HrmApi::emp_start_dismission`]: Put an employee on the waiting-to-leave list (员工加入待离职).
@@ -2059,37 +2076,48 @@ impl rt::Endpoint for HrmEmpStartDismissionRequest {
 impl<'c> crate::api::Call<'c, HrmEmpStartDismissionRequest> {
     /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
     pub fn termination_reason_voluntary(
-        self,
+        mut self,
         termination_reason_voluntary: Vec<String>,
     ) -> Self {
-        self.map(|r| r.termination_reason_voluntary(termination_reason_voluntary))
+        self.request = self
+            .request
+            .termination_reason_voluntary(termination_reason_voluntary);
+        self
     }
     /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id), from `get_all_dismission_reasons`.
     pub fn termination_reason_passive(
-        self,
+        mut self,
         termination_reason_passive: Vec<String>,
     ) -> Self {
-        self.map(|r| r.termination_reason_passive(termination_reason_passive))
+        self.request = self
+            .request
+            .termination_reason_passive(termination_reason_passive);
+        self
     }
     /// Sets `remark`: A note (备注).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
-    pub fn partner(self, partner: bool) -> Self {
-        self.map(|r| r.partner(partner))
+    pub fn partner(mut self, partner: bool) -> Self {
+        self.request = self.request.partner(partner);
+        self
     }
     /// Sets `to_hire_black_list`: Add to the hiring blacklist (是否加入招聘黑名单).
-    pub fn to_hire_black_list(self, to_hire_black_list: bool) -> Self {
-        self.map(|r| r.to_hire_black_list(to_hire_black_list))
+    pub fn to_hire_black_list(mut self, to_hire_black_list: bool) -> Self {
+        self.request = self.request.to_hire_black_list(to_hire_black_list);
+        self
     }
     /// Sets `to_hire_dismission_talent`: Add to the talent pool (是否加入招聘人才库).
-    pub fn to_hire_dismission_talent(self, to_hire_dismission_talent: bool) -> Self {
-        self.map(|r| r.to_hire_dismission_talent(to_hire_dismission_talent))
+    pub fn to_hire_dismission_talent(mut self, to_hire_dismission_talent: bool) -> Self {
+        self.request = self.request.to_hire_dismission_talent(to_hire_dismission_talent);
+        self
     }
     /// Sets `to_hrm_black_list`: Add to the HR blacklist (是否加入人事黑名单).
-    pub fn to_hrm_black_list(self, to_hrm_black_list: bool) -> Self {
-        self.map(|r| r.to_hrm_black_list(to_hrm_black_list))
+    pub fn to_hrm_black_list(mut self, to_hrm_black_list: bool) -> Self {
+        self.request = self.request.to_hrm_black_list(to_hrm_black_list);
+        self
     }
 }
 /// Request of [`HrmApi::revoke_termination`]: Take an employee off the waiting-to-leave list (撤销员工待离职).
@@ -2255,25 +2283,33 @@ impl rt::Endpoint for HrmUpdateEmpDismissionInfoRequest {
 impl<'c> crate::api::Call<'c, HrmUpdateEmpDismissionInfoRequest> {
     /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动原因id).
     pub fn termination_reason_voluntary(
-        self,
+        mut self,
         termination_reason_voluntary: Vec<String>,
     ) -> Self {
-        self.map(|r| r.termination_reason_voluntary(termination_reason_voluntary))
+        self.request = self
+            .request
+            .termination_reason_voluntary(termination_reason_voluntary);
+        self
     }
     /// Sets `termination_reason_passive`: Passive reason ids (被动原因id).
     pub fn termination_reason_passive(
-        self,
+        mut self,
         termination_reason_passive: Vec<String>,
     ) -> Self {
-        self.map(|r| r.termination_reason_passive(termination_reason_passive))
+        self.request = self
+            .request
+            .termination_reason_passive(termination_reason_passive);
+        self
     }
     /// Sets `dismission_memo`: A note on the reason (离职原因备注).
-    pub fn dismission_memo(self, dismission_memo: impl Into<String>) -> Self {
-        self.map(|r| r.dismission_memo(dismission_memo))
+    pub fn dismission_memo(mut self, dismission_memo: impl Into<String>) -> Self {
+        self.request = self.request.dismission_memo(dismission_memo);
+        self
     }
     /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
-    pub fn partner(self, partner: bool) -> Self {
-        self.map(|r| r.partner(partner))
+    pub fn partner(mut self, partner: bool) -> Self {
+        self.request = self.request.partner(partner);
+        self
     }
 }
 /// Request of [`HrmApi::get_all_dismission_reasons`]: List the organisation's reasons for leaving (获取企业已有的所有离职原因).
@@ -2506,51 +2542,70 @@ impl rt::Endpoint for HrmTransferEmployeeRequest {
 }
 impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
     /// Sets `dept_ids_after_transfer`: The new departments (部门ID).
-    pub fn dept_ids_after_transfer(self, dept_ids_after_transfer: Vec<i64>) -> Self {
-        self.map(|r| r.dept_ids_after_transfer(dept_ids_after_transfer))
+    pub fn dept_ids_after_transfer(mut self, dept_ids_after_transfer: Vec<i64>) -> Self {
+        self.request = self.request.dept_ids_after_transfer(dept_ids_after_transfer);
+        self
     }
     /// Sets `main_dept_id_after_transfer`: The new main HR department (人事主部门ID), one of the employee's departments.
-    pub fn main_dept_id_after_transfer(self, main_dept_id_after_transfer: i64) -> Self {
-        self.map(|r| r.main_dept_id_after_transfer(main_dept_id_after_transfer))
+    pub fn main_dept_id_after_transfer(
+        mut self,
+        main_dept_id_after_transfer: i64,
+    ) -> Self {
+        self.request = self
+            .request
+            .main_dept_id_after_transfer(main_dept_id_after_transfer);
+        self
     }
     /// Sets `position_id_after_transfer`: The new position's id (职位ID), with position management upgraded (from `query_positions`).
     pub fn position_id_after_transfer(
-        self,
+        mut self,
         position_id_after_transfer: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.position_id_after_transfer(position_id_after_transfer))
+        self.request = self
+            .request
+            .position_id_after_transfer(position_id_after_transfer);
+        self
     }
     /// Sets `position_name_after_transfer`: The new position's name (职位名称), without position management upgraded.
     pub fn position_name_after_transfer(
-        self,
+        mut self,
         position_name_after_transfer: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.position_name_after_transfer(position_name_after_transfer))
+        self.request = self
+            .request
+            .position_name_after_transfer(position_name_after_transfer);
+        self
     }
     /// Sets `rank_id_after_transfer`: The new rank's id (职级ID), with the rank field upgraded (from `query_job_ranks`).
     pub fn rank_id_after_transfer(
-        self,
+        mut self,
         rank_id_after_transfer: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.rank_id_after_transfer(rank_id_after_transfer))
+        self.request = self.request.rank_id_after_transfer(rank_id_after_transfer);
+        self
     }
     /// Sets `position_level_after_transfer`: The new rank's name (职级名称), without the rank field upgraded.
     pub fn position_level_after_transfer(
-        self,
+        mut self,
         position_level_after_transfer: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.position_level_after_transfer(position_level_after_transfer))
+        self.request = self
+            .request
+            .position_level_after_transfer(position_level_after_transfer);
+        self
     }
     /// Sets `job_id_after_transfer`: The new job title's id (职务ID), from `query_jobs`; needs position management.
     pub fn job_id_after_transfer(
-        self,
+        mut self,
         job_id_after_transfer: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.job_id_after_transfer(job_id_after_transfer))
+        self.request = self.request.job_id_after_transfer(job_id_after_transfer);
+        self
     }
     /// Sets `operate_user_id`: The operator's userid (操作人userId).
-    pub fn operate_user_id(self, operate_user_id: impl Into<String>) -> Self {
-        self.map(|r| r.operate_user_id(operate_user_id))
+    pub fn operate_user_id(mut self, operate_user_id: impl Into<String>) -> Self {
+        self.request = self.request.operate_user_id(operate_user_id);
+        self
     }
 }
 /// Request of [`HrmApi::become_regular`]: Make an employee regular (智能人事员工转正).
@@ -2634,8 +2689,9 @@ impl rt::Endpoint for HrmBecomeRegularRequest {
 }
 impl<'c> crate::api::Call<'c, HrmBecomeRegularRequest> {
     /// Sets `remark`: A note (备注信息).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
 }
 /// Request of [`HrmApi::terminate_and_hand_over`]: Confirm an employee's leaving and remove them, with handovers (确认员工离职并删除).
@@ -2838,58 +2894,72 @@ impl rt::Endpoint for HrmTerminateAndHandOverRequest {
 impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
     /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
     pub fn termination_reason_voluntary(
-        self,
+        mut self,
         termination_reason_voluntary: Vec<String>,
     ) -> Self {
-        self.map(|r| r.termination_reason_voluntary(termination_reason_voluntary))
+        self.request = self
+            .request
+            .termination_reason_voluntary(termination_reason_voluntary);
+        self
     }
     /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id).
     pub fn termination_reason_passive(
-        self,
+        mut self,
         termination_reason_passive: Vec<String>,
     ) -> Self {
-        self.map(|r| r.termination_reason_passive(termination_reason_passive))
+        self.request = self
+            .request
+            .termination_reason_passive(termination_reason_passive);
+        self
     }
     /// Sets `dismission_reason`: Obsolete (废弃): the old fixed reason, 1 family … 9 other; use the reason ids.
-    pub fn dismission_reason(self, dismission_reason: i64) -> Self {
-        self.map(|r| r.dismission_reason(dismission_reason))
+    pub fn dismission_reason(mut self, dismission_reason: i64) -> Self {
+        self.request = self.request.dismission_reason(dismission_reason);
+        self
     }
     /// Sets `aflow_hand_over_user_id`: Who takes over the approvals (审批离职交接人).
     pub fn aflow_hand_over_user_id(
-        self,
+        mut self,
         aflow_hand_over_user_id: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.aflow_hand_over_user_id(aflow_hand_over_user_id))
+        self.request = self.request.aflow_hand_over_user_id(aflow_hand_over_user_id);
+        self
     }
     /// Sets `doc_note_handover_user_id`: Who takes over the team documents (团队文档离职交接人).
     pub fn doc_note_handover_user_id(
-        self,
+        mut self,
         doc_note_handover_user_id: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.doc_note_handover_user_id(doc_note_handover_user_id))
+        self.request = self.request.doc_note_handover_user_id(doc_note_handover_user_id);
+        self
     }
     /// Sets `ding_pan_handover_user_id`: Who takes over the DingPan files (钉盘离职交接人).
     pub fn ding_pan_handover_user_id(
-        self,
+        mut self,
         ding_pan_handover_user_id: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.ding_pan_handover_user_id(ding_pan_handover_user_id))
+        self.request = self.request.ding_pan_handover_user_id(ding_pan_handover_user_id);
+        self
     }
     /// Sets `permission_handover_user_id`: Who takes over the permissions (权限离职交接人).
     pub fn permission_handover_user_id(
-        self,
+        mut self,
         permission_handover_user_id: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.permission_handover_user_id(permission_handover_user_id))
+        self.request = self
+            .request
+            .permission_handover_user_id(permission_handover_user_id);
+        self
     }
     /// Sets `direct_subordinates_handover_user_id`: Who takes over the direct reports (直属下属交接人).
     pub fn direct_subordinates_handover_user_id(
-        self,
+        mut self,
         direct_subordinates_handover_user_id: impl Into<String>,
     ) -> Self {
-        self.map(|r| {
-            r.direct_subordinates_handover_user_id(direct_subordinates_handover_user_id)
-        })
+        self.request = self
+            .request
+            .direct_subordinates_handover_user_id(direct_subordinates_handover_user_id);
+        self
     }
 }
 /// Request of [`HrmApi::update_termination_info`]: Change the leaving details of an employee who left (修改已离职员工信息).
@@ -3040,387 +3110,369 @@ impl rt::Scalar for HrmFieldType {
 /// A field of the roster (花名册字段定义).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmRosterField`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmRosterField {
     /// The field's code (字段标识), e.g. `sys04-bankAccountNo`; the `field_code` of `update_employee`.
     ///
     /// Wire name `field_code`.
-    #[serde(rename = "field_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_code", skip_serializing_if = "Option::is_none")
+    )]
     pub field_code: Option<String>,
     /// The field's name (字段名称).
     ///
     /// Wire name `field_name`.
-    #[serde(rename = "field_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_name", skip_serializing_if = "Option::is_none")
+    )]
     pub field_name: Option<String>,
     /// Computed by the system, e.g. age or seniority (是否衍生字段).
     ///
     /// Wire name `derived`.
-    #[serde(rename = "derived", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "derived", skip_serializing_if = "Option::is_none")
+    )]
     pub derived: Option<bool>,
     /// The field's kind (字段类型); listed in the Java SDK, not on the official page of `get_roster_meta`.
     ///
     /// Wire name `field_type`.
-    #[serde(rename = "field_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_type", skip_serializing_if = "Option::is_none")
+    )]
     pub field_type: Option<HrmFieldType>,
     /// The options of a select field as JSON text (选项类型字段的kv值); in the Java SDK only.
     ///
     /// Wire name `option_text`.
-    #[serde(rename = "option_text", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "option_text", skip_serializing_if = "Option::is_none")
+    )]
     pub option_text: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmRosterField {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmRosterField;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmRosterField")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmRosterField, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "field_code" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "field_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "derived" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "field_type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<HrmFieldType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "option_text" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmRosterField {
-                    field_code: f0.unwrap_or_default(),
-                    field_name: f1.unwrap_or_default(),
-                    derived: f2.unwrap_or_default(),
-                    field_type: f3.unwrap_or_default(),
-                    option_text: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmRosterField {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmRosterField {
+    const NAME: &'static str = "HrmRosterField";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "field_code" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "field_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "derived" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "field_type" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<HrmFieldType>>::new(),
+                            )?,
+                    );
+                }
+                "option_text" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmRosterField {
+            field_code: f0.unwrap_or_default(),
+            field_name: f1.unwrap_or_default(),
+            derived: f2.unwrap_or_default(),
+            field_type: f3.unwrap_or_default(),
+            option_text: f4.unwrap_or_default(),
+        })
     }
 }
 /// A field group of the roster (花名册分组定义).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmRosterGroup`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmRosterGroup {
     /// The group's id (分组标识), e.g. `sys04`; the `group_id` of `update_employee`.
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<String>,
     /// The group's name (分组名称).
     ///
     /// Wire name `group_name`.
-    #[serde(rename = "group_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_name", skip_serializing_if = "Option::is_none")
+    )]
     pub group_name: Option<String>,
     /// Whether the group holds several entries (分组是否支持明细), like family members.
     ///
     /// Wire name `detail`.
-    #[serde(rename = "detail", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "detail", skip_serializing_if = "Option::is_none")
+    )]
     pub detail: Option<bool>,
     /// The group's fields (花名册分组内字段定义).
     ///
     /// Wire name `field_meta_info_list`.
-    #[serde(rename = "field_meta_info_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_meta_info_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub field_meta_info_list: Vec<HrmRosterField>,
 }
 impl<'de> serde::Deserialize<'de> for HrmRosterGroup {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmRosterGroup;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmRosterGroup")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmRosterGroup, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "group_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "detail" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "field_meta_info_list" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmRosterField>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmRosterGroup {
-                    group_id: f0.unwrap_or_default(),
-                    group_name: f1.unwrap_or_default(),
-                    detail: f2.unwrap_or_default(),
-                    field_meta_info_list: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmRosterGroup {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmRosterGroup {
+    const NAME: &'static str = "HrmRosterGroup";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "group_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "detail" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "field_meta_info_list" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmRosterField>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmRosterGroup {
+            group_id: f0.unwrap_or_default(),
+            group_name: f1.unwrap_or_default(),
+            detail: f2.unwrap_or_default(),
+            field_meta_info_list: f3.unwrap_or_default(),
+        })
     }
 }
 /// A roster field the app may read (有权限的字段).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmEmployeeField`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmEmployeeField {
     /// The field's code (字段code).
     ///
     /// Wire name `field_code`.
-    #[serde(rename = "field_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_code", skip_serializing_if = "Option::is_none")
+    )]
     pub field_code: Option<String>,
     /// The field's name (字段描述).
     ///
     /// Wire name `field_name`.
-    #[serde(rename = "field_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_name", skip_serializing_if = "Option::is_none")
+    )]
     pub field_name: Option<String>,
     /// The field's kind (字段类型).
     ///
     /// Wire name `field_type`.
-    #[serde(rename = "field_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_type", skip_serializing_if = "Option::is_none")
+    )]
     pub field_type: Option<HrmFieldType>,
     /// The options of a select field as JSON text (选择字段值); in the Java SDK only.
     ///
     /// Wire name `option_text`.
-    #[serde(rename = "option_text", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "option_text", skip_serializing_if = "Option::is_none")
+    )]
     pub option_text: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmEmployeeField {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmEmployeeField;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmEmployeeField")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmEmployeeField, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "field_code" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "field_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "field_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<HrmFieldType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "option_text" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmEmployeeField {
-                    field_code: f0.unwrap_or_default(),
-                    field_name: f1.unwrap_or_default(),
-                    field_type: f2.unwrap_or_default(),
-                    option_text: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmEmployeeField {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmEmployeeField {
+    const NAME: &'static str = "HrmEmployeeField";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "field_code" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "field_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "field_type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<HrmFieldType>>::new(),
+                            )?,
+                    );
+                }
+                "option_text" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmEmployeeField {
+            field_code: f0.unwrap_or_default(),
+            field_name: f1.unwrap_or_default(),
+            field_type: f2.unwrap_or_default(),
+            option_text: f3.unwrap_or_default(),
+        })
     }
 }
 /// A field group with the fields the app may read (字段组).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmEmployeeFieldGroup`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmEmployeeFieldGroup {
     /// The group's id (字段组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_id", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<String>,
     /// Whether the group holds several entries (是否支持明细).
     ///
     /// Wire name `has_detail`.
-    #[serde(rename = "has_detail", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_detail", skip_serializing_if = "Option::is_none")
+    )]
     pub has_detail: Option<bool>,
     /// The fields (组里面的字段集合).
     ///
     /// Wire name `field_list`.
-    #[serde(rename = "field_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub field_list: Vec<HrmEmployeeField>,
 }
 impl<'de> serde::Deserialize<'de> for HrmEmployeeFieldGroup {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmEmployeeFieldGroup;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmEmployeeFieldGroup")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmEmployeeFieldGroup, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "group_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_detail" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "field_list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmEmployeeField>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmEmployeeFieldGroup {
-                    group_id: f0.unwrap_or_default(),
-                    has_detail: f1.unwrap_or_default(),
-                    field_list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmEmployeeFieldGroup {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmEmployeeFieldGroup {
+    const NAME: &'static str = "HrmEmployeeFieldGroup";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "group_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "has_detail" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "field_list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmEmployeeField>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmEmployeeFieldGroup {
+            group_id: f0.unwrap_or_default(),
+            has_detail: f1.unwrap_or_default(),
+            field_list: f2.unwrap_or_default(),
+        })
     }
 }
 /// A new value of one roster field (字段值).
@@ -3445,48 +3497,37 @@ pub struct HrmFieldValue {
 }
 impl<'de> serde::Deserialize<'de> for HrmFieldValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmFieldValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmFieldValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmFieldValue, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "field_code" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmFieldValue {
+    const NAME: &'static str = "HrmFieldValue";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "field_code" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(HrmFieldValue {
-                    field_code: f0.unwrap_or_default(),
-                    value: f1.unwrap_or_default(),
-                })
+                "value" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmFieldValue {
+            field_code: f0.unwrap_or_default(),
+            value: f1.unwrap_or_default(),
+        })
     }
 }
 impl HrmFieldValue {
@@ -3514,11 +3555,6 @@ impl rt::Validate for HrmFieldValue {
         Ok(())
     }
 }
-impl rt::Wire for HrmFieldValue {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One entry of a field group (分组下明细); a group without entries has exactly one.
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmFieldSection`
@@ -3539,46 +3575,40 @@ pub struct HrmFieldSection {
 }
 impl<'de> serde::Deserialize<'de> for HrmFieldSection {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmFieldSection;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmFieldSection")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmFieldSection, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "old_index" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "section" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmFieldValue>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmFieldSection {
+    const NAME: &'static str = "HrmFieldSection";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "old_index" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(HrmFieldSection {
-                    old_index: f0.unwrap_or_default(),
-                    section: f1.unwrap_or_default(),
-                })
+                "section" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmFieldValue>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmFieldSection {
+            old_index: f0.unwrap_or_default(),
+            section: f1.unwrap_or_default(),
+        })
     }
 }
 impl HrmFieldSection {
@@ -3607,11 +3637,6 @@ impl rt::Validate for HrmFieldSection {
         Ok(())
     }
 }
-impl rt::Wire for HrmFieldSection {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// New values for one field group (花名册分组).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmFieldGroupUpdate`
@@ -3631,48 +3656,40 @@ pub struct HrmFieldGroupUpdate {
 }
 impl<'de> serde::Deserialize<'de> for HrmFieldGroupUpdate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmFieldGroupUpdate;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmFieldGroupUpdate")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmFieldGroupUpdate, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "group_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sections" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmFieldSection>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmFieldGroupUpdate {
+    const NAME: &'static str = "HrmFieldGroupUpdate";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "group_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(HrmFieldGroupUpdate {
-                    group_id: f0.unwrap_or_default(),
-                    sections: f1.unwrap_or_default(),
-                })
+                "sections" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmFieldSection>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmFieldGroupUpdate {
+            group_id: f0.unwrap_or_default(),
+            sections: f1.unwrap_or_default(),
+        })
     }
 }
 impl HrmFieldGroupUpdate {
@@ -3701,11 +3718,6 @@ impl rt::Validate for HrmFieldGroupUpdate {
         Ok(())
     }
 }
-impl rt::Wire for HrmFieldGroupUpdate {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An employee's roster changes (员工信息).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmEmployeeUpdate`
@@ -3725,45 +3737,38 @@ pub struct HrmEmployeeUpdate {
 }
 impl<'de> serde::Deserialize<'de> for HrmEmployeeUpdate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmEmployeeUpdate;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmEmployeeUpdate")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmEmployeeUpdate, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "groups" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmFieldGroupUpdate>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmEmployeeUpdate {
+    const NAME: &'static str = "HrmEmployeeUpdate";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(HrmEmployeeUpdate {
-                    userid: rt::decode::required(f0, "userid")?,
-                    groups: f1.unwrap_or_default(),
-                })
+                "groups" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmFieldGroupUpdate>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmEmployeeUpdate {
+            userid: rt::decode::required(f0, "userid")?,
+            groups: f1.unwrap_or_default(),
+        })
     }
 }
 impl HrmEmployeeUpdate {
@@ -3785,11 +3790,6 @@ impl rt::Validate for HrmEmployeeUpdate {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.groups)?;
         Ok(())
-    }
-}
-impl rt::Wire for HrmEmployeeUpdate {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Sub-state of an employee on the job (在职员工子状态).
@@ -3982,93 +3982,73 @@ pub struct HrmPreEntryExtend {
 }
 impl<'de> serde::Deserialize<'de> for HrmPreEntryExtend {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmPreEntryExtend;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmPreEntryExtend")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmPreEntryExtend, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "depts" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<i64>::new())?,
-                            );
-                        }
-                        "mainDeptId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "mainDeptName" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "position" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "workPlace" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "jobNumber" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "employeeType" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<HrmEmployeeType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmPreEntryExtend {
+    const NAME: &'static str = "HrmPreEntryExtend";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "depts" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Pipe::<i64>::new())?);
                 }
-                Ok(HrmPreEntryExtend {
-                    depts: f0.unwrap_or_default(),
-                    main_dept_id: f1.unwrap_or_default(),
-                    main_dept_name: f2.unwrap_or_default(),
-                    position: f3.unwrap_or_default(),
-                    work_place: f4.unwrap_or_default(),
-                    job_number: f5.unwrap_or_default(),
-                    employee_type: f6.unwrap_or_default(),
-                })
+                "mainDeptId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "mainDeptName" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "position" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "workPlace" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "jobNumber" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "employeeType" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<HrmEmployeeType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmPreEntryExtend {
+            depts: f0.unwrap_or_default(),
+            main_dept_id: f1.unwrap_or_default(),
+            main_dept_name: f2.unwrap_or_default(),
+            position: f3.unwrap_or_default(),
+            work_place: f4.unwrap_or_default(),
+            job_number: f5.unwrap_or_default(),
+            employee_type: f6.unwrap_or_default(),
+        })
     }
 }
 impl HrmPreEntryExtend {
@@ -4127,11 +4107,6 @@ impl rt::Validate for HrmPreEntryExtend {
         Ok(())
     }
 }
-impl rt::Wire for HrmPreEntryExtend {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Someone to add as waiting to join (添加待入职人员).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmPreEntryAdd`
@@ -4170,72 +4145,57 @@ pub struct HrmPreEntryAdd {
 }
 impl<'de> serde::Deserialize<'de> for HrmPreEntryAdd {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmPreEntryAdd;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmPreEntryAdd")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmPreEntryAdd, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "mobile" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "pre_entry_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "op_userid" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extend_info" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<HrmPreEntryExtend>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmPreEntryAdd {
+    const NAME: &'static str = "HrmPreEntryAdd";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(HrmPreEntryAdd {
-                    name: rt::decode::required(f0, "name")?,
-                    mobile: rt::decode::required(f1, "mobile")?,
-                    pre_entry_time: f2.unwrap_or_default(),
-                    op_userid: f3.unwrap_or_default(),
-                    extend_info: f4.unwrap_or_default(),
-                })
+                "mobile" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "pre_entry_time" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "op_userid" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extend_info" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<HrmPreEntryExtend>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmPreEntryAdd {
+            name: rt::decode::required(f0, "name")?,
+            mobile: rt::decode::required(f1, "mobile")?,
+            pre_entry_time: f2.unwrap_or_default(),
+            op_userid: f3.unwrap_or_default(),
+            extend_info: f4.unwrap_or_default(),
+        })
     }
 }
 impl HrmPreEntryAdd {
@@ -4272,416 +4232,380 @@ impl rt::Validate for HrmPreEntryAdd {
         Ok(())
     }
 }
-impl rt::Wire for HrmPreEntryAdd {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One page of userids (分页结果).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmUseridPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmUseridPage {
     /// The userids (员工userid).
     ///
     /// Wire name `data_list`.
-    #[serde(rename = "data_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data_list: Vec<String>,
     /// `offset` of the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for HrmUseridPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmUseridPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmUseridPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmUseridPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmUseridPage {
-                    data_list: f0.unwrap_or_default(),
-                    next_cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmUseridPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmUseridPage {
+    const NAME: &'static str = "HrmUseridPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmUseridPage {
+            data_list: f0.unwrap_or_default(),
+            next_cursor: f1.unwrap_or_default(),
+        })
     }
 }
 /// One value of a roster field (字段值); a detail group has one per entry.
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmRosterValue`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmRosterValue {
     /// The value (字段取值); for an option field the option's key, or its id with `text2SelectConvert`.
     ///
     /// Wire name `value`.
-    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "value", skip_serializing_if = "Option::is_none")
+    )]
     pub value: Option<String>,
     /// The value as shown (字段展示值); for an option field the option's text.
     ///
     /// Wire name `label`.
-    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "label", skip_serializing_if = "Option::is_none")
+    )]
     pub label: Option<String>,
     /// Which entry of a detail group (第几条的明细), from 0.
     ///
     /// Wire name `itemIndex`.
-    #[serde(rename = "itemIndex", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "itemIndex", skip_serializing_if = "Option::is_none")
+    )]
     pub item_index: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for HrmRosterValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmRosterValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmRosterValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmRosterValue, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "value" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "label" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "itemIndex" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmRosterValue {
-                    value: f0.unwrap_or_default(),
-                    label: f1.unwrap_or_default(),
-                    item_index: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmRosterValue {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmRosterValue {
+    const NAME: &'static str = "HrmRosterValue";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "value" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "label" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "itemIndex" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmRosterValue {
+            value: f0.unwrap_or_default(),
+            label: f1.unwrap_or_default(),
+            item_index: f2.unwrap_or_default(),
+        })
     }
 }
 /// One roster field of an employee (字段信息).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmRosterFieldData`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmRosterFieldData {
     /// The field's code (字段标识), e.g. `sys01-employeeStatus`.
     ///
     /// Wire name `fieldCode`.
-    #[serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")
+    )]
     pub field_code: Option<String>,
     /// The field's name (字段名称).
     ///
     /// Wire name `fieldName`.
-    #[serde(rename = "fieldName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldName", skip_serializing_if = "Option::is_none")
+    )]
     pub field_name: Option<String>,
     /// The field's group (分组标识), e.g. `sys01`.
     ///
     /// Wire name `groupId`.
-    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groupId", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<String>,
     /// The values (字段值列表): several for a detail group (明细分组), one otherwise.
     ///
     /// Wire name `fieldValueList`.
-    #[serde(rename = "fieldValueList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldValueList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub field_value_list: Vec<HrmRosterValue>,
 }
 impl<'de> serde::Deserialize<'de> for HrmRosterFieldData {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmRosterFieldData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmRosterFieldData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmRosterFieldData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldCode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "groupId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldValueList" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmRosterValue>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmRosterFieldData {
-                    field_code: f0.unwrap_or_default(),
-                    field_name: f1.unwrap_or_default(),
-                    group_id: f2.unwrap_or_default(),
-                    field_value_list: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmRosterFieldData {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmRosterFieldData {
+    const NAME: &'static str = "HrmRosterFieldData";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldCode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "groupId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldValueList" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmRosterValue>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmRosterFieldData {
+            field_code: f0.unwrap_or_default(),
+            field_name: f1.unwrap_or_default(),
+            group_id: f2.unwrap_or_default(),
+            field_value_list: f3.unwrap_or_default(),
+        })
     }
 }
 /// The roster fields of one employee (员工花名册).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmEmployeeRoster`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmEmployeeRoster {
     /// The organisation's corpId.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The employee's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// Not filled yet (暂未开放).
     ///
     /// Wire name `unionId`.
-    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionId", skip_serializing_if = "Option::is_none")
+    )]
     pub union_id: Option<String>,
     /// The fields (返回的字段信息列表).
     ///
     /// Wire name `fieldDataList`.
-    #[serde(rename = "fieldDataList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldDataList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub field_data_list: Vec<HrmRosterFieldData>,
 }
 impl<'de> serde::Deserialize<'de> for HrmEmployeeRoster {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmEmployeeRoster;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmEmployeeRoster")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmEmployeeRoster, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldDataList" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmRosterFieldData>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmEmployeeRoster {
-                    corp_id: f0.unwrap_or_default(),
-                    user_id: f1.unwrap_or_default(),
-                    union_id: f2.unwrap_or_default(),
-                    field_data_list: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmEmployeeRoster {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmEmployeeRoster {
+    const NAME: &'static str = "HrmEmployeeRoster";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldDataList" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmRosterFieldData>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmEmployeeRoster {
+            corp_id: f0.unwrap_or_default(),
+            user_id: f1.unwrap_or_default(),
+            union_id: f2.unwrap_or_default(),
+            field_data_list: f3.unwrap_or_default(),
+        })
     }
 }
 /// A department an employee left (离职部门).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmDismissionDept`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmDismissionDept {
     /// The department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// The department's path (部门路径), e.g. `门诊部-门诊外科`.
     ///
     /// Wire name `dept_path`.
-    #[serde(rename = "dept_path", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_path", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_path: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmDismissionDept {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmDismissionDept;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmDismissionDept")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmDismissionDept, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_path" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmDismissionDept {
-                    dept_id: f0.unwrap_or_default(),
-                    dept_path: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmDismissionDept {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmDismissionDept {
+    const NAME: &'static str = "HrmDismissionDept";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_path" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmDismissionDept {
+            dept_id: f0.unwrap_or_default(),
+            dept_path: f1.unwrap_or_default(),
+        })
     }
 }
 /// Where an employee's leaving stands (离职状态).
@@ -4813,352 +4737,356 @@ impl rt::Scalar for HrmPreDismissionStatus {
 /// How an employee left (员工离职信息).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmDismissionInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmDismissionInfo {
     /// The employee's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The employee's name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The last working day (最后工作日), ms since the epoch.
     ///
     /// Wire name `lastWorkDay`.
-    #[serde(rename = "lastWorkDay", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "lastWorkDay", skip_serializing_if = "Option::is_none")
+    )]
     pub last_work_day: Option<i64>,
     /// The departments left (离职部门列表).
     ///
     /// Wire name `deptList`.
-    #[serde(rename = "deptList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deptList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_list: Vec<HrmDismissionDept>,
     /// A note on the reason (离职原因备注).
     ///
     /// Wire name `reasonMemo`.
-    #[serde(rename = "reasonMemo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "reasonMemo", skip_serializing_if = "Option::is_none")
+    )]
     pub reason_memo: Option<String>,
     /// The status before leaving (离职前工作状态).
     ///
     /// Wire name `preStatus`.
-    #[serde(rename = "preStatus", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "preStatus", skip_serializing_if = "Option::is_none")
+    )]
     pub pre_status: Option<HrmPreDismissionStatus>,
     /// Userid of the person who took over the work (离职交接人).
     ///
     /// Wire name `handoverUserId`.
-    #[serde(rename = "handoverUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "handoverUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub handover_user_id: Option<String>,
     /// Where the leaving stands (离职状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<HrmDismissionStatus>,
     /// The main department before leaving (离职前主部门名称).
     ///
     /// Wire name `mainDeptName`.
-    #[serde(rename = "mainDeptName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mainDeptName", skip_serializing_if = "Option::is_none")
+    )]
     pub main_dept_name: Option<String>,
     /// Its id (离职前主部门ID).
     ///
     /// Wire name `mainDeptId`.
-    #[serde(rename = "mainDeptId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mainDeptId", skip_serializing_if = "Option::is_none")
+    )]
     pub main_dept_id: Option<i64>,
     /// The voluntary reasons (主动原因).
     ///
     /// Wire name `voluntaryReason`.
-    #[serde(rename = "voluntaryReason", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "voluntaryReason", skip_serializing_if = "Vec::is_empty")
+    )]
     pub voluntary_reason: Vec<String>,
     /// The passive reasons (被动原因).
     ///
     /// Wire name `passiveReason`.
-    #[serde(rename = "passiveReason", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "passiveReason", skip_serializing_if = "Vec::is_empty")
+    )]
     pub passive_reason: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmDismissionInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmDismissionInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmDismissionInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmDismissionInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "lastWorkDay" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "deptList" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmDismissionDept>>::new(),
-                                    )?,
-                            );
-                        }
-                        "reasonMemo" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preStatus" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<HrmPreDismissionStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "handoverUserId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<HrmDismissionStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mainDeptName" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mainDeptId" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "voluntaryReason" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "passiveReason" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmDismissionInfo {
-                    user_id: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    last_work_day: f2.unwrap_or_default(),
-                    dept_list: f3.unwrap_or_default(),
-                    reason_memo: f4.unwrap_or_default(),
-                    pre_status: f5.unwrap_or_default(),
-                    handover_user_id: f6.unwrap_or_default(),
-                    status: f7.unwrap_or_default(),
-                    main_dept_name: f8.unwrap_or_default(),
-                    main_dept_id: f9.unwrap_or_default(),
-                    voluntary_reason: f10.unwrap_or_default(),
-                    passive_reason: f11.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmDismissionInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmDismissionInfo {
+    const NAME: &'static str = "HrmDismissionInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "lastWorkDay" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "deptList" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmDismissionDept>>::new(),
+                            )?,
+                    );
+                }
+                "reasonMemo" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "preStatus" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<HrmPreDismissionStatus>>::new(),
+                            )?,
+                    );
+                }
+                "handoverUserId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<HrmDismissionStatus>>::new(),
+                            )?,
+                    );
+                }
+                "mainDeptName" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mainDeptId" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "voluntaryReason" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "passiveReason" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmDismissionInfo {
+            user_id: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            last_work_day: f2.unwrap_or_default(),
+            dept_list: f3.unwrap_or_default(),
+            reason_memo: f4.unwrap_or_default(),
+            pre_status: f5.unwrap_or_default(),
+            handover_user_id: f6.unwrap_or_default(),
+            status: f7.unwrap_or_default(),
+            main_dept_name: f8.unwrap_or_default(),
+            main_dept_id: f9.unwrap_or_default(),
+            voluntary_reason: f10.unwrap_or_default(),
+            passive_reason: f11.unwrap_or_default(),
+        })
     }
 }
 /// A position of the organisation (职位).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmPosition`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmPosition {
     /// The position's id (职位ID).
     ///
     /// Wire name `positionId`.
-    #[serde(rename = "positionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "positionId", skip_serializing_if = "Option::is_none")
+    )]
     pub position_id: Option<String>,
     /// Its name (职位名称).
     ///
     /// Wire name `positionName`.
-    #[serde(rename = "positionName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "positionName", skip_serializing_if = "Option::is_none")
+    )]
     pub position_name: Option<String>,
     /// Its category (职位类别ID); with position management (职位管理) upgraded only.
     ///
     /// Wire name `positionCategoryId`.
-    #[serde(rename = "positionCategoryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "positionCategoryId", skip_serializing_if = "Option::is_none")
+    )]
     pub position_category_id: Option<String>,
     /// The job title it belongs to (所属职务ID); with position management upgraded only.
     ///
     /// Wire name `jobId`.
-    #[serde(rename = "jobId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "jobId", skip_serializing_if = "Option::is_none")
+    )]
     pub job_id: Option<String>,
     /// Its description (职位描述); with position management upgraded only.
     ///
     /// Wire name `positionDes`.
-    #[serde(rename = "positionDes", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "positionDes", skip_serializing_if = "Option::is_none")
+    )]
     pub position_des: Option<String>,
     /// Its ranks (职级ID); with position management upgraded only.
     ///
     /// Wire name `rankIdList`.
-    #[serde(rename = "rankIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rankIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub rank_id_list: Vec<String>,
     /// Enabled or disabled (职位状态); with position management upgraded only.
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<HrmPositionStatus>,
 }
 impl<'de> serde::Deserialize<'de> for HrmPosition {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmPosition;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmPosition")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmPosition, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "positionId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "positionName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "positionCategoryId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "jobId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "positionDes" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "rankIdList" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<HrmPositionStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmPosition {
-                    position_id: f0.unwrap_or_default(),
-                    position_name: f1.unwrap_or_default(),
-                    position_category_id: f2.unwrap_or_default(),
-                    job_id: f3.unwrap_or_default(),
-                    position_des: f4.unwrap_or_default(),
-                    rank_id_list: f5.unwrap_or_default(),
-                    status: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmPosition {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmPosition {
+    const NAME: &'static str = "HrmPosition";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "positionId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "positionName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "positionCategoryId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "jobId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "positionDes" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "rankIdList" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<HrmPositionStatus>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmPosition {
+            position_id: f0.unwrap_or_default(),
+            position_name: f1.unwrap_or_default(),
+            position_category_id: f2.unwrap_or_default(),
+            job_id: f3.unwrap_or_default(),
+            position_des: f4.unwrap_or_default(),
+            rank_id_list: f5.unwrap_or_default(),
+            status: f6.unwrap_or_default(),
+        })
     }
 }
 /// Whether a position is in use (职位状态).
@@ -5221,457 +5149,425 @@ impl rt::Scalar for HrmPositionStatus {
 /// A rank of the organisation (职级).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmJobRank`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmJobRank {
     /// The rank's id (职级ID).
     ///
     /// Wire name `rankId`.
-    #[serde(rename = "rankId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rankId", skip_serializing_if = "Option::is_none")
+    )]
     pub rank_id: Option<String>,
     /// Its name (职级名称).
     ///
     /// Wire name `rankName`.
-    #[serde(rename = "rankName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rankName", skip_serializing_if = "Option::is_none")
+    )]
     pub rank_name: Option<String>,
     /// Its rank sequence (职级序列ID); with position management (职位管理) upgraded only.
     ///
     /// Wire name `rankCategoryId`.
-    #[serde(rename = "rankCategoryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rankCategoryId", skip_serializing_if = "Option::is_none")
+    )]
     pub rank_category_id: Option<String>,
     /// Its code (职级编码); with position management upgraded only.
     ///
     /// Wire name `rankCode`.
-    #[serde(rename = "rankCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rankCode", skip_serializing_if = "Option::is_none")
+    )]
     pub rank_code: Option<String>,
     /// The lowest grade (最小等级); with position management upgraded only.
     ///
     /// Wire name `minJobGrade`.
-    #[serde(rename = "minJobGrade", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "minJobGrade", skip_serializing_if = "Option::is_none")
+    )]
     pub min_job_grade: Option<i64>,
     /// The highest grade (最大等级); with position management upgraded only.
     ///
     /// Wire name `maxJobGrade`.
-    #[serde(rename = "maxJobGrade", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "maxJobGrade", skip_serializing_if = "Option::is_none")
+    )]
     pub max_job_grade: Option<i64>,
     /// Its description (职级描述); with position management upgraded only.
     ///
     /// Wire name `rankDescription`.
-    #[serde(rename = "rankDescription", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rankDescription", skip_serializing_if = "Option::is_none")
+    )]
     pub rank_description: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmJobRank {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmJobRank;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmJobRank")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmJobRank, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "rankId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "rankName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "rankCategoryId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "rankCode" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "minJobGrade" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "maxJobGrade" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "rankDescription" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmJobRank {
-                    rank_id: f0.unwrap_or_default(),
-                    rank_name: f1.unwrap_or_default(),
-                    rank_category_id: f2.unwrap_or_default(),
-                    rank_code: f3.unwrap_or_default(),
-                    min_job_grade: f4.unwrap_or_default(),
-                    max_job_grade: f5.unwrap_or_default(),
-                    rank_description: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmJobRank {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmJobRank {
+    const NAME: &'static str = "HrmJobRank";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "rankId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "rankName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "rankCategoryId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "rankCode" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "minJobGrade" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "maxJobGrade" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "rankDescription" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmJobRank {
+            rank_id: f0.unwrap_or_default(),
+            rank_name: f1.unwrap_or_default(),
+            rank_category_id: f2.unwrap_or_default(),
+            rank_code: f3.unwrap_or_default(),
+            min_job_grade: f4.unwrap_or_default(),
+            max_job_grade: f5.unwrap_or_default(),
+            rank_description: f6.unwrap_or_default(),
+        })
     }
 }
 /// A job title of the organisation (职务).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmJob`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmJob {
     /// The job title's id (职务ID).
     ///
     /// Wire name `jobId`.
-    #[serde(rename = "jobId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "jobId", skip_serializing_if = "Option::is_none")
+    )]
     pub job_id: Option<String>,
     /// Its name (职务名称).
     ///
     /// Wire name `jobName`.
-    #[serde(rename = "jobName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "jobName", skip_serializing_if = "Option::is_none")
+    )]
     pub job_name: Option<String>,
     /// Its description (职务描述).
     ///
     /// Wire name `jobDescription`.
-    #[serde(rename = "jobDescription", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "jobDescription", skip_serializing_if = "Option::is_none")
+    )]
     pub job_description: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmJob {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmJob;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmJob")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmJob, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "jobId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "jobName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "jobDescription" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmJob {
-                    job_id: f0.unwrap_or_default(),
-                    job_name: f1.unwrap_or_default(),
-                    job_description: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmJob {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmJob {
+    const NAME: &'static str = "HrmJob";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "jobId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "jobName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "jobDescription" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmJob {
+            job_id: f0.unwrap_or_default(),
+            job_name: f1.unwrap_or_default(),
+            job_description: f2.unwrap_or_default(),
+        })
     }
 }
 /// A roster field the app may read (有权限的花名册字段).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmAuthorizedField`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmAuthorizedField {
     /// The field's code (字段标识), e.g. `sys01-employeeType`.
     ///
     /// Wire name `fieldCode`.
-    #[serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")
+    )]
     pub field_code: Option<String>,
     /// Its name (字段名称).
     ///
     /// Wire name `fieldName`.
-    #[serde(rename = "fieldName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldName", skip_serializing_if = "Option::is_none")
+    )]
     pub field_name: Option<String>,
     /// Its kind (字段类型): text, attachment, option or date.
     ///
     /// Wire name `fieldType`.
-    #[serde(rename = "fieldType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldType", skip_serializing_if = "Option::is_none")
+    )]
     pub field_type: Option<HrmFieldType>,
     /// The options (字段的选项内容), for option fields only.
     ///
     /// Wire name `optionText`.
-    #[serde(rename = "optionText", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "optionText", skip_serializing_if = "Option::is_none")
+    )]
     pub option_text: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmAuthorizedField {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmAuthorizedField;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmAuthorizedField")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmAuthorizedField, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldCode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldType" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<HrmFieldType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "optionText" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmAuthorizedField {
-                    field_code: f0.unwrap_or_default(),
-                    field_name: f1.unwrap_or_default(),
-                    field_type: f2.unwrap_or_default(),
-                    option_text: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmAuthorizedField {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmAuthorizedField {
+    const NAME: &'static str = "HrmAuthorizedField";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldCode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldType" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<HrmFieldType>>::new(),
+                            )?,
+                    );
+                }
+                "optionText" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmAuthorizedField {
+            field_code: f0.unwrap_or_default(),
+            field_name: f1.unwrap_or_default(),
+            field_type: f2.unwrap_or_default(),
+            option_text: f3.unwrap_or_default(),
+        })
     }
 }
 /// A reason for leaving the organisation keeps (离职原因).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmDismissionReason`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmDismissionReason {
     /// The reason's id (原因id), for `terminationReasonVoluntary` / `terminationReasonPassive`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// Its name (原因名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmDismissionReason {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmDismissionReason;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmDismissionReason")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmDismissionReason, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmDismissionReason {
-                    id: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmDismissionReason {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmDismissionReason {
+    const NAME: &'static str = "HrmDismissionReason";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmDismissionReason {
+            id: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+        })
     }
 }
 /// The organisation's reasons for leaving (离职原因), deleted ones left out.
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmDismissionReasons`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmDismissionReasons {
     /// Voluntary reasons (主动原因).
     ///
     /// Wire name `voluntaryList`.
-    #[serde(rename = "voluntaryList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "voluntaryList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub voluntary_list: Vec<HrmDismissionReason>,
     /// Passive reasons (被动原因).
     ///
     /// Wire name `passiveList`.
-    #[serde(rename = "passiveList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "passiveList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub passive_list: Vec<HrmDismissionReason>,
 }
 impl<'de> serde::Deserialize<'de> for HrmDismissionReasons {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmDismissionReasons;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmDismissionReasons")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmDismissionReasons, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "voluntaryList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmDismissionReason>>::new(),
-                                    )?,
-                            );
-                        }
-                        "passiveList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmDismissionReason>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmDismissionReasons {
-                    voluntary_list: f0.unwrap_or_default(),
-                    passive_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmDismissionReasons {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmDismissionReasons {
+    const NAME: &'static str = "HrmDismissionReasons";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "voluntaryList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmDismissionReason>>::new(),
+                            )?,
+                    );
+                }
+                "passiveList" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmDismissionReason>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmDismissionReasons {
+            voluntary_list: f0.unwrap_or_default(),
+            passive_list: f1.unwrap_or_default(),
+        })
     }
 }
 /// One roster field of someone waiting to join (分组内字段).
@@ -5693,48 +5589,37 @@ pub struct HrmPreentryFieldValue {
 }
 impl<'de> serde::Deserialize<'de> for HrmPreentryFieldValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmPreentryFieldValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmPreentryFieldValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmPreentryFieldValue, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldCode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmPreentryFieldValue {
+    const NAME: &'static str = "HrmPreentryFieldValue";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldCode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(HrmPreentryFieldValue {
-                    field_code: f0.unwrap_or_default(),
-                    value: f1.unwrap_or_default(),
-                })
+                "value" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmPreentryFieldValue {
+            field_code: f0.unwrap_or_default(),
+            value: f1.unwrap_or_default(),
+        })
     }
 }
 impl HrmPreentryFieldValue {
@@ -5762,11 +5647,6 @@ impl rt::Validate for HrmPreentryFieldValue {
         Ok(())
     }
 }
-impl rt::Wire for HrmPreentryFieldValue {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One entry of a roster group (分组内字段列表).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmPreentrySection`
@@ -5786,46 +5666,40 @@ pub struct HrmPreentrySection {
 }
 impl<'de> serde::Deserialize<'de> for HrmPreentrySection {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmPreentrySection;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmPreentrySection")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmPreentrySection, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "oldIndex" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "empFieldVOList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmPreentryFieldValue>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmPreentrySection {
+    const NAME: &'static str = "HrmPreentrySection";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "oldIndex" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(HrmPreentrySection {
-                    old_index: f0.unwrap_or_default(),
-                    emp_field_vo_list: f1.unwrap_or_default(),
-                })
+                "empFieldVOList" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmPreentryFieldValue>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmPreentrySection {
+            old_index: f0.unwrap_or_default(),
+            emp_field_vo_list: f1.unwrap_or_default(),
+        })
     }
 }
 impl HrmPreentrySection {
@@ -5857,11 +5731,6 @@ impl rt::Validate for HrmPreentrySection {
         Ok(())
     }
 }
-impl rt::Wire for HrmPreentrySection {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One roster group of someone waiting to join (花名册分组).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmPreentryGroup`
@@ -5881,48 +5750,40 @@ pub struct HrmPreentryGroup {
 }
 impl<'de> serde::Deserialize<'de> for HrmPreentryGroup {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmPreentryGroup;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmPreentryGroup")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmPreentryGroup, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "groupId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sections" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmPreentrySection>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for HrmPreentryGroup {
+    const NAME: &'static str = "HrmPreentryGroup";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "groupId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(HrmPreentryGroup {
-                    group_id: f0.unwrap_or_default(),
-                    sections: f1.unwrap_or_default(),
-                })
+                "sections" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmPreentrySection>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(HrmPreentryGroup {
+            group_id: f0.unwrap_or_default(),
+            sections: f1.unwrap_or_default(),
+        })
     }
 }
 impl HrmPreentryGroup {
@@ -5949,11 +5810,6 @@ impl rt::Validate for HrmPreentryGroup {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.sections)?;
         Ok(())
-    }
-}
-impl rt::Wire for HrmPreentryGroup {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Whether options are added or removed (修改类型).
@@ -6021,1145 +5877,1032 @@ impl rt::Scalar for HrmOptionsModifyType {
 /// Response of [`HrmApi::add_pre_entry`](super::hrm::HrmApi::add_pre_entry).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmAddPreEntryResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmAddPreEntryResponse {
     /// The new userid (员工ID).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
 }
 impl<'de> serde::Deserialize<'de> for HrmAddPreEntryResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmAddPreEntryResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmAddPreEntryResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmAddPreEntryResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmAddPreEntryResponse {
-                    userid: rt::decode::required(f0, "userid")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmAddPreEntryResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmAddPreEntryResponse {
+    const NAME: &'static str = "HrmAddPreEntryResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmAddPreEntryResponse {
+            userid: rt::decode::required(f0, "userid")?,
+        })
     }
 }
 /// Response of [`HrmApi::get_employee_roster_by_field`](super::hrm::HrmApi::get_employee_roster_by_field).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmGetEmployeeRosterByFieldResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmGetEmployeeRosterByFieldResponse {
     /// One entry per employee (结果列表).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<HrmEmployeeRoster>,
 }
 impl<'de> serde::Deserialize<'de> for HrmGetEmployeeRosterByFieldResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmGetEmployeeRosterByFieldResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmGetEmployeeRosterByFieldResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmGetEmployeeRosterByFieldResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmEmployeeRoster>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmGetEmployeeRosterByFieldResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmGetEmployeeRosterByFieldResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmGetEmployeeRosterByFieldResponse {
+    const NAME: &'static str = "HrmGetEmployeeRosterByFieldResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmEmployeeRoster>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmGetEmployeeRosterByFieldResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::query_dismission_staff_id_list`](super::hrm::HrmApi::query_dismission_staff_id_list).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmQueryDismissionStaffIdListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmQueryDismissionStaffIdListResponse {
     /// The cursor of the next page (分页游标).
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// Userids of employees who left (离职人员userId列表).
     ///
     /// Wire name `userIdList`.
-    #[serde(rename = "userIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_id_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmQueryDismissionStaffIdListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmQueryDismissionStaffIdListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmQueryDismissionStaffIdListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmQueryDismissionStaffIdListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "userIdList" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmQueryDismissionStaffIdListResponse {
-                    next_token: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    user_id_list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmQueryDismissionStaffIdListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmQueryDismissionStaffIdListResponse {
+    const NAME: &'static str = "HrmQueryDismissionStaffIdListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "userIdList" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmQueryDismissionStaffIdListResponse {
+            next_token: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            user_id_list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::query_hrm_employee_dismission_info`](super::hrm::HrmApi::query_hrm_employee_dismission_info).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmQueryHrmEmployeeDismissionInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmQueryHrmEmployeeDismissionInfoResponse {
     /// One entry per employee (返回结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<HrmDismissionInfo>,
 }
 impl<'de> serde::Deserialize<'de> for HrmQueryHrmEmployeeDismissionInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmQueryHrmEmployeeDismissionInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmQueryHrmEmployeeDismissionInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmQueryHrmEmployeeDismissionInfoResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmDismissionInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmQueryHrmEmployeeDismissionInfoResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmQueryHrmEmployeeDismissionInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmQueryHrmEmployeeDismissionInfoResponse {
+    const NAME: &'static str = "HrmQueryHrmEmployeeDismissionInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmDismissionInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmQueryHrmEmployeeDismissionInfoResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::query_positions`](super::hrm::HrmApi::query_positions).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmQueryPositionsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmQueryPositionsResponse {
     /// The cursor of the next page; absent when all is read.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The positions (职位列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<HrmPosition>,
 }
 impl<'de> serde::Deserialize<'de> for HrmQueryPositionsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmQueryPositionsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmQueryPositionsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmQueryPositionsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmPosition>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmQueryPositionsResponse {
-                    next_token: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmQueryPositionsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmQueryPositionsResponse {
+    const NAME: &'static str = "HrmQueryPositionsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmPosition>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmQueryPositionsResponse {
+            next_token: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::query_job_ranks`](super::hrm::HrmApi::query_job_ranks).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmQueryJobRanksResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmQueryJobRanksResponse {
     /// The cursor of the next page; absent when all is read.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The ranks (职级信息列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<HrmJobRank>,
 }
 impl<'de> serde::Deserialize<'de> for HrmQueryJobRanksResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmQueryJobRanksResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmQueryJobRanksResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmQueryJobRanksResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmJobRank>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmQueryJobRanksResponse {
-                    next_token: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmQueryJobRanksResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmQueryJobRanksResponse {
+    const NAME: &'static str = "HrmQueryJobRanksResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<HrmJobRank>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmQueryJobRanksResponse {
+            next_token: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::query_jobs`](super::hrm::HrmApi::query_jobs).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmQueryJobsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmQueryJobsResponse {
     /// The cursor of the next page; absent when all is read.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The job titles (职务信息列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<HrmJob>,
 }
 impl<'de> serde::Deserialize<'de> for HrmQueryJobsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmQueryJobsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmQueryJobsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmQueryJobsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<HrmJob>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmQueryJobsResponse {
-                    next_token: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmQueryJobsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmQueryJobsResponse {
+    const NAME: &'static str = "HrmQueryJobsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<HrmJob>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmQueryJobsResponse {
+            next_token: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::list_authorized_roster_fields`](super::hrm::HrmApi::list_authorized_roster_fields).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmListAuthorizedRosterFieldsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmListAuthorizedRosterFieldsResponse {
     /// The fields (结果列表).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<HrmAuthorizedField>,
 }
 impl<'de> serde::Deserialize<'de> for HrmListAuthorizedRosterFieldsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmListAuthorizedRosterFieldsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmListAuthorizedRosterFieldsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmListAuthorizedRosterFieldsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<HrmAuthorizedField>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmListAuthorizedRosterFieldsResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmListAuthorizedRosterFieldsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmListAuthorizedRosterFieldsResponse {
+    const NAME: &'static str = "HrmListAuthorizedRosterFieldsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<HrmAuthorizedField>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmListAuthorizedRosterFieldsResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::update_roster_field_options`](super::hrm::HrmApi::update_roster_field_options).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmUpdateRosterFieldOptionsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmUpdateRosterFieldOptionsResponse {
     /// Whether it succeeded.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for HrmUpdateRosterFieldOptionsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmUpdateRosterFieldOptionsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmUpdateRosterFieldOptionsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmUpdateRosterFieldOptionsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmUpdateRosterFieldOptionsResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmUpdateRosterFieldOptionsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmUpdateRosterFieldOptionsResponse {
+    const NAME: &'static str = "HrmUpdateRosterFieldOptionsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmUpdateRosterFieldOptionsResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::add_hrm_preentry`](super::hrm::HrmApi::add_hrm_preentry).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmAddHrmPreentryResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmAddHrmPreentryResponse {
     /// The person's temporary userid (临时userId).
     ///
     /// Wire name `tmpUserId`.
-    #[serde(rename = "tmpUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tmpUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub tmp_user_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for HrmAddHrmPreentryResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmAddHrmPreentryResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmAddHrmPreentryResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmAddHrmPreentryResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "tmpUserId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmAddHrmPreentryResponse {
-                    tmp_user_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmAddHrmPreentryResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmAddHrmPreentryResponse {
+    const NAME: &'static str = "HrmAddHrmPreentryResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "tmpUserId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmAddHrmPreentryResponse {
+            tmp_user_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::emp_start_dismission`](super::hrm::HrmApi::emp_start_dismission).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmEmpStartDismissionResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmEmpStartDismissionResponse {
     /// The request's id.
     ///
     /// Wire name `requestId`.
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "requestId", skip_serializing_if = "Option::is_none")
+    )]
     pub request_id: Option<String>,
     /// Whether the call succeeded.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The outcome.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for HrmEmpStartDismissionResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmEmpStartDismissionResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmEmpStartDismissionResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmEmpStartDismissionResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "requestId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmEmpStartDismissionResponse {
-                    request_id: f0.unwrap_or_default(),
-                    success: f1.unwrap_or_default(),
-                    result: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmEmpStartDismissionResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmEmpStartDismissionResponse {
+    const NAME: &'static str = "HrmEmpStartDismissionResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "requestId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmEmpStartDismissionResponse {
+            request_id: f0.unwrap_or_default(),
+            success: f1.unwrap_or_default(),
+            result: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::revoke_termination`](super::hrm::HrmApi::revoke_termination).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmRevokeTerminationResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmRevokeTerminationResponse {
     /// The request's id.
     ///
     /// Wire name `requestId`.
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "requestId", skip_serializing_if = "Option::is_none")
+    )]
     pub request_id: Option<String>,
     /// Whether the call succeeded.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The outcome.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for HrmRevokeTerminationResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmRevokeTerminationResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmRevokeTerminationResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmRevokeTerminationResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "requestId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmRevokeTerminationResponse {
-                    request_id: f0.unwrap_or_default(),
-                    success: f1.unwrap_or_default(),
-                    result: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmRevokeTerminationResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmRevokeTerminationResponse {
+    const NAME: &'static str = "HrmRevokeTerminationResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "requestId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmRevokeTerminationResponse {
+            request_id: f0.unwrap_or_default(),
+            success: f1.unwrap_or_default(),
+            result: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::update_emp_dismission_info`](super::hrm::HrmApi::update_emp_dismission_info).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmUpdateEmpDismissionInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmUpdateEmpDismissionInfoResponse {
     /// The request's id.
     ///
     /// Wire name `requestId`.
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "requestId", skip_serializing_if = "Option::is_none")
+    )]
     pub request_id: Option<String>,
     /// Whether the call succeeded.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The outcome.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for HrmUpdateEmpDismissionInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmUpdateEmpDismissionInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmUpdateEmpDismissionInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmUpdateEmpDismissionInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "requestId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmUpdateEmpDismissionInfoResponse {
-                    request_id: f0.unwrap_or_default(),
-                    success: f1.unwrap_or_default(),
-                    result: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmUpdateEmpDismissionInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmUpdateEmpDismissionInfoResponse {
+    const NAME: &'static str = "HrmUpdateEmpDismissionInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "requestId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmUpdateEmpDismissionInfoResponse {
+            request_id: f0.unwrap_or_default(),
+            success: f1.unwrap_or_default(),
+            result: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::get_all_dismission_reasons`](super::hrm::HrmApi::get_all_dismission_reasons).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmGetAllDismissionReasonsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmGetAllDismissionReasonsResponse {
     /// The request's id.
     ///
     /// Wire name `requestId`.
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "requestId", skip_serializing_if = "Option::is_none")
+    )]
     pub request_id: Option<String>,
     /// Whether the call succeeded.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// The reasons (离职原因内容).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<HrmDismissionReasons>,
 }
 impl<'de> serde::Deserialize<'de> for HrmGetAllDismissionReasonsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmGetAllDismissionReasonsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmGetAllDismissionReasonsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmGetAllDismissionReasonsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "requestId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<HrmDismissionReasons>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmGetAllDismissionReasonsResponse {
-                    request_id: f0.unwrap_or_default(),
-                    success: f1.unwrap_or_default(),
-                    result: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmGetAllDismissionReasonsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmGetAllDismissionReasonsResponse {
+    const NAME: &'static str = "HrmGetAllDismissionReasonsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "requestId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "result" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<HrmDismissionReasons>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmGetAllDismissionReasonsResponse {
+            request_id: f0.unwrap_or_default(),
+            success: f1.unwrap_or_default(),
+            result: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::transfer_employee`](super::hrm::HrmApi::transfer_employee).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmTransferEmployeeResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmTransferEmployeeResponse {
     /// Whether the transfer succeeded.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for HrmTransferEmployeeResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmTransferEmployeeResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmTransferEmployeeResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmTransferEmployeeResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmTransferEmployeeResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmTransferEmployeeResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmTransferEmployeeResponse {
+    const NAME: &'static str = "HrmTransferEmployeeResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmTransferEmployeeResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::become_regular`](super::hrm::HrmApi::become_regular).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmBecomeRegularResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmBecomeRegularResponse {
     /// Whether it succeeded.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result")]
+    #[cfg_attr(feature = "serialize", serde(rename = "result"))]
     pub result: bool,
 }
 impl<'de> serde::Deserialize<'de> for HrmBecomeRegularResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmBecomeRegularResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmBecomeRegularResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmBecomeRegularResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmBecomeRegularResponse {
-                    result: rt::decode::required(f0, "result")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmBecomeRegularResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmBecomeRegularResponse {
+    const NAME: &'static str = "HrmBecomeRegularResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmBecomeRegularResponse {
+            result: rt::decode::required(f0, "result")?,
+        })
     }
 }
 /// Response of [`HrmApi::terminate_and_hand_over`](super::hrm::HrmApi::terminate_and_hand_over).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmTerminateAndHandOverResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmTerminateAndHandOverResponse {
     /// Whether it succeeded.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for HrmTerminateAndHandOverResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmTerminateAndHandOverResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmTerminateAndHandOverResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmTerminateAndHandOverResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmTerminateAndHandOverResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmTerminateAndHandOverResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmTerminateAndHandOverResponse {
+    const NAME: &'static str = "HrmTerminateAndHandOverResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmTerminateAndHandOverResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`HrmApi::update_termination_info`](super::hrm::HrmApi::update_termination_info).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmUpdateTerminationInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HrmUpdateTerminationInfoResponse {
     /// Whether it succeeded.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result")]
+    #[cfg_attr(feature = "serialize", serde(rename = "result"))]
     pub result: bool,
 }
 impl<'de> serde::Deserialize<'de> for HrmUpdateTerminationInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = HrmUpdateTerminationInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "HrmUpdateTerminationInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<HrmUpdateTerminationInfoResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(HrmUpdateTerminationInfoResponse {
-                    result: rt::decode::required(f0, "result")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for HrmUpdateTerminationInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for HrmUpdateTerminationInfoResponse {
+    const NAME: &'static str = "HrmUpdateTerminationInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(HrmUpdateTerminationInfoResponse {
+            result: rt::decode::required(f0, "result")?,
+        })
     }
 }

@@ -937,45 +937,54 @@ impl rt::Endpoint for ImSendMessageRequest {
 impl<'c> crate::api::Call<'c, ImSendMessageRequest> {
     /// Sets `msg_param_map`: Text values for the template's placeholders (普通文本类型替换参数), sent as JSON text.
     pub fn msg_param_map(
-        self,
+        mut self,
         msg_param_map: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.map(|r| r.msg_param_map(msg_param_map))
+        self.request = self.request.msg_param_map(msg_param_map);
+        self
     }
     /// Sets `msg_media_id_param_map`: Media ids (`@…`) for the template's media placeholders (多媒体类型替换参数), sent as JSON text.
     pub fn msg_media_id_param_map(
-        self,
+        mut self,
         msg_media_id_param_map: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.map(|r| r.msg_media_id_param_map(msg_media_id_param_map))
+        self.request = self.request.msg_media_id_param_map(msg_media_id_param_map);
+        self
     }
     /// Sets `receiver_user_ids`: Only these userids see the message (消息接收人userId列表), comma-separated.
-    pub fn receiver_user_ids(self, receiver_user_ids: Vec<String>) -> Self {
-        self.map(|r| r.receiver_user_ids(receiver_user_ids))
+    pub fn receiver_user_ids(mut self, receiver_user_ids: Vec<String>) -> Self {
+        self.request = self.request.receiver_user_ids(receiver_user_ids);
+        self
     }
     /// Sets `receiver_union_ids`: Only these unionids see it (消息接收人unionId列表), comma-separated.
-    pub fn receiver_union_ids(self, receiver_union_ids: Vec<String>) -> Self {
-        self.map(|r| r.receiver_union_ids(receiver_union_ids))
+    pub fn receiver_union_ids(mut self, receiver_union_ids: Vec<String>) -> Self {
+        self.request = self.request.receiver_union_ids(receiver_union_ids);
+        self
     }
     /// Sets `receiver_mobiles`: Only these mobile numbers see it (消息接收人手机号列表), comma-separated.
-    pub fn receiver_mobiles(self, receiver_mobiles: Vec<String>) -> Self {
-        self.map(|r| r.receiver_mobiles(receiver_mobiles))
+    pub fn receiver_mobiles(mut self, receiver_mobiles: Vec<String>) -> Self {
+        self.request = self.request.receiver_mobiles(receiver_mobiles);
+        self
     }
     /// Sets `at_users`: Userids to @-mention (@人的userid列表), comma-separated, at most 50.
-    pub fn at_users(self, at_users: Vec<String>) -> Self {
-        self.map(|r| r.at_users(at_users))
+    pub fn at_users(mut self, at_users: Vec<String>) -> Self {
+        self.request = self.request.at_users(at_users);
+        self
     }
     /// Sets `at_mobiles`: Mobile numbers to @-mention (@人的手机号列表), comma-separated, at most 50.
-    pub fn at_mobiles(self, at_mobiles: Vec<String>) -> Self {
-        self.map(|r| r.at_mobiles(at_mobiles))
+    pub fn at_mobiles(mut self, at_mobiles: Vec<String>) -> Self {
+        self.request = self.request.at_mobiles(at_mobiles);
+        self
     }
     /// Sets `at_union_ids`: Unionids to @-mention (@人的unionId列表), comma-separated; in the Java SDK, not on the official page.
-    pub fn at_union_ids(self, at_union_ids: Vec<String>) -> Self {
-        self.map(|r| r.at_union_ids(at_union_ids))
+    pub fn at_union_ids(mut self, at_union_ids: Vec<String>) -> Self {
+        self.request = self.request.at_union_ids(at_union_ids);
+        self
     }
     /// Sets `is_at_all`: @-mention everyone (是否@所有人).
-    pub fn is_at_all(self, is_at_all: bool) -> Self {
-        self.map(|r| r.is_at_all(is_at_all))
+    pub fn is_at_all(mut self, is_at_all: bool) -> Self {
+        self.request = self.request.is_at_all(is_at_all);
+        self
     }
 }
 /// Request of [`ImApi::create_scene_group`]: Create a scene group (创建场景群).
@@ -1114,27 +1123,32 @@ impl rt::Endpoint for ImCreateSceneGroupRequest {
 }
 impl<'c> crate::api::Call<'c, ImCreateSceneGroupRequest> {
     /// Sets `icon`: The avatar's media id (from a media upload).
-    pub fn icon(self, icon: impl Into<String>) -> Self {
-        self.map(|r| r.icon(icon))
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.request = self.request.icon(icon);
+        self
     }
     /// Sets `user_ids`: Userids of the members.
-    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
-        self.map(|r| r.user_ids(user_ids))
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.request = self.request.user_ids(user_ids);
+        self
     }
     /// Sets `subadmin_ids`: Userids of the administrators.
-    pub fn subadmin_ids(self, subadmin_ids: Vec<String>) -> Self {
-        self.map(|r| r.subadmin_ids(subadmin_ids))
+    pub fn subadmin_ids(mut self, subadmin_ids: Vec<String>) -> Self {
+        self.request = self.request.subadmin_ids(subadmin_ids);
+        self
     }
     /// Sets `uuid`: A business id that de-duplicates creation.
-    pub fn uuid(self, uuid: impl Into<String>) -> Self {
-        self.map(|r| r.uuid(uuid))
+    pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
+        self.request = self.request.uuid(uuid);
+        self
     }
     /// Sets `management_options`: The group's settings.
     pub fn management_options(
-        self,
+        mut self,
         management_options: ImSceneGroupManagementOptions,
     ) -> Self {
-        self.map(|r| r.management_options(management_options))
+        self.request = self.request.management_options(management_options);
+        self
     }
 }
 /// Request of [`ImApi::update_scene_group`]: Update a scene group (更新场景群).
@@ -1255,27 +1269,32 @@ impl rt::Endpoint for ImUpdateSceneGroupRequest {
 }
 impl<'c> crate::api::Call<'c, ImUpdateSceneGroupRequest> {
     /// Sets `title`: The new name (at most 30 characters).
-    pub fn title(self, title: impl Into<String>) -> Self {
-        self.map(|r| r.title(title))
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.request = self.request.title(title);
+        self
     }
     /// Sets `icon`: The new avatar's media id.
-    pub fn icon(self, icon: impl Into<String>) -> Self {
-        self.map(|r| r.icon(icon))
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.request = self.request.icon(icon);
+        self
     }
     /// Sets `owner_user_id`: The new owner's userid.
-    pub fn owner_user_id(self, owner_user_id: impl Into<String>) -> Self {
-        self.map(|r| r.owner_user_id(owner_user_id))
+    pub fn owner_user_id(mut self, owner_user_id: impl Into<String>) -> Self {
+        self.request = self.request.owner_user_id(owner_user_id);
+        self
     }
     /// Sets `owner_union_id`: The new owner's unionId.
-    pub fn owner_union_id(self, owner_union_id: impl Into<String>) -> Self {
-        self.map(|r| r.owner_union_id(owner_union_id))
+    pub fn owner_union_id(mut self, owner_union_id: impl Into<String>) -> Self {
+        self.request = self.request.owner_union_id(owner_union_id);
+        self
     }
     /// Sets `management_options`: The new settings.
     pub fn management_options(
-        self,
+        mut self,
         management_options: ImSceneGroupManagementOptions,
     ) -> Self {
-        self.map(|r| r.management_options(management_options))
+        self.request = self.request.management_options(management_options);
+        self
     }
 }
 /// Request of [`ImApi::disband_scene_group`]: Disband a scene group (解散场景群).
@@ -1402,12 +1421,14 @@ impl rt::Endpoint for ImAddSceneGroupMembersRequest {
 }
 impl<'c> crate::api::Call<'c, ImAddSceneGroupMembersRequest> {
     /// Sets `user_ids`: Userids to add.
-    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
-        self.map(|r| r.user_ids(user_ids))
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.request = self.request.user_ids(user_ids);
+        self
     }
     /// Sets `union_ids`: UnionIds to add.
-    pub fn union_ids(self, union_ids: Vec<String>) -> Self {
-        self.map(|r| r.union_ids(union_ids))
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.request = self.request.union_ids(union_ids);
+        self
     }
 }
 /// Request of [`ImApi::remove_scene_group_members`]: Remove members from a scene group (删除场景群成员).
@@ -1484,12 +1505,14 @@ impl rt::Endpoint for ImRemoveSceneGroupMembersRequest {
 }
 impl<'c> crate::api::Call<'c, ImRemoveSceneGroupMembersRequest> {
     /// Sets `user_ids`: Userids to remove.
-    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
-        self.map(|r| r.user_ids(user_ids))
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.request = self.request.user_ids(user_ids);
+        self
     }
     /// Sets `union_ids`: UnionIds to remove.
-    pub fn union_ids(self, union_ids: Vec<String>) -> Self {
-        self.map(|r| r.union_ids(union_ids))
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.request = self.request.union_ids(union_ids);
+        self
     }
 }
 /// Request of [`ImApi::list_scene_group_members`]: List a scene group's members (查询场景群成员).
@@ -1578,12 +1601,14 @@ impl rt::Endpoint for ImListSceneGroupMembersRequest {
 }
 impl<'c> crate::api::Call<'c, ImListSceneGroupMembersRequest> {
     /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app, not for template groups.
-    pub fn cool_app_code(self, cool_app_code: impl Into<String>) -> Self {
-        self.map(|r| r.cool_app_code(cool_app_code))
+    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
+        self.request = self.request.cool_app_code(cool_app_code);
+        self
     }
     /// Sets `next_token`: The cursor of the next page; absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1711,12 +1736,14 @@ impl rt::Endpoint for ImUpdateSceneGroupSubAdminsRequest {
 }
 impl<'c> crate::api::Call<'c, ImUpdateSceneGroupSubAdminsRequest> {
     /// Sets `user_ids`: Userids of the members (at most 12).
-    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
-        self.map(|r| r.user_ids(user_ids))
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.request = self.request.user_ids(user_ids);
+        self
     }
     /// Sets `union_ids`: UnionIds of external members.
-    pub fn union_ids(self, union_ids: Vec<String>) -> Self {
-        self.map(|r| r.union_ids(union_ids))
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.request = self.request.union_ids(union_ids);
+        self
     }
 }
 /// Request of [`ImApi::get_scene_group_mute_status`]: Read a scene group's mute state (查询场景群禁言状态).
@@ -1844,8 +1871,9 @@ impl rt::Endpoint for ImGetSceneGroupInfoRequest {
 }
 impl<'c> crate::api::Call<'c, ImGetSceneGroupInfoRequest> {
     /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app.
-    pub fn cool_app_code(self, cool_app_code: impl Into<String>) -> Self {
-        self.map(|r| r.cool_app_code(cool_app_code))
+    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
+        self.request = self.request.cool_app_code(cool_app_code);
+        self
     }
 }
 /// Request of [`ImApi::set_scene_group_members_mute`]: Mute or unmute scene-group members (设置场景群成员禁言状态).
@@ -1944,8 +1972,9 @@ impl rt::Endpoint for ImSetSceneGroupMembersMuteRequest {
 }
 impl<'c> crate::api::Call<'c, ImSetSceneGroupMembersMuteRequest> {
     /// Sets `union_ids`: UnionIds of external members; in the official SDK, not on the docs page.
-    pub fn union_ids(self, union_ids: Vec<String>) -> Self {
-        self.map(|r| r.union_ids(union_ids))
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.request = self.request.union_ids(union_ids);
+        self
     }
 }
 /// Request of [`ImApi::update_scene_group_member_nick`]: Set a member's nickname in a scene group (更新场景群成员的群昵称).
@@ -2107,12 +2136,17 @@ impl rt::Endpoint for ImGetSceneGroupTemplateRobotRequest {
 }
 impl<'c> crate::api::Call<'c, ImGetSceneGroupTemplateRobotRequest> {
     /// Sets `open_conversation_id`: The group's open conversation id.
-    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
-        self.map(|r| r.open_conversation_id(open_conversation_id))
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.open_conversation_id(open_conversation_id);
+        self
     }
     /// Sets `robot_code`: The template robot's code (开发者后台 > 场景群 > 机器人).
-    pub fn robot_code(self, robot_code: impl Into<String>) -> Self {
-        self.map(|r| r.robot_code(robot_code))
+    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.request = self.request.robot_code(robot_code);
+        self
     }
 }
 /// Request of [`ImApi::chat_id_to_open_conversation_id`]: Turn a chatId into an openConversationId (获取群会话的OpenConversationId).
@@ -2310,27 +2344,32 @@ impl rt::Endpoint for ImCreateGroupRequest {
 }
 impl<'c> crate::api::Call<'c, ImCreateGroupRequest> {
     /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
-    pub fn owner_type(self, owner_type: ImGroupOwnerType) -> Self {
-        self.map(|r| r.owner_type(owner_type))
+    pub fn owner_type(mut self, owner_type: ImGroupOwnerType) -> Self {
+        self.request = self.request.owner_type(owner_type);
+        self
     }
     /// Sets `conversation_tag`: Internal (2, the default) or ordinary (0).
-    pub fn conversation_tag(self, conversation_tag: ImConversationTag) -> Self {
-        self.map(|r| r.conversation_tag(conversation_tag))
+    pub fn conversation_tag(mut self, conversation_tag: ImConversationTag) -> Self {
+        self.request = self.request.conversation_tag(conversation_tag);
+        self
     }
     /// Sets `extidlist`: UnionIds of external contacts to add.
-    pub fn extidlist(self, extidlist: Vec<String>) -> Self {
-        self.map(|r| r.extidlist(extidlist))
+    pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
+        self.request = self.request.extidlist(extidlist);
+        self
     }
     /// Sets `icon`: The avatar's media id.
-    pub fn icon(self, icon: impl Into<String>) -> Self {
-        self.map(|r| r.icon(icon))
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.request = self.request.icon(icon);
+        self
     }
     /// Sets `management_options`: The group's settings.
     pub fn management_options(
-        self,
+        mut self,
         management_options: ImGroupManagementOptions,
     ) -> Self {
-        self.map(|r| r.management_options(management_options))
+        self.request = self.request.management_options(management_options);
+        self
     }
 }
 /// Request of [`ImApi::update_group`]: Update a group chat (更新群会话).
@@ -2496,43 +2535,52 @@ impl rt::Endpoint for ImUpdateGroupRequest {
 }
 impl<'c> crate::api::Call<'c, ImUpdateGroupRequest> {
     /// Sets `name`: The new name (1 to 20 characters).
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `owner`: The new owner's userid; must be a member.
-    pub fn owner(self, owner: impl Into<String>) -> Self {
-        self.map(|r| r.owner(owner))
+    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+        self.request = self.request.owner(owner);
+        self
     }
     /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
-    pub fn owner_type(self, owner_type: ImGroupOwnerType) -> Self {
-        self.map(|r| r.owner_type(owner_type))
+    pub fn owner_type(mut self, owner_type: ImGroupOwnerType) -> Self {
+        self.request = self.request.owner_type(owner_type);
+        self
     }
     /// Sets `add_useridlist`: Userids to add.
-    pub fn add_useridlist(self, add_useridlist: Vec<String>) -> Self {
-        self.map(|r| r.add_useridlist(add_useridlist))
+    pub fn add_useridlist(mut self, add_useridlist: Vec<String>) -> Self {
+        self.request = self.request.add_useridlist(add_useridlist);
+        self
     }
     /// Sets `del_useridlist`: Userids to remove.
-    pub fn del_useridlist(self, del_useridlist: Vec<String>) -> Self {
-        self.map(|r| r.del_useridlist(del_useridlist))
+    pub fn del_useridlist(mut self, del_useridlist: Vec<String>) -> Self {
+        self.request = self.request.del_useridlist(del_useridlist);
+        self
     }
     /// Sets `add_extidlist`: UnionIds of external contacts to add.
-    pub fn add_extidlist(self, add_extidlist: Vec<String>) -> Self {
-        self.map(|r| r.add_extidlist(add_extidlist))
+    pub fn add_extidlist(mut self, add_extidlist: Vec<String>) -> Self {
+        self.request = self.request.add_extidlist(add_extidlist);
+        self
     }
     /// Sets `del_extidlist`: UnionIds of external contacts to remove.
-    pub fn del_extidlist(self, del_extidlist: Vec<String>) -> Self {
-        self.map(|r| r.del_extidlist(del_extidlist))
+    pub fn del_extidlist(mut self, del_extidlist: Vec<String>) -> Self {
+        self.request = self.request.del_extidlist(del_extidlist);
+        self
     }
     /// Sets `icon`: The new avatar's media id.
-    pub fn icon(self, icon: impl Into<String>) -> Self {
-        self.map(|r| r.icon(icon))
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.request = self.request.icon(icon);
+        self
     }
     /// Sets `management_options`: The new settings.
     pub fn management_options(
-        self,
+        mut self,
         management_options: ImGroupManagementOptions,
     ) -> Self {
-        self.map(|r| r.management_options(management_options))
+        self.request = self.request.management_options(management_options);
+        self
     }
 }
 /// Request of [`ImApi::set_sub_administrators`]: Set or remove group administrators in bulk (批量设置企业群管理员).
@@ -2800,38 +2848,48 @@ impl rt::Endpoint for ImSendRobotInteractiveCardRequest {
 }
 impl<'c> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
     /// Sets `open_conversation_id`: The group to send to; this or `singleChatReceiver`.
-    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
-        self.map(|r| r.open_conversation_id(open_conversation_id))
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.open_conversation_id(open_conversation_id);
+        self
     }
     /// Sets `single_chat_receiver`: The user to send to one to one, as JSON text; this or `openConversationId`.
-    pub fn single_chat_receiver(self, single_chat_receiver: ImCardUser) -> Self {
-        self.map(|r| r.single_chat_receiver(single_chat_receiver))
+    pub fn single_chat_receiver(mut self, single_chat_receiver: ImCardUser) -> Self {
+        self.request = self.request.single_chat_receiver(single_chat_receiver);
+        self
     }
     /// Sets `callback_url`: The URL that receives the card's callbacks; none when absent.
-    pub fn callback_url(self, callback_url: impl Into<String>) -> Self {
-        self.map(|r| r.callback_url(callback_url))
+    pub fn callback_url(mut self, callback_url: impl Into<String>) -> Self {
+        self.request = self.request.callback_url(callback_url);
+        self
     }
     /// Sets `user_id_private_data_map`: Card data only some users see, keyed by userid, as JSON text.
     pub fn user_id_private_data_map(
-        self,
+        mut self,
         user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.map(|r| r.user_id_private_data_map(user_id_private_data_map))
+        self.request = self.request.user_id_private_data_map(user_id_private_data_map);
+        self
     }
     /// Sets `union_id_private_data_map`: Card data only some users see, keyed by unionId, as JSON text.
     pub fn union_id_private_data_map(
-        self,
+        mut self,
         union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.map(|r| r.union_id_private_data_map(union_id_private_data_map))
+        self.request = self.request.union_id_private_data_map(union_id_private_data_map);
+        self
     }
     /// Sets `send_options`: @-mentions, recipients and card properties.
-    pub fn send_options(self, send_options: ImRobotCardSendOptions) -> Self {
-        self.map(|r| r.send_options(send_options))
+    pub fn send_options(mut self, send_options: ImRobotCardSendOptions) -> Self {
+        self.request = self.request.send_options(send_options);
+        self
     }
     /// Sets `pull_strategy`: `true` turns on pure pull mode (纯拉模式).
-    pub fn pull_strategy(self, pull_strategy: bool) -> Self {
-        self.map(|r| r.pull_strategy(pull_strategy))
+    pub fn pull_strategy(mut self, pull_strategy: bool) -> Self {
+        self.request = self.request.pull_strategy(pull_strategy);
+        self
     }
 }
 /// Request of [`ImApi::update_robot_interactive_card`]: Update a robot interactive card, standard edition (更新机器人发送互动卡片（普通版）).
@@ -2956,338 +3014,331 @@ impl rt::Endpoint for ImUpdateRobotInteractiveCardRequest {
 }
 impl<'c> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
     /// Sets `card_data`: The new content (the card JSON), sent as JSON text.
-    pub fn card_data(self, card_data: serde_json::Value) -> Self {
-        self.map(|r| r.card_data(card_data))
+    pub fn card_data(mut self, card_data: serde_json::Value) -> Self {
+        self.request = self.request.card_data(card_data);
+        self
     }
     /// Sets `user_id_private_data_map`: New data only some users see, keyed by userid, as JSON text.
     pub fn user_id_private_data_map(
-        self,
+        mut self,
         user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.map(|r| r.user_id_private_data_map(user_id_private_data_map))
+        self.request = self.request.user_id_private_data_map(user_id_private_data_map);
+        self
     }
     /// Sets `union_id_private_data_map`: New data only some users see, keyed by unionId, as JSON text.
     pub fn union_id_private_data_map(
-        self,
+        mut self,
         union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.map(|r| r.union_id_private_data_map(union_id_private_data_map))
+        self.request = self.request.union_id_private_data_map(union_id_private_data_map);
+        self
     }
     /// Sets `update_options`: Merge by key or replace (default: replace).
-    pub fn update_options(self, update_options: ImCardUpdateOptions) -> Self {
-        self.map(|r| r.update_options(update_options))
+    pub fn update_options(mut self, update_options: ImCardUpdateOptions) -> Self {
+        self.request = self.request.update_options(update_options);
+        self
     }
 }
 /// Settings of a scene group (群配置); each is `"0"` (the default) or `"1"`, as text.
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroupOptions`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSceneGroupOptions {
     /// `1` = everyone muted (全员禁言); `0` = not.
     ///
     /// Wire name `chat_banned_type`.
-    #[serde(rename = "chat_banned_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chat_banned_type", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_banned_type: Option<String>,
     /// `1` = the group can be found by search (可搜索); `0` = not.
     ///
     /// Wire name `searchable`.
-    #[serde(rename = "searchable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "searchable", skip_serializing_if = "Option::is_none")
+    )]
     pub searchable: Option<String>,
     /// `1` = joining needs verification (入群验证); `0` = not.
     ///
     /// Wire name `validation_type`.
-    #[serde(rename = "validation_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "validation_type", skip_serializing_if = "Option::is_none")
+    )]
     pub validation_type: Option<String>,
     /// `1` = only the owner may @all (@all 权限); `0` = everyone.
     ///
     /// Wire name `mention_all_authority`.
-    #[serde(rename = "mention_all_authority", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mention_all_authority", skip_serializing_if = "Option::is_none")
+    )]
     pub mention_all_authority: Option<String>,
     /// `1` = only the owner manages the group (管理类型); `0` = everyone.
     ///
     /// Wire name `management_type`.
-    #[serde(rename = "management_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "management_type", skip_serializing_if = "Option::is_none")
+    )]
     pub management_type: Option<String>,
     /// `1` = new members see the chat history (新成员可查看历史消息); `0` = not.
     ///
     /// Wire name `show_history_type`.
-    #[serde(rename = "show_history_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "show_history_type", skip_serializing_if = "Option::is_none")
+    )]
     pub show_history_type: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ImSceneGroupOptions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImSceneGroupOptions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImSceneGroupOptions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImSceneGroupOptions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "chat_banned_type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "searchable" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "validation_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mention_all_authority" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "management_type" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "show_history_type" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImSceneGroupOptions {
-                    chat_banned_type: f0.unwrap_or_default(),
-                    searchable: f1.unwrap_or_default(),
-                    validation_type: f2.unwrap_or_default(),
-                    mention_all_authority: f3.unwrap_or_default(),
-                    management_type: f4.unwrap_or_default(),
-                    show_history_type: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImSceneGroupOptions {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImSceneGroupOptions {
+    const NAME: &'static str = "ImSceneGroupOptions";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "chat_banned_type" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "searchable" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "validation_type" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mention_all_authority" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "management_type" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "show_history_type" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImSceneGroupOptions {
+            chat_banned_type: f0.unwrap_or_default(),
+            searchable: f1.unwrap_or_default(),
+            validation_type: f2.unwrap_or_default(),
+            mention_all_authority: f3.unwrap_or_default(),
+            management_type: f4.unwrap_or_default(),
+            show_history_type: f5.unwrap_or_default(),
+        })
     }
 }
 /// A scene group's details (场景群基本信息).
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroup`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSceneGroup {
     /// The group id (群ID).
     ///
     /// Wire name `open_conversation_id`.
-    #[serde(rename = "open_conversation_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "open_conversation_id", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// The group name (群标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// The avatar (群头像) as a media id.
     ///
     /// Wire name `icon`.
-    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "icon", skip_serializing_if = "Option::is_none")
+    )]
     pub icon: Option<String>,
     /// The group template (模板ID).
     ///
     /// Wire name `template_id`.
-    #[serde(rename = "template_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "template_id", skip_serializing_if = "Option::is_none")
+    )]
     pub template_id: Option<String>,
     /// Userid of the owner (群主).
     ///
     /// Wire name `owner_staff_id`.
-    #[serde(rename = "owner_staff_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "owner_staff_id", skip_serializing_if = "Option::is_none")
+    )]
     pub owner_staff_id: Option<String>,
     /// Userids of the administrators (群管理员).
     ///
     /// Wire name `sub_admin_staff_ids`.
-    #[serde(rename = "sub_admin_staff_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sub_admin_staff_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub sub_admin_staff_ids: Vec<String>,
     /// Join link (入群链接); returned only to apps granted it.
     ///
     /// Wire name `group_url`.
-    #[serde(rename = "group_url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_url", skip_serializing_if = "Option::is_none")
+    )]
     pub group_url: Option<String>,
     /// The group's settings (群配置).
     ///
     /// Wire name `management_options`.
-    #[serde(rename = "management_options", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "management_options", skip_serializing_if = "Option::is_none")
+    )]
     pub management_options: Option<ImSceneGroupOptions>,
     /// Number of members (群成员数量); in the Java SDK, not on the official page.
     ///
     /// Wire name `member_amount`.
-    #[serde(rename = "member_amount", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "member_amount", skip_serializing_if = "Option::is_none")
+    )]
     pub member_amount: Option<i64>,
     /// Scene data (场景化数据) some scene groups carry; in the Java SDK, not on the official page.
     ///
     /// Wire name `scene_data`.
-    #[serde(rename = "scene_data", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scene_data", skip_serializing_if = "Option::is_none")
+    )]
     pub scene_data: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ImSceneGroup {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImSceneGroup;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImSceneGroup")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImSceneGroup, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "open_conversation_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "icon" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "template_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "owner_staff_id" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sub_admin_staff_ids" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "group_url" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "management_options" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ImSceneGroupOptions>>::new(),
-                                    )?,
-                            );
-                        }
-                        "member_amount" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "scene_data" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImSceneGroup {
-                    open_conversation_id: f0.unwrap_or_default(),
-                    title: f1.unwrap_or_default(),
-                    icon: f2.unwrap_or_default(),
-                    template_id: f3.unwrap_or_default(),
-                    owner_staff_id: f4.unwrap_or_default(),
-                    sub_admin_staff_ids: f5.unwrap_or_default(),
-                    group_url: f6.unwrap_or_default(),
-                    management_options: f7.unwrap_or_default(),
-                    member_amount: f8.unwrap_or_default(),
-                    scene_data: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImSceneGroup {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImSceneGroup {
+    const NAME: &'static str = "ImSceneGroup";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "open_conversation_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "icon" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "template_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "owner_staff_id" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sub_admin_staff_ids" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "group_url" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "management_options" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ImSceneGroupOptions>>::new(),
+                            )?,
+                    );
+                }
+                "member_amount" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "scene_data" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImSceneGroup {
+            open_conversation_id: f0.unwrap_or_default(),
+            title: f1.unwrap_or_default(),
+            icon: f2.unwrap_or_default(),
+            template_id: f3.unwrap_or_default(),
+            owner_staff_id: f4.unwrap_or_default(),
+            sub_admin_staff_ids: f5.unwrap_or_default(),
+            group_url: f6.unwrap_or_default(),
+            management_options: f7.unwrap_or_default(),
+            member_amount: f8.unwrap_or_default(),
+            scene_data: f9.unwrap_or_default(),
+        })
     }
 }
 /// Settings of a scene group on api.dingtalk.com (群属性); each is `0` or `1`.
@@ -3393,164 +3444,142 @@ pub struct ImSceneGroupManagementOptions {
 }
 impl<'de> serde::Deserialize<'de> for ImSceneGroupManagementOptions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImSceneGroupManagementOptions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImSceneGroupManagementOptions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImSceneGroupManagementOptions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "mention_all_authority" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "show_history_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "validation_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "searchable" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "chat_banned_type" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "management_type" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "only_admin_can_ding" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "all_members_can_create_mcs_conf" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "all_members_can_create_calendar" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_email_disabled" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "only_admin_can_set_msg_top" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "add_friend_forbidden" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_live_switch" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "members_to_admin_chat" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "plugin_customize_verify" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "not_quit_when_emp_leave" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "only_admin_can_add_mem" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ImSceneGroupManagementOptions {
+    const NAME: &'static str = "ImSceneGroupManagementOptions";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "mention_all_authority" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(ImSceneGroupManagementOptions {
-                    mention_all_authority: f0.unwrap_or_default(),
-                    show_history_type: f1.unwrap_or_default(),
-                    validation_type: f2.unwrap_or_default(),
-                    searchable: f3.unwrap_or_default(),
-                    chat_banned_type: f4.unwrap_or_default(),
-                    management_type: f5.unwrap_or_default(),
-                    only_admin_can_ding: f6.unwrap_or_default(),
-                    all_members_can_create_mcs_conf: f7.unwrap_or_default(),
-                    all_members_can_create_calendar: f8.unwrap_or_default(),
-                    group_email_disabled: f9.unwrap_or_default(),
-                    only_admin_can_set_msg_top: f10.unwrap_or_default(),
-                    add_friend_forbidden: f11.unwrap_or_default(),
-                    group_live_switch: f12.unwrap_or_default(),
-                    members_to_admin_chat: f13.unwrap_or_default(),
-                    plugin_customize_verify: f14.unwrap_or_default(),
-                    not_quit_when_emp_leave: f15.unwrap_or_default(),
-                    only_admin_can_add_mem: f16.unwrap_or_default(),
-                })
+                "show_history_type" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "validation_type" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "searchable" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "chat_banned_type" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "management_type" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "only_admin_can_ding" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "all_members_can_create_mcs_conf" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "all_members_can_create_calendar" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_email_disabled" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "only_admin_can_set_msg_top" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "add_friend_forbidden" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_live_switch" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "members_to_admin_chat" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "plugin_customize_verify" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "not_quit_when_emp_leave" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "only_admin_can_add_mem" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ImSceneGroupManagementOptions {
+            mention_all_authority: f0.unwrap_or_default(),
+            show_history_type: f1.unwrap_or_default(),
+            validation_type: f2.unwrap_or_default(),
+            searchable: f3.unwrap_or_default(),
+            chat_banned_type: f4.unwrap_or_default(),
+            management_type: f5.unwrap_or_default(),
+            only_admin_can_ding: f6.unwrap_or_default(),
+            all_members_can_create_mcs_conf: f7.unwrap_or_default(),
+            all_members_can_create_calendar: f8.unwrap_or_default(),
+            group_email_disabled: f9.unwrap_or_default(),
+            only_admin_can_set_msg_top: f10.unwrap_or_default(),
+            add_friend_forbidden: f11.unwrap_or_default(),
+            group_live_switch: f12.unwrap_or_default(),
+            members_to_admin_chat: f13.unwrap_or_default(),
+            plugin_customize_verify: f14.unwrap_or_default(),
+            not_quit_when_emp_leave: f15.unwrap_or_default(),
+            only_admin_can_add_mem: f16.unwrap_or_default(),
+        })
     }
 }
 impl ImSceneGroupManagementOptions {
@@ -3677,11 +3706,6 @@ impl rt::Validate for ImSceneGroupManagementOptions {
         Ok(())
     }
 }
-impl rt::Wire for ImSceneGroupManagementOptions {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Settings of an ordinary group (群属性); each is `0` or `1`.
 ///
 /// Source: `spec/im.yaml` · `types.ImGroupManagementOptions`
@@ -3721,76 +3745,65 @@ pub struct ImGroupManagementOptions {
 }
 impl<'de> serde::Deserialize<'de> for ImGroupManagementOptions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImGroupManagementOptions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImGroupManagementOptions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImGroupManagementOptions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "mentionAllAuthority" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "showHistoryType" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "validationType" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "searchable" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "chatBannedType" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "managementType" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ImGroupManagementOptions {
+    const NAME: &'static str = "ImGroupManagementOptions";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "mentionAllAuthority" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(ImGroupManagementOptions {
-                    mention_all_authority: f0.unwrap_or_default(),
-                    show_history_type: f1.unwrap_or_default(),
-                    validation_type: f2.unwrap_or_default(),
-                    searchable: f3.unwrap_or_default(),
-                    chat_banned_type: f4.unwrap_or_default(),
-                    management_type: f5.unwrap_or_default(),
-                })
+                "showHistoryType" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "validationType" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "searchable" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "chatBannedType" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "managementType" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ImGroupManagementOptions {
+            mention_all_authority: f0.unwrap_or_default(),
+            show_history_type: f1.unwrap_or_default(),
+            validation_type: f2.unwrap_or_default(),
+            searchable: f3.unwrap_or_default(),
+            chat_banned_type: f4.unwrap_or_default(),
+            management_type: f5.unwrap_or_default(),
+        })
     }
 }
 impl ImGroupManagementOptions {
@@ -3840,11 +3853,6 @@ impl ImGroupManagementOptions {
 impl rt::Validate for ImGroupManagementOptions {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for ImGroupManagementOptions {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Who owns a group (群主类型).
@@ -4140,513 +4148,498 @@ impl rt::Scalar for ImSceneGroupStatus {
 /// A scene group's brief information (场景群简要信息).
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroupInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSceneGroupInfo {
     /// The group's open conversation id.
     ///
     /// Wire name `openConversationId`.
-    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// The group template's id.
     ///
     /// Wire name `templateId`.
-    #[serde(rename = "templateId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "templateId", skip_serializing_if = "Option::is_none")
+    )]
     pub template_id: Option<String>,
     /// The group's name.
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// The owner's userid.
     ///
     /// Wire name `ownerUserId`.
-    #[serde(rename = "ownerUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ownerUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub owner_user_id: Option<String>,
     /// The avatar's media id.
     ///
     /// Wire name `icon`.
-    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "icon", skip_serializing_if = "Option::is_none")
+    )]
     pub icon: Option<String>,
     /// The group's URL.
     ///
     /// Wire name `groupUrl`.
-    #[serde(rename = "groupUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groupUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub group_url: Option<String>,
     /// Normal or disbanded.
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<ImSceneGroupStatus>,
     /// Whether the call succeeded.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImSceneGroupInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImSceneGroupInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImSceneGroupInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImSceneGroupInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "openConversationId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "templateId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ownerUserId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "icon" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "groupUrl" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ImSceneGroupStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImSceneGroupInfo {
-                    open_conversation_id: f0.unwrap_or_default(),
-                    template_id: f1.unwrap_or_default(),
-                    title: f2.unwrap_or_default(),
-                    owner_user_id: f3.unwrap_or_default(),
-                    icon: f4.unwrap_or_default(),
-                    group_url: f5.unwrap_or_default(),
-                    status: f6.unwrap_or_default(),
-                    success: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImSceneGroupInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImSceneGroupInfo {
+    const NAME: &'static str = "ImSceneGroupInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "openConversationId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "templateId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ownerUserId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "icon" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "groupUrl" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ImSceneGroupStatus>>::new(),
+                            )?,
+                    );
+                }
+                "success" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImSceneGroupInfo {
+            open_conversation_id: f0.unwrap_or_default(),
+            template_id: f1.unwrap_or_default(),
+            title: f2.unwrap_or_default(),
+            owner_user_id: f3.unwrap_or_default(),
+            icon: f4.unwrap_or_default(),
+            group_url: f5.unwrap_or_default(),
+            status: f6.unwrap_or_default(),
+            success: f7.unwrap_or_default(),
+        })
     }
 }
 /// Whether one member is muted.
 ///
 /// Source: `spec/im.yaml` · `types.ImUserMuteResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUserMuteResult {
     /// Whether the member is muted.
     ///
     /// Wire name `userMuteMode`.
-    #[serde(rename = "userMuteMode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userMuteMode", skip_serializing_if = "Option::is_none")
+    )]
     pub user_mute_mode: Option<bool>,
     /// When the mute began (ms).
     ///
     /// Wire name `muteStartTime`.
-    #[serde(rename = "muteStartTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "muteStartTime", skip_serializing_if = "Option::is_none")
+    )]
     pub mute_start_time: Option<i64>,
     /// When the mute ends (ms).
     ///
     /// Wire name `muteEndTime`.
-    #[serde(rename = "muteEndTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "muteEndTime", skip_serializing_if = "Option::is_none")
+    )]
     pub mute_end_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ImUserMuteResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImUserMuteResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImUserMuteResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImUserMuteResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userMuteMode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "muteStartTime" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "muteEndTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImUserMuteResult {
-                    user_mute_mode: f0.unwrap_or_default(),
-                    mute_start_time: f1.unwrap_or_default(),
-                    mute_end_time: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImUserMuteResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImUserMuteResult {
+    const NAME: &'static str = "ImUserMuteResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userMuteMode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "muteStartTime" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "muteEndTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImUserMuteResult {
+            user_mute_mode: f0.unwrap_or_default(),
+            mute_start_time: f1.unwrap_or_default(),
+            mute_end_time: f2.unwrap_or_default(),
+        })
     }
 }
 /// The mute state of a group and of one member (禁言状态).
 ///
 /// Source: `spec/im.yaml` · `types.ImGroupMuteStatus`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImGroupMuteStatus {
     /// Whether the whole group is muted.
     ///
     /// Wire name `groupMuteMode`.
-    #[serde(rename = "groupMuteMode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groupMuteMode", skip_serializing_if = "Option::is_none")
+    )]
     pub group_mute_mode: Option<bool>,
     /// The member's mute.
     ///
     /// Wire name `userMuteResult`.
-    #[serde(rename = "userMuteResult", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userMuteResult", skip_serializing_if = "Option::is_none")
+    )]
     pub user_mute_result: Option<ImUserMuteResult>,
 }
 impl<'de> serde::Deserialize<'de> for ImGroupMuteStatus {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImGroupMuteStatus;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImGroupMuteStatus")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImGroupMuteStatus, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "groupMuteMode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "userMuteResult" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ImUserMuteResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImGroupMuteStatus {
-                    group_mute_mode: f0.unwrap_or_default(),
-                    user_mute_result: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImGroupMuteStatus {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImGroupMuteStatus {
+    const NAME: &'static str = "ImGroupMuteStatus";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "groupMuteMode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "userMuteResult" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ImUserMuteResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImGroupMuteStatus {
+            group_mute_mode: f0.unwrap_or_default(),
+            user_mute_result: f1.unwrap_or_default(),
+        })
     }
 }
 /// One page of a scene group's members.
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroupMemberPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSceneGroupMemberPage {
     /// Userids of members in the org.
     ///
     /// Wire name `memberUserIds`.
-    #[serde(rename = "memberUserIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "memberUserIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub member_user_ids: Vec<String>,
     /// UnionIds of members outside the org.
     ///
     /// Wire name `unionIdList`.
-    #[serde(rename = "unionIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub union_id_list: Vec<String>,
     /// Userid → name of members in the org.
     ///
     /// Wire name `staffIdNickMap`.
-    #[serde(
-        rename = "staffIdNickMap",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "staffIdNickMap",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub staff_id_nick_map: std::collections::BTreeMap<String, String>,
     /// UnionId → name of members outside the org.
     ///
     /// Wire name `unionIdNickMap`.
-    #[serde(
-        rename = "unionIdNickMap",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "unionIdNickMap",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub union_id_nick_map: std::collections::BTreeMap<String, String>,
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The cursor of the next page; empty on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// Whether the call succeeded.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImSceneGroupMemberPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImSceneGroupMemberPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImSceneGroupMemberPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImSceneGroupMemberPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "memberUserIds" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "unionIdList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "staffIdNickMap" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "unionIdNickMap" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "hasMore" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "nextToken" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImSceneGroupMemberPage {
-                    member_user_ids: f0.unwrap_or_default(),
-                    union_id_list: f1.unwrap_or_default(),
-                    staff_id_nick_map: f2.unwrap_or_default(),
-                    union_id_nick_map: f3.unwrap_or_default(),
-                    has_more: f4.unwrap_or_default(),
-                    next_token: f5.unwrap_or_default(),
-                    success: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImSceneGroupMemberPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImSceneGroupMemberPage {
+    const NAME: &'static str = "ImSceneGroupMemberPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "memberUserIds" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "unionIdList" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "staffIdNickMap" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "unionIdNickMap" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "hasMore" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "nextToken" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImSceneGroupMemberPage {
+            member_user_ids: f0.unwrap_or_default(),
+            union_id_list: f1.unwrap_or_default(),
+            staff_id_nick_map: f2.unwrap_or_default(),
+            union_id_nick_map: f3.unwrap_or_default(),
+            has_more: f4.unwrap_or_default(),
+            next_token: f5.unwrap_or_default(),
+            success: f6.unwrap_or_default(),
+        })
     }
 }
 /// A group template's robot as a group member.
 ///
 /// Source: `spec/im.yaml` · `types.ImTemplateRobot`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImTemplateRobot {
     /// The robot's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The robot's unionId; only when it has no userid.
     ///
     /// Wire name `unionId`.
-    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionId", skip_serializing_if = "Option::is_none")
+    )]
     pub union_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ImTemplateRobot {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImTemplateRobot;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImTemplateRobot")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImTemplateRobot, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImTemplateRobot {
-                    user_id: f0.unwrap_or_default(),
-                    union_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImTemplateRobot {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImTemplateRobot {
+    const NAME: &'static str = "ImTemplateRobot";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImTemplateRobot {
+            user_id: f0.unwrap_or_default(),
+            union_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// A user named by userid or unionId (one of the two).
@@ -4668,48 +4661,37 @@ pub struct ImCardUser {
 }
 impl<'de> serde::Deserialize<'de> for ImCardUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImCardUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImCardUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImCardUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ImCardUser {
+    const NAME: &'static str = "ImCardUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(ImCardUser {
-                    user_id: f0.unwrap_or_default(),
-                    union_id: f1.unwrap_or_default(),
-                })
+                "unionId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ImCardUser {
+            user_id: f0.unwrap_or_default(),
+            union_id: f1.unwrap_or_default(),
+        })
     }
 }
 impl ImCardUser {
@@ -4737,11 +4719,6 @@ impl rt::Validate for ImCardUser {
         Ok(())
     }
 }
-impl rt::Wire for ImCardUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A user @-ed in an interactive card.
 ///
 /// Source: `spec/im.yaml` · `types.ImCardAtUser`
@@ -4766,58 +4743,44 @@ pub struct ImCardAtUser {
 }
 impl<'de> serde::Deserialize<'de> for ImCardAtUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImCardAtUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImCardAtUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImCardAtUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nickName" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ImCardAtUser {
+    const NAME: &'static str = "ImCardAtUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nickName" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(ImCardAtUser {
-                    nick_name: f0.unwrap_or_default(),
-                    user_id: f1.unwrap_or_default(),
-                    union_id: f2.unwrap_or_default(),
-                })
+                "userId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ImCardAtUser {
+            nick_name: f0.unwrap_or_default(),
+            user_id: f1.unwrap_or_default(),
+            union_id: f2.unwrap_or_default(),
+        })
     }
 }
 impl ImCardAtUser {
@@ -4849,11 +4812,6 @@ impl ImCardAtUser {
 impl rt::Validate for ImCardAtUser {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for ImCardAtUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Options of a robot interactive card (互动卡片发送选项).
@@ -4897,66 +4855,60 @@ pub struct ImRobotCardSendOptions {
 }
 impl<'de> serde::Deserialize<'de> for ImRobotCardSendOptions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImRobotCardSendOptions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImRobotCardSendOptions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImRobotCardSendOptions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "atUserListJson" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Vec<ImCardAtUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        "atAll" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "receiverListJson" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Vec<ImCardUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        "cardPropertyJson" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ImRobotCardSendOptions {
+    const NAME: &'static str = "ImRobotCardSendOptions";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "atUserListJson" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Vec<ImCardAtUser>>::new(),
+                            )?,
+                    );
                 }
-                Ok(ImRobotCardSendOptions {
-                    at_user_list_json: f0.unwrap_or_default(),
-                    at_all: f1.unwrap_or_default(),
-                    receiver_list_json: f2.unwrap_or_default(),
-                    card_property_json: f3.unwrap_or_default(),
-                })
+                "atAll" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "receiverListJson" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Vec<ImCardUser>>::new(),
+                            )?,
+                    );
+                }
+                "cardPropertyJson" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ImRobotCardSendOptions {
+            at_user_list_json: f0.unwrap_or_default(),
+            at_all: f1.unwrap_or_default(),
+            receiver_list_json: f2.unwrap_or_default(),
+            card_property_json: f3.unwrap_or_default(),
+        })
     }
 }
 impl ImRobotCardSendOptions {
@@ -4998,11 +4950,6 @@ impl rt::Validate for ImRobotCardSendOptions {
         Ok(())
     }
 }
-impl rt::Wire for ImRobotCardSendOptions {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// How a robot interactive card update merges the new data (互动卡片更新选项).
 ///
 /// Source: `spec/im.yaml` · `types.ImCardUpdateOptions`
@@ -5022,44 +4969,37 @@ pub struct ImCardUpdateOptions {
 }
 impl<'de> serde::Deserialize<'de> for ImCardUpdateOptions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImCardUpdateOptions;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImCardUpdateOptions")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImCardUpdateOptions, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "updateCardDataByKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "updatePrivateDataByKey" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ImCardUpdateOptions {
+    const NAME: &'static str = "ImCardUpdateOptions";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "updateCardDataByKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(ImCardUpdateOptions {
-                    update_card_data_by_key: f0.unwrap_or_default(),
-                    update_private_data_by_key: f1.unwrap_or_default(),
-                })
+                "updatePrivateDataByKey" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ImCardUpdateOptions {
+            update_card_data_by_key: f0.unwrap_or_default(),
+            update_private_data_by_key: f1.unwrap_or_default(),
+        })
     }
 }
 impl ImCardUpdateOptions {
@@ -5090,775 +5030,652 @@ impl rt::Validate for ImCardUpdateOptions {
         Ok(())
     }
 }
-impl rt::Wire for ImCardUpdateOptions {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Response of [`ImApi::send_message`](super::im::ImApi::send_message).
 ///
 /// Source: `spec/im.yaml` · `types.ImSendMessageResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSendMessageResponse {
     /// Message key (processQueryKey) for reading the message's read status through the robot APIs.
     ///
     /// Wire name `open_msg_id`.
-    #[serde(rename = "open_msg_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "open_msg_id", skip_serializing_if = "Option::is_none")
+    )]
     pub open_msg_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ImSendMessageResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImSendMessageResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImSendMessageResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImSendMessageResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "open_msg_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImSendMessageResponse {
-                    open_msg_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImSendMessageResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImSendMessageResponse {
+    const NAME: &'static str = "ImSendMessageResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "open_msg_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImSendMessageResponse {
+            open_msg_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::create_scene_group`](super::im::ImApi::create_scene_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImCreateSceneGroupResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImCreateSceneGroupResponse {
     /// The new group's open conversation id.
     ///
     /// Wire name `open_conversation_id`.
-    #[serde(rename = "open_conversation_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "open_conversation_id"))]
     pub open_conversation_id: String,
     /// The new group's chat id.
     ///
     /// Wire name `chat_id`.
-    #[serde(rename = "chat_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "chat_id"))]
     pub chat_id: String,
 }
 impl<'de> serde::Deserialize<'de> for ImCreateSceneGroupResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImCreateSceneGroupResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImCreateSceneGroupResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImCreateSceneGroupResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "open_conversation_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "chat_id" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImCreateSceneGroupResponse {
-                    open_conversation_id: rt::decode::required(
-                        f0,
-                        "open_conversation_id",
-                    )?,
-                    chat_id: rt::decode::required(f1, "chat_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImCreateSceneGroupResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImCreateSceneGroupResponse {
+    const NAME: &'static str = "ImCreateSceneGroupResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "open_conversation_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "chat_id" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImCreateSceneGroupResponse {
+            open_conversation_id: rt::decode::required(f0, "open_conversation_id")?,
+            chat_id: rt::decode::required(f1, "chat_id")?,
+        })
     }
 }
 /// Response of [`ImApi::update_scene_group`](super::im::ImApi::update_scene_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupResponse {
     /// Whether the group was updated.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImUpdateSceneGroupResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImUpdateSceneGroupResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImUpdateSceneGroupResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImUpdateSceneGroupResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImUpdateSceneGroupResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImUpdateSceneGroupResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImUpdateSceneGroupResponse {
+    const NAME: &'static str = "ImUpdateSceneGroupResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImUpdateSceneGroupResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::disband_scene_group`](super::im::ImApi::disband_scene_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImDisbandSceneGroupResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImDisbandSceneGroupResponse {
     /// Whether the group was disbanded.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImDisbandSceneGroupResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImDisbandSceneGroupResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImDisbandSceneGroupResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImDisbandSceneGroupResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImDisbandSceneGroupResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImDisbandSceneGroupResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImDisbandSceneGroupResponse {
+    const NAME: &'static str = "ImDisbandSceneGroupResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImDisbandSceneGroupResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::add_scene_group_members`](super::im::ImApi::add_scene_group_members).
 ///
 /// Source: `spec/im.yaml` · `types.ImAddSceneGroupMembersResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImAddSceneGroupMembersResponse {
     /// Whether the members were added.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImAddSceneGroupMembersResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImAddSceneGroupMembersResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImAddSceneGroupMembersResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImAddSceneGroupMembersResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImAddSceneGroupMembersResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImAddSceneGroupMembersResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImAddSceneGroupMembersResponse {
+    const NAME: &'static str = "ImAddSceneGroupMembersResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImAddSceneGroupMembersResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::remove_scene_group_members`](super::im::ImApi::remove_scene_group_members).
 ///
 /// Source: `spec/im.yaml` · `types.ImRemoveSceneGroupMembersResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImRemoveSceneGroupMembersResponse {
     /// Whether the members were removed.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImRemoveSceneGroupMembersResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImRemoveSceneGroupMembersResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImRemoveSceneGroupMembersResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImRemoveSceneGroupMembersResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImRemoveSceneGroupMembersResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImRemoveSceneGroupMembersResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImRemoveSceneGroupMembersResponse {
+    const NAME: &'static str = "ImRemoveSceneGroupMembersResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImRemoveSceneGroupMembersResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::update_scene_group_sub_admins`](super::im::ImApi::update_scene_group_sub_admins).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupSubAdminsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupSubAdminsResponse {
     /// Whether the roles were updated.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImUpdateSceneGroupSubAdminsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImUpdateSceneGroupSubAdminsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImUpdateSceneGroupSubAdminsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImUpdateSceneGroupSubAdminsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImUpdateSceneGroupSubAdminsResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImUpdateSceneGroupSubAdminsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImUpdateSceneGroupSubAdminsResponse {
+    const NAME: &'static str = "ImUpdateSceneGroupSubAdminsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImUpdateSceneGroupSubAdminsResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::update_scene_group_member_nick`](super::im::ImApi::update_scene_group_member_nick).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupMemberNickResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupMemberNickResponse {
     /// Whether the nickname was set.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImUpdateSceneGroupMemberNickResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImUpdateSceneGroupMemberNickResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImUpdateSceneGroupMemberNickResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImUpdateSceneGroupMemberNickResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImUpdateSceneGroupMemberNickResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImUpdateSceneGroupMemberNickResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImUpdateSceneGroupMemberNickResponse {
+    const NAME: &'static str = "ImUpdateSceneGroupMemberNickResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImUpdateSceneGroupMemberNickResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::chat_id_to_open_conversation_id`](super::im::ImApi::chat_id_to_open_conversation_id).
 ///
 /// Source: `spec/im.yaml` · `types.ImChatIdToOpenConversationIdResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImChatIdToOpenConversationIdResponse {
     /// The group's open conversation id.
     ///
     /// Wire name `openConversationId`.
-    #[serde(rename = "openConversationId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "openConversationId"))]
     pub open_conversation_id: String,
 }
 impl<'de> serde::Deserialize<'de> for ImChatIdToOpenConversationIdResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImChatIdToOpenConversationIdResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImChatIdToOpenConversationIdResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImChatIdToOpenConversationIdResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "openConversationId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImChatIdToOpenConversationIdResponse {
-                    open_conversation_id: rt::decode::required(f0, "openConversationId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImChatIdToOpenConversationIdResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImChatIdToOpenConversationIdResponse {
+    const NAME: &'static str = "ImChatIdToOpenConversationIdResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "openConversationId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImChatIdToOpenConversationIdResponse {
+            open_conversation_id: rt::decode::required(f0, "openConversationId")?,
+        })
     }
 }
 /// Response of [`ImApi::create_group`](super::im::ImApi::create_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImCreateGroupResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImCreateGroupResponse {
     /// The group's open conversation id.
     ///
     /// Wire name `openConversationId`.
-    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// The group's chatId (the classic id).
     ///
     /// Wire name `chatid`.
-    #[serde(rename = "chatid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chatid", skip_serializing_if = "Option::is_none")
+    )]
     pub chatid: Option<String>,
     /// The kind of group.
     ///
     /// Wire name `conversationTag`.
-    #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")
+    )]
     pub conversation_tag: Option<ImConversationTag>,
 }
 impl<'de> serde::Deserialize<'de> for ImCreateGroupResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImCreateGroupResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImCreateGroupResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImCreateGroupResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "openConversationId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "chatid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "conversationTag" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ImConversationTag>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImCreateGroupResponse {
-                    open_conversation_id: f0.unwrap_or_default(),
-                    chatid: f1.unwrap_or_default(),
-                    conversation_tag: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImCreateGroupResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImCreateGroupResponse {
+    const NAME: &'static str = "ImCreateGroupResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "openConversationId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "chatid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "conversationTag" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ImConversationTag>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImCreateGroupResponse {
+            open_conversation_id: f0.unwrap_or_default(),
+            chatid: f1.unwrap_or_default(),
+            conversation_tag: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::update_group`](super::im::ImApi::update_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateGroupResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateGroupResponse {
     /// Whether the group was updated.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ImUpdateGroupResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImUpdateGroupResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImUpdateGroupResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImUpdateGroupResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImUpdateGroupResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImUpdateGroupResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImUpdateGroupResponse {
+    const NAME: &'static str = "ImUpdateGroupResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImUpdateGroupResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::set_sub_administrators`](super::im::ImApi::set_sub_administrators).
 ///
 /// Source: `spec/im.yaml` · `types.ImSetSubAdministratorsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSetSubAdministratorsResponse {
     /// `"true"` on success, as text.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ImSetSubAdministratorsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImSetSubAdministratorsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImSetSubAdministratorsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImSetSubAdministratorsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImSetSubAdministratorsResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImSetSubAdministratorsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImSetSubAdministratorsResponse {
+    const NAME: &'static str = "ImSetSubAdministratorsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImSetSubAdministratorsResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::send_robot_interactive_card`](super::im::ImApi::send_robot_interactive_card).
 ///
 /// Source: `spec/im.yaml` · `types.ImSendRobotInteractiveCardResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSendRobotInteractiveCardResponse {
     /// The key that reads the card message's read status.
     ///
     /// Wire name `processQueryKey`.
-    #[serde(rename = "processQueryKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processQueryKey", skip_serializing_if = "Option::is_none")
+    )]
     pub process_query_key: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ImSendRobotInteractiveCardResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImSendRobotInteractiveCardResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImSendRobotInteractiveCardResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImSendRobotInteractiveCardResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processQueryKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImSendRobotInteractiveCardResponse {
-                    process_query_key: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImSendRobotInteractiveCardResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImSendRobotInteractiveCardResponse {
+    const NAME: &'static str = "ImSendRobotInteractiveCardResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processQueryKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImSendRobotInteractiveCardResponse {
+            process_query_key: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ImApi::update_robot_interactive_card`](super::im::ImApi::update_robot_interactive_card).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateRobotInteractiveCardResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateRobotInteractiveCardResponse {
     /// The key that reads the card message's read status and recalls it.
     ///
     /// Wire name `processQueryKey`.
-    #[serde(rename = "processQueryKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processQueryKey", skip_serializing_if = "Option::is_none")
+    )]
     pub process_query_key: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ImUpdateRobotInteractiveCardResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ImUpdateRobotInteractiveCardResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ImUpdateRobotInteractiveCardResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ImUpdateRobotInteractiveCardResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processQueryKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ImUpdateRobotInteractiveCardResponse {
-                    process_query_key: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ImUpdateRobotInteractiveCardResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ImUpdateRobotInteractiveCardResponse {
+    const NAME: &'static str = "ImUpdateRobotInteractiveCardResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processQueryKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ImUpdateRobotInteractiveCardResponse {
+            process_query_key: f0.unwrap_or_default(),
+        })
     }
 }

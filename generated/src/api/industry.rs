@@ -189,8 +189,9 @@ impl rt::Endpoint for IndustryListDepartmentsRequest {
 }
 impl<'c> crate::api::Call<'c, IndustryListDepartmentsRequest> {
     /// Sets `cursor`: Paging cursor (分页查询的游标): the previous `next_cursor`.
-    pub fn cursor(self, cursor: i64) -> Self {
-        self.map(|r| r.cursor(cursor))
+    pub fn cursor(mut self, cursor: i64) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -359,12 +360,14 @@ impl rt::Endpoint for IndustryListUsersRequest {
 }
 impl<'c> crate::api::Call<'c, IndustryListUsersRequest> {
     /// Sets `role`: Only members with this role (角色), industry-specific: for schools `teacher`, `guardian`, `student`; for villages `GroupManager`, `HeadOfHouseHold`, `HouseAdmin`, `Villager`, `Leaseholder`.
-    pub fn role(self, role: impl Into<String>) -> Self {
-        self.map(|r| r.role(role))
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.request = self.request.role(role);
+        self
     }
     /// Sets `cursor`: Paging cursor (分页查询的游标): the previous `next_cursor`.
-    pub fn cursor(self, cursor: i64) -> Self {
-        self.map(|r| r.cursor(cursor))
+    pub fn cursor(mut self, cursor: i64) -> Self {
+        self.request = self.request.cursor(cursor);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -580,663 +583,619 @@ impl rt::Scalar for IndustryRegionType {
 /// One department in a `list_departments` page (行业部门).
 ///
 /// Source: `spec/industry.yaml` · `types.IndustryDeptBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IndustryDeptBrief {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "dept_id"))]
     pub dept_id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Kind of directory (通讯录类型): for schools `classic` (campus / period / grade / class, 4 levels) or `custom`; for villages `Origin`, `Community` or `custom`.
     ///
     /// Wire name `contact_type`.
-    #[serde(rename = "contact_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contact_type", skip_serializing_if = "Option::is_none")
+    )]
     pub contact_type: Option<String>,
     /// Kind of department (部门类型): for schools `campus`, `period`, `grade` or `class`; for villages `VillageGroup` (组), `Residence` (户), `LeaseholderDept` (租客) or `SecretaryDept` (村委).
     ///
     /// Wire name `dept_type`.
-    #[serde(rename = "dept_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_type", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_type: Option<String>,
     /// More attributes (部门的其他业务属性), JSON text: for schools e.g. `period_type`, `name_mode`, `grade_level`, `start_year`, `class_level`; for villages `manager_user_id`, `home_tel`, `destitute`.
     ///
     /// Wire name `feature`.
-    #[serde(
-        rename = "feature",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "feature",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub feature: Option<serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for IndustryDeptBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IndustryDeptBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IndustryDeptBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IndustryDeptBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "contact_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "feature" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IndustryDeptBrief {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                    name: f1.unwrap_or_default(),
-                    contact_type: f2.unwrap_or_default(),
-                    dept_type: f3.unwrap_or_default(),
-                    feature: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IndustryDeptBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IndustryDeptBrief {
+    const NAME: &'static str = "IndustryDeptBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "contact_type" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_type" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "feature" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IndustryDeptBrief {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+            name: f1.unwrap_or_default(),
+            contact_type: f2.unwrap_or_default(),
+            dept_type: f3.unwrap_or_default(),
+            feature: f4.unwrap_or_default(),
+        })
     }
 }
 /// One page of `list_departments`.
 ///
 /// Source: `spec/industry.yaml` · `types.IndustryDeptPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IndustryDeptPage {
     /// The departments on this page (部门详情列表).
     ///
     /// Wire name `details`.
-    #[serde(rename = "details", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "details", skip_serializing_if = "Vec::is_empty")
+    )]
     pub details: Vec<IndustryDeptBrief>,
     /// Whether more departments follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more")]
+    #[cfg_attr(feature = "serialize", serde(rename = "has_more"))]
     pub has_more: bool,
     /// Cursor of the next page (分页查询的游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for IndustryDeptPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IndustryDeptPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IndustryDeptPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IndustryDeptPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "details" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<IndustryDeptBrief>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IndustryDeptPage {
-                    details: f0.unwrap_or_default(),
-                    has_more: rt::decode::required(f1, "has_more")?,
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IndustryDeptPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IndustryDeptPage {
+    const NAME: &'static str = "IndustryDeptPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "details" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<IndustryDeptBrief>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IndustryDeptPage {
+            details: f0.unwrap_or_default(),
+            has_more: rt::decode::required(f1, "has_more")?,
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// A department's details from `get_department` (行业部门详情).
 ///
 /// Source: `spec/industry.yaml` · `types.IndustryDept`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IndustryDept {
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Parent department id (父部门ID).
     ///
     /// Wire name `super_id`.
-    #[serde(rename = "super_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "super_id", skip_serializing_if = "Option::is_none")
+    )]
     pub super_id: Option<i64>,
     /// Kind of directory (通讯录类型); see `IndustryDeptBrief::contact_type`.
     ///
     /// Wire name `contact_type`.
-    #[serde(rename = "contact_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contact_type", skip_serializing_if = "Option::is_none")
+    )]
     pub contact_type: Option<String>,
     /// Kind of department (部门类型); see `IndustryDeptBrief::dept_type`.
     ///
     /// Wire name `dept_type`.
-    #[serde(rename = "dept_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_type", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_type: Option<String>,
     /// More attributes (部门的其他业务属性), JSON text; see `IndustryDeptBrief::feature`.
     ///
     /// Wire name `feature`.
-    #[serde(
-        rename = "feature",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "feature",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub feature: Option<serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for IndustryDept {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IndustryDept;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IndustryDept")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IndustryDept, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "super_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "contact_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "feature" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IndustryDept {
-                    name: f0.unwrap_or_default(),
-                    super_id: f1.unwrap_or_default(),
-                    contact_type: f2.unwrap_or_default(),
-                    dept_type: f3.unwrap_or_default(),
-                    feature: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IndustryDept {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IndustryDept {
+    const NAME: &'static str = "IndustryDept";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "super_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "contact_type" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_type" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "feature" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IndustryDept {
+            name: f0.unwrap_or_default(),
+            super_id: f1.unwrap_or_default(),
+            contact_type: f2.unwrap_or_default(),
+            dept_type: f3.unwrap_or_default(),
+            feature: f4.unwrap_or_default(),
+        })
     }
 }
 /// A role an industry-directory member holds (人员角色), e.g. 村民 (villager) or 学生 (student).
 ///
 /// Source: `spec/industry.yaml` · `types.IndustryRole`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IndustryRole {
     /// Role id (角色ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Role name (角色名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for IndustryRole {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IndustryRole;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IndustryRole")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IndustryRole, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IndustryRole {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IndustryRole {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IndustryRole {
+    const NAME: &'static str = "IndustryRole";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IndustryRole {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+        })
     }
 }
 /// A member of an industry-directory department (行业通讯录人员).
 ///
 /// Source: `spec/industry.yaml` · `types.IndustryUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IndustryUser {
     /// The member's userid (员工的userId); in `list_users` items.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// The member's unionid (用户在当前开放平台账号范围内的唯一标识).
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Name (员工姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Department id; appears in the official `list_users` example only.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// The member's roles (人员角色列表).
     ///
     /// Wire name `roles`.
-    #[serde(rename = "roles", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "roles", skip_serializing_if = "Vec::is_empty")
+    )]
     pub roles: Vec<IndustryRole>,
     /// More role-specific attributes (不同角色的其他业务属性), JSON text, e.g. `{"relate_type":"父子"}`.
     ///
     /// Wire name `feature`.
-    #[serde(
-        rename = "feature",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "feature",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub feature: Option<serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for IndustryUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IndustryUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IndustryUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IndustryUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "roles" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<IndustryRole>>::new(),
-                                    )?,
-                            );
-                        }
-                        "feature" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IndustryUser {
-                    userid: f0.unwrap_or_default(),
-                    unionid: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                    dept_id: f3.unwrap_or_default(),
-                    roles: f4.unwrap_or_default(),
-                    feature: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IndustryUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IndustryUser {
+    const NAME: &'static str = "IndustryUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "roles" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<IndustryRole>>::new(),
+                            )?,
+                    );
+                }
+                "feature" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IndustryUser {
+            userid: f0.unwrap_or_default(),
+            unionid: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+            dept_id: f3.unwrap_or_default(),
+            roles: f4.unwrap_or_default(),
+            feature: f5.unwrap_or_default(),
+        })
     }
 }
 /// One page of `list_users`.
 ///
 /// Source: `spec/industry.yaml` · `types.IndustryUserPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IndustryUserPage {
     /// The members on this page (员工列表).
     ///
     /// Wire name `details`.
-    #[serde(rename = "details", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "details", skip_serializing_if = "Vec::is_empty")
+    )]
     pub details: Vec<IndustryUser>,
     /// Whether more members follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more")]
+    #[cfg_attr(feature = "serialize", serde(rename = "has_more"))]
     pub has_more: bool,
     /// Cursor of the next page (分页查询的游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for IndustryUserPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IndustryUserPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IndustryUserPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IndustryUserPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "details" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<IndustryUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IndustryUserPage {
-                    details: f0.unwrap_or_default(),
-                    has_more: rt::decode::required(f1, "has_more")?,
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IndustryUserPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IndustryUserPage {
+    const NAME: &'static str = "IndustryUserPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "details" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<IndustryUser>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IndustryUserPage {
+            details: f0.unwrap_or_default(),
+            has_more: rt::decode::required(f1, "has_more")?,
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// The region of the organisation (企业信息), from `get_organization`.
 ///
 /// Source: `spec/industry.yaml` · `types.IndustryOrg`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IndustryOrg {
     /// The region's path, `_`-separated (区域位置), e.g. `中国_浙江省_杭州市_余杭区`.
     ///
     /// Wire name `region_location`.
-    #[serde(rename = "region_location", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "region_location", skip_serializing_if = "Option::is_none")
+    )]
     pub region_location: Option<String>,
     /// Region id (区域id); administrative regions use the national code, e.g. `110101` (11 Beijing, 0101 Dongcheng).
     ///
     /// Wire name `region_id`.
-    #[serde(rename = "region_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "region_id", skip_serializing_if = "Option::is_none")
+    )]
     pub region_id: Option<String>,
     /// The kind of region (区域类型).
     ///
     /// Wire name `region_type`.
-    #[serde(rename = "region_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "region_type", skip_serializing_if = "Option::is_none")
+    )]
     pub region_type: Option<IndustryRegionType>,
 }
 impl<'de> serde::Deserialize<'de> for IndustryOrg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IndustryOrg;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IndustryOrg")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IndustryOrg, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "region_location" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "region_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "region_type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<IndustryRegionType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IndustryOrg {
-                    region_location: f0.unwrap_or_default(),
-                    region_id: f1.unwrap_or_default(),
-                    region_type: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IndustryOrg {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IndustryOrg {
+    const NAME: &'static str = "IndustryOrg";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "region_location" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "region_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "region_type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<IndustryRegionType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IndustryOrg {
+            region_location: f0.unwrap_or_default(),
+            region_id: f1.unwrap_or_default(),
+            region_type: f2.unwrap_or_default(),
+        })
     }
 }

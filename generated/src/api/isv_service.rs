@@ -109,8 +109,9 @@ impl rt::Endpoint for IsvServiceGetUnactiveCorpRequest {
 }
 impl<'c> crate::api::Call<'c, IsvServiceGetUnactiveCorpRequest> {
     /// Sets `app_id`: The micro-app's id in the suite (套件下的微应用ID), from the developer console.
-    pub fn app_id(self, app_id: i64) -> Self {
-        self.map(|r| r.app_id(app_id))
+    pub fn app_id(mut self, app_id: i64) -> Self {
+        self.request = self.request.app_id(app_id);
+        self
     }
 }
 /// Request of [`IsvServiceApi::reauth_corp`]: Send the authorisation again to orgs that have not activated a suite app (重新授权未激活应用的企业).
@@ -183,88 +184,87 @@ impl rt::Endpoint for IsvServiceReauthCorpRequest {
 }
 impl<'c> crate::api::Call<'c, IsvServiceReauthCorpRequest> {
     /// Sets `app_id`: The micro-app's id in the suite (套件下的微应用ID).
-    pub fn app_id(self, app_id: impl Into<String>) -> Self {
-        self.map(|r| r.app_id(app_id))
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.request = self.request.app_id(app_id);
+        self
     }
     /// Sets `corpid_list`: CorpIds to authorise again (授权未激活应用的CorpId列表), from `get_unactive_corp`.
-    pub fn corpid_list(self, corpid_list: Vec<String>) -> Self {
-        self.map(|r| r.corpid_list(corpid_list))
+    pub fn corpid_list(mut self, corpid_list: Vec<String>) -> Self {
+        self.request = self.request.corpid_list(corpid_list);
+        self
     }
 }
 /// Response of [`IsvServiceApi::get_unactive_corp`](super::isv_service::IsvServiceApi::get_unactive_corp).
 ///
 /// Source: `spec/isv_service.yaml` · `types.IsvServiceGetUnactiveCorpResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvServiceGetUnactiveCorpResponse {
     /// The micro-app's id (微应用ID).
     ///
     /// Wire name `app_id`.
-    #[serde(rename = "app_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "app_id", skip_serializing_if = "Option::is_none")
+    )]
     pub app_id: Option<i64>,
     /// CorpIds of the orgs that authorised the app but have not activated it (授权未激活应用的CorpId列表).
     ///
     /// Wire name `corp_list`.
-    #[serde(rename = "corp_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub corp_list: Vec<String>,
     /// Whether more orgs exist (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for IsvServiceGetUnactiveCorpResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IsvServiceGetUnactiveCorpResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "IsvServiceGetUnactiveCorpResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsvServiceGetUnactiveCorpResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "app_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "corp_list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IsvServiceGetUnactiveCorpResponse {
-                    app_id: f0.unwrap_or_default(),
-                    corp_list: f1.unwrap_or_default(),
-                    has_more: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for IsvServiceGetUnactiveCorpResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for IsvServiceGetUnactiveCorpResponse {
+    const NAME: &'static str = "IsvServiceGetUnactiveCorpResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "app_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "corp_list" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(IsvServiceGetUnactiveCorpResponse {
+            app_id: f0.unwrap_or_default(),
+            corp_list: f1.unwrap_or_default(),
+            has_more: f2.unwrap_or_default(),
+        })
     }
 }

@@ -506,12 +506,14 @@ impl rt::Endpoint for MaterialArticleListRequest {
 }
 impl<'c> crate::api::Call<'c, MaterialArticleListRequest> {
     /// Sets `publish_status`: Only published or only unpublished articles (文章发布状态).
-    pub fn publish_status(self, publish_status: MaterialPublishStatus) -> Self {
-        self.map(|r| r.publish_status(publish_status))
+    pub fn publish_status(mut self, publish_status: MaterialPublishStatus) -> Self {
+        self.request = self.request.publish_status(publish_status);
+        self
     }
     /// Sets `status`: Deletion state to list (文章状态); `-1` lists both.
-    pub fn status(self, status: MaterialArticleStatus) -> Self {
-        self.map(|r| r.status(status))
+    pub fn status(mut self, status: MaterialArticleStatus) -> Self {
+        self.request = self.request.status(status);
+        self
     }
     /// Every page from this request's position on, advancing `page_start` by one. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -910,8 +912,9 @@ impl rt::Endpoint for MaterialNewsUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, MaterialNewsUpdateRequest> {
     /// Sets `articles`: The card's new articles (文章列表), at most 8.
-    pub fn articles(self, articles: Vec<MaterialArticleRef>) -> Self {
-        self.map(|r| r.articles(articles))
+    pub fn articles(mut self, articles: Vec<MaterialArticleRef>) -> Self {
+        self.request = self.request.articles(articles);
+        self
     }
 }
 /// Request of [`MaterialApi::news_list`]: List the news cards (查询图文卡片列表).
@@ -998,12 +1001,14 @@ impl rt::Endpoint for MaterialNewsListRequest {
 }
 impl<'c> crate::api::Call<'c, MaterialNewsListRequest> {
     /// Sets `page_start`: Page number (页码), from 1.
-    pub fn page_start(self, page_start: i64) -> Self {
-        self.map(|r| r.page_start(page_start))
+    pub fn page_start(mut self, page_start: i64) -> Self {
+        self.request = self.request.page_start(page_start);
+        self
     }
     /// Sets `page_size`: Page size (每页条数), 1 to 20.
-    pub fn page_size(self, page_size: i64) -> Self {
-        self.map(|r| r.page_size(page_size))
+    pub fn page_size(mut self, page_size: i64) -> Self {
+        self.request = self.request.page_size(page_size);
+        self
     }
     /// Every page from this request's position on, advancing `page_start` by one. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1260,87 +1265,69 @@ pub struct MaterialArticleDraft {
 }
 impl<'de> serde::Deserialize<'de> for MaterialArticleDraft {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialArticleDraft;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialArticleDraft")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialArticleDraft, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "content" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "uuid" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "thumb_media_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "digest" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "allow_forward" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "view_scope_type" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<MaterialViewScope>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MaterialArticleDraft {
+    const NAME: &'static str = "MaterialArticleDraft";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MaterialArticleDraft {
-                    title: rt::decode::required(f0, "title")?,
-                    content: rt::decode::required(f1, "content")?,
-                    uuid: rt::decode::required(f2, "uuid")?,
-                    thumb_media_id: f3.unwrap_or_default(),
-                    digest: f4.unwrap_or_default(),
-                    allow_forward: f5.unwrap_or_default(),
-                    view_scope_type: f6.unwrap_or_default(),
-                })
+                "content" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "uuid" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "thumb_media_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "digest" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "allow_forward" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "view_scope_type" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<MaterialViewScope>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MaterialArticleDraft {
+            title: rt::decode::required(f0, "title")?,
+            content: rt::decode::required(f1, "content")?,
+            uuid: rt::decode::required(f2, "uuid")?,
+            thumb_media_id: f3.unwrap_or_default(),
+            digest: f4.unwrap_or_default(),
+            allow_forward: f5.unwrap_or_default(),
+            view_scope_type: f6.unwrap_or_default(),
+        })
     }
 }
 impl MaterialArticleDraft {
@@ -1388,11 +1375,6 @@ impl rt::Validate for MaterialArticleDraft {
         Ok(())
     }
 }
-impl rt::Wire for MaterialArticleDraft {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// New content of an article (文章参数对象).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticleEdit`
@@ -1427,69 +1409,52 @@ pub struct MaterialArticleEdit {
 }
 impl<'de> serde::Deserialize<'de> for MaterialArticleEdit {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialArticleEdit;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialArticleEdit")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialArticleEdit, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "article_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "content" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "thumb_media_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "digest" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MaterialArticleEdit {
+    const NAME: &'static str = "MaterialArticleEdit";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "article_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(MaterialArticleEdit {
-                    article_id: rt::decode::required(f0, "article_id")?,
-                    title: rt::decode::required(f1, "title")?,
-                    content: rt::decode::required(f2, "content")?,
-                    thumb_media_id: f3.unwrap_or_default(),
-                    digest: f4.unwrap_or_default(),
-                })
+                "title" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "content" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "thumb_media_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "digest" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MaterialArticleEdit {
+            article_id: rt::decode::required(f0, "article_id")?,
+            title: rt::decode::required(f1, "title")?,
+            content: rt::decode::required(f2, "content")?,
+            thumb_media_id: f3.unwrap_or_default(),
+            digest: f4.unwrap_or_default(),
+        })
     }
 }
 impl MaterialArticleEdit {
@@ -1524,215 +1489,216 @@ impl rt::Validate for MaterialArticleEdit {
         Ok(())
     }
 }
-impl rt::Wire for MaterialArticleEdit {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An article of the material library (文章).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticle`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialArticle {
     /// The article's id (文章id).
     ///
     /// Wire name `article_id`.
-    #[serde(rename = "article_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "article_id", skip_serializing_if = "Option::is_none")
+    )]
     pub article_id: Option<i64>,
     /// Title (文章标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// Content (文章内容): the HTML, or a backup key in lists.
     ///
     /// Wire name `content`.
-    #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "content", skip_serializing_if = "Option::is_none")
+    )]
     pub content: Option<String>,
     /// Summary (文章摘要).
     ///
     /// Wire name `digest`.
-    #[serde(rename = "digest", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "digest", skip_serializing_if = "Option::is_none")
+    )]
     pub digest: Option<String>,
     /// Cover picture (封面图) as a media id.
     ///
     /// Wire name `thumb_media_id`.
-    #[serde(rename = "thumb_media_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "thumb_media_id", skip_serializing_if = "Option::is_none")
+    )]
     pub thumb_media_id: Option<String>,
     /// Whether it was published (发布状态).
     ///
     /// Wire name `publish_status`.
-    #[serde(rename = "publish_status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "publish_status", skip_serializing_if = "Option::is_none")
+    )]
     pub publish_status: Option<MaterialPublishStatus>,
     /// When it was published (发布时间); only once published.
     ///
     /// Wire name `publish_time`.
-    #[serde(rename = "publish_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "publish_time", skip_serializing_if = "Option::is_none")
+    )]
     pub publish_time: Option<i64>,
     /// Created at (创建时间).
     ///
     /// Wire name `create_time`.
-    #[serde(rename = "create_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "create_time", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// Last changed at (更新时间).
     ///
     /// Wire name `update_time`.
-    #[serde(rename = "update_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "update_time", skip_serializing_if = "Option::is_none")
+    )]
     pub update_time: Option<i64>,
     /// Link to the article (文章跳转链接); only once published.
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
     /// Users who read it (已读用户数); in news cards only.
     ///
     /// Wire name `user_view_count`.
-    #[serde(rename = "user_view_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_view_count", skip_serializing_if = "Option::is_none")
+    )]
     pub user_view_count: Option<i64>,
     /// Times it was read (阅读次数); in news cards only.
     ///
     /// Wire name `total_view_count`.
-    #[serde(rename = "total_view_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "total_view_count", skip_serializing_if = "Option::is_none")
+    )]
     pub total_view_count: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for MaterialArticle {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialArticle;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialArticle")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialArticle, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "article_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "content" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "digest" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "thumb_media_id" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "publish_status" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<MaterialPublishStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "publish_time" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "create_time" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "update_time" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "url" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_view_count" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "total_view_count" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MaterialArticle {
-                    article_id: f0.unwrap_or_default(),
-                    title: f1.unwrap_or_default(),
-                    content: f2.unwrap_or_default(),
-                    digest: f3.unwrap_or_default(),
-                    thumb_media_id: f4.unwrap_or_default(),
-                    publish_status: f5.unwrap_or_default(),
-                    publish_time: f6.unwrap_or_default(),
-                    create_time: f7.unwrap_or_default(),
-                    update_time: f8.unwrap_or_default(),
-                    url: f9.unwrap_or_default(),
-                    user_view_count: f10.unwrap_or_default(),
-                    total_view_count: f11.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MaterialArticle {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MaterialArticle {
+    const NAME: &'static str = "MaterialArticle";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "article_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "title" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "content" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "digest" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "thumb_media_id" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "publish_status" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<MaterialPublishStatus>>::new(),
+                            )?,
+                    );
+                }
+                "publish_time" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "create_time" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "update_time" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "url" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_view_count" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "total_view_count" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MaterialArticle {
+            article_id: f0.unwrap_or_default(),
+            title: f1.unwrap_or_default(),
+            content: f2.unwrap_or_default(),
+            digest: f3.unwrap_or_default(),
+            thumb_media_id: f4.unwrap_or_default(),
+            publish_status: f5.unwrap_or_default(),
+            publish_time: f6.unwrap_or_default(),
+            create_time: f7.unwrap_or_default(),
+            update_time: f8.unwrap_or_default(),
+            url: f9.unwrap_or_default(),
+            user_view_count: f10.unwrap_or_default(),
+            total_view_count: f11.unwrap_or_default(),
+        })
     }
 }
 /// An article placed in a news card (卡片内文章).
@@ -1749,35 +1715,28 @@ pub struct MaterialArticleRef {
 }
 impl<'de> serde::Deserialize<'de> for MaterialArticleRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialArticleRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialArticleRef")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialArticleRef, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "article_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MaterialArticleRef {
+    const NAME: &'static str = "MaterialArticleRef";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "article_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(MaterialArticleRef {
-                    article_id: rt::decode::required(f0, "article_id")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MaterialArticleRef {
+            article_id: rt::decode::required(f0, "article_id")?,
+        })
     }
 }
 impl MaterialArticleRef {
@@ -1792,397 +1751,351 @@ impl rt::Validate for MaterialArticleRef {
         Ok(())
     }
 }
-impl rt::Wire for MaterialArticleRef {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A news card (图文卡片).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialNewsCard`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialNewsCard {
     /// The card's material id (卡片素材id).
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "media_id", skip_serializing_if = "Option::is_none")
+    )]
     pub media_id: Option<String>,
     /// Last changed at (图文卡片更新时间).
     ///
     /// Wire name `update_time`.
-    #[serde(rename = "update_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "update_time", skip_serializing_if = "Option::is_none")
+    )]
     pub update_time: Option<i64>,
     /// Its articles (文章列表).
     ///
     /// Wire name `articles`.
-    #[serde(rename = "articles", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "articles", skip_serializing_if = "Vec::is_empty")
+    )]
     pub articles: Vec<MaterialArticle>,
 }
 impl<'de> serde::Deserialize<'de> for MaterialNewsCard {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialNewsCard;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialNewsCard")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialNewsCard, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "media_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "update_time" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "articles" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<MaterialArticle>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MaterialNewsCard {
-                    media_id: f0.unwrap_or_default(),
-                    update_time: f1.unwrap_or_default(),
-                    articles: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MaterialNewsCard {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MaterialNewsCard {
+    const NAME: &'static str = "MaterialNewsCard";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "media_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "update_time" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "articles" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<MaterialArticle>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MaterialNewsCard {
+            media_id: f0.unwrap_or_default(),
+            update_time: f1.unwrap_or_default(),
+            articles: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MaterialApi::article_add`](super::material::MaterialApi::article_add).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticleAddResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialArticleAddResponse {
     /// The new article's id (文章id).
     ///
     /// Wire name `article_id`.
-    #[serde(rename = "article_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "article_id"))]
     pub article_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for MaterialArticleAddResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialArticleAddResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialArticleAddResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialArticleAddResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "article_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MaterialArticleAddResponse {
-                    article_id: rt::decode::required(f0, "article_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MaterialArticleAddResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MaterialArticleAddResponse {
+    const NAME: &'static str = "MaterialArticleAddResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "article_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MaterialArticleAddResponse {
+            article_id: rt::decode::required(f0, "article_id")?,
+        })
     }
 }
 /// Response of [`MaterialApi::article_list`](super::material::MaterialApi::article_list).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticleListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialArticleListResponse {
     /// Articles in all (文章总数).
     ///
     /// Wire name `total_count`.
-    #[serde(rename = "total_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "total_count", skip_serializing_if = "Option::is_none")
+    )]
     pub total_count: Option<i64>,
     /// Articles on this page (本页条数).
     ///
     /// Wire name `item_count`.
-    #[serde(rename = "item_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "item_count", skip_serializing_if = "Option::is_none")
+    )]
     pub item_count: Option<i64>,
     /// The articles (文章列表).
     ///
     /// Wire name `items`.
-    #[serde(rename = "items", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "items", skip_serializing_if = "Vec::is_empty")
+    )]
     pub items: Vec<MaterialArticle>,
 }
 impl<'de> serde::Deserialize<'de> for MaterialArticleListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialArticleListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialArticleListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialArticleListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "total_count" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "item_count" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "items" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<MaterialArticle>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MaterialArticleListResponse {
-                    total_count: f0.unwrap_or_default(),
-                    item_count: f1.unwrap_or_default(),
-                    items: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MaterialArticleListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MaterialArticleListResponse {
+    const NAME: &'static str = "MaterialArticleListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "total_count" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "item_count" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "items" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<MaterialArticle>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MaterialArticleListResponse {
+            total_count: f0.unwrap_or_default(),
+            item_count: f1.unwrap_or_default(),
+            items: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MaterialApi::article_publish`](super::material::MaterialApi::article_publish).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticlePublishResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialArticlePublishResponse {
     /// Link to the published article (文章url链接).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url")]
+    #[cfg_attr(feature = "serialize", serde(rename = "url"))]
     pub url: String,
 }
 impl<'de> serde::Deserialize<'de> for MaterialArticlePublishResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialArticlePublishResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialArticlePublishResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialArticlePublishResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "url" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MaterialArticlePublishResponse {
-                    url: rt::decode::required(f0, "url")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MaterialArticlePublishResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MaterialArticlePublishResponse {
+    const NAME: &'static str = "MaterialArticlePublishResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "url" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MaterialArticlePublishResponse {
+            url: rt::decode::required(f0, "url")?,
+        })
     }
 }
 /// Response of [`MaterialApi::news_add`](super::material::MaterialApi::news_add).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialNewsAddResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialNewsAddResponse {
     /// The new card's material id (卡片素材id).
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "media_id"))]
     pub media_id: String,
 }
 impl<'de> serde::Deserialize<'de> for MaterialNewsAddResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialNewsAddResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialNewsAddResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialNewsAddResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "media_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MaterialNewsAddResponse {
-                    media_id: rt::decode::required(f0, "media_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MaterialNewsAddResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MaterialNewsAddResponse {
+    const NAME: &'static str = "MaterialNewsAddResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "media_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MaterialNewsAddResponse {
+            media_id: rt::decode::required(f0, "media_id")?,
+        })
     }
 }
 /// Response of [`MaterialApi::news_list`](super::material::MaterialApi::news_list).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialNewsListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialNewsListResponse {
     /// Cards in all (总记录数).
     ///
     /// Wire name `total_count`.
-    #[serde(rename = "total_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "total_count", skip_serializing_if = "Option::is_none")
+    )]
     pub total_count: Option<i64>,
     /// Cards on this page (当前返回记录数).
     ///
     /// Wire name `item_count`.
-    #[serde(rename = "item_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "item_count", skip_serializing_if = "Option::is_none")
+    )]
     pub item_count: Option<i64>,
     /// The cards (卡片列表).
     ///
     /// Wire name `items`.
-    #[serde(rename = "items", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "items", skip_serializing_if = "Vec::is_empty")
+    )]
     pub items: Vec<MaterialNewsCard>,
 }
 impl<'de> serde::Deserialize<'de> for MaterialNewsListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MaterialNewsListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MaterialNewsListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MaterialNewsListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "total_count" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "item_count" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "items" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<MaterialNewsCard>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MaterialNewsListResponse {
-                    total_count: f0.unwrap_or_default(),
-                    item_count: f1.unwrap_or_default(),
-                    items: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MaterialNewsListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MaterialNewsListResponse {
+    const NAME: &'static str = "MaterialNewsListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "total_count" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "item_count" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "items" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<MaterialNewsCard>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MaterialNewsListResponse {
+            total_count: f0.unwrap_or_default(),
+            item_count: f1.unwrap_or_default(),
+            items: f2.unwrap_or_default(),
+        })
     }
 }

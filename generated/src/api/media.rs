@@ -312,78 +312,72 @@ impl rt::Scalar for MediaType {
 /// Response of [`MediaApi::upload`](super::media::MediaApi::upload).
 ///
 /// Source: `spec/media.yaml` · `types.MediaUploadResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MediaUploadResponse {
     /// The kind of media stored.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<MediaType>,
     /// The media id (媒体文件ID), e.g. `@lADO…`; reusable inside DingTalk.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "media_id"))]
     pub media_id: String,
     /// Upload time, ms since the epoch.
     ///
     /// Wire name `created_at`.
-    #[serde(rename = "created_at", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "created_at", skip_serializing_if = "Option::is_none")
+    )]
     pub created_at: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for MediaUploadResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MediaUploadResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MediaUploadResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MediaUploadResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<MediaType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "media_id" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "created_at" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MediaUploadResponse {
-                    r#type: f0.unwrap_or_default(),
-                    media_id: rt::decode::required(f1, "media_id")?,
-                    created_at: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MediaUploadResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MediaUploadResponse {
+    const NAME: &'static str = "MediaUploadResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "type" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<MediaType>>::new(),
+                            )?,
+                    );
+                }
+                "media_id" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "created_at" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MediaUploadResponse {
+            r#type: f0.unwrap_or_default(),
+            media_id: rt::decode::required(f1, "media_id")?,
+            created_at: f2.unwrap_or_default(),
+        })
     }
 }

@@ -456,12 +456,14 @@ impl rt::Endpoint for MessageLegacySendRequest {
 }
 impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
     /// Sets `touser`: Userids of the recipients (接收者), `|`-separated.
-    pub fn touser(self, touser: Vec<String>) -> Self {
-        self.map(|r| r.touser(touser))
+    pub fn touser(mut self, touser: Vec<String>) -> Self {
+        self.request = self.request.touser(touser);
+        self
     }
     /// Sets `toparty`: Department ids of the recipients (接收部门), `|`-separated.
-    pub fn toparty(self, toparty: Vec<i64>) -> Self {
-        self.map(|r| r.toparty(toparty))
+    pub fn toparty(mut self, toparty: Vec<i64>) -> Self {
+        self.request = self.request.toparty(toparty);
+        self
     }
 }
 /// Request of [`MessageApi::legacy_list_message_status`]: Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
@@ -648,16 +650,19 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
 }
 impl<'c> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
     /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
-    pub fn userid_list(self, userid_list: Vec<String>) -> Self {
-        self.map(|r| r.userid_list(userid_list))
+    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
+        self.request = self.request.userid_list(userid_list);
+        self
     }
     /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated, at most 20.
-    pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
-        self.map(|r| r.dept_id_list(dept_id_list))
+    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
+        self.request = self.request.dept_id_list(dept_id_list);
+        self
     }
     /// Sets `to_all_user`: Send to everyone in the org (全员发送); otherwise one of the lists is needed.
-    pub fn to_all_user(self, to_all_user: bool) -> Self {
-        self.map(|r| r.to_all_user(to_all_user))
+    pub fn to_all_user(mut self, to_all_user: bool) -> Self {
+        self.request = self.request.to_all_user(to_all_user);
+        self
     }
 }
 /// Request of [`MessageApi::async_send_v2`]: Send a work notification (发送工作通知).
@@ -793,20 +798,24 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
 }
 impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
     /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
-    pub fn userid_list(self, userid_list: Vec<String>) -> Self {
-        self.map(|r| r.userid_list(userid_list))
+    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
+        self.request = self.request.userid_list(userid_list);
+        self
     }
     /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
-    pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
-        self.map(|r| r.dept_id_list(dept_id_list))
+    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
+        self.request = self.request.dept_id_list(dept_id_list);
+        self
     }
     /// Sets `to_all_user`: Send to everyone in the org (全员发送); when false, `userid_list` or `dept_id_list` is needed.
-    pub fn to_all_user(self, to_all_user: bool) -> Self {
-        self.map(|r| r.to_all_user(to_all_user))
+    pub fn to_all_user(mut self, to_all_user: bool) -> Self {
+        self.request = self.request.to_all_user(to_all_user);
+        self
     }
     /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
-    pub fn enable_id_trans(self, enable_id_trans: bool) -> Self {
-        self.map(|r| r.enable_id_trans(enable_id_trans))
+    pub fn enable_id_trans(mut self, enable_id_trans: bool) -> Self {
+        self.request = self.request.enable_id_trans(enable_id_trans);
+        self
     }
 }
 /// Request of [`MessageApi::get_send_progress`]: Get the send progress of a work notification (获取工作通知消息的发送进度).
@@ -1054,8 +1063,9 @@ impl rt::Endpoint for MessageUpdateStatusBarRequest {
 }
 impl<'c> crate::api::Call<'c, MessageUpdateStatusBarRequest> {
     /// Sets `status_bg`: New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
-    pub fn status_bg(self, status_bg: impl Into<String>) -> Self {
-        self.map(|r| r.status_bg(status_bg))
+    pub fn status_bg(mut self, status_bg: impl Into<String>) -> Self {
+        self.request = self.request.status_bg(status_bg);
+        self
     }
 }
 /// Request of [`MessageApi::send_by_template`]: Send a work notification from a message template (使用模板发送工作通知消息).
@@ -1178,16 +1188,19 @@ impl rt::Endpoint for MessageSendByTemplateRequest {
 }
 impl<'c> crate::api::Call<'c, MessageSendByTemplateRequest> {
     /// Sets `userid_list`: Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
-    pub fn userid_list(self, userid_list: Vec<String>) -> Self {
-        self.map(|r| r.userid_list(userid_list))
+    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
+        self.request = self.request.userid_list(userid_list);
+        self
     }
     /// Sets `dept_id_list`: Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
-    pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
-        self.map(|r| r.dept_id_list(dept_id_list))
+    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
+        self.request = self.request.dept_id_list(dept_id_list);
+        self
     }
     /// Sets `data`: Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
-    pub fn data(self, data: std::collections::BTreeMap<String, String>) -> Self {
-        self.map(|r| r.data(data))
+    pub fn data(mut self, data: std::collections::BTreeMap<String, String>) -> Self {
+        self.request = self.request.data(data);
+        self
     }
 }
 /// Request of [`MessageApi::mass_recall`]: Recall a service-account mass message (消息撤回 · 服务号).
@@ -1540,35 +1553,28 @@ pub struct MessageText {
 }
 impl<'de> serde::Deserialize<'de> for MessageText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageText")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageText, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "content" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageText {
+    const NAME: &'static str = "MessageText";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "content" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MessageText {
-                    content: rt::decode::required(f0, "content")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageText {
+            content: rt::decode::required(f0, "content")?,
+        })
     }
 }
 impl MessageText {
@@ -1591,11 +1597,6 @@ impl rt::Validate for MessageText {
         Ok(())
     }
 }
-impl rt::Wire for MessageText {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An image message (图片消息).
 ///
 /// Source: `spec/message.yaml` · `types.MessageImage`
@@ -1610,35 +1611,28 @@ pub struct MessageImage {
 }
 impl<'de> serde::Deserialize<'de> for MessageImage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageImage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageImage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageImage, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "media_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageImage {
+    const NAME: &'static str = "MessageImage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "media_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MessageImage {
-                    media_id: rt::decode::required(f0, "media_id")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageImage {
+            media_id: rt::decode::required(f0, "media_id")?,
+        })
     }
 }
 impl MessageImage {
@@ -1651,11 +1645,6 @@ impl MessageImage {
 impl rt::Validate for MessageImage {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for MessageImage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A voice message (语音消息); the clip is AMR, at most 2 MB and 60 s (per the Java SDK).
@@ -1679,42 +1668,33 @@ pub struct MessageVoice {
 }
 impl<'de> serde::Deserialize<'de> for MessageVoice {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageVoice;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageVoice")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageVoice, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "media_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "duration" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageVoice {
+    const NAME: &'static str = "MessageVoice";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "media_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MessageVoice {
-                    media_id: rt::decode::required(f0, "media_id")?,
-                    duration: rt::decode::required(f1, "duration")?,
-                })
+                "duration" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageVoice {
+            media_id: rt::decode::required(f0, "media_id")?,
+            duration: rt::decode::required(f1, "duration")?,
+        })
     }
 }
 impl MessageVoice {
@@ -1732,11 +1712,6 @@ impl rt::Validate for MessageVoice {
         Ok(())
     }
 }
-impl rt::Wire for MessageVoice {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A file message (文件消息).
 ///
 /// Source: `spec/message.yaml` · `types.MessageFile`
@@ -1751,35 +1726,28 @@ pub struct MessageFile {
 }
 impl<'de> serde::Deserialize<'de> for MessageFile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageFile;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageFile")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageFile, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "media_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageFile {
+    const NAME: &'static str = "MessageFile";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "media_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MessageFile {
-                    media_id: rt::decode::required(f0, "media_id")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageFile {
+            media_id: rt::decode::required(f0, "media_id")?,
+        })
     }
 }
 impl MessageFile {
@@ -1792,11 +1760,6 @@ impl MessageFile {
 impl rt::Validate for MessageFile {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for MessageFile {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A link message (链接消息). Note the camelCase keys, unlike `oa`.
@@ -1828,56 +1791,43 @@ pub struct MessageLink {
 }
 impl<'de> serde::Deserialize<'de> for MessageLink {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageLink;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageLink")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageLink, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "messageUrl" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "picUrl" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageLink {
+    const NAME: &'static str = "MessageLink";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "messageUrl" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MessageLink {
-                    message_url: rt::decode::required(f0, "messageUrl")?,
-                    pic_url: rt::decode::required(f1, "picUrl")?,
-                    title: rt::decode::required(f2, "title")?,
-                    text: rt::decode::required(f3, "text")?,
-                })
+                "picUrl" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "title" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "text" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageLink {
+            message_url: rt::decode::required(f0, "messageUrl")?,
+            pic_url: rt::decode::required(f1, "picUrl")?,
+            title: rt::decode::required(f2, "title")?,
+            text: rt::decode::required(f3, "text")?,
+        })
     }
 }
 impl MessageLink {
@@ -1900,11 +1850,6 @@ impl MessageLink {
 impl rt::Validate for MessageLink {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for MessageLink {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// An OA message (OA消息).
@@ -1943,71 +1888,59 @@ pub struct MessageOa {
 }
 impl<'de> serde::Deserialize<'de> for MessageOa {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageOa;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageOa")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageOa, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "message_url" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "pc_message_url" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "head" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<MessageOaHead>::new())?,
-                            );
-                        }
-                        "status_bar" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<MessageOaStatusBar>>::new(),
-                                    )?,
-                            );
-                        }
-                        "body" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<MessageOaBody>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageOa {
+    const NAME: &'static str = "MessageOa";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "message_url" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MessageOa {
-                    message_url: rt::decode::required(f0, "message_url")?,
-                    pc_message_url: f1.unwrap_or_default(),
-                    head: rt::decode::required(f2, "head")?,
-                    status_bar: f3.unwrap_or_default(),
-                    body: rt::decode::required(f4, "body")?,
-                })
+                "pc_message_url" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "head" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<MessageOaHead>::new())?,
+                    );
+                }
+                "status_bar" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<MessageOaStatusBar>>::new(),
+                            )?,
+                    );
+                }
+                "body" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<MessageOaBody>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageOa {
+            message_url: rt::decode::required(f0, "message_url")?,
+            pc_message_url: f1.unwrap_or_default(),
+            head: rt::decode::required(f2, "head")?,
+            status_bar: f3.unwrap_or_default(),
+            body: rt::decode::required(f4, "body")?,
+        })
     }
 }
 impl MessageOa {
@@ -2045,11 +1978,6 @@ impl rt::Validate for MessageOa {
         Ok(())
     }
 }
-impl rt::Wire for MessageOa {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The head of an OA message (OA消息头部).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaHead`
@@ -2069,42 +1997,33 @@ pub struct MessageOaHead {
 }
 impl<'de> serde::Deserialize<'de> for MessageOaHead {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageOaHead;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageOaHead")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageOaHead, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "bgcolor" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageOaHead {
+    const NAME: &'static str = "MessageOaHead";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "bgcolor" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MessageOaHead {
-                    bgcolor: rt::decode::required(f0, "bgcolor")?,
-                    text: rt::decode::required(f1, "text")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageOaHead {
+            bgcolor: rt::decode::required(f0, "bgcolor")?,
+            text: rt::decode::required(f1, "text")?,
+        })
     }
 }
 impl MessageOaHead {
@@ -2130,11 +2049,6 @@ impl rt::Validate for MessageOaHead {
         Ok(())
     }
 }
-impl rt::Wire for MessageOaHead {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The status bar of an OA message (消息状态栏).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaStatusBar`
@@ -2154,48 +2068,37 @@ pub struct MessageOaStatusBar {
 }
 impl<'de> serde::Deserialize<'de> for MessageOaStatusBar {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageOaStatusBar;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageOaStatusBar")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageOaStatusBar, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "status_value" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status_bg" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageOaStatusBar {
+    const NAME: &'static str = "MessageOaStatusBar";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "status_value" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(MessageOaStatusBar {
-                    status_value: f0.unwrap_or_default(),
-                    status_bg: f1.unwrap_or_default(),
-                })
+                "status_bg" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageOaStatusBar {
+            status_value: f0.unwrap_or_default(),
+            status_bg: f1.unwrap_or_default(),
+        })
     }
 }
 impl MessageOaStatusBar {
@@ -2221,11 +2124,6 @@ impl MessageOaStatusBar {
 impl rt::Validate for MessageOaStatusBar {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for MessageOaStatusBar {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// The body of an OA message (OA消息体).
@@ -2272,98 +2170,78 @@ pub struct MessageOaBody {
 }
 impl<'de> serde::Deserialize<'de> for MessageOaBody {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageOaBody;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageOaBody")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageOaBody, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "form" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<MessageOaForm>>::new(),
-                                    )?,
-                            );
-                        }
-                        "rich" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<MessageOaRich>>::new(),
-                                    )?,
-                            );
-                        }
-                        "content" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "image" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "file_count" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "author" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageOaBody {
+    const NAME: &'static str = "MessageOaBody";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(MessageOaBody {
-                    title: f0.unwrap_or_default(),
-                    form: f1.unwrap_or_default(),
-                    rich: f2.unwrap_or_default(),
-                    content: f3.unwrap_or_default(),
-                    image: f4.unwrap_or_default(),
-                    file_count: f5.unwrap_or_default(),
-                    author: f6.unwrap_or_default(),
-                })
+                "form" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<MessageOaForm>>::new(),
+                            )?,
+                    );
+                }
+                "rich" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<MessageOaRich>>::new(),
+                            )?,
+                    );
+                }
+                "content" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "image" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "file_count" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "author" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageOaBody {
+            title: f0.unwrap_or_default(),
+            form: f1.unwrap_or_default(),
+            rich: f2.unwrap_or_default(),
+            content: f3.unwrap_or_default(),
+            image: f4.unwrap_or_default(),
+            file_count: f5.unwrap_or_default(),
+            author: f6.unwrap_or_default(),
+        })
     }
 }
 impl MessageOaBody {
@@ -2427,11 +2305,6 @@ impl rt::Validate for MessageOaBody {
         Ok(())
     }
 }
-impl rt::Wire for MessageOaBody {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One row of an OA form (表单项).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaForm`
@@ -2451,48 +2324,37 @@ pub struct MessageOaForm {
 }
 impl<'de> serde::Deserialize<'de> for MessageOaForm {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageOaForm;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageOaForm")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageOaForm, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "key" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageOaForm {
+    const NAME: &'static str = "MessageOaForm";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "key" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(MessageOaForm {
-                    key: f0.unwrap_or_default(),
-                    value: f1.unwrap_or_default(),
-                })
+                "value" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageOaForm {
+            key: f0.unwrap_or_default(),
+            value: f1.unwrap_or_default(),
+        })
     }
 }
 impl MessageOaForm {
@@ -2517,11 +2379,6 @@ impl rt::Validate for MessageOaForm {
         Ok(())
     }
 }
-impl rt::Wire for MessageOaForm {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The one-line rich text of an OA body (单行富文本).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaRich`
@@ -2541,48 +2398,37 @@ pub struct MessageOaRich {
 }
 impl<'de> serde::Deserialize<'de> for MessageOaRich {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageOaRich;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageOaRich")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageOaRich, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "num" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unit" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageOaRich {
+    const NAME: &'static str = "MessageOaRich";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "num" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(MessageOaRich {
-                    num: f0.unwrap_or_default(),
-                    unit: f1.unwrap_or_default(),
-                })
+                "unit" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageOaRich {
+            num: f0.unwrap_or_default(),
+            unit: f1.unwrap_or_default(),
+        })
     }
 }
 impl MessageOaRich {
@@ -2607,11 +2453,6 @@ impl rt::Validate for MessageOaRich {
         Ok(())
     }
 }
-impl rt::Wire for MessageOaRich {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A markdown message (markdown消息).
 ///
 /// Source: `spec/message.yaml` · `types.MessageMarkdown`
@@ -2631,42 +2472,33 @@ pub struct MessageMarkdown {
 }
 impl<'de> serde::Deserialize<'de> for MessageMarkdown {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageMarkdown;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageMarkdown")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageMarkdown, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageMarkdown {
+    const NAME: &'static str = "MessageMarkdown";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(MessageMarkdown {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageMarkdown {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+        })
     }
 }
 impl MessageMarkdown {
@@ -2686,11 +2518,6 @@ impl rt::Validate for MessageMarkdown {
             rt::check_max_len("text", rt::Scalar::to_text(v).chars().count(), 5000u64)?;
         }
         Ok(())
-    }
-}
-impl rt::Wire for MessageMarkdown {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// An ActionCard (卡片消息). Set either the single-button pair (`single_title` + `single_url`,
@@ -2746,101 +2573,83 @@ pub struct MessageActionCard {
 }
 impl<'de> serde::Deserialize<'de> for MessageActionCard {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageActionCard;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageActionCard")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageActionCard, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "markdown" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "single_title" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "single_url" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "btn_orientation" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<MessageBtnOrientation>>::new(),
-                                    )?,
-                            );
-                        }
-                        "btn_json_list" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<MessageActionCardButton>>::new(),
-                                    )?,
-                            );
-                        }
-                        "agentid" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "hide_avatar" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageActionCard {
+    const NAME: &'static str = "MessageActionCard";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(MessageActionCard {
-                    title: f0.unwrap_or_default(),
-                    markdown: rt::decode::required(f1, "markdown")?,
-                    single_title: f2.unwrap_or_default(),
-                    single_url: f3.unwrap_or_default(),
-                    btn_orientation: f4.unwrap_or_default(),
-                    btn_json_list: f5.unwrap_or_default(),
-                    agentid: f6.unwrap_or_default(),
-                    hide_avatar: f7.unwrap_or_default(),
-                })
+                "markdown" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "single_title" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "single_url" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "btn_orientation" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<MessageBtnOrientation>>::new(),
+                            )?,
+                    );
+                }
+                "btn_json_list" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<MessageActionCardButton>>::new(),
+                            )?,
+                    );
+                }
+                "agentid" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "hide_avatar" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageActionCard {
+            title: f0.unwrap_or_default(),
+            markdown: rt::decode::required(f1, "markdown")?,
+            single_title: f2.unwrap_or_default(),
+            single_url: f3.unwrap_or_default(),
+            btn_orientation: f4.unwrap_or_default(),
+            btn_json_list: f5.unwrap_or_default(),
+            agentid: f6.unwrap_or_default(),
+            hide_avatar: f7.unwrap_or_default(),
+        })
     }
 }
 impl MessageActionCard {
@@ -2926,11 +2735,6 @@ impl rt::Validate for MessageActionCard {
         Ok(())
     }
 }
-impl rt::Wire for MessageActionCard {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// How the buttons of an ActionCard are laid out (按钮排列方式); sent as `"0"` / `"1"`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -3012,48 +2816,37 @@ pub struct MessageActionCardButton {
 }
 impl<'de> serde::Deserialize<'de> for MessageActionCardButton {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageActionCardButton;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageActionCardButton")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageActionCardButton, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "action_url" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for MessageActionCardButton {
+    const NAME: &'static str = "MessageActionCardButton";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(MessageActionCardButton {
-                    title: f0.unwrap_or_default(),
-                    action_url: f1.unwrap_or_default(),
-                })
+                "action_url" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(MessageActionCardButton {
+            title: f0.unwrap_or_default(),
+            action_url: f1.unwrap_or_default(),
+        })
     }
 }
 impl MessageActionCardButton {
@@ -3089,11 +2882,6 @@ impl rt::Validate for MessageActionCardButton {
             )?;
         }
         Ok(())
-    }
-}
-impl rt::Wire for MessageActionCardButton {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// State of a work-notification send task (发送状态).
@@ -3160,580 +2948,525 @@ impl rt::Scalar for MessageSendStatus {
 /// Progress of a work-notification send task (发送进度).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendProgress`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendProgress {
     /// Progress in percent (处理进度), 0-100.
     ///
     /// Wire name `progress_in_percent`.
-    #[serde(rename = "progress_in_percent", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "progress_in_percent", skip_serializing_if = "Option::is_none")
+    )]
     pub progress_in_percent: Option<i64>,
     /// State of the task (任务执行状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<MessageSendStatus>,
 }
 impl<'de> serde::Deserialize<'de> for MessageSendProgress {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageSendProgress;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageSendProgress")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageSendProgress, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "progress_in_percent" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<MessageSendStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MessageSendProgress {
-                    progress_in_percent: f0.unwrap_or_default(),
-                    status: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MessageSendProgress {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MessageSendProgress {
+    const NAME: &'static str = "MessageSendProgress";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "progress_in_percent" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "status" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<MessageSendStatus>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MessageSendProgress {
+            progress_in_percent: f0.unwrap_or_default(),
+            status: f1.unwrap_or_default(),
+        })
     }
 }
 /// Why one user's work notification was dropped by flow control (流控原因).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendForbidden`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendForbidden {
     /// Flow-control code (流控code), e.g. `143105` (daily cap) or `143106` (duplicate content).
     ///
     /// Wire name `code`.
-    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "code", skip_serializing_if = "Option::is_none")
+    )]
     pub code: Option<String>,
     /// The threshold that was hit (流控阈值).
     ///
     /// Wire name `count`.
-    #[serde(rename = "count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "count", skip_serializing_if = "Option::is_none")
+    )]
     pub count: Option<i64>,
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for MessageSendForbidden {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageSendForbidden;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageSendForbidden")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageSendForbidden, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "code" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "count" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "userid" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MessageSendForbidden {
-                    code: f0.unwrap_or_default(),
-                    count: f1.unwrap_or_default(),
-                    userid: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MessageSendForbidden {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MessageSendForbidden {
+    const NAME: &'static str = "MessageSendForbidden";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "code" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "count" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MessageSendForbidden {
+            code: f0.unwrap_or_default(),
+            count: f1.unwrap_or_default(),
+            userid: f2.unwrap_or_default(),
+        })
     }
 }
 /// Delivery result of a work-notification send task (发送结果).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendResult {
     /// Unknown userids (无效的userid).
     ///
     /// Wire name `invalid_user_id_list`.
-    #[serde(rename = "invalid_user_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invalid_user_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub invalid_user_id_list: Vec<String>,
     /// Unknown department ids (无效的部门ID); the docs and the Java SDK give numbers, some clients strings (both decode).
     ///
     /// Wire name `invalid_dept_id_list`.
-    #[serde(rename = "invalid_dept_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invalid_dept_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub invalid_dept_id_list: Vec<i64>,
     /// Userids dropped by flow control (被流控过滤的userid).
     ///
     /// Wire name `forbidden_user_id_list`.
-    #[serde(rename = "forbidden_user_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "forbidden_user_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub forbidden_user_id_list: Vec<String>,
     /// Userids the send failed for (发送失败的userid).
     ///
     /// Wire name `failed_user_id_list`.
-    #[serde(rename = "failed_user_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failed_user_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub failed_user_id_list: Vec<String>,
     /// Userids that have read the message (已读).
     ///
     /// Wire name `read_user_id_list`.
-    #[serde(rename = "read_user_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "read_user_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub read_user_id_list: Vec<String>,
     /// Userids that have not read it yet (未读).
     ///
     /// Wire name `unread_user_id_list`.
-    #[serde(rename = "unread_user_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unread_user_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub unread_user_id_list: Vec<String>,
     /// Per-user flow-control reasons (推送被禁止的具体原因).
     ///
     /// Wire name `forbidden_list`.
-    #[serde(rename = "forbidden_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "forbidden_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub forbidden_list: Vec<MessageSendForbidden>,
 }
 impl<'de> serde::Deserialize<'de> for MessageSendResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageSendResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageSendResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageSendResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "invalid_user_id_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "invalid_dept_id_list" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "forbidden_user_id_list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "failed_user_id_list" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "read_user_id_list" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "unread_user_id_list" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "forbidden_list" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<MessageSendForbidden>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MessageSendResult {
-                    invalid_user_id_list: f0.unwrap_or_default(),
-                    invalid_dept_id_list: f1.unwrap_or_default(),
-                    forbidden_user_id_list: f2.unwrap_or_default(),
-                    failed_user_id_list: f3.unwrap_or_default(),
-                    read_user_id_list: f4.unwrap_or_default(),
-                    unread_user_id_list: f5.unwrap_or_default(),
-                    forbidden_list: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MessageSendResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MessageSendResult {
+    const NAME: &'static str = "MessageSendResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "invalid_user_id_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "invalid_dept_id_list" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "forbidden_user_id_list" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "failed_user_id_list" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "read_user_id_list" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "unread_user_id_list" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "forbidden_list" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<MessageSendForbidden>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MessageSendResult {
+            invalid_user_id_list: f0.unwrap_or_default(),
+            invalid_dept_id_list: f1.unwrap_or_default(),
+            forbidden_user_id_list: f2.unwrap_or_default(),
+            failed_user_id_list: f3.unwrap_or_default(),
+            read_user_id_list: f4.unwrap_or_default(),
+            unread_user_id_list: f5.unwrap_or_default(),
+            forbidden_list: f6.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MessageApi::send_to_conversation`](super::message::MessageApi::send_to_conversation).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendToConversationResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendToConversationResponse {
     /// Userids of the valid recipients in the caller's org (有效接收者), `|`-separated.
     ///
     /// Wire name `receiver`.
-    #[serde(
-        rename = "receiver",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "receiver",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub receiver: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for MessageSendToConversationResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageSendToConversationResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageSendToConversationResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageSendToConversationResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "receiver" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MessageSendToConversationResponse {
-                    receiver: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MessageSendToConversationResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MessageSendToConversationResponse {
+    const NAME: &'static str = "MessageSendToConversationResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "receiver" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MessageSendToConversationResponse {
+            receiver: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MessageApi::legacy_send`](super::message::MessageApi::legacy_send).
 ///
 /// Source: `spec/message.yaml` · `types.MessageLegacySendResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageLegacySendResponse {
     /// Id of the message (消息ID), for `legacy_list_message_status`.
     ///
     /// Wire name `messageId`.
-    #[serde(rename = "messageId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "messageId", skip_serializing_if = "Option::is_none")
+    )]
     pub message_id: Option<String>,
     /// Recipients' userids that were not valid (无效用户), `|`-joined.
     ///
     /// Wire name `invaliduser`.
-    #[serde(rename = "invaliduser", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invaliduser", skip_serializing_if = "Option::is_none")
+    )]
     pub invaliduser: Option<String>,
     /// Department ids that were not valid (无效部门), `|`-joined.
     ///
     /// Wire name `invalidparty`.
-    #[serde(rename = "invalidparty", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invalidparty", skip_serializing_if = "Option::is_none")
+    )]
     pub invalidparty: Option<String>,
     /// Userids dropped by rate limiting (被限流的用户); seen both as a `|`-joined string and as an array.
     ///
     /// Wire name `forbiddenUserId`.
-    #[serde(
-        rename = "forbiddenUserId",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "forbiddenUserId",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub forbidden_user_id: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for MessageLegacySendResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageLegacySendResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageLegacySendResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageLegacySendResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "messageId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "invaliduser" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "invalidparty" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "forbiddenUserId" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MessageLegacySendResponse {
-                    message_id: f0.unwrap_or_default(),
-                    invaliduser: f1.unwrap_or_default(),
-                    invalidparty: f2.unwrap_or_default(),
-                    forbidden_user_id: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MessageLegacySendResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MessageLegacySendResponse {
+    const NAME: &'static str = "MessageLegacySendResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "messageId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "invaliduser" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "invalidparty" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "forbiddenUserId" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MessageLegacySendResponse {
+            message_id: f0.unwrap_or_default(),
+            invaliduser: f1.unwrap_or_default(),
+            invalidparty: f2.unwrap_or_default(),
+            forbidden_user_id: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MessageApi::legacy_async_send`](super::message::MessageApi::legacy_async_send).
 ///
 /// Source: `spec/message.yaml` · `types.MessageLegacyAsyncSendResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageLegacyAsyncSendResponse {
     /// Id of the asynchronous send task (异步发送任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "task_id"))]
     pub task_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for MessageLegacyAsyncSendResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageLegacyAsyncSendResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageLegacyAsyncSendResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageLegacyAsyncSendResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "task_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MessageLegacyAsyncSendResponse {
-                    task_id: rt::decode::required(f0, "task_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MessageLegacyAsyncSendResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MessageLegacyAsyncSendResponse {
+    const NAME: &'static str = "MessageLegacyAsyncSendResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "task_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MessageLegacyAsyncSendResponse {
+            task_id: rt::decode::required(f0, "task_id")?,
+        })
     }
 }
 /// Response of [`MessageApi::async_send_v2`](super::message::MessageApi::async_send_v2).
 ///
 /// Source: `spec/message.yaml` · `types.MessageAsyncSendV2Response`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageAsyncSendV2Response {
     /// Id of the asynchronous send task (异步发送任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "task_id"))]
     pub task_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for MessageAsyncSendV2Response {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageAsyncSendV2Response;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageAsyncSendV2Response")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageAsyncSendV2Response, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "task_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MessageAsyncSendV2Response {
-                    task_id: rt::decode::required(f0, "task_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MessageAsyncSendV2Response {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MessageAsyncSendV2Response {
+    const NAME: &'static str = "MessageAsyncSendV2Response";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "task_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MessageAsyncSendV2Response {
+            task_id: rt::decode::required(f0, "task_id")?,
+        })
     }
 }
 /// Response of [`MessageApi::send_by_template`](super::message::MessageApi::send_by_template).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendByTemplateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendByTemplateResponse {
     /// Id of the asynchronous send task (异步发送任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "task_id"))]
     pub task_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for MessageSendByTemplateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MessageSendByTemplateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MessageSendByTemplateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MessageSendByTemplateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "task_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MessageSendByTemplateResponse {
-                    task_id: rt::decode::required(f0, "task_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MessageSendByTemplateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MessageSendByTemplateResponse {
+    const NAME: &'static str = "MessageSendByTemplateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "task_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MessageSendByTemplateResponse {
+            task_id: rt::decode::required(f0, "task_id")?,
+        })
     }
 }

@@ -353,16 +353,19 @@ impl rt::Endpoint for MicroappSetVisibleScopesRequest {
 }
 impl<'c> crate::api::Call<'c, MicroappSetVisibleScopesRequest> {
     /// Sets `is_hidden`: Only administrators can see the app (仅限管理员可见).
-    pub fn is_hidden(self, is_hidden: bool) -> Self {
-        self.map(|r| r.is_hidden(is_hidden))
+    pub fn is_hidden(mut self, is_hidden: bool) -> Self {
+        self.request = self.request.is_hidden(is_hidden);
+        self
     }
     /// Sets `dept_visible_scopes`: Department ids that can see the app (可见部门).
-    pub fn dept_visible_scopes(self, dept_visible_scopes: Vec<i64>) -> Self {
-        self.map(|r| r.dept_visible_scopes(dept_visible_scopes))
+    pub fn dept_visible_scopes(mut self, dept_visible_scopes: Vec<i64>) -> Self {
+        self.request = self.request.dept_visible_scopes(dept_visible_scopes);
+        self
     }
     /// Sets `user_visible_scopes`: Userids that can see the app (可见用户).
-    pub fn user_visible_scopes(self, user_visible_scopes: Vec<String>) -> Self {
-        self.map(|r| r.user_visible_scopes(user_visible_scopes))
+    pub fn user_visible_scopes(mut self, user_visible_scopes: Vec<String>) -> Self {
+        self.request = self.request.user_visible_scopes(user_visible_scopes);
+        self
     }
 }
 /// Request of [`MicroappApi::create`]: Create an H5 micro-app (创建企业内部应用H5微应用).
@@ -476,12 +479,14 @@ impl rt::Endpoint for MicroappCreateRequest {
 }
 impl<'c> crate::api::Call<'c, MicroappCreateRequest> {
     /// Sets `pc_homepage_url`: PC home page (PC端主页); http(s), same domain as `homepageUrl`.
-    pub fn pc_homepage_url(self, pc_homepage_url: impl Into<String>) -> Self {
-        self.map(|r| r.pc_homepage_url(pc_homepage_url))
+    pub fn pc_homepage_url(mut self, pc_homepage_url: impl Into<String>) -> Self {
+        self.request = self.request.pc_homepage_url(pc_homepage_url);
+        self
     }
     /// Sets `omp_link`: Admin console page (OA后台管理主页); http(s).
-    pub fn omp_link(self, omp_link: impl Into<String>) -> Self {
-        self.map(|r| r.omp_link(omp_link))
+    pub fn omp_link(mut self, omp_link: impl Into<String>) -> Self {
+        self.request = self.request.omp_link(omp_link);
+        self
     }
 }
 /// Request of [`MicroappApi::update`]: Update an H5 micro-app (更新企业内部应用H5微应用).
@@ -611,28 +616,34 @@ impl rt::Endpoint for MicroappUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, MicroappUpdateRequest> {
     /// Sets `app_icon`: New icon (图标): a media_id from `/media/upload`.
-    pub fn app_icon(self, app_icon: impl Into<String>) -> Self {
-        self.map(|r| r.app_icon(app_icon))
+    pub fn app_icon(mut self, app_icon: impl Into<String>) -> Self {
+        self.request = self.request.app_icon(app_icon);
+        self
     }
     /// Sets `app_name`: New app name (应用名称), 1-10 characters.
-    pub fn app_name(self, app_name: impl Into<String>) -> Self {
-        self.map(|r| r.app_name(app_name))
+    pub fn app_name(mut self, app_name: impl Into<String>) -> Self {
+        self.request = self.request.app_name(app_name);
+        self
     }
     /// Sets `app_desc`: New app description (应用描述), 1-20 characters.
-    pub fn app_desc(self, app_desc: impl Into<String>) -> Self {
-        self.map(|r| r.app_desc(app_desc))
+    pub fn app_desc(mut self, app_desc: impl Into<String>) -> Self {
+        self.request = self.request.app_desc(app_desc);
+        self
     }
     /// Sets `homepage_url`: New mobile home page (移动端主页); must start with http or https.
-    pub fn homepage_url(self, homepage_url: impl Into<String>) -> Self {
-        self.map(|r| r.homepage_url(homepage_url))
+    pub fn homepage_url(mut self, homepage_url: impl Into<String>) -> Self {
+        self.request = self.request.homepage_url(homepage_url);
+        self
     }
     /// Sets `pc_homepage_url`: New PC home page (PC端主页); http(s), same domain as `homepageUrl`.
-    pub fn pc_homepage_url(self, pc_homepage_url: impl Into<String>) -> Self {
-        self.map(|r| r.pc_homepage_url(pc_homepage_url))
+    pub fn pc_homepage_url(mut self, pc_homepage_url: impl Into<String>) -> Self {
+        self.request = self.request.pc_homepage_url(pc_homepage_url);
+        self
     }
     /// Sets `omp_link`: New admin console page (OA后台管理主页); http(s).
-    pub fn omp_link(self, omp_link: impl Into<String>) -> Self {
-        self.map(|r| r.omp_link(omp_link))
+    pub fn omp_link(mut self, omp_link: impl Into<String>) -> Self {
+        self.request = self.request.omp_link(omp_link);
+        self
     }
 }
 /// Request of [`MicroappApi::delete`]: Delete an H5 micro-app (删除H5微应用).
@@ -752,523 +763,473 @@ impl rt::Scalar for MicroappStatus {
 /// One app in the `appList` of `list` and `list_by_userid` (应用信息).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappInfo {
     /// The app instance id (应用ID / AgentId).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "agentId"))]
     pub agent_id: i64,
     /// App name (应用名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// App description (应用描述).
     ///
     /// Wire name `appDesc`.
-    #[serde(rename = "appDesc", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appDesc", skip_serializing_if = "Option::is_none")
+    )]
     pub app_desc: Option<String>,
     /// Icon URL (应用图标地址).
     ///
     /// Wire name `appIcon`.
-    #[serde(rename = "appIcon", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appIcon", skip_serializing_if = "Option::is_none")
+    )]
     pub app_icon: Option<String>,
     /// Whether the app is self-built (是否自建应用).
     ///
     /// Wire name `isSelf`.
-    #[serde(rename = "isSelf", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isSelf", skip_serializing_if = "Option::is_none")
+    )]
     pub is_self: Option<bool>,
     /// State of the app (应用状态).
     ///
     /// Wire name `appStatus`.
-    #[serde(rename = "appStatus", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appStatus", skip_serializing_if = "Option::is_none")
+    )]
     pub app_status: Option<MicroappStatus>,
     /// URL of the app's admin console page (OA后台管理主页); may be empty.
     ///
     /// Wire name `ompLink`.
-    #[serde(rename = "ompLink", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ompLink", skip_serializing_if = "Option::is_none")
+    )]
     pub omp_link: Option<String>,
     /// Mobile home page URL (移动端主页).
     ///
     /// Wire name `homepageLink`.
-    #[serde(rename = "homepageLink", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "homepageLink", skip_serializing_if = "Option::is_none")
+    )]
     pub homepage_link: Option<String>,
     /// PC home page URL (PC端主页).
     ///
     /// Wire name `pcHomepageLink`.
-    #[serde(rename = "pcHomepageLink", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pcHomepageLink", skip_serializing_if = "Option::is_none")
+    )]
     pub pc_homepage_link: Option<String>,
     /// Third-party app id (第三方应用ID); `list` only, in the Java SDK only.
     ///
     /// Wire name `appId`.
-    #[serde(rename = "appId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appId", skip_serializing_if = "Option::is_none")
+    )]
     pub app_id: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for MicroappInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MicroappInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MicroappInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MicroappInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "appDesc" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appIcon" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isSelf" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "appStatus" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<MicroappStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ompLink" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "homepageLink" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pcHomepageLink" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appId" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MicroappInfo {
-                    agent_id: rt::decode::required(f0, "agentId")?,
-                    name: rt::decode::required(f1, "name")?,
-                    app_desc: f2.unwrap_or_default(),
-                    app_icon: f3.unwrap_or_default(),
-                    is_self: f4.unwrap_or_default(),
-                    app_status: f5.unwrap_or_default(),
-                    omp_link: f6.unwrap_or_default(),
-                    homepage_link: f7.unwrap_or_default(),
-                    pc_homepage_link: f8.unwrap_or_default(),
-                    app_id: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MicroappInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MicroappInfo {
+    const NAME: &'static str = "MicroappInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "name" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "appDesc" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appIcon" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "isSelf" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "appStatus" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<MicroappStatus>>::new(),
+                            )?,
+                    );
+                }
+                "ompLink" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "homepageLink" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pcHomepageLink" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appId" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MicroappInfo {
+            agent_id: rt::decode::required(f0, "agentId")?,
+            name: rt::decode::required(f1, "name")?,
+            app_desc: f2.unwrap_or_default(),
+            app_icon: f3.unwrap_or_default(),
+            is_self: f4.unwrap_or_default(),
+            app_status: f5.unwrap_or_default(),
+            omp_link: f6.unwrap_or_default(),
+            homepage_link: f7.unwrap_or_default(),
+            pc_homepage_link: f8.unwrap_or_default(),
+            app_id: f9.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MicroappApi::list`](super::microapp::MicroappApi::list).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappListResponse {
     /// The apps (应用列表).
     ///
     /// Wire name `appList`.
-    #[serde(rename = "appList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub app_list: Vec<MicroappInfo>,
 }
 impl<'de> serde::Deserialize<'de> for MicroappListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MicroappListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MicroappListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MicroappListResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "appList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<MicroappInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MicroappListResponse {
-                    app_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MicroappListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MicroappListResponse {
+    const NAME: &'static str = "MicroappListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "appList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<MicroappInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MicroappListResponse {
+            app_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MicroappApi::list_by_userid`](super::microapp::MicroappApi::list_by_userid).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappListByUseridResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappListByUseridResponse {
     /// The apps visible to the user (应用列表).
     ///
     /// Wire name `appList`.
-    #[serde(rename = "appList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub app_list: Vec<MicroappInfo>,
 }
 impl<'de> serde::Deserialize<'de> for MicroappListByUseridResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MicroappListByUseridResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MicroappListByUseridResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MicroappListByUseridResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "appList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<MicroappInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MicroappListByUseridResponse {
-                    app_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MicroappListByUseridResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MicroappListByUseridResponse {
+    const NAME: &'static str = "MicroappListByUseridResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "appList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<MicroappInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MicroappListByUseridResponse {
+            app_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MicroappApi::get_visible_scopes`](super::microapp::MicroappApi::get_visible_scopes).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappGetVisibleScopesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappGetVisibleScopesResponse {
     /// Whether only administrators can see the app (仅限管理员可见).
     ///
     /// Wire name `isHidden`.
-    #[serde(rename = "isHidden", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isHidden", skip_serializing_if = "Option::is_none")
+    )]
     pub is_hidden: Option<bool>,
     /// Department ids that can see the app (可见部门).
     ///
     /// Wire name `deptVisibleScopes`.
-    #[serde(rename = "deptVisibleScopes", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deptVisibleScopes", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_visible_scopes: Vec<i64>,
     /// Userids that can see the app (可见用户).
     ///
     /// Wire name `userVisibleScopes`.
-    #[serde(rename = "userVisibleScopes", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userVisibleScopes", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_visible_scopes: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for MicroappGetVisibleScopesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MicroappGetVisibleScopesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MicroappGetVisibleScopesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MicroappGetVisibleScopesResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "isHidden" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "deptVisibleScopes" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "userVisibleScopes" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MicroappGetVisibleScopesResponse {
-                    is_hidden: f0.unwrap_or_default(),
-                    dept_visible_scopes: f1.unwrap_or_default(),
-                    user_visible_scopes: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MicroappGetVisibleScopesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MicroappGetVisibleScopesResponse {
+    const NAME: &'static str = "MicroappGetVisibleScopesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "isHidden" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "deptVisibleScopes" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "userVisibleScopes" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MicroappGetVisibleScopesResponse {
+            is_hidden: f0.unwrap_or_default(),
+            dept_visible_scopes: f1.unwrap_or_default(),
+            user_visible_scopes: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MicroappApi::create`](super::microapp::MicroappApi::create).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappCreateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappCreateResponse {
     /// AgentId of the new app (应用ID).
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "agentid"))]
     pub agentid: i64,
 }
 impl<'de> serde::Deserialize<'de> for MicroappCreateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MicroappCreateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MicroappCreateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MicroappCreateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "agentId" if f0.is_none() => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MicroappCreateResponse {
-                    agentid: rt::decode::required(f0, "agentid")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MicroappCreateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MicroappCreateResponse {
+    const NAME: &'static str = "MicroappCreateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "agentId" if f0.is_none() => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MicroappCreateResponse {
+            agentid: rt::decode::required(f0, "agentid")?,
+        })
     }
 }
 /// Response of [`MicroappApi::update`](super::microapp::MicroappApi::update).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappUpdateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappUpdateResponse {
     /// The updated app's AgentId (echoed).
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agentid", skip_serializing_if = "Option::is_none")
+    )]
     pub agentid: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for MicroappUpdateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MicroappUpdateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MicroappUpdateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MicroappUpdateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "agentId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MicroappUpdateResponse {
-                    agentid: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MicroappUpdateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MicroappUpdateResponse {
+    const NAME: &'static str = "MicroappUpdateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "agentId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MicroappUpdateResponse {
+            agentid: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`MicroappApi::delete`](super::microapp::MicroappApi::delete).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappDeleteResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappDeleteResponse {
     /// The deleted app's AgentId (echoed in the official example).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agentId", skip_serializing_if = "Option::is_none")
+    )]
     pub agent_id: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for MicroappDeleteResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = MicroappDeleteResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "MicroappDeleteResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MicroappDeleteResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(MicroappDeleteResponse {
-                    agent_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for MicroappDeleteResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for MicroappDeleteResponse {
+    const NAME: &'static str = "MicroappDeleteResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MicroappDeleteResponse {
+            agent_id: f0.unwrap_or_default(),
+        })
     }
 }

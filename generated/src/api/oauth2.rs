@@ -558,12 +558,14 @@ impl rt::Endpoint for Oauth2GetUserTokenRequest {
 }
 impl<'c> crate::api::Call<'c, Oauth2GetUserTokenRequest> {
     /// Sets `code`: The login code (authCode) from DingTalk's OAuth login page; with `grantType` authorization_code.
-    pub fn code(self, code: impl Into<rt::SecretString>) -> Self {
-        self.map(|r| r.code(code))
+    pub fn code(mut self, code: impl Into<rt::SecretString>) -> Self {
+        self.request = self.request.code(code);
+        self
     }
     /// Sets `refresh_token`: The refresh token of an earlier answer; with `grantType` refresh_token.
-    pub fn refresh_token(self, refresh_token: impl Into<rt::SecretString>) -> Self {
-        self.map(|r| r.refresh_token(refresh_token))
+    pub fn refresh_token(mut self, refresh_token: impl Into<rt::SecretString>) -> Self {
+        self.request = self.request.refresh_token(refresh_token);
+        self
     }
 }
 /// Request of [`Oauth2Api::create_jsapi_ticket`]: Create a JSAPI ticket (生成jsapi ticket).
@@ -953,208 +955,186 @@ impl rt::Endpoint for Oauth2GetAuthInfoRequest {
 /// What a user authorised for one resource (授权记录).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthRule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthRule {
     /// The resource (授权实体), e.g. `Contact.User`.
     ///
     /// Wire name `resource`.
-    #[serde(rename = "resource")]
+    #[cfg_attr(feature = "serialize", serde(rename = "resource"))]
     pub resource: String,
     /// The items granted (授权项), e.g. `mobile`.
     ///
     /// Wire name `authItems`.
-    #[serde(rename = "authItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "authItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub auth_items: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for OauthAuthRule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = OauthAuthRule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "OauthAuthRule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OauthAuthRule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "resource" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "authItems" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(OauthAuthRule {
-                    resource: rt::decode::required(f0, "resource")?,
-                    auth_items: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for OauthAuthRule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for OauthAuthRule {
+    const NAME: &'static str = "OauthAuthRule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "resource" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "authItems" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(OauthAuthRule {
+            resource: rt::decode::required(f0, "resource")?,
+            auth_items: f1.unwrap_or_default(),
+        })
     }
 }
 /// An agent (micro-app) an organisation activated (授权应用).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthAgent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthAgent {
     /// The agent's id in the organisation (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "agentId"))]
     pub agent_id: i64,
     /// Its name (应用名称).
     ///
     /// Wire name `agentName`.
-    #[serde(rename = "agentName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agentName", skip_serializing_if = "Option::is_none")
+    )]
     pub agent_name: Option<String>,
     /// The ISV app's id (第三方应用ID).
     ///
     /// Wire name `appId`.
-    #[serde(rename = "appId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appId", skip_serializing_if = "Option::is_none")
+    )]
     pub app_id: Option<i64>,
     /// Userids of the admins who manage it (有管理权限的管理员).
     ///
     /// Wire name `adminList`.
-    #[serde(rename = "adminList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "adminList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub admin_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for OauthAuthAgent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = OauthAuthAgent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "OauthAuthAgent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OauthAuthAgent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "agentName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "adminList" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(OauthAuthAgent {
-                    agent_id: rt::decode::required(f0, "agentId")?,
-                    agent_name: f1.unwrap_or_default(),
-                    app_id: f2.unwrap_or_default(),
-                    admin_list: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for OauthAuthAgent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for OauthAuthAgent {
+    const NAME: &'static str = "OauthAuthAgent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "agentName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "adminList" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(OauthAuthAgent {
+            agent_id: rt::decode::required(f0, "agentId")?,
+            agent_name: f1.unwrap_or_default(),
+            app_id: f2.unwrap_or_default(),
+            admin_list: f3.unwrap_or_default(),
+        })
     }
 }
 /// The authorised app (授权应用信息).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthAppInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthAppInfo {
     /// The agents (应用列表).
     ///
     /// Wire name `agentList`.
-    #[serde(rename = "agentList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "agentList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub agent_list: Vec<OauthAuthAgent>,
 }
 impl<'de> serde::Deserialize<'de> for OauthAuthAppInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = OauthAuthAppInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "OauthAuthAppInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OauthAuthAppInfo, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "agentList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<OauthAuthAgent>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(OauthAuthAppInfo {
-                    agent_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for OauthAuthAppInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for OauthAuthAppInfo {
+    const NAME: &'static str = "OauthAuthAppInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "agentList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<OauthAuthAgent>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(OauthAuthAppInfo {
+            agent_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// An organisation's certification level (企业认证等级).
@@ -1225,982 +1205,867 @@ impl rt::Scalar for OauthAuthLevel {
 /// The organisation that activated an ISV app (应用企业信息).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthCorpInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthCorpInfo {
     /// Its name (授权方企业名称).
     ///
     /// Wire name `corpName`.
-    #[serde(rename = "corpName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpName", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_name: Option<String>,
     /// Its logo (企业logo).
     ///
     /// Wire name `corpLogoUrl`.
-    #[serde(rename = "corpLogoUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpLogoUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_logo_url: Option<String>,
     /// Its industry (企业所属行业).
     ///
     /// Wire name `industry`.
-    #[serde(rename = "industry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "industry", skip_serializing_if = "Option::is_none")
+    )]
     pub industry: Option<String>,
     /// Its certification level (企业认证等级).
     ///
     /// Wire name `authLevel`.
-    #[serde(rename = "authLevel", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "authLevel", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_level: Option<OauthAuthLevel>,
     /// The ISV's invitation code, only for organisations the ISV invited (邀请码); empty otherwise.
     ///
     /// Wire name `inviteCode`.
-    #[serde(rename = "inviteCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "inviteCode", skip_serializing_if = "Option::is_none")
+    )]
     pub invite_code: Option<String>,
     /// The organisation's invitation link (企业邀请链接).
     ///
     /// Wire name `inviteUrl`.
-    #[serde(rename = "inviteUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "inviteUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub invite_url: Option<String>,
     /// The serial number (序列号).
     ///
     /// Wire name `licenseCode`.
-    #[serde(rename = "licenseCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "licenseCode", skip_serializing_if = "Option::is_none")
+    )]
     pub license_code: Option<String>,
     /// The channel code (渠道码).
     ///
     /// Wire name `authChannel`.
-    #[serde(rename = "authChannel", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "authChannel", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_channel: Option<String>,
     /// The channel type (渠道类型): empty, or `STAR_ACTIVITY` (满天星).
     ///
     /// Wire name `authChannelType`.
-    #[serde(rename = "authChannelType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "authChannelType", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_channel_type: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for OauthAuthCorpInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = OauthAuthCorpInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "OauthAuthCorpInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OauthAuthCorpInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpName" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpLogoUrl" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "industry" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "authLevel" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<OauthAuthLevel>>::new(),
-                                    )?,
-                            );
-                        }
-                        "inviteCode" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "inviteUrl" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "licenseCode" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "authChannel" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "authChannelType" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(OauthAuthCorpInfo {
-                    corp_name: f0.unwrap_or_default(),
-                    corp_logo_url: f1.unwrap_or_default(),
-                    industry: f2.unwrap_or_default(),
-                    auth_level: f3.unwrap_or_default(),
-                    invite_code: f4.unwrap_or_default(),
-                    invite_url: f5.unwrap_or_default(),
-                    license_code: f6.unwrap_or_default(),
-                    auth_channel: f7.unwrap_or_default(),
-                    auth_channel_type: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for OauthAuthCorpInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for OauthAuthCorpInfo {
+    const NAME: &'static str = "OauthAuthCorpInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpName" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpLogoUrl" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "industry" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "authLevel" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<OauthAuthLevel>>::new(),
+                            )?,
+                    );
+                }
+                "inviteCode" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "inviteUrl" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "licenseCode" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "authChannel" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "authChannelType" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(OauthAuthCorpInfo {
+            corp_name: f0.unwrap_or_default(),
+            corp_logo_url: f1.unwrap_or_default(),
+            industry: f2.unwrap_or_default(),
+            auth_level: f3.unwrap_or_default(),
+            invite_code: f4.unwrap_or_default(),
+            invite_url: f5.unwrap_or_default(),
+            license_code: f6.unwrap_or_default(),
+            auth_channel: f7.unwrap_or_default(),
+            auth_channel_type: f8.unwrap_or_default(),
+        })
     }
 }
 /// The admin who authorised (授权用户信息).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthUserInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthUserInfo {
     /// The admin's userid (授权管理员userid).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for OauthAuthUserInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = OauthAuthUserInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "OauthAuthUserInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OauthAuthUserInfo, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(OauthAuthUserInfo {
-                    user_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for OauthAuthUserInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for OauthAuthUserInfo {
+    const NAME: &'static str = "OauthAuthUserInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(OauthAuthUserInfo {
+            user_id: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`Oauth2Api::get_access_token`](super::oauth2::Oauth2Api::get_access_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetAccessTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetAccessTokenResponse {
     /// The access token.
     ///
     /// Wire name `accessToken`; secret: redacted in `Debug`.
-    #[serde(rename = "accessToken")]
+    #[cfg_attr(feature = "serialize", serde(rename = "accessToken"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expireIn`.
-    #[serde(rename = "expireIn")]
+    #[cfg_attr(feature = "serialize", serde(rename = "expireIn"))]
     pub expire_in: i64,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetAccessTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetAccessTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetAccessTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetAccessTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "accessToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expireIn" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetAccessTokenResponse {
-                    access_token: rt::decode::required(f0, "accessToken")?,
-                    expire_in: rt::decode::required(f1, "expireIn")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetAccessTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetAccessTokenResponse {
+    const NAME: &'static str = "Oauth2GetAccessTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "accessToken" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expireIn" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetAccessTokenResponse {
+            access_token: rt::decode::required(f0, "accessToken")?,
+            expire_in: rt::decode::required(f1, "expireIn")?,
+        })
     }
 }
 /// Response of [`Oauth2Api::get_suite_access_token`](super::oauth2::Oauth2Api::get_suite_access_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetSuiteAccessTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetSuiteAccessTokenResponse {
     /// The suite access token.
     ///
     /// Wire name `accessToken`; secret: redacted in `Debug`.
-    #[serde(rename = "accessToken")]
+    #[cfg_attr(feature = "serialize", serde(rename = "accessToken"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expireIn`.
-    #[serde(rename = "expireIn")]
+    #[cfg_attr(feature = "serialize", serde(rename = "expireIn"))]
     pub expire_in: i64,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetSuiteAccessTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetSuiteAccessTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetSuiteAccessTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetSuiteAccessTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "accessToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expireIn" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetSuiteAccessTokenResponse {
-                    access_token: rt::decode::required(f0, "accessToken")?,
-                    expire_in: rt::decode::required(f1, "expireIn")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetSuiteAccessTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetSuiteAccessTokenResponse {
+    const NAME: &'static str = "Oauth2GetSuiteAccessTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "accessToken" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expireIn" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetSuiteAccessTokenResponse {
+            access_token: rt::decode::required(f0, "accessToken")?,
+            expire_in: rt::decode::required(f1, "expireIn")?,
+        })
     }
 }
 /// Response of [`Oauth2Api::get_corp_access_token`](super::oauth2::Oauth2Api::get_corp_access_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetCorpAccessTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetCorpAccessTokenResponse {
     /// The organisation's access token.
     ///
     /// Wire name `accessToken`; secret: redacted in `Debug`.
-    #[serde(rename = "accessToken")]
+    #[cfg_attr(feature = "serialize", serde(rename = "accessToken"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expireIn`.
-    #[serde(rename = "expireIn")]
+    #[cfg_attr(feature = "serialize", serde(rename = "expireIn"))]
     pub expire_in: i64,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetCorpAccessTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetCorpAccessTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetCorpAccessTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetCorpAccessTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "accessToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expireIn" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetCorpAccessTokenResponse {
-                    access_token: rt::decode::required(f0, "accessToken")?,
-                    expire_in: rt::decode::required(f1, "expireIn")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetCorpAccessTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetCorpAccessTokenResponse {
+    const NAME: &'static str = "Oauth2GetCorpAccessTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "accessToken" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expireIn" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetCorpAccessTokenResponse {
+            access_token: rt::decode::required(f0, "accessToken")?,
+            expire_in: rt::decode::required(f1, "expireIn")?,
+        })
     }
 }
 /// Response of [`Oauth2Api::get_user_token`](super::oauth2::Oauth2Api::get_user_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetUserTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetUserTokenResponse {
     /// The user's access token.
     ///
     /// Wire name `accessToken`; secret: redacted in `Debug`.
-    #[serde(rename = "accessToken")]
+    #[cfg_attr(feature = "serialize", serde(rename = "accessToken"))]
     pub access_token: rt::SecretString,
     /// The refresh token (valid 30 days).
     ///
     /// Wire name `refreshToken`; secret: redacted in `Debug`.
-    #[serde(rename = "refreshToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "refreshToken", skip_serializing_if = "Option::is_none")
+    )]
     pub refresh_token: Option<rt::SecretString>,
     /// Lifetime of the access token in seconds (7200).
     ///
     /// Wire name `expireIn`.
-    #[serde(rename = "expireIn")]
+    #[cfg_attr(feature = "serialize", serde(rename = "expireIn"))]
     pub expire_in: i64,
     /// The organisation the user chose on the login page.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetUserTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetUserTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetUserTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetUserTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "accessToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "refreshToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        "expireIn" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "corpId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetUserTokenResponse {
-                    access_token: rt::decode::required(f0, "accessToken")?,
-                    refresh_token: f1.unwrap_or_default(),
-                    expire_in: rt::decode::required(f2, "expireIn")?,
-                    corp_id: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetUserTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetUserTokenResponse {
+    const NAME: &'static str = "Oauth2GetUserTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "accessToken" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "refreshToken" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                "expireIn" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "corpId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetUserTokenResponse {
+            access_token: rt::decode::required(f0, "accessToken")?,
+            refresh_token: f1.unwrap_or_default(),
+            expire_in: rt::decode::required(f2, "expireIn")?,
+            corp_id: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`Oauth2Api::create_jsapi_ticket`](super::oauth2::Oauth2Api::create_jsapi_ticket).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2CreateJsapiTicketResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2CreateJsapiTicketResponse {
     /// The JSAPI ticket.
     ///
     /// Wire name `jsapiTicket`; secret: redacted in `Debug`.
-    #[serde(rename = "jsapiTicket")]
+    #[cfg_attr(feature = "serialize", serde(rename = "jsapiTicket"))]
     pub jsapi_ticket: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expireIn`.
-    #[serde(rename = "expireIn")]
+    #[cfg_attr(feature = "serialize", serde(rename = "expireIn"))]
     pub expire_in: i64,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2CreateJsapiTicketResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2CreateJsapiTicketResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2CreateJsapiTicketResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2CreateJsapiTicketResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "jsapiTicket" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expireIn" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2CreateJsapiTicketResponse {
-                    jsapi_ticket: rt::decode::required(f0, "jsapiTicket")?,
-                    expire_in: rt::decode::required(f1, "expireIn")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2CreateJsapiTicketResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2CreateJsapiTicketResponse {
+    const NAME: &'static str = "Oauth2CreateJsapiTicketResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "jsapiTicket" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expireIn" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2CreateJsapiTicketResponse {
+            jsapi_ticket: rt::decode::required(f0, "jsapiTicket")?,
+            expire_in: rt::decode::required(f1, "expireIn")?,
+        })
     }
 }
 /// Response of [`Oauth2Api::get_token`](super::oauth2::Oauth2Api::get_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetTokenResponse {
     /// The access token.
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "access_token"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in")]
+    #[cfg_attr(feature = "serialize", serde(rename = "expires_in"))]
     pub expires_in: i64,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "access_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetTokenResponse {
-                    access_token: rt::decode::required(f0, "access_token")?,
-                    expires_in: rt::decode::required(f1, "expires_in")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetTokenResponse {
+    const NAME: &'static str = "Oauth2GetTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "access_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetTokenResponse {
+            access_token: rt::decode::required(f0, "access_token")?,
+            expires_in: rt::decode::required(f1, "expires_in")?,
+        })
     }
 }
 /// Response of [`Oauth2Api::get_sso_access_token`](super::oauth2::Oauth2Api::get_sso_access_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetSsoAccessTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetSsoAccessTokenResponse {
     /// The SSO access token.
     ///
     /// Wire name `accessToken`; secret: redacted in `Debug`.
-    #[serde(rename = "accessToken")]
+    #[cfg_attr(feature = "serialize", serde(rename = "accessToken"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds.
     ///
     /// Wire name `expireIn`.
-    #[serde(rename = "expireIn")]
+    #[cfg_attr(feature = "serialize", serde(rename = "expireIn"))]
     pub expire_in: i64,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetSsoAccessTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetSsoAccessTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetSsoAccessTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetSsoAccessTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "accessToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expireIn" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetSsoAccessTokenResponse {
-                    access_token: rt::decode::required(f0, "accessToken")?,
-                    expire_in: rt::decode::required(f1, "expireIn")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetSsoAccessTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetSsoAccessTokenResponse {
+    const NAME: &'static str = "Oauth2GetSsoAccessTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "accessToken" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expireIn" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetSsoAccessTokenResponse {
+            access_token: rt::decode::required(f0, "accessToken")?,
+            expire_in: rt::decode::required(f1, "expireIn")?,
+        })
     }
 }
 /// Response of [`Oauth2Api::get_sso_user_info`](super::oauth2::Oauth2Api::get_sso_user_info).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetSsoUserInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetSsoUserInfoResponse {
     /// The administrator's organisation.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "corpId"))]
     pub corp_id: String,
     /// Its name.
     ///
     /// Wire name `corpName`.
-    #[serde(rename = "corpName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpName", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_name: Option<String>,
     /// The administrator's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userId"))]
     pub user_id: String,
     /// Name.
     ///
     /// Wire name `userName`.
-    #[serde(rename = "userName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userName", skip_serializing_if = "Option::is_none")
+    )]
     pub user_name: Option<String>,
     /// E-mail address.
     ///
     /// Wire name `email`.
-    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "email", skip_serializing_if = "Option::is_none")
+    )]
     pub email: Option<String>,
     /// Avatar URL.
     ///
     /// Wire name `avatar`.
-    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar: Option<String>,
     /// Whether the user is an administrator of the organisation (是否为企业管理员).
     ///
     /// Wire name `isAdmin`.
-    #[serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")
+    )]
     pub is_admin: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetSsoUserInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetSsoUserInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetSsoUserInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetSsoUserInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "corpName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "userName" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "email" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isAdmin" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetSsoUserInfoResponse {
-                    corp_id: rt::decode::required(f0, "corpId")?,
-                    corp_name: f1.unwrap_or_default(),
-                    user_id: rt::decode::required(f2, "userId")?,
-                    user_name: f3.unwrap_or_default(),
-                    email: f4.unwrap_or_default(),
-                    avatar: f5.unwrap_or_default(),
-                    is_admin: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetSsoUserInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetSsoUserInfoResponse {
+    const NAME: &'static str = "Oauth2GetSsoUserInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "corpName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userId" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "userName" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "email" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "isAdmin" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetSsoUserInfoResponse {
+            corp_id: rt::decode::required(f0, "corpId")?,
+            corp_name: f1.unwrap_or_default(),
+            user_id: rt::decode::required(f2, "userId")?,
+            user_name: f3.unwrap_or_default(),
+            email: f4.unwrap_or_default(),
+            avatar: f5.unwrap_or_default(),
+            is_admin: f6.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`Oauth2Api::get_personal_auth_rule`](super::oauth2::Oauth2Api::get_personal_auth_rule).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetPersonalAuthRuleResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetPersonalAuthRuleResponse {
     /// The grants (授权记录列表).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result: Vec<OauthAuthRule>,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetPersonalAuthRuleResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetPersonalAuthRuleResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetPersonalAuthRuleResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetPersonalAuthRuleResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<OauthAuthRule>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetPersonalAuthRuleResponse {
-                    result: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetPersonalAuthRuleResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetPersonalAuthRuleResponse {
+    const NAME: &'static str = "Oauth2GetPersonalAuthRuleResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<OauthAuthRule>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetPersonalAuthRuleResponse {
+            result: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`Oauth2Api::get_auth_info`](super::oauth2::Oauth2Api::get_auth_info).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetAuthInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetAuthInfoResponse {
     /// The authorised app (授权应用信息).
     ///
     /// Wire name `authAppInfo`.
-    #[serde(rename = "authAppInfo")]
+    #[cfg_attr(feature = "serialize", serde(rename = "authAppInfo"))]
     pub auth_app_info: OauthAuthAppInfo,
     /// The organisation (应用企业信息).
     ///
     /// Wire name `authCorpInfo`.
-    #[serde(rename = "authCorpInfo")]
+    #[cfg_attr(feature = "serialize", serde(rename = "authCorpInfo"))]
     pub auth_corp_info: OauthAuthCorpInfo,
     /// Who authorised (授权用户信息).
     ///
     /// Wire name `authUserInfo`.
-    #[serde(rename = "authUserInfo")]
+    #[cfg_attr(feature = "serialize", serde(rename = "authUserInfo"))]
     pub auth_user_info: OauthAuthUserInfo,
 }
 impl<'de> serde::Deserialize<'de> for Oauth2GetAuthInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Oauth2GetAuthInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Oauth2GetAuthInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Oauth2GetAuthInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "authAppInfo" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<OauthAuthAppInfo>::new(),
-                                    )?,
-                            );
-                        }
-                        "authCorpInfo" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<OauthAuthCorpInfo>::new(),
-                                    )?,
-                            );
-                        }
-                        "authUserInfo" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<OauthAuthUserInfo>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Oauth2GetAuthInfoResponse {
-                    auth_app_info: rt::decode::required(f0, "authAppInfo")?,
-                    auth_corp_info: rt::decode::required(f1, "authCorpInfo")?,
-                    auth_user_info: rt::decode::required(f2, "authUserInfo")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Oauth2GetAuthInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Oauth2GetAuthInfoResponse {
+    const NAME: &'static str = "Oauth2GetAuthInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "authAppInfo" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<OauthAuthAppInfo>::new(),
+                            )?,
+                    );
+                }
+                "authCorpInfo" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<OauthAuthCorpInfo>::new(),
+                            )?,
+                    );
+                }
+                "authUserInfo" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<OauthAuthUserInfo>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Oauth2GetAuthInfoResponse {
+            auth_app_info: rt::decode::required(f0, "authAppInfo")?,
+            auth_corp_info: rt::decode::required(f1, "authCorpInfo")?,
+            auth_user_info: rt::decode::required(f2, "authUserInfo")?,
+        })
     }
 }

@@ -215,7 +215,8 @@ impl rt::Scalar for OcrImageType {
 /// The recognised content of a picture (识别结果).
 ///
 /// Source: `spec/ocr.yaml` · `types.OcrResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OcrResult {
     /// The recognised fields (图片识别内容), a JSON object carried as JSON text, keyed by the
@@ -223,116 +224,119 @@ pub struct OcrResult {
     /// ID card.
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "data",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub data: Option<serde_json::Value>,
     /// Rotation applied (旋转度).
     ///
     /// Wire name `angle`.
-    #[serde(rename = "angle", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "angle", skip_serializing_if = "Option::is_none")
+    )]
     pub angle: Option<i64>,
     /// Width after rotation (旋转后图片宽度).
     ///
     /// Wire name `width`.
-    #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "width", skip_serializing_if = "Option::is_none")
+    )]
     pub width: Option<i64>,
     /// Height after rotation (旋转后图片高度).
     ///
     /// Wire name `height`.
-    #[serde(rename = "height", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "height", skip_serializing_if = "Option::is_none")
+    )]
     pub height: Option<i64>,
     /// Width of the original (原始图片宽度).
     ///
     /// Wire name `original_width`.
-    #[serde(rename = "original_width", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "original_width", skip_serializing_if = "Option::is_none")
+    )]
     pub original_width: Option<i64>,
     /// Height of the original (原始图片高度).
     ///
     /// Wire name `original_height`.
-    #[serde(rename = "original_height", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "original_height", skip_serializing_if = "Option::is_none")
+    )]
     pub original_height: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for OcrResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = OcrResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "OcrResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OcrResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "angle" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "width" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "height" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "original_width" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "original_height" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(OcrResult {
-                    data: f0.unwrap_or_default(),
-                    angle: f1.unwrap_or_default(),
-                    width: f2.unwrap_or_default(),
-                    height: f3.unwrap_or_default(),
-                    original_width: f4.unwrap_or_default(),
-                    original_height: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for OcrResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for OcrResult {
+    const NAME: &'static str = "OcrResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "angle" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "width" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "height" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "original_width" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "original_height" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(OcrResult {
+            data: f0.unwrap_or_default(),
+            angle: f1.unwrap_or_default(),
+            width: f2.unwrap_or_default(),
+            height: f3.unwrap_or_default(),
+            original_width: f4.unwrap_or_default(),
+            original_height: f5.unwrap_or_default(),
+        })
     }
 }

@@ -550,20 +550,24 @@ impl rt::Endpoint for ReportListRequest {
 }
 impl<'c> crate::api::Call<'c, ReportListRequest> {
     /// Sets `template_name`: Only logs of this template (要查询的模板名称).
-    pub fn template_name(self, template_name: impl Into<String>) -> Self {
-        self.map(|r| r.template_name(template_name))
+    pub fn template_name(mut self, template_name: impl Into<String>) -> Self {
+        self.request = self.request.template_name(template_name);
+        self
     }
     /// Sets `userid`: Only logs of this author (员工的userId).
-    pub fn userid(self, userid: impl Into<String>) -> Self {
-        self.map(|r| r.userid(userid))
+    pub fn userid(mut self, userid: impl Into<String>) -> Self {
+        self.request = self.request.userid(userid);
+        self
     }
     /// Sets `modified_start_time`: Changed from, ms (查询的日志修改的开始时间).
-    pub fn modified_start_time(self, modified_start_time: i64) -> Self {
-        self.map(|r| r.modified_start_time(modified_start_time))
+    pub fn modified_start_time(mut self, modified_start_time: i64) -> Self {
+        self.request = self.request.modified_start_time(modified_start_time);
+        self
     }
     /// Sets `modified_end_time`: Changed until, ms (查询的日志修改的结束时间).
-    pub fn modified_end_time(self, modified_end_time: i64) -> Self {
-        self.map(|r| r.modified_end_time(modified_end_time))
+    pub fn modified_end_time(mut self, modified_end_time: i64) -> Self {
+        self.request = self.request.modified_end_time(modified_end_time);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -707,12 +711,14 @@ impl rt::Endpoint for ReportSimpleListRequest {
 }
 impl<'c> crate::api::Call<'c, ReportSimpleListRequest> {
     /// Sets `template_name`: Only logs of this template (要查询的模板名称).
-    pub fn template_name(self, template_name: impl Into<String>) -> Self {
-        self.map(|r| r.template_name(template_name))
+    pub fn template_name(mut self, template_name: impl Into<String>) -> Self {
+        self.request = self.request.template_name(template_name);
+        self
     }
     /// Sets `userid`: Only logs of this author (员工的userId).
-    pub fn userid(self, userid: impl Into<String>) -> Self {
-        self.map(|r| r.userid(userid))
+    pub fn userid(mut self, userid: impl Into<String>) -> Self {
+        self.request = self.request.userid(userid);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -833,12 +839,14 @@ impl rt::Endpoint for ReportListReceiversRequest {
 }
 impl<'c> crate::api::Call<'c, ReportListReceiversRequest> {
     /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size (每页大小), at most 100 (default).
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -961,12 +969,14 @@ impl rt::Endpoint for ReportListCommentsRequest {
 }
 impl<'c> crate::api::Call<'c, ReportListCommentsRequest> {
     /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size (每页大小), at most 20 (default).
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1145,16 +1155,19 @@ impl rt::Endpoint for ReportListTemplatesByUseridRequest {
 }
 impl<'c> crate::api::Call<'c, ReportListTemplatesByUseridRequest> {
     /// Sets `userid`: The user's userid; absent = every template (不传递表示获取所有日志模板).
-    pub fn userid(self, userid: impl Into<String>) -> Self {
-        self.map(|r| r.userid(userid))
+    pub fn userid(mut self, userid: impl Into<String>) -> Self {
+        self.request = self.request.userid(userid);
+        self
     }
     /// Sets `offset`: Page cursor (分页游标): 0 first, then `next_cursor`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size (分页大小), at most 100.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Every page from this request's position on, following `next_cursor`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1392,8 +1405,9 @@ impl rt::Endpoint for ReportQueryReportDetailRequest {
 }
 impl<'c> crate::api::Call<'c, ReportQueryReportDetailRequest> {
     /// Sets `format`: The content's format, e.g. `TEXT`.
-    pub fn format(self, format: impl Into<String>) -> Self {
-        self.map(|r| r.format(format))
+    pub fn format(mut self, format: impl Into<String>) -> Self {
+        self.request = self.request.format(format);
+        self
     }
 }
 /// The content of one text component of a log template (日志内容).
@@ -1430,63 +1444,48 @@ pub struct ReportContent {
 }
 impl<'de> serde::Deserialize<'de> for ReportContent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportContent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportContent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportContent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "sort" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "content_type" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "content" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "key" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ReportContent {
+    const NAME: &'static str = "ReportContent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "sort" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(ReportContent {
-                    sort: rt::decode::required(f0, "sort")?,
-                    r#type: rt::decode::required(f1, "type")?,
-                    content_type: rt::decode::required(f2, "content_type")?,
-                    content: rt::decode::required(f3, "content")?,
-                    key: rt::decode::required(f4, "key")?,
-                })
+                "type" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "content_type" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "content" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "key" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ReportContent {
+            sort: rt::decode::required(f0, "sort")?,
+            r#type: rt::decode::required(f1, "type")?,
+            content_type: rt::decode::required(f2, "content_type")?,
+            content: rt::decode::required(f3, "content")?,
+            key: rt::decode::required(f4, "key")?,
+        })
     }
 }
 impl ReportContent {
@@ -1511,11 +1510,6 @@ impl ReportContent {
 impl rt::Validate for ReportContent {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for ReportContent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A log to create (创建日志的参数对象).
@@ -1564,82 +1558,67 @@ pub struct ReportCreateParam {
 }
 impl<'de> serde::Deserialize<'de> for ReportCreateParam {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportCreateParam;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportCreateParam")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportCreateParam, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "template_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "userid" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "dd_from" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "contents" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportContent>>::new(),
-                                    )?,
-                            );
-                        }
-                        "to_chat" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "to_userids" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "to_cids" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ReportCreateParam {
+    const NAME: &'static str = "ReportCreateParam";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "template_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(ReportCreateParam {
-                    template_id: rt::decode::required(f0, "template_id")?,
-                    userid: rt::decode::required(f1, "userid")?,
-                    dd_from: rt::decode::required(f2, "dd_from")?,
-                    contents: rt::decode::required(f3, "contents")?,
-                    to_chat: rt::decode::required(f4, "to_chat")?,
-                    to_userids: f5.unwrap_or_default(),
-                    to_cids: f6.unwrap_or_default(),
-                })
+                "userid" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "dd_from" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "contents" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportContent>>::new(),
+                            )?,
+                    );
+                }
+                "to_chat" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "to_userids" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "to_cids" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ReportCreateParam {
+            template_id: rt::decode::required(f0, "template_id")?,
+            userid: rt::decode::required(f1, "userid")?,
+            dd_from: rt::decode::required(f2, "dd_from")?,
+            contents: rt::decode::required(f3, "contents")?,
+            to_chat: rt::decode::required(f4, "to_chat")?,
+            to_userids: f5.unwrap_or_default(),
+            to_cids: f6.unwrap_or_default(),
+        })
     }
 }
 impl ReportCreateParam {
@@ -1679,11 +1658,6 @@ impl rt::Validate for ReportCreateParam {
         Ok(())
     }
 }
-impl rt::Wire for ReportCreateParam {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Log content to save for later (保存日志的参数对象).
 ///
 /// Source: `spec/report.yaml` · `types.ReportSaveParam`
@@ -1713,59 +1687,48 @@ pub struct ReportSaveParam {
 }
 impl<'de> serde::Deserialize<'de> for ReportSaveParam {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportSaveParam;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportSaveParam")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportSaveParam, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "template_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "userid" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "dd_from" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "contents" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportContent>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ReportSaveParam {
+    const NAME: &'static str = "ReportSaveParam";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "template_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(ReportSaveParam {
-                    template_id: rt::decode::required(f0, "template_id")?,
-                    userid: rt::decode::required(f1, "userid")?,
-                    dd_from: rt::decode::required(f2, "dd_from")?,
-                    contents: rt::decode::required(f3, "contents")?,
-                })
+                "userid" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "dd_from" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "contents" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportContent>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ReportSaveParam {
+            template_id: rt::decode::required(f0, "template_id")?,
+            userid: rt::decode::required(f1, "userid")?,
+            dd_from: rt::decode::required(f2, "dd_from")?,
+            contents: rt::decode::required(f3, "contents")?,
+        })
     }
 }
 impl ReportSaveParam {
@@ -1791,1717 +1754,1625 @@ impl rt::Validate for ReportSaveParam {
         Ok(())
     }
 }
-impl rt::Wire for ReportSaveParam {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A default receiver of a template (模板默认接收人).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateReceiver`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateReceiver {
     /// The receiver's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// The receiver's name (默认接收人名称).
     ///
     /// Wire name `user_name`.
-    #[serde(rename = "user_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_name", skip_serializing_if = "Option::is_none")
+    )]
     pub user_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ReportTemplateReceiver {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportTemplateReceiver;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportTemplateReceiver")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportTemplateReceiver, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportTemplateReceiver {
-                    userid: f0.unwrap_or_default(),
-                    user_name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportTemplateReceiver {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportTemplateReceiver {
+    const NAME: &'static str = "ReportTemplateReceiver";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportTemplateReceiver {
+            userid: f0.unwrap_or_default(),
+            user_name: f1.unwrap_or_default(),
+        })
     }
 }
 /// One component of a log template (模板字段).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateField`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateField {
     /// The component's title (模板字段名称); the `key` of a `ReportContent`.
     ///
     /// Wire name `field_name`.
-    #[serde(rename = "field_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "field_name", skip_serializing_if = "Option::is_none")
+    )]
     pub field_name: Option<String>,
     /// The component's sequence id in the template (排序); the `sort` of a `ReportContent`.
     ///
     /// Wire name `sort`.
-    #[serde(rename = "sort", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sort", skip_serializing_if = "Option::is_none")
+    )]
     pub sort: Option<i64>,
     /// The component's type (字段类型); 1 = text.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ReportTemplateField {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportTemplateField;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportTemplateField")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportTemplateField, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "field_name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sort" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportTemplateField {
-                    field_name: f0.unwrap_or_default(),
-                    sort: f1.unwrap_or_default(),
-                    r#type: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportTemplateField {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportTemplateField {
+    const NAME: &'static str = "ReportTemplateField";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "field_name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sort" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "type" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportTemplateField {
+            field_name: f0.unwrap_or_default(),
+            sort: f1.unwrap_or_default(),
+            r#type: f2.unwrap_or_default(),
+        })
     }
 }
 /// A default receiving group of a template (默认接收群).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateConversation`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateConversation {
     /// The group's id (群ID), for `ReportCreateParam.to_cids`.
     ///
     /// Wire name `conversation_id`.
-    #[serde(rename = "conversation_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conversation_id", skip_serializing_if = "Option::is_none")
+    )]
     pub conversation_id: Option<String>,
     /// The group's name (群名称).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ReportTemplateConversation {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportTemplateConversation;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportTemplateConversation")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportTemplateConversation, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "conversation_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportTemplateConversation {
-                    conversation_id: f0.unwrap_or_default(),
-                    title: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportTemplateConversation {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportTemplateConversation {
+    const NAME: &'static str = "ReportTemplateConversation";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "conversation_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportTemplateConversation {
+            conversation_id: f0.unwrap_or_default(),
+            title: f1.unwrap_or_default(),
+        })
     }
 }
 /// A log template with its fields and default receivers (模板详情).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateDetail {
     /// The template id (模板ID), for `create` and `save_content`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// The template name (模板名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Userid of the calling user (操作该接口的员工).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Name of the calling user (操作该接口的员工姓名).
     ///
     /// Wire name `user_name`.
-    #[serde(rename = "user_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "user_name", skip_serializing_if = "Option::is_none")
+    )]
     pub user_name: Option<String>,
     /// The template's components (日志模板内各字段的信息).
     ///
     /// Wire name `fields`.
-    #[serde(rename = "fields", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fields", skip_serializing_if = "Vec::is_empty")
+    )]
     pub fields: Vec<ReportTemplateField>,
     /// Default receivers (模板默认接收人).
     ///
     /// Wire name `default_receivers`.
-    #[serde(rename = "default_receivers", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "default_receivers", skip_serializing_if = "Vec::is_empty")
+    )]
     pub default_receivers: Vec<ReportTemplateReceiver>,
     /// Default receiving groups (默认接收群); absent when the template has none.
     ///
     /// Wire name `default_received_convs`.
-    #[serde(rename = "default_received_convs", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "default_received_convs", skip_serializing_if = "Vec::is_empty")
+    )]
     pub default_received_convs: Vec<ReportTemplateConversation>,
 }
 impl<'de> serde::Deserialize<'de> for ReportTemplateDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportTemplateDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportTemplateDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportTemplateDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userid" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "user_name" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fields" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportTemplateField>>::new(),
-                                    )?,
-                            );
-                        }
-                        "default_receivers" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportTemplateReceiver>>::new(),
-                                    )?,
-                            );
-                        }
-                        "default_received_convs" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportTemplateConversation>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportTemplateDetail {
-                    id: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    userid: f2.unwrap_or_default(),
-                    user_name: f3.unwrap_or_default(),
-                    fields: f4.unwrap_or_default(),
-                    default_receivers: f5.unwrap_or_default(),
-                    default_received_convs: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportTemplateDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportTemplateDetail {
+    const NAME: &'static str = "ReportTemplateDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "user_name" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fields" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportTemplateField>>::new(),
+                            )?,
+                    );
+                }
+                "default_receivers" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportTemplateReceiver>>::new(),
+                            )?,
+                    );
+                }
+                "default_received_convs" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportTemplateConversation>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportTemplateDetail {
+            id: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            userid: f2.unwrap_or_default(),
+            user_name: f3.unwrap_or_default(),
+            fields: f4.unwrap_or_default(),
+            default_receivers: f5.unwrap_or_default(),
+            default_received_convs: f6.unwrap_or_default(),
+        })
     }
 }
 /// The filled-in value of one template component (日志内容).
 ///
 /// Source: `spec/report.yaml` · `types.ReportContentValue`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportContentValue {
     /// The component's title (模板内容).
     ///
     /// Wire name `key`.
-    #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "key", skip_serializing_if = "Option::is_none")
+    )]
     pub key: Option<String>,
     /// The component's order (排序), as text.
     ///
     /// Wire name `sort`.
-    #[serde(rename = "sort", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sort", skip_serializing_if = "Option::is_none")
+    )]
     pub sort: Option<String>,
     /// The component's type (日志类型), as text; `1` = text.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<String>,
     /// What the user wrote (用户填写的内容); truncated after 1000 characters.
     ///
     /// Wire name `value`.
-    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "value", skip_serializing_if = "Option::is_none")
+    )]
     pub value: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ReportContentValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportContentValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportContentValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportContentValue, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "key" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sort" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportContentValue {
-                    key: f0.unwrap_or_default(),
-                    sort: f1.unwrap_or_default(),
-                    r#type: f2.unwrap_or_default(),
-                    value: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportContentValue {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportContentValue {
+    const NAME: &'static str = "ReportContentValue";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "key" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sort" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "value" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportContentValue {
+            key: f0.unwrap_or_default(),
+            sort: f1.unwrap_or_default(),
+            r#type: f2.unwrap_or_default(),
+            value: f3.unwrap_or_default(),
+        })
     }
 }
 /// A log a user sent (日志).
 ///
 /// Source: `spec/report.yaml` · `types.ReportItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportItem {
     /// The log's id (日志ID).
     ///
     /// Wire name `report_id`.
-    #[serde(rename = "report_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "report_id", skip_serializing_if = "Option::is_none")
+    )]
     pub report_id: Option<String>,
     /// Name of its template (日志模板名称).
     ///
     /// Wire name `template_name`.
-    #[serde(rename = "template_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "template_name", skip_serializing_if = "Option::is_none")
+    )]
     pub template_name: Option<String>,
     /// Userid of the author (日志创建人的userId).
     ///
     /// Wire name `creator_id`.
-    #[serde(rename = "creator_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creator_id", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_id: Option<String>,
     /// Name of the author (日志创建人).
     ///
     /// Wire name `creator_name`.
-    #[serde(rename = "creator_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creator_name", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_name: Option<String>,
     /// The author's departments (部门), comma-joined.
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
     /// Creation time in ms (日志创建时间).
     ///
     /// Wire name `create_time`.
-    #[serde(rename = "create_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "create_time", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// Last change in ms (日志修改时间); `list` only.
     ///
     /// Wire name `modified_time`.
-    #[serde(rename = "modified_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modified_time", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<i64>,
     /// Remark (备注).
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// The filled-in components (日志内容); `list` only.
     ///
     /// Wire name `contents`.
-    #[serde(rename = "contents", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contents", skip_serializing_if = "Vec::is_empty")
+    )]
     pub contents: Vec<ReportContentValue>,
     /// Images attached to the log (日志图片); `list` only, listed in the Java SDK but not on the official page.
     ///
     /// Wire name `images`.
-    #[serde(rename = "images", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "images", skip_serializing_if = "Vec::is_empty")
+    )]
     pub images: Vec<String>,
     /// Latitude where the log was submitted (纬度), when the author shared a location and the org has the field enabled; `list` only, in the Java SDK only.
     ///
     /// Wire name `latitude`.
-    #[serde(rename = "latitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "latitude", skip_serializing_if = "Option::is_none")
+    )]
     pub latitude: Option<String>,
     /// Longitude where the log was submitted (经度), as for `latitude`; `list` only, in the Java SDK only.
     ///
     /// Wire name `longitude`.
-    #[serde(rename = "longitude", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "longitude", skip_serializing_if = "Option::is_none")
+    )]
     pub longitude: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ReportItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "report_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "template_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creator_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creator_name" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_name" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "create_time" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modified_time" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "remark" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "contents" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportContentValue>>::new(),
-                                    )?,
-                            );
-                        }
-                        "images" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "latitude" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "longitude" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportItem {
-                    report_id: f0.unwrap_or_default(),
-                    template_name: f1.unwrap_or_default(),
-                    creator_id: f2.unwrap_or_default(),
-                    creator_name: f3.unwrap_or_default(),
-                    dept_name: f4.unwrap_or_default(),
-                    create_time: f5.unwrap_or_default(),
-                    modified_time: f6.unwrap_or_default(),
-                    remark: f7.unwrap_or_default(),
-                    contents: f8.unwrap_or_default(),
-                    images: f9.unwrap_or_default(),
-                    latitude: f10.unwrap_or_default(),
-                    longitude: f11.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportItem {
+    const NAME: &'static str = "ReportItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "report_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "template_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creator_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creator_name" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "create_time" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modified_time" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "contents" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportContentValue>>::new(),
+                            )?,
+                    );
+                }
+                "images" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "latitude" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "longitude" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportItem {
+            report_id: f0.unwrap_or_default(),
+            template_name: f1.unwrap_or_default(),
+            creator_id: f2.unwrap_or_default(),
+            creator_name: f3.unwrap_or_default(),
+            dept_name: f4.unwrap_or_default(),
+            create_time: f5.unwrap_or_default(),
+            modified_time: f6.unwrap_or_default(),
+            remark: f7.unwrap_or_default(),
+            contents: f8.unwrap_or_default(),
+            images: f9.unwrap_or_default(),
+            latitude: f10.unwrap_or_default(),
+            longitude: f11.unwrap_or_default(),
+        })
     }
 }
 /// One page of logs (日志分页).
 ///
 /// Source: `spec/report.yaml` · `types.ReportPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportPage {
     /// The logs (日志列表).
     ///
     /// Wire name `data_list`.
-    #[serde(rename = "data_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data_list: Vec<ReportItem>,
     /// The page size (分页大小).
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "size", skip_serializing_if = "Option::is_none")
+    )]
     pub size: Option<i64>,
     /// `cursor` of the next page (下一游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for ReportPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        "size" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportPage {
-                    data_list: f0.unwrap_or_default(),
-                    size: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                    has_more: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportPage {
+    const NAME: &'static str = "ReportPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<ReportItem>>::new())?,
+                    );
+                }
+                "size" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportPage {
+            data_list: f0.unwrap_or_default(),
+            size: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+            has_more: f3.unwrap_or_default(),
+        })
     }
 }
 /// A comment on a log (日志评论).
 ///
 /// Source: `spec/report.yaml` · `types.ReportComment`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportComment {
     /// Userid of the commenter (评论人).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// The comment (评论内容).
     ///
     /// Wire name `content`.
-    #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "content", skip_serializing_if = "Option::is_none")
+    )]
     pub content: Option<String>,
     /// When it was written (评论时间), `yyyy-MM-dd HH:mm:ss`.
     ///
     /// Wire name `create_time`.
-    #[serde(rename = "create_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "create_time", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ReportComment {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportComment;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportComment")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportComment, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "content" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "create_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportComment {
-                    userid: f0.unwrap_or_default(),
-                    content: f1.unwrap_or_default(),
-                    create_time: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportComment {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportComment {
+    const NAME: &'static str = "ReportComment";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "content" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "create_time" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportComment {
+            userid: f0.unwrap_or_default(),
+            content: f1.unwrap_or_default(),
+            create_time: f2.unwrap_or_default(),
+        })
     }
 }
 /// A log template a user can see (日志模板).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateBrief {
     /// The template name (日志模板名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The template's code (模板Code).
     ///
     /// Wire name `report_code`.
-    #[serde(rename = "report_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "report_code", skip_serializing_if = "Option::is_none")
+    )]
     pub report_code: Option<String>,
     /// URL of its icon (模板图标URL).
     ///
     /// Wire name `icon_url`.
-    #[serde(rename = "icon_url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "icon_url", skip_serializing_if = "Option::is_none")
+    )]
     pub icon_url: Option<String>,
     /// URL of its write page (模板URL).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ReportTemplateBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportTemplateBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportTemplateBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportTemplateBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "report_code" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "icon_url" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportTemplateBrief {
-                    name: f0.unwrap_or_default(),
-                    report_code: f1.unwrap_or_default(),
-                    icon_url: f2.unwrap_or_default(),
-                    url: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportTemplateBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportTemplateBrief {
+    const NAME: &'static str = "ReportTemplateBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "report_code" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "icon_url" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "url" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportTemplateBrief {
+            name: f0.unwrap_or_default(),
+            report_code: f1.unwrap_or_default(),
+            icon_url: f2.unwrap_or_default(),
+            url: f3.unwrap_or_default(),
+        })
     }
 }
 /// One filled-in component of a log (日志内容), as the v1.0 API answers it.
 ///
 /// Source: `spec/report.yaml` · `types.ReportDetailContent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportDetailContent {
     /// The component's title (字段名称).
     ///
     /// Wire name `key`.
-    #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "key", skip_serializing_if = "Option::is_none")
+    )]
     pub key: Option<String>,
     /// The component's order in the template (排序), as text.
     ///
     /// Wire name `sort`.
-    #[serde(rename = "sort", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sort", skip_serializing_if = "Option::is_none")
+    )]
     pub sort: Option<String>,
     /// The component's type (字段类型), as text; `1` = text.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<String>,
     /// What the user wrote (填写的内容).
     ///
     /// Wire name `value`.
-    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "value", skip_serializing_if = "Option::is_none")
+    )]
     pub value: Option<String>,
     /// Images of the component (图片), URLs.
     ///
     /// Wire name `images`.
-    #[serde(rename = "images", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "images", skip_serializing_if = "Vec::is_empty")
+    )]
     pub images: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for ReportDetailContent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportDetailContent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportDetailContent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportDetailContent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "key" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sort" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "images" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportDetailContent {
-                    key: f0.unwrap_or_default(),
-                    sort: f1.unwrap_or_default(),
-                    r#type: f2.unwrap_or_default(),
-                    value: f3.unwrap_or_default(),
-                    images: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportDetailContent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportDetailContent {
+    const NAME: &'static str = "ReportDetailContent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "key" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sort" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "value" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "images" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportDetailContent {
+            key: f0.unwrap_or_default(),
+            sort: f1.unwrap_or_default(),
+            r#type: f2.unwrap_or_default(),
+            value: f3.unwrap_or_default(),
+            images: f4.unwrap_or_default(),
+        })
     }
 }
 /// A log a user sent or received, without its content (日志概要).
 ///
 /// Source: `spec/report.yaml` · `types.ReportBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportBrief {
     /// The log's id (日志ID); read it with `query_report_detail`.
     ///
     /// Wire name `reportId`.
-    #[serde(rename = "reportId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "reportId", skip_serializing_if = "Option::is_none")
+    )]
     pub report_id: Option<String>,
     /// Name of its template (日志模板名称).
     ///
     /// Wire name `templateName`.
-    #[serde(rename = "templateName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "templateName", skip_serializing_if = "Option::is_none")
+    )]
     pub template_name: Option<String>,
     /// Userid of the author (日志创建人).
     ///
     /// Wire name `creatorId`.
-    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_id: Option<String>,
     /// Name of the author.
     ///
     /// Wire name `creatorName`.
-    #[serde(rename = "creatorName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorName", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_name: Option<String>,
     /// Creation time, ms since the epoch.
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// Last change, ms since the epoch.
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ReportBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "reportId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "templateName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creatorId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creatorName" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportBrief {
-                    report_id: f0.unwrap_or_default(),
-                    template_name: f1.unwrap_or_default(),
-                    creator_id: f2.unwrap_or_default(),
-                    creator_name: f3.unwrap_or_default(),
-                    create_time: f4.unwrap_or_default(),
-                    modified_time: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportBrief {
+    const NAME: &'static str = "ReportBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "reportId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "templateName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creatorId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creatorName" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modifiedTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportBrief {
+            report_id: f0.unwrap_or_default(),
+            template_name: f1.unwrap_or_default(),
+            creator_id: f2.unwrap_or_default(),
+            creator_name: f3.unwrap_or_default(),
+            create_time: f4.unwrap_or_default(),
+            modified_time: f5.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ReportApi::list_receivers`](super::report::ReportApi::list_receivers).
 ///
 /// Source: `spec/report.yaml` · `types.ReportListReceiversResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportListReceiversResponse {
     /// Userids of the receivers (日志接收人userId列表).
     ///
     /// Wire name `userid_list`.
-    #[serde(rename = "userid_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub userid_list: Vec<String>,
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `offset` of the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ReportListReceiversResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportListReceiversResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportListReceiversResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportListReceiversResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportListReceiversResponse {
-                    userid_list: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportListReceiversResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportListReceiversResponse {
+    const NAME: &'static str = "ReportListReceiversResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportListReceiversResponse {
+            userid_list: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ReportApi::list_comments`](super::report::ReportApi::list_comments).
 ///
 /// Source: `spec/report.yaml` · `types.ReportListCommentsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportListCommentsResponse {
     /// The comments (日志评论详情).
     ///
     /// Wire name `comments`.
-    #[serde(rename = "comments", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "comments", skip_serializing_if = "Vec::is_empty")
+    )]
     pub comments: Vec<ReportComment>,
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `offset` of the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ReportListCommentsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportListCommentsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportListCommentsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportListCommentsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "comments" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportComment>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportListCommentsResponse {
-                    comments: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportListCommentsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportListCommentsResponse {
+    const NAME: &'static str = "ReportListCommentsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "comments" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportComment>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportListCommentsResponse {
+            comments: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ReportApi::get_unread_count`](super::report::ReportApi::get_unread_count).
 ///
 /// Source: `spec/report.yaml` · `types.ReportGetUnreadCountResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportGetUnreadCountResponse {
     /// Unread logs (员工日志未读数).
     ///
     /// Wire name `count`.
-    #[serde(rename = "count")]
+    #[cfg_attr(feature = "serialize", serde(rename = "count"))]
     pub count: i64,
 }
 impl<'de> serde::Deserialize<'de> for ReportGetUnreadCountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportGetUnreadCountResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportGetUnreadCountResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportGetUnreadCountResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "count" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportGetUnreadCountResponse {
-                    count: rt::decode::required(f0, "count")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportGetUnreadCountResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportGetUnreadCountResponse {
+    const NAME: &'static str = "ReportGetUnreadCountResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "count" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportGetUnreadCountResponse {
+            count: rt::decode::required(f0, "count")?,
+        })
     }
 }
 /// Response of [`ReportApi::list_templates_by_userid`](super::report::ReportApi::list_templates_by_userid).
 ///
 /// Source: `spec/report.yaml` · `types.ReportListTemplatesByUseridResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportListTemplatesByUseridResponse {
     /// The templates (模板列表).
     ///
     /// Wire name `template_list`.
-    #[serde(rename = "template_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "template_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub template_list: Vec<ReportTemplateBrief>,
     /// `offset` of the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ReportListTemplatesByUseridResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportListTemplatesByUseridResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportListTemplatesByUseridResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportListTemplatesByUseridResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "template_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportTemplateBrief>>::new(),
-                                    )?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportListTemplatesByUseridResponse {
-                    template_list: f0.unwrap_or_default(),
-                    next_cursor: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportListTemplatesByUseridResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportListTemplatesByUseridResponse {
+    const NAME: &'static str = "ReportListTemplatesByUseridResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "template_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportTemplateBrief>>::new(),
+                            )?,
+                    );
+                }
+                "next_cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportListTemplatesByUseridResponse {
+            template_list: f0.unwrap_or_default(),
+            next_cursor: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ReportApi::get_send_and_receive_report_list`](super::report::ReportApi::get_send_and_receive_report_list).
 ///
 /// Source: `spec/report.yaml` · `types.ReportGetSendAndReceiveReportListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportGetSendAndReceiveReportListResponse {
     /// The logs of this page.
     ///
     /// Wire name `dataList`.
-    #[serde(rename = "dataList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dataList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data_list: Vec<ReportBrief>,
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The cursor of the next page.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
     /// The page size.
     ///
     /// Wire name `maxResults`.
-    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "maxResults", skip_serializing_if = "Option::is_none")
+    )]
     pub max_results: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ReportGetSendAndReceiveReportListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportGetSendAndReceiveReportListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportGetSendAndReceiveReportListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportGetSendAndReceiveReportListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dataList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportBrief>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "nextToken" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "maxResults" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportGetSendAndReceiveReportListResponse {
-                    data_list: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_token: f2.unwrap_or_default(),
-                    max_results: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportGetSendAndReceiveReportListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportGetSendAndReceiveReportListResponse {
+    const NAME: &'static str = "ReportGetSendAndReceiveReportListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dataList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportBrief>>::new(),
+                            )?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "nextToken" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "maxResults" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportGetSendAndReceiveReportListResponse {
+            data_list: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_token: f2.unwrap_or_default(),
+            max_results: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`ReportApi::query_report_detail`](super::report::ReportApi::query_report_detail).
 ///
 /// Source: `spec/report.yaml` · `types.ReportQueryReportDetailResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportQueryReportDetailResponse {
     /// The log's id.
     ///
     /// Wire name `reportId`.
-    #[serde(rename = "reportId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "reportId", skip_serializing_if = "Option::is_none")
+    )]
     pub report_id: Option<String>,
     /// Name of its template (日志模板名称).
     ///
     /// Wire name `templateName`.
-    #[serde(rename = "templateName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "templateName", skip_serializing_if = "Option::is_none")
+    )]
     pub template_name: Option<String>,
     /// Userid of the author.
     ///
     /// Wire name `creatorId`.
-    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_id: Option<String>,
     /// Name of the author.
     ///
     /// Wire name `creatorName`.
-    #[serde(rename = "creatorName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorName", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_name: Option<String>,
     /// The author's department (部门).
     ///
     /// Wire name `deptName`.
-    #[serde(rename = "deptName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deptName", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
     /// Creation time, ms since the epoch.
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// Last change, ms since the epoch.
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<i64>,
     /// Remark (备注).
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// The filled-in components (日志内容).
     ///
     /// Wire name `content`.
-    #[serde(rename = "content", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "content", skip_serializing_if = "Vec::is_empty")
+    )]
     pub content: Vec<ReportDetailContent>,
 }
 impl<'de> serde::Deserialize<'de> for ReportQueryReportDetailResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ReportQueryReportDetailResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ReportQueryReportDetailResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ReportQueryReportDetailResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "reportId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "templateName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creatorId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creatorName" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deptName" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "remark" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "content" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ReportDetailContent>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ReportQueryReportDetailResponse {
-                    report_id: f0.unwrap_or_default(),
-                    template_name: f1.unwrap_or_default(),
-                    creator_id: f2.unwrap_or_default(),
-                    creator_name: f3.unwrap_or_default(),
-                    dept_name: f4.unwrap_or_default(),
-                    create_time: f5.unwrap_or_default(),
-                    modified_time: f6.unwrap_or_default(),
-                    remark: f7.unwrap_or_default(),
-                    content: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ReportQueryReportDetailResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ReportQueryReportDetailResponse {
+    const NAME: &'static str = "ReportQueryReportDetailResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "reportId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "templateName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creatorId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creatorName" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deptName" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modifiedTime" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "content" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ReportDetailContent>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ReportQueryReportDetailResponse {
+            report_id: f0.unwrap_or_default(),
+            template_name: f1.unwrap_or_default(),
+            creator_id: f2.unwrap_or_default(),
+            creator_name: f3.unwrap_or_default(),
+            dept_name: f4.unwrap_or_default(),
+            create_time: f5.unwrap_or_default(),
+            modified_time: f6.unwrap_or_default(),
+            remark: f7.unwrap_or_default(),
+            content: f8.unwrap_or_default(),
+        })
     }
 }

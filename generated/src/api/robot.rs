@@ -721,8 +721,9 @@ impl rt::Endpoint for RobotOrgGroupSendRequest {
 }
 impl<'c> crate::api::Call<'c, RobotOrgGroupSendRequest> {
     /// Sets `cool_app_code`: The group cool app's code (群聊酷应用编码); required when the robot was installed through a cool app.
-    pub fn cool_app_code(self, cool_app_code: impl Into<String>) -> Self {
-        self.map(|r| r.cool_app_code(cool_app_code))
+    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
+        self.request = self.request.cool_app_code(cool_app_code);
+        self
     }
 }
 /// Request of [`RobotApi::org_group_recall`]: Recall a robot's group messages (企业机器人撤回内部群消息).
@@ -916,24 +917,32 @@ impl rt::Endpoint for RobotOrgGroupQueryRequest {
 }
 impl<'c> crate::api::Call<'c, RobotOrgGroupQueryRequest> {
     /// Sets `open_conversation_id`: The group the message went to (as in the send).
-    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
-        self.map(|r| r.open_conversation_id(open_conversation_id))
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.open_conversation_id(open_conversation_id);
+        self
     }
     /// Sets `robot_code`: The robot that sent it (as in the send).
-    pub fn robot_code(self, robot_code: impl Into<String>) -> Self {
-        self.map(|r| r.robot_code(robot_code))
+    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.request = self.request.robot_code(robot_code);
+        self
     }
     /// Sets `token`: A group robot's webhook token, in place of `openConversationId` (the docs' errors say one of the two is needed); in the official SDK, not in the docs' parameter table.
-    pub fn token(self, token: impl Into<rt::SecretString>) -> Self {
-        self.map(|r| r.token(token))
+    pub fn token(mut self, token: impl Into<rt::SecretString>) -> Self {
+        self.request = self.request.token(token);
+        self
     }
     /// Sets `max_results`: Page size (at most 200).
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Sets `next_token`: The cursor of the next page; absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1159,20 +1168,27 @@ impl rt::Endpoint for RobotPrivateChatQueryRequest {
 }
 impl<'c> crate::api::Call<'c, RobotPrivateChatQueryRequest> {
     /// Sets `open_conversation_id`: The chat's open conversation id.
-    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
-        self.map(|r| r.open_conversation_id(open_conversation_id))
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.open_conversation_id(open_conversation_id);
+        self
     }
     /// Sets `robot_code`: The robot that sent it.
-    pub fn robot_code(self, robot_code: impl Into<String>) -> Self {
-        self.map(|r| r.robot_code(robot_code))
+    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.request = self.request.robot_code(robot_code);
+        self
     }
     /// Sets `max_results`: Page size (at most 200).
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Sets `next_token`: The cursor of the next page; absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1438,8 +1454,9 @@ impl rt::Endpoint for RobotSendDingRequest {
 }
 impl<'c> crate::api::Call<'c, RobotSendDingRequest> {
     /// Sets `call_voice`: The voice of a phone DING; the standard female voice when absent; ignored for other kinds.
-    pub fn call_voice(self, call_voice: RobotCallVoice) -> Self {
-        self.map(|r| r.call_voice(call_voice))
+    pub fn call_voice(mut self, call_voice: RobotCallVoice) -> Self {
+        self.request = self.request.call_voice(call_voice);
+        self
     }
 }
 /// Request of [`RobotApi::recall_ding`]: Recall a DING a robot sent (撤回已经发送的DING消息).
@@ -1622,12 +1639,14 @@ impl rt::Endpoint for RobotSetPluginsRequest {
 }
 impl<'c> crate::api::Call<'c, RobotSetPluginsRequest> {
     /// Sets `robot_code`: The robot's code.
-    pub fn robot_code(self, robot_code: impl Into<String>) -> Self {
-        self.map(|r| r.robot_code(robot_code))
+    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.request = self.request.robot_code(robot_code);
+        self
     }
     /// Sets `plugin_info_list`: The shortcuts.
-    pub fn plugin_info_list(self, plugin_info_list: Vec<RobotPluginInfo>) -> Self {
-        self.map(|r| r.plugin_info_list(plugin_info_list))
+    pub fn plugin_info_list(mut self, plugin_info_list: Vec<RobotPluginInfo>) -> Self {
+        self.request = self.request.plugin_info_list(plugin_info_list);
+        self
     }
 }
 /// Request of [`RobotApi::query_plugins`]: List the shortcuts of a robot's one-to-one chat (查询单聊机器人的快捷入口).
@@ -1847,16 +1866,19 @@ impl rt::Endpoint for RobotSendWebhookRequest {
 }
 impl<'c> crate::api::Call<'c, RobotSendWebhookRequest> {
     /// Sets `timestamp`: With signing: the current time in ms, within an hour of DingTalk's clock.
-    pub fn timestamp(self, timestamp: i64) -> Self {
-        self.map(|r| r.timestamp(timestamp))
+    pub fn timestamp(mut self, timestamp: i64) -> Self {
+        self.request = self.request.timestamp(timestamp);
+        self
     }
     /// Sets `sign`: With signing: Base64(HMAC-SHA256(key = the robot's secret, message = `timestamp +
-    pub fn sign(self, sign: impl Into<String>) -> Self {
-        self.map(|r| r.sign(sign))
+    pub fn sign(mut self, sign: impl Into<String>) -> Self {
+        self.request = self.request.sign(sign);
+        self
     }
     /// Sets `at`: Who the message @-s.
-    pub fn at(self, at: RobotWebhookAt) -> Self {
-        self.map(|r| r.at(at))
+    pub fn at(mut self, at: RobotWebhookAt) -> Self {
+        self.request = self.request.at(at);
+        self
     }
 }
 /// Request of [`RobotApi::send_by_session`]: Reply into a chat through its session webhook (通过sessionWebhook回复消息).
@@ -1943,8 +1965,9 @@ impl rt::Endpoint for RobotSendBySessionRequest {
 }
 impl<'c> crate::api::Call<'c, RobotSendBySessionRequest> {
     /// Sets `at`: Who the reply @-s (the sender, usually, by `senderStaffId`).
-    pub fn at(self, at: RobotWebhookAt) -> Self {
-        self.map(|r| r.at(at))
+    pub fn at(mut self, at: RobotWebhookAt) -> Self {
+        self.request = self.request.at(at);
+        self
     }
 }
 /// A robot message template and its fields (机器人消息类型).
@@ -2289,35 +2312,28 @@ pub struct RobotSampleText {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleText")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleText, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "content" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleText {
+    const NAME: &'static str = "RobotSampleText";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "content" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleText {
-                    content: rt::decode::required(f0, "content")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleText {
+            content: rt::decode::required(f0, "content")?,
+        })
     }
 }
 impl RobotSampleText {
@@ -2330,11 +2346,6 @@ impl RobotSampleText {
 impl rt::Validate for RobotSampleText {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleText {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleMarkdown`: Markdown.
@@ -2356,42 +2367,33 @@ pub struct RobotSampleMarkdown {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleMarkdown {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleMarkdown;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleMarkdown")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleMarkdown, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleMarkdown {
+    const NAME: &'static str = "RobotSampleMarkdown";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleMarkdown {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleMarkdown {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+        })
     }
 }
 impl RobotSampleMarkdown {
@@ -2409,11 +2411,6 @@ impl rt::Validate for RobotSampleMarkdown {
         Ok(())
     }
 }
-impl rt::Wire for RobotSampleMarkdown {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// `sampleImageMsg`: an image by URL.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleImage`
@@ -2428,35 +2425,28 @@ pub struct RobotSampleImage {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleImage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleImage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleImage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleImage, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "photoURL" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleImage {
+    const NAME: &'static str = "RobotSampleImage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "photoURL" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleImage {
-                    photo_url: rt::decode::required(f0, "photoURL")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleImage {
+            photo_url: rt::decode::required(f0, "photoURL")?,
+        })
     }
 }
 impl RobotSampleImage {
@@ -2471,11 +2461,6 @@ impl RobotSampleImage {
 impl rt::Validate for RobotSampleImage {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleImage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleLink`: a link card.
@@ -2507,56 +2492,43 @@ pub struct RobotSampleLink {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleLink {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleLink;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleLink")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleLink, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "text" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "picUrl" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "messageUrl" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleLink {
+    const NAME: &'static str = "RobotSampleLink";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "text" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleLink {
-                    text: rt::decode::required(f0, "text")?,
-                    title: rt::decode::required(f1, "title")?,
-                    pic_url: rt::decode::required(f2, "picUrl")?,
-                    message_url: rt::decode::required(f3, "messageUrl")?,
-                })
+                "title" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "picUrl" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "messageUrl" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleLink {
+            text: rt::decode::required(f0, "text")?,
+            title: rt::decode::required(f1, "title")?,
+            pic_url: rt::decode::required(f2, "picUrl")?,
+            message_url: rt::decode::required(f3, "messageUrl")?,
+        })
     }
 }
 impl RobotSampleLink {
@@ -2579,11 +2551,6 @@ impl RobotSampleLink {
 impl rt::Validate for RobotSampleLink {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleLink {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleActionCard`: a card with one button.
@@ -2615,56 +2582,43 @@ pub struct RobotSampleActionCard {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleActionCard {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleActionCard;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleActionCard")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleActionCard, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "singleTitle" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "singleURL" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleActionCard {
+    const NAME: &'static str = "RobotSampleActionCard";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleActionCard {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                    single_title: rt::decode::required(f2, "singleTitle")?,
-                    single_url: rt::decode::required(f3, "singleURL")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "singleTitle" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "singleURL" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleActionCard {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+            single_title: rt::decode::required(f2, "singleTitle")?,
+            single_url: rt::decode::required(f3, "singleURL")?,
+        })
     }
 }
 impl RobotSampleActionCard {
@@ -2687,11 +2641,6 @@ impl RobotSampleActionCard {
 impl rt::Validate for RobotSampleActionCard {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleActionCard {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleActionCard2`: a card with two buttons, one above the other.
@@ -2733,70 +2682,53 @@ pub struct RobotSampleActionCard2 {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleActionCard2 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleActionCard2;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleActionCard2")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleActionCard2, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle1" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL1" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle2" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL2" => {
-                            f5 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleActionCard2 {
+    const NAME: &'static str = "RobotSampleActionCard2";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleActionCard2 {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                    action_title1: rt::decode::required(f2, "actionTitle1")?,
-                    action_url1: rt::decode::required(f3, "actionURL1")?,
-                    action_title2: rt::decode::required(f4, "actionTitle2")?,
-                    action_url2: rt::decode::required(f5, "actionURL2")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle1" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL1" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle2" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL2" => {
+                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleActionCard2 {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+            action_title1: rt::decode::required(f2, "actionTitle1")?,
+            action_url1: rt::decode::required(f3, "actionURL1")?,
+            action_title2: rt::decode::required(f4, "actionTitle2")?,
+            action_url2: rt::decode::required(f5, "actionURL2")?,
+        })
     }
 }
 impl RobotSampleActionCard2 {
@@ -2823,11 +2755,6 @@ impl RobotSampleActionCard2 {
 impl rt::Validate for RobotSampleActionCard2 {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleActionCard2 {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleActionCard3`: a card with three buttons, one above the other.
@@ -2879,84 +2806,63 @@ pub struct RobotSampleActionCard3 {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleActionCard3 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleActionCard3;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleActionCard3")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleActionCard3, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle1" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL1" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle2" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL2" => {
-                            f5 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle3" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL3" => {
-                            f7 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleActionCard3 {
+    const NAME: &'static str = "RobotSampleActionCard3";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleActionCard3 {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                    action_title1: rt::decode::required(f2, "actionTitle1")?,
-                    action_url1: rt::decode::required(f3, "actionURL1")?,
-                    action_title2: rt::decode::required(f4, "actionTitle2")?,
-                    action_url2: rt::decode::required(f5, "actionURL2")?,
-                    action_title3: rt::decode::required(f6, "actionTitle3")?,
-                    action_url3: rt::decode::required(f7, "actionURL3")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle1" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL1" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle2" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL2" => {
+                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle3" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL3" => {
+                    f7 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleActionCard3 {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+            action_title1: rt::decode::required(f2, "actionTitle1")?,
+            action_url1: rt::decode::required(f3, "actionURL1")?,
+            action_title2: rt::decode::required(f4, "actionTitle2")?,
+            action_url2: rt::decode::required(f5, "actionURL2")?,
+            action_title3: rt::decode::required(f6, "actionTitle3")?,
+            action_url3: rt::decode::required(f7, "actionURL3")?,
+        })
     }
 }
 impl RobotSampleActionCard3 {
@@ -2987,11 +2893,6 @@ impl RobotSampleActionCard3 {
 impl rt::Validate for RobotSampleActionCard3 {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleActionCard3 {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleActionCard4`: a card with four buttons, one above the other.
@@ -3053,98 +2954,73 @@ pub struct RobotSampleActionCard4 {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleActionCard4 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleActionCard4;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleActionCard4")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleActionCard4, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle1" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL1" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle2" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL2" => {
-                            f5 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle3" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL3" => {
-                            f7 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle4" => {
-                            f8 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL4" => {
-                            f9 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleActionCard4 {
+    const NAME: &'static str = "RobotSampleActionCard4";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleActionCard4 {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                    action_title1: rt::decode::required(f2, "actionTitle1")?,
-                    action_url1: rt::decode::required(f3, "actionURL1")?,
-                    action_title2: rt::decode::required(f4, "actionTitle2")?,
-                    action_url2: rt::decode::required(f5, "actionURL2")?,
-                    action_title3: rt::decode::required(f6, "actionTitle3")?,
-                    action_url3: rt::decode::required(f7, "actionURL3")?,
-                    action_title4: rt::decode::required(f8, "actionTitle4")?,
-                    action_url4: rt::decode::required(f9, "actionURL4")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle1" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL1" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle2" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL2" => {
+                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle3" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL3" => {
+                    f7 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle4" => {
+                    f8 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL4" => {
+                    f9 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleActionCard4 {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+            action_title1: rt::decode::required(f2, "actionTitle1")?,
+            action_url1: rt::decode::required(f3, "actionURL1")?,
+            action_title2: rt::decode::required(f4, "actionTitle2")?,
+            action_url2: rt::decode::required(f5, "actionURL2")?,
+            action_title3: rt::decode::required(f6, "actionTitle3")?,
+            action_url3: rt::decode::required(f7, "actionURL3")?,
+            action_title4: rt::decode::required(f8, "actionTitle4")?,
+            action_url4: rt::decode::required(f9, "actionURL4")?,
+        })
     }
 }
 impl RobotSampleActionCard4 {
@@ -3179,11 +3055,6 @@ impl RobotSampleActionCard4 {
 impl rt::Validate for RobotSampleActionCard4 {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleActionCard4 {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleActionCard5`: a card with five buttons, one above the other.
@@ -3255,112 +3126,83 @@ pub struct RobotSampleActionCard5 {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleActionCard5 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleActionCard5;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleActionCard5")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleActionCard5, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle1" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL1" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle2" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL2" => {
-                            f5 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle3" => {
-                            f6 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL3" => {
-                            f7 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle4" => {
-                            f8 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL4" => {
-                            f9 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionTitle5" => {
-                            f10 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL5" => {
-                            f11 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleActionCard5 {
+    const NAME: &'static str = "RobotSampleActionCard5";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleActionCard5 {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                    action_title1: rt::decode::required(f2, "actionTitle1")?,
-                    action_url1: rt::decode::required(f3, "actionURL1")?,
-                    action_title2: rt::decode::required(f4, "actionTitle2")?,
-                    action_url2: rt::decode::required(f5, "actionURL2")?,
-                    action_title3: rt::decode::required(f6, "actionTitle3")?,
-                    action_url3: rt::decode::required(f7, "actionURL3")?,
-                    action_title4: rt::decode::required(f8, "actionTitle4")?,
-                    action_url4: rt::decode::required(f9, "actionURL4")?,
-                    action_title5: rt::decode::required(f10, "actionTitle5")?,
-                    action_url5: rt::decode::required(f11, "actionURL5")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle1" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL1" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle2" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL2" => {
+                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle3" => {
+                    f6 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL3" => {
+                    f7 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle4" => {
+                    f8 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL4" => {
+                    f9 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionTitle5" => {
+                    f10 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "actionURL5" => {
+                    f11 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleActionCard5 {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+            action_title1: rt::decode::required(f2, "actionTitle1")?,
+            action_url1: rt::decode::required(f3, "actionURL1")?,
+            action_title2: rt::decode::required(f4, "actionTitle2")?,
+            action_url2: rt::decode::required(f5, "actionURL2")?,
+            action_title3: rt::decode::required(f6, "actionTitle3")?,
+            action_url3: rt::decode::required(f7, "actionURL3")?,
+            action_title4: rt::decode::required(f8, "actionTitle4")?,
+            action_url4: rt::decode::required(f9, "actionURL4")?,
+            action_title5: rt::decode::required(f10, "actionTitle5")?,
+            action_url5: rt::decode::required(f11, "actionURL5")?,
+        })
     }
 }
 impl RobotSampleActionCard5 {
@@ -3399,11 +3241,6 @@ impl RobotSampleActionCard5 {
 impl rt::Validate for RobotSampleActionCard5 {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleActionCard5 {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleActionCard6`: a card with two buttons side by side (note the field names differ from `sampleActionCard2`).
@@ -3445,70 +3282,53 @@ pub struct RobotSampleActionCard6 {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleActionCard6 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleActionCard6;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleActionCard6")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleActionCard6, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "buttonTitle1" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "buttonUrl1" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "buttonTitle2" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "buttonUrl2" => {
-                            f5 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleActionCard6 {
+    const NAME: &'static str = "RobotSampleActionCard6";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleActionCard6 {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                    button_title1: rt::decode::required(f2, "buttonTitle1")?,
-                    button_url1: rt::decode::required(f3, "buttonUrl1")?,
-                    button_title2: rt::decode::required(f4, "buttonTitle2")?,
-                    button_url2: rt::decode::required(f5, "buttonUrl2")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "buttonTitle1" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "buttonUrl1" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "buttonTitle2" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "buttonUrl2" => {
+                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleActionCard6 {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+            button_title1: rt::decode::required(f2, "buttonTitle1")?,
+            button_url1: rt::decode::required(f3, "buttonUrl1")?,
+            button_title2: rt::decode::required(f4, "buttonTitle2")?,
+            button_url2: rt::decode::required(f5, "buttonUrl2")?,
+        })
     }
 }
 impl RobotSampleActionCard6 {
@@ -3537,11 +3357,6 @@ impl rt::Validate for RobotSampleActionCard6 {
         Ok(())
     }
 }
-impl rt::Wire for RobotSampleActionCard6 {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// `sampleAudio`: a voice message (ogg or amr).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleAudio`
@@ -3561,42 +3376,33 @@ pub struct RobotSampleAudio {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleAudio {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleAudio;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleAudio")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleAudio, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "mediaId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "duration" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleAudio {
+    const NAME: &'static str = "RobotSampleAudio";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "mediaId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleAudio {
-                    media_id: rt::decode::required(f0, "mediaId")?,
-                    duration: rt::decode::required(f1, "duration")?,
-                })
+                "duration" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleAudio {
+            media_id: rt::decode::required(f0, "mediaId")?,
+            duration: rt::decode::required(f1, "duration")?,
+        })
     }
 }
 impl RobotSampleAudio {
@@ -3612,11 +3418,6 @@ impl RobotSampleAudio {
 impl rt::Validate for RobotSampleAudio {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleAudio {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleFile`: a file (xlsx, pdf, zip, rar, doc or docx).
@@ -3643,49 +3444,38 @@ pub struct RobotSampleFile {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleFile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleFile;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleFile")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleFile, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "mediaId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "fileName" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "fileType" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleFile {
+    const NAME: &'static str = "RobotSampleFile";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "mediaId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleFile {
-                    media_id: rt::decode::required(f0, "mediaId")?,
-                    file_name: rt::decode::required(f1, "fileName")?,
-                    file_type: rt::decode::required(f2, "fileType")?,
-                })
+                "fileName" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "fileType" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleFile {
+            media_id: rt::decode::required(f0, "mediaId")?,
+            file_name: rt::decode::required(f1, "fileName")?,
+            file_type: rt::decode::required(f2, "fileType")?,
+        })
     }
 }
 impl RobotSampleFile {
@@ -3706,11 +3496,6 @@ impl RobotSampleFile {
 impl rt::Validate for RobotSampleFile {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleFile {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `sampleVideo`: a video.
@@ -3752,76 +3537,57 @@ pub struct RobotSampleVideo {
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleVideo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSampleVideo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSampleVideo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSampleVideo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "duration" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "videoMediaId" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "videoType" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "picMediaId" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "height" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "width" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotSampleVideo {
+    const NAME: &'static str = "RobotSampleVideo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "duration" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotSampleVideo {
-                    duration: rt::decode::required(f0, "duration")?,
-                    video_media_id: rt::decode::required(f1, "videoMediaId")?,
-                    video_type: rt::decode::required(f2, "videoType")?,
-                    pic_media_id: rt::decode::required(f3, "picMediaId")?,
-                    height: f4.unwrap_or_default(),
-                    width: f5.unwrap_or_default(),
-                })
+                "videoMediaId" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "videoType" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "picMediaId" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "height" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "width" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotSampleVideo {
+            duration: rt::decode::required(f0, "duration")?,
+            video_media_id: rt::decode::required(f1, "videoMediaId")?,
+            video_type: rt::decode::required(f2, "videoType")?,
+            pic_media_id: rt::decode::required(f3, "picMediaId")?,
+            height: f4.unwrap_or_default(),
+            width: f5.unwrap_or_default(),
+        })
     }
 }
 impl RobotSampleVideo {
@@ -3856,11 +3622,6 @@ impl RobotSampleVideo {
 impl rt::Validate for RobotSampleVideo {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotSampleVideo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Where a robot message's delivery stands (消息发送状态).
@@ -3994,339 +3755,313 @@ impl rt::Scalar for RobotReadStatus {
 /// One recipient of a one-to-one robot message and whether they read it.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotMessageReadInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotMessageReadInfo {
     /// The recipient's name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name")]
+    #[cfg_attr(feature = "serialize", serde(rename = "name"))]
     pub name: String,
     /// The recipient's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userId"))]
     pub user_id: String,
     /// Read or not.
     ///
     /// Wire name `readStatus`.
-    #[serde(rename = "readStatus")]
+    #[cfg_attr(feature = "serialize", serde(rename = "readStatus"))]
     pub read_status: RobotReadStatus,
     /// When it was read (ms); the docs say this is not supported yet.
     ///
     /// Wire name `readTimestamp`.
-    #[serde(rename = "readTimestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "readTimestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub read_timestamp: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for RobotMessageReadInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotMessageReadInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotMessageReadInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotMessageReadInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "readStatus" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<RobotReadStatus>::new(),
-                                    )?,
-                            );
-                        }
-                        "readTimestamp" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotMessageReadInfo {
-                    name: rt::decode::required(f0, "name")?,
-                    user_id: rt::decode::required(f1, "userId")?,
-                    read_status: rt::decode::required(f2, "readStatus")?,
-                    read_timestamp: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotMessageReadInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotMessageReadInfo {
+    const NAME: &'static str = "RobotMessageReadInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "userId" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "readStatus" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<RobotReadStatus>::new())?,
+                    );
+                }
+                "readTimestamp" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotMessageReadInfo {
+            name: rt::decode::required(f0, "name")?,
+            user_id: rt::decode::required(f1, "userId")?,
+            read_status: rt::decode::required(f2, "readStatus")?,
+            read_timestamp: f3.unwrap_or_default(),
+        })
     }
 }
 /// A user who read a group message.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotReadUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotReadUser {
     /// The user's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The user's unionId.
     ///
     /// Wire name `unionId`.
-    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionId", skip_serializing_if = "Option::is_none")
+    )]
     pub union_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for RobotReadUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotReadUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotReadUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotReadUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotReadUser {
-                    user_id: f0.unwrap_or_default(),
-                    union_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotReadUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotReadUser {
+    const NAME: &'static str = "RobotReadUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotReadUser {
+            user_id: f0.unwrap_or_default(),
+            union_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// What a recall did.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotRecallResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotRecallResult {
     /// The `processQueryKey`s whose messages were recalled.
     ///
     /// Wire name `successResult`.
-    #[serde(rename = "successResult", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "successResult", skip_serializing_if = "Vec::is_empty")
+    )]
     pub success_result: Vec<String>,
     /// The `processQueryKey`s that failed, with the reason of each.
     ///
     /// Wire name `failedResult`.
-    #[serde(
-        rename = "failedResult",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "failedResult",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub failed_result: std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for RobotRecallResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotRecallResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotRecallResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotRecallResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "successResult" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "failedResult" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotRecallResult {
-                    success_result: f0.unwrap_or_default(),
-                    failed_result: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotRecallResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotRecallResult {
+    const NAME: &'static str = "RobotRecallResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "successResult" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "failedResult" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotRecallResult {
+            success_result: f0.unwrap_or_default(),
+            failed_result: f1.unwrap_or_default(),
+        })
     }
 }
 /// One page of the readers of a robot message.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotReadPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotReadPage {
     /// Where the send stands.
     ///
     /// Wire name `sendStatus`.
-    #[serde(rename = "sendStatus", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sendStatus", skip_serializing_if = "Option::is_none")
+    )]
     pub send_status: Option<RobotSendStatus>,
     /// Userids of the readers on this page.
     ///
     /// Wire name `readUserIds`.
-    #[serde(rename = "readUserIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "readUserIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub read_user_ids: Vec<String>,
     /// The readers with their unionIds; in the official SDK (group messages), not on the docs page.
     ///
     /// Wire name `readUsers`.
-    #[serde(rename = "readUsers", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "readUsers", skip_serializing_if = "Vec::is_empty")
+    )]
     pub read_users: Vec<RobotReadUser>,
     /// The cursor of the next page.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for RobotReadPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotReadPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotReadPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotReadPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "sendStatus" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<RobotSendStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "readUserIds" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "readUsers" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotReadUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nextToken" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hasMore" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotReadPage {
-                    send_status: f0.unwrap_or_default(),
-                    read_user_ids: f1.unwrap_or_default(),
-                    read_users: f2.unwrap_or_default(),
-                    next_token: f3.unwrap_or_default(),
-                    has_more: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotReadPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotReadPage {
+    const NAME: &'static str = "RobotReadPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "sendStatus" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<RobotSendStatus>>::new(),
+                            )?,
+                    );
+                }
+                "readUserIds" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "readUsers" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotReadUser>>::new(),
+                            )?,
+                    );
+                }
+                "nextToken" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "hasMore" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotReadPage {
+            send_status: f0.unwrap_or_default(),
+            read_user_ids: f1.unwrap_or_default(),
+            read_users: f2.unwrap_or_default(),
+            next_token: f3.unwrap_or_default(),
+            has_more: f4.unwrap_or_default(),
+        })
     }
 }
 /// The kind of a robot in a group (机器人类型).
@@ -4397,99 +4132,93 @@ impl rt::Scalar for RobotType {
 /// A robot installed in a group (群内机器人).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotInGroup`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotInGroup {
     /// The robot's code.
     ///
     /// Wire name `robotCode`.
-    #[serde(rename = "robotCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "robotCode", skip_serializing_if = "Option::is_none")
+    )]
     pub robot_code: Option<String>,
     /// The robot's name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Where to download the robot's avatar.
     ///
     /// Wire name `downloadIconURL`.
-    #[serde(rename = "downloadIconURL", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "downloadIconURL", skip_serializing_if = "Option::is_none")
+    )]
     pub download_icon_url: Option<String>,
     /// The kind of robot.
     ///
     /// Wire name `openRobotType`.
-    #[serde(rename = "openRobotType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openRobotType", skip_serializing_if = "Option::is_none")
+    )]
     pub open_robot_type: Option<RobotType>,
 }
 impl<'de> serde::Deserialize<'de> for RobotInGroup {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotInGroup;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotInGroup")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotInGroup, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "robotCode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "downloadIconURL" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "openRobotType" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<RobotType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotInGroup {
-                    robot_code: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    download_icon_url: f2.unwrap_or_default(),
-                    open_robot_type: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotInGroup {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotInGroup {
+    const NAME: &'static str = "RobotInGroup";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "robotCode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "downloadIconURL" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "openRobotType" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<RobotType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotInGroup {
+            robot_code: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            download_icon_url: f2.unwrap_or_default(),
+            open_robot_type: f3.unwrap_or_default(),
+        })
     }
 }
 /// A shortcut (快捷入口) in a one-to-one chat with a robot.
@@ -4521,62 +4250,47 @@ pub struct RobotPluginInfo {
 }
 impl<'de> serde::Deserialize<'de> for RobotPluginInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotPluginInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotPluginInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotPluginInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "icon" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "pcUrl" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobileUrl" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotPluginInfo {
+    const NAME: &'static str = "RobotPluginInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotPluginInfo {
-                    name: rt::decode::required(f0, "name")?,
-                    icon: rt::decode::required(f1, "icon")?,
-                    pc_url: f2.unwrap_or_default(),
-                    mobile_url: f3.unwrap_or_default(),
-                })
+                "icon" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "pcUrl" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobileUrl" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotPluginInfo {
+            name: rt::decode::required(f0, "name")?,
+            icon: rt::decode::required(f1, "icon")?,
+            pc_url: f2.unwrap_or_default(),
+            mobile_url: f3.unwrap_or_default(),
+        })
     }
 }
 impl RobotPluginInfo {
@@ -4604,11 +4318,6 @@ impl RobotPluginInfo {
 impl rt::Validate for RobotPluginInfo {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotPluginInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How a DING reaches its recipients (DING消息类型).
@@ -4893,217 +4602,188 @@ impl rt::Scalar for RobotConversationType {
 /// A user @-ed in the message (被@人).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotAtUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotAtUser {
     /// The user's encrypted DingTalk id (also the robot's own, `chatbotUserId`, when the robot was @-ed).
     ///
     /// Wire name `dingtalkId`.
-    #[serde(rename = "dingtalkId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dingtalkId", skip_serializing_if = "Option::is_none")
+    )]
     pub dingtalk_id: Option<String>,
     /// The user's userid, for members of the robot's organisation.
     ///
     /// Wire name `staffId`.
-    #[serde(rename = "staffId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staffId", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for RobotAtUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotAtUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotAtUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotAtUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dingtalkId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staffId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotAtUser {
-                    dingtalk_id: f0.unwrap_or_default(),
-                    staff_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotAtUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotAtUser {
+    const NAME: &'static str = "RobotAtUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dingtalkId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staffId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotAtUser {
+            dingtalk_id: f0.unwrap_or_default(),
+            staff_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// The text of a `text` message.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotInboundText`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotInboundText {
     /// The text, with the @-mention of the robot removed (it may start with a space).
     ///
     /// Wire name `content`.
-    #[serde(rename = "content")]
+    #[cfg_attr(feature = "serialize", serde(rename = "content"))]
     pub content: String,
 }
 impl<'de> serde::Deserialize<'de> for RobotInboundText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotInboundText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotInboundText")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotInboundText, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "content" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotInboundText {
-                    content: rt::decode::required(f0, "content")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotInboundText {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotInboundText {
+    const NAME: &'static str = "RobotInboundText";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "content" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotInboundText {
+            content: rt::decode::required(f0, "content")?,
+        })
     }
 }
 /// One piece of a `richText` message, in order.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotRichTextItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotRichTextItem {
     /// A text piece.
     ///
     /// Wire name `text`.
-    #[serde(rename = "text", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "text", skip_serializing_if = "Option::is_none")
+    )]
     pub text: Option<String>,
     /// `picture` for a picture piece; absent or `text` for text.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<String>,
     /// A picture's download code: trade it for a URL with `download_message_file`.
     ///
     /// Wire name `downloadCode`.
-    #[serde(rename = "downloadCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "downloadCode", skip_serializing_if = "Option::is_none")
+    )]
     pub download_code: Option<String>,
     /// A second download code some clients send for the picture; use `downloadCode` when both are set.
     ///
     /// Wire name `pictureDownloadCode`.
-    #[serde(rename = "pictureDownloadCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pictureDownloadCode", skip_serializing_if = "Option::is_none")
+    )]
     pub picture_download_code: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for RobotRichTextItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotRichTextItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotRichTextItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotRichTextItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "text" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "downloadCode" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pictureDownloadCode" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotRichTextItem {
-                    text: f0.unwrap_or_default(),
-                    r#type: f1.unwrap_or_default(),
-                    download_code: f2.unwrap_or_default(),
-                    picture_download_code: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotRichTextItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotRichTextItem {
+    const NAME: &'static str = "RobotRichTextItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "text" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "downloadCode" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pictureDownloadCode" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotRichTextItem {
+            text: f0.unwrap_or_default(),
+            r#type: f1.unwrap_or_default(),
+            download_code: f2.unwrap_or_default(),
+            picture_download_code: f3.unwrap_or_default(),
+        })
     }
 }
 /// The media of a picture, voice, video or file message, or the pieces of a rich-text one
@@ -5111,321 +4791,301 @@ impl rt::Wire for RobotRichTextItem {
 /// temporary file URL with `download_message_file` (with the receiving robot's `robotCode`).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotInboundContent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotInboundContent {
     /// The file's download code (`picture`, `audio`, `video`, `file`).
     ///
     /// Wire name `downloadCode`.
-    #[serde(rename = "downloadCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "downloadCode", skip_serializing_if = "Option::is_none")
+    )]
     pub download_code: Option<String>,
     /// `picture`: a second download code some clients send; use `downloadCode` when both are set.
     ///
     /// Wire name `pictureDownloadCode`.
-    #[serde(rename = "pictureDownloadCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pictureDownloadCode", skip_serializing_if = "Option::is_none")
+    )]
     pub picture_download_code: Option<String>,
     /// `file`: the file's name.
     ///
     /// Wire name `fileName`.
-    #[serde(rename = "fileName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fileName", skip_serializing_if = "Option::is_none")
+    )]
     pub file_name: Option<String>,
     /// `file`: the DingPan space the file sits in; seen in payloads, not on the docs page.
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// `file`: the file's DingPan id; seen in payloads, not on the docs page.
     ///
     /// Wire name `fileId`.
-    #[serde(rename = "fileId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fileId", skip_serializing_if = "Option::is_none")
+    )]
     pub file_id: Option<String>,
     /// `audio` and `video`: the clip's length (milliseconds for voice, per the docs); numeric text is accepted.
     ///
     /// Wire name `duration`.
-    #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "duration", skip_serializing_if = "Option::is_none")
+    )]
     pub duration: Option<i64>,
     /// `audio`: the speech-to-text of the voice message (语音识别结果).
     ///
     /// Wire name `recognition`.
-    #[serde(rename = "recognition", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recognition", skip_serializing_if = "Option::is_none")
+    )]
     pub recognition: Option<String>,
     /// `video`: the video's format, e.g. `mp4`.
     ///
     /// Wire name `videoType`.
-    #[serde(rename = "videoType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "videoType", skip_serializing_if = "Option::is_none")
+    )]
     pub video_type: Option<String>,
     /// `richText`: the pieces, in order.
     ///
     /// Wire name `richText`.
-    #[serde(rename = "richText", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "richText", skip_serializing_if = "Vec::is_empty")
+    )]
     pub rich_text: Vec<RobotRichTextItem>,
 }
 impl<'de> serde::Deserialize<'de> for RobotInboundContent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotInboundContent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotInboundContent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotInboundContent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "downloadCode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pictureDownloadCode" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fileName" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "spaceId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fileId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "duration" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "recognition" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "videoType" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "richText" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotRichTextItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotInboundContent {
-                    download_code: f0.unwrap_or_default(),
-                    picture_download_code: f1.unwrap_or_default(),
-                    file_name: f2.unwrap_or_default(),
-                    space_id: f3.unwrap_or_default(),
-                    file_id: f4.unwrap_or_default(),
-                    duration: f5.unwrap_or_default(),
-                    recognition: f6.unwrap_or_default(),
-                    video_type: f7.unwrap_or_default(),
-                    rich_text: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotInboundContent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotInboundContent {
+    const NAME: &'static str = "RobotInboundContent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "downloadCode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pictureDownloadCode" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fileName" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "spaceId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fileId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "duration" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "recognition" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "videoType" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "richText" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotRichTextItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotInboundContent {
+            download_code: f0.unwrap_or_default(),
+            picture_download_code: f1.unwrap_or_default(),
+            file_name: f2.unwrap_or_default(),
+            space_id: f3.unwrap_or_default(),
+            file_id: f4.unwrap_or_default(),
+            duration: f5.unwrap_or_default(),
+            recognition: f6.unwrap_or_default(),
+            video_type: f7.unwrap_or_default(),
+            rich_text: f8.unwrap_or_default(),
+        })
     }
 }
 /// The user a message was handled for when the robot acts as someone's stand-in (托管人); in the official Stream SDK, not on the docs page.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotHostingContext`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotHostingContext {
     /// The represented user's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The represented user's name.
     ///
     /// Wire name `nick`.
-    #[serde(rename = "nick", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nick", skip_serializing_if = "Option::is_none")
+    )]
     pub nick: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for RobotHostingContext {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotHostingContext;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotHostingContext")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotHostingContext, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nick" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotHostingContext {
-                    user_id: f0.unwrap_or_default(),
-                    nick: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotHostingContext {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotHostingContext {
+    const NAME: &'static str = "RobotHostingContext";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "nick" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotHostingContext {
+            user_id: f0.unwrap_or_default(),
+            nick: f1.unwrap_or_default(),
+        })
     }
 }
 /// One earlier message of the chat with its read status (历史消息状态); in the official Stream SDK, not on the docs page.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotConversationMessage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotConversationMessage {
     /// `2` when the receiving user has read it.
     ///
     /// Wire name `readStatus`.
-    #[serde(rename = "readStatus", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "readStatus", skip_serializing_if = "Option::is_none")
+    )]
     pub read_status: Option<String>,
     /// The sender's userid.
     ///
     /// Wire name `senderUserId`.
-    #[serde(rename = "senderUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "senderUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub sender_user_id: Option<String>,
     /// When it was sent, ms since the epoch.
     ///
     /// Wire name `sendTime`.
-    #[serde(rename = "sendTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sendTime", skip_serializing_if = "Option::is_none")
+    )]
     pub send_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for RobotConversationMessage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotConversationMessage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotConversationMessage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotConversationMessage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "readStatus" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "senderUserId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sendTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotConversationMessage {
-                    read_status: f0.unwrap_or_default(),
-                    sender_user_id: f1.unwrap_or_default(),
-                    send_time: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotConversationMessage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotConversationMessage {
+    const NAME: &'static str = "RobotConversationMessage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "readStatus" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "senderUserId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sendTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotConversationMessage {
+            read_status: f0.unwrap_or_default(),
+            sender_user_id: f1.unwrap_or_default(),
+            send_time: f2.unwrap_or_default(),
+        })
     }
 }
 /// A message a user sent to an app's robot (机器人接收消息): a one-to-one message, or a group
@@ -5475,88 +5135,128 @@ impl rt::Wire for RobotConversationMessage {
 /// ```
 ///
 /// Source: `spec/robot.yaml` · `types.RobotInboundMessage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotInboundMessage {
     /// The message's encrypted id; DingTalk may deliver a message twice, so use it to drop repeats.
     ///
     /// Wire name `msgId`.
-    #[serde(rename = "msgId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "msgId"))]
     pub msg_id: String,
     /// What the message holds: `text` in `text`, the others in `content`.
     ///
     /// Wire name `msgtype`.
-    #[serde(rename = "msgtype")]
+    #[cfg_attr(feature = "serialize", serde(rename = "msgtype"))]
     pub msgtype: RobotInboundMessageType,
     /// When it was sent, ms since the epoch; numeric text is accepted.
     ///
     /// Wire name `createAt`.
-    #[serde(rename = "createAt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createAt", skip_serializing_if = "Option::is_none")
+    )]
     pub create_at: Option<i64>,
     /// The chat's encrypted id; in a group, its `openConversationId` for `org_group_send` and card delivery.
     ///
     /// Wire name `conversationId`.
-    #[serde(rename = "conversationId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "conversationId"))]
     pub conversation_id: String,
     /// One-to-one (`"1"`) or group (`"2"`).
     ///
     /// Wire name `conversationType`.
-    #[serde(rename = "conversationType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conversationType", skip_serializing_if = "Option::is_none")
+    )]
     pub conversation_type: Option<RobotConversationType>,
     /// The group's name; groups only.
     ///
     /// Wire name `conversationTitle`.
-    #[serde(rename = "conversationTitle", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conversationTitle", skip_serializing_if = "Option::is_none")
+    )]
     pub conversation_title: Option<String>,
     /// The sender's encrypted id; use `senderStaffId` as the sender's userid.
     ///
     /// Wire name `senderId`.
-    #[serde(rename = "senderId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "senderId", skip_serializing_if = "Option::is_none")
+    )]
     pub sender_id: Option<String>,
     /// The sender's name.
     ///
     /// Wire name `senderNick`.
-    #[serde(rename = "senderNick", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "senderNick", skip_serializing_if = "Option::is_none")
+    )]
     pub sender_nick: Option<String>,
     /// The sender's organisation (corpId) in an internal group.
     ///
     /// Wire name `senderCorpId`.
-    #[serde(rename = "senderCorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "senderCorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub sender_corp_id: Option<String>,
     /// The sender's userid, for members of the robot's organisation; absent for outside users.
     ///
     /// Wire name `senderStaffId`.
-    #[serde(rename = "senderStaffId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "senderStaffId", skip_serializing_if = "Option::is_none")
+    )]
     pub sender_staff_id: Option<String>,
     /// The robot's encrypted id.
     ///
     /// Wire name `chatbotUserId`.
-    #[serde(rename = "chatbotUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chatbotUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub chatbot_user_id: Option<String>,
     /// The encrypted corpId of the robot's organisation.
     ///
     /// Wire name `chatbotCorpId`.
-    #[serde(rename = "chatbotCorpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chatbotCorpId", skip_serializing_if = "Option::is_none")
+    )]
     pub chatbot_corp_id: Option<String>,
     /// The robot's code (robotCode), for the robot APIs (`download_message_file`, `org_group_send`, …).
     ///
     /// Wire name `robotCode`.
-    #[serde(rename = "robotCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "robotCode", skip_serializing_if = "Option::is_none")
+    )]
     pub robot_code: Option<String>,
     /// Whether the sender is an administrator of the organisation (set once the robot is published).
     ///
     /// Wire name `isAdmin`.
-    #[serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")
+    )]
     pub is_admin: Option<bool>,
     /// Whether the robot is in the message's @ list.
     ///
     /// Wire name `isInAtList`.
-    #[serde(rename = "isInAtList", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isInAtList", skip_serializing_if = "Option::is_none")
+    )]
     pub is_in_at_list: Option<bool>,
     /// The users the message @-ed.
     ///
     /// Wire name `atUsers`.
-    #[serde(rename = "atUsers", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "atUsers", skip_serializing_if = "Vec::is_empty")
+    )]
     pub at_users: Vec<RobotAtUser>,
     /// The chat's reply URL, `https://oapi.dingtalk.com/robot/sendBySession?session=…`: a
     /// credential (anyone holding it can post into the chat until it expires), redacted in
@@ -5564,272 +5264,248 @@ pub struct RobotInboundMessage {
     /// only to `/robot/sendBySession` on the client's host.
     ///
     /// Wire name `sessionWebhook`; secret: redacted in `Debug`.
-    #[serde(rename = "sessionWebhook", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sessionWebhook", skip_serializing_if = "Option::is_none")
+    )]
     pub session_webhook: Option<rt::SecretString>,
     /// When `sessionWebhook` stops working, ms since the epoch (about 90 minutes after the message).
     ///
     /// Wire name `sessionWebhookExpiredTime`.
-    #[serde(
-        rename = "sessionWebhookExpiredTime",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "sessionWebhookExpiredTime",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub session_webhook_expired_time: Option<i64>,
     /// `text` messages: the text.
     ///
     /// Wire name `text`.
-    #[serde(rename = "text", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "text", skip_serializing_if = "Option::is_none")
+    )]
     pub text: Option<RobotInboundText>,
     /// The other kinds: the media's download code and details, or the rich-text pieces.
     ///
     /// Wire name `content`.
-    #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "content", skip_serializing_if = "Option::is_none")
+    )]
     pub content: Option<RobotInboundContent>,
     /// The user the robot acted for as a stand-in (托管); official Stream SDK only.
     ///
     /// Wire name `hostingContext`.
-    #[serde(rename = "hostingContext", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hostingContext", skip_serializing_if = "Option::is_none")
+    )]
     pub hosting_context: Option<RobotHostingContext>,
     /// Earlier messages of the chat with their read status; official Stream SDK only.
     ///
     /// Wire name `conversationMsgContext`.
-    #[serde(rename = "conversationMsgContext", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conversationMsgContext", skip_serializing_if = "Vec::is_empty")
+    )]
     pub conversation_msg_context: Vec<RobotConversationMessage>,
 }
 impl<'de> serde::Deserialize<'de> for RobotInboundMessage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotInboundMessage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotInboundMessage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotInboundMessage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "msgId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "msgtype" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<RobotInboundMessageType>::new(),
-                                    )?,
-                            );
-                        }
-                        "createAt" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "conversationId" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "conversationType" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<RobotConversationType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "conversationTitle" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "senderId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "senderNick" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "senderCorpId" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "senderStaffId" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "chatbotUserId" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "chatbotCorpId" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "robotCode" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isAdmin" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isInAtList" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "atUsers" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotAtUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sessionWebhook" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sessionWebhookExpiredTime" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<RobotInboundText>>::new(),
-                                    )?,
-                            );
-                        }
-                        "content" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<RobotInboundContent>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hostingContext" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<RobotHostingContext>>::new(),
-                                    )?,
-                            );
-                        }
-                        "conversationMsgContext" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotConversationMessage>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotInboundMessage {
-                    msg_id: rt::decode::required(f0, "msgId")?,
-                    msgtype: rt::decode::required(f1, "msgtype")?,
-                    create_at: f2.unwrap_or_default(),
-                    conversation_id: rt::decode::required(f3, "conversationId")?,
-                    conversation_type: f4.unwrap_or_default(),
-                    conversation_title: f5.unwrap_or_default(),
-                    sender_id: f6.unwrap_or_default(),
-                    sender_nick: f7.unwrap_or_default(),
-                    sender_corp_id: f8.unwrap_or_default(),
-                    sender_staff_id: f9.unwrap_or_default(),
-                    chatbot_user_id: f10.unwrap_or_default(),
-                    chatbot_corp_id: f11.unwrap_or_default(),
-                    robot_code: f12.unwrap_or_default(),
-                    is_admin: f13.unwrap_or_default(),
-                    is_in_at_list: f14.unwrap_or_default(),
-                    at_users: f15.unwrap_or_default(),
-                    session_webhook: f16.unwrap_or_default(),
-                    session_webhook_expired_time: f17.unwrap_or_default(),
-                    text: f18.unwrap_or_default(),
-                    content: f19.unwrap_or_default(),
-                    hosting_context: f20.unwrap_or_default(),
-                    conversation_msg_context: f21.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotInboundMessage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotInboundMessage {
+    const NAME: &'static str = "RobotInboundMessage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "msgId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "msgtype" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<RobotInboundMessageType>::new(),
+                            )?,
+                    );
+                }
+                "createAt" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "conversationId" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "conversationType" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<RobotConversationType>>::new(),
+                            )?,
+                    );
+                }
+                "conversationTitle" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "senderId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "senderNick" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "senderCorpId" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "senderStaffId" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "chatbotUserId" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "chatbotCorpId" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "robotCode" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "isAdmin" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isInAtList" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "atUsers" => {
+                    f15 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotAtUser>>::new(),
+                            )?,
+                    );
+                }
+                "sessionWebhook" => {
+                    f16 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                "sessionWebhookExpiredTime" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "text" => {
+                    f18 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<RobotInboundText>>::new(),
+                            )?,
+                    );
+                }
+                "content" => {
+                    f19 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<RobotInboundContent>>::new(),
+                            )?,
+                    );
+                }
+                "hostingContext" => {
+                    f20 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<RobotHostingContext>>::new(),
+                            )?,
+                    );
+                }
+                "conversationMsgContext" => {
+                    f21 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotConversationMessage>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotInboundMessage {
+            msg_id: rt::decode::required(f0, "msgId")?,
+            msgtype: rt::decode::required(f1, "msgtype")?,
+            create_at: f2.unwrap_or_default(),
+            conversation_id: rt::decode::required(f3, "conversationId")?,
+            conversation_type: f4.unwrap_or_default(),
+            conversation_title: f5.unwrap_or_default(),
+            sender_id: f6.unwrap_or_default(),
+            sender_nick: f7.unwrap_or_default(),
+            sender_corp_id: f8.unwrap_or_default(),
+            sender_staff_id: f9.unwrap_or_default(),
+            chatbot_user_id: f10.unwrap_or_default(),
+            chatbot_corp_id: f11.unwrap_or_default(),
+            robot_code: f12.unwrap_or_default(),
+            is_admin: f13.unwrap_or_default(),
+            is_in_at_list: f14.unwrap_or_default(),
+            at_users: f15.unwrap_or_default(),
+            session_webhook: f16.unwrap_or_default(),
+            session_webhook_expired_time: f17.unwrap_or_default(),
+            text: f18.unwrap_or_default(),
+            content: f19.unwrap_or_default(),
+            hosting_context: f20.unwrap_or_default(),
+            conversation_msg_context: f21.unwrap_or_default(),
+        })
     }
 }
 /// A message sent through a custom robot's webhook (`send_webhook`) or a chat's session
@@ -5986,35 +5662,28 @@ pub struct RobotWebhookText {
 }
 impl<'de> serde::Deserialize<'de> for RobotWebhookText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotWebhookText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotWebhookText")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotWebhookText, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "content" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotWebhookText {
+    const NAME: &'static str = "RobotWebhookText";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "content" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotWebhookText {
-                    content: rt::decode::required(f0, "content")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotWebhookText {
+            content: rt::decode::required(f0, "content")?,
+        })
     }
 }
 impl RobotWebhookText {
@@ -6027,11 +5696,6 @@ impl RobotWebhookText {
 impl rt::Validate for RobotWebhookText {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotWebhookText {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `markdown`: a subset of Markdown (headings, bold, links, images, lists, quotes).
@@ -6053,42 +5717,33 @@ pub struct RobotWebhookMarkdown {
 }
 impl<'de> serde::Deserialize<'de> for RobotWebhookMarkdown {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotWebhookMarkdown;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotWebhookMarkdown")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotWebhookMarkdown, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotWebhookMarkdown {
+    const NAME: &'static str = "RobotWebhookMarkdown";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotWebhookMarkdown {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotWebhookMarkdown {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+        })
     }
 }
 impl RobotWebhookMarkdown {
@@ -6104,11 +5759,6 @@ impl RobotWebhookMarkdown {
 impl rt::Validate for RobotWebhookMarkdown {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotWebhookMarkdown {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `link`: a link card.
@@ -6140,59 +5790,45 @@ pub struct RobotWebhookLink {
 }
 impl<'de> serde::Deserialize<'de> for RobotWebhookLink {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotWebhookLink;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotWebhookLink")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotWebhookLink, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "messageUrl" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "picUrl" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotWebhookLink {
+    const NAME: &'static str = "RobotWebhookLink";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotWebhookLink {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                    message_url: rt::decode::required(f2, "messageUrl")?,
-                    pic_url: f3.unwrap_or_default(),
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "messageUrl" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "picUrl" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotWebhookLink {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+            message_url: rt::decode::required(f2, "messageUrl")?,
+            pic_url: f3.unwrap_or_default(),
+        })
     }
 }
 impl RobotWebhookLink {
@@ -6219,11 +5855,6 @@ impl RobotWebhookLink {
 impl rt::Validate for RobotWebhookLink {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotWebhookLink {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How an ActionCard lays out its buttons (按钮排列).
@@ -6307,42 +5938,33 @@ pub struct RobotWebhookButton {
 }
 impl<'de> serde::Deserialize<'de> for RobotWebhookButton {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotWebhookButton;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotWebhookButton")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotWebhookButton, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "actionURL" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotWebhookButton {
+    const NAME: &'static str = "RobotWebhookButton";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotWebhookButton {
-                    title: rt::decode::required(f0, "title")?,
-                    action_url: rt::decode::required(f1, "actionURL")?,
-                })
+                "actionURL" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotWebhookButton {
+            title: rt::decode::required(f0, "title")?,
+            action_url: rt::decode::required(f1, "actionURL")?,
+        })
     }
 }
 impl RobotWebhookButton {
@@ -6358,11 +5980,6 @@ impl RobotWebhookButton {
 impl rt::Validate for RobotWebhookButton {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for RobotWebhookButton {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// `actionCard`: a Markdown card with either one button for the whole card (`singleTitle` and `singleURL`) or one per action (`btns`); when `singleURL` is set, `btns` is ignored.
@@ -6404,84 +6021,69 @@ pub struct RobotWebhookActionCard {
 }
 impl<'de> serde::Deserialize<'de> for RobotWebhookActionCard {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotWebhookActionCard;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotWebhookActionCard")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotWebhookActionCard, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "text" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "singleTitle" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "singleURL" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "btnOrientation" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<RobotWebhookButtonOrientation>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "btns" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotWebhookButton>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotWebhookActionCard {
+    const NAME: &'static str = "RobotWebhookActionCard";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotWebhookActionCard {
-                    title: rt::decode::required(f0, "title")?,
-                    text: rt::decode::required(f1, "text")?,
-                    single_title: f2.unwrap_or_default(),
-                    single_url: f3.unwrap_or_default(),
-                    btn_orientation: f4.unwrap_or_default(),
-                    btns: f5.unwrap_or_default(),
-                })
+                "text" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "singleTitle" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "singleURL" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "btnOrientation" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<RobotWebhookButtonOrientation>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "btns" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotWebhookButton>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotWebhookActionCard {
+            title: rt::decode::required(f0, "title")?,
+            text: rt::decode::required(f1, "text")?,
+            single_title: f2.unwrap_or_default(),
+            single_url: f3.unwrap_or_default(),
+            btn_orientation: f4.unwrap_or_default(),
+            btns: f5.unwrap_or_default(),
+        })
     }
 }
 impl RobotWebhookActionCard {
@@ -6528,11 +6130,6 @@ impl rt::Validate for RobotWebhookActionCard {
         Ok(())
     }
 }
-impl rt::Wire for RobotWebhookActionCard {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One entry of a FeedCard.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookFeedLink`
@@ -6557,49 +6154,38 @@ pub struct RobotWebhookFeedLink {
 }
 impl<'de> serde::Deserialize<'de> for RobotWebhookFeedLink {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotWebhookFeedLink;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotWebhookFeedLink")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotWebhookFeedLink, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "messageURL" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "picURL" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotWebhookFeedLink {
+    const NAME: &'static str = "RobotWebhookFeedLink";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(RobotWebhookFeedLink {
-                    title: rt::decode::required(f0, "title")?,
-                    message_url: rt::decode::required(f1, "messageURL")?,
-                    pic_url: rt::decode::required(f2, "picURL")?,
-                })
+                "messageURL" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "picURL" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotWebhookFeedLink {
+            title: rt::decode::required(f0, "title")?,
+            message_url: rt::decode::required(f1, "messageURL")?,
+            pic_url: rt::decode::required(f2, "picURL")?,
+        })
     }
 }
 impl RobotWebhookFeedLink {
@@ -6622,11 +6208,6 @@ impl rt::Validate for RobotWebhookFeedLink {
         Ok(())
     }
 }
-impl rt::Wire for RobotWebhookFeedLink {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// `feedCard`: a list of links, each with a picture.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookFeedCard`
@@ -6641,38 +6222,33 @@ pub struct RobotWebhookFeedCard {
 }
 impl<'de> serde::Deserialize<'de> for RobotWebhookFeedCard {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotWebhookFeedCard;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotWebhookFeedCard")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotWebhookFeedCard, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "links" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotWebhookFeedLink>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotWebhookFeedCard {
+    const NAME: &'static str = "RobotWebhookFeedCard";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "links" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotWebhookFeedLink>>::new(),
+                            )?,
+                    );
                 }
-                Ok(RobotWebhookFeedCard {
-                    links: rt::decode::required(f0, "links")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotWebhookFeedCard {
+            links: rt::decode::required(f0, "links")?,
+        })
     }
 }
 impl RobotWebhookFeedCard {
@@ -6686,11 +6262,6 @@ impl rt::Validate for RobotWebhookFeedCard {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.links)?;
         Ok(())
-    }
-}
-impl rt::Wire for RobotWebhookFeedCard {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Who a webhook message @-s (被@的人).
@@ -6717,52 +6288,44 @@ pub struct RobotWebhookAt {
 }
 impl<'de> serde::Deserialize<'de> for RobotWebhookAt {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotWebhookAt;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotWebhookAt")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotWebhookAt, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "atMobiles" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "atUserIds" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "isAtAll" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for RobotWebhookAt {
+    const NAME: &'static str = "RobotWebhookAt";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "atMobiles" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
                 }
-                Ok(RobotWebhookAt {
-                    at_mobiles: f0.unwrap_or_default(),
-                    at_user_ids: f1.unwrap_or_default(),
-                    is_at_all: f2.unwrap_or_default(),
-                })
+                "atUserIds" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "isAtAll" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(RobotWebhookAt {
+            at_mobiles: f0.unwrap_or_default(),
+            at_user_ids: f1.unwrap_or_default(),
+            is_at_all: f2.unwrap_or_default(),
+        })
     }
 }
 impl RobotWebhookAt {
@@ -6796,641 +6359,545 @@ impl rt::Validate for RobotWebhookAt {
         Ok(())
     }
 }
-impl rt::Wire for RobotWebhookAt {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Response of [`RobotApi::batch_send_oto`](super::robot::RobotApi::batch_send_oto).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotBatchSendOtoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotBatchSendOtoResponse {
     /// The key that recalls this send and reads its status.
     ///
     /// Wire name `processQueryKey`.
-    #[serde(rename = "processQueryKey")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processQueryKey"))]
     pub process_query_key: String,
     /// Userids that are not valid.
     ///
     /// Wire name `invalidStaffIdList`.
-    #[serde(rename = "invalidStaffIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "invalidStaffIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub invalid_staff_id_list: Vec<String>,
     /// Userids not sent to because of flow control.
     ///
     /// Wire name `flowControlledStaffIdList`.
-    #[serde(rename = "flowControlledStaffIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "flowControlledStaffIdList",
+            skip_serializing_if = "Vec::is_empty",
+        )
+    )]
     pub flow_controlled_staff_id_list: Vec<String>,
     /// Userids filtered out (e.g. outside the robot's visible range).
     ///
     /// Wire name `filteredStaffIdList`.
-    #[serde(rename = "filteredStaffIdList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "filteredStaffIdList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub filtered_staff_id_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for RobotBatchSendOtoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotBatchSendOtoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotBatchSendOtoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotBatchSendOtoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processQueryKey" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "invalidStaffIdList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "flowControlledStaffIdList" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "filteredStaffIdList" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotBatchSendOtoResponse {
-                    process_query_key: rt::decode::required(f0, "processQueryKey")?,
-                    invalid_staff_id_list: f1.unwrap_or_default(),
-                    flow_controlled_staff_id_list: f2.unwrap_or_default(),
-                    filtered_staff_id_list: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotBatchSendOtoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotBatchSendOtoResponse {
+    const NAME: &'static str = "RobotBatchSendOtoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processQueryKey" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "invalidStaffIdList" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "flowControlledStaffIdList" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "filteredStaffIdList" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotBatchSendOtoResponse {
+            process_query_key: rt::decode::required(f0, "processQueryKey")?,
+            invalid_staff_id_list: f1.unwrap_or_default(),
+            flow_controlled_staff_id_list: f2.unwrap_or_default(),
+            filtered_staff_id_list: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`RobotApi::batch_query_oto`](super::robot::RobotApi::batch_query_oto).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotBatchQueryOtoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotBatchQueryOtoResponse {
     /// Where the send stands.
     ///
     /// Wire name `sendStatus`.
-    #[serde(rename = "sendStatus", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sendStatus", skip_serializing_if = "Option::is_none")
+    )]
     pub send_status: Option<RobotSendStatus>,
     /// Each recipient and whether they read it.
     ///
     /// Wire name `messageReadInfoList`.
-    #[serde(rename = "messageReadInfoList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "messageReadInfoList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub message_read_info_list: Vec<RobotMessageReadInfo>,
 }
 impl<'de> serde::Deserialize<'de> for RobotBatchQueryOtoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotBatchQueryOtoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotBatchQueryOtoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotBatchQueryOtoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "sendStatus" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<RobotSendStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "messageReadInfoList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotMessageReadInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotBatchQueryOtoResponse {
-                    send_status: f0.unwrap_or_default(),
-                    message_read_info_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotBatchQueryOtoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotBatchQueryOtoResponse {
+    const NAME: &'static str = "RobotBatchQueryOtoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "sendStatus" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<RobotSendStatus>>::new(),
+                            )?,
+                    );
+                }
+                "messageReadInfoList" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotMessageReadInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotBatchQueryOtoResponse {
+            send_status: f0.unwrap_or_default(),
+            message_read_info_list: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`RobotApi::org_group_send`](super::robot::RobotApi::org_group_send).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotOrgGroupSendResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotOrgGroupSendResponse {
     /// The key that reads this message's status and recalls it.
     ///
     /// Wire name `processQueryKey`.
-    #[serde(rename = "processQueryKey")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processQueryKey"))]
     pub process_query_key: String,
 }
 impl<'de> serde::Deserialize<'de> for RobotOrgGroupSendResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotOrgGroupSendResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotOrgGroupSendResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotOrgGroupSendResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processQueryKey" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotOrgGroupSendResponse {
-                    process_query_key: rt::decode::required(f0, "processQueryKey")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotOrgGroupSendResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotOrgGroupSendResponse {
+    const NAME: &'static str = "RobotOrgGroupSendResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processQueryKey" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotOrgGroupSendResponse {
+            process_query_key: rt::decode::required(f0, "processQueryKey")?,
+        })
     }
 }
 /// Response of [`RobotApi::private_chat_send`](super::robot::RobotApi::private_chat_send).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotPrivateChatSendResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotPrivateChatSendResponse {
     /// The key that reads this message's status and recalls it.
     ///
     /// Wire name `processQueryKey`.
-    #[serde(rename = "processQueryKey")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processQueryKey"))]
     pub process_query_key: String,
 }
 impl<'de> serde::Deserialize<'de> for RobotPrivateChatSendResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotPrivateChatSendResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotPrivateChatSendResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotPrivateChatSendResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processQueryKey" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotPrivateChatSendResponse {
-                    process_query_key: rt::decode::required(f0, "processQueryKey")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotPrivateChatSendResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotPrivateChatSendResponse {
+    const NAME: &'static str = "RobotPrivateChatSendResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processQueryKey" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotPrivateChatSendResponse {
+            process_query_key: rt::decode::required(f0, "processQueryKey")?,
+        })
     }
 }
 /// Response of [`RobotApi::download_message_file`](super::robot::RobotApi::download_message_file).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotDownloadMessageFileResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotDownloadMessageFileResponse {
     /// The temporary download URL.
     ///
     /// Wire name `downloadUrl`.
-    #[serde(rename = "downloadUrl")]
+    #[cfg_attr(feature = "serialize", serde(rename = "downloadUrl"))]
     pub download_url: String,
 }
 impl<'de> serde::Deserialize<'de> for RobotDownloadMessageFileResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotDownloadMessageFileResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotDownloadMessageFileResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotDownloadMessageFileResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "downloadUrl" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotDownloadMessageFileResponse {
-                    download_url: rt::decode::required(f0, "downloadUrl")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotDownloadMessageFileResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotDownloadMessageFileResponse {
+    const NAME: &'static str = "RobotDownloadMessageFileResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "downloadUrl" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotDownloadMessageFileResponse {
+            download_url: rt::decode::required(f0, "downloadUrl")?,
+        })
     }
 }
 /// Response of [`RobotApi::send_ding`](super::robot::RobotApi::send_ding).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSendDingResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotSendDingResponse {
     /// The DING's id (recalls it).
     ///
     /// Wire name `openDingId`.
-    #[serde(rename = "openDingId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "openDingId"))]
     pub open_ding_id: String,
     /// The recipients it failed for, keyed by the reason.
     ///
     /// Wire name `failedList`.
-    #[serde(
-        rename = "failedList",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "failedList",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub failed_list: std::collections::BTreeMap<String, Vec<String>>,
 }
 impl<'de> serde::Deserialize<'de> for RobotSendDingResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSendDingResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSendDingResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSendDingResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "openDingId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "failedList" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, Vec<String>>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotSendDingResponse {
-                    open_ding_id: rt::decode::required(f0, "openDingId")?,
-                    failed_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotSendDingResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotSendDingResponse {
+    const NAME: &'static str = "RobotSendDingResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "openDingId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "failedList" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, Vec<String>>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotSendDingResponse {
+            open_ding_id: rt::decode::required(f0, "openDingId")?,
+            failed_list: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`RobotApi::recall_ding`](super::robot::RobotApi::recall_ding).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotRecallDingResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotRecallDingResponse {
     /// The recalled DING's id.
     ///
     /// Wire name `openDingId`.
-    #[serde(rename = "openDingId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "openDingId"))]
     pub open_ding_id: String,
 }
 impl<'de> serde::Deserialize<'de> for RobotRecallDingResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotRecallDingResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotRecallDingResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotRecallDingResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "openDingId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotRecallDingResponse {
-                    open_ding_id: rt::decode::required(f0, "openDingId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotRecallDingResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotRecallDingResponse {
+    const NAME: &'static str = "RobotRecallDingResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "openDingId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotRecallDingResponse {
+            open_ding_id: rt::decode::required(f0, "openDingId")?,
+        })
     }
 }
 /// Response of [`RobotApi::list_group_robots`](super::robot::RobotApi::list_group_robots).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotListGroupRobotsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotListGroupRobotsResponse {
     /// The robots.
     ///
     /// Wire name `chatbotInstanceVOList`.
-    #[serde(rename = "chatbotInstanceVOList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chatbotInstanceVOList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub chatbot_instance_vo_list: Vec<RobotInGroup>,
 }
 impl<'de> serde::Deserialize<'de> for RobotListGroupRobotsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotListGroupRobotsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotListGroupRobotsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotListGroupRobotsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "chatbotInstanceVOList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotInGroup>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotListGroupRobotsResponse {
-                    chatbot_instance_vo_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotListGroupRobotsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotListGroupRobotsResponse {
+    const NAME: &'static str = "RobotListGroupRobotsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "chatbotInstanceVOList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotInGroup>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotListGroupRobotsResponse {
+            chatbot_instance_vo_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`RobotApi::set_plugins`](super::robot::RobotApi::set_plugins).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSetPluginsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotSetPluginsResponse {
     /// Whether the shortcuts were set.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result")]
+    #[cfg_attr(feature = "serialize", serde(rename = "result"))]
     pub result: bool,
 }
 impl<'de> serde::Deserialize<'de> for RobotSetPluginsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotSetPluginsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotSetPluginsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotSetPluginsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotSetPluginsResponse {
-                    result: rt::decode::required(f0, "result")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotSetPluginsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotSetPluginsResponse {
+    const NAME: &'static str = "RobotSetPluginsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotSetPluginsResponse {
+            result: rt::decode::required(f0, "result")?,
+        })
     }
 }
 /// Response of [`RobotApi::query_plugins`](super::robot::RobotApi::query_plugins).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotQueryPluginsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotQueryPluginsResponse {
     /// The shortcuts.
     ///
     /// Wire name `pluginInfoList`.
-    #[serde(rename = "pluginInfoList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pluginInfoList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub plugin_info_list: Vec<RobotPluginInfo>,
 }
 impl<'de> serde::Deserialize<'de> for RobotQueryPluginsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotQueryPluginsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotQueryPluginsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotQueryPluginsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pluginInfoList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RobotPluginInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotQueryPluginsResponse {
-                    plugin_info_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotQueryPluginsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotQueryPluginsResponse {
+    const NAME: &'static str = "RobotQueryPluginsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pluginInfoList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RobotPluginInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotQueryPluginsResponse {
+            plugin_info_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`RobotApi::clear_plugins`](super::robot::RobotApi::clear_plugins).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotClearPluginsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotClearPluginsResponse {
     /// Whether the shortcuts were removed.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result")]
+    #[cfg_attr(feature = "serialize", serde(rename = "result"))]
     pub result: bool,
 }
 impl<'de> serde::Deserialize<'de> for RobotClearPluginsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RobotClearPluginsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RobotClearPluginsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RobotClearPluginsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RobotClearPluginsResponse {
-                    result: rt::decode::required(f0, "result")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RobotClearPluginsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RobotClearPluginsResponse {
+    const NAME: &'static str = "RobotClearPluginsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RobotClearPluginsResponse {
+            result: rt::decode::required(f0, "result")?,
+        })
     }
 }

@@ -470,12 +470,14 @@ impl rt::Endpoint for RoleListRequest {
 }
 impl<'c> crate::api::Call<'c, RoleListRequest> {
     /// Sets `size`: Page size (分页大小), default 20, at most 200; used together with `offset`.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Sets `offset`: Offset of the first role group (偏移量), from 0; used together with `size`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -875,8 +877,9 @@ impl rt::Endpoint for RoleUpdateScopeRequest {
 }
 impl<'c> crate::api::Call<'c, RoleUpdateScopeRequest> {
     /// Sets `dept_ids`: Departments the user manages in this role (部门ID列表), sent comma-separated, at most 50; absent = everyone. The Java SDK allows 200.
-    pub fn dept_ids(self, dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.dept_ids(dept_ids))
+    pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.dept_ids(dept_ids);
+        self
     }
 }
 /// Request of [`RoleApi::simple_list`]: List the users holding a role (获取指定角色的员工列表).
@@ -964,12 +967,14 @@ impl rt::Endpoint for RoleSimpleListRequest {
 }
 impl<'c> crate::api::Call<'c, RoleSimpleListRequest> {
     /// Sets `size`: Page size (分页大小), default 20, at most 100; used together with `offset`.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Sets `offset`: Offset of the first user (分页偏移量), from 0; used together with `size`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1012,745 +1017,638 @@ impl<'c> crate::api::Call<'c, RoleSimpleListRequest> {
 /// A role inside a role group of the `list` answer (角色).
 ///
 /// Source: `spec/role.yaml` · `types.RoleBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleBrief {
     /// Role id (角色ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Role name (角色名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for RoleBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleBrief {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleBrief {
+    const NAME: &'static str = "RoleBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleBrief {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+        })
     }
 }
 /// A role group and its roles, as `list` returns it (角色组).
 ///
 /// Source: `spec/role.yaml` · `types.RoleGroup`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleGroup {
     /// Role group id (角色组ID).
     ///
     /// Wire name `groupId`.
-    #[serde(rename = "groupId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "groupId"))]
     pub group_id: i64,
     /// Role group name (角色组名称), e.g. `默认` for the default group.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The roles in the group (角色列表).
     ///
     /// Wire name `roles`.
-    #[serde(rename = "roles", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "roles", skip_serializing_if = "Vec::is_empty")
+    )]
     pub roles: Vec<RoleBrief>,
 }
 impl<'de> serde::Deserialize<'de> for RoleGroup {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleGroup;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleGroup")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleGroup, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "groupId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "roles" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RoleBrief>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleGroup {
-                    group_id: rt::decode::required(f0, "groupId")?,
-                    name: f1.unwrap_or_default(),
-                    roles: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleGroup {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleGroup {
+    const NAME: &'static str = "RoleGroup";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "groupId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "roles" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<RoleBrief>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleGroup {
+            group_id: rt::decode::required(f0, "groupId")?,
+            name: f1.unwrap_or_default(),
+            roles: f2.unwrap_or_default(),
+        })
     }
 }
 /// One page of `list` (角色组列表).
 ///
 /// Source: `spec/role.yaml` · `types.RoleGroupPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleGroupPage {
     /// Whether more role groups follow (是否还有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore")]
+    #[cfg_attr(feature = "serialize", serde(rename = "hasMore"))]
     pub has_more: bool,
     /// The role groups on this page (角色组列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<RoleGroup>,
     /// Position of the next page (下次拉取数据的游标); in the Java SDK only, the official page does not list it.
     ///
     /// Wire name `nextCursor`.
-    #[serde(rename = "nextCursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextCursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for RoleGroupPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleGroupPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleGroupPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleGroupPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RoleGroup>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nextCursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleGroupPage {
-                    has_more: rt::decode::required(f0, "hasMore")?,
-                    list: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleGroupPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleGroupPage {
+    const NAME: &'static str = "RoleGroupPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "list" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<RoleGroup>>::new())?,
+                    );
+                }
+                "nextCursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleGroupPage {
+            has_more: rt::decode::required(f0, "hasMore")?,
+            list: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// A role as `get_role` returns it (角色详情).
 ///
 /// Source: `spec/role.yaml` · `types.RoleDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleDetail {
     /// Role name (角色名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Id of the role group it belongs to (所属的角色组ID).
     ///
     /// Wire name `groupId`.
-    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groupId", skip_serializing_if = "Option::is_none")
+    )]
     pub group_id: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for RoleDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "groupId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleDetail {
-                    name: f0.unwrap_or_default(),
-                    group_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleDetail {
+    const NAME: &'static str = "RoleDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "groupId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleDetail {
+            name: f0.unwrap_or_default(),
+            group_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// A role inside the group of `get_role_group` (角色).
 ///
 /// Source: `spec/role.yaml` · `types.RoleGroupRole`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleGroupRole {
     /// Role id (角色ID).
     ///
     /// Wire name `role_id`.
-    #[serde(rename = "role_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "role_id"))]
     pub role_id: i64,
     /// Role name (角色名).
     ///
     /// Wire name `role_name`.
-    #[serde(rename = "role_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "role_name", skip_serializing_if = "Option::is_none")
+    )]
     pub role_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for RoleGroupRole {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleGroupRole;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleGroupRole")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleGroupRole, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "role_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "role_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleGroupRole {
-                    role_id: rt::decode::required(f0, "role_id")?,
-                    role_name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleGroupRole {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleGroupRole {
+    const NAME: &'static str = "RoleGroupRole";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "role_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "role_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleGroupRole {
+            role_id: rt::decode::required(f0, "role_id")?,
+            role_name: f1.unwrap_or_default(),
+        })
     }
 }
 /// A role group as `get_role_group` returns it (角色组信息).
 ///
 /// Source: `spec/role.yaml` · `types.RoleGroupDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleGroupDetail {
     /// Role group name (角色组名).
     ///
     /// Wire name `group_name`.
-    #[serde(rename = "group_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_name", skip_serializing_if = "Option::is_none")
+    )]
     pub group_name: Option<String>,
     /// The roles in the group (角色列表).
     ///
     /// Wire name `roles`.
-    #[serde(rename = "roles", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "roles", skip_serializing_if = "Vec::is_empty")
+    )]
     pub roles: Vec<RoleGroupRole>,
 }
 impl<'de> serde::Deserialize<'de> for RoleGroupDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleGroupDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleGroupDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleGroupDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "group_name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "roles" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RoleGroupRole>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleGroupDetail {
-                    group_name: f0.unwrap_or_default(),
-                    roles: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleGroupDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleGroupDetail {
+    const NAME: &'static str = "RoleGroupDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "group_name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "roles" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RoleGroupRole>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleGroupDetail {
+            group_name: f0.unwrap_or_default(),
+            roles: f1.unwrap_or_default(),
+        })
     }
 }
 /// One department a role holder manages (管理范围).
 ///
 /// Source: `spec/role.yaml` · `types.RoleManageScope`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleManageScope {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "dept_id"))]
     pub dept_id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for RoleManageScope {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleManageScope;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleManageScope")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleManageScope, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleManageScope {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                    name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleManageScope {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleManageScope {
+    const NAME: &'static str = "RoleManageScope";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleManageScope {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+            name: f1.unwrap_or_default(),
+        })
     }
 }
 /// A user holding a role, from `simple_list` (角色下的员工).
 ///
 /// Source: `spec/role.yaml` · `types.RoleMember`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleMember {
     /// The user's userid (员工的userid).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// Name (员工姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Departments the user manages in this role (管理范围); empty when the scope is everyone.
     ///
     /// Wire name `manageScopes`.
-    #[serde(rename = "manageScopes", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "manageScopes", skip_serializing_if = "Vec::is_empty")
+    )]
     pub manage_scopes: Vec<RoleManageScope>,
 }
 impl<'de> serde::Deserialize<'de> for RoleMember {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleMember;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleMember")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleMember, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "manageScopes" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RoleManageScope>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleMember {
-                    userid: rt::decode::required(f0, "userid")?,
-                    name: f1.unwrap_or_default(),
-                    manage_scopes: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleMember {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleMember {
+    const NAME: &'static str = "RoleMember";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "manageScopes" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<RoleManageScope>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleMember {
+            userid: rt::decode::required(f0, "userid")?,
+            name: f1.unwrap_or_default(),
+            manage_scopes: f2.unwrap_or_default(),
+        })
     }
 }
 /// One page of `simple_list`.
 ///
 /// Source: `spec/role.yaml` · `types.RoleMemberPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleMemberPage {
     /// Whether more users follow (是否还有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore")]
+    #[cfg_attr(feature = "serialize", serde(rename = "hasMore"))]
     pub has_more: bool,
     /// The users holding the role on this page (角色下的员工列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<RoleMember>,
     /// Position of the next page (下次拉取数据的游标); in the Java SDK only, the official page does not list it.
     ///
     /// Wire name `nextCursor`.
-    #[serde(rename = "nextCursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextCursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for RoleMemberPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleMemberPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleMemberPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleMemberPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<RoleMember>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nextCursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleMemberPage {
-                    has_more: rt::decode::required(f0, "hasMore")?,
-                    list: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleMemberPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleMemberPage {
+    const NAME: &'static str = "RoleMemberPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "list" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<RoleMember>>::new())?,
+                    );
+                }
+                "nextCursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleMemberPage {
+            has_more: rt::decode::required(f0, "hasMore")?,
+            list: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`RoleApi::add_role`](super::role::RoleApi::add_role).
 ///
 /// Source: `spec/role.yaml` · `types.RoleAddRoleResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleAddRoleResponse {
     /// Id of the new role (角色ID).
     ///
     /// Wire name `roleId`.
-    #[serde(rename = "roleId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "roleId"))]
     pub role_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for RoleAddRoleResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleAddRoleResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleAddRoleResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleAddRoleResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "roleId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleAddRoleResponse {
-                    role_id: rt::decode::required(f0, "roleId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleAddRoleResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleAddRoleResponse {
+    const NAME: &'static str = "RoleAddRoleResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "roleId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleAddRoleResponse {
+            role_id: rt::decode::required(f0, "roleId")?,
+        })
     }
 }
 /// Response of [`RoleApi::add_role_group`](super::role::RoleApi::add_role_group).
 ///
 /// Source: `spec/role.yaml` · `types.RoleAddRoleGroupResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleAddRoleGroupResponse {
     /// Id of the new role group (角色组ID).
     ///
     /// Wire name `groupId`.
-    #[serde(rename = "groupId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "groupId"))]
     pub group_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for RoleAddRoleGroupResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RoleAddRoleGroupResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "RoleAddRoleGroupResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RoleAddRoleGroupResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "groupId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(RoleAddRoleGroupResponse {
-                    group_id: rt::decode::required(f0, "groupId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for RoleAddRoleGroupResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for RoleAddRoleGroupResponse {
+    const NAME: &'static str = "RoleAddRoleGroupResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "groupId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RoleAddRoleGroupResponse {
+            group_id: rt::decode::required(f0, "groupId")?,
+        })
     }
 }

@@ -224,8 +224,9 @@ impl rt::Endpoint for ServiceaccountAddRequest {
 }
 impl<'c> crate::api::Call<'c, ServiceaccountAddRequest> {
     /// Sets `brief`: Short text in the robot list (简介), at most 60 characters.
-    pub fn brief(self, brief: impl Into<String>) -> Self {
-        self.map(|r| r.brief(brief))
+    pub fn brief(mut self, brief: impl Into<String>) -> Self {
+        self.request = self.request.brief(brief);
+        self
     }
 }
 /// Request of [`ServiceaccountApi::update`]: Update or delete a service account (更新服务号).
@@ -360,28 +361,34 @@ impl rt::Endpoint for ServiceaccountUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, ServiceaccountUpdateRequest> {
     /// Sets `name`: Name (服务号名称).
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `avatar_media_id`: Avatar (头像) as a media id.
-    pub fn avatar_media_id(self, avatar_media_id: impl Into<String>) -> Self {
-        self.map(|r| r.avatar_media_id(avatar_media_id))
+    pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
+        self.request = self.request.avatar_media_id(avatar_media_id);
+        self
     }
     /// Sets `brief`: Short text in the robot list (简介), at most 60 characters.
-    pub fn brief(self, brief: impl Into<String>) -> Self {
-        self.map(|r| r.brief(brief))
+    pub fn brief(mut self, brief: impl Into<String>) -> Self {
+        self.request = self.request.brief(brief);
+        self
     }
     /// Sets `desc`: Description on the robot's home page (功能简介), at most 200 characters.
-    pub fn desc(self, desc: impl Into<String>) -> Self {
-        self.map(|r| r.desc(desc))
+    pub fn desc(mut self, desc: impl Into<String>) -> Self {
+        self.request = self.request.desc(desc);
+        self
     }
     /// Sets `preview_media_id`: Message preview picture (消息预览图片) as a media id.
-    pub fn preview_media_id(self, preview_media_id: impl Into<String>) -> Self {
-        self.map(|r| r.preview_media_id(preview_media_id))
+    pub fn preview_media_id(mut self, preview_media_id: impl Into<String>) -> Self {
+        self.request = self.request.preview_media_id(preview_media_id);
+        self
     }
     /// Sets `status`: State (状态); `disabled` deletes the account for good.
-    pub fn status(self, status: ServiceaccountStatus) -> Self {
-        self.map(|r| r.status(status))
+    pub fn status(mut self, status: ServiceaccountStatus) -> Self {
+        self.request = self.request.status(status);
+        self
     }
 }
 /// Request of [`ServiceaccountApi::list`]: List the org's service accounts (查询服务号列表).
@@ -462,12 +469,14 @@ impl rt::Endpoint for ServiceaccountListRequest {
 }
 impl<'c> crate::api::Call<'c, ServiceaccountListRequest> {
     /// Sets `page_start`: Page number (页码), from 1.
-    pub fn page_start(self, page_start: i64) -> Self {
-        self.map(|r| r.page_start(page_start))
+    pub fn page_start(mut self, page_start: i64) -> Self {
+        self.request = self.request.page_start(page_start);
+        self
     }
     /// Sets `page_size`: Page size (每页条数), 1 to 50.
-    pub fn page_size(self, page_size: i64) -> Self {
-        self.map(|r| r.page_size(page_size))
+    pub fn page_size(mut self, page_size: i64) -> Self {
+        self.request = self.request.page_size(page_size);
+        self
     }
     /// Every page from this request's position on, advancing `pageStart` by one. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -666,8 +675,9 @@ impl rt::Endpoint for ServiceaccountUpdateMenuRequest {
 }
 impl<'c> crate::api::Call<'c, ServiceaccountUpdateMenuRequest> {
     /// Sets `menu`: The new menu (菜单).
-    pub fn menu(self, menu: ServiceaccountMenu) -> Self {
-        self.map(|r| r.menu(menu))
+    pub fn menu(mut self, menu: ServiceaccountMenu) -> Self {
+        self.request = self.request.menu(menu);
+        self
     }
 }
 /// State of a service account (状态).
@@ -735,366 +745,365 @@ impl rt::Scalar for ServiceaccountStatus {
 /// A service account in a list (服务号).
 ///
 /// Source: `spec/serviceaccount.yaml` · `types.ServiceaccountBrief`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ServiceaccountBrief {
     /// The account's unionid (服务号的unionid).
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Name (服务号名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// State (状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<ServiceaccountStatus>,
     /// Short text in the robot list (机器人管理列表中的简介).
     ///
     /// Wire name `brief`.
-    #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "brief", skip_serializing_if = "Option::is_none")
+    )]
     pub brief: Option<String>,
     /// Description on the robot's home page (服务号功能简介).
     ///
     /// Wire name `desc`.
-    #[serde(rename = "desc", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "desc", skip_serializing_if = "Option::is_none")
+    )]
     pub desc: Option<String>,
     /// Avatar (头像) as a media id.
     ///
     /// Wire name `avatar_media_id`.
-    #[serde(rename = "avatar_media_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar_media_id", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar_media_id: Option<String>,
     /// Message preview picture on the robot's home page (消息预览图片) as a media id.
     ///
     /// Wire name `preview_media_id`.
-    #[serde(rename = "preview_media_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "preview_media_id", skip_serializing_if = "Option::is_none")
+    )]
     pub preview_media_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for ServiceaccountBrief {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ServiceaccountBrief;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ServiceaccountBrief")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceaccountBrief, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "unionid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ServiceaccountStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "brief" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "desc" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar_media_id" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preview_media_id" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ServiceaccountBrief {
-                    unionid: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    status: f2.unwrap_or_default(),
-                    brief: f3.unwrap_or_default(),
-                    desc: f4.unwrap_or_default(),
-                    avatar_media_id: f5.unwrap_or_default(),
-                    preview_media_id: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ServiceaccountBrief {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ServiceaccountBrief {
+    const NAME: &'static str = "ServiceaccountBrief";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "unionid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ServiceaccountStatus>>::new(),
+                            )?,
+                    );
+                }
+                "brief" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "desc" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar_media_id" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "preview_media_id" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ServiceaccountBrief {
+            unionid: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            status: f2.unwrap_or_default(),
+            brief: f3.unwrap_or_default(),
+            desc: f4.unwrap_or_default(),
+            avatar_media_id: f5.unwrap_or_default(),
+            preview_media_id: f6.unwrap_or_default(),
+        })
     }
 }
 /// A service account's details (服务号详情).
 ///
 /// Source: `spec/serviceaccount.yaml` · `types.ServiceaccountDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ServiceaccountDetail {
     /// The account's unionid (服务号的unionid).
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Name (服务号名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// State (状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<ServiceaccountStatus>,
     /// Short text in the robot list (简介), at most 60 characters.
     ///
     /// Wire name `brief`.
-    #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "brief", skip_serializing_if = "Option::is_none")
+    )]
     pub brief: Option<String>,
     /// Description on the robot's home page (功能简介), at most 200 characters.
     ///
     /// Wire name `desc`.
-    #[serde(rename = "desc", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "desc", skip_serializing_if = "Option::is_none")
+    )]
     pub desc: Option<String>,
     /// Avatar (头像) as a media id.
     ///
     /// Wire name `avatar_media_id`.
-    #[serde(rename = "avatar_media_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar_media_id", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar_media_id: Option<String>,
     /// Message preview picture (消息预览图片) as a media id.
     ///
     /// Wire name `preview_media_id`.
-    #[serde(rename = "preview_media_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "preview_media_id", skip_serializing_if = "Option::is_none")
+    )]
     pub preview_media_id: Option<String>,
     /// Id of the account's robot (机器人id); in the Java SDK, not on the official page.
     ///
     /// Wire name `chat_bot_id`.
-    #[serde(rename = "chat_bot_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chat_bot_id", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_bot_id: Option<String>,
     /// Userids of its operators (运营人员列表).
     ///
     /// Wire name `operator_user_id_list`.
-    #[serde(rename = "operator_user_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "operator_user_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub operator_user_id_list: Vec<String>,
     /// Userids on its block list (黑名单人员列表).
     ///
     /// Wire name `black_user_id_list`.
-    #[serde(rename = "black_user_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "black_user_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub black_user_id_list: Vec<String>,
     /// Whether it may send to everyone (是否全员发送).
     ///
     /// Wire name `allow_send_to_all`.
-    #[serde(rename = "allow_send_to_all", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "allow_send_to_all", skip_serializing_if = "Option::is_none")
+    )]
     pub allow_send_to_all: Option<bool>,
     /// Userids it may send to (可发送用户列表).
     ///
     /// Wire name `allow_send_user_id_list`.
-    #[serde(rename = "allow_send_user_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "allow_send_user_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub allow_send_user_id_list: Vec<String>,
     /// Departments it may send to (可发送部门id列表).
     ///
     /// Wire name `allow_send_dept_id_list`.
-    #[serde(rename = "allow_send_dept_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "allow_send_dept_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub allow_send_dept_id_list: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for ServiceaccountDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ServiceaccountDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ServiceaccountDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceaccountDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "unionid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ServiceaccountStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "brief" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "desc" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar_media_id" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preview_media_id" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "chat_bot_id" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "operator_user_id_list" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "black_user_id_list" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "allow_send_to_all" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "allow_send_user_id_list" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "allow_send_dept_id_list" => {
-                            f12 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ServiceaccountDetail {
-                    unionid: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    status: f2.unwrap_or_default(),
-                    brief: f3.unwrap_or_default(),
-                    desc: f4.unwrap_or_default(),
-                    avatar_media_id: f5.unwrap_or_default(),
-                    preview_media_id: f6.unwrap_or_default(),
-                    chat_bot_id: f7.unwrap_or_default(),
-                    operator_user_id_list: f8.unwrap_or_default(),
-                    black_user_id_list: f9.unwrap_or_default(),
-                    allow_send_to_all: f10.unwrap_or_default(),
-                    allow_send_user_id_list: f11.unwrap_or_default(),
-                    allow_send_dept_id_list: f12.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ServiceaccountDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ServiceaccountDetail {
+    const NAME: &'static str = "ServiceaccountDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "unionid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ServiceaccountStatus>>::new(),
+                            )?,
+                    );
+                }
+                "brief" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "desc" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar_media_id" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "preview_media_id" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "chat_bot_id" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "operator_user_id_list" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "black_user_id_list" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "allow_send_to_all" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "allow_send_user_id_list" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "allow_send_dept_id_list" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ServiceaccountDetail {
+            unionid: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            status: f2.unwrap_or_default(),
+            brief: f3.unwrap_or_default(),
+            desc: f4.unwrap_or_default(),
+            avatar_media_id: f5.unwrap_or_default(),
+            preview_media_id: f6.unwrap_or_default(),
+            chat_bot_id: f7.unwrap_or_default(),
+            operator_user_id_list: f8.unwrap_or_default(),
+            black_user_id_list: f9.unwrap_or_default(),
+            allow_send_to_all: f10.unwrap_or_default(),
+            allow_send_user_id_list: f11.unwrap_or_default(),
+            allow_send_dept_id_list: f12.unwrap_or_default(),
+        })
     }
 }
 /// What a menu button does (菜单类型).
@@ -1258,75 +1267,59 @@ pub struct ServiceaccountSubButton {
 }
 impl<'de> serde::Deserialize<'de> for ServiceaccountSubButton {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ServiceaccountSubButton;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ServiceaccountSubButton")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceaccountSubButton, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<ServiceaccountMenuType>::new(),
-                                    )?,
-                            );
-                        }
-                        "key" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "media_id" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ServiceaccountSubButton {
+    const NAME: &'static str = "ServiceaccountSubButton";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(ServiceaccountSubButton {
-                    name: rt::decode::required(f0, "name")?,
-                    r#type: rt::decode::required(f1, "type")?,
-                    key: f2.unwrap_or_default(),
-                    url: f3.unwrap_or_default(),
-                    media_id: f4.unwrap_or_default(),
-                })
+                "type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<ServiceaccountMenuType>::new(),
+                            )?,
+                    );
+                }
+                "key" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "url" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "media_id" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ServiceaccountSubButton {
+            name: rt::decode::required(f0, "name")?,
+            r#type: rt::decode::required(f1, "type")?,
+            key: f2.unwrap_or_default(),
+            url: f3.unwrap_or_default(),
+            media_id: f4.unwrap_or_default(),
+        })
     }
 }
 impl ServiceaccountSubButton {
@@ -1361,11 +1354,6 @@ impl rt::Validate for ServiceaccountSubButton {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.r#type)?;
         Ok(())
-    }
-}
-impl rt::Wire for ServiceaccountSubButton {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A top-level menu button (菜单按钮).
@@ -1407,85 +1395,69 @@ pub struct ServiceaccountButton {
 }
 impl<'de> serde::Deserialize<'de> for ServiceaccountButton {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ServiceaccountButton;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ServiceaccountButton")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceaccountButton, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ServiceaccountMenuType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "key" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "media_id" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sub_button" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ServiceaccountSubButton>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ServiceaccountButton {
+    const NAME: &'static str = "ServiceaccountButton";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(ServiceaccountButton {
-                    name: rt::decode::required(f0, "name")?,
-                    r#type: f1.unwrap_or_default(),
-                    key: f2.unwrap_or_default(),
-                    url: f3.unwrap_or_default(),
-                    media_id: f4.unwrap_or_default(),
-                    sub_button: f5.unwrap_or_default(),
-                })
+                "type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ServiceaccountMenuType>>::new(),
+                            )?,
+                    );
+                }
+                "key" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "url" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "media_id" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sub_button" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ServiceaccountSubButton>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ServiceaccountButton {
+            name: rt::decode::required(f0, "name")?,
+            r#type: f1.unwrap_or_default(),
+            key: f2.unwrap_or_default(),
+            url: f3.unwrap_or_default(),
+            media_id: f4.unwrap_or_default(),
+            sub_button: f5.unwrap_or_default(),
+        })
     }
 }
 impl ServiceaccountButton {
@@ -1534,11 +1506,6 @@ impl rt::Validate for ServiceaccountButton {
         Ok(())
     }
 }
-impl rt::Wire for ServiceaccountButton {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A service account's conversation menu (会话菜单).
 ///
 /// Source: `spec/serviceaccount.yaml` · `types.ServiceaccountMenu`
@@ -1563,55 +1530,48 @@ pub struct ServiceaccountMenu {
 }
 impl<'de> serde::Deserialize<'de> for ServiceaccountMenu {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ServiceaccountMenu;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ServiceaccountMenu")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceaccountMenu, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "button" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ServiceaccountButton>>::new(),
-                                    )?,
-                            );
-                        }
-                        "enable_input" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<ServiceaccountMenuStatus>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for ServiceaccountMenu {
+    const NAME: &'static str = "ServiceaccountMenu";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "button" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ServiceaccountButton>>::new(),
+                            )?,
+                    );
                 }
-                Ok(ServiceaccountMenu {
-                    button: f0.unwrap_or_default(),
-                    enable_input: rt::decode::required(f1, "enable_input")?,
-                    status: rt::decode::required(f2, "status")?,
-                })
+                "enable_input" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "status" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<ServiceaccountMenuStatus>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(ServiceaccountMenu {
+            button: f0.unwrap_or_default(),
+            enable_input: rt::decode::required(f1, "enable_input")?,
+            status: rt::decode::required(f2, "status")?,
+        })
     }
 }
 impl ServiceaccountMenu {
@@ -1637,137 +1597,119 @@ impl rt::Validate for ServiceaccountMenu {
         Ok(())
     }
 }
-impl rt::Wire for ServiceaccountMenu {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Response of [`ServiceaccountApi::add`](super::serviceaccount::ServiceaccountApi::add).
 ///
 /// Source: `spec/serviceaccount.yaml` · `types.ServiceaccountAddResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ServiceaccountAddResponse {
     /// The new account's unionid (服务号的unionid).
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "unionid"))]
     pub unionid: String,
 }
 impl<'de> serde::Deserialize<'de> for ServiceaccountAddResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ServiceaccountAddResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ServiceaccountAddResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceaccountAddResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "unionid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ServiceaccountAddResponse {
-                    unionid: rt::decode::required(f0, "unionid")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ServiceaccountAddResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ServiceaccountAddResponse {
+    const NAME: &'static str = "ServiceaccountAddResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "unionid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ServiceaccountAddResponse {
+            unionid: rt::decode::required(f0, "unionid")?,
+        })
     }
 }
 /// Response of [`ServiceaccountApi::list`](super::serviceaccount::ServiceaccountApi::list).
 ///
 /// Source: `spec/serviceaccount.yaml` · `types.ServiceaccountListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ServiceaccountListResponse {
     /// Accounts in all (总记录数).
     ///
     /// Wire name `total_count`.
-    #[serde(rename = "total_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "total_count", skip_serializing_if = "Option::is_none")
+    )]
     pub total_count: Option<i64>,
     /// Accounts on this page (当前记录数).
     ///
     /// Wire name `item_count`.
-    #[serde(rename = "item_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "item_count", skip_serializing_if = "Option::is_none")
+    )]
     pub item_count: Option<i64>,
     /// The accounts (服务号列表).
     ///
     /// Wire name `items`.
-    #[serde(rename = "items", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "items", skip_serializing_if = "Vec::is_empty")
+    )]
     pub items: Vec<ServiceaccountBrief>,
 }
 impl<'de> serde::Deserialize<'de> for ServiceaccountListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ServiceaccountListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "ServiceaccountListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ServiceaccountListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "total_count" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "item_count" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "items" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<ServiceaccountBrief>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ServiceaccountListResponse {
-                    total_count: f0.unwrap_or_default(),
-                    item_count: f1.unwrap_or_default(),
-                    items: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for ServiceaccountListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for ServiceaccountListResponse {
+    const NAME: &'static str = "ServiceaccountListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "total_count" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "item_count" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "items" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<ServiceaccountBrief>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ServiceaccountListResponse {
+            total_count: f0.unwrap_or_default(),
+            item_count: f1.unwrap_or_default(),
+            items: f2.unwrap_or_default(),
+        })
     }
 }

@@ -546,49 +546,38 @@ pub struct SmartdeviceUserMachineQuery {
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceUserMachineQuery {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceUserMachineQuery;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceUserMachineQuery")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceUserMachineQuery, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "offset" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "size" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for SmartdeviceUserMachineQuery {
+    const NAME: &'static str = "SmartdeviceUserMachineQuery";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(SmartdeviceUserMachineQuery {
-                    userid: rt::decode::required(f0, "userid")?,
-                    offset: rt::decode::required(f1, "offset")?,
-                    size: rt::decode::required(f2, "size")?,
-                })
+                "offset" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "size" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(SmartdeviceUserMachineQuery {
+            userid: rt::decode::required(f0, "userid")?,
+            offset: rt::decode::required(f1, "offset")?,
+            size: rt::decode::required(f2, "size")?,
+        })
     }
 }
 impl SmartdeviceUserMachineQuery {
@@ -608,201 +597,178 @@ impl rt::Validate for SmartdeviceUserMachineQuery {
         Ok(())
     }
 }
-impl rt::Wire for SmartdeviceUserMachineQuery {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An attendance machine (考勤机).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceMachine`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceMachine {
     /// The machine's unique id (考勤机唯一ID).
     ///
     /// Wire name `deviceid`.
-    #[serde(rename = "deviceid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deviceid", skip_serializing_if = "Option::is_none")
+    )]
     pub deviceid: Option<String>,
     /// The machine's numeric id (考勤机唯一ID).
     ///
     /// Wire name `devid`.
-    #[serde(rename = "devid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "devid", skip_serializing_if = "Option::is_none")
+    )]
     pub devid: Option<i64>,
     /// Name of the machine (考勤机名称).
     ///
     /// Wire name `device_name`.
-    #[serde(rename = "device_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "device_name", skip_serializing_if = "Option::is_none")
+    )]
     pub device_name: Option<String>,
     /// Model (考勤机型号), e.g. `M1X`.
     ///
     /// Wire name `product_name`.
-    #[serde(rename = "product_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "product_name", skip_serializing_if = "Option::is_none")
+    )]
     pub product_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceMachine {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceMachine;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceMachine")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceMachine, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "deviceid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "devid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "device_name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deviceName" if f2.is_none() => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "product_name" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "productName" if f3.is_none() => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SmartdeviceMachine {
-                    deviceid: f0.unwrap_or_default(),
-                    devid: f1.unwrap_or_default(),
-                    device_name: f2.unwrap_or_default(),
-                    product_name: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SmartdeviceMachine {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SmartdeviceMachine {
+    const NAME: &'static str = "SmartdeviceMachine";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "deviceid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "devid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "device_name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deviceName" if f2.is_none() => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "product_name" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "productName" if f3.is_none() => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SmartdeviceMachine {
+            deviceid: f0.unwrap_or_default(),
+            devid: f1.unwrap_or_default(),
+            device_name: f2.unwrap_or_default(),
+            product_name: f3.unwrap_or_default(),
+        })
     }
 }
 /// One page of an employee's attendance machines (考勤机列表).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceMachinePage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceMachinePage {
     /// The machines (考勤机列表).
     ///
     /// Wire name `machine_list`.
-    #[serde(rename = "machine_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "machine_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub machine_list: Vec<SmartdeviceMachine>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceMachinePage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceMachinePage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceMachinePage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceMachinePage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "machine_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<SmartdeviceMachine>>::new(),
-                                    )?,
-                            );
-                        }
-                        "machineList" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<SmartdeviceMachine>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "hasMore" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SmartdeviceMachinePage {
-                    machine_list: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SmartdeviceMachinePage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SmartdeviceMachinePage {
+    const NAME: &'static str = "SmartdeviceMachinePage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "machine_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<SmartdeviceMachine>>::new(),
+                            )?,
+                    );
+                }
+                "machineList" if f0.is_none() => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<SmartdeviceMachine>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "hasMore" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SmartdeviceMachinePage {
+            machine_list: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }
 /// Which device (设备查询对象); give `device_id` or `device_name`.
@@ -829,55 +795,42 @@ pub struct SmartdeviceDeviceQuery {
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceDeviceQuery {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceDeviceQuery;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceDeviceQuery")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceDeviceQuery, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pk" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "device_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "device_name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for SmartdeviceDeviceQuery {
+    const NAME: &'static str = "SmartdeviceDeviceQuery";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pk" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(SmartdeviceDeviceQuery {
-                    pk: rt::decode::required(f0, "pk")?,
-                    device_id: f1.unwrap_or_default(),
-                    device_name: f2.unwrap_or_default(),
-                })
+                "device_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "device_name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(SmartdeviceDeviceQuery {
+            pk: rt::decode::required(f0, "pk")?,
+            device_id: f1.unwrap_or_default(),
+            device_name: f2.unwrap_or_default(),
+        })
     }
 }
 impl SmartdeviceDeviceQuery {
@@ -906,11 +859,6 @@ impl rt::Validate for SmartdeviceDeviceQuery {
         Ok(())
     }
 }
-impl rt::Wire for SmartdeviceDeviceQuery {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Which device, by id (设备查询对象).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceDeviceIdQuery`
@@ -925,35 +873,28 @@ pub struct SmartdeviceDeviceIdQuery {
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceDeviceIdQuery {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceDeviceIdQuery;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceDeviceIdQuery")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceDeviceIdQuery, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "device_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for SmartdeviceDeviceIdQuery {
+    const NAME: &'static str = "SmartdeviceDeviceIdQuery";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "device_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(SmartdeviceDeviceIdQuery {
-                    device_id: rt::decode::required(f0, "device_id")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(SmartdeviceDeviceIdQuery {
+            device_id: rt::decode::required(f0, "device_id")?,
+        })
     }
 }
 impl SmartdeviceDeviceIdQuery {
@@ -968,11 +909,6 @@ impl SmartdeviceDeviceIdQuery {
 impl rt::Validate for SmartdeviceDeviceIdQuery {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for SmartdeviceDeviceIdQuery {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Which product's devices, and which page (列表查询对象).
@@ -999,49 +935,38 @@ pub struct SmartdeviceDevicePageQuery {
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceDevicePageQuery {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceDevicePageQuery;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceDevicePageQuery")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceDevicePageQuery, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pk" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "cursor" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "size" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for SmartdeviceDevicePageQuery {
+    const NAME: &'static str = "SmartdeviceDevicePageQuery";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pk" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(SmartdeviceDevicePageQuery {
-                    pk: rt::decode::required(f0, "pk")?,
-                    cursor: rt::decode::required(f1, "cursor")?,
-                    size: rt::decode::required(f2, "size")?,
-                })
+                "cursor" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "size" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(SmartdeviceDevicePageQuery {
+            pk: rt::decode::required(f0, "pk")?,
+            cursor: rt::decode::required(f1, "cursor")?,
+            size: rt::decode::required(f2, "size")?,
+        })
     }
 }
 impl SmartdeviceDevicePageQuery {
@@ -1061,182 +986,168 @@ impl rt::Validate for SmartdeviceDevicePageQuery {
         Ok(())
     }
 }
-impl rt::Wire for SmartdeviceDevicePageQuery {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A smart device (设备详情).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceDevice`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceDevice {
     /// Device id (设备的id).
     ///
     /// Wire name `device_id`.
-    #[serde(rename = "device_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "device_id", skip_serializing_if = "Option::is_none")
+    )]
     pub device_id: Option<String>,
     /// Device name (设备名称).
     ///
     /// Wire name `device_name`.
-    #[serde(rename = "device_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "device_name", skip_serializing_if = "Option::is_none")
+    )]
     pub device_name: Option<String>,
     /// Display name (设备的昵称).
     ///
     /// Wire name `nick`.
-    #[serde(rename = "nick", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nick", skip_serializing_if = "Option::is_none")
+    )]
     pub nick: Option<String>,
     /// The product key (产品的唯一标识).
     ///
     /// Wire name `pk`.
-    #[serde(rename = "pk", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pk", skip_serializing_if = "Option::is_none")
+    )]
     pub pk: Option<String>,
     /// Serial number (设备序列号).
     ///
     /// Wire name `sn`.
-    #[serde(rename = "sn", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sn", skip_serializing_if = "Option::is_none")
+    )]
     pub sn: Option<String>,
     /// MAC address (设备的MAC地址).
     ///
     /// Wire name `device_mac`.
-    #[serde(rename = "device_mac", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "device_mac", skip_serializing_if = "Option::is_none")
+    )]
     pub device_mac: Option<String>,
     /// The org's corpId (企业id).
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Userid of the bound employee (员工的userid).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Remark (备注信息).
     ///
     /// Wire name `ext`.
-    #[serde(rename = "ext", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ext", skip_serializing_if = "Option::is_none")
+    )]
     pub ext: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceDevice {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceDevice;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceDevice")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceDevice, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "device_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "device_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nick" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pk" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sn" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "device_mac" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userid" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ext" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SmartdeviceDevice {
-                    device_id: f0.unwrap_or_default(),
-                    device_name: f1.unwrap_or_default(),
-                    nick: f2.unwrap_or_default(),
-                    pk: f3.unwrap_or_default(),
-                    sn: f4.unwrap_or_default(),
-                    device_mac: f5.unwrap_or_default(),
-                    corp_id: f6.unwrap_or_default(),
-                    userid: f7.unwrap_or_default(),
-                    ext: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SmartdeviceDevice {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SmartdeviceDevice {
+    const NAME: &'static str = "SmartdeviceDevice";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "device_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "device_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "nick" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pk" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sn" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "device_mac" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ext" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SmartdeviceDevice {
+            device_id: f0.unwrap_or_default(),
+            device_name: f1.unwrap_or_default(),
+            nick: f2.unwrap_or_default(),
+            pk: f3.unwrap_or_default(),
+            sn: f4.unwrap_or_default(),
+            device_mac: f5.unwrap_or_default(),
+            corp_id: f6.unwrap_or_default(),
+            userid: f7.unwrap_or_default(),
+            ext: f8.unwrap_or_default(),
+        })
     }
 }
 /// Which device to unbind (解绑参数); give `device_id` or `device_name`.
@@ -1268,65 +1179,49 @@ pub struct SmartdeviceUnbind {
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceUnbind {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceUnbind;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceUnbind")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceUnbind, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pk" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "device_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "device_name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userid" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for SmartdeviceUnbind {
+    const NAME: &'static str = "SmartdeviceUnbind";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pk" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(SmartdeviceUnbind {
-                    pk: rt::decode::required(f0, "pk")?,
-                    device_id: f1.unwrap_or_default(),
-                    device_name: f2.unwrap_or_default(),
-                    userid: f3.unwrap_or_default(),
-                })
+                "device_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "device_name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(SmartdeviceUnbind {
+            pk: rt::decode::required(f0, "pk")?,
+            device_id: f1.unwrap_or_default(),
+            device_name: f2.unwrap_or_default(),
+            userid: f3.unwrap_or_default(),
+        })
     }
 }
 impl SmartdeviceUnbind {
@@ -1361,11 +1256,6 @@ impl rt::Validate for SmartdeviceUnbind {
         Ok(())
     }
 }
-impl rt::Wire for SmartdeviceUnbind {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A device's new display name (昵称修改参数); give `device_id` or `device_name`.
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceNickChange`
@@ -1395,62 +1285,47 @@ pub struct SmartdeviceNickChange {
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceNickChange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceNickChange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceNickChange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceNickChange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pk" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "nick" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "device_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "device_name" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for SmartdeviceNickChange {
+    const NAME: &'static str = "SmartdeviceNickChange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pk" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(SmartdeviceNickChange {
-                    pk: rt::decode::required(f0, "pk")?,
-                    nick: rt::decode::required(f1, "nick")?,
-                    device_id: f2.unwrap_or_default(),
-                    device_name: f3.unwrap_or_default(),
-                })
+                "nick" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "device_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "device_name" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(SmartdeviceNickChange {
+            pk: rt::decode::required(f0, "pk")?,
+            nick: rt::decode::required(f1, "nick")?,
+            device_id: f2.unwrap_or_default(),
+            device_name: f3.unwrap_or_default(),
+        })
     }
 }
 impl SmartdeviceNickChange {
@@ -1478,11 +1353,6 @@ impl SmartdeviceNickChange {
 impl rt::Validate for SmartdeviceNickChange {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for SmartdeviceNickChange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A device to bind to the org (设备请求信息).
@@ -1529,89 +1399,66 @@ pub struct SmartdeviceBind {
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceBind {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceBind;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceBind")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceBind, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pk" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "sn" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "dn" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "nick" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mac" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "outid" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ext" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for SmartdeviceBind {
+    const NAME: &'static str = "SmartdeviceBind";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pk" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(SmartdeviceBind {
-                    pk: rt::decode::required(f0, "pk")?,
-                    sn: rt::decode::required(f1, "sn")?,
-                    dn: rt::decode::required(f2, "dn")?,
-                    nick: f3.unwrap_or_default(),
-                    mac: f4.unwrap_or_default(),
-                    outid: f5.unwrap_or_default(),
-                    ext: f6.unwrap_or_default(),
-                })
+                "sn" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "dn" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "nick" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mac" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "outid" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ext" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(SmartdeviceBind {
+            pk: rt::decode::required(f0, "pk")?,
+            sn: rt::decode::required(f1, "sn")?,
+            dn: rt::decode::required(f2, "dn")?,
+            nick: f3.unwrap_or_default(),
+            mac: f4.unwrap_or_default(),
+            outid: f5.unwrap_or_default(),
+            ext: f6.unwrap_or_default(),
+        })
     }
 }
 impl SmartdeviceBind {
@@ -1658,137 +1505,119 @@ impl rt::Validate for SmartdeviceBind {
         Ok(())
     }
 }
-impl rt::Wire for SmartdeviceBind {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Response of [`SmartdeviceApi::list_devices`](super::smartdevice::SmartdeviceApi::list_devices).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceListDevicesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceListDevicesResponse {
     /// The devices (结果列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<SmartdeviceDevice>,
     /// Cursor of the next page (下一页的游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceListDevicesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceListDevicesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceListDevicesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceListDevicesResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<SmartdeviceDevice>>::new(),
-                                    )?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SmartdeviceListDevicesResponse {
-                    list: f0.unwrap_or_default(),
-                    next_cursor: f1.unwrap_or_default(),
-                    has_more: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SmartdeviceListDevicesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SmartdeviceListDevicesResponse {
+    const NAME: &'static str = "SmartdeviceListDevicesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<SmartdeviceDevice>>::new(),
+                            )?,
+                    );
+                }
+                "next_cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SmartdeviceListDevicesResponse {
+            list: f0.unwrap_or_default(),
+            next_cursor: f1.unwrap_or_default(),
+            has_more: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`SmartdeviceApi::bind_device`](super::smartdevice::SmartdeviceApi::bind_device).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceBindDeviceResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceBindDeviceResponse {
     /// The device's id (设备ID).
     ///
     /// Wire name `device_id`.
-    #[serde(rename = "device_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "device_id"))]
     pub device_id: String,
 }
 impl<'de> serde::Deserialize<'de> for SmartdeviceBindDeviceResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SmartdeviceBindDeviceResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SmartdeviceBindDeviceResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SmartdeviceBindDeviceResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "device_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SmartdeviceBindDeviceResponse {
-                    device_id: rt::decode::required(f0, "device_id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SmartdeviceBindDeviceResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SmartdeviceBindDeviceResponse {
+    const NAME: &'static str = "SmartdeviceBindDeviceResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "device_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SmartdeviceBindDeviceResponse {
+            device_id: rt::decode::required(f0, "device_id")?,
+        })
     }
 }

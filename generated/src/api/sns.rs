@@ -409,638 +409,583 @@ impl rt::Endpoint for SnsGetUserInfoByCodeRequest {
 /// The DingTalk user who signed in (用户信息).
 ///
 /// Source: `spec/sns.yaml` · `types.SnsUserInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SnsUserInfo {
     /// Nickname (昵称).
     ///
     /// Wire name `nick`.
-    #[serde(rename = "nick", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nick", skip_serializing_if = "Option::is_none")
+    )]
     pub nick: Option<String>,
     /// The user's id within this app (用户在当前开放应用内的唯一标识).
     ///
     /// Wire name `openid`.
-    #[serde(rename = "openid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openid", skip_serializing_if = "Option::is_none")
+    )]
     pub openid: Option<String>,
     /// The user's id across the developer's apps (用户在当前开放应用所属企业内的唯一标识).
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Masked mobile number (脱敏手机号).
     ///
     /// Wire name `maskedMobile`.
-    #[serde(rename = "maskedMobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "maskedMobile", skip_serializing_if = "Option::is_none")
+    )]
     pub masked_mobile: Option<String>,
     /// The user's DingTalk id (钉钉ID).
     ///
     /// Wire name `dingId`.
-    #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dingId", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for SnsUserInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SnsUserInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SnsUserInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SnsUserInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nick" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "openid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionid" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "maskedMobile" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dingId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SnsUserInfo {
-                    nick: f0.unwrap_or_default(),
-                    openid: f1.unwrap_or_default(),
-                    unionid: f2.unwrap_or_default(),
-                    masked_mobile: f3.unwrap_or_default(),
-                    ding_id: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SnsUserInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SnsUserInfo {
+    const NAME: &'static str = "SnsUserInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nick" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "openid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionid" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "maskedMobile" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dingId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SnsUserInfo {
+            nick: f0.unwrap_or_default(),
+            openid: f1.unwrap_or_default(),
+            unionid: f2.unwrap_or_default(),
+            masked_mobile: f3.unwrap_or_default(),
+            ding_id: f4.unwrap_or_default(),
+        })
     }
 }
 /// An organisation the user belongs to (企业信息); only in the 2016 docs.
 ///
 /// Source: `spec/sns.yaml` · `types.SnsCorpInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SnsCorpInfo {
     /// The organisation's name (企业名称).
     ///
     /// Wire name `corp_name`.
-    #[serde(rename = "corp_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_name", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_name: Option<String>,
     /// Whether the organisation is certified (是否认证).
     ///
     /// Wire name `is_auth`.
-    #[serde(rename = "is_auth", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_auth", skip_serializing_if = "Option::is_none")
+    )]
     pub is_auth: Option<bool>,
     /// Whether the user is an administrator there (是否是管理员).
     ///
     /// Wire name `is_manager`.
-    #[serde(rename = "is_manager", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_manager", skip_serializing_if = "Option::is_none")
+    )]
     pub is_manager: Option<bool>,
     /// The organisation's rights level (权益等级).
     ///
     /// Wire name `rights_level`.
-    #[serde(rename = "rights_level", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "rights_level", skip_serializing_if = "Option::is_none")
+    )]
     pub rights_level: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for SnsCorpInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SnsCorpInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SnsCorpInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SnsCorpInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corp_name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_auth" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "is_manager" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "rights_level" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SnsCorpInfo {
-                    corp_name: f0.unwrap_or_default(),
-                    is_auth: f1.unwrap_or_default(),
-                    is_manager: f2.unwrap_or_default(),
-                    rights_level: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SnsCorpInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SnsCorpInfo {
+    const NAME: &'static str = "SnsCorpInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corp_name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_auth" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "is_manager" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "rights_level" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SnsCorpInfo {
+            corp_name: f0.unwrap_or_default(),
+            is_auth: f1.unwrap_or_default(),
+            is_manager: f2.unwrap_or_default(),
+            rights_level: f3.unwrap_or_default(),
+        })
     }
 }
 /// The DingTalk user behind a login code (用户信息).
 ///
 /// Source: `spec/sns.yaml` · `types.SnsUserInfoByCode`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SnsUserInfoByCode {
     /// Nickname (昵称).
     ///
     /// Wire name `nick`.
-    #[serde(rename = "nick", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nick", skip_serializing_if = "Option::is_none")
+    )]
     pub nick: Option<String>,
     /// The user's id across the developer's apps (unionid).
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// The user's id within this app (openid).
     ///
     /// Wire name `openid`.
-    #[serde(rename = "openid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openid", skip_serializing_if = "Option::is_none")
+    )]
     pub openid: Option<String>,
     /// Whether the user's main organisation has high-level certification (主企业是否达到高级认证).
     ///
     /// Wire name `main_org_auth_high_level`.
-    #[serde(
-        rename = "main_org_auth_high_level",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "main_org_auth_high_level",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub main_org_auth_high_level: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for SnsUserInfoByCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SnsUserInfoByCode;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SnsUserInfoByCode")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SnsUserInfoByCode, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nick" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "openid" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "main_org_auth_high_level" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SnsUserInfoByCode {
-                    nick: f0.unwrap_or_default(),
-                    unionid: f1.unwrap_or_default(),
-                    openid: f2.unwrap_or_default(),
-                    main_org_auth_high_level: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SnsUserInfoByCode {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SnsUserInfoByCode {
+    const NAME: &'static str = "SnsUserInfoByCode";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nick" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "openid" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "main_org_auth_high_level" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SnsUserInfoByCode {
+            nick: f0.unwrap_or_default(),
+            unionid: f1.unwrap_or_default(),
+            openid: f2.unwrap_or_default(),
+            main_org_auth_high_level: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`SnsApi::get_token`](super::sns::SnsApi::get_token).
 ///
 /// Source: `spec/sns.yaml` · `types.SnsGetTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SnsGetTokenResponse {
     /// The SNS app token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "access_token"))]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expires_in", skip_serializing_if = "Option::is_none")
+    )]
     pub expires_in: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for SnsGetTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SnsGetTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SnsGetTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SnsGetTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "access_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SnsGetTokenResponse {
-                    access_token: rt::decode::required(f0, "access_token")?,
-                    expires_in: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SnsGetTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SnsGetTokenResponse {
+    const NAME: &'static str = "SnsGetTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "access_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SnsGetTokenResponse {
+            access_token: rt::decode::required(f0, "access_token")?,
+            expires_in: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`SnsApi::get_persistent_code`](super::sns::SnsApi::get_persistent_code).
 ///
 /// Source: `spec/sns.yaml` · `types.SnsGetPersistentCodeResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SnsGetPersistentCodeResponse {
     /// The user's id within this app (openid).
     ///
     /// Wire name `openid`.
-    #[serde(rename = "openid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openid", skip_serializing_if = "Option::is_none")
+    )]
     pub openid: Option<String>,
     /// The user's id across the developer's apps (unionid).
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// The persistent code (持久授权码).
     ///
     /// Wire name `persistent_code`; secret: redacted in `Debug`.
-    #[serde(rename = "persistent_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "persistent_code", skip_serializing_if = "Option::is_none")
+    )]
     pub persistent_code: Option<rt::SecretString>,
 }
 impl<'de> serde::Deserialize<'de> for SnsGetPersistentCodeResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SnsGetPersistentCodeResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SnsGetPersistentCodeResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SnsGetPersistentCodeResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "openid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "persistent_code" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SnsGetPersistentCodeResponse {
-                    openid: f0.unwrap_or_default(),
-                    unionid: f1.unwrap_or_default(),
-                    persistent_code: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SnsGetPersistentCodeResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SnsGetPersistentCodeResponse {
+    const NAME: &'static str = "SnsGetPersistentCodeResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "openid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "persistent_code" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<rt::SecretString>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SnsGetPersistentCodeResponse {
+            openid: f0.unwrap_or_default(),
+            unionid: f1.unwrap_or_default(),
+            persistent_code: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`SnsApi::get_sns_token`](super::sns::SnsApi::get_sns_token).
 ///
 /// Source: `spec/sns.yaml` · `types.SnsGetSnsTokenResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SnsGetSnsTokenResponse {
     /// The user's SNS token.
     ///
     /// Wire name `sns_token`; secret: redacted in `Debug`.
-    #[serde(rename = "sns_token")]
+    #[cfg_attr(feature = "serialize", serde(rename = "sns_token"))]
     pub sns_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expires_in", skip_serializing_if = "Option::is_none")
+    )]
     pub expires_in: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for SnsGetSnsTokenResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SnsGetSnsTokenResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SnsGetSnsTokenResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SnsGetSnsTokenResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "sns_token" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<rt::SecretString>::new(),
-                                    )?,
-                            );
-                        }
-                        "expires_in" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SnsGetSnsTokenResponse {
-                    sns_token: rt::decode::required(f0, "sns_token")?,
-                    expires_in: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SnsGetSnsTokenResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SnsGetSnsTokenResponse {
+    const NAME: &'static str = "SnsGetSnsTokenResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "sns_token" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<rt::SecretString>::new(),
+                            )?,
+                    );
+                }
+                "expires_in" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SnsGetSnsTokenResponse {
+            sns_token: rt::decode::required(f0, "sns_token")?,
+            expires_in: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`SnsApi::get_user_info`](super::sns::SnsApi::get_user_info).
 ///
 /// Source: `spec/sns.yaml` · `types.SnsGetUserInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SnsGetUserInfoResponse {
     /// The user (用户信息).
     ///
     /// Wire name `user_info`.
-    #[serde(rename = "user_info")]
+    #[cfg_attr(feature = "serialize", serde(rename = "user_info"))]
     pub user_info: SnsUserInfo,
     /// The user's organisations (企业信息); may be absent.
     ///
     /// Wire name `corp_info`.
-    #[serde(rename = "corp_info", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_info", skip_serializing_if = "Vec::is_empty")
+    )]
     pub corp_info: Vec<SnsCorpInfo>,
 }
 impl<'de> serde::Deserialize<'de> for SnsGetUserInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SnsGetUserInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SnsGetUserInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SnsGetUserInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "user_info" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<SnsUserInfo>::new())?,
-                            );
-                        }
-                        "corp_info" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<SnsCorpInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SnsGetUserInfoResponse {
-                    user_info: rt::decode::required(f0, "user_info")?,
-                    corp_info: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SnsGetUserInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SnsGetUserInfoResponse {
+    const NAME: &'static str = "SnsGetUserInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "user_info" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<SnsUserInfo>::new())?,
+                    );
+                }
+                "corp_info" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<SnsCorpInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SnsGetUserInfoResponse {
+            user_info: rt::decode::required(f0, "user_info")?,
+            corp_info: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`SnsApi::get_user_info_by_code`](super::sns::SnsApi::get_user_info_by_code).
 ///
 /// Source: `spec/sns.yaml` · `types.SnsGetUserInfoByCodeResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SnsGetUserInfoByCodeResponse {
     /// The user (用户信息).
     ///
     /// Wire name `user_info`.
-    #[serde(rename = "user_info")]
+    #[cfg_attr(feature = "serialize", serde(rename = "user_info"))]
     pub user_info: SnsUserInfoByCode,
 }
 impl<'de> serde::Deserialize<'de> for SnsGetUserInfoByCodeResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SnsGetUserInfoByCodeResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "SnsGetUserInfoByCodeResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<SnsGetUserInfoByCodeResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "user_info" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<SnsUserInfoByCode>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(SnsGetUserInfoByCodeResponse {
-                    user_info: rt::decode::required(f0, "user_info")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for SnsGetUserInfoByCodeResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for SnsGetUserInfoByCodeResponse {
+    const NAME: &'static str = "SnsGetUserInfoByCodeResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "user_info" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<SnsUserInfoByCode>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SnsGetUserInfoByCodeResponse {
+            user_info: rt::decode::required(f0, "user_info")?,
+        })
     }
 }

@@ -586,16 +586,19 @@ impl rt::Endpoint for StatisticsRecordRequest {
 }
 impl<'c> crate::api::Call<'c, StatisticsRecordRequest> {
     /// Sets `module`: The app's internal module tag (模块标记).
-    pub fn module(self, module: impl Into<String>) -> Self {
-        self.map(|r| r.module(module))
+    pub fn module(mut self, module: impl Into<String>) -> Self {
+        self.request = self.request.module(module);
+        self
     }
     /// Sets `origin_id`: The record's key inside the app (主键索引).
-    pub fn origin_id(self, origin_id: impl Into<String>) -> Self {
-        self.map(|r| r.origin_id(origin_id))
+    pub fn origin_id(mut self, origin_id: impl Into<String>) -> Self {
+        self.request = self.request.origin_id(origin_id);
+        self
     }
     /// Sets `extension`: Business data (扩展字段) as a JSON object; only the 2016 docs' attendance model is defined.
-    pub fn extension(self, extension: serde_json::Value) -> Self {
-        self.map(|r| r.extension(extension))
+    pub fn extension(mut self, extension: serde_json::Value) -> Self {
+        self.request = self.request.extension(extension);
+        self
     }
 }
 /// Request of [`StatisticsApi::update_record`]: Update a recorded usage event (更新统计数据).
@@ -719,16 +722,19 @@ impl rt::Endpoint for StatisticsUpdateRecordRequest {
 }
 impl<'c> crate::api::Call<'c, StatisticsUpdateRecordRequest> {
     /// Sets `module`: New internal module tag (模块标记).
-    pub fn module(self, module: impl Into<String>) -> Self {
-        self.map(|r| r.module(module))
+    pub fn module(mut self, module: impl Into<String>) -> Self {
+        self.request = self.request.module(module);
+        self
     }
     /// Sets `origin_id`: The record's key inside the app (主键索引).
-    pub fn origin_id(self, origin_id: impl Into<String>) -> Self {
-        self.map(|r| r.origin_id(origin_id))
+    pub fn origin_id(mut self, origin_id: impl Into<String>) -> Self {
+        self.request = self.request.origin_id(origin_id);
+        self
     }
     /// Sets `extension`: New business data (扩展字段) as a JSON object.
-    pub fn extension(self, extension: serde_json::Value) -> Self {
-        self.map(|r| r.extension(extension))
+    pub fn extension(mut self, extension: serde_json::Value) -> Self {
+        self.request = self.request.extension(extension);
+        self
     }
 }
 /// Request of [`StatisticsApi::report_statistics`]: Get a log's read and interaction counts (获取日志统计数据).
@@ -866,12 +872,14 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
 }
 impl<'c> crate::api::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
     /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size (每页大小), at most 100 (default).
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
 }
 /// Request of [`StatisticsApi::videolive_get`]: Get the live-stream figures of a day (获取企业视频直播统计数据).
@@ -1952,12 +1960,14 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
 }
 impl<'c> crate::api::Call<'c, StatisticsAnnualReportGetRequest> {
     /// Sets `user_id`: The user's userid; needed when `type` is 3 (user).
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        self.map(|r| r.user_id(user_id))
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.request = self.request.user_id(user_id);
+        self
     }
     /// Sets `dept_id`: The department id; needed when `type` is 2 (dept).
-    pub fn dept_id(self, dept_id: i64) -> Self {
-        self.map(|r| r.dept_id(dept_id))
+    pub fn dept_id(mut self, dept_id: i64) -> Self {
+        self.request = self.request.dept_id(dept_id);
+        self
     }
 }
 /// Which people `report_statistics_list_by_type` lists (查询类型).
@@ -2035,35 +2045,28 @@ pub struct StatisticsDayRequest {
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDayRequest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDayRequest;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDayRequest")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDayRequest, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StatisticsDayRequest {
+    const NAME: &'static str = "StatisticsDayRequest";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(StatisticsDayRequest {
-                    data_id: rt::decode::required(f0, "data_id")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StatisticsDayRequest {
+            data_id: rt::decode::required(f0, "data_id")?,
+        })
     }
 }
 impl StatisticsDayRequest {
@@ -2076,11 +2079,6 @@ impl StatisticsDayRequest {
 impl rt::Validate for StatisticsDayRequest {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for StatisticsDayRequest {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A day and a page of a `kac/datav` list (分页请求).
@@ -2107,49 +2105,38 @@ pub struct StatisticsPageRequest {
 }
 impl<'de> serde::Deserialize<'de> for StatisticsPageRequest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsPageRequest;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsPageRequest")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsPageRequest, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "cursor" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "size" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StatisticsPageRequest {
+    const NAME: &'static str = "StatisticsPageRequest";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(StatisticsPageRequest {
-                    data_id: rt::decode::required(f0, "data_id")?,
-                    cursor: rt::decode::required(f1, "cursor")?,
-                    size: rt::decode::required(f2, "size")?,
-                })
+                "cursor" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "size" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StatisticsPageRequest {
+            data_id: rt::decode::required(f0, "data_id")?,
+            cursor: rt::decode::required(f1, "cursor")?,
+            size: rt::decode::required(f2, "size")?,
+        })
     }
 }
 impl StatisticsPageRequest {
@@ -2166,11 +2153,6 @@ impl StatisticsPageRequest {
 impl rt::Validate for StatisticsPageRequest {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for StatisticsPageRequest {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A day and a page of `dept_dau_list`, optionally narrowed to departments (部门活跃请求).
@@ -2207,65 +2189,52 @@ pub struct StatisticsDeptDauRequest {
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptDauRequest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptDauRequest;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptDauRequest")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptDauRequest, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "cursor" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "size" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "deptId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "superDeptId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StatisticsDeptDauRequest {
+    const NAME: &'static str = "StatisticsDeptDauRequest";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(StatisticsDeptDauRequest {
-                    data_id: rt::decode::required(f0, "data_id")?,
-                    cursor: rt::decode::required(f1, "cursor")?,
-                    size: rt::decode::required(f2, "size")?,
-                    dept_id: f3.unwrap_or_default(),
-                    super_dept_id: f4.unwrap_or_default(),
-                })
+                "cursor" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "size" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "deptId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "superDeptId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StatisticsDeptDauRequest {
+            data_id: rt::decode::required(f0, "data_id")?,
+            cursor: rt::decode::required(f1, "cursor")?,
+            size: rt::decode::required(f2, "size")?,
+            dept_id: f3.unwrap_or_default(),
+            super_dept_id: f4.unwrap_or_default(),
+        })
     }
 }
 impl StatisticsDeptDauRequest {
@@ -2294,11 +2263,6 @@ impl StatisticsDeptDauRequest {
 impl rt::Validate for StatisticsDeptDauRequest {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for StatisticsDeptDauRequest {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// One live stream and a page of its viewers (直播观看人员请求).
@@ -2330,59 +2294,43 @@ pub struct StatisticsLiveViewerRequest {
 }
 impl<'de> serde::Deserialize<'de> for StatisticsLiveViewerRequest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsLiveViewerRequest;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsLiveViewerRequest")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsLiveViewerRequest, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "openConversationId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "live_uuid" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "cursor" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "size" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StatisticsLiveViewerRequest {
+    const NAME: &'static str = "StatisticsLiveViewerRequest";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "openConversationId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(StatisticsLiveViewerRequest {
-                    open_conversation_id: rt::decode::required(
-                        f0,
-                        "openConversationId",
-                    )?,
-                    live_uuid: rt::decode::required(f1, "live_uuid")?,
-                    cursor: rt::decode::required(f2, "cursor")?,
-                    size: rt::decode::required(f3, "size")?,
-                })
+                "live_uuid" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "cursor" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "size" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StatisticsLiveViewerRequest {
+            open_conversation_id: rt::decode::required(f0, "openConversationId")?,
+            live_uuid: rt::decode::required(f1, "live_uuid")?,
+            cursor: rt::decode::required(f2, "cursor")?,
+            size: rt::decode::required(f3, "size")?,
+        })
     }
 }
 impl StatisticsLiveViewerRequest {
@@ -2405,11 +2353,6 @@ impl StatisticsLiveViewerRequest {
 impl rt::Validate for StatisticsLiveViewerRequest {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for StatisticsLiveViewerRequest {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Dimension of the annual report (年报的数据维度).
@@ -2476,977 +2419,970 @@ impl rt::Scalar for StatisticsAnnualReportType {
 /// One live stream of the day (视频直播明细).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsLiveDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsLiveDetail {
     /// The live group's id (直播群ID).
     ///
     /// Wire name `openConversationId`.
-    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_conversation_id: Option<String>,
     /// The live group's name (直播群名称).
     ///
     /// Wire name `group_name`.
-    #[serde(rename = "group_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_name", skip_serializing_if = "Option::is_none")
+    )]
     pub group_name: Option<String>,
     /// Members of the group (群人数).
     ///
     /// Wire name `group_user_count`.
-    #[serde(rename = "group_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub group_user_count: Option<i64>,
     /// Number of views (观看直播次数).
     ///
     /// Wire name `live_watch_count`.
-    #[serde(rename = "live_watch_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_watch_count", skip_serializing_if = "Option::is_none")
+    )]
     pub live_watch_count: Option<i64>,
     /// Number of viewers (观看直播人数).
     ///
     /// Wire name `live_watch_user_count`.
-    #[serde(rename = "live_watch_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_watch_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub live_watch_user_count: Option<i64>,
     /// Length of the stream in seconds, decimal text (直播时长 · 秒).
     ///
     /// Wire name `live_watch_duration`.
-    #[serde(rename = "live_watch_duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_watch_duration", skip_serializing_if = "Option::is_none")
+    )]
     pub live_watch_duration: Option<String>,
     /// Length of the stream in minutes, decimal text (直播时长 · 分钟).
     ///
     /// Wire name `live_watch_duration_min`.
-    #[serde(rename = "live_watch_duration_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "live_watch_duration_min",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub live_watch_duration_min: Option<String>,
     /// Start time, `yyyy-MM-dd HH:mm:ss` (直播开始时间).
     ///
     /// Wire name `live_watch_start_time`.
-    #[serde(rename = "live_watch_start_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_watch_start_time", skip_serializing_if = "Option::is_none")
+    )]
     pub live_watch_start_time: Option<String>,
     /// End time, `yyyy-MM-dd HH:mm:ss` (直播结束时间).
     ///
     /// Wire name `live_watch_end_time`.
-    #[serde(rename = "live_watch_end_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_watch_end_time", skip_serializing_if = "Option::is_none")
+    )]
     pub live_watch_end_time: Option<String>,
     /// Title (直播标题).
     ///
     /// Wire name `live_watch_title`.
-    #[serde(rename = "live_watch_title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_watch_title", skip_serializing_if = "Option::is_none")
+    )]
     pub live_watch_title: Option<String>,
     /// Userid of the host (直播发起人).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Name of the host (发起人姓名).
     ///
     /// Wire name `staff_name`.
-    #[serde(rename = "staff_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staff_name", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_name: Option<String>,
     /// Job number of the host (发起人工号).
     ///
     /// Wire name `staff_job_num`.
-    #[serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_job_num: Option<String>,
     /// The live stream's uuid (直播uuid).
     ///
     /// Wire name `uuid`.
-    #[serde(rename = "uuid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "uuid", skip_serializing_if = "Option::is_none")
+    )]
     pub uuid: Option<String>,
     /// The host's department id (部门ID); -1 is seen for the root.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// The host's department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsLiveDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsLiveDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsLiveDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsLiveDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "openConversationId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_user_count" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_watch_count" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_watch_user_count" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_watch_duration" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "live_watch_duration_min" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "live_watch_start_time" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "live_watch_end_time" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "live_watch_title" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userid" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staff_name" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staff_job_num" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "uuid" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_id" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsLiveDetail {
-                    open_conversation_id: f0.unwrap_or_default(),
-                    group_name: f1.unwrap_or_default(),
-                    group_user_count: f2.unwrap_or_default(),
-                    live_watch_count: f3.unwrap_or_default(),
-                    live_watch_user_count: f4.unwrap_or_default(),
-                    live_watch_duration: f5.unwrap_or_default(),
-                    live_watch_duration_min: f6.unwrap_or_default(),
-                    live_watch_start_time: f7.unwrap_or_default(),
-                    live_watch_end_time: f8.unwrap_or_default(),
-                    live_watch_title: f9.unwrap_or_default(),
-                    userid: f10.unwrap_or_default(),
-                    staff_name: f11.unwrap_or_default(),
-                    staff_job_num: f12.unwrap_or_default(),
-                    uuid: f13.unwrap_or_default(),
-                    dept_id: f14.unwrap_or_default(),
-                    dept_name: f15.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsLiveDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsLiveDetail {
+    const NAME: &'static str = "StatisticsLiveDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "openConversationId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_user_count" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_watch_count" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_watch_user_count" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_watch_duration" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "live_watch_duration_min" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "live_watch_start_time" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "live_watch_end_time" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "live_watch_title" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staff_name" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staff_job_num" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "uuid" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_id" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsLiveDetail {
+            open_conversation_id: f0.unwrap_or_default(),
+            group_name: f1.unwrap_or_default(),
+            group_user_count: f2.unwrap_or_default(),
+            live_watch_count: f3.unwrap_or_default(),
+            live_watch_user_count: f4.unwrap_or_default(),
+            live_watch_duration: f5.unwrap_or_default(),
+            live_watch_duration_min: f6.unwrap_or_default(),
+            live_watch_start_time: f7.unwrap_or_default(),
+            live_watch_end_time: f8.unwrap_or_default(),
+            live_watch_title: f9.unwrap_or_default(),
+            userid: f10.unwrap_or_default(),
+            staff_name: f11.unwrap_or_default(),
+            staff_job_num: f12.unwrap_or_default(),
+            uuid: f13.unwrap_or_default(),
+            dept_id: f14.unwrap_or_default(),
+            dept_name: f15.unwrap_or_default(),
+        })
     }
 }
 /// One viewer of a live stream (直播观看人员).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsLiveViewer`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsLiveViewer {
     /// The viewer's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Time spent watching live, ms (观看直播时长 · 毫秒).
     ///
     /// Wire name `play_duration`.
-    #[serde(rename = "play_duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "play_duration", skip_serializing_if = "Option::is_none")
+    )]
     pub play_duration: Option<i64>,
     /// Time spent watching live, minutes, decimal text.
     ///
     /// Wire name `play_duration_min`.
-    #[serde(rename = "play_duration_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "play_duration_min", skip_serializing_if = "Option::is_none")
+    )]
     pub play_duration_min: Option<String>,
     /// Time spent watching the replay, ms (观看回放时长 · 毫秒).
     ///
     /// Wire name `play_record_duration`.
-    #[serde(rename = "play_record_duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "play_record_duration", skip_serializing_if = "Option::is_none")
+    )]
     pub play_record_duration: Option<i64>,
     /// Time spent watching the replay, minutes, decimal text.
     ///
     /// Wire name `play_record_duration_min`.
-    #[serde(
-        rename = "play_record_duration_min",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "play_record_duration_min",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub play_record_duration_min: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsLiveViewer {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsLiveViewer;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsLiveViewer")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsLiveViewer, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "play_duration" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "play_duration_min" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "play_record_duration" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "play_record_duration_min" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsLiveViewer {
-                    userid: f0.unwrap_or_default(),
-                    play_duration: f1.unwrap_or_default(),
-                    play_duration_min: f2.unwrap_or_default(),
-                    play_record_duration: f3.unwrap_or_default(),
-                    play_record_duration_min: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsLiveViewer {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsLiveViewer {
+    const NAME: &'static str = "StatisticsLiveViewer";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "play_duration" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "play_duration_min" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "play_record_duration" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "play_record_duration_min" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsLiveViewer {
+            userid: f0.unwrap_or_default(),
+            play_duration: f1.unwrap_or_default(),
+            play_duration_min: f2.unwrap_or_default(),
+            play_record_duration: f3.unwrap_or_default(),
+            play_record_duration_min: f4.unwrap_or_default(),
+        })
     }
 }
 /// Live-stream figures of one department (部门视频直播统计).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptLive`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptLive {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
     /// Live streams started (直播发起次数).
     ///
     /// Wire name `live_launch_count`.
-    #[serde(rename = "live_launch_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_launch_count", skip_serializing_if = "Option::is_none")
+    )]
     pub live_launch_count: Option<i64>,
     /// Viewers (观看直播人数).
     ///
     /// Wire name `live_play_user_count`.
-    #[serde(rename = "live_play_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_play_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub live_play_user_count: Option<i64>,
     /// Total streaming time in minutes, decimal text (直播时长).
     ///
     /// Wire name `live_time_length`.
-    #[serde(rename = "live_time_length", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_time_length", skip_serializing_if = "Option::is_none")
+    )]
     pub live_time_length: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptLive {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptLive;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptLive")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptLive, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "live_launch_count" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_play_user_count" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_time_length" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptLive {
-                    dept_id: f0.unwrap_or_default(),
-                    dept_name: f1.unwrap_or_default(),
-                    live_launch_count: f2.unwrap_or_default(),
-                    live_play_user_count: f3.unwrap_or_default(),
-                    live_time_length: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptLive {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptLive {
+    const NAME: &'static str = "StatisticsDeptLive";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "live_launch_count" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_play_user_count" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_time_length" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptLive {
+            dept_id: f0.unwrap_or_default(),
+            dept_name: f1.unwrap_or_default(),
+            live_launch_count: f2.unwrap_or_default(),
+            live_play_user_count: f3.unwrap_or_default(),
+            live_time_length: f4.unwrap_or_default(),
+        })
     }
 }
 /// Video or phone conference figures of one department (部门会议统计).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptConference`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptConference {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
     /// Participations (参与人次); the official video example sends it as a string.
     ///
     /// Wire name `join_count`.
-    #[serde(rename = "join_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "join_count", skip_serializing_if = "Option::is_none")
+    )]
     pub join_count: Option<i64>,
     /// Conferences started (发起次数).
     ///
     /// Wire name `start_count`.
-    #[serde(rename = "start_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start_count", skip_serializing_if = "Option::is_none")
+    )]
     pub start_count: Option<i64>,
     /// Total length in minutes, decimal text (发起总时长).
     ///
     /// Wire name `start_len_min`.
-    #[serde(rename = "start_len_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start_len_min", skip_serializing_if = "Option::is_none")
+    )]
     pub start_len_min: Option<String>,
     /// Average length in minutes, decimal text (平均时长).
     ///
     /// Wire name `start_avg_len_min`.
-    #[serde(rename = "start_avg_len_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start_avg_len_min", skip_serializing_if = "Option::is_none")
+    )]
     pub start_avg_len_min: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptConference {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptConference;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptConference")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptConference, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "join_count" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "start_count" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "start_len_min" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "start_avg_len_min" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptConference {
-                    dept_id: f0.unwrap_or_default(),
-                    dept_name: f1.unwrap_or_default(),
-                    join_count: f2.unwrap_or_default(),
-                    start_count: f3.unwrap_or_default(),
-                    start_len_min: f4.unwrap_or_default(),
-                    start_avg_len_min: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptConference {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptConference {
+    const NAME: &'static str = "StatisticsDeptConference";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "join_count" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "start_count" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "start_len_min" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "start_avg_len_min" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptConference {
+            dept_id: f0.unwrap_or_default(),
+            dept_name: f1.unwrap_or_default(),
+            join_count: f2.unwrap_or_default(),
+            start_count: f3.unwrap_or_default(),
+            start_len_min: f4.unwrap_or_default(),
+            start_avg_len_min: f5.unwrap_or_default(),
+        })
     }
 }
 /// One video or phone conference (会议明细).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsConferenceDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsConferenceDetail {
     /// Conference id (会议id).
     ///
     /// Wire name `conf_id`.
-    #[serde(rename = "conf_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conf_id", skip_serializing_if = "Option::is_none")
+    )]
     pub conf_id: Option<String>,
     /// Length in minutes, decimal text (会议时长).
     ///
     /// Wire name `conf_len_min`.
-    #[serde(rename = "conf_len_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "conf_len_min", skip_serializing_if = "Option::is_none")
+    )]
     pub conf_len_min: Option<String>,
     /// Start time, `yyyy-MM-dd HH:mm:ss` (会议开始时间).
     ///
     /// Wire name `start_time`.
-    #[serde(rename = "start_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start_time", skip_serializing_if = "Option::is_none")
+    )]
     pub start_time: Option<String>,
     /// End time, `yyyy-MM-dd HH:mm:ss` (会议结束时间).
     ///
     /// Wire name `end_time`.
-    #[serde(rename = "end_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "end_time", skip_serializing_if = "Option::is_none")
+    )]
     pub end_time: Option<String>,
     /// Participants (参与人数).
     ///
     /// Wire name `join_user_count`.
-    #[serde(rename = "join_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "join_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub join_user_count: Option<i64>,
     /// Userid of the organiser (发起人).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Name of the organiser (发起人姓名).
     ///
     /// Wire name `staff_name`.
-    #[serde(rename = "staff_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staff_name", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_name: Option<String>,
     /// Job number of the organiser (发起人工号).
     ///
     /// Wire name `staff_job_num`.
-    #[serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_job_num: Option<String>,
     /// The organiser's department id (发起人部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// The organiser's department name (发起人部门).
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsConferenceDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsConferenceDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsConferenceDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsConferenceDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "conf_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "conf_len_min" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "start_time" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "end_time" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "join_user_count" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "userid" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staff_name" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staff_job_num" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_id" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsConferenceDetail {
-                    conf_id: f0.unwrap_or_default(),
-                    conf_len_min: f1.unwrap_or_default(),
-                    start_time: f2.unwrap_or_default(),
-                    end_time: f3.unwrap_or_default(),
-                    join_user_count: f4.unwrap_or_default(),
-                    userid: f5.unwrap_or_default(),
-                    staff_name: f6.unwrap_or_default(),
-                    staff_job_num: f7.unwrap_or_default(),
-                    dept_id: f8.unwrap_or_default(),
-                    dept_name: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsConferenceDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsConferenceDetail {
+    const NAME: &'static str = "StatisticsConferenceDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "conf_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "conf_len_min" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "start_time" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "end_time" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "join_user_count" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "userid" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staff_name" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staff_job_num" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_id" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsConferenceDetail {
+            conf_id: f0.unwrap_or_default(),
+            conf_len_min: f1.unwrap_or_default(),
+            start_time: f2.unwrap_or_default(),
+            end_time: f3.unwrap_or_default(),
+            join_user_count: f4.unwrap_or_default(),
+            userid: f5.unwrap_or_default(),
+            staff_name: f6.unwrap_or_default(),
+            staff_job_num: f7.unwrap_or_default(),
+            dept_id: f8.unwrap_or_default(),
+            dept_name: f9.unwrap_or_default(),
+        })
     }
 }
 /// Chat figures of one department for the day (部门聊天数据).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptChat`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptChat {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
     /// Messages sent (发消息数).
     ///
     /// Wire name `message_cnt`.
-    #[serde(rename = "message_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "message_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub message_cnt: Option<i64>,
     /// One-to-one messages (单聊消息数).
     ///
     /// Wire name `single_message_cnt`.
-    #[serde(rename = "single_message_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "single_message_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub single_message_cnt: Option<i64>,
     /// Group messages (群聊消息数).
     ///
     /// Wire name `group_message_cnt`.
-    #[serde(rename = "group_message_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_message_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub group_message_cnt: Option<i64>,
     /// People who sent messages (发消息人数).
     ///
     /// Wire name `send_message_user_cnt`.
-    #[serde(rename = "send_message_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "send_message_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub send_message_user_cnt: Option<i64>,
     /// People who sent one-to-one messages (单聊消息人数).
     ///
     /// Wire name `send_single_message_user_cnt`.
-    #[serde(
-        rename = "send_single_message_user_cnt",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "send_single_message_user_cnt",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub send_single_message_user_cnt: Option<i64>,
     /// People who sent group messages (群聊消息人数).
     ///
     /// Wire name `send_group_message_user_cnt`.
-    #[serde(
-        rename = "send_group_message_user_cnt",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "send_group_message_user_cnt",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub send_group_message_user_cnt: Option<i64>,
     /// Messages per person, decimal text (人均发送消息数).
     ///
     /// Wire name `send_message_avg_cnt`.
-    #[serde(rename = "send_message_avg_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "send_message_avg_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub send_message_avg_cnt: Option<String>,
     /// Files sent to groups (发送群文件数); the official page types it as a string.
     ///
     /// Wire name `group_send_file_message_cnt`.
-    #[serde(
-        rename = "group_send_file_message_cnt",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "group_send_file_message_cnt",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub group_send_file_message_cnt: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptChat {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptChat;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptChat")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptChat, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "message_cnt" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "single_message_cnt" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_message_cnt" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_message_user_cnt" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_single_message_user_cnt" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_group_message_user_cnt" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_message_avg_cnt" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_send_file_message_cnt" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptChat {
-                    dept_id: f0.unwrap_or_default(),
-                    dept_name: f1.unwrap_or_default(),
-                    message_cnt: f2.unwrap_or_default(),
-                    single_message_cnt: f3.unwrap_or_default(),
-                    group_message_cnt: f4.unwrap_or_default(),
-                    send_message_user_cnt: f5.unwrap_or_default(),
-                    send_single_message_user_cnt: f6.unwrap_or_default(),
-                    send_group_message_user_cnt: f7.unwrap_or_default(),
-                    send_message_avg_cnt: f8.unwrap_or_default(),
-                    group_send_file_message_cnt: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptChat {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptChat {
+    const NAME: &'static str = "StatisticsDeptChat";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "message_cnt" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "single_message_cnt" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_message_cnt" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_message_user_cnt" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_single_message_user_cnt" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_group_message_user_cnt" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_message_avg_cnt" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_send_file_message_cnt" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptChat {
+            dept_id: f0.unwrap_or_default(),
+            dept_name: f1.unwrap_or_default(),
+            message_cnt: f2.unwrap_or_default(),
+            single_message_cnt: f3.unwrap_or_default(),
+            group_message_cnt: f4.unwrap_or_default(),
+            send_message_user_cnt: f5.unwrap_or_default(),
+            send_single_message_user_cnt: f6.unwrap_or_default(),
+            send_group_message_user_cnt: f7.unwrap_or_default(),
+            send_message_avg_cnt: f8.unwrap_or_default(),
+            group_send_file_message_cnt: f9.unwrap_or_default(),
+        })
     }
 }
 /// Kind of app in the usage list (微应用类型).
@@ -3513,3307 +3449,3385 @@ impl rt::Scalar for StatisticsMicroappType {
 /// Visits of one app for the day (应用访问情况).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsMicroappUsage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsMicroappUsage {
     /// App name (微应用名称).
     ///
     /// Wire name `micro_app_name`.
-    #[serde(rename = "micro_app_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "micro_app_name", skip_serializing_if = "Option::is_none")
+    )]
     pub micro_app_name: Option<String>,
     /// Kind of app (微应用类型).
     ///
     /// Wire name `micro_app_type`.
-    #[serde(rename = "micro_app_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "micro_app_type", skip_serializing_if = "Option::is_none")
+    )]
     pub micro_app_type: Option<StatisticsMicroappType>,
     /// Visiting users (访问用户数).
     ///
     /// Wire name `micro_app_user_count`.
-    #[serde(rename = "micro_app_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "micro_app_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub micro_app_user_count: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsMicroappUsage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsMicroappUsage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsMicroappUsage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsMicroappUsage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "micro_app_name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "micro_app_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StatisticsMicroappType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "micro_app_user_count" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsMicroappUsage {
-                    micro_app_name: f0.unwrap_or_default(),
-                    micro_app_type: f1.unwrap_or_default(),
-                    micro_app_user_count: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsMicroappUsage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsMicroappUsage {
+    const NAME: &'static str = "StatisticsMicroappUsage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "micro_app_name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "micro_app_type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StatisticsMicroappType>>::new(),
+                            )?,
+                    );
+                }
+                "micro_app_user_count" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsMicroappUsage {
+            micro_app_name: f0.unwrap_or_default(),
+            micro_app_type: f1.unwrap_or_default(),
+            micro_app_user_count: f2.unwrap_or_default(),
+        })
     }
 }
 /// Active users of one department for the day (部门活跃用户).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptDau`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptDau {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
     /// Daily active users (日活跃人数).
     ///
     /// Wire name `daily_active_users`.
-    #[serde(rename = "daily_active_users", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "daily_active_users", skip_serializing_if = "Option::is_none")
+    )]
     pub daily_active_users: Option<i64>,
     /// Users in the contacts (通讯录人数).
     ///
     /// Wire name `contacts_number`.
-    #[serde(rename = "contacts_number", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contacts_number", skip_serializing_if = "Option::is_none")
+    )]
     pub contacts_number: Option<i64>,
     /// Users signed in on the mobile app (钉钉app端登录人数).
     ///
     /// Wire name `app_active_users`.
-    #[serde(rename = "app_active_users", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "app_active_users", skip_serializing_if = "Option::is_none")
+    )]
     pub app_active_users: Option<i64>,
     /// Users signed in on the PC client (钉钉pc端登录人数).
     ///
     /// Wire name `pc_active_users`.
-    #[serde(rename = "pc_active_users", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pc_active_users", skip_serializing_if = "Option::is_none")
+    )]
     pub pc_active_users: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptDau {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptDau;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptDau")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptDau, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "daily_active_users" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "contacts_number" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "app_active_users" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "pc_active_users" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptDau {
-                    dept_id: f0.unwrap_or_default(),
-                    dept_name: f1.unwrap_or_default(),
-                    daily_active_users: f2.unwrap_or_default(),
-                    contacts_number: f3.unwrap_or_default(),
-                    app_active_users: f4.unwrap_or_default(),
-                    pc_active_users: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptDau {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptDau {
+    const NAME: &'static str = "StatisticsDeptDau";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "daily_active_users" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "contacts_number" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "app_active_users" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "pc_active_users" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptDau {
+            dept_id: f0.unwrap_or_default(),
+            dept_name: f1.unwrap_or_default(),
+            daily_active_users: f2.unwrap_or_default(),
+            contacts_number: f3.unwrap_or_default(),
+            app_active_users: f4.unwrap_or_default(),
+            pc_active_users: f5.unwrap_or_default(),
+        })
     }
 }
 /// One user who has not activated DingTalk (未激活用户).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsInactivatedUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsInactivatedUser {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Name (员工姓名).
     ///
     /// Wire name `staff_name`.
-    #[serde(rename = "staff_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staff_name", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_name: Option<String>,
     /// Job number (员工工号).
     ///
     /// Wire name `staff_job_num`.
-    #[serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_job_num: Option<String>,
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsInactivatedUser {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsInactivatedUser;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsInactivatedUser")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsInactivatedUser, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staff_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staff_job_num" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_id" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsInactivatedUser {
-                    userid: f0.unwrap_or_default(),
-                    staff_name: f1.unwrap_or_default(),
-                    staff_job_num: f2.unwrap_or_default(),
-                    dept_id: f3.unwrap_or_default(),
-                    dept_name: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsInactivatedUser {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsInactivatedUser {
+    const NAME: &'static str = "StatisticsInactivatedUser";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staff_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staff_job_num" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_id" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsInactivatedUser {
+            userid: f0.unwrap_or_default(),
+            staff_name: f1.unwrap_or_default(),
+            staff_job_num: f2.unwrap_or_default(),
+            dept_id: f3.unwrap_or_default(),
+            dept_name: f4.unwrap_or_default(),
+        })
     }
 }
 /// DING figures of one department for the day (部门DING使用数据).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptDing`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptDing {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
     /// DINGs sent (发送DING数).
     ///
     /// Wire name `ding_cnt`.
-    #[serde(rename = "ding_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_cnt: Option<i64>,
     /// People who sent DINGs (发送DING人数).
     ///
     /// Wire name `ding_user_cnt`.
-    #[serde(rename = "ding_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_user_cnt: Option<i64>,
     /// App DINGs sent (应用DING数).
     ///
     /// Wire name `ding_app_cnt`.
-    #[serde(rename = "ding_app_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_app_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_app_cnt: Option<i64>,
     /// People who sent app DINGs.
     ///
     /// Wire name `ding_app_user_cnt`.
-    #[serde(rename = "ding_app_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_app_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_app_user_cnt: Option<i64>,
     /// SMS DINGs sent (短信DING数).
     ///
     /// Wire name `ding_sms_cnt`.
-    #[serde(rename = "ding_sms_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_sms_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_sms_cnt: Option<i64>,
     /// People who sent SMS DINGs.
     ///
     /// Wire name `ding_sms_user_cnt`.
-    #[serde(rename = "ding_sms_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_sms_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_sms_user_cnt: Option<i64>,
     /// Phone-call DINGs sent (电话DING数).
     ///
     /// Wire name `ding_call_cnt`.
-    #[serde(rename = "ding_call_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_call_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_call_cnt: Option<i64>,
     /// People who sent phone-call DINGs.
     ///
     /// Wire name `ding_call_user_cnt`.
-    #[serde(rename = "ding_call_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_call_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_call_user_cnt: Option<i64>,
     /// Voice DINGs sent (语音DING数).
     ///
     /// Wire name `ding_voip_cnt`.
-    #[serde(rename = "ding_voip_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_voip_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_voip_cnt: Option<i64>,
     /// People who sent voice DINGs.
     ///
     /// Wire name `ding_voip_user_cnt`.
-    #[serde(rename = "ding_voip_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_voip_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_voip_user_cnt: Option<i64>,
     /// DINGs sent in total, all time (历史累计发钉数); the official page types it as a string.
     ///
     /// Wire name `send_ding_total_cnt`.
-    #[serde(rename = "send_ding_total_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "send_ding_total_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub send_ding_total_cnt: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptDing {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptDing;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptDing")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptDing, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ding_cnt" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_user_cnt" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_app_cnt" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_app_user_cnt" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_sms_cnt" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_sms_user_cnt" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_call_cnt" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_call_user_cnt" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_voip_cnt" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_voip_user_cnt" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_ding_total_cnt" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptDing {
-                    dept_id: f0.unwrap_or_default(),
-                    dept_name: f1.unwrap_or_default(),
-                    ding_cnt: f2.unwrap_or_default(),
-                    ding_user_cnt: f3.unwrap_or_default(),
-                    ding_app_cnt: f4.unwrap_or_default(),
-                    ding_app_user_cnt: f5.unwrap_or_default(),
-                    ding_sms_cnt: f6.unwrap_or_default(),
-                    ding_sms_user_cnt: f7.unwrap_or_default(),
-                    ding_call_cnt: f8.unwrap_or_default(),
-                    ding_call_user_cnt: f9.unwrap_or_default(),
-                    ding_voip_cnt: f10.unwrap_or_default(),
-                    ding_voip_user_cnt: f11.unwrap_or_default(),
-                    send_ding_total_cnt: f12.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptDing {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptDing {
+    const NAME: &'static str = "StatisticsDeptDing";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ding_cnt" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_user_cnt" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_app_cnt" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_app_user_cnt" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_sms_cnt" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_sms_user_cnt" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_call_cnt" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_call_user_cnt" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_voip_cnt" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_voip_user_cnt" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_ding_total_cnt" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptDing {
+            dept_id: f0.unwrap_or_default(),
+            dept_name: f1.unwrap_or_default(),
+            ding_cnt: f2.unwrap_or_default(),
+            ding_user_cnt: f3.unwrap_or_default(),
+            ding_app_cnt: f4.unwrap_or_default(),
+            ding_app_user_cnt: f5.unwrap_or_default(),
+            ding_sms_cnt: f6.unwrap_or_default(),
+            ding_sms_user_cnt: f7.unwrap_or_default(),
+            ding_call_cnt: f8.unwrap_or_default(),
+            ding_call_user_cnt: f9.unwrap_or_default(),
+            ding_voip_cnt: f10.unwrap_or_default(),
+            ding_voip_user_cnt: f11.unwrap_or_default(),
+            send_ding_total_cnt: f12.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::record`](super::statistics::StatisticsApi::record).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsRecordResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsRecordResponse {
     /// Id of the record (数据标识id); needed by `update_record`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: String,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsRecordResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsRecordResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsRecordResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsRecordResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsRecordResponse {
-                    id: rt::decode::required(f0, "id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsRecordResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsRecordResponse {
+    const NAME: &'static str = "StatisticsRecordResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsRecordResponse {
+            id: rt::decode::required(f0, "id")?,
+        })
     }
 }
 /// Response of [`StatisticsApi::report_statistics`](super::statistics::StatisticsApi::report_statistics).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsReportStatisticsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsReportStatisticsResponse {
     /// People who read it (已读人数).
     ///
     /// Wire name `read_num`.
-    #[serde(rename = "read_num", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "read_num", skip_serializing_if = "Option::is_none")
+    )]
     pub read_num: Option<i64>,
     /// Comments (评论个数).
     ///
     /// Wire name `comment_num`.
-    #[serde(rename = "comment_num", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "comment_num", skip_serializing_if = "Option::is_none")
+    )]
     pub comment_num: Option<i64>,
     /// Distinct commenters (评论人数).
     ///
     /// Wire name `comment_user_num`.
-    #[serde(rename = "comment_user_num", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "comment_user_num", skip_serializing_if = "Option::is_none")
+    )]
     pub comment_user_num: Option<i64>,
     /// People who liked it (点赞人数).
     ///
     /// Wire name `like_num`.
-    #[serde(rename = "like_num", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "like_num", skip_serializing_if = "Option::is_none")
+    )]
     pub like_num: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsReportStatisticsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsReportStatisticsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsReportStatisticsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsReportStatisticsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "read_num" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "comment_num" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "comment_user_num" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "like_num" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsReportStatisticsResponse {
-                    read_num: f0.unwrap_or_default(),
-                    comment_num: f1.unwrap_or_default(),
-                    comment_user_num: f2.unwrap_or_default(),
-                    like_num: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsReportStatisticsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsReportStatisticsResponse {
+    const NAME: &'static str = "StatisticsReportStatisticsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "read_num" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "comment_num" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "comment_user_num" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "like_num" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsReportStatisticsResponse {
+            read_num: f0.unwrap_or_default(),
+            comment_num: f1.unwrap_or_default(),
+            comment_user_num: f2.unwrap_or_default(),
+            like_num: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::report_statistics_list_by_type`](super::statistics::StatisticsApi::report_statistics_list_by_type).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsReportStatisticsListByTypeResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsReportStatisticsListByTypeResponse {
     /// The userids (userId列表).
     ///
     /// Wire name `userid_list`.
-    #[serde(rename = "userid_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub userid_list: Vec<String>,
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `offset` of the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsReportStatisticsListByTypeResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsReportStatisticsListByTypeResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsReportStatisticsListByTypeResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsReportStatisticsListByTypeResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsReportStatisticsListByTypeResponse {
-                    userid_list: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsReportStatisticsListByTypeResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsReportStatisticsListByTypeResponse {
+    const NAME: &'static str = "StatisticsReportStatisticsListByTypeResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsReportStatisticsListByTypeResponse {
+            userid_list: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::videolive_get`](super::statistics::StatisticsApi::videolive_get).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsVideoliveGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsVideoliveGetResponse {
     /// Live streams started successfully (成功发起直播次数).
     ///
     /// Wire name `live_launch_succ_cnt`.
-    #[serde(rename = "live_launch_succ_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_launch_succ_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub live_launch_succ_cnt: Option<i64>,
     /// Live streams of 5 minutes or more (成功发起5分钟直播次数).
     ///
     /// Wire name `live_launch_succ5min_cnt`.
-    #[serde(
-        rename = "live_launch_succ5min_cnt",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "live_launch_succ5min_cnt",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub live_launch_succ5min_cnt: Option<i64>,
     /// Streaming time, decimal text (成功发起直播时长).
     ///
     /// Wire name `live_succ_time_len`.
-    #[serde(rename = "live_succ_time_len", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_succ_time_len", skip_serializing_if = "Option::is_none")
+    )]
     pub live_succ_time_len: Option<String>,
     /// Views (观看直播次数).
     ///
     /// Wire name `live_play_cnt`.
-    #[serde(rename = "live_play_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_play_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub live_play_cnt: Option<i64>,
     /// Viewers (观看直播人数).
     ///
     /// Wire name `live_play_user_cnt`.
-    #[serde(rename = "live_play_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_play_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub live_play_user_cnt: Option<i64>,
     /// Viewers of the most-watched stream (最多观看人数).
     ///
     /// Wire name `max_user_cnt`.
-    #[serde(rename = "max_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "max_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub max_user_cnt: Option<i64>,
     /// People who watched live or replay that day (看直播人数).
     ///
     /// Wire name `watch_group_live_user_cnt`.
-    #[serde(
-        rename = "watch_group_live_user_cnt",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "watch_group_live_user_cnt",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub watch_group_live_user_cnt: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsVideoliveGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsVideoliveGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsVideoliveGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsVideoliveGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "live_launch_succ_cnt" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_launch_succ5min_cnt" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_succ_time_len" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "live_play_cnt" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_play_user_cnt" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "max_user_cnt" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "watch_group_live_user_cnt" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsVideoliveGetResponse {
-                    live_launch_succ_cnt: f0.unwrap_or_default(),
-                    live_launch_succ5min_cnt: f1.unwrap_or_default(),
-                    live_succ_time_len: f2.unwrap_or_default(),
-                    live_play_cnt: f3.unwrap_or_default(),
-                    live_play_user_cnt: f4.unwrap_or_default(),
-                    max_user_cnt: f5.unwrap_or_default(),
-                    watch_group_live_user_cnt: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsVideoliveGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsVideoliveGetResponse {
+    const NAME: &'static str = "StatisticsVideoliveGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "live_launch_succ_cnt" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_launch_succ5min_cnt" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_succ_time_len" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "live_play_cnt" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_play_user_cnt" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "max_user_cnt" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "watch_group_live_user_cnt" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsVideoliveGetResponse {
+            live_launch_succ_cnt: f0.unwrap_or_default(),
+            live_launch_succ5min_cnt: f1.unwrap_or_default(),
+            live_succ_time_len: f2.unwrap_or_default(),
+            live_play_cnt: f3.unwrap_or_default(),
+            live_play_user_cnt: f4.unwrap_or_default(),
+            max_user_cnt: f5.unwrap_or_default(),
+            watch_group_live_user_cnt: f6.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::dept_videolive_list`](super::statistics::StatisticsApi::dept_videolive_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptVideoliveListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptVideoliveListResponse {
     /// One entry per department (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsDeptLive>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptVideoliveListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptVideoliveListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptVideoliveListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptVideoliveListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsDeptLive>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptVideoliveListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptVideoliveListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptVideoliveListResponse {
+    const NAME: &'static str = "StatisticsDeptVideoliveListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsDeptLive>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptVideoliveListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::videolive_detail_list`](super::statistics::StatisticsApi::videolive_detail_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsVideoliveDetailListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsVideoliveDetailListResponse {
     /// The live streams (数据明细列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsLiveDetail>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsVideoliveDetailListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsVideoliveDetailListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsVideoliveDetailListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsVideoliveDetailListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsLiveDetail>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsVideoliveDetailListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsVideoliveDetailListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsVideoliveDetailListResponse {
+    const NAME: &'static str = "StatisticsVideoliveDetailListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsLiveDetail>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsVideoliveDetailListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::videolive_viewer_list`](super::statistics::StatisticsApi::videolive_viewer_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsVideoliveViewerListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsVideoliveViewerListResponse {
     /// The viewers (返回列表数据).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsLiveViewer>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsVideoliveViewerListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsVideoliveViewerListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsVideoliveViewerListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsVideoliveViewerListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsLiveViewer>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsVideoliveViewerListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsVideoliveViewerListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsVideoliveViewerListResponse {
+    const NAME: &'static str = "StatisticsVideoliveViewerListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsLiveViewer>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsVideoliveViewerListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::videoconf_get`](super::statistics::StatisticsApi::videoconf_get).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsVideoconfGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsVideoconfGetResponse {
     /// Conferences started (视频会议发起次数).
     ///
     /// Wire name `start_video_conf_cnt`.
-    #[serde(rename = "start_video_conf_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "start_video_conf_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub start_video_conf_cnt: Option<i64>,
     /// Conferences started successfully (成功发起视频会议数).
     ///
     /// Wire name `start_video_conf_secc_cnt`.
-    #[serde(
-        rename = "start_video_conf_secc_cnt",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "start_video_conf_secc_cnt",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub start_video_conf_secc_cnt: Option<i64>,
     /// People who started conferences (发起用户数).
     ///
     /// Wire name `start_video_conf_usr_num`.
-    #[serde(
-        rename = "start_video_conf_usr_num",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "start_video_conf_usr_num",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub start_video_conf_usr_num: Option<i64>,
     /// Length of the conferences started, minutes, decimal text.
     ///
     /// Wire name `start_video_conf_len_min`.
-    #[serde(
-        rename = "start_video_conf_len_min",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "start_video_conf_len_min",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub start_video_conf_len_min: Option<String>,
     /// People who joined (参与视频会议用户数).
     ///
     /// Wire name `join_video_conf_usr_cnt`.
-    #[serde(rename = "join_video_conf_usr_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_video_conf_usr_cnt",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub join_video_conf_usr_cnt: Option<i64>,
     /// Successful participations (成功参与人次).
     ///
     /// Wire name `join_video_conf_secc_usr_cnt`.
-    #[serde(
-        rename = "join_video_conf_secc_usr_cnt",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_video_conf_secc_usr_cnt",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_video_conf_secc_usr_cnt: Option<i64>,
     /// Distinct successful participants (成功参与用户数).
     ///
     /// Wire name `join_video_conf_secc_usr_num`.
-    #[serde(
-        rename = "join_video_conf_secc_usr_num",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_video_conf_secc_usr_num",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_video_conf_secc_usr_num: Option<i64>,
     /// Total attendance time in ms (累积消耗时长 · 毫秒).
     ///
     /// Wire name `join_video_conf_len`.
-    #[serde(rename = "join_video_conf_len", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "join_video_conf_len", skip_serializing_if = "Option::is_none")
+    )]
     pub join_video_conf_len: Option<i64>,
     /// Total attendance time in minutes, decimal text.
     ///
     /// Wire name `join_video_conf_len_min`.
-    #[serde(rename = "join_video_conf_len_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_video_conf_len_min",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub join_video_conf_len_min: Option<String>,
     /// Average participations per conference (平均每通参与人次).
     ///
     /// Wire name `video_conf_ave_usr_num`.
-    #[serde(rename = "video_conf_ave_usr_num", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "video_conf_ave_usr_num", skip_serializing_if = "Option::is_none")
+    )]
     pub video_conf_ave_usr_num: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsVideoconfGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsVideoconfGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsVideoconfGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsVideoconfGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "start_video_conf_cnt" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "start_video_conf_secc_cnt" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "start_video_conf_usr_num" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "start_video_conf_len_min" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "join_video_conf_usr_cnt" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_video_conf_secc_usr_cnt" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_video_conf_secc_usr_num" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_video_conf_len" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_video_conf_len_min" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "video_conf_ave_usr_num" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsVideoconfGetResponse {
-                    start_video_conf_cnt: f0.unwrap_or_default(),
-                    start_video_conf_secc_cnt: f1.unwrap_or_default(),
-                    start_video_conf_usr_num: f2.unwrap_or_default(),
-                    start_video_conf_len_min: f3.unwrap_or_default(),
-                    join_video_conf_usr_cnt: f4.unwrap_or_default(),
-                    join_video_conf_secc_usr_cnt: f5.unwrap_or_default(),
-                    join_video_conf_secc_usr_num: f6.unwrap_or_default(),
-                    join_video_conf_len: f7.unwrap_or_default(),
-                    join_video_conf_len_min: f8.unwrap_or_default(),
-                    video_conf_ave_usr_num: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsVideoconfGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsVideoconfGetResponse {
+    const NAME: &'static str = "StatisticsVideoconfGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "start_video_conf_cnt" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "start_video_conf_secc_cnt" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "start_video_conf_usr_num" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "start_video_conf_len_min" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "join_video_conf_usr_cnt" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_video_conf_secc_usr_cnt" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_video_conf_secc_usr_num" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_video_conf_len" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_video_conf_len_min" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "video_conf_ave_usr_num" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsVideoconfGetResponse {
+            start_video_conf_cnt: f0.unwrap_or_default(),
+            start_video_conf_secc_cnt: f1.unwrap_or_default(),
+            start_video_conf_usr_num: f2.unwrap_or_default(),
+            start_video_conf_len_min: f3.unwrap_or_default(),
+            join_video_conf_usr_cnt: f4.unwrap_or_default(),
+            join_video_conf_secc_usr_cnt: f5.unwrap_or_default(),
+            join_video_conf_secc_usr_num: f6.unwrap_or_default(),
+            join_video_conf_len: f7.unwrap_or_default(),
+            join_video_conf_len_min: f8.unwrap_or_default(),
+            video_conf_ave_usr_num: f9.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::dept_videoconf_list`](super::statistics::StatisticsApi::dept_videoconf_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptVideoconfListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptVideoconfListResponse {
     /// One entry per department (视频会议统计列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsDeptConference>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptVideoconfListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptVideoconfListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptVideoconfListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptVideoconfListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsDeptConference>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptVideoconfListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptVideoconfListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptVideoconfListResponse {
+    const NAME: &'static str = "StatisticsDeptVideoconfListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsDeptConference>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptVideoconfListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::videoconf_detail_list`](super::statistics::StatisticsApi::videoconf_detail_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsVideoconfDetailListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsVideoconfDetailListResponse {
     /// The conferences (视频会议明细列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsConferenceDetail>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsVideoconfDetailListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsVideoconfDetailListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsVideoconfDetailListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsVideoconfDetailListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsConferenceDetail>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsVideoconfDetailListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsVideoconfDetailListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsVideoconfDetailListResponse {
+    const NAME: &'static str = "StatisticsVideoconfDetailListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsConferenceDetail>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsVideoconfDetailListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::telconf_get`](super::statistics::StatisticsApi::telconf_get).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsTelconfGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsTelconfGetResponse {
     /// Successful calls (呼叫成功次数).
     ///
     /// Wire name `call_count`.
-    #[serde(rename = "call_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "call_count", skip_serializing_if = "Option::is_none")
+    )]
     pub call_count: Option<i64>,
     /// Length of the successful calls in seconds, decimal text (呼叫成功时长 · 秒).
     ///
     /// Wire name `call_duration`.
-    #[serde(rename = "call_duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "call_duration", skip_serializing_if = "Option::is_none")
+    )]
     pub call_duration: Option<String>,
     /// Length of the successful calls in minutes, decimal text.
     ///
     /// Wire name `call_duration_min`.
-    #[serde(rename = "call_duration_min", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "call_duration_min", skip_serializing_if = "Option::is_none")
+    )]
     pub call_duration_min: Option<String>,
     /// Participations (呼叫参与人数).
     ///
     /// Wire name `call_join_pv`.
-    #[serde(rename = "call_join_pv", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "call_join_pv", skip_serializing_if = "Option::is_none")
+    )]
     pub call_join_pv: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsTelconfGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsTelconfGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsTelconfGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsTelconfGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "call_count" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "call_duration" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "call_duration_min" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "call_join_pv" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsTelconfGetResponse {
-                    call_count: f0.unwrap_or_default(),
-                    call_duration: f1.unwrap_or_default(),
-                    call_duration_min: f2.unwrap_or_default(),
-                    call_join_pv: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsTelconfGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsTelconfGetResponse {
+    const NAME: &'static str = "StatisticsTelconfGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "call_count" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "call_duration" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "call_duration_min" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "call_join_pv" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsTelconfGetResponse {
+            call_count: f0.unwrap_or_default(),
+            call_duration: f1.unwrap_or_default(),
+            call_duration_min: f2.unwrap_or_default(),
+            call_join_pv: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::dept_telconf_list`](super::statistics::StatisticsApi::dept_telconf_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptTelconfListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptTelconfListResponse {
     /// One entry per department (返回的数据列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsDeptConference>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptTelconfListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptTelconfListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptTelconfListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptTelconfListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsDeptConference>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptTelconfListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptTelconfListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptTelconfListResponse {
+    const NAME: &'static str = "StatisticsDeptTelconfListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsDeptConference>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptTelconfListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::telconf_detail_list`](super::statistics::StatisticsApi::telconf_detail_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsTelconfDetailListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsTelconfDetailListResponse {
     /// The conferences (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsConferenceDetail>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsTelconfDetailListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsTelconfDetailListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsTelconfDetailListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsTelconfDetailListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsConferenceDetail>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsTelconfDetailListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsTelconfDetailListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsTelconfDetailListResponse {
+    const NAME: &'static str = "StatisticsTelconfDetailListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsConferenceDetail>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsTelconfDetailListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::group_get`](super::statistics::StatisticsApi::group_get).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsGroupGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsGroupGetResponse {
     /// Internal groups (内部群数量).
     ///
     /// Wire name `inner_group_cnt`.
-    #[serde(rename = "inner_group_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "inner_group_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub inner_group_cnt: Option<i64>,
     /// Department groups (部门群数量).
     ///
     /// Wire name `dept_group_cnt`.
-    #[serde(rename = "dept_group_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_group_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_group_cnt: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsGroupGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsGroupGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsGroupGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsGroupGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "inner_group_cnt" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_group_cnt" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsGroupGetResponse {
-                    inner_group_cnt: f0.unwrap_or_default(),
-                    dept_group_cnt: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsGroupGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsGroupGetResponse {
+    const NAME: &'static str = "StatisticsGroupGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "inner_group_cnt" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_group_cnt" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsGroupGetResponse {
+            inner_group_cnt: f0.unwrap_or_default(),
+            dept_group_cnt: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::chat_summary_get`](super::statistics::StatisticsApi::chat_summary_get).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsChatSummaryGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsChatSummaryGetResponse {
     /// Messages (消息数).
     ///
     /// Wire name `message_total_count`.
-    #[serde(rename = "message_total_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "message_total_count", skip_serializing_if = "Option::is_none")
+    )]
     pub message_total_count: Option<i64>,
     /// People who chatted (聊天用户数).
     ///
     /// Wire name `message_user_count`.
-    #[serde(rename = "message_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "message_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub message_user_count: Option<i64>,
     /// Messages per person, decimal text (人均发送消息数).
     ///
     /// Wire name `message_avg_count`.
-    #[serde(rename = "message_avg_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "message_avg_count", skip_serializing_if = "Option::is_none")
+    )]
     pub message_avg_count: Option<String>,
     /// People in one-to-one chats (单聊用户数).
     ///
     /// Wire name `chat_user_count`.
-    #[serde(rename = "chat_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chat_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_user_count: Option<i64>,
     /// One-to-one messages (单聊消息数).
     ///
     /// Wire name `single_message_count`.
-    #[serde(rename = "single_message_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "single_message_count", skip_serializing_if = "Option::is_none")
+    )]
     pub single_message_count: Option<i64>,
     /// People in group chats (群聊用户数).
     ///
     /// Wire name `group_chat_user_count`.
-    #[serde(rename = "group_chat_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_chat_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub group_chat_user_count: Option<i64>,
     /// Group messages (群聊消息数).
     ///
     /// Wire name `group_message_count`.
-    #[serde(rename = "group_message_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_message_count", skip_serializing_if = "Option::is_none")
+    )]
     pub group_message_count: Option<i64>,
     /// Groups in total (总群数).
     ///
     /// Wire name `group_count`.
-    #[serde(rename = "group_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_count", skip_serializing_if = "Option::is_none")
+    )]
     pub group_count: Option<i64>,
     /// Groups created that day (新增群数).
     ///
     /// Wire name `new_group_count`.
-    #[serde(rename = "new_group_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "new_group_count", skip_serializing_if = "Option::is_none")
+    )]
     pub new_group_count: Option<i64>,
     /// Active groups that day (活跃群数).
     ///
     /// Wire name `active_group_count`.
-    #[serde(rename = "active_group_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "active_group_count", skip_serializing_if = "Option::is_none")
+    )]
     pub active_group_count: Option<i64>,
     /// Files sent to groups that day (发送群文件数); the official page types it as a string.
     ///
     /// Wire name `group_send_file_message_count`.
-    #[serde(
-        rename = "group_send_file_message_count",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "group_send_file_message_count",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub group_send_file_message_count: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsChatSummaryGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsChatSummaryGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsChatSummaryGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsChatSummaryGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "message_total_count" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "message_user_count" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "message_avg_count" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "chat_user_count" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "single_message_count" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_chat_user_count" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_message_count" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_count" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "new_group_count" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "active_group_count" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "group_send_file_message_count" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsChatSummaryGetResponse {
-                    message_total_count: f0.unwrap_or_default(),
-                    message_user_count: f1.unwrap_or_default(),
-                    message_avg_count: f2.unwrap_or_default(),
-                    chat_user_count: f3.unwrap_or_default(),
-                    single_message_count: f4.unwrap_or_default(),
-                    group_chat_user_count: f5.unwrap_or_default(),
-                    group_message_count: f6.unwrap_or_default(),
-                    group_count: f7.unwrap_or_default(),
-                    new_group_count: f8.unwrap_or_default(),
-                    active_group_count: f9.unwrap_or_default(),
-                    group_send_file_message_count: f10.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsChatSummaryGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsChatSummaryGetResponse {
+    const NAME: &'static str = "StatisticsChatSummaryGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "message_total_count" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "message_user_count" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "message_avg_count" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "chat_user_count" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "single_message_count" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_chat_user_count" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_message_count" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_count" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "new_group_count" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "active_group_count" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "group_send_file_message_count" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsChatSummaryGetResponse {
+            message_total_count: f0.unwrap_or_default(),
+            message_user_count: f1.unwrap_or_default(),
+            message_avg_count: f2.unwrap_or_default(),
+            chat_user_count: f3.unwrap_or_default(),
+            single_message_count: f4.unwrap_or_default(),
+            group_chat_user_count: f5.unwrap_or_default(),
+            group_message_count: f6.unwrap_or_default(),
+            group_count: f7.unwrap_or_default(),
+            new_group_count: f8.unwrap_or_default(),
+            active_group_count: f9.unwrap_or_default(),
+            group_send_file_message_count: f10.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::dept_chat_summary_list`](super::statistics::StatisticsApi::dept_chat_summary_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptChatSummaryListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptChatSummaryListResponse {
     /// One entry per department (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsDeptChat>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptChatSummaryListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptChatSummaryListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptChatSummaryListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptChatSummaryListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsDeptChat>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptChatSummaryListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptChatSummaryListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptChatSummaryListResponse {
+    const NAME: &'static str = "StatisticsDeptChatSummaryListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsDeptChat>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptChatSummaryListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::microapp_detail_list`](super::statistics::StatisticsApi::microapp_detail_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsMicroappDetailListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsMicroappDetailListResponse {
     /// One entry per app (返回的数据列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsMicroappUsage>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsMicroappDetailListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsMicroappDetailListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsMicroappDetailListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsMicroappDetailListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsMicroappUsage>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsMicroappDetailListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsMicroappDetailListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsMicroappDetailListResponse {
+    const NAME: &'static str = "StatisticsMicroappDetailListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsMicroappUsage>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsMicroappDetailListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::dau_summary_get`](super::statistics::StatisticsApi::dau_summary_get).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDauSummaryGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDauSummaryGetResponse {
     /// Daily active users (日活跃人数).
     ///
     /// Wire name `daily_active_users`.
-    #[serde(rename = "daily_active_users", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "daily_active_users", skip_serializing_if = "Option::is_none")
+    )]
     pub daily_active_users: Option<i64>,
     /// Users activated so far (累计激活人数).
     ///
     /// Wire name `activated_count`.
-    #[serde(rename = "activated_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activated_count", skip_serializing_if = "Option::is_none")
+    )]
     pub activated_count: Option<i64>,
     /// Users in the contacts (通讯录人数).
     ///
     /// Wire name `contacts_count`.
-    #[serde(rename = "contacts_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contacts_count", skip_serializing_if = "Option::is_none")
+    )]
     pub contacts_count: Option<i64>,
     /// People who chatted (聊天用户数).
     ///
     /// Wire name `chat_user_count`.
-    #[serde(rename = "chat_user_count", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "chat_user_count", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_user_count: Option<i64>,
     /// Users signed in on the mobile app (钉钉app的登录用户).
     ///
     /// Wire name `app_active_users`.
-    #[serde(rename = "app_active_users", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "app_active_users", skip_serializing_if = "Option::is_none")
+    )]
     pub app_active_users: Option<i64>,
     /// Users signed in on the PC client (钉钉pc端的登录用户).
     ///
     /// Wire name `pc_active_users`.
-    #[serde(rename = "pc_active_users", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pc_active_users", skip_serializing_if = "Option::is_none")
+    )]
     pub pc_active_users: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDauSummaryGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDauSummaryGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDauSummaryGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDauSummaryGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "daily_active_users" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "activated_count" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "contacts_count" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "chat_user_count" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "app_active_users" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "pc_active_users" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDauSummaryGetResponse {
-                    daily_active_users: f0.unwrap_or_default(),
-                    activated_count: f1.unwrap_or_default(),
-                    contacts_count: f2.unwrap_or_default(),
-                    chat_user_count: f3.unwrap_or_default(),
-                    app_active_users: f4.unwrap_or_default(),
-                    pc_active_users: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDauSummaryGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDauSummaryGetResponse {
+    const NAME: &'static str = "StatisticsDauSummaryGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "daily_active_users" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "activated_count" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "contacts_count" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "chat_user_count" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "app_active_users" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "pc_active_users" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDauSummaryGetResponse {
+            daily_active_users: f0.unwrap_or_default(),
+            activated_count: f1.unwrap_or_default(),
+            contacts_count: f2.unwrap_or_default(),
+            chat_user_count: f3.unwrap_or_default(),
+            app_active_users: f4.unwrap_or_default(),
+            pc_active_users: f5.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::dept_dau_list`](super::statistics::StatisticsApi::dept_dau_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptDauListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptDauListResponse {
     /// One entry per department (返回的数据列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsDeptDau>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptDauListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptDauListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptDauListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptDauListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsDeptDau>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptDauListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptDauListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptDauListResponse {
+    const NAME: &'static str = "StatisticsDeptDauListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsDeptDau>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptDauListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::inactivated_user_list`](super::statistics::StatisticsApi::inactivated_user_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsInactivatedUserListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsInactivatedUserListResponse {
     /// The inactive users (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsInactivatedUser>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsInactivatedUserListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsInactivatedUserListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsInactivatedUserListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsInactivatedUserListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsInactivatedUser>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsInactivatedUserListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsInactivatedUserListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsInactivatedUserListResponse {
+    const NAME: &'static str = "StatisticsInactivatedUserListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsInactivatedUser>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsInactivatedUserListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::ding_get`](super::statistics::StatisticsApi::ding_get).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDingGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDingGetResponse {
     /// DINGs sent (发送DING数).
     ///
     /// Wire name `ding_cnt`.
-    #[serde(rename = "ding_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_cnt: Option<i64>,
     /// People who sent DINGs (发送DING人数).
     ///
     /// Wire name `ding_user_cnt`.
-    #[serde(rename = "ding_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_user_cnt: Option<i64>,
     /// App DINGs sent (应用DING数).
     ///
     /// Wire name `ding_app_cnt`.
-    #[serde(rename = "ding_app_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_app_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_app_cnt: Option<i64>,
     /// People who sent app DINGs.
     ///
     /// Wire name `ding_app_user_cnt`.
-    #[serde(rename = "ding_app_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_app_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_app_user_cnt: Option<i64>,
     /// SMS DINGs sent (短信DING数).
     ///
     /// Wire name `ding_sms_cnt`.
-    #[serde(rename = "ding_sms_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_sms_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_sms_cnt: Option<i64>,
     /// People who sent SMS DINGs.
     ///
     /// Wire name `ding_sms_user_cnt`.
-    #[serde(rename = "ding_sms_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_sms_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_sms_user_cnt: Option<i64>,
     /// Phone-call DINGs sent (电话DING数).
     ///
     /// Wire name `ding_call_cnt`.
-    #[serde(rename = "ding_call_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_call_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_call_cnt: Option<i64>,
     /// People who sent phone-call DINGs.
     ///
     /// Wire name `ding_call_user_cnt`.
-    #[serde(rename = "ding_call_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_call_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_call_user_cnt: Option<i64>,
     /// Voice DINGs sent (语音DING数).
     ///
     /// Wire name `ding_voip_cnt`.
-    #[serde(rename = "ding_voip_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_voip_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_voip_cnt: Option<i64>,
     /// People who sent voice DINGs.
     ///
     /// Wire name `ding_voip_user_cnt`.
-    #[serde(rename = "ding_voip_user_cnt", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_voip_user_cnt", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_voip_user_cnt: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDingGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDingGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDingGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDingGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "ding_cnt" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_user_cnt" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_app_cnt" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_app_user_cnt" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_sms_cnt" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_sms_user_cnt" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_call_cnt" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_call_user_cnt" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_voip_cnt" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "ding_voip_user_cnt" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDingGetResponse {
-                    ding_cnt: f0.unwrap_or_default(),
-                    ding_user_cnt: f1.unwrap_or_default(),
-                    ding_app_cnt: f2.unwrap_or_default(),
-                    ding_app_user_cnt: f3.unwrap_or_default(),
-                    ding_sms_cnt: f4.unwrap_or_default(),
-                    ding_sms_user_cnt: f5.unwrap_or_default(),
-                    ding_call_cnt: f6.unwrap_or_default(),
-                    ding_call_user_cnt: f7.unwrap_or_default(),
-                    ding_voip_cnt: f8.unwrap_or_default(),
-                    ding_voip_user_cnt: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDingGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDingGetResponse {
+    const NAME: &'static str = "StatisticsDingGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "ding_cnt" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_user_cnt" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_app_cnt" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_app_user_cnt" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_sms_cnt" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_sms_user_cnt" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_call_cnt" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_call_user_cnt" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_voip_cnt" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "ding_voip_user_cnt" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDingGetResponse {
+            ding_cnt: f0.unwrap_or_default(),
+            ding_user_cnt: f1.unwrap_or_default(),
+            ding_app_cnt: f2.unwrap_or_default(),
+            ding_app_user_cnt: f3.unwrap_or_default(),
+            ding_sms_cnt: f4.unwrap_or_default(),
+            ding_sms_user_cnt: f5.unwrap_or_default(),
+            ding_call_cnt: f6.unwrap_or_default(),
+            ding_call_user_cnt: f7.unwrap_or_default(),
+            ding_voip_cnt: f8.unwrap_or_default(),
+            ding_voip_user_cnt: f9.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::dept_ding_list`](super::statistics::StatisticsApi::dept_ding_list).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsDeptDingListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsDeptDingListResponse {
     /// One entry per department (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "data", skip_serializing_if = "Vec::is_empty")
+    )]
     pub data: Vec<StatisticsDeptDing>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "has_more", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsDeptDingListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsDeptDingListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsDeptDingListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsDeptDingListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "data" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StatisticsDeptDing>>::new(),
-                                    )?,
-                            );
-                        }
-                        "has_more" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsDeptDingListResponse {
-                    data: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    next_cursor: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsDeptDingListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsDeptDingListResponse {
+    const NAME: &'static str = "StatisticsDeptDingListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StatisticsDeptDing>>::new(),
+                            )?,
+                    );
+                }
+                "has_more" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "next_cursor" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsDeptDingListResponse {
+            data: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            next_cursor: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StatisticsApi::annual_report_get`](super::statistics::StatisticsApi::annual_report_get).
 ///
 /// Source: `spec/statistics.yaml` · `types.StatisticsAnnualReportGetResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatisticsAnnualReportGetResponse {
     /// Active days (年累计活跃天数); user.
     ///
     /// Wire name `act_usr_days_1y`.
-    #[serde(rename = "act_usr_days_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "act_usr_days_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub act_usr_days_1y: Option<i64>,
     /// Days with a check-in (年累计打卡天数).
     ///
     /// Wire name `at_check_days_1y`.
-    #[serde(rename = "at_check_days_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "at_check_days_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub at_check_days_1y: Option<i64>,
     /// Days of field work (年累计外勤天数).
     ///
     /// Wire name `outside_days_1y`.
-    #[serde(rename = "outside_days_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outside_days_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub outside_days_1y: Option<i64>,
     /// Highest step count (年累计最高运动步数); user.
     ///
     /// Wire name `max_step_count_1y`.
-    #[serde(rename = "max_step_count_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "max_step_count_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub max_step_count_1y: Option<i64>,
     /// Times @-mentioned (年累计被@数); user.
     ///
     /// Wire name `at_me_msg_cnt_1y`.
-    #[serde(rename = "at_me_msg_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "at_me_msg_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub at_me_msg_cnt_1y: Option<i64>,
     /// Service-window articles read (阅读互动服务窗文章数); the official page types it as a string.
     ///
     /// Wire name `isw_msg_click_cnt_1y`.
-    #[serde(rename = "isw_msg_click_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isw_msg_click_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub isw_msg_click_cnt_1y: Option<i64>,
     /// DINGs sent (年累计发送DING数).
     ///
     /// Wire name `send_ding_cnt_1y`.
-    #[serde(rename = "send_ding_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "send_ding_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub send_ding_cnt_1y: Option<i64>,
     /// People who sent DINGs (发送DING人数); corp.
     ///
     /// Wire name `send_ding_user_cnt_1y`.
-    #[serde(rename = "send_ding_user_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "send_ding_user_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub send_ding_user_cnt_1y: Option<i64>,
     /// DINGs received (年累计接收DING数); user.
     ///
     /// Wire name `recv_ding_cnt_1y`.
-    #[serde(rename = "recv_ding_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recv_ding_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub recv_ding_cnt_1y: Option<i64>,
     /// Groups created (年累计新增群数); corp or user.
     ///
     /// Wire name `new_group_cnt_1y`.
-    #[serde(rename = "new_group_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "new_group_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub new_group_cnt_1y: Option<i64>,
     /// Internal groups created (新增内部群聊数量); user.
     ///
     /// Wire name `inner_group_cnt_1y`.
-    #[serde(rename = "inner_group_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "inner_group_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub inner_group_cnt_1y: Option<i64>,
     /// Groups joined (年累计加入群数); user.
     ///
     /// Wire name `join_group_cnt_1y`.
-    #[serde(rename = "join_group_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "join_group_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub join_group_cnt_1y: Option<i64>,
     /// Active groups with messages (年累计活跃群数); corp.
     ///
     /// Wire name `send_message_group_cnt_1y`.
-    #[serde(
-        rename = "send_message_group_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "send_message_group_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub send_message_group_cnt_1y: Option<i64>,
     /// Group messages sent (发送群聊消息数); corp or user.
     ///
     /// Wire name `send_group_msg_cnt_1y`.
-    #[serde(rename = "send_group_msg_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "send_group_msg_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub send_group_msg_cnt_1y: Option<i64>,
     /// People who sent group messages (发送群聊人数); corp or dept.
     ///
     /// Wire name `send_group_msg_user_cnt_1y`.
-    #[serde(
-        rename = "send_group_msg_user_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "send_group_msg_user_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub send_group_msg_user_cnt_1y: Option<i64>,
     /// Group files sent (年累计发送群文件数).
     ///
     /// Wire name `send_group_file_message_cnt_1y`.
-    #[serde(
-        rename = "send_group_file_message_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "send_group_file_message_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub send_group_file_message_cnt_1y: Option<i64>,
     /// Calendar events created (年累计新建日程数).
     ///
     /// Wire name `send_calendar_cnt_1y`.
-    #[serde(rename = "send_calendar_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "send_calendar_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub send_calendar_cnt_1y: Option<i64>,
     /// People who created events (新建日程人数); corp or dept.
     ///
     /// Wire name `send_calendar_user_cnt_1y`.
-    #[serde(
-        rename = "send_calendar_user_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "send_calendar_user_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub send_calendar_user_cnt_1y: Option<i64>,
     /// Calendar events joined (年累计参加日程数).
     ///
     /// Wire name `join_calendar_cnt_1y`.
-    #[serde(rename = "join_calendar_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "join_calendar_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub join_calendar_cnt_1y: Option<i64>,
     /// People who joined events (参加日程人数); corp.
     ///
     /// Wire name `join_calendar_user_cnt_1y`.
-    #[serde(
-        rename = "join_calendar_user_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_calendar_user_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_calendar_user_cnt_1y: Option<i64>,
     /// Approval forms created (年累计创建审批数); corp or dept.
     ///
     /// Wire name `create_process_cnt_1y`.
-    #[serde(rename = "create_process_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "create_process_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub create_process_cnt_1y: Option<i64>,
     /// Approvals submitted (发起审批数).
     ///
     /// Wire name `process_inst_submit_cnt_1y`.
-    #[serde(
-        rename = "process_inst_submit_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "process_inst_submit_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub process_inst_submit_cnt_1y: Option<i64>,
     /// Approvals handled (处理审批数).
     ///
     /// Wire name `process_inst_operate_cnt_1y`.
-    #[serde(
-        rename = "process_inst_operate_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "process_inst_operate_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub process_inst_operate_cnt_1y: Option<i64>,
     /// Approvals started by self-built apps (自建应用发起的审批数); corp or dept.
     ///
     /// Wire name `corp_app_process_inst_cnt_1y`.
-    #[serde(
-        rename = "corp_app_process_inst_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "corp_app_process_inst_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub corp_app_process_inst_cnt_1y: Option<i64>,
     /// Average approval handling time, minutes, decimal text (审批平均处理时间); corp or dept.
     ///
     /// Wire name `avg_process_duration_1y`.
-    #[serde(rename = "avg_process_duration_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "avg_process_duration_1y",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub avg_process_duration_1y: Option<String>,
     /// Shortest approval handling time, minutes, decimal text (审批最短处理时间); corp or dept.
     ///
     /// Wire name `min_process_duration_1y`.
-    #[serde(rename = "min_process_duration_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "min_process_duration_1y",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub min_process_duration_1y: Option<String>,
     /// Logs sent (年累计发送日志数).
     ///
     /// Wire name `send_report_cnt_1y`.
-    #[serde(rename = "send_report_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "send_report_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub send_report_cnt_1y: Option<i64>,
     /// People who sent logs (发送日志人数); corp or dept.
     ///
     /// Wire name `send_report_user_cnt_1y`.
-    #[serde(rename = "send_report_user_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "send_report_user_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub send_report_user_cnt_1y: Option<i64>,
     /// Documents created (年累计创建文档数).
     ///
     /// Wire name `create_doc_cnt_1y`.
-    #[serde(rename = "create_doc_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "create_doc_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub create_doc_cnt_1y: Option<i64>,
     /// People who used documents (使用文档用户数); corp or dept.
     ///
     /// Wire name `use_doc_user_cnt_1y`.
-    #[serde(rename = "use_doc_user_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "use_doc_user_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub use_doc_user_cnt_1y: Option<i64>,
     /// Smart forms created (年累计创建智能填表数).
     ///
     /// Wire name `create_smartwork_cnt_1y`.
-    #[serde(rename = "create_smartwork_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "create_smartwork_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
+    )]
     pub create_smartwork_cnt_1y: Option<i64>,
     /// Smart forms filled in (参与智能填表数); user.
     ///
     /// Wire name `use_smartwork_cnt_1y`.
-    #[serde(rename = "use_smartwork_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "use_smartwork_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub use_smartwork_cnt_1y: Option<i64>,
     /// Smart-form participations (智能填表人次); corp.
     ///
     /// Wire name `general_form_user_cnt_1y`.
-    #[serde(
-        rename = "general_form_user_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "general_form_user_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub general_form_user_cnt_1y: Option<i64>,
     /// Apps used (年累计使用的应用数量).
     ///
     /// Wire name `use_micro_app_cnt_1y`.
-    #[serde(rename = "use_micro_app_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "use_micro_app_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub use_micro_app_cnt_1y: Option<i64>,
     /// People who used apps (使用的应用人数); corp or dept.
     ///
     /// Wire name `use_micro_user_cnt_1y`.
-    #[serde(rename = "use_micro_user_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "use_micro_user_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub use_micro_user_cnt_1y: Option<i64>,
     /// Minutes of video conferences started (发起视频会议时长); user.
     ///
     /// Wire name `start_succ_video_conf_len_1y`.
-    #[serde(
-        rename = "start_succ_video_conf_len_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "start_succ_video_conf_len_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub start_succ_video_conf_len_1y: Option<i64>,
     /// Video conferences joined or started (参与视频会议次数).
     ///
     /// Wire name `join_succ_video_conf_num_1y`.
-    #[serde(
-        rename = "join_succ_video_conf_num_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_succ_video_conf_num_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_succ_video_conf_num_1y: Option<i64>,
     /// Video conference time, minutes, decimal text (视频会议时长).
     ///
     /// Wire name `join_succ_video_conf_len_1y`.
-    #[serde(
-        rename = "join_succ_video_conf_len_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_succ_video_conf_len_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_succ_video_conf_len_1y: Option<String>,
     /// Video conference participations (参与视频会议人次); corp.
     ///
     /// Wire name `join_succ_video_conf_user_cnt_1y`.
-    #[serde(
-        rename = "join_succ_video_conf_user_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_succ_video_conf_user_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_succ_video_conf_user_cnt_1y: Option<i64>,
     /// Voice conferences joined or started (参与语音会议次数).
     ///
     /// Wire name `join_succ_voip_conf_num_1y`.
-    #[serde(
-        rename = "join_succ_voip_conf_num_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_succ_voip_conf_num_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_succ_voip_conf_num_1y: Option<i64>,
     /// Voice conference time, minutes, decimal text (语音会议时长).
     ///
     /// Wire name `join_succ_voip_conf_len_1y`.
-    #[serde(
-        rename = "join_succ_voip_conf_len_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_succ_voip_conf_len_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_succ_voip_conf_len_1y: Option<String>,
     /// Voice conference participations (参与语音会议人次); corp.
     ///
     /// Wire name `join_succ_voip_conf_user_cnt_1y`.
-    #[serde(
-        rename = "join_succ_voip_conf_user_cnt_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "join_succ_voip_conf_user_cnt_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub join_succ_voip_conf_user_cnt_1y: Option<i64>,
     /// Live streams joined (年累计参与直播次数).
     ///
     /// Wire name `live_join_succ_cnt_1y`.
-    #[serde(rename = "live_join_succ_cnt_1y", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "live_join_succ_cnt_1y", skip_serializing_if = "Option::is_none")
+    )]
     pub live_join_succ_cnt_1y: Option<i64>,
     /// Live stream time, minutes, decimal text (参与直播时长).
     ///
     /// Wire name `live_join_succ_time_len_1y`.
-    #[serde(
-        rename = "live_join_succ_time_len_1y",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "live_join_succ_time_len_1y",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub live_join_succ_time_len_1y: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StatisticsAnnualReportGetResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StatisticsAnnualReportGetResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StatisticsAnnualReportGetResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StatisticsAnnualReportGetResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                let mut f28 = None;
-                let mut f29 = None;
-                let mut f30 = None;
-                let mut f31 = None;
-                let mut f32 = None;
-                let mut f33 = None;
-                let mut f34 = None;
-                let mut f35 = None;
-                let mut f36 = None;
-                let mut f37 = None;
-                let mut f38 = None;
-                let mut f39 = None;
-                let mut f40 = None;
-                let mut f41 = None;
-                let mut f42 = None;
-                let mut f43 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "act_usr_days_1y" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "at_check_days_1y" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "outside_days_1y" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "max_step_count_1y" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "at_me_msg_cnt_1y" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "isw_msg_click_cnt_1y" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_ding_cnt_1y" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_ding_user_cnt_1y" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "recv_ding_cnt_1y" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "new_group_cnt_1y" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "inner_group_cnt_1y" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_group_cnt_1y" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_message_group_cnt_1y" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_group_msg_cnt_1y" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_group_msg_user_cnt_1y" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_group_file_message_cnt_1y" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_calendar_cnt_1y" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_calendar_user_cnt_1y" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_calendar_cnt_1y" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_calendar_user_cnt_1y" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "create_process_cnt_1y" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "process_inst_submit_cnt_1y" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "process_inst_operate_cnt_1y" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "corp_app_process_inst_cnt_1y" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "avg_process_duration_1y" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "min_process_duration_1y" => {
-                            f25 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "send_report_cnt_1y" => {
-                            f26 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "send_report_user_cnt_1y" => {
-                            f27 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "create_doc_cnt_1y" => {
-                            f28 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "use_doc_user_cnt_1y" => {
-                            f29 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "create_smartwork_cnt_1y" => {
-                            f30 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "use_smartwork_cnt_1y" => {
-                            f31 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "general_form_user_cnt_1y" => {
-                            f32 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "use_micro_app_cnt_1y" => {
-                            f33 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "use_micro_user_cnt_1y" => {
-                            f34 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "start_succ_video_conf_len_1y" => {
-                            f35 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_succ_video_conf_num_1y" => {
-                            f36 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_succ_video_conf_len_1y" => {
-                            f37 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "join_succ_video_conf_user_cnt_1y" => {
-                            f38 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_succ_voip_conf_num_1y" => {
-                            f39 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "join_succ_voip_conf_len_1y" => {
-                            f40 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "join_succ_voip_conf_user_cnt_1y" => {
-                            f41 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_join_succ_cnt_1y" => {
-                            f42 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "live_join_succ_time_len_1y" => {
-                            f43 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StatisticsAnnualReportGetResponse {
-                    act_usr_days_1y: f0.unwrap_or_default(),
-                    at_check_days_1y: f1.unwrap_or_default(),
-                    outside_days_1y: f2.unwrap_or_default(),
-                    max_step_count_1y: f3.unwrap_or_default(),
-                    at_me_msg_cnt_1y: f4.unwrap_or_default(),
-                    isw_msg_click_cnt_1y: f5.unwrap_or_default(),
-                    send_ding_cnt_1y: f6.unwrap_or_default(),
-                    send_ding_user_cnt_1y: f7.unwrap_or_default(),
-                    recv_ding_cnt_1y: f8.unwrap_or_default(),
-                    new_group_cnt_1y: f9.unwrap_or_default(),
-                    inner_group_cnt_1y: f10.unwrap_or_default(),
-                    join_group_cnt_1y: f11.unwrap_or_default(),
-                    send_message_group_cnt_1y: f12.unwrap_or_default(),
-                    send_group_msg_cnt_1y: f13.unwrap_or_default(),
-                    send_group_msg_user_cnt_1y: f14.unwrap_or_default(),
-                    send_group_file_message_cnt_1y: f15.unwrap_or_default(),
-                    send_calendar_cnt_1y: f16.unwrap_or_default(),
-                    send_calendar_user_cnt_1y: f17.unwrap_or_default(),
-                    join_calendar_cnt_1y: f18.unwrap_or_default(),
-                    join_calendar_user_cnt_1y: f19.unwrap_or_default(),
-                    create_process_cnt_1y: f20.unwrap_or_default(),
-                    process_inst_submit_cnt_1y: f21.unwrap_or_default(),
-                    process_inst_operate_cnt_1y: f22.unwrap_or_default(),
-                    corp_app_process_inst_cnt_1y: f23.unwrap_or_default(),
-                    avg_process_duration_1y: f24.unwrap_or_default(),
-                    min_process_duration_1y: f25.unwrap_or_default(),
-                    send_report_cnt_1y: f26.unwrap_or_default(),
-                    send_report_user_cnt_1y: f27.unwrap_or_default(),
-                    create_doc_cnt_1y: f28.unwrap_or_default(),
-                    use_doc_user_cnt_1y: f29.unwrap_or_default(),
-                    create_smartwork_cnt_1y: f30.unwrap_or_default(),
-                    use_smartwork_cnt_1y: f31.unwrap_or_default(),
-                    general_form_user_cnt_1y: f32.unwrap_or_default(),
-                    use_micro_app_cnt_1y: f33.unwrap_or_default(),
-                    use_micro_user_cnt_1y: f34.unwrap_or_default(),
-                    start_succ_video_conf_len_1y: f35.unwrap_or_default(),
-                    join_succ_video_conf_num_1y: f36.unwrap_or_default(),
-                    join_succ_video_conf_len_1y: f37.unwrap_or_default(),
-                    join_succ_video_conf_user_cnt_1y: f38.unwrap_or_default(),
-                    join_succ_voip_conf_num_1y: f39.unwrap_or_default(),
-                    join_succ_voip_conf_len_1y: f40.unwrap_or_default(),
-                    join_succ_voip_conf_user_cnt_1y: f41.unwrap_or_default(),
-                    live_join_succ_cnt_1y: f42.unwrap_or_default(),
-                    live_join_succ_time_len_1y: f43.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StatisticsAnnualReportGetResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StatisticsAnnualReportGetResponse {
+    const NAME: &'static str = "StatisticsAnnualReportGetResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        let mut f30 = None;
+        let mut f31 = None;
+        let mut f32 = None;
+        let mut f33 = None;
+        let mut f34 = None;
+        let mut f35 = None;
+        let mut f36 = None;
+        let mut f37 = None;
+        let mut f38 = None;
+        let mut f39 = None;
+        let mut f40 = None;
+        let mut f41 = None;
+        let mut f42 = None;
+        let mut f43 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "act_usr_days_1y" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "at_check_days_1y" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "outside_days_1y" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "max_step_count_1y" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "at_me_msg_cnt_1y" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "isw_msg_click_cnt_1y" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_ding_cnt_1y" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_ding_user_cnt_1y" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "recv_ding_cnt_1y" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "new_group_cnt_1y" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "inner_group_cnt_1y" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_group_cnt_1y" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_message_group_cnt_1y" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_group_msg_cnt_1y" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_group_msg_user_cnt_1y" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_group_file_message_cnt_1y" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_calendar_cnt_1y" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_calendar_user_cnt_1y" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_calendar_cnt_1y" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_calendar_user_cnt_1y" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "create_process_cnt_1y" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "process_inst_submit_cnt_1y" => {
+                    f21 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "process_inst_operate_cnt_1y" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "corp_app_process_inst_cnt_1y" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "avg_process_duration_1y" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "min_process_duration_1y" => {
+                    f25 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "send_report_cnt_1y" => {
+                    f26 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "send_report_user_cnt_1y" => {
+                    f27 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "create_doc_cnt_1y" => {
+                    f28 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "use_doc_user_cnt_1y" => {
+                    f29 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "create_smartwork_cnt_1y" => {
+                    f30 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "use_smartwork_cnt_1y" => {
+                    f31 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "general_form_user_cnt_1y" => {
+                    f32 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "use_micro_app_cnt_1y" => {
+                    f33 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "use_micro_user_cnt_1y" => {
+                    f34 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "start_succ_video_conf_len_1y" => {
+                    f35 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_succ_video_conf_num_1y" => {
+                    f36 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_succ_video_conf_len_1y" => {
+                    f37 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "join_succ_video_conf_user_cnt_1y" => {
+                    f38 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_succ_voip_conf_num_1y" => {
+                    f39 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "join_succ_voip_conf_len_1y" => {
+                    f40 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "join_succ_voip_conf_user_cnt_1y" => {
+                    f41 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_join_succ_cnt_1y" => {
+                    f42 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "live_join_succ_time_len_1y" => {
+                    f43 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StatisticsAnnualReportGetResponse {
+            act_usr_days_1y: f0.unwrap_or_default(),
+            at_check_days_1y: f1.unwrap_or_default(),
+            outside_days_1y: f2.unwrap_or_default(),
+            max_step_count_1y: f3.unwrap_or_default(),
+            at_me_msg_cnt_1y: f4.unwrap_or_default(),
+            isw_msg_click_cnt_1y: f5.unwrap_or_default(),
+            send_ding_cnt_1y: f6.unwrap_or_default(),
+            send_ding_user_cnt_1y: f7.unwrap_or_default(),
+            recv_ding_cnt_1y: f8.unwrap_or_default(),
+            new_group_cnt_1y: f9.unwrap_or_default(),
+            inner_group_cnt_1y: f10.unwrap_or_default(),
+            join_group_cnt_1y: f11.unwrap_or_default(),
+            send_message_group_cnt_1y: f12.unwrap_or_default(),
+            send_group_msg_cnt_1y: f13.unwrap_or_default(),
+            send_group_msg_user_cnt_1y: f14.unwrap_or_default(),
+            send_group_file_message_cnt_1y: f15.unwrap_or_default(),
+            send_calendar_cnt_1y: f16.unwrap_or_default(),
+            send_calendar_user_cnt_1y: f17.unwrap_or_default(),
+            join_calendar_cnt_1y: f18.unwrap_or_default(),
+            join_calendar_user_cnt_1y: f19.unwrap_or_default(),
+            create_process_cnt_1y: f20.unwrap_or_default(),
+            process_inst_submit_cnt_1y: f21.unwrap_or_default(),
+            process_inst_operate_cnt_1y: f22.unwrap_or_default(),
+            corp_app_process_inst_cnt_1y: f23.unwrap_or_default(),
+            avg_process_duration_1y: f24.unwrap_or_default(),
+            min_process_duration_1y: f25.unwrap_or_default(),
+            send_report_cnt_1y: f26.unwrap_or_default(),
+            send_report_user_cnt_1y: f27.unwrap_or_default(),
+            create_doc_cnt_1y: f28.unwrap_or_default(),
+            use_doc_user_cnt_1y: f29.unwrap_or_default(),
+            create_smartwork_cnt_1y: f30.unwrap_or_default(),
+            use_smartwork_cnt_1y: f31.unwrap_or_default(),
+            general_form_user_cnt_1y: f32.unwrap_or_default(),
+            use_micro_app_cnt_1y: f33.unwrap_or_default(),
+            use_micro_user_cnt_1y: f34.unwrap_or_default(),
+            start_succ_video_conf_len_1y: f35.unwrap_or_default(),
+            join_succ_video_conf_num_1y: f36.unwrap_or_default(),
+            join_succ_video_conf_len_1y: f37.unwrap_or_default(),
+            join_succ_video_conf_user_cnt_1y: f38.unwrap_or_default(),
+            join_succ_voip_conf_num_1y: f39.unwrap_or_default(),
+            join_succ_voip_conf_len_1y: f40.unwrap_or_default(),
+            join_succ_voip_conf_user_cnt_1y: f41.unwrap_or_default(),
+            live_join_succ_cnt_1y: f42.unwrap_or_default(),
+            live_join_succ_time_len_1y: f43.unwrap_or_default(),
+        })
     }
 }

@@ -1070,8 +1070,9 @@ impl rt::Endpoint for StorageAddSpaceRequest {
 }
 impl<'c> crate::api::Call<'c, StorageAddSpaceRequest> {
     /// Sets `option`: The space's settings (可选参数).
-    pub fn option(self, option: StorageSpaceOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageSpaceOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::get_space`]: Get a space (获取空间信息).
@@ -1246,8 +1247,9 @@ impl rt::Endpoint for StorageAddFolderRequest {
 }
 impl<'c> crate::api::Call<'c, StorageAddFolderRequest> {
     /// Sets `option`: Conflict strategy and app properties (可选参数).
-    pub fn option(self, option: StorageFolderOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageFolderOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::copy_dentry`]: Copy a file or folder (复制文件或文件夹).
@@ -1363,8 +1365,9 @@ impl rt::Endpoint for StorageCopyDentryRequest {
 }
 impl<'c> crate::api::Call<'c, StorageCopyDentryRequest> {
     /// Sets `option`: What to do when the name is taken (可选参数).
-    pub fn option(self, option: StorageConflictOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageConflictOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::copy_dentries`]: Copy files or folders in bulk (批量复制文件或文件夹).
@@ -1479,8 +1482,9 @@ impl rt::Endpoint for StorageCopyDentriesRequest {
 }
 impl<'c> crate::api::Call<'c, StorageCopyDentriesRequest> {
     /// Sets `option`: What to do when a name is taken (可选参数).
-    pub fn option(self, option: StorageConflictOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageConflictOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::move_dentry`]: Move a file or folder (移动文件或文件夹).
@@ -1596,8 +1600,9 @@ impl rt::Endpoint for StorageMoveDentryRequest {
 }
 impl<'c> crate::api::Call<'c, StorageMoveDentryRequest> {
     /// Sets `option`: Conflict strategy and whether to keep permissions (可选参数).
-    pub fn option(self, option: StorageMoveOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageMoveOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::move_dentries`]: Move files or folders in bulk (批量移动文件或文件夹).
@@ -1712,8 +1717,9 @@ impl rt::Endpoint for StorageMoveDentriesRequest {
 }
 impl<'c> crate::api::Call<'c, StorageMoveDentriesRequest> {
     /// Sets `option`: Conflict strategy and whether to keep permissions (可选参数).
-    pub fn option(self, option: StorageBatchMoveOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageBatchMoveOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::rename_dentry`]: Rename a file or folder (重命名文件或文件夹).
@@ -1903,8 +1909,9 @@ impl rt::Endpoint for StorageDeleteDentryRequest {
 }
 impl<'c> crate::api::Call<'c, StorageDeleteDentryRequest> {
     /// Sets `to_recycle_bin`: Keep it in the recycle bin (是否备份到回收站); false by default.
-    pub fn to_recycle_bin(self, to_recycle_bin: bool) -> Self {
-        self.map(|r| r.to_recycle_bin(to_recycle_bin))
+    pub fn to_recycle_bin(mut self, to_recycle_bin: bool) -> Self {
+        self.request = self.request.to_recycle_bin(to_recycle_bin);
+        self
     }
 }
 /// Request of [`StorageApi::delete_dentries`]: Delete files or folders in bulk (批量删除文件或文件夹).
@@ -2005,8 +2012,9 @@ impl rt::Endpoint for StorageDeleteDentriesRequest {
 }
 impl<'c> crate::api::Call<'c, StorageDeleteDentriesRequest> {
     /// Sets `option`: Whether to use the recycle bin (可选参数).
-    pub fn option(self, option: StorageRemoveOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageRemoveOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::revert_dentry_version`]: Restore an earlier version of a file (恢复文件历史版本).
@@ -2226,12 +2234,14 @@ impl rt::Endpoint for StorageListDentryVersionsRequest {
 }
 impl<'c> crate::api::Call<'c, StorageListDentryVersionsRequest> {
     /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `max_results`: Page size (每页条目数), default and at most 100.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -2374,8 +2384,9 @@ impl rt::Endpoint for StorageGetDentryRequest {
 }
 impl<'c> crate::api::Call<'c, StorageGetDentryRequest> {
     /// Sets `option`: Which app properties, and whether the thumbnail (可选参数).
-    pub fn option(self, option: StorageDentryQueryOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageDentryQueryOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::get_dentries`]: Get files or folders in bulk (批量获取文件或文件夹信息).
@@ -2475,8 +2486,9 @@ impl rt::Endpoint for StorageGetDentriesRequest {
 }
 impl<'c> crate::api::Call<'c, StorageGetDentriesRequest> {
     /// Sets `option`: Which app properties, and whether thumbnails (可选参数).
-    pub fn option(self, option: StorageDentryQueryOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageDentryQueryOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::list_dentries`]: List a folder's files and folders (获取文件或文件夹列表).
@@ -2636,24 +2648,29 @@ impl rt::Endpoint for StorageListDentriesRequest {
 }
 impl<'c> crate::api::Call<'c, StorageListDentriesRequest> {
     /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `max_results`: Page size (每页条目数), at most 50.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Sets `order_by`: Sort key (排序字段); `MODIFIED_TIME` by default.
-    pub fn order_by(self, order_by: StorageListOrderBy) -> Self {
-        self.map(|r| r.order_by(order_by))
+    pub fn order_by(mut self, order_by: StorageListOrderBy) -> Self {
+        self.request = self.request.order_by(order_by);
+        self
     }
     /// Sets `order`: Sort direction (排序规则); `DESC` by default.
-    pub fn order(self, order: StorageListOrder) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: StorageListOrder) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Sets `with_thumbnail`: Include thumbnail URLs (是否获取缩略图); slower, false by default.
-    pub fn with_thumbnail(self, with_thumbnail: bool) -> Self {
-        self.map(|r| r.with_thumbnail(with_thumbnail))
+    pub fn with_thumbnail(mut self, with_thumbnail: bool) -> Self {
+        self.request = self.request.with_thumbnail(with_thumbnail);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -2781,8 +2798,9 @@ impl rt::Endpoint for StorageListAllDentriesRequest {
 }
 impl<'c> crate::api::Call<'c, StorageListAllDentriesRequest> {
     /// Sets `option`: Paging, order and thumbnails (可选参数).
-    pub fn option(self, option: StorageListAllOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageListAllOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::update_dentry_app_properties`]: Set app properties of a file or folder (更新文件或文件夹的应用属性).
@@ -3077,8 +3095,9 @@ impl rt::Endpoint for StorageGetDentryOpenInfoRequest {
 }
 impl<'c> crate::api::Call<'c, StorageGetDentryOpenInfoRequest> {
     /// Sets `option`: Version, preview or edit, watermark, login check (可选参数).
-    pub fn option(self, option: StorageOpenInfoOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageOpenInfoOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::get_dentry_thumbnails`]: Get files' thumbnails in bulk (批量获取文件缩略图).
@@ -3250,8 +3269,9 @@ impl rt::Endpoint for StorageInitMultipartFileUploadRequest {
 }
 impl<'c> crate::api::Call<'c, StorageInitMultipartFileUploadRequest> {
     /// Sets `option`: Driver, checks and region (可选参数).
-    pub fn option(self, option: StorageMultipartInitOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageMultipartInitOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::get_multipart_file_upload_infos`]: Get where to upload the parts of a multipart upload (获取文件分片上传信息).
@@ -3343,8 +3363,9 @@ impl rt::Endpoint for StorageGetMultipartFileUploadInfosRequest {
 }
 impl<'c> crate::api::Call<'c, StorageGetMultipartFileUploadInfosRequest> {
     /// Sets `option`: Transfer options (可选参数).
-    pub fn option(self, option: StorageIntranetOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageIntranetOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::get_file_upload_info`]: Get where to upload a file (获取文件上传信息).
@@ -3453,8 +3474,9 @@ impl rt::Endpoint for StorageGetFileUploadInfoRequest {
 }
 impl<'c> crate::api::Call<'c, StorageGetFileUploadInfoRequest> {
     /// Sets `option`: Driver, checks, region, intranet (可选参数).
-    pub fn option(self, option: StorageUploadOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageUploadOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::commit_file`]: Commit an uploaded file (提交文件).
@@ -3582,12 +3604,17 @@ impl rt::Endpoint for StorageCommitFileRequest {
 }
 impl<'c> crate::api::Call<'c, StorageCommitFileRequest> {
     /// Sets `overwrite_dentry_id`: The file to overwrite.
-    pub fn overwrite_dentry_id(self, overwrite_dentry_id: impl Into<String>) -> Self {
-        self.map(|r| r.overwrite_dentry_id(overwrite_dentry_id))
+    pub fn overwrite_dentry_id(
+        mut self,
+        overwrite_dentry_id: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.overwrite_dentry_id(overwrite_dentry_id);
+        self
     }
     /// Sets `option`: Size, conflict strategy, app properties (可选参数).
-    pub fn option(self, option: StorageCommitOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageCommitOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::get_file_download_info`]: Get where to download a file (获取文件下载信息).
@@ -3692,8 +3719,9 @@ impl rt::Endpoint for StorageGetFileDownloadInfoRequest {
 }
 impl<'c> crate::api::Call<'c, StorageGetFileDownloadInfoRequest> {
     /// Sets `option`: Version and intranet transfer (可选参数).
-    pub fn option(self, option: StorageDownloadOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageDownloadOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::get_recycle_bin`]: Get the recycle bin (获取回收站信息).
@@ -3867,12 +3895,14 @@ impl rt::Endpoint for StorageListRecycleItemsRequest {
 }
 impl<'c> crate::api::Call<'c, StorageListRecycleItemsRequest> {
     /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `max_results`: Page size (每页最大条目数), default and at most 50.
-    pub fn max_results(self, max_results: i64) -> Self {
-        self.map(|r| r.max_results(max_results))
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.request = self.request.max_results(max_results);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -4097,8 +4127,9 @@ impl rt::Endpoint for StorageRestoreRecycleItemRequest {
 }
 impl<'c> crate::api::Call<'c, StorageRestoreRecycleItemRequest> {
     /// Sets `option`: What to do when the old path is taken (可选参数).
-    pub fn option(self, option: StorageConflictOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageConflictOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::restore_recycle_items`]: Restore recycle items in bulk (批量还原回收项).
@@ -4199,8 +4230,9 @@ impl rt::Endpoint for StorageRestoreRecycleItemsRequest {
 }
 impl<'c> crate::api::Call<'c, StorageRestoreRecycleItemsRequest> {
     /// Sets `option`: What to do when an old path is taken (可选参数).
-    pub fn option(self, option: StorageConflictOption) -> Self {
-        self.map(|r| r.option(option))
+    pub fn option(mut self, option: StorageConflictOption) -> Self {
+        self.request = self.request.option(option);
+        self
     }
 }
 /// Request of [`StorageApi::delete_recycle_item`]: Delete a recycle item for good (删除回收项).
@@ -4730,52 +4762,43 @@ pub struct StorageAppProperty {
 }
 impl<'de> serde::Deserialize<'de> for StorageAppProperty {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageAppProperty;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageAppProperty")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageAppProperty, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "value" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "visibility" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<StorageVisibility>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageAppProperty {
+    const NAME: &'static str = "StorageAppProperty";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(StorageAppProperty {
-                    name: rt::decode::required(f0, "name")?,
-                    value: rt::decode::required(f1, "value")?,
-                    visibility: rt::decode::required(f2, "visibility")?,
-                })
+                "value" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "visibility" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<StorageVisibility>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageAppProperty {
+            name: rt::decode::required(f0, "name")?,
+            value: rt::decode::required(f1, "value")?,
+            visibility: rt::decode::required(f2, "visibility")?,
+        })
     }
 }
 impl StorageAppProperty {
@@ -4797,11 +4820,6 @@ impl rt::Validate for StorageAppProperty {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.visibility)?;
         Ok(())
-    }
-}
-impl rt::Wire for StorageAppProperty {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// What happens when the target name is taken (名称冲突策略).
@@ -5145,357 +5163,342 @@ impl rt::Scalar for StorageQuotaType {
 /// Capacity of a partition (容量信息), in bytes.
 ///
 /// Source: `spec/storage.yaml` · `types.StorageQuota`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageQuota {
     /// Used (已使用容量).
     ///
     /// Wire name `used`.
-    #[serde(rename = "used", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "used", skip_serializing_if = "Option::is_none")
+    )]
     pub used: Option<i64>,
     /// The limit (最大容量); absent when none is set and the capacity is shared.
     ///
     /// Wire name `max`.
-    #[serde(rename = "max", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "max", skip_serializing_if = "Option::is_none")
+    )]
     pub max: Option<i64>,
     /// The unused part of a pre-allocated capacity (预分配剩余容量); absent when none is pre-allocated.
     ///
     /// Wire name `reserved`.
-    #[serde(rename = "reserved", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "reserved", skip_serializing_if = "Option::is_none")
+    )]
     pub reserved: Option<i64>,
     /// Shared or reserved (容量类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<StorageQuotaType>,
 }
 impl<'de> serde::Deserialize<'de> for StorageQuota {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageQuota;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageQuota")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageQuota, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "used" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "max" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "reserved" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageQuotaType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageQuota {
-                    used: f0.unwrap_or_default(),
-                    max: f1.unwrap_or_default(),
-                    reserved: f2.unwrap_or_default(),
-                    r#type: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageQuota {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageQuota {
+    const NAME: &'static str = "StorageQuota";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "used" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "max" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "reserved" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "type" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageQuotaType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageQuota {
+            used: f0.unwrap_or_default(),
+            max: f1.unwrap_or_default(),
+            reserved: f2.unwrap_or_default(),
+            r#type: f3.unwrap_or_default(),
+        })
     }
 }
 /// The capacity of one partition (分区容量信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StoragePartition`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StoragePartition {
     /// The partition (分区类型).
     ///
     /// Wire name `partitionType`.
-    #[serde(rename = "partitionType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "partitionType", skip_serializing_if = "Option::is_none")
+    )]
     pub partition_type: Option<StoragePartitionType>,
     /// Its capacity (容量信息).
     ///
     /// Wire name `quota`.
-    #[serde(rename = "quota", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quota", skip_serializing_if = "Option::is_none")
+    )]
     pub quota: Option<StorageQuota>,
 }
 impl<'de> serde::Deserialize<'de> for StoragePartition {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StoragePartition;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StoragePartition")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StoragePartition, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "partitionType" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StoragePartitionType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "quota" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageQuota>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StoragePartition {
-                    partition_type: f0.unwrap_or_default(),
-                    quota: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StoragePartition {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StoragePartition {
+    const NAME: &'static str = "StoragePartition";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "partitionType" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StoragePartitionType>>::new(),
+                            )?,
+                    );
+                }
+                "quota" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageQuota>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StoragePartition {
+            partition_type: f0.unwrap_or_default(),
+            quota: f1.unwrap_or_default(),
+        })
     }
 }
 /// An organisation's storage (企业存储信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageOrg`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageOrg {
     /// The organisation's corpId.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Capacity per partition (分区容量信息).
     ///
     /// Wire name `partitions`.
-    #[serde(rename = "partitions", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "partitions", skip_serializing_if = "Vec::is_empty")
+    )]
     pub partitions: Vec<StoragePartition>,
 }
 impl<'de> serde::Deserialize<'de> for StorageOrg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageOrg;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageOrg")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageOrg, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "partitions" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StoragePartition>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageOrg {
-                    corp_id: f0.unwrap_or_default(),
-                    partitions: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageOrg {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageOrg {
+    const NAME: &'static str = "StorageOrg";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "partitions" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StoragePartition>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageOrg {
+            corp_id: f0.unwrap_or_default(),
+            partitions: f1.unwrap_or_default(),
+        })
     }
 }
 /// The calling app's storage (企业存储应用信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageApp`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageApp {
     /// The organisation the app belongs to.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The app's id in storage (应用标识).
     ///
     /// Wire name `appId`.
-    #[serde(rename = "appId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appId", skip_serializing_if = "Option::is_none")
+    )]
     pub app_id: Option<String>,
     /// The app's name (应用名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// When the app's storage was created, ISO 8601.
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<String>,
     /// When it last changed, ISO 8601.
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<String>,
     /// Capacity per partition (分区信息).
     ///
     /// Wire name `partitions`.
-    #[serde(rename = "partitions", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "partitions", skip_serializing_if = "Vec::is_empty")
+    )]
     pub partitions: Vec<StoragePartition>,
 }
 impl<'de> serde::Deserialize<'de> for StorageApp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageApp;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageApp")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageApp, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "partitions" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StoragePartition>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageApp {
-                    corp_id: f0.unwrap_or_default(),
-                    app_id: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                    create_time: f3.unwrap_or_default(),
-                    modified_time: f4.unwrap_or_default(),
-                    partitions: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageApp {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageApp {
+    const NAME: &'static str = "StorageApp";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifiedTime" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "partitions" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StoragePartition>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageApp {
+            corp_id: f0.unwrap_or_default(),
+            app_id: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+            create_time: f3.unwrap_or_default(),
+            modified_time: f4.unwrap_or_default(),
+            partitions: f5.unwrap_or_default(),
+        })
     }
 }
 /// Who owns a space (owner类型).
@@ -5584,52 +5587,44 @@ pub struct StorageSpaceCapabilities {
 }
 impl<'de> serde::Deserialize<'de> for StorageSpaceCapabilities {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageSpaceCapabilities;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageSpaceCapabilities")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageSpaceCapabilities, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "canSearch" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "canRename" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "canRecordRecentFile" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageSpaceCapabilities {
+    const NAME: &'static str = "StorageSpaceCapabilities";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "canSearch" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(StorageSpaceCapabilities {
-                    can_search: f0.unwrap_or_default(),
-                    can_rename: f1.unwrap_or_default(),
-                    can_record_recent_file: f2.unwrap_or_default(),
-                })
+                "canRename" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "canRecordRecentFile" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageSpaceCapabilities {
+            can_search: f0.unwrap_or_default(),
+            can_rename: f1.unwrap_or_default(),
+            can_record_recent_file: f2.unwrap_or_default(),
+        })
     }
 }
 impl StorageSpaceCapabilities {
@@ -5661,11 +5656,6 @@ impl StorageSpaceCapabilities {
 impl rt::Validate for StorageSpaceCapabilities {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for StorageSpaceCapabilities {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A space's status (空间状态).
@@ -5733,290 +5723,297 @@ impl rt::Scalar for StorageSpaceStatus {
 /// A storage space (空间).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageSpace`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageSpace {
     /// The space's id (空间id), the `spaceId` of the other calls.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// The organisation it belongs to.
     ///
     /// Wire name `corpId`.
-    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corpId", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// Its name (空间名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Who owns it (owner类型).
     ///
     /// Wire name `ownerType`.
-    #[serde(rename = "ownerType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ownerType", skip_serializing_if = "Option::is_none")
+    )]
     pub owner_type: Option<StorageOwnerType>,
     /// The owner (所有者标识): an app's id, or a user's unionId.
     ///
     /// Wire name `ownerId`.
-    #[serde(rename = "ownerId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ownerId", skip_serializing_if = "Option::is_none")
+    )]
     pub owner_id: Option<String>,
     /// The creator's unionId.
     ///
     /// Wire name `creatorId`.
-    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_id: Option<String>,
     /// The last modifier's unionId.
     ///
     /// Wire name `modifierId`.
-    #[serde(rename = "modifierId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifierId", skip_serializing_if = "Option::is_none")
+    )]
     pub modifier_id: Option<String>,
     /// Used capacity in bytes (已使用容量).
     ///
     /// Wire name `usedQuota`.
-    #[serde(rename = "usedQuota", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "usedQuota", skip_serializing_if = "Option::is_none")
+    )]
     pub used_quota: Option<i64>,
     /// Total capacity in bytes (总容量).
     ///
     /// Wire name `quota`.
-    #[serde(rename = "quota", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "quota", skip_serializing_if = "Option::is_none")
+    )]
     pub quota: Option<i64>,
     /// Its status (空间状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<StorageSpaceStatus>,
     /// Created, ISO 8601.
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<String>,
     /// Last changed, ISO 8601.
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<String>,
     /// The open-platform app it belongs to (开放平台应用appId).
     ///
     /// Wire name `appId`.
-    #[serde(rename = "appId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appId", skip_serializing_if = "Option::is_none")
+    )]
     pub app_id: Option<String>,
     /// The business scene it was created for (业务场景).
     ///
     /// Wire name `scene`.
-    #[serde(rename = "scene", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scene", skip_serializing_if = "Option::is_none")
+    )]
     pub scene: Option<String>,
     /// The scene id (空间场景Id).
     ///
     /// Wire name `sceneId`.
-    #[serde(rename = "sceneId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sceneId", skip_serializing_if = "Option::is_none")
+    )]
     pub scene_id: Option<String>,
     /// What it supports (空间能力项).
     ///
     /// Wire name `capabilities`.
-    #[serde(rename = "capabilities", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "capabilities", skip_serializing_if = "Option::is_none")
+    )]
     pub capabilities: Option<StorageSpaceCapabilities>,
     /// Capacity per partition (分区容量信息), at most 2.
     ///
     /// Wire name `partitions`.
-    #[serde(rename = "partitions", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "partitions", skip_serializing_if = "Vec::is_empty")
+    )]
     pub partitions: Vec<StoragePartition>,
 }
 impl<'de> serde::Deserialize<'de> for StorageSpace {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageSpace;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageSpace")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageSpace, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corpId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ownerType" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageOwnerType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ownerId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creatorId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifierId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "usedQuota" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "quota" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageSpaceStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appId" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "scene" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sceneId" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "capabilities" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageSpaceCapabilities>>::new(),
-                                    )?,
-                            );
-                        }
-                        "partitions" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StoragePartition>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageSpace {
-                    id: f0.unwrap_or_default(),
-                    corp_id: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                    owner_type: f3.unwrap_or_default(),
-                    owner_id: f4.unwrap_or_default(),
-                    creator_id: f5.unwrap_or_default(),
-                    modifier_id: f6.unwrap_or_default(),
-                    used_quota: f7.unwrap_or_default(),
-                    quota: f8.unwrap_or_default(),
-                    status: f9.unwrap_or_default(),
-                    create_time: f10.unwrap_or_default(),
-                    modified_time: f11.unwrap_or_default(),
-                    app_id: f12.unwrap_or_default(),
-                    scene: f13.unwrap_or_default(),
-                    scene_id: f14.unwrap_or_default(),
-                    capabilities: f15.unwrap_or_default(),
-                    partitions: f16.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageSpace {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageSpace {
+    const NAME: &'static str = "StorageSpace";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corpId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ownerType" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageOwnerType>>::new(),
+                            )?,
+                    );
+                }
+                "ownerId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creatorId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifierId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "usedQuota" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "quota" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "status" => {
+                    f9 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageSpaceStatus>>::new(),
+                            )?,
+                    );
+                }
+                "createTime" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifiedTime" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appId" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "scene" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sceneId" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "capabilities" => {
+                    f15 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageSpaceCapabilities>>::new(),
+                            )?,
+                    );
+                }
+                "partitions" => {
+                    f16 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StoragePartition>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageSpace {
+            id: f0.unwrap_or_default(),
+            corp_id: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+            owner_type: f3.unwrap_or_default(),
+            owner_id: f4.unwrap_or_default(),
+            creator_id: f5.unwrap_or_default(),
+            modifier_id: f6.unwrap_or_default(),
+            used_quota: f7.unwrap_or_default(),
+            quota: f8.unwrap_or_default(),
+            status: f9.unwrap_or_default(),
+            create_time: f10.unwrap_or_default(),
+            modified_time: f11.unwrap_or_default(),
+            app_id: f12.unwrap_or_default(),
+            scene: f13.unwrap_or_default(),
+            scene_id: f14.unwrap_or_default(),
+            capabilities: f15.unwrap_or_default(),
+            partitions: f16.unwrap_or_default(),
+        })
     }
 }
 /// File or folder (类型).
@@ -6150,131 +6147,119 @@ impl rt::Scalar for StorageDentryStatus {
 /// A file's thumbnail (缩略图信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageThumbnail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageThumbnail {
     /// Width in px.
     ///
     /// Wire name `width`.
-    #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "width", skip_serializing_if = "Option::is_none")
+    )]
     pub width: Option<i64>,
     /// Height in px.
     ///
     /// Wire name `height`.
-    #[serde(rename = "height", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "height", skip_serializing_if = "Option::is_none")
+    )]
     pub height: Option<i64>,
     /// A temporary URL of the image.
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageThumbnail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageThumbnail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageThumbnail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageThumbnail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "width" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "height" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "url" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageThumbnail {
-                    width: f0.unwrap_or_default(),
-                    height: f1.unwrap_or_default(),
-                    url: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageThumbnail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageThumbnail {
+    const NAME: &'static str = "StorageThumbnail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "width" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "height" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "url" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageThumbnail {
+            width: f0.unwrap_or_default(),
+            height: f1.unwrap_or_default(),
+            url: f2.unwrap_or_default(),
+        })
     }
 }
 /// Properties of a file or folder (文件属性).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentryProperties`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDentryProperties {
     /// Read-only (是否只读).
     ///
     /// Wire name `readOnly`.
-    #[serde(rename = "readOnly", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "readOnly", skip_serializing_if = "Option::is_none")
+    )]
     pub read_only: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDentryProperties {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDentryProperties;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDentryProperties")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDentryProperties, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "readOnly" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDentryProperties {
-                    read_only: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDentryProperties {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDentryProperties {
+    const NAME: &'static str = "StorageDentryProperties";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "readOnly" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDentryProperties {
+            read_only: f0.unwrap_or_default(),
+        })
     }
 }
 /// A file or folder (文件或文件夹, "dentry"). Folders have no `size`, `version` or `extension`.
@@ -6282,355 +6267,371 @@ impl rt::Wire for StorageDentryProperties {
 /// v1.0 SDK give a map from the owning space's `ownerId` to a list, which is what is declared.
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentry`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDentry {
     /// Its id (文件Id), the `dentryId` of the other calls.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// The space it is in (所在空间Id).
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// Its folder's id (父目录Id); `0` is the root.
     ///
     /// Wire name `parentId`.
-    #[serde(rename = "parentId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "parentId", skip_serializing_if = "Option::is_none")
+    )]
     pub parent_id: Option<String>,
     /// File or folder.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<StorageDentryType>,
     /// Its name (名称); a file's includes the extension.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Size in bytes (文件大小); files only.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "size", skip_serializing_if = "Option::is_none")
+    )]
     pub size: Option<i64>,
     /// Its path in the space (路径).
     ///
     /// Wire name `path`.
-    #[serde(rename = "path", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "path", skip_serializing_if = "Option::is_none")
+    )]
     pub path: Option<String>,
     /// Its version (版本).
     ///
     /// Wire name `version`.
-    #[serde(rename = "version", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "version", skip_serializing_if = "Option::is_none")
+    )]
     pub version: Option<i64>,
     /// Its status (状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<StorageDentryStatus>,
     /// The file extension (文件后缀); files only.
     ///
     /// Wire name `extension`.
-    #[serde(rename = "extension", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extension", skip_serializing_if = "Option::is_none")
+    )]
     pub extension: Option<String>,
     /// The file's category; in the official v1.0 SDK only.
     ///
     /// Wire name `category`.
-    #[serde(rename = "category", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "category", skip_serializing_if = "Option::is_none")
+    )]
     pub category: Option<String>,
     /// The creator's unionId.
     ///
     /// Wire name `creatorId`.
-    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_id: Option<String>,
     /// The last modifier's unionId.
     ///
     /// Wire name `modifierId`.
-    #[serde(rename = "modifierId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifierId", skip_serializing_if = "Option::is_none")
+    )]
     pub modifier_id: Option<String>,
     /// Created, ISO 8601.
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<String>,
     /// Last changed, ISO 8601.
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<String>,
     /// Its properties (属性).
     ///
     /// Wire name `properties`.
-    #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "properties", skip_serializing_if = "Option::is_none")
+    )]
     pub properties: Option<StorageDentryProperties>,
     /// App properties (在特定应用上的属性), keyed by the owning space's `ownerId`.
     ///
     /// Wire name `appProperties`.
-    #[serde(
-        rename = "appProperties",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "appProperties",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub app_properties: std::collections::BTreeMap<String, Vec<StorageAppProperty>>,
     /// Its unique id (唯一标识), the dentryUuid of the v2.0 APIs.
     ///
     /// Wire name `uuid`.
-    #[serde(rename = "uuid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "uuid", skip_serializing_if = "Option::is_none")
+    )]
     pub uuid: Option<String>,
     /// The partition it is stored in (存储分区).
     ///
     /// Wire name `partitionType`.
-    #[serde(rename = "partitionType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "partitionType", skip_serializing_if = "Option::is_none")
+    )]
     pub partition_type: Option<StoragePartitionType>,
     /// The storage driver (驱动类型).
     ///
     /// Wire name `storageDriver`.
-    #[serde(rename = "storageDriver", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "storageDriver", skip_serializing_if = "Option::is_none")
+    )]
     pub storage_driver: Option<StorageDriver>,
     /// Its thumbnail, when asked for with `withThumbnail`.
     ///
     /// Wire name `thumbnail`.
-    #[serde(rename = "thumbnail", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "thumbnail", skip_serializing_if = "Option::is_none")
+    )]
     pub thumbnail: Option<StorageThumbnail>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDentry {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDentry;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDentry")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDentry, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "spaceId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "parentId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentryType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "size" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "path" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "version" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentryStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extension" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "category" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creatorId" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifierId" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "properties" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentryProperties>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appProperties" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, Vec<StorageAppProperty>>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "uuid" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "partitionType" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StoragePartitionType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "storageDriver" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDriver>>::new(),
-                                    )?,
-                            );
-                        }
-                        "thumbnail" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageThumbnail>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDentry {
-                    id: f0.unwrap_or_default(),
-                    space_id: f1.unwrap_or_default(),
-                    parent_id: f2.unwrap_or_default(),
-                    r#type: f3.unwrap_or_default(),
-                    name: f4.unwrap_or_default(),
-                    size: f5.unwrap_or_default(),
-                    path: f6.unwrap_or_default(),
-                    version: f7.unwrap_or_default(),
-                    status: f8.unwrap_or_default(),
-                    extension: f9.unwrap_or_default(),
-                    category: f10.unwrap_or_default(),
-                    creator_id: f11.unwrap_or_default(),
-                    modifier_id: f12.unwrap_or_default(),
-                    create_time: f13.unwrap_or_default(),
-                    modified_time: f14.unwrap_or_default(),
-                    properties: f15.unwrap_or_default(),
-                    app_properties: f16.unwrap_or_default(),
-                    uuid: f17.unwrap_or_default(),
-                    partition_type: f18.unwrap_or_default(),
-                    storage_driver: f19.unwrap_or_default(),
-                    thumbnail: f20.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDentry {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDentry {
+    const NAME: &'static str = "StorageDentry";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "spaceId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "parentId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentryType>>::new(),
+                            )?,
+                    );
+                }
+                "name" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "size" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "path" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "version" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "status" => {
+                    f8 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentryStatus>>::new(),
+                            )?,
+                    );
+                }
+                "extension" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "category" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creatorId" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifierId" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifiedTime" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "properties" => {
+                    f15 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentryProperties>>::new(),
+                            )?,
+                    );
+                }
+                "appProperties" => {
+                    f16 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, Vec<StorageAppProperty>>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "uuid" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "partitionType" => {
+                    f18 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StoragePartitionType>>::new(),
+                            )?,
+                    );
+                }
+                "storageDriver" => {
+                    f19 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDriver>>::new(),
+                            )?,
+                    );
+                }
+                "thumbnail" => {
+                    f20 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageThumbnail>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDentry {
+            id: f0.unwrap_or_default(),
+            space_id: f1.unwrap_or_default(),
+            parent_id: f2.unwrap_or_default(),
+            r#type: f3.unwrap_or_default(),
+            name: f4.unwrap_or_default(),
+            size: f5.unwrap_or_default(),
+            path: f6.unwrap_or_default(),
+            version: f7.unwrap_or_default(),
+            status: f8.unwrap_or_default(),
+            extension: f9.unwrap_or_default(),
+            category: f10.unwrap_or_default(),
+            creator_id: f11.unwrap_or_default(),
+            modifier_id: f12.unwrap_or_default(),
+            create_time: f13.unwrap_or_default(),
+            modified_time: f14.unwrap_or_default(),
+            properties: f15.unwrap_or_default(),
+            app_properties: f16.unwrap_or_default(),
+            uuid: f17.unwrap_or_default(),
+            partition_type: f18.unwrap_or_default(),
+            storage_driver: f19.unwrap_or_default(),
+            thumbnail: f20.unwrap_or_default(),
+        })
     }
 }
 /// Where and how to transfer a file's bytes with header signing (Header加签信息): send the
@@ -6638,181 +6639,180 @@ impl rt::Wire for StorageDentry {
 /// `headers`, before `expirationSeconds` run out.
 ///
 /// Source: `spec/storage.yaml` · `types.StorageHeaderSignatureInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageHeaderSignatureInfo {
     /// The URLs, best first (多个URL，越靠前越优先).
     ///
     /// Wire name `resourceUrls`.
-    #[serde(rename = "resourceUrls", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resourceUrls", skip_serializing_if = "Vec::is_empty")
+    )]
     pub resource_urls: Vec<String>,
     /// The headers to send (请求头信息).
     ///
     /// Wire name `headers`.
-    #[serde(
-        rename = "headers",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "headers",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub headers: std::collections::BTreeMap<String, String>,
     /// How long the URLs and headers are valid, in seconds (过期时间).
     ///
     /// Wire name `expirationSeconds`.
-    #[serde(rename = "expirationSeconds", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "expirationSeconds", skip_serializing_if = "Option::is_none")
+    )]
     pub expiration_seconds: Option<i64>,
     /// The region (地域).
     ///
     /// Wire name `region`.
-    #[serde(rename = "region", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "region", skip_serializing_if = "Option::is_none")
+    )]
     pub region: Option<StorageRegion>,
     /// Intranet URLs (内网URL); not in use yet, ignore.
     ///
     /// Wire name `internalResourceUrls`.
-    #[serde(rename = "internalResourceUrls", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "internalResourceUrls", skip_serializing_if = "Vec::is_empty")
+    )]
     pub internal_resource_urls: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageHeaderSignatureInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageHeaderSignatureInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageHeaderSignatureInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageHeaderSignatureInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "resourceUrls" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "headers" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "expirationSeconds" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "region" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageRegion>>::new(),
-                                    )?,
-                            );
-                        }
-                        "internalResourceUrls" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageHeaderSignatureInfo {
-                    resource_urls: f0.unwrap_or_default(),
-                    headers: f1.unwrap_or_default(),
-                    expiration_seconds: f2.unwrap_or_default(),
-                    region: f3.unwrap_or_default(),
-                    internal_resource_urls: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageHeaderSignatureInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageHeaderSignatureInfo {
+    const NAME: &'static str = "StorageHeaderSignatureInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "resourceUrls" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "headers" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "expirationSeconds" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "region" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageRegion>>::new(),
+                            )?,
+                    );
+                }
+                "internalResourceUrls" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageHeaderSignatureInfo {
+            resource_urls: f0.unwrap_or_default(),
+            headers: f1.unwrap_or_default(),
+            expiration_seconds: f2.unwrap_or_default(),
+            region: f3.unwrap_or_default(),
+            internal_resource_urls: f4.unwrap_or_default(),
+        })
     }
 }
 /// Where to upload one part of a multipart upload (分片Header加签上传信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StoragePartSignatureInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StoragePartSignatureInfo {
     /// The part's number (分片Id).
     ///
     /// Wire name `partNumber`.
-    #[serde(rename = "partNumber", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "partNumber", skip_serializing_if = "Option::is_none")
+    )]
     pub part_number: Option<i64>,
     /// Where and how to PUT the part.
     ///
     /// Wire name `headerSignatureInfo`.
-    #[serde(rename = "headerSignatureInfo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "headerSignatureInfo", skip_serializing_if = "Option::is_none")
+    )]
     pub header_signature_info: Option<StorageHeaderSignatureInfo>,
 }
 impl<'de> serde::Deserialize<'de> for StoragePartSignatureInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StoragePartSignatureInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StoragePartSignatureInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StoragePartSignatureInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "partNumber" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "headerSignatureInfo" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<StorageHeaderSignatureInfo>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StoragePartSignatureInfo {
-                    part_number: f0.unwrap_or_default(),
-                    header_signature_info: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StoragePartSignatureInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StoragePartSignatureInfo {
+    const NAME: &'static str = "StoragePartSignatureInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "partNumber" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "headerSignatureInfo" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<StorageHeaderSignatureInfo>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StoragePartSignatureInfo {
+            part_number: f0.unwrap_or_default(),
+            header_signature_info: f1.unwrap_or_default(),
+        })
     }
 }
 /// Checks to run before an upload (预检查的字段); each is skipped when absent.
@@ -6844,66 +6844,51 @@ pub struct StorageUploadPreCheck {
 }
 impl<'de> serde::Deserialize<'de> for StorageUploadPreCheck {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageUploadPreCheck;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageUploadPreCheck")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageUploadPreCheck, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "md5" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "size" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "parentId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageUploadPreCheck {
+    const NAME: &'static str = "StorageUploadPreCheck";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "md5" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(StorageUploadPreCheck {
-                    md5: f0.unwrap_or_default(),
-                    size: f1.unwrap_or_default(),
-                    parent_id: f2.unwrap_or_default(),
-                    name: f3.unwrap_or_default(),
-                })
+                "size" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "parentId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageUploadPreCheck {
+            md5: f0.unwrap_or_default(),
+            size: f1.unwrap_or_default(),
+            parent_id: f2.unwrap_or_default(),
+            name: f3.unwrap_or_default(),
+        })
     }
 }
 impl StorageUploadPreCheck {
@@ -6943,11 +6928,6 @@ impl rt::Validate for StorageUploadPreCheck {
         Ok(())
     }
 }
-impl rt::Wire for StorageUploadPreCheck {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Options of an upload-info request (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageUploadOption`
@@ -6977,66 +6957,60 @@ pub struct StorageUploadOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageUploadOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageUploadOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageUploadOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageUploadOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "storageDriver" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDriver>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preCheckParam" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageUploadPreCheck>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preferRegion" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageRegion>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preferIntranet" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageUploadOption {
+    const NAME: &'static str = "StorageUploadOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "storageDriver" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDriver>>::new(),
+                            )?,
+                    );
                 }
-                Ok(StorageUploadOption {
-                    storage_driver: f0.unwrap_or_default(),
-                    pre_check_param: f1.unwrap_or_default(),
-                    prefer_region: f2.unwrap_or_default(),
-                    prefer_intranet: f3.unwrap_or_default(),
-                })
+                "preCheckParam" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageUploadPreCheck>>::new(),
+                            )?,
+                    );
+                }
+                "preferRegion" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageRegion>>::new(),
+                            )?,
+                    );
+                }
+                "preferIntranet" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageUploadOption {
+            storage_driver: f0.unwrap_or_default(),
+            pre_check_param: f1.unwrap_or_default(),
+            prefer_region: f2.unwrap_or_default(),
+            prefer_intranet: f3.unwrap_or_default(),
+        })
     }
 }
 impl StorageUploadOption {
@@ -7079,11 +7053,6 @@ impl rt::Validate for StorageUploadOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageUploadOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Options of a multipart upload (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageMultipartInitOption`
@@ -7108,58 +7077,53 @@ pub struct StorageMultipartInitOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageMultipartInitOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageMultipartInitOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageMultipartInitOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageMultipartInitOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "storageDriver" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDriver>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preCheckParam" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageUploadPreCheck>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preferRegion" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageRegion>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageMultipartInitOption {
+    const NAME: &'static str = "StorageMultipartInitOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "storageDriver" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDriver>>::new(),
+                            )?,
+                    );
                 }
-                Ok(StorageMultipartInitOption {
-                    storage_driver: f0.unwrap_or_default(),
-                    pre_check_param: f1.unwrap_or_default(),
-                    prefer_region: f2.unwrap_or_default(),
-                })
+                "preCheckParam" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageUploadPreCheck>>::new(),
+                            )?,
+                    );
+                }
+                "preferRegion" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageRegion>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageMultipartInitOption {
+            storage_driver: f0.unwrap_or_default(),
+            pre_check_param: f1.unwrap_or_default(),
+            prefer_region: f2.unwrap_or_default(),
+        })
     }
 }
 impl StorageMultipartInitOption {
@@ -7196,11 +7160,6 @@ impl rt::Validate for StorageMultipartInitOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageMultipartInitOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Transfer options (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageIntranetOption`
@@ -7215,36 +7174,30 @@ pub struct StorageIntranetOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageIntranetOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageIntranetOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageIntranetOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageIntranetOption, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "preferIntranet" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageIntranetOption {
+    const NAME: &'static str = "StorageIntranetOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "preferIntranet" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(StorageIntranetOption {
-                    prefer_intranet: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageIntranetOption {
+            prefer_intranet: f0.unwrap_or_default(),
+        })
     }
 }
 impl StorageIntranetOption {
@@ -7262,11 +7215,6 @@ impl StorageIntranetOption {
 impl rt::Validate for StorageIntranetOption {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for StorageIntranetOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Options of a download-info request (可选参数).
@@ -7288,44 +7236,37 @@ pub struct StorageDownloadOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageDownloadOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDownloadOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDownloadOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDownloadOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "version" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "preferIntranet" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageDownloadOption {
+    const NAME: &'static str = "StorageDownloadOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "version" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(StorageDownloadOption {
-                    version: f0.unwrap_or_default(),
-                    prefer_intranet: f1.unwrap_or_default(),
-                })
+                "preferIntranet" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageDownloadOption {
+            version: f0.unwrap_or_default(),
+            prefer_intranet: f1.unwrap_or_default(),
+        })
     }
 }
 impl StorageDownloadOption {
@@ -7353,11 +7294,6 @@ impl rt::Validate for StorageDownloadOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageDownloadOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Options of a commit (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageCommitOption`
@@ -7382,56 +7318,50 @@ pub struct StorageCommitOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageCommitOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageCommitOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageCommitOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageCommitOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "size" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "conflictStrategy" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appProperties" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageAppProperty>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageCommitOption {
+    const NAME: &'static str = "StorageCommitOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "size" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(StorageCommitOption {
-                    size: f0.unwrap_or_default(),
-                    conflict_strategy: f1.unwrap_or_default(),
-                    app_properties: f2.unwrap_or_default(),
-                })
+                "conflictStrategy" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                            )?,
+                    );
+                }
+                "appProperties" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageAppProperty>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageCommitOption {
+            size: f0.unwrap_or_default(),
+            conflict_strategy: f1.unwrap_or_default(),
+            app_properties: f2.unwrap_or_default(),
+        })
     }
 }
 impl StorageCommitOption {
@@ -7474,11 +7404,6 @@ impl rt::Validate for StorageCommitOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageCommitOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Options of a new folder (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageFolderOption`
@@ -7498,48 +7423,43 @@ pub struct StorageFolderOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageFolderOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageFolderOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageFolderOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageFolderOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "conflictStrategy" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appProperties" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageAppProperty>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageFolderOption {
+    const NAME: &'static str = "StorageFolderOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "conflictStrategy" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                            )?,
+                    );
                 }
-                Ok(StorageFolderOption {
-                    conflict_strategy: f0.unwrap_or_default(),
-                    app_properties: f1.unwrap_or_default(),
-                })
+                "appProperties" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageAppProperty>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageFolderOption {
+            conflict_strategy: f0.unwrap_or_default(),
+            app_properties: f1.unwrap_or_default(),
+        })
     }
 }
 impl StorageFolderOption {
@@ -7576,11 +7496,6 @@ impl rt::Validate for StorageFolderOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageFolderOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Options of a copy or restore (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageConflictOption`
@@ -7595,38 +7510,33 @@ pub struct StorageConflictOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageConflictOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageConflictOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageConflictOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageConflictOption, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "conflictStrategy" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageConflictOption {
+    const NAME: &'static str = "StorageConflictOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "conflictStrategy" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                            )?,
+                    );
                 }
-                Ok(StorageConflictOption {
-                    conflict_strategy: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageConflictOption {
+            conflict_strategy: f0.unwrap_or_default(),
+        })
     }
 }
 impl StorageConflictOption {
@@ -7650,11 +7560,6 @@ impl rt::Validate for StorageConflictOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageConflictOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Options of a move (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageMoveOption`
@@ -7674,46 +7579,40 @@ pub struct StorageMoveOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageMoveOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageMoveOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageMoveOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageMoveOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "conflictStrategy" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                                    )?,
-                            );
-                        }
-                        "presevePermissions" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageMoveOption {
+    const NAME: &'static str = "StorageMoveOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "conflictStrategy" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                            )?,
+                    );
                 }
-                Ok(StorageMoveOption {
-                    conflict_strategy: f0.unwrap_or_default(),
-                    preseve_permissions: f1.unwrap_or_default(),
-                })
+                "presevePermissions" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageMoveOption {
+            conflict_strategy: f0.unwrap_or_default(),
+            preseve_permissions: f1.unwrap_or_default(),
+        })
     }
 }
 impl StorageMoveOption {
@@ -7745,11 +7644,6 @@ impl rt::Validate for StorageMoveOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageMoveOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Options of a batch move (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageBatchMoveOption`
@@ -7769,46 +7663,40 @@ pub struct StorageBatchMoveOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageBatchMoveOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageBatchMoveOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageBatchMoveOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageBatchMoveOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "conflictStrategy" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                                    )?,
-                            );
-                        }
-                        "preservePermissions" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageBatchMoveOption {
+    const NAME: &'static str = "StorageBatchMoveOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "conflictStrategy" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                            )?,
+                    );
                 }
-                Ok(StorageBatchMoveOption {
-                    conflict_strategy: f0.unwrap_or_default(),
-                    preserve_permissions: f1.unwrap_or_default(),
-                })
+                "preservePermissions" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageBatchMoveOption {
+            conflict_strategy: f0.unwrap_or_default(),
+            preserve_permissions: f1.unwrap_or_default(),
+        })
     }
 }
 impl StorageBatchMoveOption {
@@ -7840,11 +7728,6 @@ impl rt::Validate for StorageBatchMoveOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageBatchMoveOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Options of a batch delete (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRemoveOption`
@@ -7859,36 +7742,30 @@ pub struct StorageRemoveOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageRemoveOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageRemoveOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageRemoveOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageRemoveOption, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "toRecycleBin" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageRemoveOption {
+    const NAME: &'static str = "StorageRemoveOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "toRecycleBin" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(StorageRemoveOption {
-                    to_recycle_bin: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageRemoveOption {
+            to_recycle_bin: f0.unwrap_or_default(),
+        })
     }
 }
 impl StorageRemoveOption {
@@ -7906,11 +7783,6 @@ impl StorageRemoveOption {
 impl rt::Validate for StorageRemoveOption {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for StorageRemoveOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Options of a file-info request (可选参数).
@@ -7932,44 +7804,37 @@ pub struct StorageDentryQueryOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageDentryQueryOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDentryQueryOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDentryQueryOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDentryQueryOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "appIdsForAppProperties" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "withThumbnail" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageDentryQueryOption {
+    const NAME: &'static str = "StorageDentryQueryOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "appIdsForAppProperties" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
                 }
-                Ok(StorageDentryQueryOption {
-                    app_ids_for_app_properties: f0.unwrap_or_default(),
-                    with_thumbnail: f1.unwrap_or_default(),
-                })
+                "withThumbnail" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageDentryQueryOption {
+            app_ids_for_app_properties: f0.unwrap_or_default(),
+            with_thumbnail: f1.unwrap_or_default(),
+        })
     }
 }
 impl StorageDentryQueryOption {
@@ -8002,11 +7867,6 @@ impl rt::Validate for StorageDentryQueryOption {
             rt::check_max_len("appIdsForAppProperties", v.len(), 20u64)?;
         }
         Ok(())
-    }
-}
-impl rt::Wire for StorageDentryQueryOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How a file is opened (文件的打开方式).
@@ -8103,62 +7963,54 @@ pub struct StorageOpenInfoOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageOpenInfoOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageOpenInfoOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageOpenInfoOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageOpenInfoOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "version" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageOpenType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "waterMark" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "checkLogin" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageOpenInfoOption {
+    const NAME: &'static str = "StorageOpenInfoOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "version" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
                 }
-                Ok(StorageOpenInfoOption {
-                    version: f0.unwrap_or_default(),
-                    r#type: f1.unwrap_or_default(),
-                    water_mark: f2.unwrap_or_default(),
-                    check_login: f3.unwrap_or_default(),
-                })
+                "type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageOpenType>>::new(),
+                            )?,
+                    );
+                }
+                "waterMark" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "checkLogin" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageOpenInfoOption {
+            version: f0.unwrap_or_default(),
+            r#type: f1.unwrap_or_default(),
+            water_mark: f2.unwrap_or_default(),
+            check_login: f3.unwrap_or_default(),
+        })
     }
 }
 impl StorageOpenInfoOption {
@@ -8197,11 +8049,6 @@ impl rt::Validate for StorageOpenInfoOption {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.r#type)?;
         Ok(())
-    }
-}
-impl rt::Wire for StorageOpenInfoOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Options of a new space (可选参数).
@@ -8245,86 +8092,71 @@ pub struct StorageSpaceOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageSpaceOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageSpaceOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageSpaceOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageSpaceOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "quota" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "capabilities" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageSpaceCapabilities>>::new(),
-                                    )?,
-                            );
-                        }
-                        "scene" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sceneId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ownerType" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageOwnerType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageSpaceOption {
+    const NAME: &'static str = "StorageSpaceOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(StorageSpaceOption {
-                    name: f0.unwrap_or_default(),
-                    quota: f1.unwrap_or_default(),
-                    capabilities: f2.unwrap_or_default(),
-                    scene: f3.unwrap_or_default(),
-                    scene_id: f4.unwrap_or_default(),
-                    owner_type: f5.unwrap_or_default(),
-                })
+                "quota" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "capabilities" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageSpaceCapabilities>>::new(),
+                            )?,
+                    );
+                }
+                "scene" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sceneId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ownerType" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageOwnerType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageSpaceOption {
+            name: f0.unwrap_or_default(),
+            quota: f1.unwrap_or_default(),
+            capabilities: f2.unwrap_or_default(),
+            scene: f3.unwrap_or_default(),
+            scene_id: f4.unwrap_or_default(),
+            owner_type: f5.unwrap_or_default(),
+        })
     }
 }
 impl StorageSpaceOption {
@@ -8376,11 +8208,6 @@ impl rt::Validate for StorageSpaceOption {
         rt::Validate::validate(&self.capabilities)?;
         rt::Validate::validate(&self.owner_type)?;
         Ok(())
-    }
-}
-impl rt::Wire for StorageSpaceOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Sort direction (排序规则).
@@ -8545,64 +8372,54 @@ pub struct StorageListAllOption {
 }
 impl<'de> serde::Deserialize<'de> for StorageListAllOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageListAllOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageListAllOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageListAllOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "maxResults" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "order" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageListOrder>>::new(),
-                                    )?,
-                            );
-                        }
-                        "withThumbnail" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for StorageListAllOption {
+    const NAME: &'static str = "StorageListAllOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(StorageListAllOption {
-                    next_token: f0.unwrap_or_default(),
-                    max_results: f1.unwrap_or_default(),
-                    order: f2.unwrap_or_default(),
-                    with_thumbnail: f3.unwrap_or_default(),
-                })
+                "maxResults" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "order" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageListOrder>>::new(),
+                            )?,
+                    );
+                }
+                "withThumbnail" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(StorageListAllOption {
+            next_token: f0.unwrap_or_default(),
+            max_results: f1.unwrap_or_default(),
+            order: f2.unwrap_or_default(),
+            with_thumbnail: f3.unwrap_or_default(),
+        })
     }
 }
 impl StorageListAllOption {
@@ -8643,793 +8460,757 @@ impl rt::Validate for StorageListAllOption {
         Ok(())
     }
 }
-impl rt::Wire for StorageListAllOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The outcome of a batch copy, move or delete for one file or folder (批量操作结果).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentryOpResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDentryOpResult {
     /// The source's space (源空间ID).
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// The source's id (源文件或文件夹ID).
     ///
     /// Wire name `dentryId`.
-    #[serde(rename = "dentryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentryId", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry_id: Option<String>,
     /// Runs as an asynchronous task (是否是异步任务), as for a folder with children; follow `taskId`.
     ///
     /// Wire name `async`.
-    #[serde(rename = "async", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "async", skip_serializing_if = "Option::is_none")
+    )]
     pub r#async: Option<bool>,
     /// Whether it succeeded; absent for an asynchronous task.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// Why it failed (错误原因), e.g. `permissionDenied`; absent for an asynchronous task.
     ///
     /// Wire name `errorCode`.
-    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errorCode", skip_serializing_if = "Option::is_none")
+    )]
     pub error_code: Option<String>,
     /// The asynchronous task (异步任务ID), for `get_task`.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskId", skip_serializing_if = "Option::is_none")
+    )]
     pub task_id: Option<String>,
     /// Copy and move: the space of the result, unless it failed.
     ///
     /// Wire name `targetSpaceId`.
-    #[serde(rename = "targetSpaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "targetSpaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub target_space_id: Option<String>,
     /// Copy and move: the id of the result, unless it failed.
     ///
     /// Wire name `targetDentryId`.
-    #[serde(rename = "targetDentryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "targetDentryId", skip_serializing_if = "Option::is_none")
+    )]
     pub target_dentry_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDentryOpResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDentryOpResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDentryOpResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDentryOpResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dentryId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "async" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "success" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "errorCode" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "taskId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "targetSpaceId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "targetDentryId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDentryOpResult {
-                    space_id: f0.unwrap_or_default(),
-                    dentry_id: f1.unwrap_or_default(),
-                    r#async: f2.unwrap_or_default(),
-                    success: f3.unwrap_or_default(),
-                    error_code: f4.unwrap_or_default(),
-                    task_id: f5.unwrap_or_default(),
-                    target_space_id: f6.unwrap_or_default(),
-                    target_dentry_id: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDentryOpResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDentryOpResult {
+    const NAME: &'static str = "StorageDentryOpResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dentryId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "async" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "success" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "errorCode" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "taskId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "targetSpaceId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "targetDentryId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDentryOpResult {
+            space_id: f0.unwrap_or_default(),
+            dentry_id: f1.unwrap_or_default(),
+            r#async: f2.unwrap_or_default(),
+            success: f3.unwrap_or_default(),
+            error_code: f4.unwrap_or_default(),
+            task_id: f5.unwrap_or_default(),
+            target_space_id: f6.unwrap_or_default(),
+            target_dentry_id: f7.unwrap_or_default(),
+        })
     }
 }
 /// One file or folder of a batch info request (批量获取结果).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentryQueryResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDentryQueryResult {
     /// The space.
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// The file or folder id.
     ///
     /// Wire name `dentryId`.
-    #[serde(rename = "dentryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentryId", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry_id: Option<String>,
     /// Whether it could be read.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// Why not (错误原因), e.g. `permissionDenied`.
     ///
     /// Wire name `errorCode`.
-    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errorCode", skip_serializing_if = "Option::is_none")
+    )]
     pub error_code: Option<String>,
     /// The file or folder.
     ///
     /// Wire name `dentry`.
-    #[serde(rename = "dentry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentry", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry: Option<StorageDentry>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDentryQueryResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDentryQueryResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDentryQueryResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDentryQueryResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dentryId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "errorCode" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dentry" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDentryQueryResult {
-                    space_id: f0.unwrap_or_default(),
-                    dentry_id: f1.unwrap_or_default(),
-                    success: f2.unwrap_or_default(),
-                    error_code: f3.unwrap_or_default(),
-                    dentry: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDentryQueryResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDentryQueryResult {
+    const NAME: &'static str = "StorageDentryQueryResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dentryId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "errorCode" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dentry" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDentryQueryResult {
+            space_id: f0.unwrap_or_default(),
+            dentry_id: f1.unwrap_or_default(),
+            success: f2.unwrap_or_default(),
+            error_code: f3.unwrap_or_default(),
+            dentry: f4.unwrap_or_default(),
+        })
     }
 }
 /// One file of a batch thumbnail request (缩略图获取结果).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageThumbnailResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageThumbnailResult {
     /// The space.
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// The file id.
     ///
     /// Wire name `dentryId`.
-    #[serde(rename = "dentryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentryId", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry_id: Option<String>,
     /// Whether a thumbnail was found.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// Why not (错误原因).
     ///
     /// Wire name `errorCode`.
-    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errorCode", skip_serializing_if = "Option::is_none")
+    )]
     pub error_code: Option<String>,
     /// The thumbnail.
     ///
     /// Wire name `thumbnail`.
-    #[serde(rename = "thumbnail", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "thumbnail", skip_serializing_if = "Option::is_none")
+    )]
     pub thumbnail: Option<StorageThumbnail>,
 }
 impl<'de> serde::Deserialize<'de> for StorageThumbnailResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageThumbnailResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageThumbnailResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageThumbnailResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dentryId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "success" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "errorCode" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "thumbnail" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageThumbnail>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageThumbnailResult {
-                    space_id: f0.unwrap_or_default(),
-                    dentry_id: f1.unwrap_or_default(),
-                    success: f2.unwrap_or_default(),
-                    error_code: f3.unwrap_or_default(),
-                    thumbnail: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageThumbnailResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageThumbnailResult {
+    const NAME: &'static str = "StorageThumbnailResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dentryId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "success" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "errorCode" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "thumbnail" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageThumbnail>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageThumbnailResult {
+            space_id: f0.unwrap_or_default(),
+            dentry_id: f1.unwrap_or_default(),
+            success: f2.unwrap_or_default(),
+            error_code: f3.unwrap_or_default(),
+            thumbnail: f4.unwrap_or_default(),
+        })
     }
 }
 /// A recycle bin (回收站).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRecycleBin`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRecycleBin {
     /// Its id (回收站id), the `recycleBinId` of the other calls.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// Its scope type (回收站范围类型); `ORG`.
     ///
     /// Wire name `scope`.
-    #[serde(rename = "scope", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scope", skip_serializing_if = "Option::is_none")
+    )]
     pub scope: Option<String>,
     /// Its scope's id (回收站范围Id): the corpId for `ORG`.
     ///
     /// Wire name `scopeId`.
-    #[serde(rename = "scopeId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "scopeId", skip_serializing_if = "Option::is_none")
+    )]
     pub scope_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageRecycleBin {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageRecycleBin;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageRecycleBin")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageRecycleBin, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "scope" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "scopeId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageRecycleBin {
-                    id: f0.unwrap_or_default(),
-                    scope: f1.unwrap_or_default(),
-                    scope_id: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageRecycleBin {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageRecycleBin {
+    const NAME: &'static str = "StorageRecycleBin";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "scope" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "scopeId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageRecycleBin {
+            id: f0.unwrap_or_default(),
+            scope: f1.unwrap_or_default(),
+            scope_id: f2.unwrap_or_default(),
+        })
     }
 }
 /// A deleted file or folder in the recycle bin (回收项).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRecycleItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRecycleItem {
     /// Its id (回收项id), the `recycleItemId` of the other calls.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// The space it was in (原所在空间Id).
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// Its former id (原文件或文件夹Id).
     ///
     /// Wire name `dentryId`.
-    #[serde(rename = "dentryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentryId", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry_id: Option<String>,
     /// Size in bytes.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "size", skip_serializing_if = "Option::is_none")
+    )]
     pub size: Option<i64>,
     /// File or folder.
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<StorageDentryType>,
     /// Its name (原名称).
     ///
     /// Wire name `originalName`.
-    #[serde(rename = "originalName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originalName", skip_serializing_if = "Option::is_none")
+    )]
     pub original_name: Option<String>,
     /// Its path (原路径).
     ///
     /// Wire name `originalPath`.
-    #[serde(rename = "originalPath", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originalPath", skip_serializing_if = "Option::is_none")
+    )]
     pub original_path: Option<String>,
     /// Who deleted it (删除操作人unionId).
     ///
     /// Wire name `operatorId`.
-    #[serde(rename = "operatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "operatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub operator_id: Option<String>,
     /// When, ISO 8601 (删除时间).
     ///
     /// Wire name `operatorTime`.
-    #[serde(rename = "operatorTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "operatorTime", skip_serializing_if = "Option::is_none")
+    )]
     pub operator_time: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageRecycleItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageRecycleItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageRecycleItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageRecycleItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "spaceId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dentryId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "size" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "type" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentryType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originalName" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originalPath" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "operatorId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "operatorTime" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageRecycleItem {
-                    id: f0.unwrap_or_default(),
-                    space_id: f1.unwrap_or_default(),
-                    dentry_id: f2.unwrap_or_default(),
-                    size: f3.unwrap_or_default(),
-                    r#type: f4.unwrap_or_default(),
-                    original_name: f5.unwrap_or_default(),
-                    original_path: f6.unwrap_or_default(),
-                    operator_id: f7.unwrap_or_default(),
-                    operator_time: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageRecycleItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageRecycleItem {
+    const NAME: &'static str = "StorageRecycleItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "spaceId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dentryId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "size" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "type" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentryType>>::new(),
+                            )?,
+                    );
+                }
+                "originalName" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originalPath" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "operatorId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "operatorTime" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageRecycleItem {
+            id: f0.unwrap_or_default(),
+            space_id: f1.unwrap_or_default(),
+            dentry_id: f2.unwrap_or_default(),
+            size: f3.unwrap_or_default(),
+            r#type: f4.unwrap_or_default(),
+            original_name: f5.unwrap_or_default(),
+            original_path: f6.unwrap_or_default(),
+            operator_id: f7.unwrap_or_default(),
+            operator_time: f8.unwrap_or_default(),
+        })
     }
 }
 /// The outcome of restoring one recycle item (还原结果).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRestoreResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRestoreResult {
     /// The recycle bin.
     ///
     /// Wire name `recycleBinId`.
-    #[serde(rename = "recycleBinId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recycleBinId", skip_serializing_if = "Option::is_none")
+    )]
     pub recycle_bin_id: Option<String>,
     /// The recycle item.
     ///
     /// Wire name `recycleItemId`.
-    #[serde(rename = "recycleItemId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recycleItemId", skip_serializing_if = "Option::is_none")
+    )]
     pub recycle_item_id: Option<String>,
     /// Runs as an asynchronous task (是否是异步任务); follow `taskId`.
     ///
     /// Wire name `async`.
-    #[serde(rename = "async", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "async", skip_serializing_if = "Option::is_none")
+    )]
     pub r#async: Option<bool>,
     /// Whether it succeeded; absent for an asynchronous task.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// Why it failed; absent for an asynchronous task.
     ///
     /// Wire name `errorCode`.
-    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errorCode", skip_serializing_if = "Option::is_none")
+    )]
     pub error_code: Option<String>,
     /// The asynchronous task (异步任务ID), for `get_task`.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskId", skip_serializing_if = "Option::is_none")
+    )]
     pub task_id: Option<String>,
     /// The space of the restored file or folder, unless it failed.
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// Its id, unless it failed.
     ///
     /// Wire name `dentryId`.
-    #[serde(rename = "dentryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentryId", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageRestoreResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageRestoreResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageRestoreResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageRestoreResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "recycleBinId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "recycleItemId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "async" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "success" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "errorCode" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "taskId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "spaceId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dentryId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageRestoreResult {
-                    recycle_bin_id: f0.unwrap_or_default(),
-                    recycle_item_id: f1.unwrap_or_default(),
-                    r#async: f2.unwrap_or_default(),
-                    success: f3.unwrap_or_default(),
-                    error_code: f4.unwrap_or_default(),
-                    task_id: f5.unwrap_or_default(),
-                    space_id: f6.unwrap_or_default(),
-                    dentry_id: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageRestoreResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageRestoreResult {
+    const NAME: &'static str = "StorageRestoreResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "recycleBinId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "recycleItemId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "async" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "success" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "errorCode" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "taskId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "spaceId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dentryId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageRestoreResult {
+            recycle_bin_id: f0.unwrap_or_default(),
+            recycle_item_id: f1.unwrap_or_default(),
+            r#async: f2.unwrap_or_default(),
+            success: f3.unwrap_or_default(),
+            error_code: f4.unwrap_or_default(),
+            task_id: f5.unwrap_or_default(),
+            space_id: f6.unwrap_or_default(),
+            dentry_id: f7.unwrap_or_default(),
+        })
     }
 }
 /// Where an asynchronous task stands (任务状态).
@@ -9505,153 +9286,153 @@ impl rt::Scalar for StorageTaskStatus {
 /// An asynchronous storage task (异步任务).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageTask`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageTask {
     /// The task's id (任务ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// Where it stands (任务状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<StorageTaskStatus>,
     /// Sub-tasks in all (子任务总数).
     ///
     /// Wire name `totalCount`.
-    #[serde(rename = "totalCount", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "totalCount", skip_serializing_if = "Option::is_none")
+    )]
     pub total_count: Option<i64>,
     /// Sub-tasks that succeeded.
     ///
     /// Wire name `successCount`.
-    #[serde(rename = "successCount", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "successCount", skip_serializing_if = "Option::is_none")
+    )]
     pub success_count: Option<i64>,
     /// Sub-tasks that failed.
     ///
     /// Wire name `failCount`.
-    #[serde(rename = "failCount", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failCount", skip_serializing_if = "Option::is_none")
+    )]
     pub fail_count: Option<i64>,
     /// Why it failed (任务失败原因).
     ///
     /// Wire name `failMessage`.
-    #[serde(rename = "failMessage", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failMessage", skip_serializing_if = "Option::is_none")
+    )]
     pub fail_message: Option<String>,
     /// Started, ISO 8601.
     ///
     /// Wire name `beginTime`.
-    #[serde(rename = "beginTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "beginTime", skip_serializing_if = "Option::is_none")
+    )]
     pub begin_time: Option<String>,
     /// Ended, ISO 8601.
     ///
     /// Wire name `endTime`.
-    #[serde(rename = "endTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "endTime", skip_serializing_if = "Option::is_none")
+    )]
     pub end_time: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageTask {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageTask;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageTask")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageTask, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageTaskStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "totalCount" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "successCount" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "failCount" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "failMessage" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "beginTime" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "endTime" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageTask {
-                    id: f0.unwrap_or_default(),
-                    status: f1.unwrap_or_default(),
-                    total_count: f2.unwrap_or_default(),
-                    success_count: f3.unwrap_or_default(),
-                    fail_count: f4.unwrap_or_default(),
-                    fail_message: f5.unwrap_or_default(),
-                    begin_time: f6.unwrap_or_default(),
-                    end_time: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageTask {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageTask {
+    const NAME: &'static str = "StorageTask";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageTaskStatus>>::new(),
+                            )?,
+                    );
+                }
+                "totalCount" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "successCount" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "failCount" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "failMessage" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "beginTime" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "endTime" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageTask {
+            id: f0.unwrap_or_default(),
+            status: f1.unwrap_or_default(),
+            total_count: f2.unwrap_or_default(),
+            success_count: f3.unwrap_or_default(),
+            fail_count: f4.unwrap_or_default(),
+            fail_message: f5.unwrap_or_default(),
+            begin_time: f6.unwrap_or_default(),
+            end_time: f7.unwrap_or_default(),
+        })
     }
 }
 /// The scope of a file-change subscription (订阅范围).
@@ -9719,2265 +9500,2033 @@ impl rt::Scalar for StorageEventScope {
 /// Response of [`StorageApi::get_org`](super::storage::StorageApi::get_org).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetOrgResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetOrgResponse {
     /// The organisation's storage (企业信息).
     ///
     /// Wire name `org`.
-    #[serde(rename = "org", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org", skip_serializing_if = "Option::is_none")
+    )]
     pub org: Option<StorageOrg>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetOrgResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetOrgResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetOrgResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetOrgResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "org" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageOrg>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetOrgResponse {
-                    org: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetOrgResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetOrgResponse {
+    const NAME: &'static str = "StorageGetOrgResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "org" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageOrg>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetOrgResponse {
+            org: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_current_app`](super::storage::StorageApi::get_current_app).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetCurrentAppResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetCurrentAppResponse {
     /// The app's storage (企业存储应用信息).
     ///
     /// Wire name `app`.
-    #[serde(rename = "app", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "app", skip_serializing_if = "Option::is_none")
+    )]
     pub app: Option<StorageApp>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetCurrentAppResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetCurrentAppResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetCurrentAppResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetCurrentAppResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "app" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageApp>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetCurrentAppResponse {
-                    app: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetCurrentAppResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetCurrentAppResponse {
+    const NAME: &'static str = "StorageGetCurrentAppResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "app" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageApp>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetCurrentAppResponse {
+            app: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::add_space`](super::storage::StorageApi::add_space).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageAddSpaceResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageAddSpaceResponse {
     /// The space (空间信息).
     ///
     /// Wire name `space`.
-    #[serde(rename = "space", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "space", skip_serializing_if = "Option::is_none")
+    )]
     pub space: Option<StorageSpace>,
 }
 impl<'de> serde::Deserialize<'de> for StorageAddSpaceResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageAddSpaceResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageAddSpaceResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageAddSpaceResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "space" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageSpace>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageAddSpaceResponse {
-                    space: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageAddSpaceResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageAddSpaceResponse {
+    const NAME: &'static str = "StorageAddSpaceResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "space" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageSpace>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageAddSpaceResponse {
+            space: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_space`](super::storage::StorageApi::get_space).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetSpaceResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetSpaceResponse {
     /// The space (空间详情).
     ///
     /// Wire name `space`.
-    #[serde(rename = "space", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "space", skip_serializing_if = "Option::is_none")
+    )]
     pub space: Option<StorageSpace>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetSpaceResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetSpaceResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetSpaceResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetSpaceResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "space" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageSpace>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetSpaceResponse {
-                    space: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetSpaceResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetSpaceResponse {
+    const NAME: &'static str = "StorageGetSpaceResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "space" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageSpace>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetSpaceResponse {
+            space: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::add_folder`](super::storage::StorageApi::add_folder).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageAddFolderResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageAddFolderResponse {
     /// The folder (文件夹信息).
     ///
     /// Wire name `dentry`.
-    #[serde(rename = "dentry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentry", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry: Option<StorageDentry>,
 }
 impl<'de> serde::Deserialize<'de> for StorageAddFolderResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageAddFolderResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageAddFolderResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageAddFolderResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentry" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageAddFolderResponse {
-                    dentry: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageAddFolderResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageAddFolderResponse {
+    const NAME: &'static str = "StorageAddFolderResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentry" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageAddFolderResponse {
+            dentry: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::copy_dentry`](super::storage::StorageApi::copy_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageCopyDentryResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageCopyDentryResponse {
     /// The result (文件或文件夹信息).
     ///
     /// Wire name `dentry`.
-    #[serde(rename = "dentry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentry", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry: Option<StorageDentry>,
     /// Runs as an asynchronous task (是否是异步任务); follow `taskId`.
     ///
     /// Wire name `async`.
-    #[serde(rename = "async", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "async", skip_serializing_if = "Option::is_none")
+    )]
     pub r#async: Option<bool>,
     /// The task (任务Id), for `get_task`.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskId", skip_serializing_if = "Option::is_none")
+    )]
     pub task_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageCopyDentryResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageCopyDentryResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageCopyDentryResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageCopyDentryResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentry" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        "async" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "taskId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageCopyDentryResponse {
-                    dentry: f0.unwrap_or_default(),
-                    r#async: f1.unwrap_or_default(),
-                    task_id: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageCopyDentryResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageCopyDentryResponse {
+    const NAME: &'static str = "StorageCopyDentryResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentry" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                "async" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "taskId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageCopyDentryResponse {
+            dentry: f0.unwrap_or_default(),
+            r#async: f1.unwrap_or_default(),
+            task_id: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::copy_dentries`](super::storage::StorageApi::copy_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageCopyDentriesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageCopyDentriesResponse {
     /// One outcome per file or folder (结果列表).
     ///
     /// Wire name `resultItems`.
-    #[serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result_items: Vec<StorageDentryOpResult>,
 }
 impl<'de> serde::Deserialize<'de> for StorageCopyDentriesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageCopyDentriesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageCopyDentriesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageCopyDentriesResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "resultItems" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageCopyDentriesResponse {
-                    result_items: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageCopyDentriesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageCopyDentriesResponse {
+    const NAME: &'static str = "StorageCopyDentriesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "resultItems" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageCopyDentriesResponse {
+            result_items: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::move_dentry`](super::storage::StorageApi::move_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageMoveDentryResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageMoveDentryResponse {
     /// The result (文件或文件夹信息).
     ///
     /// Wire name `dentry`.
-    #[serde(rename = "dentry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentry", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry: Option<StorageDentry>,
     /// Runs as an asynchronous task (是否是异步任务); follow `taskId`.
     ///
     /// Wire name `async`.
-    #[serde(rename = "async", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "async", skip_serializing_if = "Option::is_none")
+    )]
     pub r#async: Option<bool>,
     /// The task (任务Id), for `get_task`.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskId", skip_serializing_if = "Option::is_none")
+    )]
     pub task_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageMoveDentryResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageMoveDentryResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageMoveDentryResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageMoveDentryResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentry" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        "async" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "taskId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageMoveDentryResponse {
-                    dentry: f0.unwrap_or_default(),
-                    r#async: f1.unwrap_or_default(),
-                    task_id: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageMoveDentryResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageMoveDentryResponse {
+    const NAME: &'static str = "StorageMoveDentryResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentry" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                "async" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "taskId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageMoveDentryResponse {
+            dentry: f0.unwrap_or_default(),
+            r#async: f1.unwrap_or_default(),
+            task_id: f2.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::move_dentries`](super::storage::StorageApi::move_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageMoveDentriesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageMoveDentriesResponse {
     /// One outcome per file or folder (结果列表).
     ///
     /// Wire name `resultItems`.
-    #[serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result_items: Vec<StorageDentryOpResult>,
 }
 impl<'de> serde::Deserialize<'de> for StorageMoveDentriesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageMoveDentriesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageMoveDentriesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageMoveDentriesResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "resultItems" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageMoveDentriesResponse {
-                    result_items: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageMoveDentriesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageMoveDentriesResponse {
+    const NAME: &'static str = "StorageMoveDentriesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "resultItems" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageMoveDentriesResponse {
+            result_items: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::rename_dentry`](super::storage::StorageApi::rename_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRenameDentryResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRenameDentryResponse {
     /// The renamed file or folder.
     ///
     /// Wire name `dentry`.
-    #[serde(rename = "dentry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentry", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry: Option<StorageDentry>,
 }
 impl<'de> serde::Deserialize<'de> for StorageRenameDentryResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageRenameDentryResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageRenameDentryResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageRenameDentryResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentry" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageRenameDentryResponse {
-                    dentry: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageRenameDentryResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageRenameDentryResponse {
+    const NAME: &'static str = "StorageRenameDentryResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentry" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageRenameDentryResponse {
+            dentry: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::delete_dentry`](super::storage::StorageApi::delete_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteDentryResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteDentryResponse {
     /// Runs as an asynchronous task (是否是异步任务); follow `taskId`.
     ///
     /// Wire name `async`.
-    #[serde(rename = "async", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "async", skip_serializing_if = "Option::is_none")
+    )]
     pub r#async: Option<bool>,
     /// The task (任务Id), for `get_task`.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskId", skip_serializing_if = "Option::is_none")
+    )]
     pub task_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDeleteDentryResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDeleteDentryResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDeleteDentryResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDeleteDentryResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "async" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "taskId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDeleteDentryResponse {
-                    r#async: f0.unwrap_or_default(),
-                    task_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDeleteDentryResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDeleteDentryResponse {
+    const NAME: &'static str = "StorageDeleteDentryResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "async" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "taskId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDeleteDentryResponse {
+            r#async: f0.unwrap_or_default(),
+            task_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::delete_dentries`](super::storage::StorageApi::delete_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteDentriesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteDentriesResponse {
     /// One outcome per file or folder (结果列表).
     ///
     /// Wire name `resultItems`.
-    #[serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result_items: Vec<StorageDentryOpResult>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDeleteDentriesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDeleteDentriesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDeleteDentriesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDeleteDentriesResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "resultItems" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDeleteDentriesResponse {
-                    result_items: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDeleteDentriesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDeleteDentriesResponse {
+    const NAME: &'static str = "StorageDeleteDentriesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "resultItems" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDeleteDentriesResponse {
+            result_items: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::revert_dentry_version`](super::storage::StorageApi::revert_dentry_version).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRevertDentryVersionResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRevertDentryVersionResponse {
     /// Whether it succeeded (本次操作是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageRevertDentryVersionResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageRevertDentryVersionResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageRevertDentryVersionResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageRevertDentryVersionResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageRevertDentryVersionResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageRevertDentryVersionResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageRevertDentryVersionResponse {
+    const NAME: &'static str = "StorageRevertDentryVersionResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageRevertDentryVersionResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::list_dentry_versions`](super::storage::StorageApi::list_dentry_versions).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListDentryVersionsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageListDentryVersionsResponse {
     /// The versions (文件版本列表).
     ///
     /// Wire name `dentries`.
-    #[serde(rename = "dentries", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentries", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dentries: Vec<StorageDentry>,
     /// The cursor of the next page; absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageListDentryVersionsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageListDentryVersionsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageListDentryVersionsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageListDentryVersionsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentries" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nextToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageListDentryVersionsResponse {
-                    dentries: f0.unwrap_or_default(),
-                    next_token: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageListDentryVersionsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageListDentryVersionsResponse {
+    const NAME: &'static str = "StorageListDentryVersionsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentries" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                "nextToken" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageListDentryVersionsResponse {
+            dentries: f0.unwrap_or_default(),
+            next_token: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_dentry`](super::storage::StorageApi::get_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetDentryResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetDentryResponse {
     /// The file or folder.
     ///
     /// Wire name `dentry`.
-    #[serde(rename = "dentry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentry", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry: Option<StorageDentry>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetDentryResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetDentryResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetDentryResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetDentryResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentry" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetDentryResponse {
-                    dentry: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetDentryResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetDentryResponse {
+    const NAME: &'static str = "StorageGetDentryResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentry" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetDentryResponse {
+            dentry: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_dentries`](super::storage::StorageApi::get_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetDentriesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetDentriesResponse {
     /// One entry per id (结果列表).
     ///
     /// Wire name `resultItems`.
-    #[serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result_items: Vec<StorageDentryQueryResult>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetDentriesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetDentriesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetDentriesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetDentriesResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "resultItems" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageDentryQueryResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetDentriesResponse {
-                    result_items: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetDentriesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetDentriesResponse {
+    const NAME: &'static str = "StorageGetDentriesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "resultItems" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageDentryQueryResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetDentriesResponse {
+            result_items: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::list_dentries`](super::storage::StorageApi::list_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListDentriesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageListDentriesResponse {
     /// The files and folders (文件或文件夹列表).
     ///
     /// Wire name `dentries`.
-    #[serde(rename = "dentries", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentries", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dentries: Vec<StorageDentry>,
     /// The cursor of the next page; absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageListDentriesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageListDentriesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageListDentriesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageListDentriesResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentries" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nextToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageListDentriesResponse {
-                    dentries: f0.unwrap_or_default(),
-                    next_token: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageListDentriesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageListDentriesResponse {
+    const NAME: &'static str = "StorageListDentriesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentries" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                "nextToken" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageListDentriesResponse {
+            dentries: f0.unwrap_or_default(),
+            next_token: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::list_all_dentries`](super::storage::StorageApi::list_all_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListAllDentriesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageListAllDentriesResponse {
     /// The files and folders (文件或文件夹列表).
     ///
     /// Wire name `dentries`.
-    #[serde(rename = "dentries", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentries", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dentries: Vec<StorageDentry>,
     /// The cursor of the next page (`option.nextToken`); absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageListAllDentriesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageListAllDentriesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageListAllDentriesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageListAllDentriesResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentries" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nextToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageListAllDentriesResponse {
-                    dentries: f0.unwrap_or_default(),
-                    next_token: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageListAllDentriesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageListAllDentriesResponse {
+    const NAME: &'static str = "StorageListAllDentriesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentries" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                "nextToken" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageListAllDentriesResponse {
+            dentries: f0.unwrap_or_default(),
+            next_token: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::update_dentry_app_properties`](super::storage::StorageApi::update_dentry_app_properties).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageUpdateDentryAppPropertiesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageUpdateDentryAppPropertiesResponse {
     /// Whether it succeeded (本次更新是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageUpdateDentryAppPropertiesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageUpdateDentryAppPropertiesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageUpdateDentryAppPropertiesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageUpdateDentryAppPropertiesResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageUpdateDentryAppPropertiesResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageUpdateDentryAppPropertiesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageUpdateDentryAppPropertiesResponse {
+    const NAME: &'static str = "StorageUpdateDentryAppPropertiesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageUpdateDentryAppPropertiesResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::delete_dentry_app_properties`](super::storage::StorageApi::delete_dentry_app_properties).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteDentryAppPropertiesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteDentryAppPropertiesResponse {
     /// Whether it succeeded (本次删除是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDeleteDentryAppPropertiesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDeleteDentryAppPropertiesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDeleteDentryAppPropertiesResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDeleteDentryAppPropertiesResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDeleteDentryAppPropertiesResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDeleteDentryAppPropertiesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDeleteDentryAppPropertiesResponse {
+    const NAME: &'static str = "StorageDeleteDentryAppPropertiesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDeleteDentryAppPropertiesResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_dentry_open_info`](super::storage::StorageApi::get_dentry_open_info).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetDentryOpenInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetDentryOpenInfoResponse {
     /// The link (文件链接).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
     /// Whether the file supports a watermark (是否支持水印).
     ///
     /// Wire name `hasWaterMark`.
-    #[serde(rename = "hasWaterMark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasWaterMark", skip_serializing_if = "Option::is_none")
+    )]
     pub has_water_mark: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetDentryOpenInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetDentryOpenInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetDentryOpenInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetDentryOpenInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "url" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hasWaterMark" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetDentryOpenInfoResponse {
-                    url: f0.unwrap_or_default(),
-                    has_water_mark: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetDentryOpenInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetDentryOpenInfoResponse {
+    const NAME: &'static str = "StorageGetDentryOpenInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "url" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "hasWaterMark" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetDentryOpenInfoResponse {
+            url: f0.unwrap_or_default(),
+            has_water_mark: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_dentry_thumbnails`](super::storage::StorageApi::get_dentry_thumbnails).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetDentryThumbnailsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetDentryThumbnailsResponse {
     /// One entry per file (缩略图获取结果列表).
     ///
     /// Wire name `resultItems`.
-    #[serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result_items: Vec<StorageThumbnailResult>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetDentryThumbnailsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetDentryThumbnailsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetDentryThumbnailsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetDentryThumbnailsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "resultItems" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageThumbnailResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetDentryThumbnailsResponse {
-                    result_items: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetDentryThumbnailsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetDentryThumbnailsResponse {
+    const NAME: &'static str = "StorageGetDentryThumbnailsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "resultItems" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageThumbnailResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetDentryThumbnailsResponse {
+            result_items: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::init_multipart_file_upload`](super::storage::StorageApi::init_multipart_file_upload).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageInitMultipartFileUploadResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageInitMultipartFileUploadResponse {
     /// The upload's key (上传唯一标识).
     ///
     /// Wire name `uploadKey`.
-    #[serde(rename = "uploadKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "uploadKey", skip_serializing_if = "Option::is_none")
+    )]
     pub upload_key: Option<String>,
     /// The storage driver (文件存储类型).
     ///
     /// Wire name `storageDriver`.
-    #[serde(rename = "storageDriver", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "storageDriver", skip_serializing_if = "Option::is_none")
+    )]
     pub storage_driver: Option<StorageDriver>,
 }
 impl<'de> serde::Deserialize<'de> for StorageInitMultipartFileUploadResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageInitMultipartFileUploadResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageInitMultipartFileUploadResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageInitMultipartFileUploadResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "uploadKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "storageDriver" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDriver>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageInitMultipartFileUploadResponse {
-                    upload_key: f0.unwrap_or_default(),
-                    storage_driver: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageInitMultipartFileUploadResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageInitMultipartFileUploadResponse {
+    const NAME: &'static str = "StorageInitMultipartFileUploadResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "uploadKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "storageDriver" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDriver>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageInitMultipartFileUploadResponse {
+            upload_key: f0.unwrap_or_default(),
+            storage_driver: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_multipart_file_upload_infos`](super::storage::StorageApi::get_multipart_file_upload_infos).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetMultipartFileUploadInfosResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetMultipartFileUploadInfosResponse {
     /// One entry per part (分片Header加签上传信息列表).
     ///
     /// Wire name `multipartHeaderSignatureInfos`.
-    #[serde(
-        rename = "multipartHeaderSignatureInfos",
-        skip_serializing_if = "Vec::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "multipartHeaderSignatureInfos",
+            skip_serializing_if = "Vec::is_empty",
+        )
     )]
     pub multipart_header_signature_infos: Vec<StoragePartSignatureInfo>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetMultipartFileUploadInfosResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetMultipartFileUploadInfosResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetMultipartFileUploadInfosResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetMultipartFileUploadInfosResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "multipartHeaderSignatureInfos" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StoragePartSignatureInfo>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetMultipartFileUploadInfosResponse {
-                    multipart_header_signature_infos: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetMultipartFileUploadInfosResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetMultipartFileUploadInfosResponse {
+    const NAME: &'static str = "StorageGetMultipartFileUploadInfosResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "multipartHeaderSignatureInfos" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StoragePartSignatureInfo>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetMultipartFileUploadInfosResponse {
+            multipart_header_signature_infos: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_file_upload_info`](super::storage::StorageApi::get_file_upload_info).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetFileUploadInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetFileUploadInfoResponse {
     /// The upload's key (上传唯一标识), for `commit_file`.
     ///
     /// Wire name `uploadKey`.
-    #[serde(rename = "uploadKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "uploadKey", skip_serializing_if = "Option::is_none")
+    )]
     pub upload_key: Option<String>,
     /// The storage driver (文件存储类型).
     ///
     /// Wire name `storageDriver`.
-    #[serde(rename = "storageDriver", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "storageDriver", skip_serializing_if = "Option::is_none")
+    )]
     pub storage_driver: Option<StorageDriver>,
     /// The protocol (上传协议): `HEADER_SIGNATURE`.
     ///
     /// Wire name `protocol`.
-    #[serde(rename = "protocol", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "protocol", skip_serializing_if = "Option::is_none")
+    )]
     pub protocol: Option<String>,
     /// Where and how to PUT the bytes, with `HEADER_SIGNATURE`.
     ///
     /// Wire name `headerSignatureInfo`.
-    #[serde(rename = "headerSignatureInfo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "headerSignatureInfo", skip_serializing_if = "Option::is_none")
+    )]
     pub header_signature_info: Option<StorageHeaderSignatureInfo>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetFileUploadInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetFileUploadInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetFileUploadInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetFileUploadInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "uploadKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "storageDriver" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDriver>>::new(),
-                                    )?,
-                            );
-                        }
-                        "protocol" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "headerSignatureInfo" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<StorageHeaderSignatureInfo>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetFileUploadInfoResponse {
-                    upload_key: f0.unwrap_or_default(),
-                    storage_driver: f1.unwrap_or_default(),
-                    protocol: f2.unwrap_or_default(),
-                    header_signature_info: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetFileUploadInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetFileUploadInfoResponse {
+    const NAME: &'static str = "StorageGetFileUploadInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "uploadKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "storageDriver" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDriver>>::new(),
+                            )?,
+                    );
+                }
+                "protocol" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "headerSignatureInfo" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<StorageHeaderSignatureInfo>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetFileUploadInfoResponse {
+            upload_key: f0.unwrap_or_default(),
+            storage_driver: f1.unwrap_or_default(),
+            protocol: f2.unwrap_or_default(),
+            header_signature_info: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::commit_file`](super::storage::StorageApi::commit_file).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageCommitFileResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageCommitFileResponse {
     /// The new file (文件信息).
     ///
     /// Wire name `dentry`.
-    #[serde(rename = "dentry", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentry", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry: Option<StorageDentry>,
 }
 impl<'de> serde::Deserialize<'de> for StorageCommitFileResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageCommitFileResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageCommitFileResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageCommitFileResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dentry" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageDentry>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageCommitFileResponse {
-                    dentry: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageCommitFileResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageCommitFileResponse {
+    const NAME: &'static str = "StorageCommitFileResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dentry" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageDentry>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageCommitFileResponse {
+            dentry: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_file_download_info`](super::storage::StorageApi::get_file_download_info).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetFileDownloadInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetFileDownloadInfoResponse {
     /// The download protocol (文件下载协议): `HEADER_SIGNATURE`.
     ///
     /// Wire name `protocol`.
-    #[serde(rename = "protocol", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "protocol", skip_serializing_if = "Option::is_none")
+    )]
     pub protocol: Option<String>,
     /// Where and how to GET the bytes, with `HEADER_SIGNATURE`.
     ///
     /// Wire name `headerSignatureInfo`.
-    #[serde(rename = "headerSignatureInfo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "headerSignatureInfo", skip_serializing_if = "Option::is_none")
+    )]
     pub header_signature_info: Option<StorageHeaderSignatureInfo>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetFileDownloadInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetFileDownloadInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetFileDownloadInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetFileDownloadInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "protocol" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "headerSignatureInfo" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<StorageHeaderSignatureInfo>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetFileDownloadInfoResponse {
-                    protocol: f0.unwrap_or_default(),
-                    header_signature_info: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetFileDownloadInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetFileDownloadInfoResponse {
+    const NAME: &'static str = "StorageGetFileDownloadInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "protocol" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "headerSignatureInfo" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<StorageHeaderSignatureInfo>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetFileDownloadInfoResponse {
+            protocol: f0.unwrap_or_default(),
+            header_signature_info: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_recycle_bin`](super::storage::StorageApi::get_recycle_bin).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetRecycleBinResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetRecycleBinResponse {
     /// The recycle bin (回收站信息).
     ///
     /// Wire name `recycleBin`.
-    #[serde(rename = "recycleBin", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recycleBin", skip_serializing_if = "Option::is_none")
+    )]
     pub recycle_bin: Option<StorageRecycleBin>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetRecycleBinResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetRecycleBinResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetRecycleBinResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetRecycleBinResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "recycleBin" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageRecycleBin>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetRecycleBinResponse {
-                    recycle_bin: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetRecycleBinResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetRecycleBinResponse {
+    const NAME: &'static str = "StorageGetRecycleBinResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "recycleBin" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageRecycleBin>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetRecycleBinResponse {
+            recycle_bin: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::list_recycle_items`](super::storage::StorageApi::list_recycle_items).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListRecycleItemsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageListRecycleItemsResponse {
     /// The items (回收项列表).
     ///
     /// Wire name `recycleItems`.
-    #[serde(rename = "recycleItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "recycleItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub recycle_items: Vec<StorageRecycleItem>,
     /// The cursor of the next page; absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageListRecycleItemsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageListRecycleItemsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageListRecycleItemsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageListRecycleItemsResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "recycleItems" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageRecycleItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nextToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageListRecycleItemsResponse {
-                    recycle_items: f0.unwrap_or_default(),
-                    next_token: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageListRecycleItemsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageListRecycleItemsResponse {
+    const NAME: &'static str = "StorageListRecycleItemsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "recycleItems" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageRecycleItem>>::new(),
+                            )?,
+                    );
+                }
+                "nextToken" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageListRecycleItemsResponse {
+            recycle_items: f0.unwrap_or_default(),
+            next_token: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_recycle_item`](super::storage::StorageApi::get_recycle_item).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetRecycleItemResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetRecycleItemResponse {
     /// The item (回收项信息).
     ///
     /// Wire name `item`.
-    #[serde(rename = "item", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "item", skip_serializing_if = "Option::is_none")
+    )]
     pub item: Option<StorageRecycleItem>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetRecycleItemResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetRecycleItemResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetRecycleItemResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetRecycleItemResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "item" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageRecycleItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetRecycleItemResponse {
-                    item: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetRecycleItemResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetRecycleItemResponse {
+    const NAME: &'static str = "StorageGetRecycleItemResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "item" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageRecycleItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetRecycleItemResponse {
+            item: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::restore_recycle_item`](super::storage::StorageApi::restore_recycle_item).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRestoreRecycleItemResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRestoreRecycleItemResponse {
     /// Runs as an asynchronous task (是否是异步任务); follow `taskId`.
     ///
     /// Wire name `async`.
-    #[serde(rename = "async", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "async", skip_serializing_if = "Option::is_none")
+    )]
     pub r#async: Option<bool>,
     /// The task (异步任务ID), for `get_task`.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskId", skip_serializing_if = "Option::is_none")
+    )]
     pub task_id: Option<String>,
     /// The space of the restored file or folder, unless it failed.
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<String>,
     /// Its id, unless it failed.
     ///
     /// Wire name `dentryId`.
-    #[serde(rename = "dentryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dentryId", skip_serializing_if = "Option::is_none")
+    )]
     pub dentry_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for StorageRestoreRecycleItemResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageRestoreRecycleItemResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageRestoreRecycleItemResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageRestoreRecycleItemResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "async" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "taskId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "spaceId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dentryId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageRestoreRecycleItemResponse {
-                    r#async: f0.unwrap_or_default(),
-                    task_id: f1.unwrap_or_default(),
-                    space_id: f2.unwrap_or_default(),
-                    dentry_id: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageRestoreRecycleItemResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageRestoreRecycleItemResponse {
+    const NAME: &'static str = "StorageRestoreRecycleItemResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "async" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "taskId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "spaceId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dentryId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageRestoreRecycleItemResponse {
+            r#async: f0.unwrap_or_default(),
+            task_id: f1.unwrap_or_default(),
+            space_id: f2.unwrap_or_default(),
+            dentry_id: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::restore_recycle_items`](super::storage::StorageApi::restore_recycle_items).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRestoreRecycleItemsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRestoreRecycleItemsResponse {
     /// One outcome per item (结果列表).
     ///
     /// Wire name `resultItems`.
-    #[serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resultItems", skip_serializing_if = "Vec::is_empty")
+    )]
     pub result_items: Vec<StorageRestoreResult>,
 }
 impl<'de> serde::Deserialize<'de> for StorageRestoreRecycleItemsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageRestoreRecycleItemsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageRestoreRecycleItemsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageRestoreRecycleItemsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "resultItems" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<StorageRestoreResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageRestoreRecycleItemsResponse {
-                    result_items: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageRestoreRecycleItemsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageRestoreRecycleItemsResponse {
+    const NAME: &'static str = "StorageRestoreRecycleItemsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "resultItems" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<StorageRestoreResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageRestoreRecycleItemsResponse {
+            result_items: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::delete_recycle_item`](super::storage::StorageApi::delete_recycle_item).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteRecycleItemResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteRecycleItemResponse {
     /// Whether it succeeded (本次操作是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDeleteRecycleItemResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDeleteRecycleItemResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDeleteRecycleItemResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDeleteRecycleItemResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDeleteRecycleItemResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDeleteRecycleItemResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDeleteRecycleItemResponse {
+    const NAME: &'static str = "StorageDeleteRecycleItemResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDeleteRecycleItemResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::delete_recycle_items`](super::storage::StorageApi::delete_recycle_items).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteRecycleItemsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteRecycleItemsResponse {
     /// Whether it succeeded (本次操作是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageDeleteRecycleItemsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageDeleteRecycleItemsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageDeleteRecycleItemsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageDeleteRecycleItemsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageDeleteRecycleItemsResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageDeleteRecycleItemsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageDeleteRecycleItemsResponse {
+    const NAME: &'static str = "StorageDeleteRecycleItemsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageDeleteRecycleItemsResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::clear_recycle_bin`](super::storage::StorageApi::clear_recycle_bin).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageClearRecycleBinResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageClearRecycleBinResponse {
     /// Whether it succeeded (本次操作是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageClearRecycleBinResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageClearRecycleBinResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageClearRecycleBinResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageClearRecycleBinResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageClearRecycleBinResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageClearRecycleBinResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageClearRecycleBinResponse {
+    const NAME: &'static str = "StorageClearRecycleBinResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageClearRecycleBinResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::get_task`](super::storage::StorageApi::get_task).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetTaskResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetTaskResponse {
     /// The task (任务信息).
     ///
     /// Wire name `task`.
-    #[serde(rename = "task", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "task", skip_serializing_if = "Option::is_none")
+    )]
     pub task: Option<StorageTask>,
 }
 impl<'de> serde::Deserialize<'de> for StorageGetTaskResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageGetTaskResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageGetTaskResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageGetTaskResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "task" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<StorageTask>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageGetTaskResponse {
-                    task: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageGetTaskResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageGetTaskResponse {
+    const NAME: &'static str = "StorageGetTaskResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "task" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<StorageTask>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageGetTaskResponse {
+            task: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::subscribe_event`](super::storage::StorageApi::subscribe_event).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageSubscribeEventResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageSubscribeEventResponse {
     /// Whether it succeeded (本次操作是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageSubscribeEventResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageSubscribeEventResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageSubscribeEventResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageSubscribeEventResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageSubscribeEventResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageSubscribeEventResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageSubscribeEventResponse {
+    const NAME: &'static str = "StorageSubscribeEventResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageSubscribeEventResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`StorageApi::unsubscribe_event`](super::storage::StorageApi::unsubscribe_event).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageUnsubscribeEventResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageUnsubscribeEventResponse {
     /// Whether it succeeded (本次操作是否成功).
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for StorageUnsubscribeEventResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = StorageUnsubscribeEventResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "StorageUnsubscribeEventResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<StorageUnsubscribeEventResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "success" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(StorageUnsubscribeEventResponse {
-                    success: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for StorageUnsubscribeEventResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for StorageUnsubscribeEventResponse {
+    const NAME: &'static str = "StorageUnsubscribeEventResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "success" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StorageUnsubscribeEventResponse {
+            success: f0.unwrap_or_default(),
+        })
     }
 }

@@ -531,82 +531,103 @@ impl rt::Endpoint for TodoCreateTaskRequest {
 }
 impl<'c> crate::api::Call<'c, TodoCreateTaskRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(self, operator_id: impl Into<String>) -> Self {
-        self.map(|r| r.operator_id(operator_id))
+    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
+        self.request = self.request.operator_id(operator_id);
+        self
     }
     /// Sets `source_id`: The business system's unique id of the task (业务ID); one task per `sourceId`; not for personal to-dos.
-    pub fn source_id(self, source_id: impl Into<String>) -> Self {
-        self.map(|r| r.source_id(source_id))
+    pub fn source_id(mut self, source_id: impl Into<String>) -> Self {
+        self.request = self.request.source_id(source_id);
+        self
     }
     /// Sets `creator_id`: The creator's unionId (创建者).
-    pub fn creator_id(self, creator_id: impl Into<String>) -> Self {
-        self.map(|r| r.creator_id(creator_id))
+    pub fn creator_id(mut self, creator_id: impl Into<String>) -> Self {
+        self.request = self.request.creator_id(creator_id);
+        self
     }
     /// Sets `description`: The description (待办备注描述), at most 4096 characters; not shown for third-party to-dos.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `due_time`: When it is due, ms (截止时间).
-    pub fn due_time(self, due_time: i64) -> Self {
-        self.map(|r| r.due_time(due_time))
+    pub fn due_time(mut self, due_time: i64) -> Self {
+        self.request = self.request.due_time(due_time);
+        self
     }
     /// Sets `executor_ids`: The executors' unionIds (执行者); at most 100 advised.
-    pub fn executor_ids(self, executor_ids: Vec<String>) -> Self {
-        self.map(|r| r.executor_ids(executor_ids))
+    pub fn executor_ids(mut self, executor_ids: Vec<String>) -> Self {
+        self.request = self.request.executor_ids(executor_ids);
+        self
     }
     /// Sets `participant_ids`: The participants' unionIds (参与者); at most 100 advised.
-    pub fn participant_ids(self, participant_ids: Vec<String>) -> Self {
-        self.map(|r| r.participant_ids(participant_ids))
+    pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
+        self.request = self.request.participant_ids(participant_ids);
+        self
     }
     /// Sets `detail_url`: Where its details open (详情页url跳转地址); required for third-party to-dos, not for personal ones.
-    pub fn detail_url(self, detail_url: TodoDetailUrl) -> Self {
-        self.map(|r| r.detail_url(detail_url))
+    pub fn detail_url(mut self, detail_url: TodoDetailUrl) -> Self {
+        self.request = self.request.detail_url(detail_url);
+        self
     }
     /// Sets `content_field_list`: Custom fields shown on the card (待办卡片内容区表单自定义字段列表).
-    pub fn content_field_list(self, content_field_list: Vec<TodoContentField>) -> Self {
-        self.map(|r| r.content_field_list(content_field_list))
+    pub fn content_field_list(
+        mut self,
+        content_field_list: Vec<TodoContentField>,
+    ) -> Self {
+        self.request = self.request.content_field_list(content_field_list);
+        self
     }
     /// Sets `is_only_show_executor`: Whether it shows only in the executors' lists (是否仅展示在执行者的待办列表中).
-    pub fn is_only_show_executor(self, is_only_show_executor: bool) -> Self {
-        self.map(|r| r.is_only_show_executor(is_only_show_executor))
+    pub fn is_only_show_executor(mut self, is_only_show_executor: bool) -> Self {
+        self.request = self.request.is_only_show_executor(is_only_show_executor);
+        self
     }
     /// Sets `priority`: The priority (优先级): 10 low, 20 normal, 30 high, 40 urgent.
-    pub fn priority(self, priority: TodoPriority) -> Self {
-        self.map(|r| r.priority(priority))
+    pub fn priority(mut self, priority: TodoPriority) -> Self {
+        self.request = self.request.priority(priority);
+        self
     }
     /// Sets `notify_configs`: How people are notified (待办通知配置).
-    pub fn notify_configs(self, notify_configs: TodoNotifyConfigs) -> Self {
-        self.map(|r| r.notify_configs(notify_configs))
+    pub fn notify_configs(mut self, notify_configs: TodoNotifyConfigs) -> Self {
+        self.request = self.request.notify_configs(notify_configs);
+        self
     }
     /// Sets `biz_category_id`: The secondary category (二级分类).
-    pub fn biz_category_id(self, biz_category_id: impl Into<String>) -> Self {
-        self.map(|r| r.biz_category_id(biz_category_id))
+    pub fn biz_category_id(mut self, biz_category_id: impl Into<String>) -> Self {
+        self.request = self.request.biz_category_id(biz_category_id);
+        self
     }
     /// Sets `action_list`: Custom buttons (自定义按钮配置).
-    pub fn action_list(self, action_list: Vec<TodoAction>) -> Self {
-        self.map(|r| r.action_list(action_list))
+    pub fn action_list(mut self, action_list: Vec<TodoAction>) -> Self {
+        self.request = self.request.action_list(action_list);
+        self
     }
     /// Sets `todo_type`: `TODO` (the default) or `READ` (待阅).
-    pub fn todo_type(self, todo_type: TodoType) -> Self {
-        self.map(|r| r.todo_type(todo_type))
+    pub fn todo_type(mut self, todo_type: TodoType) -> Self {
+        self.request = self.request.todo_type(todo_type);
+        self
     }
     /// Sets `reminder_time_stamp`: When to remind, ms (待办任务的提醒时间).
-    pub fn reminder_time_stamp(self, reminder_time_stamp: i64) -> Self {
-        self.map(|r| r.reminder_time_stamp(reminder_time_stamp))
+    pub fn reminder_time_stamp(mut self, reminder_time_stamp: i64) -> Self {
+        self.request = self.request.reminder_time_stamp(reminder_time_stamp);
+        self
     }
     /// Sets `remind_notify_configs`: How people are reminded before it is due (截止前的通知提醒设置).
     pub fn remind_notify_configs(
-        self,
+        mut self,
         remind_notify_configs: TodoRemindNotifyConfigs,
     ) -> Self {
-        self.map(|r| r.remind_notify_configs(remind_notify_configs))
+        self.request = self.request.remind_notify_configs(remind_notify_configs);
+        self
     }
     /// Sets `third_extension`: The third party's own extension data (三方待办的业务拓展数据).
     pub fn third_extension(
-        self,
+        mut self,
         third_extension: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.map(|r| r.third_extension(third_extension))
+        self.request = self.request.third_extension(third_extension);
+        self
     }
 }
 /// Request of [`TodoApi::get_task`]: Get a DingTalk to-do (查询待办).
@@ -872,36 +893,47 @@ impl rt::Endpoint for TodoUpdateTaskRequest {
 }
 impl<'c> crate::api::Call<'c, TodoUpdateTaskRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(self, operator_id: impl Into<String>) -> Self {
-        self.map(|r| r.operator_id(operator_id))
+    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
+        self.request = self.request.operator_id(operator_id);
+        self
     }
     /// Sets `subject`: The title (待办标题), at most 1024 characters.
-    pub fn subject(self, subject: impl Into<String>) -> Self {
-        self.map(|r| r.subject(subject))
+    pub fn subject(mut self, subject: impl Into<String>) -> Self {
+        self.request = self.request.subject(subject);
+        self
     }
     /// Sets `description`: The description (待办描述), at most 4096 characters.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `due_time`: When it is due, ms (截止时间).
-    pub fn due_time(self, due_time: i64) -> Self {
-        self.map(|r| r.due_time(due_time))
+    pub fn due_time(mut self, due_time: i64) -> Self {
+        self.request = self.request.due_time(due_time);
+        self
     }
     /// Sets `done`: Whether it is done (完成状态).
-    pub fn done(self, done: bool) -> Self {
-        self.map(|r| r.done(done))
+    pub fn done(mut self, done: bool) -> Self {
+        self.request = self.request.done(done);
+        self
     }
     /// Sets `executor_ids`: The executors' unionIds (执行者), at most 1000.
-    pub fn executor_ids(self, executor_ids: Vec<String>) -> Self {
-        self.map(|r| r.executor_ids(executor_ids))
+    pub fn executor_ids(mut self, executor_ids: Vec<String>) -> Self {
+        self.request = self.request.executor_ids(executor_ids);
+        self
     }
     /// Sets `participant_ids`: The participants' unionIds (参与者), at most 1000.
-    pub fn participant_ids(self, participant_ids: Vec<String>) -> Self {
-        self.map(|r| r.participant_ids(participant_ids))
+    pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
+        self.request = self.request.participant_ids(participant_ids);
+        self
     }
     /// Sets `content_field_list`: Custom fields shown on the card (内容区表单字段配置).
-    pub fn content_field_list(self, content_field_list: Vec<TodoContentField>) -> Self {
-        self.map(|r| r.content_field_list(content_field_list))
+    pub fn content_field_list(
+        mut self,
+        content_field_list: Vec<TodoContentField>,
+    ) -> Self {
+        self.request = self.request.content_field_list(content_field_list);
+        self
     }
 }
 /// Request of [`TodoApi::update_task_executor_status`]: Update the completion of a to-do's executors (更新钉钉待办执行者状态).
@@ -1014,15 +1046,17 @@ impl rt::Endpoint for TodoUpdateTaskExecutorStatusRequest {
 }
 impl<'c> crate::api::Call<'c, TodoUpdateTaskExecutorStatusRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(self, operator_id: impl Into<String>) -> Self {
-        self.map(|r| r.operator_id(operator_id))
+    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
+        self.request = self.request.operator_id(operator_id);
+        self
     }
     /// Sets `executor_status_list`: The executors' states (执行者状态列表), at most 1000; `id` is the executor's unionId.
     pub fn executor_status_list(
-        self,
+        mut self,
         executor_status_list: Vec<TodoExecutorStatus>,
     ) -> Self {
-        self.map(|r| r.executor_status_list(executor_status_list))
+        self.request = self.request.executor_status_list(executor_status_list);
+        self
     }
 }
 /// Request of [`TodoApi::delete_task`]: Delete a DingTalk to-do (删除钉钉待办任务).
@@ -1111,8 +1145,9 @@ impl rt::Endpoint for TodoDeleteTaskRequest {
 }
 impl<'c> crate::api::Call<'c, TodoDeleteTaskRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(self, operator_id: impl Into<String>) -> Self {
-        self.map(|r| r.operator_id(operator_id))
+    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
+        self.request = self.request.operator_id(operator_id);
+        self
     }
 }
 /// Request of [`TodoApi::query_org_tasks`]: List an organisation user's to-dos (查询企业下用户待办列表).
@@ -1227,20 +1262,24 @@ impl rt::Endpoint for TodoQueryOrgTasksRequest {
 }
 impl<'c> crate::api::Call<'c, TodoQueryOrgTasksRequest> {
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `is_done`: Only done (true) or not done (false) to-dos (待办完成状态).
-    pub fn is_done(self, is_done: bool) -> Self {
-        self.map(|r| r.is_done(is_done))
+    pub fn is_done(mut self, is_done: bool) -> Self {
+        self.request = self.request.is_done(is_done);
+        self
     }
     /// Sets `role_types`: The user's roles to match (查询目标用户角色类型): the outer list is OR, each inner list AND, e.g. `[["executor"], ["creator"]]` or `[["executor", "creator"]]`.
-    pub fn role_types(self, role_types: Vec<Vec<TodoRoleType>>) -> Self {
-        self.map(|r| r.role_types(role_types))
+    pub fn role_types(mut self, role_types: Vec<Vec<TodoRoleType>>) -> Self {
+        self.request = self.request.role_types(role_types);
+        self
     }
     /// Sets `todo_type`: `TODO` or `READ`; all kinds when absent.
-    pub fn todo_type(self, todo_type: TodoType) -> Self {
-        self.map(|r| r.todo_type(todo_type))
+    pub fn todo_type(mut self, todo_type: TodoType) -> Self {
+        self.request = self.request.todo_type(todo_type);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1434,24 +1473,29 @@ impl rt::Endpoint for TodoCreatePersonalTaskRequest {
 }
 impl<'c> crate::api::Call<'c, TodoCreatePersonalTaskRequest> {
     /// Sets `description`: The note (待办备注), at most 4096 bytes.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `due_time`: When it is due, ms (截止时间).
-    pub fn due_time(self, due_time: i64) -> Self {
-        self.map(|r| r.due_time(due_time))
+    pub fn due_time(mut self, due_time: i64) -> Self {
+        self.request = self.request.due_time(due_time);
+        self
     }
     /// Sets `participant_ids`: The participants' unionIds (参与者列表), at most 100.
-    pub fn participant_ids(self, participant_ids: Vec<String>) -> Self {
-        self.map(|r| r.participant_ids(participant_ids))
+    pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
+        self.request = self.request.participant_ids(participant_ids);
+        self
     }
     /// Sets `notify_configs`: How people are notified (通知提醒设置).
-    pub fn notify_configs(self, notify_configs: TodoPersonalNotifyConfigs) -> Self {
-        self.map(|r| r.notify_configs(notify_configs))
+    pub fn notify_configs(mut self, notify_configs: TodoPersonalNotifyConfigs) -> Self {
+        self.request = self.request.notify_configs(notify_configs);
+        self
     }
     /// Sets `reminder_time_stamp`: When to remind, ms (待办任务的提醒时间); must be in the future, best 5 to 10 minutes before it is due.
-    pub fn reminder_time_stamp(self, reminder_time_stamp: i64) -> Self {
-        self.map(|r| r.reminder_time_stamp(reminder_time_stamp))
+    pub fn reminder_time_stamp(mut self, reminder_time_stamp: i64) -> Self {
+        self.request = self.request.reminder_time_stamp(reminder_time_stamp);
+        self
     }
 }
 /// Request of [`TodoApi::create_card_type`]: Create a to-do card type (创建待办卡片类型配置).
@@ -1606,23 +1650,27 @@ impl rt::Endpoint for TodoCreateCardTypeRequest {
 }
 impl<'c> crate::api::Call<'c, TodoCreateCardTypeRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(self, operator_id: impl Into<String>) -> Self {
-        self.map(|r| r.operator_id(operator_id))
+    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
+        self.request = self.request.operator_id(operator_id);
+        self
     }
     /// Sets `description`: The card type's description (待办卡片类型描述).
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `content_field_list`: The custom fields (内容区表单自定义字段配置).
     pub fn content_field_list(
-        self,
+        mut self,
         content_field_list: Vec<TodoCardContentField>,
     ) -> Self {
-        self.map(|r| r.content_field_list(content_field_list))
+        self.request = self.request.content_field_list(content_field_list);
+        self
     }
     /// Sets `action_list`: The buttons (待办卡片操作区按钮配置).
-    pub fn action_list(self, action_list: Vec<TodoCardAction>) -> Self {
-        self.map(|r| r.action_list(action_list))
+    pub fn action_list(mut self, action_list: Vec<TodoCardAction>) -> Self {
+        self.request = self.request.action_list(action_list);
+        self
     }
 }
 /// Request of [`TodoApi::get_card_type`]: Get a to-do card type (根据id获取待办卡片类型配置).
@@ -1886,38 +1934,45 @@ impl rt::Endpoint for TodoUpdateCardTypeRequest {
 }
 impl<'c> crate::api::Call<'c, TodoUpdateCardTypeRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(self, operator_id: impl Into<String>) -> Self {
-        self.map(|r| r.operator_id(operator_id))
+    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
+        self.request = self.request.operator_id(operator_id);
+        self
     }
     /// Sets `card_type`: The card kind (卡片类型): 1 standard, 2 custom.
-    pub fn card_type(self, card_type: TodoCardType) -> Self {
-        self.map(|r| r.card_type(card_type))
+    pub fn card_type(mut self, card_type: TodoCardType) -> Self {
+        self.request = self.request.card_type(card_type);
+        self
     }
     /// Sets `icon`: The icon shown in to-do lists: a media id or URL of a 24 × 24 px picture with 6 px corners, under 500 KB.
-    pub fn icon(self, icon: impl Into<String>) -> Self {
-        self.map(|r| r.icon(icon))
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.request = self.request.icon(icon);
+        self
     }
     /// Sets `description`: The card type's description.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `pc_detail_url_open_mode`: How the details page opens on PC: `PC_SLIDE` or `PC_BROWSER`.
     pub fn pc_detail_url_open_mode(
-        self,
+        mut self,
         pc_detail_url_open_mode: TodoPcOpenMode,
     ) -> Self {
-        self.map(|r| r.pc_detail_url_open_mode(pc_detail_url_open_mode))
+        self.request = self.request.pc_detail_url_open_mode(pc_detail_url_open_mode);
+        self
     }
     /// Sets `content_field_list`: The custom fields.
     pub fn content_field_list(
-        self,
+        mut self,
         content_field_list: Vec<TodoCardContentField>,
     ) -> Self {
-        self.map(|r| r.content_field_list(content_field_list))
+        self.request = self.request.content_field_list(content_field_list);
+        self
     }
     /// Sets `action_list`: The buttons.
-    pub fn action_list(self, action_list: Vec<TodoCardAction>) -> Self {
-        self.map(|r| r.action_list(action_list))
+    pub fn action_list(mut self, action_list: Vec<TodoCardAction>) -> Self {
+        self.request = self.request.action_list(action_list);
+        self
     }
 }
 /// Where a to-do's details open (详情页url跳转地址).
@@ -1939,48 +1994,37 @@ pub struct TodoDetailUrl {
 }
 impl<'de> serde::Deserialize<'de> for TodoDetailUrl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoDetailUrl;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoDetailUrl")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoDetailUrl, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "appUrl" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pcUrl" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoDetailUrl {
+    const NAME: &'static str = "TodoDetailUrl";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "appUrl" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoDetailUrl {
-                    app_url: f0.unwrap_or_default(),
-                    pc_url: f1.unwrap_or_default(),
-                })
+                "pcUrl" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoDetailUrl {
+            app_url: f0.unwrap_or_default(),
+            pc_url: f1.unwrap_or_default(),
+        })
     }
 }
 impl TodoDetailUrl {
@@ -2008,11 +2052,6 @@ impl rt::Validate for TodoDetailUrl {
         Ok(())
     }
 }
-impl rt::Wire for TodoDetailUrl {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A custom field shown on a to-do card (内容区表单自定义字段).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoContentField`
@@ -2032,48 +2071,37 @@ pub struct TodoContentField {
 }
 impl<'de> serde::Deserialize<'de> for TodoContentField {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoContentField;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoContentField")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoContentField, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldValue" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoContentField {
+    const NAME: &'static str = "TodoContentField";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoContentField {
-                    field_key: f0.unwrap_or_default(),
-                    field_value: f1.unwrap_or_default(),
-                })
+                "fieldValue" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoContentField {
+            field_key: f0.unwrap_or_default(),
+            field_value: f1.unwrap_or_default(),
+        })
     }
 }
 impl TodoContentField {
@@ -2099,11 +2127,6 @@ impl TodoContentField {
 impl rt::Validate for TodoContentField {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for TodoContentField {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A to-do's priority (优先级).
@@ -2257,58 +2280,44 @@ pub struct TodoNotifyConfigs {
 }
 impl<'de> serde::Deserialize<'de> for TodoNotifyConfigs {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoNotifyConfigs;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoNotifyConfigs")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoNotifyConfigs, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dingNotify" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sendTodoApn" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sendAssistantChat" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoNotifyConfigs {
+    const NAME: &'static str = "TodoNotifyConfigs";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dingNotify" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoNotifyConfigs {
-                    ding_notify: f0.unwrap_or_default(),
-                    send_todo_apn: f1.unwrap_or_default(),
-                    send_assistant_chat: f2.unwrap_or_default(),
-                })
+                "sendTodoApn" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sendAssistantChat" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoNotifyConfigs {
+            ding_notify: f0.unwrap_or_default(),
+            send_todo_apn: f1.unwrap_or_default(),
+            send_assistant_chat: f2.unwrap_or_default(),
+        })
     }
 }
 impl TodoNotifyConfigs {
@@ -2345,11 +2354,6 @@ impl rt::Validate for TodoNotifyConfigs {
         Ok(())
     }
 }
-impl rt::Wire for TodoNotifyConfigs {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// How people are reminded before a to-do is due (待办截止前的通知提醒设置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoRemindNotifyConfigs`
@@ -2369,48 +2373,37 @@ pub struct TodoRemindNotifyConfigs {
 }
 impl<'de> serde::Deserialize<'de> for TodoRemindNotifyConfigs {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoRemindNotifyConfigs;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoRemindNotifyConfigs")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoRemindNotifyConfigs, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dingNotify" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sendTodoApn" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoRemindNotifyConfigs {
+    const NAME: &'static str = "TodoRemindNotifyConfigs";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dingNotify" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoRemindNotifyConfigs {
-                    ding_notify: f0.unwrap_or_default(),
-                    send_todo_apn: f1.unwrap_or_default(),
-                })
+                "sendTodoApn" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoRemindNotifyConfigs {
+            ding_notify: f0.unwrap_or_default(),
+            send_todo_apn: f1.unwrap_or_default(),
+        })
     }
 }
 impl TodoRemindNotifyConfigs {
@@ -2438,11 +2431,6 @@ impl rt::Validate for TodoRemindNotifyConfigs {
         Ok(())
     }
 }
-impl rt::Wire for TodoRemindNotifyConfigs {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The request a to-do button sends to the caller's service (按钮的回调参数).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoActionParam`
@@ -2465,50 +2453,42 @@ pub struct TodoActionParam {
 }
 impl<'de> serde::Deserialize<'de> for TodoActionParam {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoActionParam;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoActionParam")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoActionParam, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "body" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "header" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoActionParam {
+    const NAME: &'static str = "TodoActionParam";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "body" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoActionParam {
-                    body: f0.unwrap_or_default(),
-                    header: f1.unwrap_or_default(),
-                })
+                "header" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoActionParam {
+            body: f0.unwrap_or_default(),
+            header: f1.unwrap_or_default(),
+        })
     }
 }
 impl TodoActionParam {
@@ -2534,11 +2514,6 @@ impl TodoActionParam {
 impl rt::Validate for TodoActionParam {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for TodoActionParam {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A custom button on a to-do (自定义按钮).
@@ -2580,86 +2555,68 @@ pub struct TodoAction {
 }
 impl<'de> serde::Deserialize<'de> for TodoAction {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoAction;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoAction")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoAction, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "actionType" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "param" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoActionParam>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "actionKey" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pcUrl" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoAction {
+    const NAME: &'static str = "TodoAction";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoAction {
-                    title: f0.unwrap_or_default(),
-                    action_type: f1.unwrap_or_default(),
-                    param: f2.unwrap_or_default(),
-                    url: f3.unwrap_or_default(),
-                    action_key: f4.unwrap_or_default(),
-                    pc_url: f5.unwrap_or_default(),
-                })
+                "actionType" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "param" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoActionParam>>::new(),
+                            )?,
+                    );
+                }
+                "url" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "actionKey" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pcUrl" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoAction {
+            title: f0.unwrap_or_default(),
+            action_type: f1.unwrap_or_default(),
+            param: f2.unwrap_or_default(),
+            url: f3.unwrap_or_default(),
+            action_key: f4.unwrap_or_default(),
+            pc_url: f5.unwrap_or_default(),
+        })
     }
 }
 impl TodoAction {
@@ -2712,401 +2669,415 @@ impl rt::Validate for TodoAction {
         Ok(())
     }
 }
-impl rt::Wire for TodoAction {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A DingTalk to-do task (待办).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoTask`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoTask {
     /// The to-do's id (待办ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: String,
     /// The title (待办标题).
     ///
     /// Wire name `subject`.
-    #[serde(rename = "subject", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "subject", skip_serializing_if = "Option::is_none")
+    )]
     pub subject: Option<String>,
     /// The description (待办描述).
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// When it starts, ms (开始时间).
     ///
     /// Wire name `startTime`.
-    #[serde(rename = "startTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "startTime", skip_serializing_if = "Option::is_none")
+    )]
     pub start_time: Option<i64>,
     /// When it is due, ms (截止时间).
     ///
     /// Wire name `dueTime`.
-    #[serde(rename = "dueTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dueTime", skip_serializing_if = "Option::is_none")
+    )]
     pub due_time: Option<i64>,
     /// When it was done, ms (完成时间).
     ///
     /// Wire name `finishTime`.
-    #[serde(rename = "finishTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "finishTime", skip_serializing_if = "Option::is_none")
+    )]
     pub finish_time: Option<i64>,
     /// Whether it is done (完成状态).
     ///
     /// Wire name `done`.
-    #[serde(rename = "done", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "done", skip_serializing_if = "Option::is_none")
+    )]
     pub done: Option<bool>,
     /// The executors' unionIds (执行者).
     ///
     /// Wire name `executorIds`.
-    #[serde(rename = "executorIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "executorIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub executor_ids: Vec<String>,
     /// The participants' unionIds (参与者).
     ///
     /// Wire name `participantIds`.
-    #[serde(rename = "participantIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "participantIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub participant_ids: Vec<String>,
     /// Where its details open (详情页url跳转地址).
     ///
     /// Wire name `detailUrl`.
-    #[serde(rename = "detailUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "detailUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub detail_url: Option<TodoDetailUrl>,
     /// The business source (业务来源).
     ///
     /// Wire name `source`.
-    #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "source", skip_serializing_if = "Option::is_none")
+    )]
     pub source: Option<String>,
     /// The business system's id of it (业务ID).
     ///
     /// Wire name `sourceId`.
-    #[serde(rename = "sourceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sourceId", skip_serializing_if = "Option::is_none")
+    )]
     pub source_id: Option<String>,
     /// When it was created, ms (创建时间).
     ///
     /// Wire name `createdTime`.
-    #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createdTime", skip_serializing_if = "Option::is_none")
+    )]
     pub created_time: Option<i64>,
     /// When it was updated, ms (更新时间).
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<i64>,
     /// The creator's unionId (创建者).
     ///
     /// Wire name `creatorId`.
-    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_id: Option<String>,
     /// The last updater's unionId (更新者).
     ///
     /// Wire name `modifierId`.
-    #[serde(rename = "modifierId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifierId", skip_serializing_if = "Option::is_none")
+    )]
     pub modifier_id: Option<String>,
     /// The app it belongs to (接入应用标识).
     ///
     /// Wire name `bizTag`.
-    #[serde(rename = "bizTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizTag", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_tag: Option<String>,
     /// The request id (请求ID).
     ///
     /// Wire name `requestId`.
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "requestId", skip_serializing_if = "Option::is_none")
+    )]
     pub request_id: Option<String>,
     /// The card's custom fields (内容区表单字段).
     ///
     /// Wire name `contentFieldList`.
-    #[serde(rename = "contentFieldList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contentFieldList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub content_field_list: Vec<TodoContentField>,
     /// Whether it shows only in the executors' lists (是否仅展示在执行者的待办列表中).
     ///
     /// Wire name `isOnlyShowExecutor`.
-    #[serde(rename = "isOnlyShowExecutor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isOnlyShowExecutor", skip_serializing_if = "Option::is_none")
+    )]
     pub is_only_show_executor: Option<bool>,
     /// The priority (优先级).
     ///
     /// Wire name `priority`.
-    #[serde(rename = "priority", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "priority", skip_serializing_if = "Option::is_none")
+    )]
     pub priority: Option<TodoPriority>,
     /// Its notification settings (待办通知配置); `dingNotify` `1` means an in-app DING.
     ///
     /// Wire name `notifyConfigs`.
-    #[serde(rename = "notifyConfigs", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "notifyConfigs", skip_serializing_if = "Option::is_none")
+    )]
     pub notify_configs: Option<TodoNotifyConfigs>,
     /// The card type's id (卡片类型ID); in `get_task` answers.
     ///
     /// Wire name `cardTypeId`.
-    #[serde(rename = "cardTypeId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cardTypeId", skip_serializing_if = "Option::is_none")
+    )]
     pub card_type_id: Option<String>,
     /// The owning tenant's id; in `get_task` answers.
     ///
     /// Wire name `tenantId`.
-    #[serde(rename = "tenantId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tenantId", skip_serializing_if = "Option::is_none")
+    )]
     pub tenant_id: Option<String>,
     /// The owning tenant's kind; in `get_task` answers.
     ///
     /// Wire name `tenantType`.
-    #[serde(rename = "tenantType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tenantType", skip_serializing_if = "Option::is_none")
+    )]
     pub tenant_type: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for TodoTask {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoTask;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoTask")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoTask, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "subject" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "startTime" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dueTime" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "finishTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "done" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "executorIds" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "participantIds" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "detailUrl" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoDetailUrl>>::new(),
-                                    )?,
-                            );
-                        }
-                        "source" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sourceId" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createdTime" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "creatorId" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifierId" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizTag" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "requestId" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "contentFieldList" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<TodoContentField>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isOnlyShowExecutor" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "priority" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoPriority>>::new(),
-                                    )?,
-                            );
-                        }
-                        "notifyConfigs" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoNotifyConfigs>>::new(),
-                                    )?,
-                            );
-                        }
-                        "cardTypeId" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tenantId" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tenantType" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(TodoTask {
-                    id: rt::decode::required(f0, "id")?,
-                    subject: f1.unwrap_or_default(),
-                    description: f2.unwrap_or_default(),
-                    start_time: f3.unwrap_or_default(),
-                    due_time: f4.unwrap_or_default(),
-                    finish_time: f5.unwrap_or_default(),
-                    done: f6.unwrap_or_default(),
-                    executor_ids: f7.unwrap_or_default(),
-                    participant_ids: f8.unwrap_or_default(),
-                    detail_url: f9.unwrap_or_default(),
-                    source: f10.unwrap_or_default(),
-                    source_id: f11.unwrap_or_default(),
-                    created_time: f12.unwrap_or_default(),
-                    modified_time: f13.unwrap_or_default(),
-                    creator_id: f14.unwrap_or_default(),
-                    modifier_id: f15.unwrap_or_default(),
-                    biz_tag: f16.unwrap_or_default(),
-                    request_id: f17.unwrap_or_default(),
-                    content_field_list: f18.unwrap_or_default(),
-                    is_only_show_executor: f19.unwrap_or_default(),
-                    priority: f20.unwrap_or_default(),
-                    notify_configs: f21.unwrap_or_default(),
-                    card_type_id: f22.unwrap_or_default(),
-                    tenant_id: f23.unwrap_or_default(),
-                    tenant_type: f24.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for TodoTask {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for TodoTask {
+    const NAME: &'static str = "TodoTask";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "subject" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "startTime" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dueTime" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "finishTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "done" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "executorIds" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "participantIds" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "detailUrl" => {
+                    f9 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoDetailUrl>>::new(),
+                            )?,
+                    );
+                }
+                "source" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sourceId" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createdTime" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modifiedTime" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "creatorId" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifierId" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizTag" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "requestId" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "contentFieldList" => {
+                    f18 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<TodoContentField>>::new(),
+                            )?,
+                    );
+                }
+                "isOnlyShowExecutor" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "priority" => {
+                    f20 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoPriority>>::new(),
+                            )?,
+                    );
+                }
+                "notifyConfigs" => {
+                    f21 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoNotifyConfigs>>::new(),
+                            )?,
+                    );
+                }
+                "cardTypeId" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "tenantId" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "tenantType" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(TodoTask {
+            id: rt::decode::required(f0, "id")?,
+            subject: f1.unwrap_or_default(),
+            description: f2.unwrap_or_default(),
+            start_time: f3.unwrap_or_default(),
+            due_time: f4.unwrap_or_default(),
+            finish_time: f5.unwrap_or_default(),
+            done: f6.unwrap_or_default(),
+            executor_ids: f7.unwrap_or_default(),
+            participant_ids: f8.unwrap_or_default(),
+            detail_url: f9.unwrap_or_default(),
+            source: f10.unwrap_or_default(),
+            source_id: f11.unwrap_or_default(),
+            created_time: f12.unwrap_or_default(),
+            modified_time: f13.unwrap_or_default(),
+            creator_id: f14.unwrap_or_default(),
+            modifier_id: f15.unwrap_or_default(),
+            biz_tag: f16.unwrap_or_default(),
+            request_id: f17.unwrap_or_default(),
+            content_field_list: f18.unwrap_or_default(),
+            is_only_show_executor: f19.unwrap_or_default(),
+            priority: f20.unwrap_or_default(),
+            notify_configs: f21.unwrap_or_default(),
+            card_type_id: f22.unwrap_or_default(),
+            tenant_id: f23.unwrap_or_default(),
+            tenant_type: f24.unwrap_or_default(),
+        })
     }
 }
 /// A user's role in a to-do (用户角色类型).
@@ -3178,274 +3149,273 @@ impl rt::Scalar for TodoRoleType {
 /// One to-do in an organisation user's list (待办卡片).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCard`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoCard {
     /// The to-do's id (待办ID).
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "taskId"))]
     pub task_id: String,
     /// The title (待办标题).
     ///
     /// Wire name `subject`.
-    #[serde(rename = "subject", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "subject", skip_serializing_if = "Option::is_none")
+    )]
     pub subject: Option<String>,
     /// When it is due, ms (截止时间).
     ///
     /// Wire name `dueTime`.
-    #[serde(rename = "dueTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dueTime", skip_serializing_if = "Option::is_none")
+    )]
     pub due_time: Option<i64>,
     /// Where its details open (详情页链接).
     ///
     /// Wire name `detailUrl`.
-    #[serde(rename = "detailUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "detailUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub detail_url: Option<TodoDetailUrl>,
     /// The priority (优先级).
     ///
     /// Wire name `priority`.
-    #[serde(rename = "priority", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "priority", skip_serializing_if = "Option::is_none")
+    )]
     pub priority: Option<TodoPriority>,
     /// When it was created, ms (创建时间).
     ///
     /// Wire name `createdTime`.
-    #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createdTime", skip_serializing_if = "Option::is_none")
+    )]
     pub created_time: Option<i64>,
     /// When it was updated, ms (更新时间).
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<i64>,
     /// The creator's unionId (创建者ID).
     ///
     /// Wire name `creatorId`.
-    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_id: Option<String>,
     /// The business system's id of it (来源ID).
     ///
     /// Wire name `sourceId`.
-    #[serde(rename = "sourceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sourceId", skip_serializing_if = "Option::is_none")
+    )]
     pub source_id: Option<String>,
     /// The app it belongs to (所属应用).
     ///
     /// Wire name `bizTag`.
-    #[serde(rename = "bizTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizTag", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_tag: Option<String>,
     /// Whether it is done (完成状态).
     ///
     /// Wire name `isDone`.
-    #[serde(rename = "isDone", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isDone", skip_serializing_if = "Option::is_none")
+    )]
     pub is_done: Option<bool>,
     /// Its business kind (待办的业务类型).
     ///
     /// Wire name `todoType`.
-    #[serde(rename = "todoType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "todoType", skip_serializing_if = "Option::is_none")
+    )]
     pub todo_type: Option<TodoType>,
 }
 impl<'de> serde::Deserialize<'de> for TodoCard {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoCard;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoCard")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoCard, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "subject" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dueTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "detailUrl" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoDetailUrl>>::new(),
-                                    )?,
-                            );
-                        }
-                        "priority" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoPriority>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createdTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "creatorId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sourceId" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizTag" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isDone" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "todoType" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(TodoCard {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    subject: f1.unwrap_or_default(),
-                    due_time: f2.unwrap_or_default(),
-                    detail_url: f3.unwrap_or_default(),
-                    priority: f4.unwrap_or_default(),
-                    created_time: f5.unwrap_or_default(),
-                    modified_time: f6.unwrap_or_default(),
-                    creator_id: f7.unwrap_or_default(),
-                    source_id: f8.unwrap_or_default(),
-                    biz_tag: f9.unwrap_or_default(),
-                    is_done: f10.unwrap_or_default(),
-                    todo_type: f11.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for TodoCard {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for TodoCard {
+    const NAME: &'static str = "TodoCard";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "subject" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dueTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "detailUrl" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoDetailUrl>>::new(),
+                            )?,
+                    );
+                }
+                "priority" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoPriority>>::new(),
+                            )?,
+                    );
+                }
+                "createdTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modifiedTime" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "creatorId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sourceId" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizTag" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "isDone" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "todoType" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(TodoCard {
+            task_id: rt::decode::required(f0, "taskId")?,
+            subject: f1.unwrap_or_default(),
+            due_time: f2.unwrap_or_default(),
+            detail_url: f3.unwrap_or_default(),
+            priority: f4.unwrap_or_default(),
+            created_time: f5.unwrap_or_default(),
+            modified_time: f6.unwrap_or_default(),
+            creator_id: f7.unwrap_or_default(),
+            source_id: f8.unwrap_or_default(),
+            biz_tag: f9.unwrap_or_default(),
+            is_done: f10.unwrap_or_default(),
+            todo_type: f11.unwrap_or_default(),
+        })
     }
 }
 /// A page of an organisation user's to-dos.
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCardPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoCardPage {
     /// The cursor of the next page (下一次请求的token); absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// The to-dos (待办卡片列表).
     ///
     /// Wire name `todoCards`.
-    #[serde(rename = "todoCards", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "todoCards", skip_serializing_if = "Vec::is_empty")
+    )]
     pub todo_cards: Vec<TodoCard>,
 }
 impl<'de> serde::Deserialize<'de> for TodoCardPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoCardPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoCardPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoCardPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "todoCards" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<TodoCard>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(TodoCardPage {
-                    next_token: f0.unwrap_or_default(),
-                    todo_cards: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for TodoCardPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for TodoCardPage {
+    const NAME: &'static str = "TodoCardPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "todoCards" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<TodoCard>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(TodoCardPage {
+            next_token: f0.unwrap_or_default(),
+            todo_cards: f1.unwrap_or_default(),
+        })
     }
 }
 /// One executor's completion (执行者状态).
@@ -3467,46 +3437,37 @@ pub struct TodoExecutorStatus {
 }
 impl<'de> serde::Deserialize<'de> for TodoExecutorStatus {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoExecutorStatus;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoExecutorStatus")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoExecutorStatus, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isDone" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoExecutorStatus {
+    const NAME: &'static str = "TodoExecutorStatus";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoExecutorStatus {
-                    id: f0.unwrap_or_default(),
-                    is_done: f1.unwrap_or_default(),
-                })
+                "isDone" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoExecutorStatus {
+            id: f0.unwrap_or_default(),
+            is_done: f1.unwrap_or_default(),
+        })
     }
 }
 impl TodoExecutorStatus {
@@ -3531,11 +3492,6 @@ impl rt::Validate for TodoExecutorStatus {
         Ok(())
     }
 }
-impl rt::Wire for TodoExecutorStatus {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// How a personal to-do's people are notified (通知提醒设置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoPersonalNotifyConfigs`
@@ -3550,38 +3506,30 @@ pub struct TodoPersonalNotifyConfigs {
 }
 impl<'de> serde::Deserialize<'de> for TodoPersonalNotifyConfigs {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoPersonalNotifyConfigs;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoPersonalNotifyConfigs")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoPersonalNotifyConfigs, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dingNotify" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoPersonalNotifyConfigs {
+    const NAME: &'static str = "TodoPersonalNotifyConfigs";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dingNotify" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoPersonalNotifyConfigs {
-                    ding_notify: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoPersonalNotifyConfigs {
+            ding_notify: f0.unwrap_or_default(),
+        })
     }
 }
 impl TodoPersonalNotifyConfigs {
@@ -3599,11 +3547,6 @@ impl TodoPersonalNotifyConfigs {
 impl rt::Validate for TodoPersonalNotifyConfigs {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for TodoPersonalNotifyConfigs {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// The kind of a to-do card (卡片类型).
@@ -3752,60 +3695,49 @@ pub struct TodoCardContentField {
 }
 impl<'de> serde::Deserialize<'de> for TodoCardContentField {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoCardContentField;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoCardContentField")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoCardContentField, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldType" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nameI18n" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoCardContentField {
+    const NAME: &'static str = "TodoCardContentField";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoCardContentField {
-                    field_key: f0.unwrap_or_default(),
-                    field_type: f1.unwrap_or_default(),
-                    name_i18n: f2.unwrap_or_default(),
-                })
+                "fieldType" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "nameI18n" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoCardContentField {
+            field_key: f0.unwrap_or_default(),
+            field_type: f1.unwrap_or_default(),
+            name_i18n: f2.unwrap_or_default(),
+        })
     }
 }
 impl TodoCardContentField {
@@ -3840,11 +3772,6 @@ impl TodoCardContentField {
 impl rt::Validate for TodoCardContentField {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for TodoCardContentField {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A button of a to-do card type (待办卡片操作区按钮配置).
@@ -3884,76 +3811,63 @@ pub struct TodoCardAction {
 }
 impl<'de> serde::Deserialize<'de> for TodoCardAction {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoCardAction;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoCardAction")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoCardAction, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "actionKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "buttonStyleType" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "actionType" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "url" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nameI18n" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TodoCardAction {
+    const NAME: &'static str = "TodoCardAction";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "actionKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(TodoCardAction {
-                    action_key: f0.unwrap_or_default(),
-                    button_style_type: f1.unwrap_or_default(),
-                    action_type: f2.unwrap_or_default(),
-                    url: f3.unwrap_or_default(),
-                    name_i18n: f4.unwrap_or_default(),
-                })
+                "buttonStyleType" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "actionType" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "url" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "nameI18n" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TodoCardAction {
+            action_key: f0.unwrap_or_default(),
+            button_style_type: f1.unwrap_or_default(),
+            action_type: f2.unwrap_or_default(),
+            url: f3.unwrap_or_default(),
+            name_i18n: f4.unwrap_or_default(),
+        })
     }
 }
 impl TodoCardAction {
@@ -4002,297 +3916,288 @@ impl rt::Validate for TodoCardAction {
         Ok(())
     }
 }
-impl rt::Wire for TodoCardAction {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A to-do card type (待办卡片类型配置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCardTypeConfig`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoCardTypeConfig {
     /// The card type's id (待办卡片类型ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: String,
     /// When it was created, ms (创建时间).
     ///
     /// Wire name `createdTime`.
-    #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createdTime", skip_serializing_if = "Option::is_none")
+    )]
     pub created_time: Option<i64>,
     /// When it was updated, ms (更新时间).
     ///
     /// Wire name `modifiedTime`.
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modified_time: Option<i64>,
     /// The creator's unionId (创建者).
     ///
     /// Wire name `creatorId`.
-    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_id: Option<String>,
     /// The last updater's unionId (更新者).
     ///
     /// Wire name `modifierId`.
-    #[serde(rename = "modifierId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifierId", skip_serializing_if = "Option::is_none")
+    )]
     pub modifier_id: Option<String>,
     /// The app it belongs to (接入应用标识).
     ///
     /// Wire name `bizTag`.
-    #[serde(rename = "bizTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizTag", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_tag: Option<String>,
     /// The request id (请求ID).
     ///
     /// Wire name `requestId`.
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "requestId", skip_serializing_if = "Option::is_none")
+    )]
     pub request_id: Option<String>,
     /// The card kind (卡片类型).
     ///
     /// Wire name `cardType`.
-    #[serde(rename = "cardType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "cardType", skip_serializing_if = "Option::is_none")
+    )]
     pub card_type: Option<TodoCardType>,
     /// The icon shown in to-do lists (卡片类型图标).
     ///
     /// Wire name `icon`.
-    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "icon", skip_serializing_if = "Option::is_none")
+    )]
     pub icon: Option<String>,
     /// The description (待办卡片类型描述).
     ///
     /// Wire name `description`.
-    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "description", skip_serializing_if = "Option::is_none")
+    )]
     pub description: Option<String>,
     /// How the details page opens on PC.
     ///
     /// Wire name `pcDetailUrlOpenMode`.
-    #[serde(rename = "pcDetailUrlOpenMode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pcDetailUrlOpenMode", skip_serializing_if = "Option::is_none")
+    )]
     pub pc_detail_url_open_mode: Option<TodoPcOpenMode>,
     /// The custom fields (内容区表单自定义字段配置).
     ///
     /// Wire name `contentFieldList`.
-    #[serde(rename = "contentFieldList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contentFieldList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub content_field_list: Vec<TodoCardContentField>,
     /// The buttons (待办卡片操作区按钮配置).
     ///
     /// Wire name `actionList`.
-    #[serde(rename = "actionList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "actionList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub action_list: Vec<TodoCardAction>,
 }
 impl<'de> serde::Deserialize<'de> for TodoCardTypeConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoCardTypeConfig;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoCardTypeConfig")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoCardTypeConfig, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "createdTime" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modifiedTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "creatorId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifierId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizTag" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "requestId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "cardType" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoCardType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "icon" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "description" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pcDetailUrlOpenMode" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<TodoPcOpenMode>>::new(),
-                                    )?,
-                            );
-                        }
-                        "contentFieldList" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<TodoCardContentField>>::new(),
-                                    )?,
-                            );
-                        }
-                        "actionList" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<TodoCardAction>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(TodoCardTypeConfig {
-                    id: rt::decode::required(f0, "id")?,
-                    created_time: f1.unwrap_or_default(),
-                    modified_time: f2.unwrap_or_default(),
-                    creator_id: f3.unwrap_or_default(),
-                    modifier_id: f4.unwrap_or_default(),
-                    biz_tag: f5.unwrap_or_default(),
-                    request_id: f6.unwrap_or_default(),
-                    card_type: f7.unwrap_or_default(),
-                    icon: f8.unwrap_or_default(),
-                    description: f9.unwrap_or_default(),
-                    pc_detail_url_open_mode: f10.unwrap_or_default(),
-                    content_field_list: f11.unwrap_or_default(),
-                    action_list: f12.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for TodoCardTypeConfig {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for TodoCardTypeConfig {
+    const NAME: &'static str = "TodoCardTypeConfig";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "createdTime" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modifiedTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "creatorId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifierId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizTag" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "requestId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "cardType" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoCardType>>::new(),
+                            )?,
+                    );
+                }
+                "icon" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "description" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pcDetailUrlOpenMode" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<TodoPcOpenMode>>::new(),
+                            )?,
+                    );
+                }
+                "contentFieldList" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<TodoCardContentField>>::new(),
+                            )?,
+                    );
+                }
+                "actionList" => {
+                    f12 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<TodoCardAction>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(TodoCardTypeConfig {
+            id: rt::decode::required(f0, "id")?,
+            created_time: f1.unwrap_or_default(),
+            modified_time: f2.unwrap_or_default(),
+            creator_id: f3.unwrap_or_default(),
+            modifier_id: f4.unwrap_or_default(),
+            biz_tag: f5.unwrap_or_default(),
+            request_id: f6.unwrap_or_default(),
+            card_type: f7.unwrap_or_default(),
+            icon: f8.unwrap_or_default(),
+            description: f9.unwrap_or_default(),
+            pc_detail_url_open_mode: f10.unwrap_or_default(),
+            content_field_list: f11.unwrap_or_default(),
+            action_list: f12.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`TodoApi::create_personal_task`](super::todo::TodoApi::create_personal_task).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCreatePersonalTaskResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoCreatePersonalTaskResponse {
     /// The to-do's id (待办ID).
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "taskId"))]
     pub task_id: String,
     /// When it was created, ms (创建时间).
     ///
     /// Wire name `createdTime`.
-    #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createdTime", skip_serializing_if = "Option::is_none")
+    )]
     pub created_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for TodoCreatePersonalTaskResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TodoCreatePersonalTaskResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TodoCreatePersonalTaskResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TodoCreatePersonalTaskResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "createdTime" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(TodoCreatePersonalTaskResponse {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    created_time: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for TodoCreatePersonalTaskResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for TodoCreatePersonalTaskResponse {
+    const NAME: &'static str = "TodoCreatePersonalTaskResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "createdTime" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(TodoCreatePersonalTaskResponse {
+            task_id: rt::decode::required(f0, "taskId")?,
+            created_time: f1.unwrap_or_default(),
+        })
     }
 }

@@ -392,372 +392,338 @@ impl rt::Scalar for CooperateUnionType {
 /// An upstream-downstream organisation the organisation joined or applied to (上下游组织).
 ///
 /// Source: `spec/union_org.yaml` · `types.CooperateOrg`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CooperateOrg {
     /// CorpId of the upstream-downstream organisation itself (空间的corpId).
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "corp_id"))]
     pub corp_id: String,
     /// Its name (空间名称).
     ///
     /// Wire name `org_name`.
-    #[serde(rename = "org_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_name", skip_serializing_if = "Option::is_none")
+    )]
     pub org_name: Option<String>,
     /// CorpId of the organisation that owns it (空间归属企业corpId).
     ///
     /// Wire name `belong_corp_id`.
-    #[serde(rename = "belong_corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "belong_corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub belong_corp_id: Option<String>,
     /// Name of the organisation that owns it (空间归属企业名称).
     ///
     /// Wire name `belong_org_name`.
-    #[serde(rename = "belong_org_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "belong_org_name", skip_serializing_if = "Option::is_none")
+    )]
     pub belong_org_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CooperateOrg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CooperateOrg;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CooperateOrg")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CooperateOrg, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corp_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "org_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "belong_corp_id" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "belong_org_name" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CooperateOrg {
-                    corp_id: rt::decode::required(f0, "corp_id")?,
-                    org_name: f1.unwrap_or_default(),
-                    belong_corp_id: f2.unwrap_or_default(),
-                    belong_org_name: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CooperateOrg {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CooperateOrg {
+    const NAME: &'static str = "CooperateOrg";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corp_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "org_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "belong_corp_id" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "belong_org_name" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CooperateOrg {
+            corp_id: rt::decode::required(f0, "corp_id")?,
+            org_name: f1.unwrap_or_default(),
+            belong_corp_id: f2.unwrap_or_default(),
+            belong_org_name: f3.unwrap_or_default(),
+        })
     }
 }
 /// One organisation that joined or applied to the calling upstream-downstream organisation, and
 /// which of its departments and users did (加入或申请加入的组织).
 ///
 /// Source: `spec/union_org.yaml` · `types.CooperateUnion`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CooperateUnion {
     /// CorpId of the joining organisation (加入企业的corpId).
     ///
     /// Wire name `union_corp_id`.
-    #[serde(rename = "union_corp_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "union_corp_id"))]
     pub union_corp_id: String,
     /// Name of the joining organisation (加入企业的名称).
     ///
     /// Wire name `union_org_name`.
-    #[serde(rename = "union_org_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "union_org_name", skip_serializing_if = "Option::is_none")
+    )]
     pub union_org_name: Option<String>,
     /// Its verification level (认证等级): 0 none, 1 advanced (高级), 2 intermediate (中级), 3 basic (初级).
     ///
     /// Wire name `auth_level`.
-    #[serde(rename = "auth_level", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "auth_level", skip_serializing_if = "Option::is_none")
+    )]
     pub auth_level: Option<i64>,
     /// How it joined: 1 whole organisation, 2 some departments and users.
     ///
     /// Wire name `union_type`.
-    #[serde(rename = "union_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "union_type", skip_serializing_if = "Option::is_none")
+    )]
     pub union_type: Option<CooperateUnionType>,
     /// Departments that joined (加入的部门列表); all their members joined.
     ///
     /// Wire name `dept_ids`.
-    #[serde(rename = "dept_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_ids: Vec<i64>,
     /// Users who joined on their own (单独加入的员工), without their department.
     ///
     /// Wire name `userids`.
-    #[serde(rename = "userids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub userids: Vec<String>,
     /// Id of the department it is mounted under in the upstream-downstream organisation (挂载部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_id: Option<i64>,
     /// Name of that department (挂载部门名称); the joining organisation's name unless set.
     ///
     /// Wire name `dept_name`.
-    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_name", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for CooperateUnion {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CooperateUnion;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CooperateUnion")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CooperateUnion, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "union_corp_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "union_org_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "auth_level" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "union_type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<CooperateUnionType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_ids" => {
-                            f4 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "userids" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "dept_id" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dept_name" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CooperateUnion {
-                    union_corp_id: rt::decode::required(f0, "union_corp_id")?,
-                    union_org_name: f1.unwrap_or_default(),
-                    auth_level: f2.unwrap_or_default(),
-                    union_type: f3.unwrap_or_default(),
-                    dept_ids: f4.unwrap_or_default(),
-                    userids: f5.unwrap_or_default(),
-                    dept_id: f6.unwrap_or_default(),
-                    dept_name: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for CooperateUnion {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for CooperateUnion {
+    const NAME: &'static str = "CooperateUnion";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "union_corp_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "union_org_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "auth_level" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "union_type" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<CooperateUnionType>>::new(),
+                            )?,
+                    );
+                }
+                "dept_ids" => {
+                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                "userids" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "dept_id" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dept_name" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(CooperateUnion {
+            union_corp_id: rt::decode::required(f0, "union_corp_id")?,
+            union_org_name: f1.unwrap_or_default(),
+            auth_level: f2.unwrap_or_default(),
+            union_type: f3.unwrap_or_default(),
+            dept_ids: f4.unwrap_or_default(),
+            userids: f5.unwrap_or_default(),
+            dept_id: f6.unwrap_or_default(),
+            dept_name: f7.unwrap_or_default(),
+        })
     }
 }
 /// A trunk organisation above the calling one (主干组织).
 ///
 /// Source: `spec/union_org.yaml` · `types.UnionTrunkOrg`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UnionTrunkOrg {
     /// CorpId of the trunk organisation (主干组织的corpid).
     ///
     /// Wire name `corpid`.
-    #[serde(rename = "corpid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "corpid"))]
     pub corpid: String,
     /// Its name (主干组织的名称).
     ///
     /// Wire name `org_name`.
-    #[serde(rename = "org_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_name", skip_serializing_if = "Option::is_none")
+    )]
     pub org_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UnionTrunkOrg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UnionTrunkOrg;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UnionTrunkOrg")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UnionTrunkOrg, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "corpid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "org_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UnionTrunkOrg {
-                    corpid: rt::decode::required(f0, "corpid")?,
-                    org_name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UnionTrunkOrg {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UnionTrunkOrg {
+    const NAME: &'static str = "UnionTrunkOrg";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "corpid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "org_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UnionTrunkOrg {
+            corpid: rt::decode::required(f0, "corpid")?,
+            org_name: f1.unwrap_or_default(),
+        })
     }
 }
 /// A branch organisation below the calling one (分支组织).
 ///
 /// Source: `spec/union_org.yaml` · `types.UnionBranchOrg`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UnionBranchOrg {
     /// CorpId of the branch organisation (分支组织的corpid).
     ///
     /// Wire name `union_corpid`.
-    #[serde(rename = "union_corpid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "union_corpid"))]
     pub union_corpid: String,
     /// Its name (分支组织名称).
     ///
     /// Wire name `union_org_name`.
-    #[serde(rename = "union_org_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "union_org_name", skip_serializing_if = "Option::is_none")
+    )]
     pub union_org_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UnionBranchOrg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UnionBranchOrg;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UnionBranchOrg")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UnionBranchOrg, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "union_corpid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "union_org_name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UnionBranchOrg {
-                    union_corpid: rt::decode::required(f0, "union_corpid")?,
-                    union_org_name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UnionBranchOrg {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UnionBranchOrg {
+    const NAME: &'static str = "UnionBranchOrg";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "union_corpid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "union_org_name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UnionBranchOrg {
+            union_corpid: rt::decode::required(f0, "union_corpid")?,
+            union_org_name: f1.unwrap_or_default(),
+        })
     }
 }

@@ -913,70 +913,85 @@ impl rt::Endpoint for UserLegacyCreateRequest {
 }
 impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
     /// Sets `userid`: The new user's id, unique and immutable; generated when absent.
-    pub fn userid(self, userid: impl Into<String>) -> Self {
-        self.map(|r| r.userid(userid))
+    pub fn userid(mut self, userid: impl Into<String>) -> Self {
+        self.request = self.request.userid(userid);
+        self
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
     pub fn order_in_depts(
-        self,
+        mut self,
         order_in_depts: std::collections::BTreeMap<i64, i64>,
     ) -> Self {
-        self.map(|r| r.order_in_depts(order_in_depts))
+        self.request = self.request.order_in_depts(order_in_depts);
+        self
     }
     /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
     pub fn position_in_depts(
-        self,
+        mut self,
         position_in_depts: std::collections::BTreeMap<i64, String>,
     ) -> Self {
-        self.map(|r| r.position_in_depts(position_in_depts))
+        self.request = self.request.position_in_depts(position_in_depts);
+        self
     }
     /// Sets `position`: Job title (职位).
-    pub fn position(self, position: impl Into<String>) -> Self {
-        self.map(|r| r.position(position))
+    pub fn position(mut self, position: impl Into<String>) -> Self {
+        self.request = self.request.position(position);
+        self
     }
     /// Sets `jobnumber`: Employee number (工号).
-    pub fn jobnumber(self, jobnumber: impl Into<String>) -> Self {
-        self.map(|r| r.jobnumber(jobnumber))
+    pub fn jobnumber(mut self, jobnumber: impl Into<String>) -> Self {
+        self.request = self.request.jobnumber(jobnumber);
+        self
     }
     /// Sets `email`: Email (邮箱), unique.
-    pub fn email(self, email: impl Into<String>) -> Self {
-        self.map(|r| r.email(email))
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.request = self.request.email(email);
+        self
     }
     /// Sets `org_email`: Organisation email (企业邮箱); only if the org mailbox is enabled.
-    pub fn org_email(self, org_email: impl Into<String>) -> Self {
-        self.map(|r| r.org_email(org_email))
+    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
+        self.request = self.request.org_email(org_email);
+        self
     }
     /// Sets `tel`: Extension number (分机号), unique.
-    pub fn tel(self, tel: impl Into<String>) -> Self {
-        self.map(|r| r.tel(tel))
+    pub fn tel(mut self, tel: impl Into<String>) -> Self {
+        self.request = self.request.tel(tel);
+        self
     }
     /// Sets `work_place`: Work place (办公地点).
-    pub fn work_place(self, work_place: impl Into<String>) -> Self {
-        self.map(|r| r.work_place(work_place))
+    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
+        self.request = self.request.work_place(work_place);
+        self
     }
     /// Sets `remark`: Remark (备注).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `is_hide`: Hide the mobile number (隐藏手机号).
-    pub fn is_hide(self, is_hide: bool) -> Self {
-        self.map(|r| r.is_hide(is_hide))
+    pub fn is_hide(mut self, is_hide: bool) -> Self {
+        self.request = self.request.is_hide(is_hide);
+        self
     }
     /// Sets `is_senior`: Executive mode (高管模式).
-    pub fn is_senior(self, is_senior: bool) -> Self {
-        self.map(|r| r.is_senior(is_senior))
+    pub fn is_senior(mut self, is_senior: bool) -> Self {
+        self.request = self.request.is_senior(is_senior);
+        self
     }
     /// Sets `manager_userid`: Userid of the direct manager (直属主管); not in the Java SDK.
-    pub fn manager_userid(self, manager_userid: impl Into<String>) -> Self {
-        self.map(|r| r.manager_userid(manager_userid))
+    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
+        self.request = self.request.manager_userid(manager_userid);
+        self
     }
     /// Sets `extattr`: Extended attributes (扩展属性) as JSON text; at most 10 are shown on mobile.
-    pub fn extattr(self, extattr: serde_json::Value) -> Self {
-        self.map(|r| r.extattr(extattr))
+    pub fn extattr(mut self, extattr: serde_json::Value) -> Self {
+        self.request = self.request.extattr(extattr);
+        self
     }
     /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
-    pub fn hired_date(self, hired_date: i64) -> Self {
-        self.map(|r| r.hired_date(hired_date))
+    pub fn hired_date(mut self, hired_date: i64) -> Self {
+        self.request = self.request.hired_date(hired_date);
+        self
     }
 }
 /// Request of [`UserApi::legacy_update`]: Update a user (更新用户信息) — legacy.
@@ -1294,82 +1309,100 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
     /// Sets `name`: Name (姓名).
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `department`: Ids of the user's departments (a JSON array, as in the official example).
-    pub fn department(self, department: Vec<i64>) -> Self {
-        self.map(|r| r.department(department))
+    pub fn department(mut self, department: Vec<i64>) -> Self {
+        self.request = self.request.department(department);
+        self
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
     pub fn order_in_depts(
-        self,
+        mut self,
         order_in_depts: std::collections::BTreeMap<i64, i64>,
     ) -> Self {
-        self.map(|r| r.order_in_depts(order_in_depts))
+        self.request = self.request.order_in_depts(order_in_depts);
+        self
     }
     /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
     pub fn position_in_depts(
-        self,
+        mut self,
         position_in_depts: std::collections::BTreeMap<i64, String>,
     ) -> Self {
-        self.map(|r| r.position_in_depts(position_in_depts))
+        self.request = self.request.position_in_depts(position_in_depts);
+        self
     }
     /// Sets `position`: Job title (职位).
-    pub fn position(self, position: impl Into<String>) -> Self {
-        self.map(|r| r.position(position))
+    pub fn position(mut self, position: impl Into<String>) -> Self {
+        self.request = self.request.position(position);
+        self
     }
     /// Sets `mobile`: Mobile number (手机号); in the Java SDK only, not on the official page.
-    pub fn mobile(self, mobile: impl Into<String>) -> Self {
-        self.map(|r| r.mobile(mobile))
+    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
+        self.request = self.request.mobile(mobile);
+        self
     }
     /// Sets `tel`: Extension number (分机号).
-    pub fn tel(self, tel: impl Into<String>) -> Self {
-        self.map(|r| r.tel(tel))
+    pub fn tel(mut self, tel: impl Into<String>) -> Self {
+        self.request = self.request.tel(tel);
+        self
     }
     /// Sets `work_place`: Work place (办公地点).
-    pub fn work_place(self, work_place: impl Into<String>) -> Self {
-        self.map(|r| r.work_place(work_place))
+    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
+        self.request = self.request.work_place(work_place);
+        self
     }
     /// Sets `remark`: Remark (备注).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `email`: Email (邮箱).
-    pub fn email(self, email: impl Into<String>) -> Self {
-        self.map(|r| r.email(email))
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.request = self.request.email(email);
+        self
     }
     /// Sets `org_email`: Organisation email (企业邮箱).
-    pub fn org_email(self, org_email: impl Into<String>) -> Self {
-        self.map(|r| r.org_email(org_email))
+    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
+        self.request = self.request.org_email(org_email);
+        self
     }
     /// Sets `jobnumber`: Employee number (工号).
-    pub fn jobnumber(self, jobnumber: impl Into<String>) -> Self {
-        self.map(|r| r.jobnumber(jobnumber))
+    pub fn jobnumber(mut self, jobnumber: impl Into<String>) -> Self {
+        self.request = self.request.jobnumber(jobnumber);
+        self
     }
     /// Sets `is_hide`: Hide the mobile number (隐藏手机号).
-    pub fn is_hide(self, is_hide: bool) -> Self {
-        self.map(|r| r.is_hide(is_hide))
+    pub fn is_hide(mut self, is_hide: bool) -> Self {
+        self.request = self.request.is_hide(is_hide);
+        self
     }
     /// Sets `is_senior`: Executive mode (高管模式).
-    pub fn is_senior(self, is_senior: bool) -> Self {
-        self.map(|r| r.is_senior(is_senior))
+    pub fn is_senior(mut self, is_senior: bool) -> Self {
+        self.request = self.request.is_senior(is_senior);
+        self
     }
     /// Sets `manager_userid`: Userid of the direct manager (直属主管).
-    pub fn manager_userid(self, manager_userid: impl Into<String>) -> Self {
-        self.map(|r| r.manager_userid(manager_userid))
+    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
+        self.request = self.request.manager_userid(manager_userid);
+        self
     }
     /// Sets `extattr`: Extended attributes (扩展属性) as JSON text; resend all of them, missing ones are cleared.
-    pub fn extattr(self, extattr: serde_json::Value) -> Self {
-        self.map(|r| r.extattr(extattr))
+    pub fn extattr(mut self, extattr: serde_json::Value) -> Self {
+        self.request = self.request.extattr(extattr);
+        self
     }
     /// Sets `lang`: Language of the call: `zh_CN` (default) or `en_US`.
-    pub fn lang(self, lang: impl Into<String>) -> Self {
-        self.map(|r| r.lang(lang))
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.request = self.request.lang(lang);
+        self
     }
     /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
-    pub fn hired_date(self, hired_date: i64) -> Self {
-        self.map(|r| r.hired_date(hired_date))
+    pub fn hired_date(mut self, hired_date: i64) -> Self {
+        self.request = self.request.hired_date(hired_date);
+        self
     }
 }
 /// Request of [`UserApi::legacy_delete`]: Delete a user (删除用户) — legacy.
@@ -1548,8 +1581,9 @@ impl rt::Endpoint for UserLegacyGetRequest {
 }
 impl<'c> crate::api::Call<'c, UserLegacyGetRequest> {
     /// Sets `lang`: `zh_CN` (default) or `en_US`; not in the Java SDK.
-    pub fn lang(self, lang: impl Into<String>) -> Self {
-        self.map(|r| r.lang(lang))
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.request = self.request.lang(lang);
+        self
     }
 }
 /// Request of [`UserApi::legacy_simple_list`]: List a department's users, id and name (获取部门用户) — legacy.
@@ -1667,20 +1701,24 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
 }
 impl<'c> crate::api::Call<'c, UserLegacySimpleListRequest> {
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
-    pub fn lang(self, lang: impl Into<String>) -> Self {
-        self.map(|r| r.lang(lang))
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.request = self.request.lang(lang);
+        self
     }
     /// Sets `offset`: Offset of the first user, from 0.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size, at most 100.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Sets `order`: Sort order; default `custom`.
-    pub fn order(self, order: OrderField) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: OrderField) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1875,12 +1913,14 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
 }
 impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
     /// Sets `order`: Sort order; default `custom`.
-    pub fn order(self, order: OrderField) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: OrderField) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
-    pub fn lang(self, lang: impl Into<String>) -> Self {
-        self.map(|r| r.lang(lang))
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.request = self.request.lang(lang);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -2048,20 +2088,24 @@ impl rt::Endpoint for UserLegacyListRequest {
 }
 impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
     /// Sets `offset`: Offset of the first user, from 0; used together with `size`.
-    pub fn offset(self, offset: i64) -> Self {
-        self.map(|r| r.offset(offset))
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.request = self.request.offset(offset);
+        self
     }
     /// Sets `size`: Page size, at most 100; used together with `offset`.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Sets `order`: Sort order; default `custom`.
-    pub fn order(self, order: OrderField) -> Self {
-        self.map(|r| r.order(order))
+    pub fn order(mut self, order: OrderField) -> Self {
+        self.request = self.request.order(order);
+        self
     }
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
-    pub fn lang(self, lang: impl Into<String>) -> Self {
-        self.map(|r| r.lang(lang))
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.request = self.request.lang(lang);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -2662,139 +2706,174 @@ impl rt::Endpoint for UserCreateRequest {
 }
 impl<'c> crate::api::Call<'c, UserCreateRequest> {
     /// Sets `userid`: The new user's id; generated when absent.
-    pub fn userid(self, userid: impl Into<String>) -> Self {
-        self.map(|r| r.userid(userid))
+    pub fn userid(mut self, userid: impl Into<String>) -> Self {
+        self.request = self.request.userid(userid);
+        self
     }
     /// Sets `dept_order_list`: Sort order per department (部门内排序).
-    pub fn dept_order_list(self, dept_order_list: Vec<UserDeptOrder>) -> Self {
-        self.map(|r| r.dept_order_list(dept_order_list))
+    pub fn dept_order_list(mut self, dept_order_list: Vec<UserDeptOrder>) -> Self {
+        self.request = self.request.dept_order_list(dept_order_list);
+        self
     }
     /// Sets `dept_title_list`: Job title per department (部门内职位).
-    pub fn dept_title_list(self, dept_title_list: Vec<UserDeptTitle>) -> Self {
-        self.map(|r| r.dept_title_list(dept_title_list))
+    pub fn dept_title_list(mut self, dept_title_list: Vec<UserDeptTitle>) -> Self {
+        self.request = self.request.dept_title_list(dept_title_list);
+        self
     }
     /// Sets `dept_position_list`: Posts per department (部门内任职).
-    pub fn dept_position_list(self, dept_position_list: Vec<UserDeptPosition>) -> Self {
-        self.map(|r| r.dept_position_list(dept_position_list))
+    pub fn dept_position_list(
+        mut self,
+        dept_position_list: Vec<UserDeptPosition>,
+    ) -> Self {
+        self.request = self.request.dept_position_list(dept_position_list);
+        self
     }
     /// Sets `hide_mobile`: Hide the mobile number (隐藏手机号).
-    pub fn hide_mobile(self, hide_mobile: bool) -> Self {
-        self.map(|r| r.hide_mobile(hide_mobile))
+    pub fn hide_mobile(mut self, hide_mobile: bool) -> Self {
+        self.request = self.request.hide_mobile(hide_mobile);
+        self
     }
     /// Sets `telephone`: Extension number (分机号), unique.
-    pub fn telephone(self, telephone: impl Into<String>) -> Self {
-        self.map(|r| r.telephone(telephone))
+    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
+        self.request = self.request.telephone(telephone);
+        self
     }
     /// Sets `job_number`: Employee number (工号).
-    pub fn job_number(self, job_number: impl Into<String>) -> Self {
-        self.map(|r| r.job_number(job_number))
+    pub fn job_number(mut self, job_number: impl Into<String>) -> Self {
+        self.request = self.request.job_number(job_number);
+        self
     }
     /// Sets `title`: Job title (职位).
-    pub fn title(self, title: impl Into<String>) -> Self {
-        self.map(|r| r.title(title))
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.request = self.request.title(title);
+        self
     }
     /// Sets `email`: Email (邮箱), unique.
-    pub fn email(self, email: impl Into<String>) -> Self {
-        self.map(|r| r.email(email))
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.request = self.request.email(email);
+        self
     }
     /// Sets `org_email`: Organisation email (企业邮箱).
-    pub fn org_email(self, org_email: impl Into<String>) -> Self {
-        self.map(|r| r.org_email(org_email))
+    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
+        self.request = self.request.org_email(org_email);
+        self
     }
     /// Sets `org_email_type`: Organisation email edition: `profession` (标准版) or `base` (基础版).
-    pub fn org_email_type(self, org_email_type: impl Into<String>) -> Self {
-        self.map(|r| r.org_email_type(org_email_type))
+    pub fn org_email_type(mut self, org_email_type: impl Into<String>) -> Self {
+        self.request = self.request.org_email_type(org_email_type);
+        self
     }
     /// Sets `work_place`: Work place (办公地点).
-    pub fn work_place(self, work_place: impl Into<String>) -> Self {
-        self.map(|r| r.work_place(work_place))
+    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
+        self.request = self.request.work_place(work_place);
+        self
     }
     /// Sets `remark`: Remark (备注).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
     pub fn extension(
-        self,
+        mut self,
         extension: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.map(|r| r.extension(extension))
+        self.request = self.request.extension(extension);
+        self
     }
     /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
-    pub fn extension_i18n(self, extension_i18n: serde_json::Value) -> Self {
-        self.map(|r| r.extension_i18n(extension_i18n))
+    pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
+        self.request = self.request.extension_i18n(extension_i18n);
+        self
     }
     /// Sets `senior_mode`: Executive mode (高管模式).
-    pub fn senior_mode(self, senior_mode: bool) -> Self {
-        self.map(|r| r.senior_mode(senior_mode))
+    pub fn senior_mode(mut self, senior_mode: bool) -> Self {
+        self.request = self.request.senior_mode(senior_mode);
+        self
     }
     /// Sets `hired_date`: Hire date (入职时间), ms since the epoch, at least 1.
-    pub fn hired_date(self, hired_date: i64) -> Self {
-        self.map(|r| r.hired_date(hired_date))
+    pub fn hired_date(mut self, hired_date: i64) -> Self {
+        self.request = self.request.hired_date(hired_date);
+        self
     }
     /// Sets `manager_userid`: Userid of the direct manager (直属主管).
-    pub fn manager_userid(self, manager_userid: impl Into<String>) -> Self {
-        self.map(|r| r.manager_userid(manager_userid))
+    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
+        self.request = self.request.manager_userid(manager_userid);
+        self
     }
     /// Sets `login_email`: Login email (登录邮箱); email-login accounts only.
-    pub fn login_email(self, login_email: impl Into<String>) -> Self {
-        self.map(|r| r.login_email(login_email))
+    pub fn login_email(mut self, login_email: impl Into<String>) -> Self {
+        self.request = self.request.login_email(login_email);
+        self
     }
     /// Sets `exclusive_account`: Create an exclusive account (专属帐号); must be true for one.
-    pub fn exclusive_account(self, exclusive_account: bool) -> Self {
-        self.map(|r| r.exclusive_account(exclusive_account))
+    pub fn exclusive_account(mut self, exclusive_account: bool) -> Self {
+        self.request = self.request.exclusive_account(exclusive_account);
+        self
     }
     /// Sets `exclusive_account_type`: Exclusive account type: `sso` (SSO account) or `dingtalk` (DingTalk-built account).
     pub fn exclusive_account_type(
-        self,
+        mut self,
         exclusive_account_type: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.exclusive_account_type(exclusive_account_type))
+        self.request = self.request.exclusive_account_type(exclusive_account_type);
+        self
     }
     /// Sets `login_id`: Login name of a DingTalk-built exclusive account (专属帐号登录名); required for one.
-    pub fn login_id(self, login_id: impl Into<String>) -> Self {
-        self.map(|r| r.login_id(login_id))
+    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
+        self.request = self.request.login_id(login_id);
+        self
     }
     /// Sets `init_password`: Initial password of a DingTalk-built exclusive account (初始密码), at least 8 characters, not only letters or only digits.
-    pub fn init_password(self, init_password: impl Into<rt::SecretString>) -> Self {
-        self.map(|r| r.init_password(init_password))
+    pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
+        self.request = self.request.init_password(init_password);
+        self
     }
     /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`.
-    pub fn send_password_to_user(self, send_password_to_user: bool) -> Self {
-        self.map(|r| r.send_password_to_user(send_password_to_user))
+    pub fn send_password_to_user(mut self, send_password_to_user: bool) -> Self {
+        self.request = self.request.send_password_to_user(send_password_to_user);
+        self
     }
     /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号), e.g. `+86-13412341234`.
-    pub fn exclusive_mobile(self, exclusive_mobile: impl Into<String>) -> Self {
-        self.map(|r| r.exclusive_mobile(exclusive_mobile))
+    pub fn exclusive_mobile(mut self, exclusive_mobile: impl Into<String>) -> Self {
+        self.request = self.request.exclusive_mobile(exclusive_mobile);
+        self
     }
     /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
     pub fn exclusive_mobile_verify_status(
-        self,
+        mut self,
         exclusive_mobile_verify_status: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.exclusive_mobile_verify_status(exclusive_mobile_verify_status))
+        self.request = self
+            .request
+            .exclusive_mobile_verify_status(exclusive_mobile_verify_status);
+        self
     }
     /// Sets `avatar_media_id`: Avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key.
-    pub fn avatar_media_id(self, avatar_media_id: impl Into<String>) -> Self {
-        self.map(|r| r.avatar_media_id(avatar_media_id))
+    pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
+        self.request = self.request.avatar_media_id(avatar_media_id);
+        self
     }
     /// Sets `nickname`: Nickname of the exclusive account (昵称).
-    pub fn nickname(self, nickname: impl Into<String>) -> Self {
-        self.map(|r| r.nickname(nickname))
+    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
+        self.request = self.request.nickname(nickname);
+        self
     }
     /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account, when inviting one (邀请其他组织企业账号).
     pub fn outer_exclusive_corpid(
-        self,
+        mut self,
         outer_exclusive_corpid: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.outer_exclusive_corpid(outer_exclusive_corpid))
+        self.request = self.request.outer_exclusive_corpid(outer_exclusive_corpid);
+        self
     }
     /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation.
     pub fn outer_exclusive_userid(
-        self,
+        mut self,
         outer_exclusive_userid: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.outer_exclusive_userid(outer_exclusive_userid))
+        self.request = self.request.outer_exclusive_userid(outer_exclusive_userid);
+        self
     }
 }
 /// Request of [`UserApi::update`]: Update a user (更新用户信息).
@@ -3289,130 +3368,165 @@ impl rt::Endpoint for UserUpdateRequest {
 }
 impl<'c> crate::api::Call<'c, UserUpdateRequest> {
     /// Sets `name`: Name (姓名).
-    pub fn name(self, name: impl Into<String>) -> Self {
-        self.map(|r| r.name(name))
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.request = self.request.name(name);
+        self
     }
     /// Sets `mobile`: Mobile number (手机号).
-    pub fn mobile(self, mobile: impl Into<String>) -> Self {
-        self.map(|r| r.mobile(mobile))
+    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
+        self.request = self.request.mobile(mobile);
+        self
     }
     /// Sets `hide_mobile`: Hide the mobile number (隐藏手机号).
-    pub fn hide_mobile(self, hide_mobile: bool) -> Self {
-        self.map(|r| r.hide_mobile(hide_mobile))
+    pub fn hide_mobile(mut self, hide_mobile: bool) -> Self {
+        self.request = self.request.hide_mobile(hide_mobile);
+        self
     }
     /// Sets `telephone`: Extension number (分机号), unique.
-    pub fn telephone(self, telephone: impl Into<String>) -> Self {
-        self.map(|r| r.telephone(telephone))
+    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
+        self.request = self.request.telephone(telephone);
+        self
     }
     /// Sets `job_number`: Employee number (工号).
-    pub fn job_number(self, job_number: impl Into<String>) -> Self {
-        self.map(|r| r.job_number(job_number))
+    pub fn job_number(mut self, job_number: impl Into<String>) -> Self {
+        self.request = self.request.job_number(job_number);
+        self
     }
     /// Sets `manager_userid`: Userid of the direct manager (直属主管); clear it with `force_update_fields`.
-    pub fn manager_userid(self, manager_userid: impl Into<String>) -> Self {
-        self.map(|r| r.manager_userid(manager_userid))
+    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
+        self.request = self.request.manager_userid(manager_userid);
+        self
     }
     /// Sets `title`: Job title (职位).
-    pub fn title(self, title: impl Into<String>) -> Self {
-        self.map(|r| r.title(title))
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.request = self.request.title(title);
+        self
     }
     /// Sets `email`: Email (邮箱), unique.
-    pub fn email(self, email: impl Into<String>) -> Self {
-        self.map(|r| r.email(email))
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.request = self.request.email(email);
+        self
     }
     /// Sets `org_email`: Organisation email (企业邮箱).
-    pub fn org_email(self, org_email: impl Into<String>) -> Self {
-        self.map(|r| r.org_email(org_email))
+    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
+        self.request = self.request.org_email(org_email);
+        self
     }
     /// Sets `org_email_type`: Organisation email edition: `profession` (标准版) or `base` (基础版).
-    pub fn org_email_type(self, org_email_type: impl Into<String>) -> Self {
-        self.map(|r| r.org_email_type(org_email_type))
+    pub fn org_email_type(mut self, org_email_type: impl Into<String>) -> Self {
+        self.request = self.request.org_email_type(org_email_type);
+        self
     }
     /// Sets `work_place`: Work place (办公地点).
-    pub fn work_place(self, work_place: impl Into<String>) -> Self {
-        self.map(|r| r.work_place(work_place))
+    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
+        self.request = self.request.work_place(work_place);
+        self
     }
     /// Sets `remark`: Remark (备注).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `dept_id_list`: Ids of the user's departments, sent comma-separated, at most 100 (the documented create limit; the Java SDK allows 300 on update).
-    pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
-        self.map(|r| r.dept_id_list(dept_id_list))
+    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
+        self.request = self.request.dept_id_list(dept_id_list);
+        self
     }
     /// Sets `dept_order_list`: Sort order per department (部门内排序); a larger order sorts earlier.
-    pub fn dept_order_list(self, dept_order_list: Vec<UserDeptOrder>) -> Self {
-        self.map(|r| r.dept_order_list(dept_order_list))
+    pub fn dept_order_list(mut self, dept_order_list: Vec<UserDeptOrder>) -> Self {
+        self.request = self.request.dept_order_list(dept_order_list);
+        self
     }
     /// Sets `dept_title_list`: Job title per department (部门内职位).
-    pub fn dept_title_list(self, dept_title_list: Vec<UserDeptTitle>) -> Self {
-        self.map(|r| r.dept_title_list(dept_title_list))
+    pub fn dept_title_list(mut self, dept_title_list: Vec<UserDeptTitle>) -> Self {
+        self.request = self.request.dept_title_list(dept_title_list);
+        self
     }
     /// Sets `dept_position_list`: Posts per department (部门内任职).
-    pub fn dept_position_list(self, dept_position_list: Vec<UserDeptPosition>) -> Self {
-        self.map(|r| r.dept_position_list(dept_position_list))
+    pub fn dept_position_list(
+        mut self,
+        dept_position_list: Vec<UserDeptPosition>,
+    ) -> Self {
+        self.request = self.request.dept_position_list(dept_position_list);
+        self
     }
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
     pub fn extension(
-        self,
+        mut self,
         extension: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.map(|r| r.extension(extension))
+        self.request = self.request.extension(extension);
+        self
     }
     /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
-    pub fn extension_i18n(self, extension_i18n: serde_json::Value) -> Self {
-        self.map(|r| r.extension_i18n(extension_i18n))
+    pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
+        self.request = self.request.extension_i18n(extension_i18n);
+        self
     }
     /// Sets `senior_mode`: Executive mode (高管模式).
-    pub fn senior_mode(self, senior_mode: bool) -> Self {
-        self.map(|r| r.senior_mode(senior_mode))
+    pub fn senior_mode(mut self, senior_mode: bool) -> Self {
+        self.request = self.request.senior_mode(senior_mode);
+        self
     }
     /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
-    pub fn hired_date(self, hired_date: i64) -> Self {
-        self.map(|r| r.hired_date(hired_date))
+    pub fn hired_date(mut self, hired_date: i64) -> Self {
+        self.request = self.request.hired_date(hired_date);
+        self
     }
     /// Sets `language`: `zh_CN` (default) or `en_US`.
-    pub fn language(self, language: impl Into<String>) -> Self {
-        self.map(|r| r.language(language))
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.request = self.request.language(language);
+        self
     }
     /// Sets `ext_attrs_update_mode`: How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); not in the Java SDK.
-    pub fn ext_attrs_update_mode(self, ext_attrs_update_mode: i64) -> Self {
-        self.map(|r| r.ext_attrs_update_mode(ext_attrs_update_mode))
+    pub fn ext_attrs_update_mode(mut self, ext_attrs_update_mode: i64) -> Self {
+        self.request = self.request.ext_attrs_update_mode(ext_attrs_update_mode);
+        self
     }
     /// Sets `force_update_fields`: Fields to clear, sent comma-separated: `manager_userid`, and per the exclusive-account page also `org_email` (which unbinds the organisation mailbox).
-    pub fn force_update_fields(self, force_update_fields: Vec<String>) -> Self {
-        self.map(|r| r.force_update_fields(force_update_fields))
+    pub fn force_update_fields(mut self, force_update_fields: Vec<String>) -> Self {
+        self.request = self.request.force_update_fields(force_update_fields);
+        self
     }
     /// Sets `login_id`: New login name of a DingTalk-built exclusive account (专属帐号登录名); camelCase key on this endpoint. SSO accounts cannot change it.
-    pub fn login_id(self, login_id: impl Into<String>) -> Self {
-        self.map(|r| r.login_id(login_id))
+    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
+        self.request = self.request.login_id(login_id);
+        self
     }
     /// Sets `init_password`: Reset a DingTalk-built exclusive account's password (初始密码), at least 8 characters, not only letters or only digits.
-    pub fn init_password(self, init_password: impl Into<rt::SecretString>) -> Self {
-        self.map(|r| r.init_password(init_password))
+    pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
+        self.request = self.request.init_password(init_password);
+        self
     }
     /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`; DingTalk-built accounts only. Not in the Java SDK.
-    pub fn send_password_to_user(self, send_password_to_user: bool) -> Self {
-        self.map(|r| r.send_password_to_user(send_password_to_user))
+    pub fn send_password_to_user(mut self, send_password_to_user: bool) -> Self {
+        self.request = self.request.send_password_to_user(send_password_to_user);
+        self
     }
     /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号).
-    pub fn exclusive_mobile(self, exclusive_mobile: impl Into<String>) -> Self {
-        self.map(|r| r.exclusive_mobile(exclusive_mobile))
+    pub fn exclusive_mobile(mut self, exclusive_mobile: impl Into<String>) -> Self {
+        self.request = self.request.exclusive_mobile(exclusive_mobile);
+        self
     }
     /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
     pub fn exclusive_mobile_verify_status(
-        self,
+        mut self,
         exclusive_mobile_verify_status: impl Into<String>,
     ) -> Self {
-        self.map(|r| r.exclusive_mobile_verify_status(exclusive_mobile_verify_status))
+        self.request = self
+            .request
+            .exclusive_mobile_verify_status(exclusive_mobile_verify_status);
+        self
     }
     /// Sets `avatar_media_id`: New avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key. Not in the Java SDK.
-    pub fn avatar_media_id(self, avatar_media_id: impl Into<String>) -> Self {
-        self.map(|r| r.avatar_media_id(avatar_media_id))
+    pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
+        self.request = self.request.avatar_media_id(avatar_media_id);
+        self
     }
     /// Sets `nickname`: New nickname of the exclusive account (昵称). Not in the Java SDK.
-    pub fn nickname(self, nickname: impl Into<String>) -> Self {
-        self.map(|r| r.nickname(nickname))
+    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
+        self.request = self.request.nickname(nickname);
+        self
     }
 }
 /// Request of [`UserApi::delete`]: Delete a user (删除用户).
@@ -3559,12 +3673,14 @@ impl rt::Endpoint for UserGetRequest {
 }
 impl<'c> crate::api::Call<'c, UserGetRequest> {
     /// Sets `language`: `zh_CN` (default) or `en_US`.
-    pub fn language(self, language: impl Into<String>) -> Self {
-        self.map(|r| r.language(language))
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.request = self.request.language(language);
+        self
     }
     /// Sets `login_id`: Look the user up by the login name of an exclusive account (登录名) instead; when set,
-    pub fn login_id(self, login_id: impl Into<String>) -> Self {
-        self.map(|r| r.login_id(login_id))
+    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
+        self.request = self.request.login_id(login_id);
+        self
     }
 }
 /// Request of [`UserApi::list`]: List a department's users with details (获取部门用户详情).
@@ -3670,16 +3786,19 @@ impl rt::Endpoint for UserListRequest {
 }
 impl<'c> crate::api::Call<'c, UserListRequest> {
     /// Sets `order_field`: Sort order; default `custom`.
-    pub fn order_field(self, order_field: OrderField) -> Self {
-        self.map(|r| r.order_field(order_field))
+    pub fn order_field(mut self, order_field: OrderField) -> Self {
+        self.request = self.request.order_field(order_field);
+        self
     }
     /// Sets `contain_access_limit`: Whether to include users with restricted access (受限用户).
-    pub fn contain_access_limit(self, contain_access_limit: bool) -> Self {
-        self.map(|r| r.contain_access_limit(contain_access_limit))
+    pub fn contain_access_limit(mut self, contain_access_limit: bool) -> Self {
+        self.request = self.request.contain_access_limit(contain_access_limit);
+        self
     }
     /// Sets `language`: `zh_CN` (default) or `en_US`.
-    pub fn language(self, language: impl Into<String>) -> Self {
-        self.map(|r| r.language(language))
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.request = self.request.language(language);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -3863,16 +3982,19 @@ impl rt::Endpoint for UserListSimpleRequest {
 }
 impl<'c> crate::api::Call<'c, UserListSimpleRequest> {
     /// Sets `order_field`: Sort order; default `custom`.
-    pub fn order_field(self, order_field: OrderField) -> Self {
-        self.map(|r| r.order_field(order_field))
+    pub fn order_field(mut self, order_field: OrderField) -> Self {
+        self.request = self.request.order_field(order_field);
+        self
     }
     /// Sets `contain_access_limit`: Whether to include users with restricted access (受限用户).
-    pub fn contain_access_limit(self, contain_access_limit: bool) -> Self {
-        self.map(|r| r.contain_access_limit(contain_access_limit))
+    pub fn contain_access_limit(mut self, contain_access_limit: bool) -> Self {
+        self.request = self.request.contain_access_limit(contain_access_limit);
+        self
     }
     /// Sets `language`: `zh_CN` (default) or `en_US`.
-    pub fn language(self, language: impl Into<String>) -> Self {
-        self.map(|r| r.language(language))
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.request = self.request.language(language);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -4271,8 +4393,9 @@ impl rt::Endpoint for UserListInactiveV2Request {
 }
 impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
     /// Sets `dept_ids`: Only users in these departments, comma-separated (the official page: String `1,2,3`; the Java SDK: at most 100 ids). Absent = the whole organisation.
-    pub fn dept_ids(self, dept_ids: Vec<i64>) -> Self {
-        self.map(|r| r.dept_ids(dept_ids))
+    pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
+        self.request = self.request.dept_ids(dept_ids);
+        self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -4547,12 +4670,13 @@ impl rt::Endpoint for UserGetByMobileRequest {
 impl<'c> crate::api::Call<'c, UserGetByMobileRequest> {
     /// Sets `support_exclusive_account_search`: Also search the exclusive accounts (企业账号) this organisation created; needed (true) to find them.
     pub fn support_exclusive_account_search(
-        self,
+        mut self,
         support_exclusive_account_search: bool,
     ) -> Self {
-        self.map(|r| {
-            r.support_exclusive_account_search(support_exclusive_account_search)
-        })
+        self.request = self
+            .request
+            .support_exclusive_account_search(support_exclusive_account_search);
+        self
     }
 }
 /// Request of [`UserApi::legacy_get_userid_by_unionid`]: Get a userid by unionid (根据unionid获取userid) — legacy.
@@ -5059,42 +5183,33 @@ pub struct UserDeptOrder {
 }
 impl<'de> serde::Deserialize<'de> for UserDeptOrder {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserDeptOrder;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserDeptOrder")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserDeptOrder, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "order" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for UserDeptOrder {
+    const NAME: &'static str = "UserDeptOrder";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(UserDeptOrder {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                    order: rt::decode::required(f1, "order")?,
-                })
+                "order" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(UserDeptOrder {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+            order: rt::decode::required(f1, "order")?,
+        })
     }
 }
 impl UserDeptOrder {
@@ -5107,11 +5222,6 @@ impl UserDeptOrder {
 impl rt::Validate for UserDeptOrder {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for UserDeptOrder {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A user's job title inside one department (部门内职位).
@@ -5133,42 +5243,33 @@ pub struct UserDeptTitle {
 }
 impl<'de> serde::Deserialize<'de> for UserDeptTitle {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserDeptTitle;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserDeptTitle")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserDeptTitle, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for UserDeptTitle {
+    const NAME: &'static str = "UserDeptTitle";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(UserDeptTitle {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                    title: rt::decode::required(f1, "title")?,
-                })
+                "title" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(UserDeptTitle {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+            title: rt::decode::required(f1, "title")?,
+        })
     }
 }
 impl UserDeptTitle {
@@ -5184,11 +5285,6 @@ impl UserDeptTitle {
 impl rt::Validate for UserDeptTitle {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for UserDeptTitle {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A user's post inside one department (部门内任职).
@@ -5220,63 +5316,49 @@ pub struct UserDeptPosition {
 }
 impl<'de> serde::Deserialize<'de> for UserDeptPosition {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserDeptPosition;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserDeptPosition")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserDeptPosition, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "title" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "work_place" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_main" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for UserDeptPosition {
+    const NAME: &'static str = "UserDeptPosition";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(UserDeptPosition {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                    title: f1.unwrap_or_default(),
-                    work_place: f2.unwrap_or_default(),
-                    is_main: f3.unwrap_or_default(),
-                })
+                "title" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "work_place" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_main" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(UserDeptPosition {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+            title: f1.unwrap_or_default(),
+            work_place: f2.unwrap_or_default(),
+            is_main: f3.unwrap_or_default(),
+        })
     }
 }
 impl UserDeptPosition {
@@ -5311,3888 +5393,3696 @@ impl rt::Validate for UserDeptPosition {
         Ok(())
     }
 }
-impl rt::Wire for UserDeptPosition {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Whether a user leads one of their departments (是否部门主管).
 ///
 /// Source: `spec/user.yaml` · `types.UserLeaderInDept`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLeaderInDept {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "dept_id"))]
     pub dept_id: i64,
     /// True when the user is a leader (主管) of that department.
     ///
     /// Wire name `leader`.
-    #[serde(rename = "leader")]
+    #[cfg_attr(feature = "serialize", serde(rename = "leader"))]
     pub leader: bool,
 }
 impl<'de> serde::Deserialize<'de> for UserLeaderInDept {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLeaderInDept;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLeaderInDept")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLeaderInDept, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "leader" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLeaderInDept {
-                    dept_id: rt::decode::required(f0, "dept_id")?,
-                    leader: rt::decode::required(f1, "leader")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLeaderInDept {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLeaderInDept {
+    const NAME: &'static str = "UserLeaderInDept";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "leader" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLeaderInDept {
+            dept_id: rt::decode::required(f0, "dept_id")?,
+            leader: rt::decode::required(f1, "leader")?,
+        })
     }
 }
 /// A role held by a user (角色).
 ///
 /// Source: `spec/user.yaml` · `types.UserRole`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserRole {
     /// Role id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Role name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Name of the role group (角色组).
     ///
     /// Wire name `group_name`.
-    #[serde(rename = "group_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "group_name", skip_serializing_if = "Option::is_none")
+    )]
     pub group_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserRole {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserRole;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserRole")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserRole, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "group_name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserRole {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                    group_name: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserRole {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserRole {
+    const NAME: &'static str = "UserRole";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "group_name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserRole {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+            group_name: f2.unwrap_or_default(),
+        })
     }
 }
 /// The same person's identity in a linked organisation (关联组织).
 ///
 /// Source: `spec/user.yaml` · `types.UserUnionEmpMap`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserUnionEmpMap {
     /// The user's id in the linked organisation.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// The linked organisation's corp id.
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserUnionEmpMap {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserUnionEmpMap;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserUnionEmpMap")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserUnionEmpMap, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserUnionEmpMap {
-                    userid: f0.unwrap_or_default(),
-                    corp_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserUnionEmpMap {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserUnionEmpMap {
+    const NAME: &'static str = "UserUnionEmpMap";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserUnionEmpMap {
+            userid: f0.unwrap_or_default(),
+            corp_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// Identities of a user across linked organisations (关联组织); only for orgs that have them.
 ///
 /// Source: `spec/user.yaml` · `types.UserUnionEmpExt`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserUnionEmpExt {
     /// The user's id in the main organisation.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// The main organisation's corp id.
     ///
     /// Wire name `corp_id`.
-    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "corp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub corp_id: Option<String>,
     /// The user's identities in the linked organisations.
     ///
     /// Wire name `union_emp_map_list`.
-    #[serde(rename = "union_emp_map_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "union_emp_map_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub union_emp_map_list: Vec<UserUnionEmpMap>,
 }
 impl<'de> serde::Deserialize<'de> for UserUnionEmpExt {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserUnionEmpExt;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserUnionEmpExt")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserUnionEmpExt, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "corp_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "union_emp_map_list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserUnionEmpMap>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserUnionEmpExt {
-                    userid: f0.unwrap_or_default(),
-                    corp_id: f1.unwrap_or_default(),
-                    union_emp_map_list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserUnionEmpExt {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserUnionEmpExt {
+    const NAME: &'static str = "UserUnionEmpExt";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "corp_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "union_emp_map_list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<UserUnionEmpMap>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserUnionEmpExt {
+            userid: f0.unwrap_or_default(),
+            corp_id: f1.unwrap_or_default(),
+            union_emp_map_list: f2.unwrap_or_default(),
+        })
     }
 }
 /// Result of `topapi/v2/user/create`.
 ///
 /// Source: `spec/user.yaml` · `types.UserCreateResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserCreateResult {
     /// The new user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// The new user's unionid (note the camelCase `unionId`).
     ///
     /// Wire name `unionId`.
-    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionId", skip_serializing_if = "Option::is_none")
+    )]
     pub union_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserCreateResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserCreateResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserCreateResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserCreateResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "unionId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserCreateResult {
-                    userid: rt::decode::required(f0, "userid")?,
-                    union_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserCreateResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserCreateResult {
+    const NAME: &'static str = "UserCreateResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "unionId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserCreateResult {
+            userid: rt::decode::required(f0, "userid")?,
+            union_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// A user's details from `topapi/v2/user/get` (用户详情). Fields marked "not for ISV apps" are not
 /// returned to third-party apps; several need the mobile or email / personal-info contact permissions.
 ///
 /// Source: `spec/user.yaml` · `types.UserDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserDetail {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// The user's unionid, stable per developer account.
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Avatar URL (头像); absent for the default avatar.
     ///
     /// Wire name `avatar`.
-    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps, needs the mobile permission.
     ///
     /// Wire name `state_code`.
-    #[serde(rename = "state_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "state_code", skip_serializing_if = "Option::is_none")
+    )]
     pub state_code: Option<String>,
     /// Mobile number (手机号); not for ISV apps, needs the mobile permission.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile: Option<String>,
     /// Whether the mobile number is hidden (隐藏手机号).
     ///
     /// Wire name `hide_mobile`.
-    #[serde(rename = "hide_mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hide_mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号); not for ISV apps.
     ///
     /// Wire name `telephone`.
-    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "telephone", skip_serializing_if = "Option::is_none")
+    )]
     pub telephone: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `job_number`.
-    #[serde(rename = "job_number", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "job_number", skip_serializing_if = "Option::is_none")
+    )]
     pub job_number: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// Email (邮箱); not for ISV apps.
     ///
     /// Wire name `email`.
-    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "email", skip_serializing_if = "Option::is_none")
+    )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
     ///
     /// Wire name `org_email`.
-    #[serde(rename = "org_email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_email", skip_serializing_if = "Option::is_none")
+    )]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版); not for ISV apps.
     ///
     /// Wire name `org_email_type`.
-    #[serde(rename = "org_email_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_email_type", skip_serializing_if = "Option::is_none")
+    )]
     pub org_email_type: Option<String>,
     /// Work place (办公地点); not for ISV apps, only when set.
     ///
     /// Wire name `work_place`.
-    #[serde(rename = "work_place", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_place", skip_serializing_if = "Option::is_none")
+    )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps, only when set.
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// Userid of the direct manager (直属主管); only when set.
     ///
     /// Wire name `manager_userid`.
-    #[serde(rename = "manager_userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "manager_userid", skip_serializing_if = "Option::is_none")
+    )]
     pub manager_userid: Option<String>,
     /// Ids of the user's departments.
     ///
     /// Wire name `dept_id_list`.
-    #[serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_id_list: Vec<i64>,
     /// The user's sort order in each department.
     ///
     /// Wire name `dept_order_list`.
-    #[serde(rename = "dept_order_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_order_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Whether the user leads each department.
     ///
     /// Wire name `leader_in_dept`.
-    #[serde(rename = "leader_in_dept", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leader_in_dept", skip_serializing_if = "Vec::is_empty")
+    )]
     pub leader_in_dept: Vec<UserLeaderInDept>,
     /// Roles (角色) held by the user.
     ///
     /// Wire name `role_list`.
-    #[serde(rename = "role_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "role_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub role_list: Vec<UserRole>,
     /// The user's posts per department (任职).
     ///
     /// Wire name `dept_position_list`.
-    #[serde(rename = "dept_position_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_position_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Extended attributes (扩展属性) as JSON text inside a string, e.g. `{"爱好":"旅游"}`; not for ISV apps.
     ///
     /// Wire name `extension`.
-    #[serde(
-        rename = "extension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "extension",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     ///
     /// Wire name `extension_i18n`.
-    #[serde(rename = "extension_i18n", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extension_i18n", skip_serializing_if = "Option::is_none")
+    )]
     pub extension_i18n: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
     ///
     /// Wire name `hired_date`.
-    #[serde(rename = "hired_date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hired_date", skip_serializing_if = "Option::is_none")
+    )]
     pub hired_date: Option<i64>,
     /// Whether the user has activated DingTalk (已激活).
     ///
     /// Wire name `active`.
-    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "active", skip_serializing_if = "Option::is_none")
+    )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
     ///
     /// Wire name `admin`.
-    #[serde(rename = "admin", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "admin", skip_serializing_if = "Option::is_none")
+    )]
     pub admin: Option<bool>,
     /// Whether the user is the boss (老板).
     ///
     /// Wire name `boss`.
-    #[serde(rename = "boss", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "boss", skip_serializing_if = "Option::is_none")
+    )]
     pub boss: Option<bool>,
     /// Whether executive mode (高管模式) is on.
     ///
     /// Wire name `senior`.
-    #[serde(rename = "senior", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "senior", skip_serializing_if = "Option::is_none")
+    )]
     pub senior: Option<bool>,
     /// Whether the user has completed real-name verification (实名认证).
     ///
     /// Wire name `real_authed`.
-    #[serde(rename = "real_authed", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "real_authed", skip_serializing_if = "Option::is_none")
+    )]
     pub real_authed: Option<bool>,
     /// Whether this is an exclusive account (专属帐号).
     ///
     /// Wire name `exclusive_account`.
-    #[serde(rename = "exclusive_account", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "exclusive_account", skip_serializing_if = "Option::is_none")
+    )]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`.
     ///
     /// Wire name `exclusive_account_type`.
-    #[serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")
+    )]
     pub exclusive_account_type: Option<String>,
     /// Login name of an exclusive account (专属帐号登录名). The Java SDK spells it `login_id`, a public Go client `loginId`; both are accepted.
     ///
     /// Wire name `login_id`.
-    #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "login_id", skip_serializing_if = "Option::is_none")
+    )]
     pub login_id: Option<String>,
     /// Identities in linked organisations (关联组织); only for orgs that have them.
     ///
     /// Wire name `union_emp_ext`.
-    #[serde(rename = "union_emp_ext", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "union_emp_ext", skip_serializing_if = "Option::is_none")
+    )]
     pub union_emp_ext: Option<UserUnionEmpExt>,
 }
 impl<'de> serde::Deserialize<'de> for UserDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                let mut f28 = None;
-                let mut f29 = None;
-                let mut f30 = None;
-                let mut f31 = None;
-                let mut f32 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "unionid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "state_code" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobile" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hide_mobile" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "telephone" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "job_number" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "email" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_email" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_email_type" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "work_place" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "manager_userid" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_id_list" => {
-                            f16 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "dept_order_list" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserDeptOrder>>::new(),
-                                    )?,
-                            );
-                        }
-                        "leader_in_dept" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserLeaderInDept>>::new(),
-                                    )?,
-                            );
-                        }
-                        "role_list" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<UserRole>>::new())?,
-                            );
-                        }
-                        "dept_position_list" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserDeptPosition>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extension" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "extension_i18n" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hired_date" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "active" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "admin" => {
-                            f25 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "boss" => {
-                            f26 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "senior" => {
-                            f27 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "real_authed" => {
-                            f28 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "exclusive_account" => {
-                            f29 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "exclusive_account_type" => {
-                            f30 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "login_id" => {
-                            f31 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "loginId" if f31.is_none() => {
-                            f31 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "union_emp_ext" => {
-                            f32 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<UserUnionEmpExt>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserDetail {
-                    userid: rt::decode::required(f0, "userid")?,
-                    unionid: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                    avatar: f3.unwrap_or_default(),
-                    state_code: f4.unwrap_or_default(),
-                    mobile: f5.unwrap_or_default(),
-                    hide_mobile: f6.unwrap_or_default(),
-                    telephone: f7.unwrap_or_default(),
-                    job_number: f8.unwrap_or_default(),
-                    title: f9.unwrap_or_default(),
-                    email: f10.unwrap_or_default(),
-                    org_email: f11.unwrap_or_default(),
-                    org_email_type: f12.unwrap_or_default(),
-                    work_place: f13.unwrap_or_default(),
-                    remark: f14.unwrap_or_default(),
-                    manager_userid: f15.unwrap_or_default(),
-                    dept_id_list: f16.unwrap_or_default(),
-                    dept_order_list: f17.unwrap_or_default(),
-                    leader_in_dept: f18.unwrap_or_default(),
-                    role_list: f19.unwrap_or_default(),
-                    dept_position_list: f20.unwrap_or_default(),
-                    extension: f21.unwrap_or_default(),
-                    extension_i18n: f22.unwrap_or_default(),
-                    hired_date: f23.unwrap_or_default(),
-                    active: f24.unwrap_or_default(),
-                    admin: f25.unwrap_or_default(),
-                    boss: f26.unwrap_or_default(),
-                    senior: f27.unwrap_or_default(),
-                    real_authed: f28.unwrap_or_default(),
-                    exclusive_account: f29.unwrap_or_default(),
-                    exclusive_account_type: f30.unwrap_or_default(),
-                    login_id: f31.unwrap_or_default(),
-                    union_emp_ext: f32.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserDetail {
+    const NAME: &'static str = "UserDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        let mut f30 = None;
+        let mut f31 = None;
+        let mut f32 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "unionid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "state_code" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobile" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "hide_mobile" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "telephone" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "job_number" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "email" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "org_email" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "org_email_type" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "work_place" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "manager_userid" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_id_list" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "dept_order_list" => {
+                    f17 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<UserDeptOrder>>::new(),
+                            )?,
+                    );
+                }
+                "leader_in_dept" => {
+                    f18 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<UserLeaderInDept>>::new(),
+                            )?,
+                    );
+                }
+                "role_list" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<UserRole>>::new())?,
+                    );
+                }
+                "dept_position_list" => {
+                    f20 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<UserDeptPosition>>::new(),
+                            )?,
+                    );
+                }
+                "extension" => {
+                    f21 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "extension_i18n" => {
+                    f22 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "hired_date" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "active" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "admin" => {
+                    f25 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "boss" => {
+                    f26 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "senior" => {
+                    f27 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "real_authed" => {
+                    f28 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "exclusive_account" => {
+                    f29 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "exclusive_account_type" => {
+                    f30 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "login_id" => {
+                    f31 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "loginId" if f31.is_none() => {
+                    f31 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "union_emp_ext" => {
+                    f32 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<UserUnionEmpExt>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserDetail {
+            userid: rt::decode::required(f0, "userid")?,
+            unionid: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+            avatar: f3.unwrap_or_default(),
+            state_code: f4.unwrap_or_default(),
+            mobile: f5.unwrap_or_default(),
+            hide_mobile: f6.unwrap_or_default(),
+            telephone: f7.unwrap_or_default(),
+            job_number: f8.unwrap_or_default(),
+            title: f9.unwrap_or_default(),
+            email: f10.unwrap_or_default(),
+            org_email: f11.unwrap_or_default(),
+            org_email_type: f12.unwrap_or_default(),
+            work_place: f13.unwrap_or_default(),
+            remark: f14.unwrap_or_default(),
+            manager_userid: f15.unwrap_or_default(),
+            dept_id_list: f16.unwrap_or_default(),
+            dept_order_list: f17.unwrap_or_default(),
+            leader_in_dept: f18.unwrap_or_default(),
+            role_list: f19.unwrap_or_default(),
+            dept_position_list: f20.unwrap_or_default(),
+            extension: f21.unwrap_or_default(),
+            extension_i18n: f22.unwrap_or_default(),
+            hired_date: f23.unwrap_or_default(),
+            active: f24.unwrap_or_default(),
+            admin: f25.unwrap_or_default(),
+            boss: f26.unwrap_or_default(),
+            senior: f27.unwrap_or_default(),
+            real_authed: f28.unwrap_or_default(),
+            exclusive_account: f29.unwrap_or_default(),
+            exclusive_account_type: f30.unwrap_or_default(),
+            login_id: f31.unwrap_or_default(),
+            union_emp_ext: f32.unwrap_or_default(),
+        })
     }
 }
 /// One user in a `topapi/v2/user/list` page (部门用户详情). "Not for ISV apps" fields are not returned to third-party apps.
 ///
 /// Source: `spec/user.yaml` · `types.UserListItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserListItem {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// The user's unionid.
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Avatar URL (头像).
     ///
     /// Wire name `avatar`.
-    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps.
     ///
     /// Wire name `state_code`.
-    #[serde(rename = "state_code", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "state_code", skip_serializing_if = "Option::is_none")
+    )]
     pub state_code: Option<String>,
     /// Mobile number (手机号); not for ISV apps.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile: Option<String>,
     /// Whether the mobile number is hidden (隐藏手机号).
     ///
     /// Wire name `hide_mobile`.
-    #[serde(rename = "hide_mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hide_mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号); not for ISV apps.
     ///
     /// Wire name `telephone`.
-    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "telephone", skip_serializing_if = "Option::is_none")
+    )]
     pub telephone: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `job_number`.
-    #[serde(rename = "job_number", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "job_number", skip_serializing_if = "Option::is_none")
+    )]
     pub job_number: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// Email (邮箱); not for ISV apps.
     ///
     /// Wire name `email`.
-    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "email", skip_serializing_if = "Option::is_none")
+    )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
     ///
     /// Wire name `org_email`.
-    #[serde(rename = "org_email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_email", skip_serializing_if = "Option::is_none")
+    )]
     pub org_email: Option<String>,
     /// Work place (办公地点); not for ISV apps.
     ///
     /// Wire name `work_place`.
-    #[serde(rename = "work_place", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "work_place", skip_serializing_if = "Option::is_none")
+    )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// Ids of the user's departments.
     ///
     /// Wire name `dept_id_list`.
-    #[serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_id_list: Vec<i64>,
     /// The user's sort order in the listed department.
     ///
     /// Wire name `dept_order`.
-    #[serde(rename = "dept_order", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_order", skip_serializing_if = "Option::is_none")
+    )]
     pub dept_order: Option<i64>,
     /// Extended attributes (扩展属性) as JSON text inside a string; not for ISV apps.
     ///
     /// Wire name `extension`.
-    #[serde(
-        rename = "extension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "extension",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
     ///
     /// Wire name `hired_date`.
-    #[serde(rename = "hired_date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hired_date", skip_serializing_if = "Option::is_none")
+    )]
     pub hired_date: Option<i64>,
     /// Whether the user has activated DingTalk (已激活).
     ///
     /// Wire name `active`.
-    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "active", skip_serializing_if = "Option::is_none")
+    )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
     ///
     /// Wire name `admin`.
-    #[serde(rename = "admin", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "admin", skip_serializing_if = "Option::is_none")
+    )]
     pub admin: Option<bool>,
     /// Whether the user is the boss (老板).
     ///
     /// Wire name `boss`.
-    #[serde(rename = "boss", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "boss", skip_serializing_if = "Option::is_none")
+    )]
     pub boss: Option<bool>,
     /// Whether the user leads the listed department (部门主管).
     ///
     /// Wire name `leader`.
-    #[serde(rename = "leader", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "leader", skip_serializing_if = "Option::is_none")
+    )]
     pub leader: Option<bool>,
     /// Whether this is an exclusive account (专属帐号).
     ///
     /// Wire name `exclusive_account`.
-    #[serde(rename = "exclusive_account", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "exclusive_account", skip_serializing_if = "Option::is_none")
+    )]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`.
     ///
     /// Wire name `exclusive_account_type`.
-    #[serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")
+    )]
     pub exclusive_account_type: Option<String>,
     /// Login name of an exclusive account (专属帐号登录名); in the Java SDK only. `loginId` (a public Go client's spelling on v2/user/get) is accepted too.
     ///
     /// Wire name `login_id`.
-    #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "login_id", skip_serializing_if = "Option::is_none")
+    )]
     pub login_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserListItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserListItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserListItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserListItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "unionid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "state_code" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobile" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hide_mobile" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "telephone" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "job_number" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "email" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_email" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "work_place" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dept_id_list" => {
-                            f14 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "dept_order" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "extension" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "hired_date" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "active" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "admin" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "boss" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "leader" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "exclusive_account" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "exclusive_account_type" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "login_id" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "loginId" if f24.is_none() => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserListItem {
-                    userid: rt::decode::required(f0, "userid")?,
-                    unionid: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                    avatar: f3.unwrap_or_default(),
-                    state_code: f4.unwrap_or_default(),
-                    mobile: f5.unwrap_or_default(),
-                    hide_mobile: f6.unwrap_or_default(),
-                    telephone: f7.unwrap_or_default(),
-                    job_number: f8.unwrap_or_default(),
-                    title: f9.unwrap_or_default(),
-                    email: f10.unwrap_or_default(),
-                    org_email: f11.unwrap_or_default(),
-                    work_place: f12.unwrap_or_default(),
-                    remark: f13.unwrap_or_default(),
-                    dept_id_list: f14.unwrap_or_default(),
-                    dept_order: f15.unwrap_or_default(),
-                    extension: f16.unwrap_or_default(),
-                    hired_date: f17.unwrap_or_default(),
-                    active: f18.unwrap_or_default(),
-                    admin: f19.unwrap_or_default(),
-                    boss: f20.unwrap_or_default(),
-                    leader: f21.unwrap_or_default(),
-                    exclusive_account: f22.unwrap_or_default(),
-                    exclusive_account_type: f23.unwrap_or_default(),
-                    login_id: f24.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserListItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserListItem {
+    const NAME: &'static str = "UserListItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "unionid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "state_code" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobile" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "hide_mobile" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "telephone" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "job_number" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "email" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "org_email" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "work_place" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dept_id_list" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "dept_order" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "extension" => {
+                    f16 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "hired_date" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "active" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "admin" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "boss" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "leader" => {
+                    f21 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "exclusive_account" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "exclusive_account_type" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "login_id" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "loginId" if f24.is_none() => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserListItem {
+            userid: rt::decode::required(f0, "userid")?,
+            unionid: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+            avatar: f3.unwrap_or_default(),
+            state_code: f4.unwrap_or_default(),
+            mobile: f5.unwrap_or_default(),
+            hide_mobile: f6.unwrap_or_default(),
+            telephone: f7.unwrap_or_default(),
+            job_number: f8.unwrap_or_default(),
+            title: f9.unwrap_or_default(),
+            email: f10.unwrap_or_default(),
+            org_email: f11.unwrap_or_default(),
+            work_place: f12.unwrap_or_default(),
+            remark: f13.unwrap_or_default(),
+            dept_id_list: f14.unwrap_or_default(),
+            dept_order: f15.unwrap_or_default(),
+            extension: f16.unwrap_or_default(),
+            hired_date: f17.unwrap_or_default(),
+            active: f18.unwrap_or_default(),
+            admin: f19.unwrap_or_default(),
+            boss: f20.unwrap_or_default(),
+            leader: f21.unwrap_or_default(),
+            exclusive_account: f22.unwrap_or_default(),
+            exclusive_account_type: f23.unwrap_or_default(),
+            login_id: f24.unwrap_or_default(),
+        })
     }
 }
 /// One page of `topapi/v2/user/list`.
 ///
 /// Source: `spec/user.yaml` · `types.UserListPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserListPage {
     /// Whether more users follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more")]
+    #[cfg_attr(feature = "serialize", serde(rename = "has_more"))]
     pub has_more: bool,
     /// Cursor for the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
     /// The users on this page.
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<UserListItem>,
 }
 impl<'de> serde::Deserialize<'de> for UserListPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserListPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserListPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserListPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "has_more" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserListItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserListPage {
-                    has_more: rt::decode::required(f0, "has_more")?,
-                    next_cursor: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserListPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserListPage {
+    const NAME: &'static str = "UserListPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "has_more" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "next_cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<UserListItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserListPage {
+            has_more: rt::decode::required(f0, "has_more")?,
+            next_cursor: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// A user's id and name (用户基础信息).
 ///
 /// Source: `spec/user.yaml` · `types.UserSimple`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserSimple {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserSimple {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserSimple;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserSimple")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserSimple, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserSimple {
-                    userid: rt::decode::required(f0, "userid")?,
-                    name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserSimple {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserSimple {
+    const NAME: &'static str = "UserSimple";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserSimple {
+            userid: rt::decode::required(f0, "userid")?,
+            name: f1.unwrap_or_default(),
+        })
     }
 }
 /// One page of `topapi/user/listsimple`.
 ///
 /// Source: `spec/user.yaml` · `types.UserSimplePage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserSimplePage {
     /// Whether more users follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more")]
+    #[cfg_attr(feature = "serialize", serde(rename = "has_more"))]
     pub has_more: bool,
     /// Cursor for the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
     /// The users on this page.
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<UserSimple>,
 }
 impl<'de> serde::Deserialize<'de> for UserSimplePage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserSimplePage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserSimplePage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserSimplePage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "has_more" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserSimple>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserSimplePage {
-                    has_more: rt::decode::required(f0, "has_more")?,
-                    next_cursor: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserSimplePage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserSimplePage {
+    const NAME: &'static str = "UserSimplePage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "has_more" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "next_cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<UserSimple>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserSimplePage {
+            has_more: rt::decode::required(f0, "has_more")?,
+            next_cursor: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// The userids of a department's direct members (`topapi/user/listid`).
 ///
 /// Source: `spec/user.yaml` · `types.UserIdList`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserIdList {
     /// Userids of the department's direct members.
     ///
     /// Wire name `userid_list`.
-    #[serde(rename = "userid_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub userid_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserIdList {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserIdList;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserIdList")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserIdList, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserIdList {
-                    userid_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserIdList {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserIdList {
+    const NAME: &'static str = "UserIdList";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserIdList {
+            userid_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// An administrator of the organisation (管理员).
 ///
 /// Source: `spec/user.yaml` · `types.UserAdmin`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserAdmin {
     /// The administrator's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// Administrator level: 1 main admin (主管理员), 2 sub-admin (子管理员).
     ///
     /// Wire name `sys_level`.
-    #[serde(rename = "sys_level", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sys_level", skip_serializing_if = "Option::is_none")
+    )]
     pub sys_level: Option<SysLevel>,
     /// The administrator's mobile; legacy `user/get_admin` only, and only in the Java SDK.
     ///
     /// Wire name `admin_mobile`.
-    #[serde(rename = "admin_mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "admin_mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub admin_mobile: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserAdmin {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserAdmin;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserAdmin")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserAdmin, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "sys_level" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<SysLevel>>::new(),
-                                    )?,
-                            );
-                        }
-                        "admin_mobile" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserAdmin {
-                    userid: rt::decode::required(f0, "userid")?,
-                    sys_level: f1.unwrap_or_default(),
-                    admin_mobile: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserAdmin {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserAdmin {
+    const NAME: &'static str = "UserAdmin";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "sys_level" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<SysLevel>>::new(),
+                            )?,
+                    );
+                }
+                "admin_mobile" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserAdmin {
+            userid: rt::decode::required(f0, "userid")?,
+            sys_level: f1.unwrap_or_default(),
+            admin_mobile: f2.unwrap_or_default(),
+        })
     }
 }
 /// One page of `topapi/inactive/user/get`.
 ///
 /// Source: `spec/user.yaml` · `types.UserInactivePage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserInactivePage {
     /// Whether more userids follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more")]
+    #[cfg_attr(feature = "serialize", serde(rename = "has_more"))]
     pub has_more: bool,
     /// Userids of users who did not log in on the queried date (未登录用户).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserInactivePage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserInactivePage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserInactivePage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserInactivePage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "has_more" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserInactivePage {
-                    has_more: rt::decode::required(f0, "has_more")?,
-                    list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserInactivePage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserInactivePage {
+    const NAME: &'static str = "UserInactivePage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "has_more" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "list" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserInactivePage {
+            has_more: rt::decode::required(f0, "has_more")?,
+            list: f1.unwrap_or_default(),
+        })
     }
 }
 /// One page of `topapi/inactive/user/v2/get`.
 ///
 /// Source: `spec/user.yaml` · `types.UserInactiveV2Page`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserInactiveV2Page {
     /// Whether more userids follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more")]
+    #[cfg_attr(feature = "serialize", serde(rename = "has_more"))]
     pub has_more: bool,
     /// Offset of the next page (下一页的偏移量); equals the previous offset plus the page size, and may be absent on the last page (the official example omits it).
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
     /// Userids of the users matching `is_active` on the queried day.
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserInactiveV2Page {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserInactiveV2Page;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserInactiveV2Page")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserInactiveV2Page, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "has_more" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserInactiveV2Page {
-                    has_more: rt::decode::required(f0, "has_more")?,
-                    next_cursor: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserInactiveV2Page {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserInactiveV2Page {
+    const NAME: &'static str = "UserInactiveV2Page";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "has_more" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "next_cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserInactiveV2Page {
+            has_more: rt::decode::required(f0, "has_more")?,
+            next_cursor: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }
 /// The user behind a login-free code (免登码), from `topapi/v2/user/getuserinfo`.
 ///
 /// Source: `spec/user.yaml` · `types.UserLoginInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLoginInfo {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// Id of the device that requested the code (设备 id).
     ///
     /// Wire name `device_id`.
-    #[serde(rename = "device_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "device_id", skip_serializing_if = "Option::is_none")
+    )]
     pub device_id: Option<String>,
     /// Whether the user is an administrator (是否管理员).
     ///
     /// Wire name `sys`.
-    #[serde(rename = "sys", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sys", skip_serializing_if = "Option::is_none")
+    )]
     pub sys: Option<bool>,
     /// Administrator level: 1 main admin, 2 sub-admin, 100 boss, 0 other.
     ///
     /// Wire name `sys_level`.
-    #[serde(rename = "sys_level", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sys_level", skip_serializing_if = "Option::is_none")
+    )]
     pub sys_level: Option<SysLevel>,
     /// The user's associated unionid (关联 unionid).
     ///
     /// Wire name `associated_unionid`.
-    #[serde(rename = "associated_unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "associated_unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub associated_unionid: Option<String>,
     /// The user's unionid.
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserLoginInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLoginInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLoginInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLoginInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "device_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "sys" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "sys_level" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<SysLevel>>::new(),
-                                    )?,
-                            );
-                        }
-                        "associated_unionid" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unionid" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLoginInfo {
-                    userid: rt::decode::required(f0, "userid")?,
-                    device_id: f1.unwrap_or_default(),
-                    sys: f2.unwrap_or_default(),
-                    sys_level: f3.unwrap_or_default(),
-                    associated_unionid: f4.unwrap_or_default(),
-                    unionid: f5.unwrap_or_default(),
-                    name: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLoginInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLoginInfo {
+    const NAME: &'static str = "UserLoginInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "device_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "sys" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "sys_level" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<SysLevel>>::new(),
+                            )?,
+                    );
+                }
+                "associated_unionid" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unionid" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLoginInfo {
+            userid: rt::decode::required(f0, "userid")?,
+            device_id: f1.unwrap_or_default(),
+            sys: f2.unwrap_or_default(),
+            sys_level: f3.unwrap_or_default(),
+            associated_unionid: f4.unwrap_or_default(),
+            unionid: f5.unwrap_or_default(),
+            name: f6.unwrap_or_default(),
+        })
     }
 }
 /// Result of `topapi/v2/user/getbymobile`.
 ///
 /// Source: `spec/user.yaml` · `types.UserByMobile`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserByMobile {
     /// Userid of the (non-departed) employee with that mobile.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userid", skip_serializing_if = "Option::is_none")
+    )]
     pub userid: Option<String>,
     /// Userids of exclusive accounts (专属帐号) bound to that mobile; in the Java SDK only.
     ///
     /// Wire name `exclusive_account_userid_list`.
-    #[serde(
-        rename = "exclusive_account_userid_list",
-        skip_serializing_if = "Vec::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "exclusive_account_userid_list",
+            skip_serializing_if = "Vec::is_empty",
+        )
     )]
     pub exclusive_account_userid_list: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserByMobile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserByMobile;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserByMobile")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserByMobile, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "exclusive_account_userid_list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserByMobile {
-                    userid: f0.unwrap_or_default(),
-                    exclusive_account_userid_list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserByMobile {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserByMobile {
+    const NAME: &'static str = "UserByMobile";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "exclusive_account_userid_list" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserByMobile {
+            userid: f0.unwrap_or_default(),
+            exclusive_account_userid_list: f1.unwrap_or_default(),
+        })
     }
 }
 /// Result of `topapi/user/getbyunionid`.
 ///
 /// Source: `spec/user.yaml` · `types.UserByUnionid`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserByUnionid {
     /// The user's id in this organisation.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// 0 employee (企业内部员工), 1 external contact (外部联系人).
     ///
     /// Wire name `contact_type`.
-    #[serde(rename = "contact_type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contact_type", skip_serializing_if = "Option::is_none")
+    )]
     pub contact_type: Option<ContactType>,
 }
 impl<'de> serde::Deserialize<'de> for UserByUnionid {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserByUnionid;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserByUnionid")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserByUnionid, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "contact_type" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ContactType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserByUnionid {
-                    userid: rt::decode::required(f0, "userid")?,
-                    contact_type: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserByUnionid {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserByUnionid {
+    const NAME: &'static str = "UserByUnionid";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "contact_type" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ContactType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserByUnionid {
+            userid: rt::decode::required(f0, "userid")?,
+            contact_type: f1.unwrap_or_default(),
+        })
     }
 }
 /// Result of `topapi/user/count`.
 ///
 /// Source: `spec/user.yaml` · `types.UserCount`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserCount {
     /// Number of users (员工人数).
     ///
     /// Wire name `count`.
-    #[serde(rename = "count")]
+    #[cfg_attr(feature = "serialize", serde(rename = "count"))]
     pub count: i64,
 }
 impl<'de> serde::Deserialize<'de> for UserCount {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserCount;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserCount")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserCount, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "count" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserCount {
-                    count: rt::decode::required(f0, "count")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserCount {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserCount {
+    const NAME: &'static str = "UserCount";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "count" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserCount {
+            count: rt::decode::required(f0, "count")?,
+        })
     }
 }
 /// A role in the legacy `user/get` response (角色).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyRole`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyRole {
     /// Role id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Role name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Name of the role group (角色组).
     ///
     /// Wire name `groupName`.
-    #[serde(rename = "groupName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "groupName", skip_serializing_if = "Option::is_none")
+    )]
     pub group_name: Option<String>,
     /// Role type; absent / null for a custom role (自定义角色).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<RoleType>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyRole {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyRole;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyRole")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyRole, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "groupName" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<RoleType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyRole {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                    group_name: f2.unwrap_or_default(),
-                    r#type: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyRole {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyRole {
+    const NAME: &'static str = "UserLegacyRole";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "groupName" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<RoleType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyRole {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+            group_name: f2.unwrap_or_default(),
+            r#type: f3.unwrap_or_default(),
+        })
     }
 }
 /// A user's details from the legacy `user/get` (camelCase, top level). "Not for ISV apps" fields are
 /// not returned to third-party apps. The trailing fields from `associatedUnionId` on are in the Java SDK only.
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyDetail {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// The user's unionid, stable per developer account.
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `position`.
-    #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "position", skip_serializing_if = "Option::is_none")
+    )]
     pub position: Option<String>,
     /// Mobile number (手机号); not for ISV apps.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps.
     ///
     /// Wire name `stateCode`.
-    #[serde(rename = "stateCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "stateCode", skip_serializing_if = "Option::is_none")
+    )]
     pub state_code: Option<String>,
     /// Extension number (分机号); not for ISV apps.
     ///
     /// Wire name `tel`.
-    #[serde(rename = "tel", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tel", skip_serializing_if = "Option::is_none")
+    )]
     pub tel: Option<String>,
     /// Work place (办公地点); not for ISV apps.
     ///
     /// Wire name `workPlace`.
-    #[serde(rename = "workPlace", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "workPlace", skip_serializing_if = "Option::is_none")
+    )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// Email (邮箱); not for ISV apps.
     ///
     /// Wire name `email`.
-    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "email", skip_serializing_if = "Option::is_none")
+    )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); only if enabled; not for ISV apps.
     ///
     /// Wire name `orgEmail`.
-    #[serde(rename = "orgEmail", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "orgEmail", skip_serializing_if = "Option::is_none")
+    )]
     pub org_email: Option<String>,
     /// Extended attributes (扩展属性); documented as a JSON string, examples return an object — both accepted. Not for ISV apps.
     ///
     /// Wire name `extattr`.
-    #[serde(
-        rename = "extattr",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "extattr",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub extattr: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
     ///
     /// Wire name `hiredDate`.
-    #[serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")
+    )]
     pub hired_date: Option<i64>,
     /// Employee number (工号).
     ///
     /// Wire name `jobnumber`.
-    #[serde(rename = "jobnumber", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "jobnumber", skip_serializing_if = "Option::is_none")
+    )]
     pub jobnumber: Option<String>,
     /// Whether the user has activated DingTalk (已激活).
     ///
     /// Wire name `active`.
-    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "active", skip_serializing_if = "Option::is_none")
+    )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
     ///
     /// Wire name `isAdmin`.
-    #[serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")
+    )]
     pub is_admin: Option<bool>,
     /// Whether the user is the boss (老板).
     ///
     /// Wire name `isBoss`.
-    #[serde(rename = "isBoss", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isBoss", skip_serializing_if = "Option::is_none")
+    )]
     pub is_boss: Option<bool>,
     /// Whether the mobile number is hidden (隐藏手机号).
     ///
     /// Wire name `isHide`.
-    #[serde(rename = "isHide", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isHide", skip_serializing_if = "Option::is_none")
+    )]
     pub is_hide: Option<bool>,
     /// Whether executive mode (高管模式) is on.
     ///
     /// Wire name `isSenior`.
-    #[serde(rename = "isSenior", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isSenior", skip_serializing_if = "Option::is_none")
+    )]
     pub is_senior: Option<bool>,
     /// Whether the user has completed real-name verification (实名认证).
     ///
     /// Wire name `realAuthed`.
-    #[serde(rename = "realAuthed", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "realAuthed", skip_serializing_if = "Option::is_none")
+    )]
     pub real_authed: Option<bool>,
     /// Ids of the user's departments.
     ///
     /// Wire name `department`.
-    #[serde(rename = "department", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "department", skip_serializing_if = "Vec::is_empty")
+    )]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序) as non-JSON map text `{deptId:order}`, e.g. `{1:1}`.
     ///
     /// Wire name `orderInDepts`.
-    #[serde(
-        rename = "orderInDepts",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "orderInDepts",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
+        )
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
     /// Whether the user leads each department (是否主管) as non-JSON map text, e.g. `{1:false}`.
     ///
     /// Wire name `isLeaderInDepts`.
-    #[serde(
-        rename = "isLeaderInDepts",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "isLeaderInDepts",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
+        )
     )]
     pub is_leader_in_depts: std::collections::BTreeMap<i64, bool>,
     /// Userid of the direct manager (直属主管). The official page spells it `managerUserid`, the Java SDK `managerUserId`; both are accepted.
     ///
     /// Wire name `managerUserid`.
-    #[serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")
+    )]
     pub manager_userid: Option<String>,
     /// Avatar URL (头像).
     ///
     /// Wire name `avatar`.
-    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar: Option<String>,
     /// Roles (角色) held by the user.
     ///
     /// Wire name `roles`.
-    #[serde(rename = "roles", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "roles", skip_serializing_if = "Vec::is_empty")
+    )]
     pub roles: Vec<UserLegacyRole>,
     /// Tags (标签); seen as `{}` in examples.
     ///
     /// Wire name `tags`.
-    #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tags", skip_serializing_if = "Option::is_none")
+    )]
     pub tags: Option<serde_json::Value>,
     /// Whether this is an exclusive account (专属帐号); seen in the ISV example.
     ///
     /// Wire name `exclusiveAccount`.
-    #[serde(rename = "exclusiveAccount", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "exclusiveAccount", skip_serializing_if = "Option::is_none")
+    )]
     pub exclusive_account: Option<bool>,
     /// Associated unionid (关联 unionid); in the Java SDK only.
     ///
     /// Wire name `associatedUnionId`.
-    #[serde(rename = "associatedUnionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "associatedUnionId", skip_serializing_if = "Option::is_none")
+    )]
     pub associated_union_id: Option<String>,
     /// DingTalk id (钉钉号); in the Java SDK only.
     ///
     /// Wire name `dingId`.
-    #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dingId", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_id: Option<String>,
     /// Open id; in the Java SDK only.
     ///
     /// Wire name `openId`.
-    #[serde(rename = "openId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "openId", skip_serializing_if = "Option::is_none")
+    )]
     pub open_id: Option<String>,
     /// Nickname (昵称); in the Java SDK only.
     ///
     /// Wire name `nickname`.
-    #[serde(rename = "nickname", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nickname", skip_serializing_if = "Option::is_none")
+    )]
     pub nickname: Option<String>,
     /// Mobile the invitation was sent to (邀请手机号); in the Java SDK only.
     ///
     /// Wire name `inviteMobile`.
-    #[serde(rename = "inviteMobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "inviteMobile", skip_serializing_if = "Option::is_none")
+    )]
     pub invite_mobile: Option<String>,
     /// Whether the account is restricted (受限); in the Java SDK only.
     ///
     /// Wire name `isLimited`.
-    #[serde(rename = "isLimited", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isLimited", skip_serializing_if = "Option::is_none")
+    )]
     pub is_limited: Option<bool>,
     /// Whether a customised portal is used; in the Java SDK only.
     ///
     /// Wire name `isCustomizedPortal`.
-    #[serde(rename = "isCustomizedPortal", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isCustomizedPortal", skip_serializing_if = "Option::is_none")
+    )]
     pub is_customized_portal: Option<bool>,
     /// Member view flag; in the Java SDK only.
     ///
     /// Wire name `memberView`.
-    #[serde(rename = "memberView", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "memberView", skip_serializing_if = "Option::is_none")
+    )]
     pub member_view: Option<bool>,
     /// Hash of the mobile number; in the Java SDK only.
     ///
     /// Wire name `mobileHash`.
-    #[serde(rename = "mobileHash", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobileHash", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile_hash: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                let mut f28 = None;
-                let mut f29 = None;
-                let mut f30 = None;
-                let mut f31 = None;
-                let mut f32 = None;
-                let mut f33 = None;
-                let mut f34 = None;
-                let mut f35 = None;
-                let mut f36 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "unionid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "position" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobile" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "stateCode" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tel" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "workPlace" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "email" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "orgEmail" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extattr" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hiredDate" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "jobnumber" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "active" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isAdmin" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isBoss" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isHide" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isSenior" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "realAuthed" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "department" => {
-                            f20 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "orderInDepts" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(rt::decode::LooseMap::<i64, i64>::new())?,
-                            );
-                        }
-                        "isLeaderInDepts" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(rt::decode::LooseMap::<i64, bool>::new())?,
-                            );
-                        }
-                        "managerUserid" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "managerUserId" if f23.is_none() => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "roles" => {
-                            f25 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserLegacyRole>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tags" => {
-                            f26 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "exclusiveAccount" => {
-                            f27 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "associatedUnionId" => {
-                            f28 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dingId" => {
-                            f29 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "openId" => {
-                            f30 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nickname" => {
-                            f31 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "inviteMobile" => {
-                            f32 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isLimited" => {
-                            f33 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isCustomizedPortal" => {
-                            f34 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "memberView" => {
-                            f35 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "mobileHash" => {
-                            f36 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyDetail {
-                    userid: rt::decode::required(f0, "userid")?,
-                    unionid: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                    position: f3.unwrap_or_default(),
-                    mobile: f4.unwrap_or_default(),
-                    state_code: f5.unwrap_or_default(),
-                    tel: f6.unwrap_or_default(),
-                    work_place: f7.unwrap_or_default(),
-                    remark: f8.unwrap_or_default(),
-                    email: f9.unwrap_or_default(),
-                    org_email: f10.unwrap_or_default(),
-                    extattr: f11.unwrap_or_default(),
-                    hired_date: f12.unwrap_or_default(),
-                    jobnumber: f13.unwrap_or_default(),
-                    active: f14.unwrap_or_default(),
-                    is_admin: f15.unwrap_or_default(),
-                    is_boss: f16.unwrap_or_default(),
-                    is_hide: f17.unwrap_or_default(),
-                    is_senior: f18.unwrap_or_default(),
-                    real_authed: f19.unwrap_or_default(),
-                    department: f20.unwrap_or_default(),
-                    order_in_depts: f21.unwrap_or_default(),
-                    is_leader_in_depts: f22.unwrap_or_default(),
-                    manager_userid: f23.unwrap_or_default(),
-                    avatar: f24.unwrap_or_default(),
-                    roles: f25.unwrap_or_default(),
-                    tags: f26.unwrap_or_default(),
-                    exclusive_account: f27.unwrap_or_default(),
-                    associated_union_id: f28.unwrap_or_default(),
-                    ding_id: f29.unwrap_or_default(),
-                    open_id: f30.unwrap_or_default(),
-                    nickname: f31.unwrap_or_default(),
-                    invite_mobile: f32.unwrap_or_default(),
-                    is_limited: f33.unwrap_or_default(),
-                    is_customized_portal: f34.unwrap_or_default(),
-                    member_view: f35.unwrap_or_default(),
-                    mobile_hash: f36.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyDetail {
+    const NAME: &'static str = "UserLegacyDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        let mut f30 = None;
+        let mut f31 = None;
+        let mut f32 = None;
+        let mut f33 = None;
+        let mut f34 = None;
+        let mut f35 = None;
+        let mut f36 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "unionid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "position" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobile" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "stateCode" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "tel" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "workPlace" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "email" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "orgEmail" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extattr" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "hiredDate" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "jobnumber" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "active" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isAdmin" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isBoss" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isHide" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isSenior" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "realAuthed" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "department" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                    );
+                }
+                "orderInDepts" => {
+                    f21 = Some(
+                        map.next_value_seed(rt::decode::LooseMap::<i64, i64>::new())?,
+                    );
+                }
+                "isLeaderInDepts" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::LooseMap::<i64, bool>::new())?,
+                    );
+                }
+                "managerUserid" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "managerUserId" if f23.is_none() => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "roles" => {
+                    f25 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<UserLegacyRole>>::new(),
+                            )?,
+                    );
+                }
+                "tags" => {
+                    f26 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "exclusiveAccount" => {
+                    f27 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "associatedUnionId" => {
+                    f28 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dingId" => {
+                    f29 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "openId" => {
+                    f30 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "nickname" => {
+                    f31 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "inviteMobile" => {
+                    f32 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "isLimited" => {
+                    f33 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isCustomizedPortal" => {
+                    f34 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "memberView" => {
+                    f35 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "mobileHash" => {
+                    f36 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyDetail {
+            userid: rt::decode::required(f0, "userid")?,
+            unionid: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+            position: f3.unwrap_or_default(),
+            mobile: f4.unwrap_or_default(),
+            state_code: f5.unwrap_or_default(),
+            tel: f6.unwrap_or_default(),
+            work_place: f7.unwrap_or_default(),
+            remark: f8.unwrap_or_default(),
+            email: f9.unwrap_or_default(),
+            org_email: f10.unwrap_or_default(),
+            extattr: f11.unwrap_or_default(),
+            hired_date: f12.unwrap_or_default(),
+            jobnumber: f13.unwrap_or_default(),
+            active: f14.unwrap_or_default(),
+            is_admin: f15.unwrap_or_default(),
+            is_boss: f16.unwrap_or_default(),
+            is_hide: f17.unwrap_or_default(),
+            is_senior: f18.unwrap_or_default(),
+            real_authed: f19.unwrap_or_default(),
+            department: f20.unwrap_or_default(),
+            order_in_depts: f21.unwrap_or_default(),
+            is_leader_in_depts: f22.unwrap_or_default(),
+            manager_userid: f23.unwrap_or_default(),
+            avatar: f24.unwrap_or_default(),
+            roles: f25.unwrap_or_default(),
+            tags: f26.unwrap_or_default(),
+            exclusive_account: f27.unwrap_or_default(),
+            associated_union_id: f28.unwrap_or_default(),
+            ding_id: f29.unwrap_or_default(),
+            open_id: f30.unwrap_or_default(),
+            nickname: f31.unwrap_or_default(),
+            invite_mobile: f32.unwrap_or_default(),
+            is_limited: f33.unwrap_or_default(),
+            is_customized_portal: f34.unwrap_or_default(),
+            member_view: f35.unwrap_or_default(),
+            mobile_hash: f36.unwrap_or_default(),
+        })
     }
 }
 /// One user in a legacy `user/listbypage` (or `user/list`) page. "Not for ISV apps" fields are not returned to third-party apps.
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyListItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyListItem {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// The user's unionid.
     ///
     /// Wire name `unionid`.
-    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionid", skip_serializing_if = "Option::is_none")
+    )]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Sort order in the listed department; may exceed 2^53 (e.g. 176318668975061512), parsed exactly.
     ///
     /// Wire name `order`.
-    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "order", skip_serializing_if = "Option::is_none")
+    )]
     pub order: Option<i64>,
     /// Mobile number (手机号); not for ISV apps.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobile", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile: Option<String>,
     /// Extension number (分机号); not for ISV apps.
     ///
     /// Wire name `tel`.
-    #[serde(rename = "tel", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tel", skip_serializing_if = "Option::is_none")
+    )]
     pub tel: Option<String>,
     /// Work place (办公地点); not for ISV apps.
     ///
     /// Wire name `workPlace`.
-    #[serde(rename = "workPlace", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "workPlace", skip_serializing_if = "Option::is_none")
+    )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// Email (邮箱); not for ISV apps.
     ///
     /// Wire name `email`.
-    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "email", skip_serializing_if = "Option::is_none")
+    )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
     ///
     /// Wire name `orgEmail`.
-    #[serde(rename = "orgEmail", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "orgEmail", skip_serializing_if = "Option::is_none")
+    )]
     pub org_email: Option<String>,
     /// Extended attributes (扩展属性), JSON text or an object; not for ISV apps.
     ///
     /// Wire name `extattr`.
-    #[serde(
-        rename = "extattr",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "extattr",
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub extattr: Option<serde_json::Value>,
     /// Whether the user is an administrator (管理员).
     ///
     /// Wire name `isAdmin`.
-    #[serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")
+    )]
     pub is_admin: Option<bool>,
     /// Whether the user is the boss (老板).
     ///
     /// Wire name `isBoss`.
-    #[serde(rename = "isBoss", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isBoss", skip_serializing_if = "Option::is_none")
+    )]
     pub is_boss: Option<bool>,
     /// Whether the mobile number is hidden (隐藏手机号).
     ///
     /// Wire name `isHide`.
-    #[serde(rename = "isHide", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isHide", skip_serializing_if = "Option::is_none")
+    )]
     pub is_hide: Option<bool>,
     /// Whether the user leads the listed department (部门主管).
     ///
     /// Wire name `isLeader`.
-    #[serde(rename = "isLeader", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isLeader", skip_serializing_if = "Option::is_none")
+    )]
     pub is_leader: Option<bool>,
     /// Whether the user has activated DingTalk (已激活).
     ///
     /// Wire name `active`.
-    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "active", skip_serializing_if = "Option::is_none")
+    )]
     pub active: Option<bool>,
     /// Ids of the user's departments. A JSON array on `user/listbypage`; the Java SDK types it as a String on the older `user/list`, so JSON text such as `"[1,2]"` is accepted too.
     ///
     /// Wire name `department`.
-    #[serde(
-        rename = "department",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "department",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub department: Vec<i64>,
     /// Job title (职位).
     ///
     /// Wire name `position`.
-    #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "position", skip_serializing_if = "Option::is_none")
+    )]
     pub position: Option<String>,
     /// Avatar URL (头像).
     ///
     /// Wire name `avatar`.
-    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `jobnumber`.
-    #[serde(rename = "jobnumber", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "jobnumber", skip_serializing_if = "Option::is_none")
+    )]
     pub jobnumber: Option<String>,
     /// Hire date (入职时间), ms since the epoch.
     ///
     /// Wire name `hiredDate`.
-    #[serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")
+    )]
     pub hired_date: Option<i64>,
     /// DingTalk id (钉钉号); in the Java SDK only.
     ///
     /// Wire name `dingId`.
-    #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dingId", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyListItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyListItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyListItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyListItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "unionid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "order" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "mobile" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tel" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "workPlace" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "email" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "orgEmail" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extattr" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isAdmin" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isBoss" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isHide" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "isLeader" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "active" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "department" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::JsonText::<Vec<i64>>::new())?,
-                            );
-                        }
-                        "position" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "jobnumber" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hiredDate" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "dingId" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyListItem {
-                    userid: rt::decode::required(f0, "userid")?,
-                    unionid: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                    order: f3.unwrap_or_default(),
-                    mobile: f4.unwrap_or_default(),
-                    tel: f5.unwrap_or_default(),
-                    work_place: f6.unwrap_or_default(),
-                    remark: f7.unwrap_or_default(),
-                    email: f8.unwrap_or_default(),
-                    org_email: f9.unwrap_or_default(),
-                    extattr: f10.unwrap_or_default(),
-                    is_admin: f11.unwrap_or_default(),
-                    is_boss: f12.unwrap_or_default(),
-                    is_hide: f13.unwrap_or_default(),
-                    is_leader: f14.unwrap_or_default(),
-                    active: f15.unwrap_or_default(),
-                    department: f16.unwrap_or_default(),
-                    position: f17.unwrap_or_default(),
-                    avatar: f18.unwrap_or_default(),
-                    jobnumber: f19.unwrap_or_default(),
-                    hired_date: f20.unwrap_or_default(),
-                    ding_id: f21.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyListItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyListItem {
+    const NAME: &'static str = "UserLegacyListItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "unionid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "order" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "mobile" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "tel" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "workPlace" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "email" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "orgEmail" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extattr" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "isAdmin" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isBoss" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isHide" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "isLeader" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "active" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "department" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::JsonText::<Vec<i64>>::new())?,
+                    );
+                }
+                "position" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "jobnumber" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "hiredDate" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "dingId" => {
+                    f21 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyListItem {
+            userid: rt::decode::required(f0, "userid")?,
+            unionid: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+            order: f3.unwrap_or_default(),
+            mobile: f4.unwrap_or_default(),
+            tel: f5.unwrap_or_default(),
+            work_place: f6.unwrap_or_default(),
+            remark: f7.unwrap_or_default(),
+            email: f8.unwrap_or_default(),
+            org_email: f9.unwrap_or_default(),
+            extattr: f10.unwrap_or_default(),
+            is_admin: f11.unwrap_or_default(),
+            is_boss: f12.unwrap_or_default(),
+            is_hide: f13.unwrap_or_default(),
+            is_leader: f14.unwrap_or_default(),
+            active: f15.unwrap_or_default(),
+            department: f16.unwrap_or_default(),
+            position: f17.unwrap_or_default(),
+            avatar: f18.unwrap_or_default(),
+            jobnumber: f19.unwrap_or_default(),
+            hired_date: f20.unwrap_or_default(),
+            ding_id: f21.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::legacy_create`](super::user::UserApi::legacy_create).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyCreateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyCreateResponse {
     /// The new user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// The new user's unionid (note the capital I).
     ///
     /// Wire name `unionId`.
-    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unionId", skip_serializing_if = "Option::is_none")
+    )]
     pub union_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyCreateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyCreateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyCreateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyCreateResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "unionId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyCreateResponse {
-                    userid: rt::decode::required(f0, "userid")?,
-                    union_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyCreateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyCreateResponse {
+    const NAME: &'static str = "UserLegacyCreateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "unionId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyCreateResponse {
+            userid: rt::decode::required(f0, "userid")?,
+            union_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::legacy_simple_list`](super::user::UserApi::legacy_simple_list).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacySimpleListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacySimpleListResponse {
     /// Whether more users follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The users (userid and name).
     ///
     /// Wire name `userlist`.
-    #[serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")
+    )]
     pub userlist: Vec<UserSimple>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacySimpleListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacySimpleListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacySimpleListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacySimpleListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "userlist" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserSimple>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacySimpleListResponse {
-                    has_more: f0.unwrap_or_default(),
-                    userlist: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacySimpleListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacySimpleListResponse {
+    const NAME: &'static str = "UserLegacySimpleListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "userlist" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<UserSimple>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacySimpleListResponse {
+            has_more: f0.unwrap_or_default(),
+            userlist: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::legacy_dept_member_ids`](super::user::UserApi::legacy_dept_member_ids).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyDeptMemberIdsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyDeptMemberIdsResponse {
     /// Userids of the department's members.
     ///
     /// Wire name `userIds`.
-    #[serde(rename = "userIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_ids: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyDeptMemberIdsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyDeptMemberIdsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyDeptMemberIdsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyDeptMemberIdsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userIds" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyDeptMemberIdsResponse {
-                    user_ids: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyDeptMemberIdsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyDeptMemberIdsResponse {
+    const NAME: &'static str = "UserLegacyDeptMemberIdsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userIds" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyDeptMemberIdsResponse {
+            user_ids: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::legacy_list_by_page`](super::user::UserApi::legacy_list_by_page).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyListByPageResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyListByPageResponse {
     /// Whether more users follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The users on this page.
     ///
     /// Wire name `userlist`.
-    #[serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")
+    )]
     pub userlist: Vec<UserLegacyListItem>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyListByPageResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyListByPageResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyListByPageResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyListByPageResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "userlist" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyListByPageResponse {
-                    has_more: f0.unwrap_or_default(),
-                    userlist: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyListByPageResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyListByPageResponse {
+    const NAME: &'static str = "UserLegacyListByPageResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "userlist" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyListByPageResponse {
+            has_more: f0.unwrap_or_default(),
+            userlist: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::legacy_list`](super::user::UserApi::legacy_list).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyListResponse {
     /// Whether more users follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The users on this page.
     ///
     /// Wire name `userlist`.
-    #[serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")
+    )]
     pub userlist: Vec<UserLegacyListItem>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "userlist" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyListResponse {
-                    has_more: f0.unwrap_or_default(),
-                    userlist: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyListResponse {
+    const NAME: &'static str = "UserLegacyListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "userlist" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyListResponse {
+            has_more: f0.unwrap_or_default(),
+            userlist: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::legacy_get_admins`](super::user::UserApi::legacy_get_admins).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetAdminsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyGetAdminsResponse {
     /// The administrators with their level.
     ///
     /// Wire name `admin_list`.
-    #[serde(rename = "admin_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "admin_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub admin_list: Vec<UserAdmin>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyGetAdminsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyGetAdminsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyGetAdminsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyGetAdminsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "admin_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserAdmin>>::new(),
-                                    )?,
-                            );
-                        }
-                        "adminList" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<UserAdmin>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyGetAdminsResponse {
-                    admin_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyGetAdminsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyGetAdminsResponse {
+    const NAME: &'static str = "UserLegacyGetAdminsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "admin_list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<UserAdmin>>::new())?,
+                    );
+                }
+                "adminList" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<UserAdmin>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyGetAdminsResponse {
+            admin_list: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::get_admin_scope`](super::user::UserApi::get_admin_scope).
 ///
 /// Source: `spec/user.yaml` · `types.UserGetAdminScopeResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserGetAdminScopeResponse {
     /// Ids of the departments the administrator may manage.
     ///
     /// Wire name `dept_ids`.
-    #[serde(rename = "dept_ids", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dept_ids", skip_serializing_if = "Vec::is_empty")
+    )]
     pub dept_ids: Vec<i64>,
 }
 impl<'de> serde::Deserialize<'de> for UserGetAdminScopeResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserGetAdminScopeResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserGetAdminScopeResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserGetAdminScopeResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dept_ids" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserGetAdminScopeResponse {
-                    dept_ids: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserGetAdminScopeResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserGetAdminScopeResponse {
+    const NAME: &'static str = "UserGetAdminScopeResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dept_ids" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserGetAdminScopeResponse {
+            dept_ids: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::can_access_microapp`](super::user::UserApi::can_access_microapp).
 ///
 /// Source: `spec/user.yaml` · `types.UserCanAccessMicroappResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserCanAccessMicroappResponse {
     /// Whether the administrator may manage the app (是否有管理权限).
     ///
     /// Wire name `canAccess`.
-    #[serde(rename = "canAccess")]
+    #[cfg_attr(feature = "serialize", serde(rename = "canAccess"))]
     pub can_access: bool,
 }
 impl<'de> serde::Deserialize<'de> for UserCanAccessMicroappResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserCanAccessMicroappResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserCanAccessMicroappResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserCanAccessMicroappResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "canAccess" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserCanAccessMicroappResponse {
-                    can_access: rt::decode::required(f0, "canAccess")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserCanAccessMicroappResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserCanAccessMicroappResponse {
+    const NAME: &'static str = "UserCanAccessMicroappResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "canAccess" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserCanAccessMicroappResponse {
+            can_access: rt::decode::required(f0, "canAccess")?,
+        })
     }
 }
 /// Response of [`UserApi::legacy_get_user_info`](super::user::UserApi::legacy_get_user_info).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetUserInfoResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyGetUserInfoResponse {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// Name (姓名); only on the newer official page, not in the Java SDK.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Id of the device that requested the code (设备 id).
     ///
     /// Wire name `deviceId`.
-    #[serde(rename = "deviceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "deviceId", skip_serializing_if = "Option::is_none")
+    )]
     pub device_id: Option<String>,
     /// Whether the user is an administrator (是否管理员).
     ///
     /// Wire name `is_sys`.
-    #[serde(rename = "is_sys", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "is_sys", skip_serializing_if = "Option::is_none")
+    )]
     pub is_sys: Option<bool>,
     /// Administrator level; see the endpoint doc for the conflicting meanings (the official page: 1 main admin, 2 sub-admin, 100 boss, 0 other).
     ///
     /// Wire name `sys_level`.
-    #[serde(rename = "sys_level", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "sys_level", skip_serializing_if = "Option::is_none")
+    )]
     pub sys_level: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyGetUserInfoResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyGetUserInfoResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyGetUserInfoResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyGetUserInfoResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "deviceId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "is_sys" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "sys_level" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyGetUserInfoResponse {
-                    userid: rt::decode::required(f0, "userid")?,
-                    name: f1.unwrap_or_default(),
-                    device_id: f2.unwrap_or_default(),
-                    is_sys: f3.unwrap_or_default(),
-                    sys_level: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyGetUserInfoResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyGetUserInfoResponse {
+    const NAME: &'static str = "UserLegacyGetUserInfoResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "deviceId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "is_sys" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "sys_level" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyGetUserInfoResponse {
+            userid: rt::decode::required(f0, "userid")?,
+            name: f1.unwrap_or_default(),
+            device_id: f2.unwrap_or_default(),
+            is_sys: f3.unwrap_or_default(),
+            sys_level: f4.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::legacy_get_by_mobile`](super::user::UserApi::legacy_get_by_mobile).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetByMobileResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyGetByMobileResponse {
     /// The employee's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyGetByMobileResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyGetByMobileResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyGetByMobileResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyGetByMobileResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyGetByMobileResponse {
-                    userid: rt::decode::required(f0, "userid")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyGetByMobileResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyGetByMobileResponse {
+    const NAME: &'static str = "UserLegacyGetByMobileResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyGetByMobileResponse {
+            userid: rt::decode::required(f0, "userid")?,
+        })
     }
 }
 /// Response of [`UserApi::legacy_get_userid_by_unionid`](super::user::UserApi::legacy_get_userid_by_unionid).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetUseridByUnionidResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyGetUseridByUnionidResponse {
     /// The user's id in this organisation.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid")]
+    #[cfg_attr(feature = "serialize", serde(rename = "userid"))]
     pub userid: String,
     /// 0 employee (企业内部员工), 1 external contact (外部联系人).
     ///
     /// Wire name `contactType`.
-    #[serde(rename = "contactType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "contactType", skip_serializing_if = "Option::is_none")
+    )]
     pub contact_type: Option<ContactType>,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyGetUseridByUnionidResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyGetUseridByUnionidResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyGetUseridByUnionidResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyGetUseridByUnionidResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "contactType" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<ContactType>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyGetUseridByUnionidResponse {
-                    userid: rt::decode::required(f0, "userid")?,
-                    contact_type: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyGetUseridByUnionidResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyGetUseridByUnionidResponse {
+    const NAME: &'static str = "UserLegacyGetUseridByUnionidResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "contactType" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<ContactType>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyGetUseridByUnionidResponse {
+            userid: rt::decode::required(f0, "userid")?,
+            contact_type: f1.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`UserApi::legacy_org_user_count`](super::user::UserApi::legacy_org_user_count).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyOrgUserCountResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyOrgUserCountResponse {
     /// Number of users (员工人数).
     ///
     /// Wire name `count`.
-    #[serde(rename = "count")]
+    #[cfg_attr(feature = "serialize", serde(rename = "count"))]
     pub count: i64,
 }
 impl<'de> serde::Deserialize<'de> for UserLegacyOrgUserCountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserLegacyOrgUserCountResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserLegacyOrgUserCountResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserLegacyOrgUserCountResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "count" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserLegacyOrgUserCountResponse {
-                    count: rt::decode::required(f0, "count")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserLegacyOrgUserCountResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserLegacyOrgUserCountResponse {
+    const NAME: &'static str = "UserLegacyOrgUserCountResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "count" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserLegacyOrgUserCountResponse {
+            count: rt::decode::required(f0, "count")?,
+        })
     }
 }

@@ -1549,35 +1549,45 @@ impl rt::Endpoint for WorkflowStartProcessInstanceRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowStartProcessInstanceRequest> {
     /// Sets `dept_id`: The submitter's department (审批发起人所在的部门); needed without `approvers`, `-1` for the root department.
-    pub fn dept_id(self, dept_id: i64) -> Self {
-        self.map(|r| r.dept_id(dept_id))
+    pub fn dept_id(mut self, dept_id: i64) -> Self {
+        self.request = self.request.dept_id(dept_id);
+        self
     }
     /// Sets `microapp_agent_id`: The app's AgentId (应用标识).
-    pub fn microapp_agent_id(self, microapp_agent_id: i64) -> Self {
-        self.map(|r| r.microapp_agent_id(microapp_agent_id))
+    pub fn microapp_agent_id(mut self, microapp_agent_id: i64) -> Self {
+        self.request = self.request.microapp_agent_id(microapp_agent_id);
+        self
     }
     /// Sets `approvers`: Approval steps replacing the template's process (直接指定的审批人列表), at most 20.
-    pub fn approvers(self, approvers: Vec<WorkflowApprover>) -> Self {
-        self.map(|r| r.approvers(approvers))
+    pub fn approvers(mut self, approvers: Vec<WorkflowApprover>) -> Self {
+        self.request = self.request.approvers(approvers);
+        self
     }
     /// Sets `cc_list`: Userids to copy (抄送人), at most 50; only with `approvers`.
-    pub fn cc_list(self, cc_list: Vec<String>) -> Self {
-        self.map(|r| r.cc_list(cc_list))
+    pub fn cc_list(mut self, cc_list: Vec<String>) -> Self {
+        self.request = self.request.cc_list(cc_list);
+        self
     }
     /// Sets `cc_position`: When they are copied (抄送时间点).
-    pub fn cc_position(self, cc_position: WorkflowCcPosition) -> Self {
-        self.map(|r| r.cc_position(cc_position))
+    pub fn cc_position(mut self, cc_position: WorkflowCcPosition) -> Self {
+        self.request = self.request.cc_position(cc_position);
+        self
     }
     /// Sets `target_select_actioners`: The people picked for the template's submitter-chosen steps (自选操作人列表), at most 20; required when the process has such steps.
     pub fn target_select_actioners(
-        self,
+        mut self,
         target_select_actioners: Vec<WorkflowTargetSelectActioner>,
     ) -> Self {
-        self.map(|r| r.target_select_actioners(target_select_actioners))
+        self.request = self.request.target_select_actioners(target_select_actioners);
+        self
     }
     /// Sets `biz_detail_page_url`: The instance's details page in the caller's own system (第三方审批系统中审批单详情页地址), at most 1024 characters; OA premium only.
-    pub fn biz_detail_page_url(self, biz_detail_page_url: impl Into<String>) -> Self {
-        self.map(|r| r.biz_detail_page_url(biz_detail_page_url))
+    pub fn biz_detail_page_url(
+        mut self,
+        biz_detail_page_url: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.biz_detail_page_url(biz_detail_page_url);
+        self
     }
 }
 /// Request of [`WorkflowApi::get_process_instance`]: Get an approval instance's details (获取单个审批实例详情).
@@ -1762,16 +1772,19 @@ impl rt::Endpoint for WorkflowListProcessInstanceIdsRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowListProcessInstanceIdsRequest> {
     /// Sets `end_time`: End of the period, ms (审批实例结束时间); at most 120 days after the start.
-    pub fn end_time(self, end_time: i64) -> Self {
-        self.map(|r| r.end_time(end_time))
+    pub fn end_time(mut self, end_time: i64) -> Self {
+        self.request = self.request.end_time(end_time);
+        self
     }
     /// Sets `user_ids`: Submitters' userids (发起人userId列表), at most 10.
-    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
-        self.map(|r| r.user_ids(user_ids))
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.request = self.request.user_ids(user_ids);
+        self
     }
     /// Sets `statuses`: States to include (流程实例状态): `RUNNING`, `TERMINATED`, `COMPLETED`; all when absent.
-    pub fn statuses(self, statuses: Vec<WorkflowInstanceStatus>) -> Self {
-        self.map(|r| r.statuses(statuses))
+    pub fn statuses(mut self, statuses: Vec<WorkflowInstanceStatus>) -> Self {
+        self.request = self.request.statuses(statuses);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -1893,8 +1906,9 @@ impl rt::Endpoint for WorkflowAddProcessInstanceCommentRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowAddProcessInstanceCommentRequest> {
     /// Sets `file`: Pictures and files to attach (文件).
-    pub fn file(self, file: WorkflowRemarkFile) -> Self {
-        self.map(|r| r.file(file))
+    pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
+        self.request = self.request.file(file);
+        self
     }
 }
 /// Request of [`WorkflowApi::execute_process_instance`]: Agree to or refuse an approval task (同意或拒绝审批任务).
@@ -2007,12 +2021,14 @@ impl rt::Endpoint for WorkflowExecuteProcessInstanceRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowExecuteProcessInstanceRequest> {
     /// Sets `remark`: The approver's remark (审批意见), at most 1024 characters.
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `file`: Pictures and files to attach (文件).
-    pub fn file(self, file: WorkflowRemarkFile) -> Self {
-        self.map(|r| r.file(file))
+    pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
+        self.request = self.request.file(file);
+        self
     }
 }
 /// Request of [`WorkflowApi::redirect_task`]: Transfer an approval task to someone else (转交OA审批任务).
@@ -2131,16 +2147,19 @@ impl rt::Endpoint for WorkflowRedirectTaskRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowRedirectTaskRequest> {
     /// Sets `remark`: A remark (转交备注信息), at most 256 characters.
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `action_name`: The node's action name (操作节点名), at most 128 characters.
-    pub fn action_name(self, action_name: impl Into<String>) -> Self {
-        self.map(|r| r.action_name(action_name))
+    pub fn action_name(mut self, action_name: impl Into<String>) -> Self {
+        self.request = self.request.action_name(action_name);
+        self
     }
     /// Sets `file`: Pictures and files to attach (文件).
-    pub fn file(self, file: WorkflowRemarkFile) -> Self {
-        self.map(|r| r.file(file))
+    pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
+        self.request = self.request.file(file);
+        self
     }
 }
 /// Request of [`WorkflowApi::terminate_process_instance`]: Revoke an approval instance (撤销审批实例).
@@ -2240,16 +2259,19 @@ impl rt::Endpoint for WorkflowTerminateProcessInstanceRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowTerminateProcessInstanceRequest> {
     /// Sets `is_system`: Whether the system terminates it (是否通过系统操作); false means the submitter does.
-    pub fn is_system(self, is_system: bool) -> Self {
-        self.map(|r| r.is_system(is_system))
+    pub fn is_system(mut self, is_system: bool) -> Self {
+        self.request = self.request.is_system(is_system);
+        self
     }
     /// Sets `remark`: Why (终止说明), at most 1024 characters.
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `operating_user_id`: The operator's userid (操作人), the submitter; required when `isSystem` is false.
-    pub fn operating_user_id(self, operating_user_id: impl Into<String>) -> Self {
-        self.map(|r| r.operating_user_id(operating_user_id))
+    pub fn operating_user_id(mut self, operating_user_id: impl Into<String>) -> Self {
+        self.request = self.request.operating_user_id(operating_user_id);
+        self
     }
 }
 /// Request of [`WorkflowApi::process_forecast`]: Forecast an approval's process nodes (获取审批单流程中的节点信息).
@@ -2508,8 +2530,9 @@ impl rt::Endpoint for WorkflowGrantFileDownloadRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowGrantFileDownloadRequest> {
     /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
-    pub fn with_comment_attatchment(self, with_comment_attatchment: bool) -> Self {
-        self.map(|r| r.with_comment_attatchment(with_comment_attatchment))
+    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
+        self.request = self.request.with_comment_attatchment(with_comment_attatchment);
+        self
     }
 }
 /// Request of [`WorkflowApi::get_form_schema`]: Get an approval form's schema by its process code (获取表单 schema).
@@ -2579,8 +2602,9 @@ impl rt::Endpoint for WorkflowGetFormSchemaRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowGetFormSchemaRequest> {
     /// Sets `app_uuid`: The app-builder isolation id (应用搭建隔离信息).
-    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
-        self.map(|r| r.app_uuid(app_uuid))
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.request = self.request.app_uuid(app_uuid);
+        self
     }
 }
 /// Request of [`WorkflowApi::get_attachment_space`]: Get the DingTalk Drive space of approval attachments (获取审批钉盘空间信息).
@@ -2647,8 +2671,9 @@ impl rt::Endpoint for WorkflowGetAttachmentSpaceRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowGetAttachmentSpaceRequest> {
     /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
 }
 /// Request of [`WorkflowApi::grant_attachment_preview`]: Let a user preview approval attachments (授权预览审批附件).
@@ -2760,16 +2785,19 @@ impl rt::Endpoint for WorkflowGrantAttachmentPreviewRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowGrantAttachmentPreviewRequest> {
     /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
     /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
-    pub fn file_id_list(self, file_id_list: Vec<String>) -> Self {
-        self.map(|r| r.file_id_list(file_id_list))
+    pub fn file_id_list(mut self, file_id_list: Vec<String>) -> Self {
+        self.request = self.request.file_id_list(file_id_list);
+        self
     }
     /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
-    pub fn with_comment_attatchment(self, with_comment_attatchment: bool) -> Self {
-        self.map(|r| r.with_comment_attatchment(with_comment_attatchment))
+    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
+        self.request = self.request.with_comment_attatchment(with_comment_attatchment);
+        self
     }
 }
 /// Request of [`WorkflowApi::grant_attachment_download`]: Let a user download approval attachments from DingTalk Drive (授权下载审批钉盘文件).
@@ -2901,8 +2929,9 @@ impl rt::Endpoint for WorkflowPremiumGetAttachmentSpaceRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumGetAttachmentSpaceRequest> {
     /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_grant_attachment_preview`]: Let a user preview approval attachments, OA premium (授权预览审批附件 · 高级版).
@@ -3014,16 +3043,19 @@ impl rt::Endpoint for WorkflowPremiumGrantAttachmentPreviewRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumGrantAttachmentPreviewRequest> {
     /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
     /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
-    pub fn file_id_list(self, file_id_list: Vec<String>) -> Self {
-        self.map(|r| r.file_id_list(file_id_list))
+    pub fn file_id_list(mut self, file_id_list: Vec<String>) -> Self {
+        self.request = self.request.file_id_list(file_id_list);
+        self
     }
     /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
-    pub fn with_comment_attatchment(self, with_comment_attatchment: bool) -> Self {
-        self.map(|r| r.with_comment_attatchment(with_comment_attatchment))
+    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
+        self.request = self.request.with_comment_attatchment(with_comment_attatchment);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_grant_attachment_download`]: Let a user download approval attachments from DingTalk Drive, OA premium (授权下载审批钉盘文件 · 高级版).
@@ -3164,8 +3196,9 @@ impl rt::Endpoint for WorkflowPremiumGrantFileDownloadRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumGrantFileDownloadRequest> {
     /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
-    pub fn with_comment_attatchment(self, with_comment_attatchment: bool) -> Self {
-        self.map(|r| r.with_comment_attatchment(with_comment_attatchment))
+    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
+        self.request = self.request.with_comment_attatchment(with_comment_attatchment);
+        self
     }
 }
 /// Request of [`WorkflowApi::save_form`]: Create or update an approval form template (创建或更新审批表单模板).
@@ -3284,16 +3317,19 @@ impl rt::Endpoint for WorkflowSaveFormRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowSaveFormRequest> {
     /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
-    pub fn process_code(self, process_code: impl Into<String>) -> Self {
-        self.map(|r| r.process_code(process_code))
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.request = self.request.process_code(process_code);
+        self
     }
     /// Sets `description`: The description (表单模板描述), at most 300 characters.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `template_config`: Global settings (表单全局属性配置).
-    pub fn template_config(self, template_config: WorkflowTemplateConfig) -> Self {
-        self.map(|r| r.template_config(template_config))
+    pub fn template_config(mut self, template_config: WorkflowTemplateConfig) -> Self {
+        self.request = self.request.template_config(template_config);
+        self
     }
 }
 /// Request of [`WorkflowApi::list_user_visible_templates`]: List the approval forms a user may see (获取指定用户可见的审批表单列表).
@@ -3380,8 +3416,9 @@ impl rt::Endpoint for WorkflowListUserVisibleTemplatesRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowListUserVisibleTemplatesRequest> {
     /// Sets `user_id`: The user's userid; all forms when absent.
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        self.map(|r| r.user_id(user_id))
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.request = self.request.user_id(user_id);
+        self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -3489,8 +3526,9 @@ impl rt::Endpoint for WorkflowGetConditionComponentsRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowGetConditionComponentsRequest> {
     /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(self, agent_id: i64) -> Self {
-        self.map(|r| r.agent_id(agent_id))
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.request = self.request.agent_id(agent_id);
+        self
     }
 }
 /// Request of [`WorkflowApi::get_process_code_by_name`]: Get a template's process code by its name (获取模板code).
@@ -3683,26 +3721,30 @@ impl rt::Endpoint for WorkflowSaveProcessRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowSaveProcessRequest> {
     /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
-    pub fn process_code(self, process_code: impl Into<String>) -> Self {
-        self.map(|r| r.process_code(process_code))
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.request = self.request.process_code(process_code);
+        self
     }
     /// Sets `description`: The description (表单模板描述), at most 300 characters.
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
     pub fn process_feature_config(
-        self,
+        mut self,
         process_feature_config: WorkflowFeatureConfig,
     ) -> Self {
-        self.map(|r| r.process_feature_config(process_feature_config))
+        self.request = self.request.process_feature_config(process_feature_config);
+        self
     }
     /// Sets `template_config`: Template settings (流程中心模板配置).
     pub fn template_config(
-        self,
+        mut self,
         template_config: WorkflowProcessCentreTemplateConfig,
     ) -> Self {
-        self.map(|r| r.template_config(template_config))
+        self.request = self.request.template_config(template_config);
+        self
     }
 }
 /// Request of [`WorkflowApi::delete_process`]: Delete a process-centre approval template (删除模板).
@@ -3772,8 +3814,9 @@ impl rt::Endpoint for WorkflowDeleteProcessRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowDeleteProcessRequest> {
     /// Sets `clean_running_task`: Whether running tasks are cleared too (是否清理正在运行的任务).
-    pub fn clean_running_task(self, clean_running_task: bool) -> Self {
-        self.map(|r| r.clean_running_task(clean_running_task))
+    pub fn clean_running_task(mut self, clean_running_task: bool) -> Self {
+        self.request = self.request.clean_running_task(clean_running_task);
+        self
     }
 }
 /// Request of [`WorkflowApi::save_integrated_instance`]: Create a process-centre approval instance (创建实例).
@@ -3934,26 +3977,31 @@ impl rt::Endpoint for WorkflowSaveIntegratedInstanceRequest {
 impl<'c> crate::api::Call<'c, WorkflowSaveIntegratedInstanceRequest> {
     /// Sets `form_component_value_list`: The form's values (表单控件列表), at most 100; names and ids at most 64 characters, values 65535, `extValue` 8192.
     pub fn form_component_value_list(
-        self,
+        mut self,
         form_component_value_list: Vec<WorkflowFormValueDetail>,
     ) -> Self {
-        self.map(|r| r.form_component_value_list(form_component_value_list))
+        self.request = self.request.form_component_value_list(form_component_value_list);
+        self
     }
     /// Sets `title`: The instance's title (实例标题), at most 64 characters.
-    pub fn title(self, title: impl Into<String>) -> Self {
-        self.map(|r| r.title(title))
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.request = self.request.title(title);
+        self
     }
     /// Sets `notifiers`: People to copy (抄送信息列表), at most 20.
-    pub fn notifiers(self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
-        self.map(|r| r.notifiers(notifiers))
+    pub fn notifiers(mut self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
+        self.request = self.request.notifiers(notifiers);
+        self
     }
     /// Sets `feature_config`: Per-instance integration settings (`CUSTOM_SHORTCUT`, `AFFILIATION_DIR`).
-    pub fn feature_config(self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.map(|r| r.feature_config(feature_config))
+    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.request = self.request.feature_config(feature_config);
+        self
     }
     /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数), at most 1024 characters.
-    pub fn biz_data(self, biz_data: impl Into<String>) -> Self {
-        self.map(|r| r.biz_data(biz_data))
+    pub fn biz_data(mut self, biz_data: impl Into<String>) -> Self {
+        self.request = self.request.biz_data(biz_data);
+        self
     }
 }
 /// Request of [`WorkflowApi::update_integrated_instance`]: Update a process-centre instance's state (更新实例状态).
@@ -4045,8 +4093,9 @@ impl rt::Endpoint for WorkflowUpdateIntegratedInstanceRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowUpdateIntegratedInstanceRequest> {
     /// Sets `notifiers`: People to copy (抄送人userId列表), at most 30.
-    pub fn notifiers(self, notifiers: Vec<WorkflowNotifierRef>) -> Self {
-        self.map(|r| r.notifiers(notifiers))
+    pub fn notifiers(mut self, notifiers: Vec<WorkflowNotifierRef>) -> Self {
+        self.request = self.request.notifiers(notifiers);
+        self
     }
 }
 /// Request of [`WorkflowApi::batch_update_integrated_instances`]: Update the states of several process-centre instances (批量更新实例状态).
@@ -4121,12 +4170,13 @@ impl rt::Endpoint for WorkflowBatchUpdateIntegratedInstancesRequest {
 impl<'c> crate::api::Call<'c, WorkflowBatchUpdateIntegratedInstancesRequest> {
     /// Sets `update_process_instance_requests`: The instances and their new states (实例列表), at most 50.
     pub fn update_process_instance_requests(
-        self,
+        mut self,
         update_process_instance_requests: Vec<WorkflowIntegratedInstanceUpdate>,
     ) -> Self {
-        self.map(|r| {
-            r.update_process_instance_requests(update_process_instance_requests)
-        })
+        self.request = self
+            .request
+            .update_process_instance_requests(update_process_instance_requests);
+        self
     }
 }
 /// Request of [`WorkflowApi::create_integrated_tasks`]: Create pending tasks in the process centre (创建流程中心待处理任务).
@@ -4230,12 +4280,14 @@ impl rt::Endpoint for WorkflowCreateIntegratedTasksRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowCreateIntegratedTasksRequest> {
     /// Sets `activity_id`: The caller's node id (自定义审批节点ID), at most 256 characters; `cancel_integrated_tasks` takes it.
-    pub fn activity_id(self, activity_id: impl Into<String>) -> Self {
-        self.map(|r| r.activity_id(activity_id))
+    pub fn activity_id(mut self, activity_id: impl Into<String>) -> Self {
+        self.request = self.request.activity_id(activity_id);
+        self
     }
     /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
-    pub fn feature_config(self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.map(|r| r.feature_config(feature_config))
+    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.request = self.request.feature_config(feature_config);
+        self
     }
 }
 /// Request of [`WorkflowApi::query_integrated_todo_tasks`]: List a user's pending process-centre tasks (查询通过流程中心集成的OA审批任务).
@@ -4326,8 +4378,9 @@ impl rt::Endpoint for WorkflowQueryIntegratedTodoTasksRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowQueryIntegratedTodoTasksRequest> {
     /// Sets `create_before`: Only tasks created before this time, ms (查询的时间起点); at most a year back.
-    pub fn create_before(self, create_before: i64) -> Self {
-        self.map(|r| r.create_before(create_before))
+    pub fn create_before(mut self, create_before: i64) -> Self {
+        self.request = self.request.create_before(create_before);
+        self
     }
     /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -4439,8 +4492,12 @@ impl rt::Endpoint for WorkflowUpdateIntegratedTasksRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowUpdateIntegratedTasksRequest> {
     /// Sets `process_instance_id`: The instance's id (OA审批流程实例ID).
-    pub fn process_instance_id(self, process_instance_id: impl Into<String>) -> Self {
-        self.map(|r| r.process_instance_id(process_instance_id))
+    pub fn process_instance_id(
+        mut self,
+        process_instance_id: impl Into<String>,
+    ) -> Self {
+        self.request = self.request.process_instance_id(process_instance_id);
+        self
     }
 }
 /// Request of [`WorkflowApi::cancel_integrated_tasks`]: Cancel pending process-centre tasks of a to-do group (批量取消流程中心待处理任务).
@@ -4527,8 +4584,9 @@ impl rt::Endpoint for WorkflowCancelIntegratedTasksRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowCancelIntegratedTasksRequest> {
     /// Sets `activity_ids`: More to-do group ids (待办组ID列表).
-    pub fn activity_ids(self, activity_ids: Vec<String>) -> Self {
-        self.map(|r| r.activity_ids(activity_ids))
+    pub fn activity_ids(mut self, activity_ids: Vec<String>) -> Self {
+        self.request = self.request.activity_ids(activity_ids);
+        self
     }
 }
 /// Request of [`WorkflowApi::clean_process_data`]: Clear a template's OA approval data (清理OA审批数据).
@@ -4809,12 +4867,14 @@ impl rt::Endpoint for WorkflowPremiumAppendTaskRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumAppendTaskRequest> {
     /// Sets `remark`: A remark (加签备注信息).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
     /// Sets `agree_all`: With several added approvers, whether all must agree (是否需要全部同意): true countersign, false any one.
-    pub fn agree_all(self, agree_all: bool) -> Self {
-        self.map(|r| r.agree_all(agree_all))
+    pub fn agree_all(mut self, agree_all: bool) -> Self {
+        self.request = self.request.agree_all(agree_all);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_revert_task`]: Send a running task back, OA premium (退回审批任务).
@@ -4913,8 +4973,9 @@ impl rt::Endpoint for WorkflowPremiumRevertTaskRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumRevertTaskRequest> {
     /// Sets `remark`: A remark (备注信息).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_update_instance_variables`]: Change an approval instance's form values, OA premium (更新流程表单审批实例).
@@ -5016,12 +5077,14 @@ impl rt::Endpoint for WorkflowPremiumUpdateInstanceVariablesRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumUpdateInstanceVariablesRequest> {
     /// Sets `process_code`: The template's process code (审批流的唯一码).
-    pub fn process_code(self, process_code: impl Into<String>) -> Self {
-        self.map(|r| r.process_code(process_code))
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.request = self.request.process_code(process_code);
+        self
     }
     /// Sets `remark`: A remark (备注内容).
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_get_field_settings`]: Get the form-control permissions of an instance's approver, OA premium (获取审批表单控件字段操作权限).
@@ -5441,8 +5504,9 @@ impl rt::Endpoint for WorkflowPremiumListTodoTasksRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumListTodoTasksRequest> {
     /// Sets `create_before`: Only tasks created before this time (待办任务创建时间要小于该值); all when absent.
-    pub fn create_before(self, create_before: impl Into<String>) -> Self {
-        self.map(|r| r.create_before(create_before))
+    pub fn create_before(mut self, create_before: impl Into<String>) -> Self {
+        self.request = self.request.create_before(create_before);
+        self
     }
     /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -5703,16 +5767,19 @@ impl rt::Endpoint for WorkflowPremiumListProcessInstancesRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumListProcessInstancesRequest> {
     /// Sets `next_token`: The cursor (分页游标): `1` first, then the answer's `nextToken`.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `end_time_in_mills`: End of the period, ms; now when absent.
-    pub fn end_time_in_mills(self, end_time_in_mills: i64) -> Self {
-        self.map(|r| r.end_time_in_mills(end_time_in_mills))
+    pub fn end_time_in_mills(mut self, end_time_in_mills: i64) -> Self {
+        self.request = self.request.end_time_in_mills(end_time_in_mills);
+        self
     }
     /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
-    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
-        self.map(|r| r.app_uuid(app_uuid))
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.request = self.request.app_uuid(app_uuid);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -5849,8 +5916,9 @@ impl rt::Endpoint for WorkflowPremiumBatchExecuteRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumBatchExecuteRequest> {
     /// Sets `remark`: The approver's remark (审批意见), at most 1024 characters.
-    pub fn remark(self, remark: impl Into<String>) -> Self {
-        self.map(|r| r.remark(remark))
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.request = self.request.remark(remark);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_list_todo_tasks_by_manager`]: List an employee's pending tasks as an admin, OA premium (管理员查询指定员工的待处理任务列表).
@@ -6135,8 +6203,9 @@ impl rt::Endpoint for WorkflowPremiumSaveDirectoryRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveDirectoryRequest> {
     /// Sets `description`: The description (分组描述).
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_delete_directory`]: Delete a business group of process-centre templates, OA premium (删除业务分组).
@@ -6319,26 +6388,30 @@ impl rt::Endpoint for WorkflowPremiumSaveIntegratedProcessRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedProcessRequest> {
     /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
-    pub fn process_code(self, process_code: impl Into<String>) -> Self {
-        self.map(|r| r.process_code(process_code))
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.request = self.request.process_code(process_code);
+        self
     }
     /// Sets `description`: The description (表单模板描述).
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
     /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
     pub fn process_feature_config(
-        self,
+        mut self,
         process_feature_config: WorkflowFeatureConfig,
     ) -> Self {
-        self.map(|r| r.process_feature_config(process_feature_config))
+        self.request = self.request.process_feature_config(process_feature_config);
+        self
     }
     /// Sets `template_config`: Template settings (流程中心模板配置).
     pub fn template_config(
-        self,
+        mut self,
         template_config: WorkflowProcessCentreTemplateConfig,
     ) -> Self {
-        self.map(|r| r.template_config(template_config))
+        self.request = self.request.template_config(template_config);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_save_integrated_instance`]: Create a process-centre instance, OA premium (保存流程中心外部集成审批实例).
@@ -6475,26 +6548,31 @@ impl rt::Endpoint for WorkflowPremiumSaveIntegratedInstanceRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedInstanceRequest> {
     /// Sets `form_component_value_list`: The form's values (表单控件列表); contacts and related-approval controls need `extValue`.
     pub fn form_component_value_list(
-        self,
+        mut self,
         form_component_value_list: Vec<WorkflowFormValueDetail>,
     ) -> Self {
-        self.map(|r| r.form_component_value_list(form_component_value_list))
+        self.request = self.request.form_component_value_list(form_component_value_list);
+        self
     }
     /// Sets `title`: The instance's title (实例标题).
-    pub fn title(self, title: impl Into<String>) -> Self {
-        self.map(|r| r.title(title))
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.request = self.request.title(title);
+        self
     }
     /// Sets `notifiers`: People to copy (抄送信息列表).
-    pub fn notifiers(self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
-        self.map(|r| r.notifiers(notifiers))
+    pub fn notifiers(mut self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
+        self.request = self.request.notifiers(notifiers);
+        self
     }
     /// Sets `feature_config`: Per-instance integration settings (流程中心集成配置).
-    pub fn feature_config(self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.map(|r| r.feature_config(feature_config))
+    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.request = self.request.feature_config(feature_config);
+        self
     }
     /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数).
-    pub fn biz_data(self, biz_data: impl Into<String>) -> Self {
-        self.map(|r| r.biz_data(biz_data))
+    pub fn biz_data(mut self, biz_data: impl Into<String>) -> Self {
+        self.request = self.request.biz_data(biz_data);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_save_integrated_tasks`]: Create pending process-centre tasks, OA premium (保存流程中心外部集成审批任务).
@@ -6598,16 +6676,19 @@ impl rt::Endpoint for WorkflowPremiumSaveIntegratedTasksRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedTasksRequest> {
     /// Sets `activity_id`: The caller's node id (自定义审批节点ID); calls are idempotent per node.
-    pub fn activity_id(self, activity_id: impl Into<String>) -> Self {
-        self.map(|r| r.activity_id(activity_id))
+    pub fn activity_id(mut self, activity_id: impl Into<String>) -> Self {
+        self.request = self.request.activity_id(activity_id);
+        self
     }
     /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
-    pub fn feature_config(self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.map(|r| r.feature_config(feature_config))
+    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.request = self.request.feature_config(feature_config);
+        self
     }
     /// Sets `task_config`: Task settings (任务维度属性配置).
-    pub fn task_config(self, task_config: WorkflowTaskConfig) -> Self {
-        self.map(|r| r.task_config(task_config))
+    pub fn task_config(mut self, task_config: WorkflowTaskConfig) -> Self {
+        self.request = self.request.task_config(task_config);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_save_data_form`]: Create or update a data-form template, OA premium (创建或更新数据表单模板).
@@ -6709,12 +6790,14 @@ impl rt::Endpoint for WorkflowPremiumSaveDataFormRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveDataFormRequest> {
     /// Sets `process_code`: The template to update; absent to create one.
-    pub fn process_code(self, process_code: impl Into<String>) -> Self {
-        self.map(|r| r.process_code(process_code))
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.request = self.request.process_code(process_code);
+        self
     }
     /// Sets `description`: The description (表单模板描述).
-    pub fn description(self, description: impl Into<String>) -> Self {
-        self.map(|r| r.description(description))
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.request = self.request.description(description);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_get_data_form_schema`]: Get a data form's schema, OA premium (获取数据表单schema).
@@ -6784,8 +6867,9 @@ impl rt::Endpoint for WorkflowPremiumGetDataFormSchemaRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumGetDataFormSchemaRequest> {
     /// Sets `app_uuid`: The app-builder isolation id (应用搭建隔离信息).
-    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
-        self.map(|r| r.app_uuid(app_uuid))
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.request = self.request.app_uuid(app_uuid);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_save_data_form_instance`]: Create a data-form instance, OA premium (创建数据表单实例).
@@ -6942,8 +7026,9 @@ impl rt::Endpoint for WorkflowPremiumUpdateDataFormInstancesRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumUpdateDataFormInstancesRequest> {
     /// Sets `form_instance_ids`: The instances to update (待更新的数据表单实例id).
-    pub fn form_instance_ids(self, form_instance_ids: Vec<String>) -> Self {
-        self.map(|r| r.form_instance_ids(form_instance_ids))
+    pub fn form_instance_ids(mut self, form_instance_ids: Vec<String>) -> Self {
+        self.request = self.request.form_instance_ids(form_instance_ids);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_delete_data_form_instances`]: Delete data-form instances, OA premium (删除数据表单实例).
@@ -7020,12 +7105,14 @@ impl rt::Endpoint for WorkflowPremiumDeleteDataFormInstancesRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumDeleteDataFormInstancesRequest> {
     /// Sets `form_instance_ids`: The instances to delete (待删除的数据表单实例ID).
-    pub fn form_instance_ids(self, form_instance_ids: Vec<String>) -> Self {
-        self.map(|r| r.form_instance_ids(form_instance_ids))
+    pub fn form_instance_ids(mut self, form_instance_ids: Vec<String>) -> Self {
+        self.request = self.request.form_instance_ids(form_instance_ids);
+        self
     }
     /// Sets `user_id`: The operator's userid, an admin (用户userId).
-    pub fn user_id(self, user_id: impl Into<String>) -> Self {
-        self.map(|r| r.user_id(user_id))
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.request = self.request.user_id(user_id);
+        self
     }
 }
 /// Request of [`WorkflowApi::premium_list_data_form_instances`]: List a data form's instances, OA premium (获取数据表单实例列表).
@@ -7126,12 +7213,14 @@ impl rt::Endpoint for WorkflowPremiumListDataFormInstancesRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumListDataFormInstancesRequest> {
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(self, next_token: impl Into<String>) -> Self {
-        self.map(|r| r.next_token(next_token))
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.request = self.request.next_token(next_token);
+        self
     }
     /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
-    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
-        self.map(|r| r.app_uuid(app_uuid))
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.request = self.request.app_uuid(app_uuid);
+        self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -7254,8 +7343,9 @@ impl rt::Endpoint for WorkflowPremiumGetDataFormInstanceRequest {
 }
 impl<'c> crate::api::Call<'c, WorkflowPremiumGetDataFormInstanceRequest> {
     /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
-    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
-        self.map(|r| r.app_uuid(app_uuid))
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.request = self.request.app_uuid(app_uuid);
+        self
     }
 }
 /// The kind of a form control (控件类型).
@@ -7439,92 +7529,74 @@ pub struct WorkflowFormValue {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFormValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFormValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFormValue")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFormValue, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizAlias" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "value" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "extValue" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "componentType" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowComponentType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "details" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowFormValue {
+    const NAME: &'static str = "WorkflowFormValue";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowFormValue {
-                    id: f0.unwrap_or_default(),
-                    biz_alias: f1.unwrap_or_default(),
-                    name: rt::decode::required(f2, "name")?,
-                    value: rt::decode::required(f3, "value")?,
-                    ext_value: f4.unwrap_or_default(),
-                    component_type: f5.unwrap_or_default(),
-                    details: f6.unwrap_or_default(),
-                })
+                "bizAlias" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "value" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "extValue" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "componentType" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowComponentType>>::new(),
+                            )?,
+                    );
+                }
+                "details" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowFormValue {
+            id: f0.unwrap_or_default(),
+            biz_alias: f1.unwrap_or_default(),
+            name: rt::decode::required(f2, "name")?,
+            value: rt::decode::required(f3, "value")?,
+            ext_value: f4.unwrap_or_default(),
+            component_type: f5.unwrap_or_default(),
+            details: f6.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowFormValue {
@@ -7574,11 +7646,6 @@ impl rt::Validate for WorkflowFormValue {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowFormValue {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A form control's value inside a table control, or one of an instance's form values as DingTalk reports them (控件值).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormValueDetail`
@@ -7623,98 +7690,78 @@ pub struct WorkflowFormValueDetail {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFormValueDetail {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFormValueDetail;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFormValueDetail")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFormValueDetail, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizAlias" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extValue" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "componentType" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowComponentType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "details" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowFormValueDetail {
+    const NAME: &'static str = "WorkflowFormValueDetail";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowFormValueDetail {
-                    id: f0.unwrap_or_default(),
-                    biz_alias: f1.unwrap_or_default(),
-                    name: f2.unwrap_or_default(),
-                    value: f3.unwrap_or_default(),
-                    ext_value: f4.unwrap_or_default(),
-                    component_type: f5.unwrap_or_default(),
-                    details: f6.unwrap_or_default(),
-                })
+                "bizAlias" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "value" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extValue" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "componentType" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowComponentType>>::new(),
+                            )?,
+                    );
+                }
+                "details" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowFormValueDetail {
+            id: f0.unwrap_or_default(),
+            biz_alias: f1.unwrap_or_default(),
+            name: f2.unwrap_or_default(),
+            value: f3.unwrap_or_default(),
+            ext_value: f4.unwrap_or_default(),
+            component_type: f5.unwrap_or_default(),
+            details: f6.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowFormValueDetail {
@@ -7772,11 +7819,6 @@ impl rt::Validate for WorkflowFormValueDetail {
         rt::Validate::validate(&self.component_type)?;
         rt::Validate::validate(&self.details)?;
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowFormValueDetail {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// How the approvers of one step decide (审批类型).
@@ -7864,46 +7906,40 @@ pub struct WorkflowApprover {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowApprover {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowApprover;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowApprover")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowApprover, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "actionType" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowApproveMethod>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userIds" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowApprover {
+    const NAME: &'static str = "WorkflowApprover";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "actionType" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowApproveMethod>>::new(),
+                            )?,
+                    );
                 }
-                Ok(WorkflowApprover {
-                    action_type: f0.unwrap_or_default(),
-                    user_ids: f1.unwrap_or_default(),
-                })
+                "userIds" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowApprover {
+            action_type: f0.unwrap_or_default(),
+            user_ids: f1.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowApprover {
@@ -7932,11 +7968,6 @@ impl rt::Validate for WorkflowApprover {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowApprover {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The people chosen for a step whose approvers the submitter picks (自选操作人).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTargetSelectActioner`
@@ -7956,46 +7987,37 @@ pub struct WorkflowTargetSelectActioner {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowTargetSelectActioner {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowTargetSelectActioner;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowTargetSelectActioner")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowTargetSelectActioner, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "actionerKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "actionerUserIds" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowTargetSelectActioner {
+    const NAME: &'static str = "WorkflowTargetSelectActioner";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "actionerKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowTargetSelectActioner {
-                    actioner_key: f0.unwrap_or_default(),
-                    actioner_user_ids: f1.unwrap_or_default(),
-                })
+                "actionerUserIds" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowTargetSelectActioner {
+            actioner_key: f0.unwrap_or_default(),
+            actioner_user_ids: f1.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowTargetSelectActioner {
@@ -8021,11 +8043,6 @@ impl WorkflowTargetSelectActioner {
 impl rt::Validate for WorkflowTargetSelectActioner {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowTargetSelectActioner {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// When the people copied on an approval are told (抄送时间点).
@@ -8128,78 +8145,58 @@ pub struct WorkflowAttachment {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowAttachment {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowAttachment;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowAttachment")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowAttachment, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fileSize" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fileId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fileName" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fileType" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowAttachment {
+    const NAME: &'static str = "WorkflowAttachment";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowAttachment {
-                    space_id: f0.unwrap_or_default(),
-                    file_size: f1.unwrap_or_default(),
-                    file_id: f2.unwrap_or_default(),
-                    file_name: f3.unwrap_or_default(),
-                    file_type: f4.unwrap_or_default(),
-                })
+                "fileSize" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fileId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fileName" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fileType" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowAttachment {
+            space_id: f0.unwrap_or_default(),
+            file_size: f1.unwrap_or_default(),
+            file_id: f2.unwrap_or_default(),
+            file_name: f3.unwrap_or_default(),
+            file_type: f4.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowAttachment {
@@ -8245,11 +8242,6 @@ impl rt::Validate for WorkflowAttachment {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowAttachment {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Pictures and files attached to a comment, a decision or a transfer (文件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowRemarkFile`
@@ -8269,46 +8261,40 @@ pub struct WorkflowRemarkFile {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowRemarkFile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowRemarkFile;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowRemarkFile")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowRemarkFile, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "photos" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "attachments" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowRemarkFile {
+    const NAME: &'static str = "WorkflowRemarkFile";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "photos" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowRemarkFile {
-                    photos: f0.unwrap_or_default(),
-                    attachments: f1.unwrap_or_default(),
-                })
+                "attachments" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowRemarkFile {
+            photos: f0.unwrap_or_default(),
+            attachments: f1.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowRemarkFile {
@@ -8335,11 +8321,6 @@ impl rt::Validate for WorkflowRemarkFile {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.attachments)?;
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowRemarkFile {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// An approver's decision (审批操作).
@@ -8703,185 +8684,189 @@ impl rt::Scalar for WorkflowOperationResult {
 /// One entry of an approval instance's operation record (操作记录).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowOperationRecord`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowOperationRecord {
     /// The operator's userid (操作人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// When it happened, ISO 8601 (`2022-08-31T11:52Z`).
     ///
     /// Wire name `date`.
-    #[serde(rename = "date", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "date", skip_serializing_if = "Option::is_none")
+    )]
     pub date: Option<String>,
     /// What was done (操作类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "type", skip_serializing_if = "Option::is_none")
+    )]
     pub r#type: Option<WorkflowOperationType>,
     /// The outcome (操作结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<WorkflowOperationResult>,
     /// The comment (评论内容), when the operation carried one.
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// Files attached to the comment (评论附件列表).
     ///
     /// Wire name `attachments`.
-    #[serde(rename = "attachments", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attachments", skip_serializing_if = "Vec::is_empty")
+    )]
     pub attachments: Vec<WorkflowAttachment>,
     /// The userids copied (抄送人).
     ///
     /// Wire name `ccUserIds`.
-    #[serde(rename = "ccUserIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ccUserIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub cc_user_ids: Vec<String>,
     /// The process node's id (任务节点ID).
     ///
     /// Wire name `activityId`.
-    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityId", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_id: Option<String>,
     /// The process node's name (任务节点名称).
     ///
     /// Wire name `showName`.
-    #[serde(rename = "showName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "showName", skip_serializing_if = "Option::is_none")
+    )]
     pub show_name: Option<String>,
     /// Picture URLs attached (图片链接).
     ///
     /// Wire name `images`.
-    #[serde(rename = "images", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "images", skip_serializing_if = "Vec::is_empty")
+    )]
     pub images: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowOperationRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowOperationRecord;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowOperationRecord")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowOperationRecord, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "date" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "type" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowOperationType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attachments" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ccUserIds" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "activityId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "showName" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "images" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowOperationRecord {
-                    user_id: f0.unwrap_or_default(),
-                    date: f1.unwrap_or_default(),
-                    r#type: f2.unwrap_or_default(),
-                    result: f3.unwrap_or_default(),
-                    remark: f4.unwrap_or_default(),
-                    attachments: f5.unwrap_or_default(),
-                    cc_user_ids: f6.unwrap_or_default(),
-                    activity_id: f7.unwrap_or_default(),
-                    show_name: f8.unwrap_or_default(),
-                    images: f9.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowOperationRecord {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowOperationRecord {
+    const NAME: &'static str = "WorkflowOperationRecord";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "date" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "type" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowOperationType>>::new(),
+                            )?,
+                    );
+                }
+                "result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
+                            )?,
+                    );
+                }
+                "remark" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attachments" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
+                            )?,
+                    );
+                }
+                "ccUserIds" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "activityId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "showName" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "images" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowOperationRecord {
+            user_id: f0.unwrap_or_default(),
+            date: f1.unwrap_or_default(),
+            r#type: f2.unwrap_or_default(),
+            result: f3.unwrap_or_default(),
+            remark: f4.unwrap_or_default(),
+            attachments: f5.unwrap_or_default(),
+            cc_user_ids: f6.unwrap_or_default(),
+            activity_id: f7.unwrap_or_default(),
+            show_name: f8.unwrap_or_default(),
+            images: f9.unwrap_or_default(),
+        })
     }
 }
 /// The state of an approval task (任务状态).
@@ -9035,784 +9020,770 @@ impl rt::Scalar for WorkflowTaskResult {
 /// One approval task of an instance (审批任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTask`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowTask {
     /// The task id (任务ID), as `execute_process_instance` and `redirect_task` take it.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "taskId"))]
     pub task_id: i64,
     /// The task's handler (任务处理人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The task's state (任务状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<WorkflowTaskStatus>,
     /// The task's outcome (结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<WorkflowTaskResult>,
     /// When it started, ISO 8601 (开始时间).
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<String>,
     /// When it ended, ISO 8601 (结束时间).
     ///
     /// Wire name `finishTime`.
-    #[serde(rename = "finishTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "finishTime", skip_serializing_if = "Option::is_none")
+    )]
     pub finish_time: Option<String>,
     /// The task's page on mobile (移动端任务URL).
     ///
     /// Wire name `mobileUrl`.
-    #[serde(rename = "mobileUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mobileUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub mobile_url: Option<String>,
     /// The task's page on PC (PC端任务URL).
     ///
     /// Wire name `pcUrl`.
-    #[serde(rename = "pcUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pcUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub pc_url: Option<String>,
     /// The instance's id (实例ID).
     ///
     /// Wire name `processInstanceId`.
-    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub process_instance_id: Option<String>,
     /// The process node's id (任务节点ID).
     ///
     /// Wire name `activityId`.
-    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityId", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_id: Option<String>,
     /// The approval group's name (审批组名称).
     ///
     /// Wire name `taskGroupName`.
-    #[serde(rename = "taskGroupName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskGroupName", skip_serializing_if = "Option::is_none")
+    )]
     pub task_group_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowTask {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowTask;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowTask")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowTask, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "finishTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobileUrl" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pcUrl" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processInstanceId" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "activityId" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "taskGroupName" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowTask {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    user_id: f1.unwrap_or_default(),
-                    status: f2.unwrap_or_default(),
-                    result: f3.unwrap_or_default(),
-                    create_time: f4.unwrap_or_default(),
-                    finish_time: f5.unwrap_or_default(),
-                    mobile_url: f6.unwrap_or_default(),
-                    pc_url: f7.unwrap_or_default(),
-                    process_instance_id: f8.unwrap_or_default(),
-                    activity_id: f9.unwrap_or_default(),
-                    task_group_name: f10.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowTask {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowTask {
+    const NAME: &'static str = "WorkflowTask";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "userId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
+                            )?,
+                    );
+                }
+                "result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
+                            )?,
+                    );
+                }
+                "createTime" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "finishTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobileUrl" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pcUrl" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processInstanceId" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "activityId" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "taskGroupName" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowTask {
+            task_id: rt::decode::required(f0, "taskId")?,
+            user_id: f1.unwrap_or_default(),
+            status: f2.unwrap_or_default(),
+            result: f3.unwrap_or_default(),
+            create_time: f4.unwrap_or_default(),
+            finish_time: f5.unwrap_or_default(),
+            mobile_url: f6.unwrap_or_default(),
+            pc_url: f7.unwrap_or_default(),
+            process_instance_id: f8.unwrap_or_default(),
+            activity_id: f9.unwrap_or_default(),
+            task_group_name: f10.unwrap_or_default(),
+        })
     }
 }
 /// An approval instance's details (审批实例详情).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowProcessInstance`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowProcessInstance {
     /// The instance's title (审批实例标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// When it was created, ISO 8601 (创建时间).
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<String>,
     /// When it finished, ISO 8601 (结束时间).
     ///
     /// Wire name `finishTime`.
-    #[serde(rename = "finishTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "finishTime", skip_serializing_if = "Option::is_none")
+    )]
     pub finish_time: Option<String>,
     /// The submitter's userid (发起人).
     ///
     /// Wire name `originatorUserId`.
-    #[serde(rename = "originatorUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originatorUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub originator_user_id: Option<String>,
     /// The submitter's department id (发起人的部门); `-1` is the root department.
     ///
     /// Wire name `originatorDeptId`.
-    #[serde(rename = "originatorDeptId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originatorDeptId", skip_serializing_if = "Option::is_none")
+    )]
     pub originator_dept_id: Option<String>,
     /// The submitter's department name.
     ///
     /// Wire name `originatorDeptName`.
-    #[serde(rename = "originatorDeptName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originatorDeptName", skip_serializing_if = "Option::is_none")
+    )]
     pub originator_dept_name: Option<String>,
     /// The instance's state (审批状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<WorkflowInstanceStatus>,
     /// The outcome (审批结果): `agree` or `refuse`; status `COMPLETED` with `agree` means approved.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<String>,
     /// The approvers' userids; only for instances started through the API (审批人).
     ///
     /// Wire name `approverUserIds`.
-    #[serde(rename = "approverUserIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approverUserIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub approver_user_ids: Vec<String>,
     /// The userids copied (抄送人).
     ///
     /// Wire name `ccUserIds`.
-    #[serde(rename = "ccUserIds", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ccUserIds", skip_serializing_if = "Vec::is_empty")
+    )]
     pub cc_user_ids: Vec<String>,
     /// The instance's business number (审批实例业务编号).
     ///
     /// Wire name `businessId`.
-    #[serde(rename = "businessId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "businessId", skip_serializing_if = "Option::is_none")
+    )]
     pub business_id: Option<String>,
     /// The operation record (操作记录列表).
     ///
     /// Wire name `operationRecords`.
-    #[serde(rename = "operationRecords", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "operationRecords", skip_serializing_if = "Vec::is_empty")
+    )]
     pub operation_records: Vec<WorkflowOperationRecord>,
     /// The approval tasks (任务列表).
     ///
     /// Wire name `tasks`.
-    #[serde(rename = "tasks", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tasks", skip_serializing_if = "Vec::is_empty")
+    )]
     pub tasks: Vec<WorkflowTask>,
     /// How the instance came about (审批实例业务动作).
     ///
     /// Wire name `bizAction`.
-    #[serde(rename = "bizAction", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizAction", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_action: Option<WorkflowBizAction>,
     /// The caller's own business data (用户自定义业务参数).
     ///
     /// Wire name `bizData`.
-    #[serde(rename = "bizData", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizData", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_data: Option<String>,
     /// Attached instances (审批附属实例).
     ///
     /// Wire name `attachedProcessInstanceIds`.
-    #[serde(
-        rename = "attachedProcessInstanceIds",
-        skip_serializing_if = "Vec::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "attachedProcessInstanceIds",
+            skip_serializing_if = "Vec::is_empty",
+        )
     )]
     pub attached_process_instance_ids: Vec<String>,
     /// The main instance, for an attached one (主流程实例标识).
     ///
     /// Wire name `mainProcessInstanceId`.
-    #[serde(rename = "mainProcessInstanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mainProcessInstanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub main_process_instance_id: Option<String>,
     /// The form's values (表单组件详情列表).
     ///
     /// Wire name `formComponentValues`.
-    #[serde(rename = "formComponentValues", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formComponentValues", skip_serializing_if = "Vec::is_empty")
+    )]
     pub form_component_values: Vec<WorkflowFormValueDetail>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowProcessInstance {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowProcessInstance;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowProcessInstance")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowProcessInstance, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "finishTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originatorUserId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originatorDeptId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originatorDeptName" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "result" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "approverUserIds" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "ccUserIds" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "businessId" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "operationRecords" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowOperationRecord>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tasks" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowTask>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizAction" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowBizAction>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizData" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attachedProcessInstanceIds" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "mainProcessInstanceId" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formComponentValues" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowProcessInstance {
-                    title: f0.unwrap_or_default(),
-                    create_time: f1.unwrap_or_default(),
-                    finish_time: f2.unwrap_or_default(),
-                    originator_user_id: f3.unwrap_or_default(),
-                    originator_dept_id: f4.unwrap_or_default(),
-                    originator_dept_name: f5.unwrap_or_default(),
-                    status: f6.unwrap_or_default(),
-                    result: f7.unwrap_or_default(),
-                    approver_user_ids: f8.unwrap_or_default(),
-                    cc_user_ids: f9.unwrap_or_default(),
-                    business_id: f10.unwrap_or_default(),
-                    operation_records: f11.unwrap_or_default(),
-                    tasks: f12.unwrap_or_default(),
-                    biz_action: f13.unwrap_or_default(),
-                    biz_data: f14.unwrap_or_default(),
-                    attached_process_instance_ids: f15.unwrap_or_default(),
-                    main_process_instance_id: f16.unwrap_or_default(),
-                    form_component_values: f17.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowProcessInstance {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowProcessInstance {
+    const NAME: &'static str = "WorkflowProcessInstance";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "finishTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originatorUserId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originatorDeptId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originatorDeptName" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
+                            )?,
+                    );
+                }
+                "result" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "approverUserIds" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "ccUserIds" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "businessId" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "operationRecords" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowOperationRecord>>::new(),
+                            )?,
+                    );
+                }
+                "tasks" => {
+                    f12 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowTask>>::new(),
+                            )?,
+                    );
+                }
+                "bizAction" => {
+                    f13 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowBizAction>>::new(),
+                            )?,
+                    );
+                }
+                "bizData" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attachedProcessInstanceIds" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "mainProcessInstanceId" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "formComponentValues" => {
+                    f17 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowProcessInstance {
+            title: f0.unwrap_or_default(),
+            create_time: f1.unwrap_or_default(),
+            finish_time: f2.unwrap_or_default(),
+            originator_user_id: f3.unwrap_or_default(),
+            originator_dept_id: f4.unwrap_or_default(),
+            originator_dept_name: f5.unwrap_or_default(),
+            status: f6.unwrap_or_default(),
+            result: f7.unwrap_or_default(),
+            approver_user_ids: f8.unwrap_or_default(),
+            cc_user_ids: f9.unwrap_or_default(),
+            business_id: f10.unwrap_or_default(),
+            operation_records: f11.unwrap_or_default(),
+            tasks: f12.unwrap_or_default(),
+            biz_action: f13.unwrap_or_default(),
+            biz_data: f14.unwrap_or_default(),
+            attached_process_instance_ids: f15.unwrap_or_default(),
+            main_process_instance_id: f16.unwrap_or_default(),
+            form_component_values: f17.unwrap_or_default(),
+        })
     }
 }
 /// An approval form the user may manage (可管理的表单).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowManagedTemplate`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowManagedTemplate {
     /// The template's process code (模板code).
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processCode"))]
     pub process_code: String,
     /// The template's name (模板名称).
     ///
     /// Wire name `flowTitle`.
-    #[serde(rename = "flowTitle", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "flowTitle", skip_serializing_if = "Option::is_none")
+    )]
     pub flow_title: Option<String>,
     /// The icon's name (模板图标名).
     ///
     /// Wire name `iconName`.
-    #[serde(rename = "iconName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "iconName", skip_serializing_if = "Option::is_none")
+    )]
     pub icon_name: Option<String>,
     /// The icon's URL.
     ///
     /// Wire name `iconUrl`.
-    #[serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub icon_url: Option<String>,
     /// Whether it is a new-style template (是否为新模板).
     ///
     /// Wire name `newProcess`.
-    #[serde(rename = "newProcess", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "newProcess", skip_serializing_if = "Option::is_none")
+    )]
     pub new_process: Option<bool>,
     /// When it was last modified, ISO 8601 (修改时间).
     ///
     /// Wire name `gmtModified`.
-    #[serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_modified: Option<String>,
     /// The attendance kind it relates to (关联考勤类型): 0 none, 1 missed-punch request (补卡申请), 2 leave (请假).
     ///
     /// Wire name `attendanceType`.
-    #[serde(rename = "attendanceType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attendanceType", skip_serializing_if = "Option::is_none")
+    )]
     pub attendance_type: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowManagedTemplate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowManagedTemplate;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowManagedTemplate")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowManagedTemplate, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processCode" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "flowTitle" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "iconName" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "iconUrl" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "newProcess" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "gmtModified" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attendanceType" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowManagedTemplate {
-                    process_code: rt::decode::required(f0, "processCode")?,
-                    flow_title: f1.unwrap_or_default(),
-                    icon_name: f2.unwrap_or_default(),
-                    icon_url: f3.unwrap_or_default(),
-                    new_process: f4.unwrap_or_default(),
-                    gmt_modified: f5.unwrap_or_default(),
-                    attendance_type: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowManagedTemplate {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowManagedTemplate {
+    const NAME: &'static str = "WorkflowManagedTemplate";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processCode" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "flowTitle" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "iconName" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "iconUrl" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "newProcess" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "gmtModified" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attendanceType" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowManagedTemplate {
+            process_code: rt::decode::required(f0, "processCode")?,
+            flow_title: f1.unwrap_or_default(),
+            icon_name: f2.unwrap_or_default(),
+            icon_url: f3.unwrap_or_default(),
+            new_process: f4.unwrap_or_default(),
+            gmt_modified: f5.unwrap_or_default(),
+            attendance_type: f6.unwrap_or_default(),
+        })
     }
 }
 /// A page of approval instance ids.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowInstanceIdPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowInstanceIdPage {
     /// The instance ids (审批实例ID).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<String>,
     /// The cursor of the next page (分页游标), sent as text; absent or empty on the last page.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowInstanceIdPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowInstanceIdPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowInstanceIdPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowInstanceIdPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "nextToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowInstanceIdPage {
-                    list: f0.unwrap_or_default(),
-                    next_token: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowInstanceIdPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowInstanceIdPage {
+    const NAME: &'static str = "WorkflowInstanceIdPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "list" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "nextToken" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowInstanceIdPage {
+            list: f0.unwrap_or_default(),
+            next_token: f1.unwrap_or_default(),
+        })
     }
 }
 /// A temporary download address of an approval attachment (审批附件下载).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFileDownload`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFileDownload {
     /// The Drive space id (钉盘空间ID).
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "spaceId", skip_serializing_if = "Option::is_none")
+    )]
     pub space_id: Option<i64>,
     /// The file id (文件ID).
     ///
     /// Wire name `fileId`.
-    #[serde(rename = "fileId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fileId", skip_serializing_if = "Option::is_none")
+    )]
     pub file_id: Option<String>,
     /// The download address (文件下载地址), valid for 15 minutes.
     ///
     /// Wire name `downloadUri`.
-    #[serde(rename = "downloadUri")]
+    #[cfg_attr(feature = "serialize", serde(rename = "downloadUri"))]
     pub download_uri: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFileDownload {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFileDownload;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFileDownload")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFileDownload, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "fileId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "downloadUri" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowFileDownload {
-                    space_id: f0.unwrap_or_default(),
-                    file_id: f1.unwrap_or_default(),
-                    download_uri: rt::decode::required(f2, "downloadUri")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowFileDownload {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowFileDownload {
+    const NAME: &'static str = "WorkflowFileDownload";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "fileId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "downloadUri" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowFileDownload {
+            space_id: f0.unwrap_or_default(),
+            file_id: f1.unwrap_or_default(),
+            download_uri: rt::decode::required(f2, "downloadUri")?,
+        })
     }
 }
 /// The kind of a forecast process node (规则类型).
@@ -10206,2394 +10177,2363 @@ impl rt::Scalar for WorkflowActorActivateType {
 /// A member the submitter may pick (审批指定成员).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActorApproval`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActorApproval {
     /// The member's userid (员工 userId).
     ///
     /// Wire name `workNo`.
-    #[serde(rename = "workNo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "workNo", skip_serializing_if = "Option::is_none")
+    )]
     pub work_no: Option<String>,
     /// The member's name (员工姓名).
     ///
     /// Wire name `userName`.
-    #[serde(rename = "userName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userName", skip_serializing_if = "Option::is_none")
+    )]
     pub user_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowActorApproval {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowActorApproval;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowActorApproval")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowActorApproval, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "workNo" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userName" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowActorApproval {
-                    work_no: f0.unwrap_or_default(),
-                    user_name: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowActorApproval {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowActorApproval {
+    const NAME: &'static str = "WorkflowActorApproval";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "workNo" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userName" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowActorApproval {
+            work_no: f0.unwrap_or_default(),
+            user_name: f1.unwrap_or_default(),
+        })
     }
 }
 /// A role whose holders the submitter may pick (审批指定角色).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActorLabel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActorLabel {
     /// The role id (角色 id).
     ///
     /// Wire name `labels`.
-    #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "labels", skip_serializing_if = "Option::is_none")
+    )]
     pub labels: Option<String>,
     /// The role name (角色名字).
     ///
     /// Wire name `labelNames`.
-    #[serde(rename = "labelNames", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "labelNames", skip_serializing_if = "Option::is_none")
+    )]
     pub label_names: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowActorLabel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowActorLabel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowActorLabel")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowActorLabel, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "labels" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "labelNames" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowActorLabel {
-                    labels: f0.unwrap_or_default(),
-                    label_names: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowActorLabel {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowActorLabel {
+    const NAME: &'static str = "WorkflowActorLabel";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "labels" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "labelNames" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowActorLabel {
+            labels: f0.unwrap_or_default(),
+            label_names: f1.unwrap_or_default(),
+        })
     }
 }
 /// Whom the submitter may pick for a node (节点操作人选择范围).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActorSelectionRange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActorSelectionRange {
     /// Named members, when the node names them (审批指定成员).
     ///
     /// Wire name `approvals`.
-    #[serde(rename = "approvals", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approvals", skip_serializing_if = "Vec::is_empty")
+    )]
     pub approvals: Vec<WorkflowActorApproval>,
     /// Roles, when the node names roles (审批指定角色).
     ///
     /// Wire name `labels`.
-    #[serde(rename = "labels", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "labels", skip_serializing_if = "Vec::is_empty")
+    )]
     pub labels: Vec<WorkflowActorLabel>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowActorSelectionRange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowActorSelectionRange;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowActorSelectionRange")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowActorSelectionRange, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "approvals" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowActorApproval>>::new(),
-                                    )?,
-                            );
-                        }
-                        "labels" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowActorLabel>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowActorSelectionRange {
-                    approvals: f0.unwrap_or_default(),
-                    labels: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowActorSelectionRange {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowActorSelectionRange {
+    const NAME: &'static str = "WorkflowActorSelectionRange";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "approvals" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowActorApproval>>::new(),
+                            )?,
+                    );
+                }
+                "labels" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowActorLabel>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowActorSelectionRange {
+            approvals: f0.unwrap_or_default(),
+            labels: f1.unwrap_or_default(),
+        })
     }
 }
 /// The people of a forecast process node (节点操作人信息).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActor`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActor {
     /// The node's key (节点操作人 key): `actionerKey` of `targetSelectActioners` when starting.
     ///
     /// Wire name `actorKey`.
-    #[serde(rename = "actorKey", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "actorKey", skip_serializing_if = "Option::is_none")
+    )]
     pub actor_key: Option<String>,
     /// Their role (节点操作人类型).
     ///
     /// Wire name `actorType`.
-    #[serde(rename = "actorType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "actorType", skip_serializing_if = "Option::is_none")
+    )]
     pub actor_type: Option<WorkflowActorType>,
     /// Whom the submitter may pick (选择范围类型).
     ///
     /// Wire name `actorSelectionType`.
-    #[serde(rename = "actorSelectionType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "actorSelectionType", skip_serializing_if = "Option::is_none")
+    )]
     pub actor_selection_type: Option<WorkflowActorSelectionType>,
     /// The members or roles to pick from (选择范围).
     ///
     /// Wire name `actorSelectionRange`.
-    #[serde(rename = "actorSelectionRange", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "actorSelectionRange", skip_serializing_if = "Option::is_none")
+    )]
     pub actor_selection_range: Option<WorkflowActorSelectionRange>,
     /// Whether several people may be picked (是否允许多选).
     ///
     /// Wire name `allowedMulti`.
-    #[serde(rename = "allowedMulti", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "allowedMulti", skip_serializing_if = "Option::is_none")
+    )]
     pub allowed_multi: Option<bool>,
     /// How the node is approved (节点审批类型).
     ///
     /// Wire name `approvalType`.
-    #[serde(rename = "approvalType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approvalType", skip_serializing_if = "Option::is_none")
+    )]
     pub approval_type: Option<WorkflowApprovalType>,
     /// How its approvers decide (节点审批方式).
     ///
     /// Wire name `approvalMethod`.
-    #[serde(rename = "approvalMethod", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "approvalMethod", skip_serializing_if = "Option::is_none")
+    )]
     pub approval_method: Option<WorkflowApprovalMethod>,
     /// How its people are activated (节点激活类型).
     ///
     /// Wire name `actorActivateType`.
-    #[serde(rename = "actorActivateType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "actorActivateType", skip_serializing_if = "Option::is_none")
+    )]
     pub actor_activate_type: Option<WorkflowActorActivateType>,
     /// Whether the node's people must be given when starting (是否必填).
     ///
     /// Wire name `required`.
-    #[serde(rename = "required", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "required", skip_serializing_if = "Option::is_none")
+    )]
     pub required: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowActor {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowActor;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowActor")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowActor, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "actorKey" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "actorType" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowActorType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "actorSelectionType" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<WorkflowActorSelectionType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "actorSelectionRange" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<WorkflowActorSelectionRange>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "allowedMulti" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "approvalType" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowApprovalType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "approvalMethod" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowApprovalMethod>>::new(),
-                                    )?,
-                            );
-                        }
-                        "actorActivateType" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Option<WorkflowActorActivateType>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "required" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowActor {
-                    actor_key: f0.unwrap_or_default(),
-                    actor_type: f1.unwrap_or_default(),
-                    actor_selection_type: f2.unwrap_or_default(),
-                    actor_selection_range: f3.unwrap_or_default(),
-                    allowed_multi: f4.unwrap_or_default(),
-                    approval_type: f5.unwrap_or_default(),
-                    approval_method: f6.unwrap_or_default(),
-                    actor_activate_type: f7.unwrap_or_default(),
-                    required: f8.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowActor {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowActor {
+    const NAME: &'static str = "WorkflowActor";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "actorKey" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "actorType" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowActorType>>::new(),
+                            )?,
+                    );
+                }
+                "actorSelectionType" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<WorkflowActorSelectionType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "actorSelectionRange" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<WorkflowActorSelectionRange>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "allowedMulti" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "approvalType" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowApprovalType>>::new(),
+                            )?,
+                    );
+                }
+                "approvalMethod" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowApprovalMethod>>::new(),
+                            )?,
+                    );
+                }
+                "actorActivateType" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Option<WorkflowActorActivateType>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "required" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowActor {
+            actor_key: f0.unwrap_or_default(),
+            actor_type: f1.unwrap_or_default(),
+            actor_selection_type: f2.unwrap_or_default(),
+            actor_selection_range: f3.unwrap_or_default(),
+            allowed_multi: f4.unwrap_or_default(),
+            approval_type: f5.unwrap_or_default(),
+            approval_method: f6.unwrap_or_default(),
+            actor_activate_type: f7.unwrap_or_default(),
+            required: f8.unwrap_or_default(),
+        })
     }
 }
 /// An approver of a forecast node (节点审批人).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActivityActioner`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActivityActioner {
     /// The approver's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The approver's name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The approver's avatar URL.
     ///
     /// Wire name `avatar`.
-    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "avatar", skip_serializing_if = "Option::is_none")
+    )]
     pub avatar: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowActivityActioner {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowActivityActioner;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowActivityActioner")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowActivityActioner, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "avatar" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowActivityActioner {
-                    user_id: f0.unwrap_or_default(),
-                    name: f1.unwrap_or_default(),
-                    avatar: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowActivityActioner {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowActivityActioner {
+    const NAME: &'static str = "WorkflowActivityActioner";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "avatar" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowActivityActioner {
+            user_id: f0.unwrap_or_default(),
+            name: f1.unwrap_or_default(),
+            avatar: f2.unwrap_or_default(),
+        })
     }
 }
 /// One node of a forecast process (工作流节点规则).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActivityRule`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActivityRule {
     /// The node's id (节点ID).
     ///
     /// Wire name `activityId`.
-    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityId", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_id: Option<String>,
     /// The previous node's id (前一个节点的 id).
     ///
     /// Wire name `prevActivityId`.
-    #[serde(rename = "prevActivityId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "prevActivityId", skip_serializing_if = "Option::is_none")
+    )]
     pub prev_activity_id: Option<String>,
     /// The node's name (节点名称).
     ///
     /// Wire name `activityName`.
-    #[serde(rename = "activityName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityName", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_name: Option<String>,
     /// The node's kind (规则类型).
     ///
     /// Wire name `activityType`.
-    #[serde(rename = "activityType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityType", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_type: Option<WorkflowActivityType>,
     /// Whether the submitter picks this node's approvers (是否为自选审批节点).
     ///
     /// Wire name `isTargetSelect`.
-    #[serde(rename = "isTargetSelect", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isTargetSelect", skip_serializing_if = "Option::is_none")
+    )]
     pub is_target_select: Option<bool>,
     /// The node's people (节点操作人信息).
     ///
     /// Wire name `workflowActor`.
-    #[serde(rename = "workflowActor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "workflowActor", skip_serializing_if = "Option::is_none")
+    )]
     pub workflow_actor: Option<WorkflowActor>,
     /// The node's approvers (节点审批人列表).
     ///
     /// Wire name `activityActioners`.
-    #[serde(rename = "activityActioners", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityActioners", skip_serializing_if = "Vec::is_empty")
+    )]
     pub activity_actioners: Vec<WorkflowActivityActioner>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowActivityRule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowActivityRule;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowActivityRule")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowActivityRule, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "activityId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "prevActivityId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "activityName" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "activityType" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowActivityType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "isTargetSelect" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "workflowActor" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowActor>>::new(),
-                                    )?,
-                            );
-                        }
-                        "activityActioners" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowActivityActioner>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowActivityRule {
-                    activity_id: f0.unwrap_or_default(),
-                    prev_activity_id: f1.unwrap_or_default(),
-                    activity_name: f2.unwrap_or_default(),
-                    activity_type: f3.unwrap_or_default(),
-                    is_target_select: f4.unwrap_or_default(),
-                    workflow_actor: f5.unwrap_or_default(),
-                    activity_actioners: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowActivityRule {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowActivityRule {
+    const NAME: &'static str = "WorkflowActivityRule";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "activityId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "prevActivityId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "activityName" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "activityType" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowActivityType>>::new(),
+                            )?,
+                    );
+                }
+                "isTargetSelect" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "workflowActor" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowActor>>::new(),
+                            )?,
+                    );
+                }
+                "activityActioners" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowActivityActioner>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowActivityRule {
+            activity_id: f0.unwrap_or_default(),
+            prev_activity_id: f1.unwrap_or_default(),
+            activity_name: f2.unwrap_or_default(),
+            activity_type: f3.unwrap_or_default(),
+            is_target_select: f4.unwrap_or_default(),
+            workflow_actor: f5.unwrap_or_default(),
+            activity_actioners: f6.unwrap_or_default(),
+        })
     }
 }
 /// One edge of a forecast process (工作流节点流).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowForecastNode`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowForecastNode {
     /// The node's id (节点 id).
     ///
     /// Wire name `activityId`.
-    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityId", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_id: Option<String>,
     /// The id of the node's outgoing line (节点出线 id).
     ///
     /// Wire name `outId`.
-    #[serde(rename = "outId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outId", skip_serializing_if = "Option::is_none")
+    )]
     pub out_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowForecastNode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowForecastNode;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowForecastNode")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowForecastNode, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "activityId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "outId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowForecastNode {
-                    activity_id: f0.unwrap_or_default(),
-                    out_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowForecastNode {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowForecastNode {
+    const NAME: &'static str = "WorkflowForecastNode";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "activityId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "outId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowForecastNode {
+            activity_id: f0.unwrap_or_default(),
+            out_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// The forecast process of an approval about to be started (流程预测结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowForecast`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowForecast {
     /// Whether the forecast succeeded (是否预测成功).
     ///
     /// Wire name `isForecastSuccess`.
-    #[serde(rename = "isForecastSuccess", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isForecastSuccess", skip_serializing_if = "Option::is_none")
+    )]
     pub is_forecast_success: Option<bool>,
     /// The template's process code (表单的唯一码).
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processCode", skip_serializing_if = "Option::is_none")
+    )]
     pub process_code: Option<String>,
     /// The submitter's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The process id (流程ID); not used for now.
     ///
     /// Wire name `processId`.
-    #[serde(rename = "processId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processId", skip_serializing_if = "Option::is_none")
+    )]
     pub process_id: Option<i64>,
     /// Whether the process is static (是否静态流程).
     ///
     /// Wire name `isStaticWorkflow`.
-    #[serde(rename = "isStaticWorkflow", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "isStaticWorkflow", skip_serializing_if = "Option::is_none")
+    )]
     pub is_static_workflow: Option<bool>,
     /// The process nodes (工作流节点规则).
     ///
     /// Wire name `workflowActivityRules`.
-    #[serde(rename = "workflowActivityRules", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "workflowActivityRules", skip_serializing_if = "Vec::is_empty")
+    )]
     pub workflow_activity_rules: Vec<WorkflowActivityRule>,
     /// The process edges (工作流节点流).
     ///
     /// Wire name `workflowForecastNodes`.
-    #[serde(rename = "workflowForecastNodes", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "workflowForecastNodes", skip_serializing_if = "Vec::is_empty")
+    )]
     pub workflow_forecast_nodes: Vec<WorkflowForecastNode>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowForecast {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowForecast;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowForecast")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowForecast, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "isForecastSuccess" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "processCode" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "isStaticWorkflow" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "workflowActivityRules" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowActivityRule>>::new(),
-                                    )?,
-                            );
-                        }
-                        "workflowForecastNodes" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowForecastNode>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowForecast {
-                    is_forecast_success: f0.unwrap_or_default(),
-                    process_code: f1.unwrap_or_default(),
-                    user_id: f2.unwrap_or_default(),
-                    process_id: f3.unwrap_or_default(),
-                    is_static_workflow: f4.unwrap_or_default(),
-                    workflow_activity_rules: f5.unwrap_or_default(),
-                    workflow_forecast_nodes: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowForecast {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowForecast {
+    const NAME: &'static str = "WorkflowForecast";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "isForecastSuccess" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "processCode" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "isStaticWorkflow" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "workflowActivityRules" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowActivityRule>>::new(),
+                            )?,
+                    );
+                }
+                "workflowForecastNodes" => {
+                    f6 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowForecastNode>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowForecast {
+            is_forecast_success: f0.unwrap_or_default(),
+            process_code: f1.unwrap_or_default(),
+            user_id: f2.unwrap_or_default(),
+            process_id: f3.unwrap_or_default(),
+            is_static_workflow: f4.unwrap_or_default(),
+            workflow_activity_rules: f5.unwrap_or_default(),
+            workflow_forecast_nodes: f6.unwrap_or_default(),
+        })
     }
 }
 /// A table control whose sum is shown (需要计算总和的明细组件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowStatField`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowStatField {
     /// The control's id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "id", skip_serializing_if = "Option::is_none")
+    )]
     pub id: Option<String>,
     /// The control's name.
     ///
     /// Wire name `label`.
-    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "label", skip_serializing_if = "Option::is_none")
+    )]
     pub label: Option<String>,
     /// Whether the sum is also written in Chinese capital numerals (是否大写).
     ///
     /// Wire name `upper`.
-    #[serde(rename = "upper", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "upper", skip_serializing_if = "Option::is_none")
+    )]
     pub upper: Option<bool>,
     /// The unit (单位).
     ///
     /// Wire name `unit`.
-    #[serde(rename = "unit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unit", skip_serializing_if = "Option::is_none")
+    )]
     pub unit: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowStatField {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowStatField;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowStatField")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowStatField, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "label" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "upper" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "unit" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowStatField {
-                    id: f0.unwrap_or_default(),
-                    label: f1.unwrap_or_default(),
-                    upper: f2.unwrap_or_default(),
-                    unit: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowStatField {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowStatField {
+    const NAME: &'static str = "WorkflowStatField";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "label" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "upper" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "unit" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowStatField {
+            id: f0.unwrap_or_default(),
+            label: f1.unwrap_or_default(),
+            upper: f2.unwrap_or_default(),
+            unit: f3.unwrap_or_default(),
+        })
     }
 }
 /// An option of a choice control (选项).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowObjOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowObjOption {
     /// The option's value (选项值).
     ///
     /// Wire name `value`.
-    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "value", skip_serializing_if = "Option::is_none")
+    )]
     pub value: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowObjOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowObjOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowObjOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowObjOption, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "value" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowObjOption {
-                    value: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowObjOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowObjOption {
+    const NAME: &'static str = "WorkflowObjOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "value" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowObjOption {
+            value: f0.unwrap_or_default(),
+        })
     }
 }
 /// Whether a control sets the employee's attendance status (同步到考勤).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowAttendancePush`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowAttendancePush {
     /// 1 on, 0 off (开启状态).
     ///
     /// Wire name `pushSwitch`.
-    #[serde(rename = "pushSwitch", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pushSwitch", skip_serializing_if = "Option::is_none")
+    )]
     pub push_switch: Option<i64>,
     /// The status's display name (状态显示名称).
     ///
     /// Wire name `pushTag`.
-    #[serde(rename = "pushTag", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pushTag", skip_serializing_if = "Option::is_none")
+    )]
     pub push_tag: Option<String>,
     /// The attendance kind (考勤类型): 1 leave (请假), 2 business trip (出差), 3 overtime (加班), 4 out of office (外出).
     ///
     /// Wire name `attendanceRule`.
-    #[serde(rename = "attendanceRule", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attendanceRule", skip_serializing_if = "Option::is_none")
+    )]
     pub attendance_rule: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowAttendancePush {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowAttendancePush;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowAttendancePush")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowAttendancePush, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "pushSwitch" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "pushTag" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attendanceRule" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowAttendancePush {
-                    push_switch: f0.unwrap_or_default(),
-                    push_tag: f1.unwrap_or_default(),
-                    attendance_rule: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowAttendancePush {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowAttendancePush {
+    const NAME: &'static str = "WorkflowAttendancePush";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "pushSwitch" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "pushTag" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attendanceRule" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowAttendancePush {
+            push_switch: f0.unwrap_or_default(),
+            push_tag: f1.unwrap_or_default(),
+            attendance_rule: f2.unwrap_or_default(),
+        })
     }
 }
 /// A control that reacts to a linked option (关联控件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowBehaviorTarget`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowBehaviorTarget {
     /// The control's id (字段 id).
     ///
     /// Wire name `fieldId`.
-    #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldId", skip_serializing_if = "Option::is_none")
+    )]
     pub field_id: Option<String>,
     /// What it does (行为).
     ///
     /// Wire name `behavior`.
-    #[serde(rename = "behavior", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "behavior", skip_serializing_if = "Option::is_none")
+    )]
     pub behavior: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowBehaviorTarget {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowBehaviorTarget;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowBehaviorTarget")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowBehaviorTarget, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "behavior" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowBehaviorTarget {
-                    field_id: f0.unwrap_or_default(),
-                    behavior: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowBehaviorTarget {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowBehaviorTarget {
+    const NAME: &'static str = "WorkflowBehaviorTarget";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "behavior" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowBehaviorTarget {
+            field_id: f0.unwrap_or_default(),
+            behavior: f1.unwrap_or_default(),
+        })
     }
 }
 /// Controls that react to one option of a choice control (表单关联控件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowBehaviorLinkage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowBehaviorLinkage {
     /// The option's value (控件值).
     ///
     /// Wire name `value`.
-    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "value", skip_serializing_if = "Option::is_none")
+    )]
     pub value: Option<String>,
     /// The reacting controls (关联控件列表).
     ///
     /// Wire name `targets`.
-    #[serde(rename = "targets", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "targets", skip_serializing_if = "Vec::is_empty")
+    )]
     pub targets: Vec<WorkflowBehaviorTarget>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowBehaviorLinkage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowBehaviorLinkage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowBehaviorLinkage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowBehaviorLinkage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "value" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "targets" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowBehaviorTarget>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowBehaviorLinkage {
-                    value: f0.unwrap_or_default(),
-                    targets: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowBehaviorLinkage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowBehaviorLinkage {
+    const NAME: &'static str = "WorkflowBehaviorLinkage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "value" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "targets" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowBehaviorTarget>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowBehaviorLinkage {
+            value: f0.unwrap_or_default(),
+            targets: f1.unwrap_or_default(),
+        })
     }
 }
 /// A form control's properties (控件属性); most apply to some control kinds only.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowComponentProps`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowComponentProps {
     /// The control's id (控件 id).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: String,
     /// The control's name (控件名称).
     ///
     /// Wire name `label`.
-    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "label", skip_serializing_if = "Option::is_none")
+    )]
     pub label: Option<String>,
     /// The control's business alias (控件业务自定义别名).
     ///
     /// Wire name `bizAlias`.
-    #[serde(rename = "bizAlias", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizAlias", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_alias: Option<String>,
     /// Whether it must be filled in (是否必填).
     ///
     /// Wire name `required`.
-    #[serde(rename = "required", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "required", skip_serializing_if = "Option::is_none")
+    )]
     pub required: Option<bool>,
     /// The placeholder text (占位符).
     ///
     /// Wire name `placeholder`.
-    #[serde(rename = "placeholder", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "placeholder", skip_serializing_if = "Option::is_none")
+    )]
     pub placeholder: Option<String>,
     /// The options of a choice control (单选框选项值).
     ///
     /// Wire name `options`.
-    #[serde(rename = "options", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "options", skip_serializing_if = "Vec::is_empty")
+    )]
     pub options: Vec<String>,
     /// How a table is filled in (明细填写方式): `list` or `table`.
     ///
     /// Wire name `tableViewMode`.
-    #[serde(rename = "tableViewMode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tableViewMode", skip_serializing_if = "Option::is_none")
+    )]
     pub table_view_mode: Option<String>,
     /// The ISV micro-app id, for ISV permission checks.
     ///
     /// Wire name `appId`.
-    #[serde(rename = "appId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appId", skip_serializing_if = "Option::is_none")
+    )]
     pub app_id: Option<i64>,
     /// A compatibility field (兼容字段).
     ///
     /// Wire name `durationLabel`.
-    #[serde(rename = "durationLabel", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "durationLabel", skip_serializing_if = "Option::is_none")
+    )]
     pub duration_label: Option<String>,
     /// Whether a date range is pushed to the admin calendar (是否推送管理日历): 1 yes, 0 no; kept for compatibility.
     ///
     /// Wire name `pushToCalendar`.
-    #[serde(rename = "pushToCalendar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pushToCalendar", skip_serializing_if = "Option::is_none")
+    )]
     pub push_to_calendar: Option<i64>,
     /// Where a text note sits (textNote的样式): `top`, `middle` or `bottom`.
     ///
     /// Wire name `align`.
-    #[serde(rename = "align", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "align", skip_serializing_if = "Option::is_none")
+    )]
     pub align: Option<String>,
     /// Table controls whose sum is shown (需要计算总和的明细组件).
     ///
     /// Wire name `statField`.
-    #[serde(rename = "statField", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "statField", skip_serializing_if = "Vec::is_empty")
+    )]
     pub stat_field: Vec<WorkflowStatField>,
     /// Whether overtime details hide their label (加班明细是否隐藏标签).
     ///
     /// Wire name `hideLabel`.
-    #[serde(rename = "hideLabel", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hideLabel", skip_serializing_if = "Option::is_none")
+    )]
     pub hide_label: Option<bool>,
     /// The options as objects (选项内容列表).
     ///
     /// Wire name `objOptions`.
-    #[serde(rename = "objOptions", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "objOptions", skip_serializing_if = "Vec::is_empty")
+    )]
     pub obj_options: Vec<WorkflowObjOption>,
     /// The date format of date controls (时间格式), e.g. `yyyy-MM-dd`.
     ///
     /// Wire name `format`.
-    #[serde(rename = "format", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "format", skip_serializing_if = "Option::is_none")
+    )]
     pub format: Option<String>,
     /// Whether a choice is pushed to attendance (是否推送到考勤).
     ///
     /// Wire name `pushToAttendance`.
-    #[serde(rename = "pushToAttendance", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "pushToAttendance", skip_serializing_if = "Option::is_none")
+    )]
     pub push_to_attendance: Option<bool>,
     /// Whether the label is locked (label是否可修改; true = locked).
     ///
     /// Wire name `labelEditableFreeze`.
-    #[serde(rename = "labelEditableFreeze", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "labelEditableFreeze", skip_serializing_if = "Option::is_none")
+    )]
     pub label_editable_freeze: Option<bool>,
     /// Whether it sets the employee's attendance status (同步到考勤).
     ///
     /// Wire name `push`.
-    #[serde(rename = "push", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "push", skip_serializing_if = "Option::is_none")
+    )]
     pub push: Option<WorkflowAttendancePush>,
     /// The common field's business type (commonBizType).
     ///
     /// Wire name `commonBizType`.
-    #[serde(rename = "commonBizType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "commonBizType", skip_serializing_if = "Option::is_none")
+    )]
     pub common_biz_type: Option<String>,
     /// Whether `required` is locked (必填是否可修改; true = locked).
     ///
     /// Wire name `requiredEditableFreeze`.
-    #[serde(rename = "requiredEditableFreeze", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "requiredEditableFreeze", skip_serializing_if = "Option::is_none")
+    )]
     pub required_editable_freeze: Option<bool>,
     /// The unit of a number or date-range control (单位).
     ///
     /// Wire name `unit`.
-    #[serde(rename = "unit", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "unit", skip_serializing_if = "Option::is_none")
+    )]
     pub unit: Option<String>,
     /// Whether a suite's values are flattened (套件值是否打平).
     ///
     /// Wire name `extract`.
-    #[serde(rename = "extract", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extract", skip_serializing_if = "Option::is_none")
+    )]
     pub extract: Option<bool>,
     /// The link of an explanatory text (说明文案的链接地址).
     ///
     /// Wire name `link`.
-    #[serde(rename = "link", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "link", skip_serializing_if = "Option::is_none")
+    )]
     pub link: Option<String>,
     /// Whether it has a payment property (是否有支付属性).
     ///
     /// Wire name `payEnable`.
-    #[serde(rename = "payEnable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "payEnable", skip_serializing_if = "Option::is_none")
+    )]
     pub pay_enable: Option<bool>,
     /// Whether overtime details are hidden (加班明细是否隐藏).
     ///
     /// Wire name `hidden`.
-    #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hidden", skip_serializing_if = "Option::is_none")
+    )]
     pub hidden: Option<bool>,
     /// The business suite's kind (业务套件类型).
     ///
     /// Wire name `bizType`.
-    #[serde(rename = "bizType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizType", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_type: Option<String>,
     /// Whether it sets the employee status (是否开启员工状态).
     ///
     /// Wire name `staffStatusEnabled`.
-    #[serde(rename = "staffStatusEnabled", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "staffStatusEnabled", skip_serializing_if = "Option::is_none")
+    )]
     pub staff_status_enabled: Option<bool>,
     /// The overtime details' name (加班明细名称).
     ///
     /// Wire name `actionName`.
-    #[serde(rename = "actionName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "actionName", skip_serializing_if = "Option::is_none")
+    )]
     pub action_name: Option<String>,
     /// The leave, trip, outing or overtime kind's label (类型标签).
     ///
     /// Wire name `attendTypeLabel`.
-    #[serde(rename = "attendTypeLabel", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attendTypeLabel", skip_serializing_if = "Option::is_none")
+    )]
     pub attend_type_label: Option<String>,
     /// Which controls inside a suite are visible (套件内子组件可见性).
     ///
     /// Wire name `childFieldVisible`.
-    #[serde(
-        rename = "childFieldVisible",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "childFieldVisible",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub child_field_visible: std::collections::BTreeMap<String, bool>,
     /// Whether it is left out of printing (是否参与打印): `1` left out, `0` printed.
     ///
     /// Wire name `notPrint`.
-    #[serde(rename = "notPrint", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "notPrint", skip_serializing_if = "Option::is_none")
+    )]
     pub not_print: Option<String>,
     /// Whether a table prints vertically (明细打印排版方式; true = vertical).
     ///
     /// Wire name `verticalPrint`.
-    #[serde(rename = "verticalPrint", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "verticalPrint", skip_serializing_if = "Option::is_none")
+    )]
     pub vertical_print: Option<bool>,
     /// Whether the duration is computed (是否自动计算时长).
     ///
     /// Wire name `duration`.
-    #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "duration", skip_serializing_if = "Option::is_none")
+    )]
     pub duration: Option<bool>,
     /// Attendance suite options (兼容出勤套件类型).
     ///
     /// Wire name `holidayOptions`.
-    #[serde(rename = "holidayOptions", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "holidayOptions", skip_serializing_if = "Vec::is_empty")
+    )]
     pub holiday_options: Vec<serde_json::Value>,
     /// Whether the attendance calendar is used (是否使用考勤日历).
     ///
     /// Wire name `useCalendar`.
-    #[serde(rename = "useCalendar", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "useCalendar", skip_serializing_if = "Option::is_none")
+    )]
     pub use_calendar: Option<bool>,
     /// Whether a text note is hidden on the details page (在详情页是否隐藏).
     ///
     /// Wire name `hiddenInApprovalDetail`.
-    #[serde(rename = "hiddenInApprovalDetail", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hiddenInApprovalDetail", skip_serializing_if = "Option::is_none")
+    )]
     pub hidden_in_approval_detail: Option<bool>,
     /// Whether it cannot be edited (是否可编辑).
     ///
     /// Wire name `disabled`.
-    #[serde(rename = "disabled", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "disabled", skip_serializing_if = "Option::is_none")
+    )]
     pub disabled: Option<bool>,
     /// Whether a suite fetches its condition rules asynchronously (是否开启异步获取分条件规则).
     ///
     /// Wire name `asyncCondition`.
-    #[serde(rename = "asyncCondition", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "asyncCondition", skip_serializing_if = "Option::is_none")
+    )]
     pub async_condition: Option<bool>,
     /// Controls linked to its options (表单关联控件列表).
     ///
     /// Wire name `behaviorLinkage`.
-    #[serde(rename = "behaviorLinkage", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "behaviorLinkage", skip_serializing_if = "Vec::is_empty")
+    )]
     pub behavior_linkage: Vec<WorkflowBehaviorLinkage>,
     /// An attendance-suite compatibility flag (兼容出勤套件类型).
     ///
     /// Wire name `showAttendOptions`.
-    #[serde(rename = "showAttendOptions", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "showAttendOptions", skip_serializing_if = "Option::is_none")
+    )]
     pub show_attend_options: Option<bool>,
     /// Whether an amount is not written in capitals (是否需要大写): `1` not, `0` or empty written.
     ///
     /// Wire name `notUpper`.
-    #[serde(rename = "notUpper", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "notUpper", skip_serializing_if = "Option::is_none")
+    )]
     pub not_upper: Option<String>,
     /// The fields of a related form (关联表单中的fields存储).
     ///
     /// Wire name `fieldsInfo`.
-    #[serde(rename = "fieldsInfo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldsInfo", skip_serializing_if = "Option::is_none")
+    )]
     pub fields_info: Option<String>,
     /// The e-signature (e签宝) flag.
     ///
     /// Wire name `eSign`.
-    #[serde(rename = "eSign", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "eSign", skip_serializing_if = "Option::is_none")
+    )]
     pub e_sign: Option<bool>,
     /// The overtime details' description (加班明细描述).
     ///
     /// Wire name `mainTitle`.
-    #[serde(rename = "mainTitle", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mainTitle", skip_serializing_if = "Option::is_none")
+    )]
     pub main_title: Option<String>,
     /// The formula (公式).
     ///
     /// Wire name `formula`.
-    #[serde(rename = "formula", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formula", skip_serializing_if = "Option::is_none")
+    )]
     pub formula: Option<String>,
     /// Whether a contacts control takes several people (内部联系人choice): 1 several, 0 one.
     ///
     /// Wire name `choice`.
-    #[serde(rename = "choice", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "choice", skip_serializing_if = "Option::is_none")
+    )]
     pub choice: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowComponentProps {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowComponentProps;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowComponentProps")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowComponentProps, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                let mut f28 = None;
-                let mut f29 = None;
-                let mut f30 = None;
-                let mut f31 = None;
-                let mut f32 = None;
-                let mut f33 = None;
-                let mut f34 = None;
-                let mut f35 = None;
-                let mut f36 = None;
-                let mut f37 = None;
-                let mut f38 = None;
-                let mut f39 = None;
-                let mut f40 = None;
-                let mut f41 = None;
-                let mut f42 = None;
-                let mut f43 = None;
-                let mut f44 = None;
-                let mut f45 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "label" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizAlias" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "required" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "placeholder" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "options" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "tableViewMode" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "durationLabel" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pushToCalendar" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "align" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "statField" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowStatField>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hideLabel" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "objOptions" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowObjOption>>::new(),
-                                    )?,
-                            );
-                        }
-                        "format" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pushToAttendance" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "labelEditableFreeze" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "push" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowAttendancePush>>::new(),
-                                    )?,
-                            );
-                        }
-                        "commonBizType" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "requiredEditableFreeze" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "unit" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extract" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "link" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "payEnable" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "hidden" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "bizType" => {
-                            f25 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "staffStatusEnabled" => {
-                            f26 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "actionName" => {
-                            f27 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attendTypeLabel" => {
-                            f28 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "childFieldVisible" => {
-                            f29 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, bool>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "notPrint" => {
-                            f30 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "verticalPrint" => {
-                            f31 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "duration" => {
-                            f32 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "holidayOptions" => {
-                            f33 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<serde_json::Value>>::new(),
-                                    )?,
-                            );
-                        }
-                        "useCalendar" => {
-                            f34 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "hiddenInApprovalDetail" => {
-                            f35 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disabled" => {
-                            f36 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "asyncCondition" => {
-                            f37 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "behaviorLinkage" => {
-                            f38 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowBehaviorLinkage>>::new(),
-                                    )?,
-                            );
-                        }
-                        "showAttendOptions" => {
-                            f39 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "notUpper" => {
-                            f40 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldsInfo" => {
-                            f41 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "eSign" => {
-                            f42 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "mainTitle" => {
-                            f43 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formula" => {
-                            f44 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "choice" => {
-                            f45 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowComponentProps {
-                    id: rt::decode::required(f0, "id")?,
-                    label: f1.unwrap_or_default(),
-                    biz_alias: f2.unwrap_or_default(),
-                    required: f3.unwrap_or_default(),
-                    placeholder: f4.unwrap_or_default(),
-                    options: f5.unwrap_or_default(),
-                    table_view_mode: f6.unwrap_or_default(),
-                    app_id: f7.unwrap_or_default(),
-                    duration_label: f8.unwrap_or_default(),
-                    push_to_calendar: f9.unwrap_or_default(),
-                    align: f10.unwrap_or_default(),
-                    stat_field: f11.unwrap_or_default(),
-                    hide_label: f12.unwrap_or_default(),
-                    obj_options: f13.unwrap_or_default(),
-                    format: f14.unwrap_or_default(),
-                    push_to_attendance: f15.unwrap_or_default(),
-                    label_editable_freeze: f16.unwrap_or_default(),
-                    push: f17.unwrap_or_default(),
-                    common_biz_type: f18.unwrap_or_default(),
-                    required_editable_freeze: f19.unwrap_or_default(),
-                    unit: f20.unwrap_or_default(),
-                    extract: f21.unwrap_or_default(),
-                    link: f22.unwrap_or_default(),
-                    pay_enable: f23.unwrap_or_default(),
-                    hidden: f24.unwrap_or_default(),
-                    biz_type: f25.unwrap_or_default(),
-                    staff_status_enabled: f26.unwrap_or_default(),
-                    action_name: f27.unwrap_or_default(),
-                    attend_type_label: f28.unwrap_or_default(),
-                    child_field_visible: f29.unwrap_or_default(),
-                    not_print: f30.unwrap_or_default(),
-                    vertical_print: f31.unwrap_or_default(),
-                    duration: f32.unwrap_or_default(),
-                    holiday_options: f33.unwrap_or_default(),
-                    use_calendar: f34.unwrap_or_default(),
-                    hidden_in_approval_detail: f35.unwrap_or_default(),
-                    disabled: f36.unwrap_or_default(),
-                    async_condition: f37.unwrap_or_default(),
-                    behavior_linkage: f38.unwrap_or_default(),
-                    show_attend_options: f39.unwrap_or_default(),
-                    not_upper: f40.unwrap_or_default(),
-                    fields_info: f41.unwrap_or_default(),
-                    e_sign: f42.unwrap_or_default(),
-                    main_title: f43.unwrap_or_default(),
-                    formula: f44.unwrap_or_default(),
-                    choice: f45.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowComponentProps {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowComponentProps {
+    const NAME: &'static str = "WorkflowComponentProps";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        let mut f30 = None;
+        let mut f31 = None;
+        let mut f32 = None;
+        let mut f33 = None;
+        let mut f34 = None;
+        let mut f35 = None;
+        let mut f36 = None;
+        let mut f37 = None;
+        let mut f38 = None;
+        let mut f39 = None;
+        let mut f40 = None;
+        let mut f41 = None;
+        let mut f42 = None;
+        let mut f43 = None;
+        let mut f44 = None;
+        let mut f45 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "label" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizAlias" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "required" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "placeholder" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "options" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "tableViewMode" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "durationLabel" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pushToCalendar" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "align" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "statField" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowStatField>>::new(),
+                            )?,
+                    );
+                }
+                "hideLabel" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "objOptions" => {
+                    f13 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowObjOption>>::new(),
+                            )?,
+                    );
+                }
+                "format" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "pushToAttendance" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "labelEditableFreeze" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "push" => {
+                    f17 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowAttendancePush>>::new(),
+                            )?,
+                    );
+                }
+                "commonBizType" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "requiredEditableFreeze" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "unit" => {
+                    f20 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extract" => {
+                    f21 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "link" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "payEnable" => {
+                    f23 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "hidden" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "bizType" => {
+                    f25 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "staffStatusEnabled" => {
+                    f26 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "actionName" => {
+                    f27 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attendTypeLabel" => {
+                    f28 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "childFieldVisible" => {
+                    f29 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, bool>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "notPrint" => {
+                    f30 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "verticalPrint" => {
+                    f31 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "duration" => {
+                    f32 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "holidayOptions" => {
+                    f33 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<serde_json::Value>>::new(),
+                            )?,
+                    );
+                }
+                "useCalendar" => {
+                    f34 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "hiddenInApprovalDetail" => {
+                    f35 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disabled" => {
+                    f36 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "asyncCondition" => {
+                    f37 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "behaviorLinkage" => {
+                    f38 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowBehaviorLinkage>>::new(),
+                            )?,
+                    );
+                }
+                "showAttendOptions" => {
+                    f39 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "notUpper" => {
+                    f40 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldsInfo" => {
+                    f41 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "eSign" => {
+                    f42 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "mainTitle" => {
+                    f43 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "formula" => {
+                    f44 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "choice" => {
+                    f45 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowComponentProps {
+            id: rt::decode::required(f0, "id")?,
+            label: f1.unwrap_or_default(),
+            biz_alias: f2.unwrap_or_default(),
+            required: f3.unwrap_or_default(),
+            placeholder: f4.unwrap_or_default(),
+            options: f5.unwrap_or_default(),
+            table_view_mode: f6.unwrap_or_default(),
+            app_id: f7.unwrap_or_default(),
+            duration_label: f8.unwrap_or_default(),
+            push_to_calendar: f9.unwrap_or_default(),
+            align: f10.unwrap_or_default(),
+            stat_field: f11.unwrap_or_default(),
+            hide_label: f12.unwrap_or_default(),
+            obj_options: f13.unwrap_or_default(),
+            format: f14.unwrap_or_default(),
+            push_to_attendance: f15.unwrap_or_default(),
+            label_editable_freeze: f16.unwrap_or_default(),
+            push: f17.unwrap_or_default(),
+            common_biz_type: f18.unwrap_or_default(),
+            required_editable_freeze: f19.unwrap_or_default(),
+            unit: f20.unwrap_or_default(),
+            extract: f21.unwrap_or_default(),
+            link: f22.unwrap_or_default(),
+            pay_enable: f23.unwrap_or_default(),
+            hidden: f24.unwrap_or_default(),
+            biz_type: f25.unwrap_or_default(),
+            staff_status_enabled: f26.unwrap_or_default(),
+            action_name: f27.unwrap_or_default(),
+            attend_type_label: f28.unwrap_or_default(),
+            child_field_visible: f29.unwrap_or_default(),
+            not_print: f30.unwrap_or_default(),
+            vertical_print: f31.unwrap_or_default(),
+            duration: f32.unwrap_or_default(),
+            holiday_options: f33.unwrap_or_default(),
+            use_calendar: f34.unwrap_or_default(),
+            hidden_in_approval_detail: f35.unwrap_or_default(),
+            disabled: f36.unwrap_or_default(),
+            async_condition: f37.unwrap_or_default(),
+            behavior_linkage: f38.unwrap_or_default(),
+            show_attend_options: f39.unwrap_or_default(),
+            not_upper: f40.unwrap_or_default(),
+            fields_info: f41.unwrap_or_default(),
+            e_sign: f42.unwrap_or_default(),
+            main_title: f43.unwrap_or_default(),
+            formula: f44.unwrap_or_default(),
+            choice: f45.unwrap_or_default(),
+        })
     }
 }
 /// One control of a form's schema (控件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormComponent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFormComponent {
     /// The control's kind (控件类型).
     ///
     /// Wire name `componentName`.
-    #[serde(rename = "componentName")]
+    #[cfg_attr(feature = "serialize", serde(rename = "componentName"))]
     pub component_name: WorkflowComponentType,
     /// The control's properties (控件属性).
     ///
     /// Wire name `props`.
-    #[serde(rename = "props")]
+    #[cfg_attr(feature = "serialize", serde(rename = "props"))]
     pub props: WorkflowComponentProps,
     /// The controls inside a table control (子控件列表).
     ///
     /// Wire name `children`.
-    #[serde(rename = "children", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "children", skip_serializing_if = "Vec::is_empty")
+    )]
     pub children: Vec<WorkflowFormComponent>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFormComponent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFormComponent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFormComponent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFormComponent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "componentName" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<WorkflowComponentType>::new(),
-                                    )?,
-                            );
-                        }
-                        "props" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<WorkflowComponentProps>::new(),
-                                    )?,
-                            );
-                        }
-                        "children" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFormComponent>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowFormComponent {
-                    component_name: rt::decode::required(f0, "componentName")?,
-                    props: rt::decode::required(f1, "props")?,
-                    children: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowFormComponent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowFormComponent {
+    const NAME: &'static str = "WorkflowFormComponent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "componentName" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<WorkflowComponentType>::new(),
+                            )?,
+                    );
+                }
+                "props" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<WorkflowComponentProps>::new(),
+                            )?,
+                    );
+                }
+                "children" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFormComponent>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowFormComponent {
+            component_name: rt::decode::required(f0, "componentName")?,
+            props: rt::decode::required(f1, "props")?,
+            children: f2.unwrap_or_default(),
+        })
     }
 }
 /// A form's schema (表单 schema 详情).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSchemaContent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSchemaContent {
     /// The form's name (表单名称).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// The icon (图标).
     ///
     /// Wire name `icon`.
-    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "icon", skip_serializing_if = "Option::is_none")
+    )]
     pub icon: Option<String>,
     /// The controls (控件列表).
     ///
     /// Wire name `items`.
-    #[serde(rename = "items", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "items", skip_serializing_if = "Vec::is_empty")
+    )]
     pub items: Vec<WorkflowFormComponent>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowSchemaContent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowSchemaContent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowSchemaContent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowSchemaContent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "icon" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "items" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFormComponent>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowSchemaContent {
-                    title: f0.unwrap_or_default(),
-                    icon: f1.unwrap_or_default(),
-                    items: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowSchemaContent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowSchemaContent {
+    const NAME: &'static str = "WorkflowSchemaContent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "icon" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "items" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFormComponent>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowSchemaContent {
+            title: f0.unwrap_or_default(),
+            icon: f1.unwrap_or_default(),
+            items: f2.unwrap_or_default(),
+        })
     }
 }
 /// An approval form template with its schema (表单 schema).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormSchema`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFormSchema {
     /// The creator's userid (创建人).
     ///
     /// Wire name `creatorUserId`.
-    #[serde(rename = "creatorUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_user_id: Option<String>,
     /// The form app's uuid, or the corpId (表单应用 uuid).
     ///
     /// Wire name `appUuid`.
-    #[serde(rename = "appUuid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appUuid", skip_serializing_if = "Option::is_none")
+    )]
     pub app_uuid: Option<String>,
     /// The form's code (表单的唯一码), the process code.
     ///
     /// Wire name `formCode`.
-    #[serde(rename = "formCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formCode", skip_serializing_if = "Option::is_none")
+    )]
     pub form_code: Option<String>,
     /// The form's uuid.
     ///
     /// Wire name `formUuid`.
-    #[serde(rename = "formUuid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formUuid", skip_serializing_if = "Option::is_none")
+    )]
     pub form_uuid: Option<String>,
     /// The form's name (表单名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The description (说明文案).
     ///
     /// Wire name `memo`.
-    #[serde(rename = "memo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "memo", skip_serializing_if = "Option::is_none")
+    )]
     pub memo: Option<String>,
     /// Who owns the data (数据归属者的 id 类型): `orgId` an organisation, `cid` a group, `uid` a person.
     ///
     /// Wire name `ownerIdType`.
-    #[serde(rename = "ownerIdType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ownerIdType", skip_serializing_if = "Option::is_none")
+    )]
     pub owner_id_type: Option<String>,
     /// The schema (表单 schema 详情).
     ///
     /// Wire name `schemaContent`.
-    #[serde(rename = "schemaContent", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "schemaContent", skip_serializing_if = "Option::is_none")
+    )]
     pub schema_content: Option<WorkflowSchemaContent>,
     /// The icon (图标).
     ///
     /// Wire name `icon`.
-    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "icon", skip_serializing_if = "Option::is_none")
+    )]
     pub icon: Option<String>,
     /// The form kind (表单类型).
     ///
     /// Wire name `appType`.
-    #[serde(rename = "appType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appType", skip_serializing_if = "Option::is_none")
+    )]
     pub app_type: Option<i64>,
     /// The form's business kind (代表表单业务含义的类型).
     ///
     /// Wire name `bizType`.
-    #[serde(rename = "bizType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizType", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_type: Option<String>,
     /// The engine (引擎类型): 1 a page, 0 a form.
     ///
     /// Wire name `engineType`.
-    #[serde(rename = "engineType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "engineType", skip_serializing_if = "Option::is_none")
+    )]
     pub engine_type: Option<i64>,
     /// The state (状态): `PUBLISHED` enabled, `INVALID` disabled, `SAVED` draft.
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<String>,
     /// The sort order (排序 id).
     ///
     /// Wire name `listOrder`.
-    #[serde(rename = "listOrder", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "listOrder", skip_serializing_if = "Option::is_none")
+    )]
     pub list_order: Option<i64>,
     /// The business's own settings (业务自定义设置数据).
     ///
     /// Wire name `customSetting`.
-    #[serde(rename = "customSetting", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "customSetting", skip_serializing_if = "Option::is_none")
+    )]
     pub custom_setting: Option<String>,
     /// The target kind (目标类型): `inner`, `outer` or `customer`.
     ///
     /// Wire name `procType`.
-    #[serde(rename = "procType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "procType", skip_serializing_if = "Option::is_none")
+    )]
     pub proc_type: Option<String>,
     /// Who may see it (可见范围类型).
     ///
     /// Wire name `visibleRange`.
-    #[serde(rename = "visibleRange", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "visibleRange", skip_serializing_if = "Option::is_none")
+    )]
     pub visible_range: Option<String>,
     /// When it was created, ms timestamp as text (创建时间).
     ///
     /// Wire name `gmtCreate`.
-    #[serde(rename = "gmtCreate", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmtCreate", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_create: Option<String>,
     /// When it was modified, ms timestamp as text (修改时间).
     ///
     /// Wire name `gmtModified`.
-    #[serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_modified: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFormSchema {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFormSchema;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFormSchema")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFormSchema, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "creatorUserId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appUuid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formCode" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formUuid" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "memo" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ownerIdType" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "schemaContent" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowSchemaContent>>::new(),
-                                    )?,
-                            );
-                        }
-                        "icon" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appType" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "bizType" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "engineType" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "listOrder" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "customSetting" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "procType" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "visibleRange" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmtCreate" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmtModified" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowFormSchema {
-                    creator_user_id: f0.unwrap_or_default(),
-                    app_uuid: f1.unwrap_or_default(),
-                    form_code: f2.unwrap_or_default(),
-                    form_uuid: f3.unwrap_or_default(),
-                    name: f4.unwrap_or_default(),
-                    memo: f5.unwrap_or_default(),
-                    owner_id_type: f6.unwrap_or_default(),
-                    schema_content: f7.unwrap_or_default(),
-                    icon: f8.unwrap_or_default(),
-                    app_type: f9.unwrap_or_default(),
-                    biz_type: f10.unwrap_or_default(),
-                    engine_type: f11.unwrap_or_default(),
-                    status: f12.unwrap_or_default(),
-                    list_order: f13.unwrap_or_default(),
-                    custom_setting: f14.unwrap_or_default(),
-                    proc_type: f15.unwrap_or_default(),
-                    visible_range: f16.unwrap_or_default(),
-                    gmt_create: f17.unwrap_or_default(),
-                    gmt_modified: f18.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowFormSchema {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowFormSchema {
+    const NAME: &'static str = "WorkflowFormSchema";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "creatorUserId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appUuid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "formCode" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "formUuid" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "memo" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ownerIdType" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "schemaContent" => {
+                    f7 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowSchemaContent>>::new(),
+                            )?,
+                    );
+                }
+                "icon" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appType" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "bizType" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "engineType" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "status" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "listOrder" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "customSetting" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "procType" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "visibleRange" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmtCreate" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmtModified" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowFormSchema {
+            creator_user_id: f0.unwrap_or_default(),
+            app_uuid: f1.unwrap_or_default(),
+            form_code: f2.unwrap_or_default(),
+            form_uuid: f3.unwrap_or_default(),
+            name: f4.unwrap_or_default(),
+            memo: f5.unwrap_or_default(),
+            owner_id_type: f6.unwrap_or_default(),
+            schema_content: f7.unwrap_or_default(),
+            icon: f8.unwrap_or_default(),
+            app_type: f9.unwrap_or_default(),
+            biz_type: f10.unwrap_or_default(),
+            engine_type: f11.unwrap_or_default(),
+            status: f12.unwrap_or_default(),
+            list_order: f13.unwrap_or_default(),
+            custom_setting: f14.unwrap_or_default(),
+            proc_type: f15.unwrap_or_default(),
+            visible_range: f16.unwrap_or_default(),
+            gmt_create: f17.unwrap_or_default(),
+            gmt_modified: f18.unwrap_or_default(),
+        })
     }
 }
 /// The DingTalk Drive space of approval attachments (审批钉盘空间).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSpace`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSpace {
     /// The space's id (钉盘空间ID).
     ///
     /// Wire name `spaceId`.
-    #[serde(rename = "spaceId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "spaceId"))]
     pub space_id: i64,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowSpace {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowSpace;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowSpace")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowSpace, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "spaceId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowSpace {
-                    space_id: rt::decode::required(f0, "spaceId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowSpace {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowSpace {
+    const NAME: &'static str = "WorkflowSpace";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "spaceId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowSpace {
+            space_id: rt::decode::required(f0, "spaceId")?,
+        })
     }
 }
 /// An approval attachment in DingTalk Drive to grant access to (钉盘文件).
@@ -12615,42 +12555,33 @@ pub struct WorkflowDentryFile {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowDentryFile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowDentryFile;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowDentryFile")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowDentryFile, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fileId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "spaceId" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowDentryFile {
+    const NAME: &'static str = "WorkflowDentryFile";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fileId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(WorkflowDentryFile {
-                    file_id: rt::decode::required(f0, "fileId")?,
-                    space_id: rt::decode::required(f1, "spaceId")?,
-                })
+                "spaceId" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowDentryFile {
+            file_id: rt::decode::required(f0, "fileId")?,
+            space_id: rt::decode::required(f1, "spaceId")?,
+        })
     }
 }
 impl WorkflowDentryFile {
@@ -12666,11 +12597,6 @@ impl WorkflowDentryFile {
 impl rt::Validate for WorkflowDentryFile {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowDentryFile {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// An option of a choice control (选项).
@@ -12692,48 +12618,37 @@ pub struct WorkflowSelectOption {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowSelectOption {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowSelectOption;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowSelectOption")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowSelectOption, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "key" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowSelectOption {
+    const NAME: &'static str = "WorkflowSelectOption";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "key" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowSelectOption {
-                    key: f0.unwrap_or_default(),
-                    value: f1.unwrap_or_default(),
-                })
+                "value" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowSelectOption {
+            key: f0.unwrap_or_default(),
+            value: f1.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowSelectOption {
@@ -12758,11 +12673,6 @@ impl rt::Validate for WorkflowSelectOption {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowSelectOption {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A template whose instances a related-approval control may link (可被关联的审批模板).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTemplateRef`
@@ -12782,42 +12692,33 @@ pub struct WorkflowTemplateRef {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowTemplateRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowTemplateRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowTemplateRef")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowTemplateRef, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "processCode" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowTemplateRef {
+    const NAME: &'static str = "WorkflowTemplateRef";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(WorkflowTemplateRef {
-                    name: rt::decode::required(f0, "name")?,
-                    process_code: rt::decode::required(f1, "processCode")?,
-                })
+                "processCode" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowTemplateRef {
+            name: rt::decode::required(f0, "name")?,
+            process_code: rt::decode::required(f1, "processCode")?,
+        })
     }
 }
 impl WorkflowTemplateRef {
@@ -12833,11 +12734,6 @@ impl WorkflowTemplateRef {
 impl rt::Validate for WorkflowTemplateRef {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowTemplateRef {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A number or money control of a table whose total is shown (总数统计).
@@ -12864,52 +12760,40 @@ pub struct WorkflowStatFieldInput {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowStatFieldInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowStatFieldInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowStatFieldInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowStatFieldInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "componentId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "label" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "upper" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowStatFieldInput {
+    const NAME: &'static str = "WorkflowStatFieldInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "componentId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(WorkflowStatFieldInput {
-                    component_id: rt::decode::required(f0, "componentId")?,
-                    label: rt::decode::required(f1, "label")?,
-                    upper: f2.unwrap_or_default(),
-                })
+                "label" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "upper" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowStatFieldInput {
+            component_id: rt::decode::required(f0, "componentId")?,
+            label: rt::decode::required(f1, "label")?,
+            upper: f2.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowStatFieldInput {
@@ -12931,11 +12815,6 @@ impl WorkflowStatFieldInput {
 impl rt::Validate for WorkflowStatFieldInput {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowStatFieldInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// The form a related-form control reads (关联表单).
@@ -12967,62 +12846,47 @@ pub struct WorkflowDataSourceTarget {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowDataSourceTarget {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowDataSourceTarget;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowDataSourceTarget")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowDataSourceTarget, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "appType" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "appUuid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizType" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formCode" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowDataSourceTarget {
+    const NAME: &'static str = "WorkflowDataSourceTarget";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "appType" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(WorkflowDataSourceTarget {
-                    app_type: rt::decode::required(f0, "appType")?,
-                    app_uuid: f1.unwrap_or_default(),
-                    biz_type: f2.unwrap_or_default(),
-                    form_code: rt::decode::required(f3, "formCode")?,
-                })
+                "appUuid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizType" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "formCode" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowDataSourceTarget {
+            app_type: rt::decode::required(f0, "appType")?,
+            app_uuid: f1.unwrap_or_default(),
+            biz_type: f2.unwrap_or_default(),
+            form_code: rt::decode::required(f3, "formCode")?,
+        })
     }
 }
 impl WorkflowDataSourceTarget {
@@ -13052,11 +12916,6 @@ impl rt::Validate for WorkflowDataSourceTarget {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowDataSourceTarget {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Where a related-form control takes its data (数据来源).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDataSource`
@@ -13076,48 +12935,40 @@ pub struct WorkflowDataSource {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowDataSource {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowDataSource;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowDataSource")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowDataSource, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "target" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<WorkflowDataSourceTarget>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowDataSource {
+    const NAME: &'static str = "WorkflowDataSource";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "type" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowDataSource {
-                    r#type: f0.unwrap_or_default(),
-                    target: rt::decode::required(f1, "target")?,
-                })
+                "target" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<WorkflowDataSourceTarget>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowDataSource {
+            r#type: f0.unwrap_or_default(),
+            target: rt::decode::required(f1, "target")?,
+        })
     }
 }
 impl WorkflowDataSource {
@@ -13136,11 +12987,6 @@ impl rt::Validate for WorkflowDataSource {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.target)?;
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowDataSource {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A form control's properties when saving a template (控件属性). Each control kind takes
@@ -13344,384 +13190,301 @@ pub struct WorkflowComponentPropsInput {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowComponentPropsInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowComponentPropsInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowComponentPropsInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowComponentPropsInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                let mut f16 = None;
-                let mut f17 = None;
-                let mut f18 = None;
-                let mut f19 = None;
-                let mut f20 = None;
-                let mut f21 = None;
-                let mut f22 = None;
-                let mut f23 = None;
-                let mut f24 = None;
-                let mut f25 = None;
-                let mut f26 = None;
-                let mut f27 = None;
-                let mut f28 = None;
-                let mut f29 = None;
-                let mut f30 = None;
-                let mut f31 = None;
-                let mut f32 = None;
-                let mut f33 = None;
-                let mut f34 = None;
-                let mut f35 = None;
-                let mut f36 = None;
-                let mut f37 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "componentId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "label" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizAlias" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "required" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "placeholder" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "print" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "disabled" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "defaultValue" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "unit" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "format" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "duration" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "durationLabel" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "options" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowSelectOption>>::new(),
-                                    )?,
-                            );
-                        }
-                        "content" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "link" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "notPrint" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "upper" => {
-                            f16 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "payEnable" => {
-                            f17 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "tableViewMode" => {
-                            f18 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "verticalPrint" => {
-                            f19 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "statField" => {
-                            f20 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowStatFieldInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        "choice" => {
-                            f21 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "multiple" => {
-                            f22 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "availableTemplates" => {
-                            f23 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowTemplateRef>>::new(),
-                                    )?,
-                            );
-                        }
-                        "addressModel" => {
-                            f24 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "limit" => {
-                            f25 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "mask" => {
-                            f26 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "align" => {
-                            f27 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "asyncCondition" => {
-                            f28 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "bizType" => {
-                            f29 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "commonBizType" => {
-                            f30 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "actionName" => {
-                            f31 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dataSource" => {
-                            f32 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowDataSource>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formula" => {
-                            f33 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "invisible" => {
-                            f34 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "maxLength" => {
-                            f35 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "mode" => {
-                            f36 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "precision" => {
-                            f37 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowComponentPropsInput {
+    const NAME: &'static str = "WorkflowComponentPropsInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        let mut f16 = None;
+        let mut f17 = None;
+        let mut f18 = None;
+        let mut f19 = None;
+        let mut f20 = None;
+        let mut f21 = None;
+        let mut f22 = None;
+        let mut f23 = None;
+        let mut f24 = None;
+        let mut f25 = None;
+        let mut f26 = None;
+        let mut f27 = None;
+        let mut f28 = None;
+        let mut f29 = None;
+        let mut f30 = None;
+        let mut f31 = None;
+        let mut f32 = None;
+        let mut f33 = None;
+        let mut f34 = None;
+        let mut f35 = None;
+        let mut f36 = None;
+        let mut f37 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "componentId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowComponentPropsInput {
-                    component_id: f0.unwrap_or_default(),
-                    label: f1.unwrap_or_default(),
-                    biz_alias: f2.unwrap_or_default(),
-                    required: f3.unwrap_or_default(),
-                    placeholder: f4.unwrap_or_default(),
-                    print: f5.unwrap_or_default(),
-                    disabled: f6.unwrap_or_default(),
-                    default_value: f7.unwrap_or_default(),
-                    unit: f8.unwrap_or_default(),
-                    format: f9.unwrap_or_default(),
-                    duration: f10.unwrap_or_default(),
-                    duration_label: f11.unwrap_or_default(),
-                    options: f12.unwrap_or_default(),
-                    content: f13.unwrap_or_default(),
-                    link: f14.unwrap_or_default(),
-                    not_print: f15.unwrap_or_default(),
-                    upper: f16.unwrap_or_default(),
-                    pay_enable: f17.unwrap_or_default(),
-                    table_view_mode: f18.unwrap_or_default(),
-                    vertical_print: f19.unwrap_or_default(),
-                    stat_field: f20.unwrap_or_default(),
-                    choice: f21.unwrap_or_default(),
-                    multiple: f22.unwrap_or_default(),
-                    available_templates: f23.unwrap_or_default(),
-                    address_model: f24.unwrap_or_default(),
-                    limit: f25.unwrap_or_default(),
-                    mask: f26.unwrap_or_default(),
-                    align: f27.unwrap_or_default(),
-                    async_condition: f28.unwrap_or_default(),
-                    biz_type: f29.unwrap_or_default(),
-                    common_biz_type: f30.unwrap_or_default(),
-                    action_name: f31.unwrap_or_default(),
-                    data_source: f32.unwrap_or_default(),
-                    formula: f33.unwrap_or_default(),
-                    invisible: f34.unwrap_or_default(),
-                    max_length: f35.unwrap_or_default(),
-                    mode: f36.unwrap_or_default(),
-                    precision: f37.unwrap_or_default(),
-                })
+                "label" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizAlias" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "required" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "placeholder" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "print" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "disabled" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "defaultValue" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "unit" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "format" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "duration" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "durationLabel" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "options" => {
+                    f12 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowSelectOption>>::new(),
+                            )?,
+                    );
+                }
+                "content" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "link" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "notPrint" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "upper" => {
+                    f16 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "payEnable" => {
+                    f17 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "tableViewMode" => {
+                    f18 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "verticalPrint" => {
+                    f19 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "statField" => {
+                    f20 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowStatFieldInput>>::new(),
+                            )?,
+                    );
+                }
+                "choice" => {
+                    f21 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "multiple" => {
+                    f22 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "availableTemplates" => {
+                    f23 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowTemplateRef>>::new(),
+                            )?,
+                    );
+                }
+                "addressModel" => {
+                    f24 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "limit" => {
+                    f25 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "mask" => {
+                    f26 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "align" => {
+                    f27 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "asyncCondition" => {
+                    f28 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "bizType" => {
+                    f29 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "commonBizType" => {
+                    f30 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "actionName" => {
+                    f31 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dataSource" => {
+                    f32 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowDataSource>>::new(),
+                            )?,
+                    );
+                }
+                "formula" => {
+                    f33 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "invisible" => {
+                    f34 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "maxLength" => {
+                    f35 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "mode" => {
+                    f36 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "precision" => {
+                    f37 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowComponentPropsInput {
+            component_id: f0.unwrap_or_default(),
+            label: f1.unwrap_or_default(),
+            biz_alias: f2.unwrap_or_default(),
+            required: f3.unwrap_or_default(),
+            placeholder: f4.unwrap_or_default(),
+            print: f5.unwrap_or_default(),
+            disabled: f6.unwrap_or_default(),
+            default_value: f7.unwrap_or_default(),
+            unit: f8.unwrap_or_default(),
+            format: f9.unwrap_or_default(),
+            duration: f10.unwrap_or_default(),
+            duration_label: f11.unwrap_or_default(),
+            options: f12.unwrap_or_default(),
+            content: f13.unwrap_or_default(),
+            link: f14.unwrap_or_default(),
+            not_print: f15.unwrap_or_default(),
+            upper: f16.unwrap_or_default(),
+            pay_enable: f17.unwrap_or_default(),
+            table_view_mode: f18.unwrap_or_default(),
+            vertical_print: f19.unwrap_or_default(),
+            stat_field: f20.unwrap_or_default(),
+            choice: f21.unwrap_or_default(),
+            multiple: f22.unwrap_or_default(),
+            available_templates: f23.unwrap_or_default(),
+            address_model: f24.unwrap_or_default(),
+            limit: f25.unwrap_or_default(),
+            mask: f26.unwrap_or_default(),
+            align: f27.unwrap_or_default(),
+            async_condition: f28.unwrap_or_default(),
+            biz_type: f29.unwrap_or_default(),
+            common_biz_type: f30.unwrap_or_default(),
+            action_name: f31.unwrap_or_default(),
+            data_source: f32.unwrap_or_default(),
+            formula: f33.unwrap_or_default(),
+            invisible: f34.unwrap_or_default(),
+            max_length: f35.unwrap_or_default(),
+            mode: f36.unwrap_or_default(),
+            precision: f37.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowComponentPropsInput {
@@ -13972,11 +13735,6 @@ impl rt::Validate for WorkflowComponentPropsInput {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowComponentPropsInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One control of a form template being saved (表单控件); a table's controls go in `children`.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormComponentInput`
@@ -14001,58 +13759,53 @@ pub struct WorkflowFormComponentInput {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFormComponentInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFormComponentInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFormComponentInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFormComponentInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "componentType" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<WorkflowComponentType>::new(),
-                                    )?,
-                            );
-                        }
-                        "props" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<WorkflowComponentPropsInput>::new(),
-                                    )?,
-                            );
-                        }
-                        "children" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFormComponentInput>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowFormComponentInput {
+    const NAME: &'static str = "WorkflowFormComponentInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "componentType" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<WorkflowComponentType>::new(),
+                            )?,
+                    );
                 }
-                Ok(WorkflowFormComponentInput {
-                    component_type: rt::decode::required(f0, "componentType")?,
-                    props: rt::decode::required(f1, "props")?,
-                    children: f2.unwrap_or_default(),
-                })
+                "props" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<WorkflowComponentPropsInput>::new(),
+                            )?,
+                    );
+                }
+                "children" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFormComponentInput>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowFormComponentInput {
+            component_type: rt::decode::required(f0, "componentType")?,
+            props: rt::decode::required(f1, "props")?,
+            children: f2.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowFormComponentInput {
@@ -14080,11 +13833,6 @@ impl rt::Validate for WorkflowFormComponentInput {
         rt::Validate::validate(&self.props)?;
         rt::Validate::validate(&self.children)?;
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowFormComponentInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Global settings of a form template (表单全局属性配置).
@@ -14139,96 +13887,79 @@ pub struct WorkflowTemplateConfig {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowTemplateConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowTemplateConfig;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowTemplateConfig")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowTemplateConfig, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "disableStopProcessButton" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "hidden" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disableDeleteProcess" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disableFormEdit" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disableResubmit" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "disableHomepage" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "dirId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originDirId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowTemplateConfig {
+    const NAME: &'static str = "WorkflowTemplateConfig";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "disableStopProcessButton" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(WorkflowTemplateConfig {
-                    disable_stop_process_button: f0.unwrap_or_default(),
-                    hidden: f1.unwrap_or_default(),
-                    disable_delete_process: f2.unwrap_or_default(),
-                    disable_form_edit: f3.unwrap_or_default(),
-                    disable_resubmit: f4.unwrap_or_default(),
-                    disable_homepage: f5.unwrap_or_default(),
-                    dir_id: f6.unwrap_or_default(),
-                    origin_dir_id: f7.unwrap_or_default(),
-                })
+                "hidden" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disableDeleteProcess" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disableFormEdit" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disableResubmit" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "disableHomepage" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "dirId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originDirId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowTemplateConfig {
+            disable_stop_process_button: f0.unwrap_or_default(),
+            hidden: f1.unwrap_or_default(),
+            disable_delete_process: f2.unwrap_or_default(),
+            disable_form_edit: f3.unwrap_or_default(),
+            disable_resubmit: f4.unwrap_or_default(),
+            disable_homepage: f5.unwrap_or_default(),
+            dir_id: f6.unwrap_or_default(),
+            origin_dir_id: f7.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowTemplateConfig {
@@ -14295,330 +14026,288 @@ impl rt::Validate for WorkflowTemplateConfig {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowTemplateConfig {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// An approval form a user may start (可见表单).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowVisibleTemplate`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowVisibleTemplate {
     /// The form's name (表单名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The form's address (表单URL).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
     /// The icon's URL.
     ///
     /// Wire name `iconUrl`.
-    #[serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")
+    )]
     pub icon_url: Option<String>,
     /// The form's process code (表单唯一标识).
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processCode"))]
     pub process_code: String,
     /// The group it is in (模板所在分组 ID).
     ///
     /// Wire name `dirId`.
-    #[serde(rename = "dirId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dirId", skip_serializing_if = "Option::is_none")
+    )]
     pub dir_id: Option<String>,
     /// The group's name (模板所在分组名称).
     ///
     /// Wire name `dirName`.
-    #[serde(rename = "dirName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "dirName", skip_serializing_if = "Option::is_none")
+    )]
     pub dir_name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowVisibleTemplate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowVisibleTemplate;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowVisibleTemplate")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowVisibleTemplate, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "iconUrl" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processCode" => {
-                            f3 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "dirId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dirName" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowVisibleTemplate {
-                    name: f0.unwrap_or_default(),
-                    url: f1.unwrap_or_default(),
-                    icon_url: f2.unwrap_or_default(),
-                    process_code: rt::decode::required(f3, "processCode")?,
-                    dir_id: f4.unwrap_or_default(),
-                    dir_name: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowVisibleTemplate {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowVisibleTemplate {
+    const NAME: &'static str = "WorkflowVisibleTemplate";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "url" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "iconUrl" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processCode" => {
+                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "dirId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dirName" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowVisibleTemplate {
+            name: f0.unwrap_or_default(),
+            url: f1.unwrap_or_default(),
+            icon_url: f2.unwrap_or_default(),
+            process_code: rt::decode::required(f3, "processCode")?,
+            dir_id: f4.unwrap_or_default(),
+            dir_name: f5.unwrap_or_default(),
+        })
     }
 }
 /// A page of visible approval forms.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowVisibleTemplatePage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowVisibleTemplatePage {
     /// The forms (可见表单列表).
     ///
     /// Wire name `processList`.
-    #[serde(rename = "processList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub process_list: Vec<WorkflowVisibleTemplate>,
     /// The cursor of the next page (分页游标); absent on the last.
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowVisibleTemplatePage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowVisibleTemplatePage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowVisibleTemplatePage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowVisibleTemplatePage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processList" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowVisibleTemplate>>::new(),
-                                    )?,
-                            );
-                        }
-                        "nextToken" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowVisibleTemplatePage {
-                    process_list: f0.unwrap_or_default(),
-                    next_token: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowVisibleTemplatePage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowVisibleTemplatePage {
+    const NAME: &'static str = "WorkflowVisibleTemplatePage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processList" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowVisibleTemplate>>::new(),
+                            )?,
+                    );
+                }
+                "nextToken" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowVisibleTemplatePage {
+            process_list: f0.unwrap_or_default(),
+            next_token: f1.unwrap_or_default(),
+        })
     }
 }
 /// A form control used as a process condition (已设置为条件的表单组件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowConditionComponent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowConditionComponent {
     /// The control's id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: String,
     /// The control's name.
     ///
     /// Wire name `label`.
-    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "label", skip_serializing_if = "Option::is_none")
+    )]
     pub label: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowConditionComponent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowConditionComponent;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowConditionComponent")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowConditionComponent, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "label" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowConditionComponent {
-                    id: rt::decode::required(f0, "id")?,
-                    label: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowConditionComponent {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowConditionComponent {
+    const NAME: &'static str = "WorkflowConditionComponent";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "label" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowConditionComponent {
+            id: rt::decode::required(f0, "id")?,
+            label: f1.unwrap_or_default(),
+        })
     }
 }
 /// A template found by name (表单模板信息).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowProcessCodeInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowProcessCodeInfo {
     /// The template's process code.
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processCode"))]
     pub process_code: String,
     /// When it was updated, ISO 8601 (更新时间).
     ///
     /// Wire name `gmtModified`.
-    #[serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_modified: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowProcessCodeInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowProcessCodeInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowProcessCodeInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowProcessCodeInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processCode" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "gmtModified" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowProcessCodeInfo {
-                    process_code: rt::decode::required(f0, "processCode")?,
-                    gmt_modified: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowProcessCodeInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowProcessCodeInfo {
+    const NAME: &'static str = "WorkflowProcessCodeInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processCode" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "gmtModified" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowProcessCodeInfo {
+            process_code: rt::decode::required(f0, "processCode")?,
+            gmt_modified: f1.unwrap_or_default(),
+        })
     }
 }
 /// The gateway DingTalk calls back for a process-centre feature (网关回调配置); the gateway is
@@ -14646,58 +14335,44 @@ pub struct WorkflowFeatureCallback {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFeatureCallback {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFeatureCallback;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFeatureCallback")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFeatureCallback, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "appUuid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "apiKey" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "version" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowFeatureCallback {
+    const NAME: &'static str = "WorkflowFeatureCallback";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "appUuid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowFeatureCallback {
-                    app_uuid: f0.unwrap_or_default(),
-                    api_key: f1.unwrap_or_default(),
-                    version: f2.unwrap_or_default(),
-                })
+                "apiKey" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "version" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowFeatureCallback {
+            app_uuid: f0.unwrap_or_default(),
+            api_key: f1.unwrap_or_default(),
+            version: f2.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowFeatureCallback {
@@ -14729,11 +14404,6 @@ impl WorkflowFeatureCallback {
 impl rt::Validate for WorkflowFeatureCallback {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowFeatureCallback {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// One customised process-centre feature (流程中心集成配置项).
@@ -14775,88 +14445,68 @@ pub struct WorkflowFeature {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFeature {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFeature;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFeature")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFeature, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "name" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "pcUrl" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "mobileUrl" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "runType" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "callback" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowFeatureCallback>>::new(),
-                                    )?,
-                            );
-                        }
-                        "config" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowFeature {
+    const NAME: &'static str = "WorkflowFeature";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "name" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowFeature {
-                    name: f0.unwrap_or_default(),
-                    pc_url: f1.unwrap_or_default(),
-                    mobile_url: f2.unwrap_or_default(),
-                    run_type: f3.unwrap_or_default(),
-                    callback: f4.unwrap_or_default(),
-                    config: f5.unwrap_or_default(),
-                })
+                "pcUrl" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "mobileUrl" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "runType" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "callback" => {
+                    f4 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowFeatureCallback>>::new(),
+                            )?,
+                    );
+                }
+                "config" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowFeature {
+            name: f0.unwrap_or_default(),
+            pc_url: f1.unwrap_or_default(),
+            mobile_url: f2.unwrap_or_default(),
+            run_type: f3.unwrap_or_default(),
+            callback: f4.unwrap_or_default(),
+            config: f5.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowFeature {
@@ -14909,11 +14559,6 @@ impl rt::Validate for WorkflowFeature {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowFeature {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Process-centre integration settings (流程中心集成配置).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFeatureConfig`
@@ -14928,38 +14573,33 @@ pub struct WorkflowFeatureConfig {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFeatureConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFeatureConfig;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFeatureConfig")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFeatureConfig, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "features" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFeature>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowFeatureConfig {
+    const NAME: &'static str = "WorkflowFeatureConfig";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "features" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFeature>>::new(),
+                            )?,
+                    );
                 }
-                Ok(WorkflowFeatureConfig {
-                    features: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowFeatureConfig {
+            features: f0.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowFeatureConfig {
@@ -14980,11 +14620,6 @@ impl rt::Validate for WorkflowFeatureConfig {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.features)?;
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowFeatureConfig {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Settings of a process-centre template (流程中心模板配置).
@@ -15021,74 +14656,58 @@ pub struct WorkflowProcessCentreTemplateConfig {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowProcessCentreTemplateConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowProcessCentreTemplateConfig;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowProcessCentreTemplateConfig")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowProcessCentreTemplateConfig, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hidden" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "createInstanceMobileUrl" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createInstancePcUrl" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "templateEditUrl" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "disableSendCard" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowProcessCentreTemplateConfig {
+    const NAME: &'static str = "WorkflowProcessCentreTemplateConfig";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hidden" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(WorkflowProcessCentreTemplateConfig {
-                    hidden: f0.unwrap_or_default(),
-                    create_instance_mobile_url: f1.unwrap_or_default(),
-                    create_instance_pc_url: f2.unwrap_or_default(),
-                    template_edit_url: f3.unwrap_or_default(),
-                    disable_send_card: f4.unwrap_or_default(),
-                })
+                "createInstanceMobileUrl" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createInstancePcUrl" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "templateEditUrl" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "disableSendCard" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowProcessCentreTemplateConfig {
+            hidden: f0.unwrap_or_default(),
+            create_instance_mobile_url: f1.unwrap_or_default(),
+            create_instance_pc_url: f2.unwrap_or_default(),
+            template_edit_url: f3.unwrap_or_default(),
+            disable_send_card: f4.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowProcessCentreTemplateConfig {
@@ -15140,11 +14759,6 @@ impl rt::Validate for WorkflowProcessCentreTemplateConfig {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowProcessCentreTemplateConfig {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Someone copied on a process-centre instance (抄送信息).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedNotifier`
@@ -15164,48 +14778,37 @@ pub struct WorkflowIntegratedNotifier {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowIntegratedNotifier {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowIntegratedNotifier;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowIntegratedNotifier")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowIntegratedNotifier, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userid" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "position" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowIntegratedNotifier {
+    const NAME: &'static str = "WorkflowIntegratedNotifier";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userid" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowIntegratedNotifier {
-                    userid: f0.unwrap_or_default(),
-                    position: f1.unwrap_or_default(),
-                })
+                "position" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowIntegratedNotifier {
+            userid: f0.unwrap_or_default(),
+            position: f1.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowIntegratedNotifier {
@@ -15233,11 +14836,6 @@ impl rt::Validate for WorkflowIntegratedNotifier {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowIntegratedNotifier {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Someone to copy (抄送人).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowNotifierRef`
@@ -15252,35 +14850,28 @@ pub struct WorkflowNotifierRef {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowNotifierRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowNotifierRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowNotifierRef")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowNotifierRef, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowNotifierRef {
+    const NAME: &'static str = "WorkflowNotifierRef";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(WorkflowNotifierRef {
-                    user_id: rt::decode::required(f0, "userId")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowNotifierRef {
+            user_id: rt::decode::required(f0, "userId")?,
+        })
     }
 }
 impl WorkflowNotifierRef {
@@ -15293,11 +14884,6 @@ impl WorkflowNotifierRef {
 impl rt::Validate for WorkflowNotifierRef {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowNotifierRef {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A new state of a process-centre instance (实例状态).
@@ -15329,59 +14915,48 @@ pub struct WorkflowIntegratedInstanceUpdate {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowIntegratedInstanceUpdate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowIntegratedInstanceUpdate;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowIntegratedInstanceUpdate")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowIntegratedInstanceUpdate, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processInstanceId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "notifiers" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowNotifierRef>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowIntegratedInstanceUpdate {
+    const NAME: &'static str = "WorkflowIntegratedInstanceUpdate";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processInstanceId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(WorkflowIntegratedInstanceUpdate {
-                    process_instance_id: rt::decode::required(f0, "processInstanceId")?,
-                    status: rt::decode::required(f1, "status")?,
-                    result: rt::decode::required(f2, "result")?,
-                    notifiers: f3.unwrap_or_default(),
-                })
+                "status" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "result" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "notifiers" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowNotifierRef>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowIntegratedInstanceUpdate {
+            process_instance_id: rt::decode::required(f0, "processInstanceId")?,
+            status: rt::decode::required(f1, "status")?,
+            result: rt::decode::required(f2, "result")?,
+            notifiers: f3.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowIntegratedInstanceUpdate {
@@ -15409,11 +14984,6 @@ impl rt::Validate for WorkflowIntegratedInstanceUpdate {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.notifiers)?;
         Ok(())
-    }
-}
-impl rt::Wire for WorkflowIntegratedInstanceUpdate {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A pending task to create in the process centre (待处理任务).
@@ -15445,66 +15015,51 @@ pub struct WorkflowIntegratedTaskInput {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTaskInput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowIntegratedTaskInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowIntegratedTaskInput")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowIntegratedTaskInput, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "userId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "customData" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dueTimestamp" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowIntegratedTaskInput {
+    const NAME: &'static str = "WorkflowIntegratedTaskInput";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "userId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
                 }
-                Ok(WorkflowIntegratedTaskInput {
-                    user_id: f0.unwrap_or_default(),
-                    url: f1.unwrap_or_default(),
-                    custom_data: f2.unwrap_or_default(),
-                    due_timestamp: f3.unwrap_or_default(),
-                })
+                "url" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "customData" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dueTimestamp" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowIntegratedTaskInput {
+            user_id: f0.unwrap_or_default(),
+            url: f1.unwrap_or_default(),
+            custom_data: f2.unwrap_or_default(),
+            due_timestamp: f3.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowIntegratedTaskInput {
@@ -15544,74 +15099,58 @@ impl rt::Validate for WorkflowIntegratedTaskInput {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowIntegratedTaskInput {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A created process-centre task (OA审批任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskRef`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedTaskRef {
     /// The task's id (OA审批任务ID).
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "taskId"))]
     pub task_id: i64,
     /// The handler's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTaskRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowIntegratedTaskRef;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowIntegratedTaskRef")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowIntegratedTaskRef, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowIntegratedTaskRef {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    user_id: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowIntegratedTaskRef {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowIntegratedTaskRef {
+    const NAME: &'static str = "WorkflowIntegratedTaskRef";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "userId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowIntegratedTaskRef {
+            task_id: rt::decode::required(f0, "taskId")?,
+            user_id: f1.unwrap_or_default(),
+        })
     }
 }
 /// A new state of a process-centre task (任务状态).
@@ -15638,52 +15177,40 @@ pub struct WorkflowIntegratedTaskUpdate {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTaskUpdate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowIntegratedTaskUpdate;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowIntegratedTaskUpdate")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowIntegratedTaskUpdate, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "status" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowIntegratedTaskUpdate {
+    const NAME: &'static str = "WorkflowIntegratedTaskUpdate";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(WorkflowIntegratedTaskUpdate {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    status: rt::decode::required(f1, "status")?,
-                    result: f2.unwrap_or_default(),
-                })
+                "status" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "result" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowIntegratedTaskUpdate {
+            task_id: rt::decode::required(f0, "taskId")?,
+            status: rt::decode::required(f1, "status")?,
+            result: f2.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowIntegratedTaskUpdate {
@@ -15707,480 +15234,459 @@ impl rt::Validate for WorkflowIntegratedTaskUpdate {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowIntegratedTaskUpdate {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// A pending process-centre task (流程中心任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTask`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedTask {
     /// The task's id (OA审批任务ID).
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "taskId"))]
     pub task_id: i64,
     /// The to-do group's id (待办组ID).
     ///
     /// Wire name `activityId`.
-    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityId", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_id: Option<String>,
     /// The task's user (用户userId).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The task's state (任务状态), e.g. `RUNNING`.
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<String>,
     /// The outcome (任务处理结果): `agree` or `refuse`.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<String>,
     /// When it was created, ms (创建时间).
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// When it was finished, ms (完成时间); text on the wire.
     ///
     /// Wire name `finishTime`.
-    #[serde(rename = "finishTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "finishTime", skip_serializing_if = "Option::is_none")
+    )]
     pub finish_time: Option<i64>,
     /// The instance's id (流程实例ID).
     ///
     /// Wire name `processInstanceId`.
-    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub process_instance_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTask {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowIntegratedTask;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowIntegratedTask")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowIntegratedTask, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "activityId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "result" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "finishTime" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "processInstanceId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowIntegratedTask {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    activity_id: f1.unwrap_or_default(),
-                    user_id: f2.unwrap_or_default(),
-                    status: f3.unwrap_or_default(),
-                    result: f4.unwrap_or_default(),
-                    create_time: f5.unwrap_or_default(),
-                    finish_time: f6.unwrap_or_default(),
-                    process_instance_id: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowIntegratedTask {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowIntegratedTask {
+    const NAME: &'static str = "WorkflowIntegratedTask";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "activityId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "result" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "finishTime" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "processInstanceId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowIntegratedTask {
+            task_id: rt::decode::required(f0, "taskId")?,
+            activity_id: f1.unwrap_or_default(),
+            user_id: f2.unwrap_or_default(),
+            status: f3.unwrap_or_default(),
+            result: f4.unwrap_or_default(),
+            create_time: f5.unwrap_or_default(),
+            finish_time: f6.unwrap_or_default(),
+            process_instance_id: f7.unwrap_or_default(),
+        })
     }
 }
 /// A page of process-centre tasks (分页结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedTaskPage {
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The tasks (任务列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<WorkflowIntegratedTask>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTaskPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowIntegratedTaskPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowIntegratedTaskPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowIntegratedTaskPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowIntegratedTask>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowIntegratedTaskPage {
-                    has_more: f0.unwrap_or_default(),
-                    list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowIntegratedTaskPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowIntegratedTaskPage {
+    const NAME: &'static str = "WorkflowIntegratedTaskPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "list" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowIntegratedTask>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowIntegratedTaskPage {
+            has_more: f0.unwrap_or_default(),
+            list: f1.unwrap_or_default(),
+        })
     }
 }
 /// A template's form schema and process settings (表单模板schema及流程配置).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSchemaAndProcess`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSchemaAndProcess {
     /// The template's process code (模板code).
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processCode"))]
     pub process_code: String,
     /// The form's uuid.
     ///
     /// Wire name `formUuid`.
-    #[serde(rename = "formUuid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formUuid", skip_serializing_if = "Option::is_none")
+    )]
     pub form_uuid: Option<String>,
     /// The template's business kind (模板业务类型标识).
     ///
     /// Wire name `bizCategoryId`.
-    #[serde(rename = "bizCategoryId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizCategoryId", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_category_id: Option<String>,
     /// The process id (流程processId).
     ///
     /// Wire name `processId`.
-    #[serde(rename = "processId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processId", skip_serializing_if = "Option::is_none")
+    )]
     pub process_id: Option<i64>,
     /// The form app's uuid, or the corpId.
     ///
     /// Wire name `appUuid`.
-    #[serde(rename = "appUuid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appUuid", skip_serializing_if = "Option::is_none")
+    )]
     pub app_uuid: Option<String>,
     /// The template's name (模板名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// The description (模板描述).
     ///
     /// Wire name `memo`.
-    #[serde(rename = "memo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "memo", skip_serializing_if = "Option::is_none")
+    )]
     pub memo: Option<String>,
     /// The icon's address.
     ///
     /// Wire name `icon`.
-    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "icon", skip_serializing_if = "Option::is_none")
+    )]
     pub icon: Option<String>,
     /// `PUBLISHED` enabled, `INVALID` disabled, `SAVED` draft (模板状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<String>,
     /// The creator's userid.
     ///
     /// Wire name `creatorUserId`.
-    #[serde(rename = "creatorUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creatorUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub creator_user_id: Option<String>,
     /// The last modifier's userid.
     ///
     /// Wire name `modifierUserId`.
-    #[serde(rename = "modifierUserId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifierUserId", skip_serializing_if = "Option::is_none")
+    )]
     pub modifier_user_id: Option<String>,
     /// When it was created, ms.
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// When it was modified, ms.
     ///
     /// Wire name `modifyTime`.
-    #[serde(rename = "modifyTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifyTime", skip_serializing_if = "Option::is_none")
+    )]
     pub modify_time: Option<i64>,
     /// The form schema as JSON text (表单schema内容).
     ///
     /// Wire name `schemaContent`.
-    #[serde(rename = "schemaContent", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "schemaContent", skip_serializing_if = "Option::is_none")
+    )]
     pub schema_content: Option<String>,
     /// The process settings as JSON text (流程配置schema内容).
     ///
     /// Wire name `processConfig`.
-    #[serde(rename = "processConfig", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processConfig", skip_serializing_if = "Option::is_none")
+    )]
     pub process_config: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowSchemaAndProcess {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowSchemaAndProcess;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowSchemaAndProcess")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowSchemaAndProcess, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processCode" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "formUuid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizCategoryId" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "appUuid" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "memo" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "icon" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creatorUserId" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifierUserId" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modifyTime" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "schemaContent" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processConfig" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowSchemaAndProcess {
-                    process_code: rt::decode::required(f0, "processCode")?,
-                    form_uuid: f1.unwrap_or_default(),
-                    biz_category_id: f2.unwrap_or_default(),
-                    process_id: f3.unwrap_or_default(),
-                    app_uuid: f4.unwrap_or_default(),
-                    name: f5.unwrap_or_default(),
-                    memo: f6.unwrap_or_default(),
-                    icon: f7.unwrap_or_default(),
-                    status: f8.unwrap_or_default(),
-                    creator_user_id: f9.unwrap_or_default(),
-                    modifier_user_id: f10.unwrap_or_default(),
-                    create_time: f11.unwrap_or_default(),
-                    modify_time: f12.unwrap_or_default(),
-                    schema_content: f13.unwrap_or_default(),
-                    process_config: f14.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowSchemaAndProcess {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowSchemaAndProcess {
+    const NAME: &'static str = "WorkflowSchemaAndProcess";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processCode" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "formUuid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizCategoryId" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "appUuid" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "memo" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "icon" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creatorUserId" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifierUserId" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modifyTime" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "schemaContent" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processConfig" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowSchemaAndProcess {
+            process_code: rt::decode::required(f0, "processCode")?,
+            form_uuid: f1.unwrap_or_default(),
+            biz_category_id: f2.unwrap_or_default(),
+            process_id: f3.unwrap_or_default(),
+            app_uuid: f4.unwrap_or_default(),
+            name: f5.unwrap_or_default(),
+            memo: f6.unwrap_or_default(),
+            icon: f7.unwrap_or_default(),
+            status: f8.unwrap_or_default(),
+            creator_user_id: f9.unwrap_or_default(),
+            modifier_user_id: f10.unwrap_or_default(),
+            create_time: f11.unwrap_or_default(),
+            modify_time: f12.unwrap_or_default(),
+            schema_content: f13.unwrap_or_default(),
+            process_config: f14.unwrap_or_default(),
+        })
     }
 }
 /// What the current approver may do with a form control (组件操作权限).
@@ -16252,1150 +15758,1137 @@ impl rt::Scalar for WorkflowFieldBehavior {
 /// A form control's permission for the current approver (表单控件字段操作权限).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFieldSetting`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFieldSetting {
     /// The control's id (字段id).
     ///
     /// Wire name `fieldId`.
-    #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldId", skip_serializing_if = "Option::is_none")
+    )]
     pub field_id: Option<String>,
     /// What the approver may do (组件操作权限).
     ///
     /// Wire name `fieldBehavior`.
-    #[serde(rename = "fieldBehavior", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldBehavior", skip_serializing_if = "Option::is_none")
+    )]
     pub field_behavior: Option<WorkflowFieldBehavior>,
     /// The control's kind (组件类型).
     ///
     /// Wire name `componentType`.
-    #[serde(rename = "componentType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "componentType", skip_serializing_if = "Option::is_none")
+    )]
     pub component_type: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFieldSetting {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFieldSetting;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFieldSetting")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFieldSetting, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "fieldBehavior" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowFieldBehavior>>::new(),
-                                    )?,
-                            );
-                        }
-                        "componentType" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowFieldSetting {
-                    field_id: f0.unwrap_or_default(),
-                    field_behavior: f1.unwrap_or_default(),
-                    component_type: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowFieldSetting {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowFieldSetting {
+    const NAME: &'static str = "WorkflowFieldSetting";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "fieldBehavior" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowFieldBehavior>>::new(),
+                            )?,
+                    );
+                }
+                "componentType" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowFieldSetting {
+            field_id: f0.unwrap_or_default(),
+            field_behavior: f1.unwrap_or_default(),
+            component_type: f2.unwrap_or_default(),
+        })
     }
 }
 /// One change of a form control's value (字段内容修改记录).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFieldModification`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFieldModification {
     /// The control's id (字段ID).
     ///
     /// Wire name `fieldId`.
-    #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "fieldId", skip_serializing_if = "Option::is_none")
+    )]
     pub field_id: Option<String>,
     /// What changed (修改记录值), e.g. `从 111 修改到 222`.
     ///
     /// Wire name `value`.
-    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "value", skip_serializing_if = "Option::is_none")
+    )]
     pub value: Option<String>,
     /// When, ISO 8601 (操作时间).
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<String>,
     /// The editor's userid (操作者ID).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The editor's name (操作者名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFieldModification {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFieldModification;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFieldModification")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFieldModification, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "fieldId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "name" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowFieldModification {
-                    field_id: f0.unwrap_or_default(),
-                    value: f1.unwrap_or_default(),
-                    create_time: f2.unwrap_or_default(),
-                    user_id: f3.unwrap_or_default(),
-                    name: f4.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowFieldModification {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowFieldModification {
+    const NAME: &'static str = "WorkflowFieldModification";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "fieldId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "value" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "name" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowFieldModification {
+            field_id: f0.unwrap_or_default(),
+            value: f1.unwrap_or_default(),
+            create_time: f2.unwrap_or_default(),
+            user_id: f3.unwrap_or_default(),
+            name: f4.unwrap_or_default(),
+        })
     }
 }
 /// An instance or task in a user's approval centre (审批中心条目).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowCentreItem`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowCentreItem {
     /// The task's id (任务ID); in task lists.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "taskId", skip_serializing_if = "Option::is_none")
+    )]
     pub task_id: Option<String>,
     /// The instance's id (实例ID).
     ///
     /// Wire name `processInstanceId`.
-    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub process_instance_id: Option<String>,
     /// The outcome (处理结果): `agree` or `refuse`.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<String>,
     /// The instance's state (实例状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<WorkflowInstanceStatus>,
     /// When the instance started, ISO 8601 (实例发起时间).
     ///
     /// Wire name `processCreateTime`.
-    #[serde(rename = "processCreateTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processCreateTime", skip_serializing_if = "Option::is_none")
+    )]
     pub process_create_time: Option<String>,
     /// When it finished, ISO 8601 (实例完成时间).
     ///
     /// Wire name `processEndTime`.
-    #[serde(rename = "processEndTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processEndTime", skip_serializing_if = "Option::is_none")
+    )]
     pub process_end_time: Option<String>,
     /// The submitter's name (发起人名称).
     ///
     /// Wire name `originatorName`.
-    #[serde(rename = "originatorName", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originatorName", skip_serializing_if = "Option::is_none")
+    )]
     pub originator_name: Option<String>,
     /// The submitter's userid (发起人ID).
     ///
     /// Wire name `originatorId`.
-    #[serde(rename = "originatorId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originatorId", skip_serializing_if = "Option::is_none")
+    )]
     pub originator_id: Option<String>,
     /// The submitter's avatar (发起人头像).
     ///
     /// Wire name `originatorPhoto`.
-    #[serde(rename = "originatorPhoto", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originatorPhoto", skip_serializing_if = "Option::is_none")
+    )]
     pub originator_photo: Option<String>,
     /// The summary (摘要). Spelled so on the wire.
     ///
     /// Wire name `formMassage`.
-    #[serde(rename = "formMassage", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formMassage", skip_serializing_if = "Option::is_none")
+    )]
     pub form_massage: Option<String>,
     /// The details page (详情页链接).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "url", skip_serializing_if = "Option::is_none")
+    )]
     pub url: Option<String>,
     /// The title (标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// 0 an official OA approval, 1 one of the organisation's own (审批类型).
     ///
     /// Wire name `processType`.
-    #[serde(rename = "processType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processType", skip_serializing_if = "Option::is_none")
+    )]
     pub process_type: Option<i64>,
     /// The task's process node (任务节点ID); in task lists.
     ///
     /// Wire name `activityId`.
-    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityId", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_id: Option<String>,
     /// 0 a process form, 1 a data form, 2 a service process (表单类型).
     ///
     /// Wire name `appType`.
-    #[serde(rename = "appType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appType", skip_serializing_if = "Option::is_none")
+    )]
     pub app_type: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowCentreItem {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowCentreItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowCentreItem")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowCentreItem, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processInstanceId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "result" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processCreateTime" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processEndTime" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originatorName" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originatorId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originatorPhoto" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formMassage" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "url" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processType" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "activityId" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "appType" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowCentreItem {
-                    task_id: f0.unwrap_or_default(),
-                    process_instance_id: f1.unwrap_or_default(),
-                    result: f2.unwrap_or_default(),
-                    status: f3.unwrap_or_default(),
-                    process_create_time: f4.unwrap_or_default(),
-                    process_end_time: f5.unwrap_or_default(),
-                    originator_name: f6.unwrap_or_default(),
-                    originator_id: f7.unwrap_or_default(),
-                    originator_photo: f8.unwrap_or_default(),
-                    form_massage: f9.unwrap_or_default(),
-                    url: f10.unwrap_or_default(),
-                    title: f11.unwrap_or_default(),
-                    process_type: f12.unwrap_or_default(),
-                    activity_id: f13.unwrap_or_default(),
-                    app_type: f14.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowCentreItem {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowCentreItem {
+    const NAME: &'static str = "WorkflowCentreItem";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processInstanceId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "result" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
+                            )?,
+                    );
+                }
+                "processCreateTime" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processEndTime" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originatorName" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originatorId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originatorPhoto" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "formMassage" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "url" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processType" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "activityId" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "appType" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowCentreItem {
+            task_id: f0.unwrap_or_default(),
+            process_instance_id: f1.unwrap_or_default(),
+            result: f2.unwrap_or_default(),
+            status: f3.unwrap_or_default(),
+            process_create_time: f4.unwrap_or_default(),
+            process_end_time: f5.unwrap_or_default(),
+            originator_name: f6.unwrap_or_default(),
+            originator_id: f7.unwrap_or_default(),
+            originator_photo: f8.unwrap_or_default(),
+            form_massage: f9.unwrap_or_default(),
+            url: f10.unwrap_or_default(),
+            title: f11.unwrap_or_default(),
+            process_type: f12.unwrap_or_default(),
+            activity_id: f13.unwrap_or_default(),
+            app_type: f14.unwrap_or_default(),
+        })
     }
 }
 /// A page of approval-centre entries.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowCentreItemPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowCentreItemPage {
     /// The entries.
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<WorkflowCentreItem>,
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowCentreItemPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowCentreItemPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowCentreItemPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowCentreItemPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowCentreItem>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowCentreItemPage {
-                    list: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowCentreItemPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowCentreItemPage {
+    const NAME: &'static str = "WorkflowCentreItemPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowCentreItem>>::new(),
+                            )?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowCentreItemPage {
+            list: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+        })
     }
 }
 /// One entry of an instance's operation record (审批单操作记录).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumOperationRecord`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumOperationRecord {
     /// When, ms (操作时间戳).
     ///
     /// Wire name `timestamp`.
-    #[serde(rename = "timestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "timestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub timestamp: Option<i64>,
     /// The outcome (操作结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<WorkflowOperationResult>,
     /// What was done (操作类型).
     ///
     /// Wire name `operationType`.
-    #[serde(rename = "operationType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "operationType", skip_serializing_if = "Option::is_none")
+    )]
     pub operation_type: Option<WorkflowOperationType>,
     /// The operator's userid.
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The comment (评论).
     ///
     /// Wire name `remark`.
-    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "remark", skip_serializing_if = "Option::is_none")
+    )]
     pub remark: Option<String>,
     /// Files attached to the comment (评论附件列表).
     ///
     /// Wire name `attachments`.
-    #[serde(rename = "attachments", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "attachments", skip_serializing_if = "Vec::is_empty")
+    )]
     pub attachments: Vec<WorkflowAttachment>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumOperationRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumOperationRecord;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowPremiumOperationRecord")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumOperationRecord, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "timestamp" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "result" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "operationType" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowOperationType>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "remark" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attachments" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumOperationRecord {
-                    timestamp: f0.unwrap_or_default(),
-                    result: f1.unwrap_or_default(),
-                    operation_type: f2.unwrap_or_default(),
-                    user_id: f3.unwrap_or_default(),
-                    remark: f4.unwrap_or_default(),
-                    attachments: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumOperationRecord {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumOperationRecord {
+    const NAME: &'static str = "WorkflowPremiumOperationRecord";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "timestamp" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "result" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
+                            )?,
+                    );
+                }
+                "operationType" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowOperationType>>::new(),
+                            )?,
+                    );
+                }
+                "userId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "remark" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attachments" => {
+                    f5 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumOperationRecord {
+            timestamp: f0.unwrap_or_default(),
+            result: f1.unwrap_or_default(),
+            operation_type: f2.unwrap_or_default(),
+            user_id: f3.unwrap_or_default(),
+            remark: f4.unwrap_or_default(),
+            attachments: f5.unwrap_or_default(),
+        })
     }
 }
 /// One approval task of an instance (任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumTask`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumTask {
     /// The task's id.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "taskId"))]
     pub task_id: i64,
     /// The handler's userid (任务处理人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// The task's state (任务状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<WorkflowTaskStatus>,
     /// The task's outcome (任务结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<WorkflowTaskResult>,
     /// When it was created, ms.
     ///
     /// Wire name `createTimestamp`.
-    #[serde(rename = "createTimestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTimestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub create_timestamp: Option<i64>,
     /// When it finished, ms.
     ///
     /// Wire name `finishTimestamp`.
-    #[serde(rename = "finishTimestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "finishTimestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub finish_timestamp: Option<i64>,
     /// The process node's id (节点id).
     ///
     /// Wire name `activityId`.
-    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "activityId", skip_serializing_if = "Option::is_none")
+    )]
     pub activity_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumTask {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumTask;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowPremiumTask")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumTask, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "userId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "result" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTimestamp" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "finishTimestamp" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "activityId" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumTask {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    user_id: f1.unwrap_or_default(),
-                    status: f2.unwrap_or_default(),
-                    result: f3.unwrap_or_default(),
-                    create_timestamp: f4.unwrap_or_default(),
-                    finish_timestamp: f5.unwrap_or_default(),
-                    activity_id: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumTask {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumTask {
+    const NAME: &'static str = "WorkflowPremiumTask";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "userId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
+                            )?,
+                    );
+                }
+                "result" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
+                            )?,
+                    );
+                }
+                "createTimestamp" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "finishTimestamp" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "activityId" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumTask {
+            task_id: rt::decode::required(f0, "taskId")?,
+            user_id: f1.unwrap_or_default(),
+            status: f2.unwrap_or_default(),
+            result: f3.unwrap_or_default(),
+            create_timestamp: f4.unwrap_or_default(),
+            finish_timestamp: f5.unwrap_or_default(),
+            activity_id: f6.unwrap_or_default(),
+        })
     }
 }
 /// An approval instance with its data (审批流程数据).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumInstance`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumInstance {
     /// The instance's id (流程实例ID).
     ///
     /// Wire name `processInstanceId`.
-    #[serde(rename = "processInstanceId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processInstanceId"))]
     pub process_instance_id: String,
     /// The main instance, for an attached one (主单实例ID).
     ///
     /// Wire name `mainProcessInstanceId`.
-    #[serde(rename = "mainProcessInstanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "mainProcessInstanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub main_process_instance_id: Option<String>,
     /// When it finished, ms (审批结束时间).
     ///
     /// Wire name `finishTime`.
-    #[serde(rename = "finishTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "finishTime", skip_serializing_if = "Option::is_none")
+    )]
     pub finish_time: Option<i64>,
     /// When it finished, ms.
     ///
     /// Wire name `finishTimeInMills`.
-    #[serde(rename = "finishTimeInMills", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "finishTimeInMills", skip_serializing_if = "Option::is_none")
+    )]
     pub finish_time_in_mills: Option<i64>,
     /// The attached instances (附属单信息).
     ///
     /// Wire name `attachedProcessInstanceIds`.
-    #[serde(
-        rename = "attachedProcessInstanceIds",
-        skip_serializing_if = "Option::is_none",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "attachedProcessInstanceIds",
+            skip_serializing_if = "Option::is_none",
+        )
     )]
     pub attached_process_instance_ids: Option<String>,
     /// The instance's number (审批单编号).
     ///
     /// Wire name `businessId`.
-    #[serde(rename = "businessId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "businessId", skip_serializing_if = "Option::is_none")
+    )]
     pub business_id: Option<String>,
     /// The title (审批单标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// The submitter's department; `-1` is the root (发起人部门ID).
     ///
     /// Wire name `originatorDeptId`.
-    #[serde(rename = "originatorDeptId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originatorDeptId", skip_serializing_if = "Option::is_none")
+    )]
     pub originator_dept_id: Option<String>,
     /// The outcome (审批结果): `agree` or `refuse`.
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<String>,
     /// When it was created, ms (审批单创建时间).
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
     /// When it was created, ms.
     ///
     /// Wire name `createTimeInMills`.
-    #[serde(rename = "createTimeInMills", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTimeInMills", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time_in_mills: Option<i64>,
     /// The submitter's userid (发起者). Spelled so on the wire.
     ///
     /// Wire name `originatorUserid`.
-    #[serde(rename = "originatorUserid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "originatorUserid", skip_serializing_if = "Option::is_none")
+    )]
     pub originator_userid: Option<String>,
     /// The state (审批单状态).
     ///
     /// Wire name `status`.
-    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "status", skip_serializing_if = "Option::is_none")
+    )]
     pub status: Option<WorkflowInstanceStatus>,
     /// The form's values (表单实例数据列表).
     ///
     /// Wire name `formComponentValues`.
-    #[serde(rename = "formComponentValues", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formComponentValues", skip_serializing_if = "Vec::is_empty")
+    )]
     pub form_component_values: Vec<WorkflowFormValueDetail>,
     /// The operation record (操作记录列表).
     ///
     /// Wire name `operationRecords`.
-    #[serde(rename = "operationRecords", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "operationRecords", skip_serializing_if = "Vec::is_empty")
+    )]
     pub operation_records: Vec<WorkflowPremiumOperationRecord>,
     /// The tasks (任务列表).
     ///
     /// Wire name `tasks`.
-    #[serde(rename = "tasks", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tasks", skip_serializing_if = "Vec::is_empty")
+    )]
     pub tasks: Vec<WorkflowPremiumTask>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumInstance {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumInstance;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowPremiumInstance")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumInstance, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processInstanceId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "mainProcessInstanceId" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "finishTime" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "finishTimeInMills" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "attachedProcessInstanceIds" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "businessId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "originatorDeptId" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "result" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTime" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "createTimeInMills" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "originatorUserid" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "status" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formComponentValues" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
-                                    )?,
-                            );
-                        }
-                        "operationRecords" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            Vec<WorkflowPremiumOperationRecord>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "tasks" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowPremiumTask>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumInstance {
-                    process_instance_id: rt::decode::required(f0, "processInstanceId")?,
-                    main_process_instance_id: f1.unwrap_or_default(),
-                    finish_time: f2.unwrap_or_default(),
-                    finish_time_in_mills: f3.unwrap_or_default(),
-                    attached_process_instance_ids: f4.unwrap_or_default(),
-                    business_id: f5.unwrap_or_default(),
-                    title: f6.unwrap_or_default(),
-                    originator_dept_id: f7.unwrap_or_default(),
-                    result: f8.unwrap_or_default(),
-                    create_time: f9.unwrap_or_default(),
-                    create_time_in_mills: f10.unwrap_or_default(),
-                    originator_userid: f11.unwrap_or_default(),
-                    status: f12.unwrap_or_default(),
-                    form_component_values: f13.unwrap_or_default(),
-                    operation_records: f14.unwrap_or_default(),
-                    tasks: f15.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumInstance {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumInstance {
+    const NAME: &'static str = "WorkflowPremiumInstance";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processInstanceId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "mainProcessInstanceId" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "finishTime" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "finishTimeInMills" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "attachedProcessInstanceIds" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "businessId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "originatorDeptId" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "result" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "createTimeInMills" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "originatorUserid" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "status" => {
+                    f12 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
+                            )?,
+                    );
+                }
+                "formComponentValues" => {
+                    f13 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                            )?,
+                    );
+                }
+                "operationRecords" => {
+                    f14 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    Vec<WorkflowPremiumOperationRecord>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "tasks" => {
+                    f15 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowPremiumTask>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumInstance {
+            process_instance_id: rt::decode::required(f0, "processInstanceId")?,
+            main_process_instance_id: f1.unwrap_or_default(),
+            finish_time: f2.unwrap_or_default(),
+            finish_time_in_mills: f3.unwrap_or_default(),
+            attached_process_instance_ids: f4.unwrap_or_default(),
+            business_id: f5.unwrap_or_default(),
+            title: f6.unwrap_or_default(),
+            originator_dept_id: f7.unwrap_or_default(),
+            result: f8.unwrap_or_default(),
+            create_time: f9.unwrap_or_default(),
+            create_time_in_mills: f10.unwrap_or_default(),
+            originator_userid: f11.unwrap_or_default(),
+            status: f12.unwrap_or_default(),
+            form_component_values: f13.unwrap_or_default(),
+            operation_records: f14.unwrap_or_default(),
+            tasks: f15.unwrap_or_default(),
+        })
     }
 }
 /// A page of approval instances with their data.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumInstancePage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumInstancePage {
     /// The cursor of the next page (下一次请求的分页游标).
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The page size (分页大小).
     ///
     /// Wire name `maxResults`.
-    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "maxResults", skip_serializing_if = "Option::is_none")
+    )]
     pub max_results: Option<i64>,
     /// The instances (审批流程数据列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<WorkflowPremiumInstance>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumInstancePage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumInstancePage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowPremiumInstancePage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumInstancePage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "maxResults" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowPremiumInstance>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumInstancePage {
-                    next_token: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    max_results: f2.unwrap_or_default(),
-                    list: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumInstancePage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumInstancePage {
+    const NAME: &'static str = "WorkflowPremiumInstancePage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "maxResults" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "list" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowPremiumInstance>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumInstancePage {
+            next_token: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            max_results: f2.unwrap_or_default(),
+            list: f3.unwrap_or_default(),
+        })
     }
 }
 /// A task to decide (任务详情).
@@ -17417,42 +16910,33 @@ pub struct WorkflowTaskInfo {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowTaskInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowTaskInfo;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowTaskInfo")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowTaskInfo, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "processInstanceId" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowTaskInfo {
+    const NAME: &'static str = "WorkflowTaskInfo";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
                 }
-                Ok(WorkflowTaskInfo {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    process_instance_id: rt::decode::required(f1, "processInstanceId")?,
-                })
+                "processInstanceId" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowTaskInfo {
+            task_id: rt::decode::required(f0, "taskId")?,
+            process_instance_id: rt::decode::required(f1, "processInstanceId")?,
+        })
     }
 }
 impl WorkflowTaskInfo {
@@ -17470,514 +16954,469 @@ impl rt::Validate for WorkflowTaskInfo {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowTaskInfo {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// The outcome of deciding one task (单个任务的执行结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowBatchExecuteResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowBatchExecuteResult {
     /// Whether the decision was applied (审批结果).
     ///
     /// Wire name `result`.
-    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "result", skip_serializing_if = "Option::is_none")
+    )]
     pub result: Option<bool>,
     /// `ok`, or why not (审批结果信息).
     ///
     /// Wire name `message`.
-    #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "message", skip_serializing_if = "Option::is_none")
+    )]
     pub message: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowBatchExecuteResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowBatchExecuteResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowBatchExecuteResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowBatchExecuteResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "result" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "message" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowBatchExecuteResult {
-                    result: f0.unwrap_or_default(),
-                    message: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowBatchExecuteResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowBatchExecuteResult {
+    const NAME: &'static str = "WorkflowBatchExecuteResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "result" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "message" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowBatchExecuteResult {
+            result: f0.unwrap_or_default(),
+            message: f1.unwrap_or_default(),
+        })
     }
 }
 /// A pending task of an employee, as an admin sees it (待处理任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowManagerTodoTask`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowManagerTodoTask {
     /// The task's id (OA审批任务ID).
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "taskId"))]
     pub task_id: i64,
     /// The template's process code.
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processCode", skip_serializing_if = "Option::is_none")
+    )]
     pub process_code: Option<String>,
     /// The task's title (任务标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// The instance's number (流程实例业务编号ID).
     ///
     /// Wire name `businessId`.
-    #[serde(rename = "businessId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "businessId", skip_serializing_if = "Option::is_none")
+    )]
     pub business_id: Option<String>,
     /// The instance's id.
     ///
     /// Wire name `processInstanceId`.
-    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub process_instance_id: Option<String>,
     /// The submitter's userid (发起人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "userId", skip_serializing_if = "Option::is_none")
+    )]
     pub user_id: Option<String>,
     /// Whether it may be transferred (是否可转交); tasks of external processes may not.
     ///
     /// Wire name `canRedirect`.
-    #[serde(rename = "canRedirect", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "canRedirect", skip_serializing_if = "Option::is_none")
+    )]
     pub can_redirect: Option<bool>,
     /// When it was created, ms.
     ///
     /// Wire name `createTime`.
-    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTime", skip_serializing_if = "Option::is_none")
+    )]
     pub create_time: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowManagerTodoTask {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowManagerTodoTask;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowManagerTodoTask")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowManagerTodoTask, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "processCode" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "businessId" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "processInstanceId" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "userId" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "canRedirect" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "createTime" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowManagerTodoTask {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    process_code: f1.unwrap_or_default(),
-                    title: f2.unwrap_or_default(),
-                    business_id: f3.unwrap_or_default(),
-                    process_instance_id: f4.unwrap_or_default(),
-                    user_id: f5.unwrap_or_default(),
-                    can_redirect: f6.unwrap_or_default(),
-                    create_time: f7.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowManagerTodoTask {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowManagerTodoTask {
+    const NAME: &'static str = "WorkflowManagerTodoTask";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "processCode" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "businessId" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "processInstanceId" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "userId" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "canRedirect" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "createTime" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowManagerTodoTask {
+            task_id: rt::decode::required(f0, "taskId")?,
+            process_code: f1.unwrap_or_default(),
+            title: f2.unwrap_or_default(),
+            business_id: f3.unwrap_or_default(),
+            process_instance_id: f4.unwrap_or_default(),
+            user_id: f5.unwrap_or_default(),
+            can_redirect: f6.unwrap_or_default(),
+            create_time: f7.unwrap_or_default(),
+        })
     }
 }
 /// A page of an employee's pending tasks.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowManagerTodoPage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowManagerTodoPage {
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The tasks (结果列表).
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<WorkflowManagerTodoTask>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowManagerTodoPage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowManagerTodoPage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowManagerTodoPage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowManagerTodoPage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "hasMore" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowManagerTodoTask>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowManagerTodoPage {
-                    has_more: f0.unwrap_or_default(),
-                    list: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowManagerTodoPage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowManagerTodoPage {
+    const NAME: &'static str = "WorkflowManagerTodoPage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "hasMore" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "list" => {
+                    f1 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowManagerTodoTask>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowManagerTodoPage {
+            has_more: f0.unwrap_or_default(),
+            list: f1.unwrap_or_default(),
+        })
     }
 }
 /// The outcome of transferring one task (转交结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowRedirectResult`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowRedirectResult {
     /// The task's id.
     ///
     /// Wire name `taskId`.
-    #[serde(rename = "taskId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "taskId"))]
     pub task_id: i64,
     /// Whether it was transferred.
     ///
     /// Wire name `success`.
-    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "success", skip_serializing_if = "Option::is_none")
+    )]
     pub success: Option<bool>,
     /// Why not (失败原因).
     ///
     /// Wire name `errorMsg`.
-    #[serde(rename = "errorMsg", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "errorMsg", skip_serializing_if = "Option::is_none")
+    )]
     pub error_msg: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowRedirectResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowRedirectResult;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowRedirectResult")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowRedirectResult, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "taskId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "success" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "errorMsg" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowRedirectResult {
-                    task_id: rt::decode::required(f0, "taskId")?,
-                    success: f1.unwrap_or_default(),
-                    error_msg: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowRedirectResult {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowRedirectResult {
+    const NAME: &'static str = "WorkflowRedirectResult";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "taskId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                }
+                "success" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "errorMsg" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowRedirectResult {
+            task_id: rt::decode::required(f0, "taskId")?,
+            success: f1.unwrap_or_default(),
+            error_msg: f2.unwrap_or_default(),
+        })
     }
 }
 /// The outcome of a batch transfer (批量转交结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowRedirectSummary`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowRedirectSummary {
     /// Tasks not transferred (转交失败的任务数量).
     ///
     /// Wire name `failCount`.
-    #[serde(rename = "failCount", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "failCount", skip_serializing_if = "Option::is_none")
+    )]
     pub fail_count: Option<i64>,
     /// Tasks in all (转交任务总数).
     ///
     /// Wire name `totalCount`.
-    #[serde(rename = "totalCount", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "totalCount", skip_serializing_if = "Option::is_none")
+    )]
     pub total_count: Option<i64>,
     /// Each task's outcome (转交结果详情).
     ///
     /// Wire name `redirectResults`.
-    #[serde(rename = "redirectResults", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "redirectResults", skip_serializing_if = "Vec::is_empty")
+    )]
     pub redirect_results: Vec<WorkflowRedirectResult>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowRedirectSummary {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowRedirectSummary;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowRedirectSummary")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowRedirectSummary, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "failCount" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "totalCount" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "redirectResults" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowRedirectResult>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowRedirectSummary {
-                    fail_count: f0.unwrap_or_default(),
-                    total_count: f1.unwrap_or_default(),
-                    redirect_results: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowRedirectSummary {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowRedirectSummary {
+    const NAME: &'static str = "WorkflowRedirectSummary";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "failCount" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "totalCount" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "redirectResults" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowRedirectResult>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowRedirectSummary {
+            fail_count: f0.unwrap_or_default(),
+            total_count: f1.unwrap_or_default(),
+            redirect_results: f2.unwrap_or_default(),
+        })
     }
 }
 /// A business group of process-centre templates (业务分组).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDirectory`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowDirectory {
     /// The group's id (分组ID).
     ///
     /// Wire name `dirId`.
-    #[serde(rename = "dirId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "dirId"))]
     pub dir_id: String,
     /// The caller's group key as DingTalk stores it: `{appId}_{bizGroup}`.
     ///
     /// Wire name `bizGroup`.
-    #[serde(rename = "bizGroup", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizGroup", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_group: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowDirectory {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowDirectory;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowDirectory")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowDirectory, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "dirId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "bizGroup" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowDirectory {
-                    dir_id: rt::decode::required(f0, "dirId")?,
-                    biz_group: f1.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowDirectory {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowDirectory {
+    const NAME: &'static str = "WorkflowDirectory";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "dirId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "bizGroup" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowDirectory {
+            dir_id: rt::decode::required(f0, "dirId")?,
+            biz_group: f1.unwrap_or_default(),
+        })
     }
 }
 /// A new value of one control of an instance's form (表单数据内容).
@@ -18009,62 +17448,47 @@ pub struct WorkflowFormVariable {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFormVariable {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFormVariable;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFormVariable")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFormVariable, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "bizAlias" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f2 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "extValue" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowFormVariable {
+    const NAME: &'static str = "WorkflowFormVariable";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(WorkflowFormVariable {
-                    id: rt::decode::required(f0, "id")?,
-                    biz_alias: f1.unwrap_or_default(),
-                    value: rt::decode::required(f2, "value")?,
-                    ext_value: f3.unwrap_or_default(),
-                })
+                "bizAlias" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "value" => {
+                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "extValue" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowFormVariable {
+            id: rt::decode::required(f0, "id")?,
+            biz_alias: f1.unwrap_or_default(),
+            value: rt::decode::required(f2, "value")?,
+            ext_value: f3.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowFormVariable {
@@ -18094,11 +17518,6 @@ impl rt::Validate for WorkflowFormVariable {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowFormVariable {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Settings of process-centre tasks (任务维度属性配置).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTaskConfig`
@@ -18113,36 +17532,30 @@ pub struct WorkflowTaskConfig {
 }
 impl<'de> serde::Deserialize<'de> for WorkflowTaskConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowTaskConfig;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowTaskConfig")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowTaskConfig, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "disableSendCard" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for WorkflowTaskConfig {
+    const NAME: &'static str = "WorkflowTaskConfig";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "disableSendCard" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
                 }
-                Ok(WorkflowTaskConfig {
-                    disable_send_card: f0.unwrap_or_default(),
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(WorkflowTaskConfig {
+            disable_send_card: f0.unwrap_or_default(),
+        })
     }
 }
 impl WorkflowTaskConfig {
@@ -18162,955 +17575,829 @@ impl rt::Validate for WorkflowTaskConfig {
         Ok(())
     }
 }
-impl rt::Wire for WorkflowTaskConfig {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// One control's data in a data-form instance (表单实例控件数据).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormInstanceData`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFormInstanceData {
     /// The control's kind (控件类型).
     ///
     /// Wire name `componentType`.
-    #[serde(rename = "componentType", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "componentType", skip_serializing_if = "Option::is_none")
+    )]
     pub component_type: Option<String>,
     /// The control's alias (控件别名).
     ///
     /// Wire name `bizAlias`.
-    #[serde(rename = "bizAlias", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "bizAlias", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_alias: Option<String>,
     /// The control's extended data (扩展数据).
     ///
     /// Wire name `extendValue`.
-    #[serde(rename = "extendValue", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "extendValue", skip_serializing_if = "Option::is_none")
+    )]
     pub extend_value: Option<String>,
     /// The control's name (控件名称).
     ///
     /// Wire name `label`.
-    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "label", skip_serializing_if = "Option::is_none")
+    )]
     pub label: Option<String>,
     /// The data filled in (控件填写的数据).
     ///
     /// Wire name `value`.
-    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "value", skip_serializing_if = "Option::is_none")
+    )]
     pub value: Option<String>,
     /// The control's id (控件唯一ID).
     ///
     /// Wire name `key`.
-    #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "key", skip_serializing_if = "Option::is_none")
+    )]
     pub key: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowFormInstanceData {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowFormInstanceData;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowFormInstanceData")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowFormInstanceData, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "componentType" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizAlias" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "extendValue" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "label" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "value" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "key" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowFormInstanceData {
-                    component_type: f0.unwrap_or_default(),
-                    biz_alias: f1.unwrap_or_default(),
-                    extend_value: f2.unwrap_or_default(),
-                    label: f3.unwrap_or_default(),
-                    value: f4.unwrap_or_default(),
-                    key: f5.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowFormInstanceData {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowFormInstanceData {
+    const NAME: &'static str = "WorkflowFormInstanceData";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "componentType" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizAlias" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "extendValue" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "label" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "value" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "key" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowFormInstanceData {
+            component_type: f0.unwrap_or_default(),
+            biz_alias: f1.unwrap_or_default(),
+            extend_value: f2.unwrap_or_default(),
+            label: f3.unwrap_or_default(),
+            value: f4.unwrap_or_default(),
+            key: f5.unwrap_or_default(),
+        })
     }
 }
 /// A data-form instance (数据表单实例).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDataFormInstance`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowDataFormInstance {
     /// The instance's id (表单实例ID).
     ///
     /// Wire name `formInstanceId`.
-    #[serde(rename = "formInstanceId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "formInstanceId"))]
     pub form_instance_id: String,
     /// The app-builder id (应用搭建ID).
     ///
     /// Wire name `appUuid`.
-    #[serde(rename = "appUuid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "appUuid", skip_serializing_if = "Option::is_none")
+    )]
     pub app_uuid: Option<String>,
     /// The data-form template's code (表单模板code).
     ///
     /// Wire name `formCode`.
-    #[serde(rename = "formCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formCode", skip_serializing_if = "Option::is_none")
+    )]
     pub form_code: Option<String>,
     /// The title (标题).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "title", skip_serializing_if = "Option::is_none")
+    )]
     pub title: Option<String>,
     /// The creator's userid (创建人).
     ///
     /// Wire name `creator`.
-    #[serde(rename = "creator", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "creator", skip_serializing_if = "Option::is_none")
+    )]
     pub creator: Option<String>,
     /// The last modifier's userid (修改人).
     ///
     /// Wire name `modifier`.
-    #[serde(rename = "modifier", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifier", skip_serializing_if = "Option::is_none")
+    )]
     pub modifier: Option<String>,
     /// When it was created, ms.
     ///
     /// Wire name `createTimestamp`.
-    #[serde(rename = "createTimestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "createTimestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub create_timestamp: Option<i64>,
     /// When it was modified, ms.
     ///
     /// Wire name `modifyTimestamp`.
-    #[serde(rename = "modifyTimestamp", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "modifyTimestamp", skip_serializing_if = "Option::is_none")
+    )]
     pub modify_timestamp: Option<i64>,
     /// The external instance code (外部实例编码).
     ///
     /// Wire name `outInstanceId`.
-    #[serde(rename = "outInstanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outInstanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub out_instance_id: Option<String>,
     /// The external business code (外部业务编码).
     ///
     /// Wire name `outBizCode`.
-    #[serde(rename = "outBizCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "outBizCode", skip_serializing_if = "Option::is_none")
+    )]
     pub out_biz_code: Option<String>,
     /// Extra information (扩展信息).
     ///
     /// Wire name `attributes`.
-    #[serde(
-        rename = "attributes",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "attributes",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        )
     )]
     pub attributes: std::collections::BTreeMap<String, serde_json::Value>,
     /// The controls' data (表单实例控件数据列表).
     ///
     /// Wire name `formInstDataList`.
-    #[serde(rename = "formInstDataList", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "formInstDataList", skip_serializing_if = "Vec::is_empty")
+    )]
     pub form_inst_data_list: Vec<WorkflowFormInstanceData>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowDataFormInstance {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowDataFormInstance;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowDataFormInstance")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowDataFormInstance, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "formInstanceId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        "appUuid" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "formCode" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "title" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "creator" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "modifier" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "createTimestamp" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "modifyTimestamp" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "outInstanceId" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "outBizCode" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "attributes" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<
-                                            std::collections::BTreeMap<String, serde_json::Value>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "formInstDataList" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowFormInstanceData>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowDataFormInstance {
-                    form_instance_id: rt::decode::required(f0, "formInstanceId")?,
-                    app_uuid: f1.unwrap_or_default(),
-                    form_code: f2.unwrap_or_default(),
-                    title: f3.unwrap_or_default(),
-                    creator: f4.unwrap_or_default(),
-                    modifier: f5.unwrap_or_default(),
-                    create_timestamp: f6.unwrap_or_default(),
-                    modify_timestamp: f7.unwrap_or_default(),
-                    out_instance_id: f8.unwrap_or_default(),
-                    out_biz_code: f9.unwrap_or_default(),
-                    attributes: f10.unwrap_or_default(),
-                    form_inst_data_list: f11.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowDataFormInstance {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowDataFormInstance {
+    const NAME: &'static str = "WorkflowDataFormInstance";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "formInstanceId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                "appUuid" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "formCode" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "title" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "creator" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "modifier" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "createTimestamp" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "modifyTimestamp" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "outInstanceId" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "outBizCode" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "attributes" => {
+                    f10 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<
+                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "formInstDataList" => {
+                    f11 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowFormInstanceData>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowDataFormInstance {
+            form_instance_id: rt::decode::required(f0, "formInstanceId")?,
+            app_uuid: f1.unwrap_or_default(),
+            form_code: f2.unwrap_or_default(),
+            title: f3.unwrap_or_default(),
+            creator: f4.unwrap_or_default(),
+            modifier: f5.unwrap_or_default(),
+            create_timestamp: f6.unwrap_or_default(),
+            modify_timestamp: f7.unwrap_or_default(),
+            out_instance_id: f8.unwrap_or_default(),
+            out_biz_code: f9.unwrap_or_default(),
+            attributes: f10.unwrap_or_default(),
+            form_inst_data_list: f11.unwrap_or_default(),
+        })
     }
 }
 /// A page of data-form instances.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDataFormInstancePage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowDataFormInstancePage {
     /// The cursor of the next page (下一页的游标).
     ///
     /// Wire name `nextToken`.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "nextToken", skip_serializing_if = "Option::is_none")
+    )]
     pub next_token: Option<String>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "hasMore", skip_serializing_if = "Option::is_none")
+    )]
     pub has_more: Option<bool>,
     /// The page size (分页大小).
     ///
     /// Wire name `maxResults`.
-    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "maxResults", skip_serializing_if = "Option::is_none")
+    )]
     pub max_results: Option<i64>,
     /// The instances (实例数据列表).
     ///
     /// Wire name `values`.
-    #[serde(rename = "values", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "values", skip_serializing_if = "Vec::is_empty")
+    )]
     pub values: Vec<WorkflowDataFormInstance>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowDataFormInstancePage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowDataFormInstancePage;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowDataFormInstancePage")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowDataFormInstancePage, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "nextToken" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "hasMore" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                            );
-                        }
-                        "maxResults" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "values" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkflowDataFormInstance>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowDataFormInstancePage {
-                    next_token: f0.unwrap_or_default(),
-                    has_more: f1.unwrap_or_default(),
-                    max_results: f2.unwrap_or_default(),
-                    values: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowDataFormInstancePage {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowDataFormInstancePage {
+    const NAME: &'static str = "WorkflowDataFormInstancePage";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "nextToken" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "hasMore" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                    );
+                }
+                "maxResults" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "values" => {
+                    f3 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkflowDataFormInstance>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowDataFormInstancePage {
+            next_token: f0.unwrap_or_default(),
+            has_more: f1.unwrap_or_default(),
+            max_results: f2.unwrap_or_default(),
+            values: f3.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`WorkflowApi::start_process_instance`](super::workflow::WorkflowApi::start_process_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowStartProcessInstanceResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowStartProcessInstanceResponse {
     /// The new instance's id (审批实例id).
     ///
     /// Wire name `instanceId`.
-    #[serde(rename = "instanceId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "instanceId"))]
     pub instance_id: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowStartProcessInstanceResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowStartProcessInstanceResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowStartProcessInstanceResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowStartProcessInstanceResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "instanceId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowStartProcessInstanceResponse {
-                    instance_id: rt::decode::required(f0, "instanceId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowStartProcessInstanceResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowStartProcessInstanceResponse {
+    const NAME: &'static str = "WorkflowStartProcessInstanceResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "instanceId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowStartProcessInstanceResponse {
+            instance_id: rt::decode::required(f0, "instanceId")?,
+        })
     }
 }
 /// Response of [`WorkflowApi::save_form`](super::workflow::WorkflowApi::save_form).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSaveFormResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSaveFormResponse {
     /// The template's process code (表单模板Code), unique in the organisation.
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processCode"))]
     pub process_code: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowSaveFormResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowSaveFormResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowSaveFormResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowSaveFormResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processCode" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowSaveFormResponse {
-                    process_code: rt::decode::required(f0, "processCode")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowSaveFormResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowSaveFormResponse {
+    const NAME: &'static str = "WorkflowSaveFormResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processCode" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowSaveFormResponse {
+            process_code: rt::decode::required(f0, "processCode")?,
+        })
     }
 }
 /// Response of [`WorkflowApi::save_process`](super::workflow::WorkflowApi::save_process).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSaveProcessResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSaveProcessResponse {
     /// The template's process code (保存或更新的表单code).
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processCode"))]
     pub process_code: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowSaveProcessResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowSaveProcessResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowSaveProcessResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowSaveProcessResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processCode" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowSaveProcessResponse {
-                    process_code: rt::decode::required(f0, "processCode")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowSaveProcessResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowSaveProcessResponse {
+    const NAME: &'static str = "WorkflowSaveProcessResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processCode" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowSaveProcessResponse {
+            process_code: rt::decode::required(f0, "processCode")?,
+        })
     }
 }
 /// Response of [`WorkflowApi::delete_process`](super::workflow::WorkflowApi::delete_process).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDeleteProcessResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowDeleteProcessResponse {
     /// The deleted template's process code.
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "processCode", skip_serializing_if = "Option::is_none")
+    )]
     pub process_code: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowDeleteProcessResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowDeleteProcessResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowDeleteProcessResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowDeleteProcessResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processCode" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowDeleteProcessResponse {
-                    process_code: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowDeleteProcessResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowDeleteProcessResponse {
+    const NAME: &'static str = "WorkflowDeleteProcessResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processCode" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowDeleteProcessResponse {
+            process_code: f0.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`WorkflowApi::save_integrated_instance`](super::workflow::WorkflowApi::save_integrated_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSaveIntegratedInstanceResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSaveIntegratedInstanceResponse {
     /// The new instance's id (实例id).
     ///
     /// Wire name `processInstanceId`.
-    #[serde(rename = "processInstanceId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processInstanceId"))]
     pub process_instance_id: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowSaveIntegratedInstanceResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowSaveIntegratedInstanceResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowSaveIntegratedInstanceResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowSaveIntegratedInstanceResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processInstanceId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowSaveIntegratedInstanceResponse {
-                    process_instance_id: rt::decode::required(f0, "processInstanceId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowSaveIntegratedInstanceResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowSaveIntegratedInstanceResponse {
+    const NAME: &'static str = "WorkflowSaveIntegratedInstanceResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processInstanceId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowSaveIntegratedInstanceResponse {
+            process_instance_id: rt::decode::required(f0, "processInstanceId")?,
+        })
     }
 }
 /// Response of [`WorkflowApi::premium_save_integrated_process`](super::workflow::WorkflowApi::premium_save_integrated_process).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveIntegratedProcessResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveIntegratedProcessResponse {
     /// The template's process code (保存或更新的表单code).
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processCode"))]
     pub process_code: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumSaveIntegratedProcessResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumSaveIntegratedProcessResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowPremiumSaveIntegratedProcessResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumSaveIntegratedProcessResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processCode" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumSaveIntegratedProcessResponse {
-                    process_code: rt::decode::required(f0, "processCode")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumSaveIntegratedProcessResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumSaveIntegratedProcessResponse {
+    const NAME: &'static str = "WorkflowPremiumSaveIntegratedProcessResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processCode" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumSaveIntegratedProcessResponse {
+            process_code: rt::decode::required(f0, "processCode")?,
+        })
     }
 }
 /// Response of [`WorkflowApi::premium_save_integrated_instance`](super::workflow::WorkflowApi::premium_save_integrated_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveIntegratedInstanceResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveIntegratedInstanceResponse {
     /// The new instance's id (实例ID).
     ///
     /// Wire name `processInstanceId`.
-    #[serde(rename = "processInstanceId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processInstanceId"))]
     pub process_instance_id: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumSaveIntegratedInstanceResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumSaveIntegratedInstanceResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowPremiumSaveIntegratedInstanceResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumSaveIntegratedInstanceResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processInstanceId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumSaveIntegratedInstanceResponse {
-                    process_instance_id: rt::decode::required(f0, "processInstanceId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumSaveIntegratedInstanceResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumSaveIntegratedInstanceResponse {
+    const NAME: &'static str = "WorkflowPremiumSaveIntegratedInstanceResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processInstanceId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumSaveIntegratedInstanceResponse {
+            process_instance_id: rt::decode::required(f0, "processInstanceId")?,
+        })
     }
 }
 /// Response of [`WorkflowApi::premium_save_data_form`](super::workflow::WorkflowApi::premium_save_data_form).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveDataFormResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveDataFormResponse {
     /// The data form's process code (表单模板Code).
     ///
     /// Wire name `processCode`.
-    #[serde(rename = "processCode")]
+    #[cfg_attr(feature = "serialize", serde(rename = "processCode"))]
     pub process_code: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumSaveDataFormResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumSaveDataFormResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowPremiumSaveDataFormResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumSaveDataFormResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "processCode" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumSaveDataFormResponse {
-                    process_code: rt::decode::required(f0, "processCode")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumSaveDataFormResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumSaveDataFormResponse {
+    const NAME: &'static str = "WorkflowPremiumSaveDataFormResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "processCode" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumSaveDataFormResponse {
+            process_code: rt::decode::required(f0, "processCode")?,
+        })
     }
 }
 /// Response of [`WorkflowApi::premium_save_data_form_instance`](super::workflow::WorkflowApi::premium_save_data_form_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveDataFormInstanceResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveDataFormInstanceResponse {
     /// The data-form instance's id (数据表单实例ID).
     ///
     /// Wire name `instanceId`.
-    #[serde(rename = "instanceId")]
+    #[cfg_attr(feature = "serialize", serde(rename = "instanceId"))]
     pub instance_id: String,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumSaveDataFormInstanceResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumSaveDataFormInstanceResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkflowPremiumSaveDataFormInstanceResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumSaveDataFormInstanceResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "instanceId" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumSaveDataFormInstanceResponse {
-                    instance_id: rt::decode::required(f0, "instanceId")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumSaveDataFormInstanceResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumSaveDataFormInstanceResponse {
+    const NAME: &'static str = "WorkflowPremiumSaveDataFormInstanceResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "instanceId" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumSaveDataFormInstanceResponse {
+            instance_id: rt::decode::required(f0, "instanceId")?,
+        })
     }
 }
 /// Response of [`WorkflowApi::premium_update_data_form_instances`](super::workflow::WorkflowApi::premium_update_data_form_instances).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumUpdateDataFormInstancesResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumUpdateDataFormInstancesResponse {
     /// The updated instance ids (更新成功的数据表单实例id).
     ///
     /// Wire name `instanceId`.
-    #[serde(rename = "instanceId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "instanceId", skip_serializing_if = "Option::is_none")
+    )]
     pub instance_id: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkflowPremiumUpdateDataFormInstancesResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkflowPremiumUpdateDataFormInstancesResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(
-                    f,
-                    "WorkflowPremiumUpdateDataFormInstancesResponse",
-                )
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkflowPremiumUpdateDataFormInstancesResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "instanceId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkflowPremiumUpdateDataFormInstancesResponse {
-                    instance_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkflowPremiumUpdateDataFormInstancesResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkflowPremiumUpdateDataFormInstancesResponse {
+    const NAME: &'static str = "WorkflowPremiumUpdateDataFormInstancesResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "instanceId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkflowPremiumUpdateDataFormInstancesResponse {
+            instance_id: f0.unwrap_or_default(),
+        })
     }
 }

@@ -139,438 +139,389 @@ impl rt::Endpoint for WorkspaceListAuditLogsRequest {
 }
 impl<'c> crate::api::Call<'c, WorkspaceListAuditLogsRequest> {
     /// Sets `load_more_gmt_create`: Next page: the last record's `gmt_create` (分页偏移量).
-    pub fn load_more_gmt_create(self, load_more_gmt_create: i64) -> Self {
-        self.map(|r| r.load_more_gmt_create(load_more_gmt_create))
+    pub fn load_more_gmt_create(mut self, load_more_gmt_create: i64) -> Self {
+        self.request = self.request.load_more_gmt_create(load_more_gmt_create);
+        self
     }
     /// Sets `load_more_biz_id`: Next page: the last record's `biz_id`, with `load_more_gmt_create`.
-    pub fn load_more_biz_id(self, load_more_biz_id: i64) -> Self {
-        self.map(|r| r.load_more_biz_id(load_more_biz_id))
+    pub fn load_more_biz_id(mut self, load_more_biz_id: i64) -> Self {
+        self.request = self.request.load_more_biz_id(load_more_biz_id);
+        self
     }
 }
 /// One file operation in a project (操作记录).
 ///
 /// Source: `spec/workspace.yaml` · `types.WorkspaceAuditLog`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkspaceAuditLog {
     /// What was done (操作类型), e.g. `上传文件`, `查看文件`, `分享`.
     ///
     /// Wire name `action`.
-    #[serde(rename = "action", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "action", skip_serializing_if = "Option::is_none")
+    )]
     pub action: Option<String>,
     /// The file's id (文件ID); the `load_more_bizId` of the next page.
     ///
     /// Wire name `biz_id`.
-    #[serde(rename = "biz_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "biz_id", skip_serializing_if = "Option::is_none")
+    )]
     pub biz_id: Option<String>,
     /// When it happened, ms since the epoch (记录修改时间); the `load_more_gmt_create` of the next page.
     ///
     /// Wire name `gmt_create`.
-    #[serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "gmt_create", skip_serializing_if = "Option::is_none")
+    )]
     pub gmt_create: Option<String>,
     /// File name (文件名).
     ///
     /// Wire name `resource`.
-    #[serde(rename = "resource", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resource", skip_serializing_if = "Option::is_none")
+    )]
     pub resource: Option<String>,
     /// File type (文件类型).
     ///
     /// Wire name `resource_extension`.
-    #[serde(rename = "resource_extension", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resource_extension", skip_serializing_if = "Option::is_none")
+    )]
     pub resource_extension: Option<String>,
     /// File size (文件大小).
     ///
     /// Wire name `resource_size`.
-    #[serde(rename = "resource_size", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "resource_size", skip_serializing_if = "Option::is_none")
+    )]
     pub resource_size: Option<String>,
     /// Who the file was shared to (文件接收方名称).
     ///
     /// Wire name `receiver_name`.
-    #[serde(rename = "receiver_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "receiver_name", skip_serializing_if = "Option::is_none")
+    )]
     pub receiver_name: Option<String>,
     /// Org name (企业名称).
     ///
     /// Wire name `org_name`.
-    #[serde(rename = "org_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "org_name", skip_serializing_if = "Option::is_none")
+    )]
     pub org_name: Option<String>,
     /// Project name (项目名称).
     ///
     /// Wire name `project_name`.
-    #[serde(rename = "project_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "project_name", skip_serializing_if = "Option::is_none")
+    )]
     pub project_name: Option<String>,
     /// Task name (任务名称).
     ///
     /// Wire name `task_name`.
-    #[serde(rename = "task_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "task_name", skip_serializing_if = "Option::is_none")
+    )]
     pub task_name: Option<String>,
     /// Name of the user (操作者名字).
     ///
     /// Wire name `operator_name`.
-    #[serde(rename = "operator_name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "operator_name", skip_serializing_if = "Option::is_none")
+    )]
     pub operator_name: Option<String>,
     /// The user's userid in the org (员工ID).
     ///
     /// Wire name `emp_id`.
-    #[serde(rename = "emp_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "emp_id", skip_serializing_if = "Option::is_none")
+    )]
     pub emp_id: Option<String>,
     /// The user's DingTalk id (钉钉ID).
     ///
     /// Wire name `ding_talk_id`.
-    #[serde(rename = "ding_talk_id", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ding_talk_id", skip_serializing_if = "Option::is_none")
+    )]
     pub ding_talk_id: Option<String>,
     /// Client used (操作端), e.g. `Android`, `MacOs`.
     ///
     /// Wire name `platform`.
-    #[serde(rename = "platform", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "platform", skip_serializing_if = "Option::is_none")
+    )]
     pub platform: Option<String>,
     /// Browser used (操作机器浏览器).
     ///
     /// Wire name `browser`.
-    #[serde(rename = "browser", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "browser", skip_serializing_if = "Option::is_none")
+    )]
     pub browser: Option<String>,
     /// IP address of the client (操作机器IP).
     ///
     /// Wire name `ip_address`.
-    #[serde(rename = "ip_address", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "ip_address", skip_serializing_if = "Option::is_none")
+    )]
     pub ip_address: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for WorkspaceAuditLog {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkspaceAuditLog;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkspaceAuditLog")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkspaceAuditLog, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                let mut f7 = None;
-                let mut f8 = None;
-                let mut f9 = None;
-                let mut f10 = None;
-                let mut f11 = None;
-                let mut f12 = None;
-                let mut f13 = None;
-                let mut f14 = None;
-                let mut f15 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "action" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "biz_id" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "bizId" if f1.is_none() => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmt_create" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "gmtCreate" if f2.is_none() => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "resource" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "resource_extension" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "resourceExtension" if f4.is_none() => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "resource_size" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "resourceSize" if f5.is_none() => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "receiver_name" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "receiverName" if f6.is_none() => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "org_name" => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "orgName" if f7.is_none() => {
-                            f7 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "project_name" => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "projectName" if f8.is_none() => {
-                            f8 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "task_name" => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "taskName" if f9.is_none() => {
-                            f9 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "operator_name" => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "operatorName" if f10.is_none() => {
-                            f10 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "emp_id" => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "empId" if f11.is_none() => {
-                            f11 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ding_talk_id" => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "dingTalkId" if f12.is_none() => {
-                            f12 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "platform" => {
-                            f13 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "browser" => {
-                            f14 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ip_address" => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "ipAddress" if f15.is_none() => {
-                            f15 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkspaceAuditLog {
-                    action: f0.unwrap_or_default(),
-                    biz_id: f1.unwrap_or_default(),
-                    gmt_create: f2.unwrap_or_default(),
-                    resource: f3.unwrap_or_default(),
-                    resource_extension: f4.unwrap_or_default(),
-                    resource_size: f5.unwrap_or_default(),
-                    receiver_name: f6.unwrap_or_default(),
-                    org_name: f7.unwrap_or_default(),
-                    project_name: f8.unwrap_or_default(),
-                    task_name: f9.unwrap_or_default(),
-                    operator_name: f10.unwrap_or_default(),
-                    emp_id: f11.unwrap_or_default(),
-                    ding_talk_id: f12.unwrap_or_default(),
-                    platform: f13.unwrap_or_default(),
-                    browser: f14.unwrap_or_default(),
-                    ip_address: f15.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkspaceAuditLog {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkspaceAuditLog {
+    const NAME: &'static str = "WorkspaceAuditLog";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        let mut f7 = None;
+        let mut f8 = None;
+        let mut f9 = None;
+        let mut f10 = None;
+        let mut f11 = None;
+        let mut f12 = None;
+        let mut f13 = None;
+        let mut f14 = None;
+        let mut f15 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "action" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "biz_id" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "bizId" if f1.is_none() => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmt_create" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "gmtCreate" if f2.is_none() => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "resource" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "resource_extension" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "resourceExtension" if f4.is_none() => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "resource_size" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "resourceSize" if f5.is_none() => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "receiver_name" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "receiverName" if f6.is_none() => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "org_name" => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "orgName" if f7.is_none() => {
+                    f7 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "project_name" => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "projectName" if f8.is_none() => {
+                    f8 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "task_name" => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "taskName" if f9.is_none() => {
+                    f9 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "operator_name" => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "operatorName" if f10.is_none() => {
+                    f10 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "emp_id" => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "empId" if f11.is_none() => {
+                    f11 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ding_talk_id" => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "dingTalkId" if f12.is_none() => {
+                    f12 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "platform" => {
+                    f13 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "browser" => {
+                    f14 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ip_address" => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "ipAddress" if f15.is_none() => {
+                    f15 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkspaceAuditLog {
+            action: f0.unwrap_or_default(),
+            biz_id: f1.unwrap_or_default(),
+            gmt_create: f2.unwrap_or_default(),
+            resource: f3.unwrap_or_default(),
+            resource_extension: f4.unwrap_or_default(),
+            resource_size: f5.unwrap_or_default(),
+            receiver_name: f6.unwrap_or_default(),
+            org_name: f7.unwrap_or_default(),
+            project_name: f8.unwrap_or_default(),
+            task_name: f9.unwrap_or_default(),
+            operator_name: f10.unwrap_or_default(),
+            emp_id: f11.unwrap_or_default(),
+            ding_talk_id: f12.unwrap_or_default(),
+            platform: f13.unwrap_or_default(),
+            browser: f14.unwrap_or_default(),
+            ip_address: f15.unwrap_or_default(),
+        })
     }
 }
 /// Response of [`WorkspaceApi::list_audit_logs`](super::workspace::WorkspaceApi::list_audit_logs).
 ///
 /// Source: `spec/workspace.yaml` · `types.WorkspaceListAuditLogsResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkspaceListAuditLogsResponse {
     /// The records (操作记录列表).
     ///
     /// Wire name `log_list`.
-    #[serde(rename = "log_list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "log_list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub log_list: Vec<WorkspaceAuditLog>,
 }
 impl<'de> serde::Deserialize<'de> for WorkspaceListAuditLogsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = WorkspaceListAuditLogsResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "WorkspaceListAuditLogsResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<WorkspaceListAuditLogsResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "log_list" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Vec<WorkspaceAuditLog>>::new(),
-                                    )?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(WorkspaceListAuditLogsResponse {
-                    log_list: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for WorkspaceListAuditLogsResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for WorkspaceListAuditLogsResponse {
+    const NAME: &'static str = "WorkspaceListAuditLogsResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "log_list" => {
+                    f0 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::Field::<Vec<WorkspaceAuditLog>>::new(),
+                            )?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(WorkspaceListAuditLogsResponse {
+            log_list: f0.unwrap_or_default(),
+        })
     }
 }

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::fields::{builder_methods, field_decl, first_sentence, limit_checks};
+use super::fields::{builder_methods, field_decl, first_sentence, limit_checks, Serialize};
 use super::{arg, doc_text, docs, ty_tokens};
 use crate::model::{
     Area, Auth, Constraint, Encoding, Endpoint, Field, Host, Method, RateClass, Spec,
@@ -179,7 +179,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let in_body = |f: &Field| ep.body.iter().any(|b| b.wire == f.wire) && f.rust != "as_user";
     let decls = all
         .iter()
-        .map(|f| field_decl(spec, &area.name, f, !in_body(f)));
+        .map(|f| field_decl(spec, &area.name, f, !in_body(f), Serialize::Always));
     let builders = builder_methods(spec, &area.name, &all, ep.upload.is_some());
     let file_decl = ep.upload.as_ref().map(|part| {
         let doc = super::docs(&format!("The file, sent as the multipart part `{part}`."));
@@ -194,7 +194,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
             quote! {
                 #doc
-                pub fn #v(self, #v: #t) -> Self { self.map(|r| r.#v(#v)) }
+                pub fn #v(mut self, #v: #t) -> Self { self.request = self.request.#v(#v); self }
             }
         })
         .collect();

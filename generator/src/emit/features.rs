@@ -29,7 +29,9 @@ pub fn block(spec: &Spec) -> String {
         )
     ));
     // The generated `conformance` module calls every endpoint.
-    out.push_str("conformance = [\"full\"]\n");
+    out.push_str("conformance = [\"full\", \"serialize\"]\n");
+    // `Serialize` for the types only answers carry (requests always have it).
+    out.push_str("serialize = []\n");
     for area in spec.areas.iter().filter(|a| a.has_module()) {
         let needs = deps.get(&area.name).cloned().unwrap_or_default();
         out.push_str(&format!("{} = [{}]\n", area.name, list(&mut needs.iter())));
@@ -126,7 +128,7 @@ endpoints:
         assert_eq!(
             super::block(&spec),
             format!(
-                "{}\nfull = [\"a\", \"b\"]\nconformance = [\"full\"]\na = []\nb = [\"a\"]\n{}\n",
+                "{}\nfull = [\"a\", \"b\"]\nconformance = [\"full\", \"serialize\"]\nserialize = []\na = []\nb = [\"a\"]\n{}\n",
                 super::BEGIN,
                 super::END
             )

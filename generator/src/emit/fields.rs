@@ -8,9 +8,33 @@ use super::{arg, doc_text, docs, field_type};
 use crate::model::{Encoding, Field, Spec};
 use crate::naming::ident;
 
+/// Whether a struct is always `Serialize` (a request, or a type a request carries) or only
+/// with the generated crate's `serialize` feature (a type only answers carry).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Serialize {
+    Always,
+    WithFeature,
+}
+
+impl Serialize {
+    /// `attr` as a serde attribute, gated like the struct's `Serialize`.
+    fn attr(self, attr: TokenStream) -> TokenStream {
+        match self {
+            Serialize::Always => quote!(#[serde(#attr)]),
+            Serialize::WithFeature => quote!(#[cfg_attr(feature = "serialize", serde(#attr))]),
+        }
+    }
+}
+
 /// A struct field with its serde attributes. `skip` marks request params that are not part of
 /// the JSON body (query and path params).
-pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> TokenStream {
+pub(super) fn field_decl(
+    spec: &Spec,
+    area: &str,
+    f: &Field,
+    skip: bool,
+    serialize: Serialize,
+) -> TokenStream {
     let rust = ident(&f.rust);
     let ty = field_type(spec, area, f);
     let doc = docs(&field_doc(f));
@@ -18,7 +42,8 @@ pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> Toke
         return quote! { #doc #[serde(skip)] pub #rust: #ty, };
     }
     if f.flatten {
-        return quote! { #doc #[serde(flatten)] pub #rust: #ty, };
+        let attr = serialize.attr(quote!(flatten));
+        return quote! { #doc #attr pub #rust: #ty, };
     }
     let wire = &f.wire;
     let module = match f.encoding {
@@ -46,9 +71,10 @@ pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> Toke
         };
         Some(quote!(skip_serializing_if = #skip_if,))
     };
+    let attr = serialize.attr(quote!(rename = #wire, #optional #ser));
     quote! {
         #doc
-        #[serde(rename = #wire, #optional #ser)]
+        #attr
         pub #rust: #ty,
     }
 }

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::fields::{builder_methods, field_decl};
+use super::fields::{builder_methods, field_decl, Serialize};
 use super::{doc_text, docs};
 use crate::model::{
     Area, EnumDef, EnumWire, Field, Spec, TypeDef, TypeKind, UnionContent, UnionDef,
@@ -32,9 +32,23 @@ pub(super) fn type_def(spec: &Spec, area: &Area, t: &TypeDef) -> TokenStream {
 fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenStream {
     let name = ident(&t.name);
     let doc = docs(&format!("{}{}", doc_text(&t.doc), source_line(area, t)));
+    // A type only answers carry is encoded only with the `serialize` feature: deriving
+    // `Serialize` for every answer type was a fifth of the crate's build.
+    let serialize = if t.sent {
+        Serialize::Always
+    } else {
+        Serialize::WithFeature
+    };
     let decls = fields
         .iter()
-        .map(|f| field_decl(spec, &area.name, f, false));
+        .map(|f| field_decl(spec, &area.name, f, false, serialize));
+    let derive = match serialize {
+        Serialize::Always => quote!(#[derive(Clone, Debug, PartialEq, serde::Serialize)]),
+        Serialize::WithFeature => quote! {
+            #[derive(Clone, Debug, PartialEq)]
+            #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
+        },
+    };
     // Only what a request can carry is built by callers and checked before sending; a type that
     // only arrives in answers is decoded, never constructed.
     let build = t.sent.then(|| {
@@ -50,16 +64,11 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
     let decoder = decoder(spec, &area.name, t, fields);
     quote! {
         #doc
-        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        #derive
         #[non_exhaustive]
         pub struct #name { #(#decls)* }
         #decoder
         #build
-        impl rt::Wire for #name {
-            fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                <Self as serde::Deserialize>::deserialize(d)
-            }
-        }
     }
 }
 
@@ -136,18 +145,14 @@ fn decoder(spec: &Spec, area: &str, t: &TypeDef, fields: &[Field]) -> TokenStrea
     quote! {
         impl<'de> serde::Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> serde::de::Visitor<'de> for V {
-                    type Value = #name;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        rt::decode::expecting(f, #name_str)
-                    }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<#name, A::Error> {
-                        #walk
-                        Ok(#name { #(#inits),* })
-                    }
-                }
-                d.deserialize_map(V)
+                rt::decode::decode_struct(d)
+            }
+        }
+        impl rt::decode::DecodeStruct for #name {
+            const NAME: &'static str = #name_str;
+            fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                #walk
+                Ok(#name { #(#inits),* })
             }
         }
     }
@@ -392,6 +397,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
             }
         }
     });
+    let serialize_gate = (!t.sent).then(|| quote!(#[cfg(feature = "serialize")]));
     let callback_event = u.event.then(|| {
         let replies = u.variants.iter().filter_map(|v| {
             let field = match spec.types.get(&v.ty).map(|t| &t.kind) {
@@ -440,6 +446,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 match self { #(Self::#vars(_) => #tags,)* #malformed_arm Self::Unknown { tag, .. } => tag }
             }
         }
+        #serialize_gate
         impl serde::Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::Error as _;

@@ -120,8 +120,9 @@ impl rt::Endpoint for GoldenBasicGetRequest {
 }
 impl<'c> crate::api::Call<'c, GoldenBasicGetRequest> {
     /// Sets `level`: Detail level.
-    pub fn level(self, level: Level) -> Self {
-        self.map(|r| r.level(level))
+    pub fn level(mut self, level: Level) -> Self {
+        self.request = self.request.level(level);
+        self
     }
 }
 /// Request of [`GoldenBasicApi::create`]: Create a widget.
@@ -193,8 +194,9 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
 }
 impl<'c> crate::api::Call<'c, GoldenBasicCreateRequest> {
     /// Sets `color`: Its color.
-    pub fn color(self, color: Color) -> Self {
-        self.map(|r| r.color(color))
+    pub fn color(mut self, color: Color) -> Self {
+        self.request = self.request.color(color);
+        self
     }
 }
 /// Request of [`GoldenBasicApi::list`]: List widgets, a page at a time.
@@ -259,8 +261,9 @@ impl rt::Endpoint for GoldenBasicListRequest {
 }
 impl<'c> crate::api::Call<'c, GoldenBasicListRequest> {
     /// Sets `size`: Page size.
-    pub fn size(self, size: i64) -> Self {
-        self.map(|r| r.size(size))
+    pub fn size(mut self, size: i64) -> Self {
+        self.request = self.request.size(size);
+        self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
@@ -341,92 +344,83 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
 /// A widget.
 ///
 /// Source: `spec/golden_basic.yaml` · `types.Widget`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Widget {
     /// Widget id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
     /// Display name.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "name", skip_serializing_if = "Option::is_none")
+    )]
     pub name: Option<String>,
     /// Free-form tags.
     ///
     /// Wire name `tags`.
-    #[serde(rename = "tags", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "tags", skip_serializing_if = "Vec::is_empty")
+    )]
     pub tags: Vec<String>,
     /// Its color.
     ///
     /// Wire name `color`.
-    #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "color", skip_serializing_if = "Option::is_none")
+    )]
     pub color: Option<Color>,
 }
 impl<'de> serde::Deserialize<'de> for Widget {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Widget;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "Widget")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Widget, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        "name" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "tags" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "color" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<Color>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Widget {
-                    id: rt::decode::required(f0, "id")?,
-                    name: f1.unwrap_or_default(),
-                    tags: f2.unwrap_or_default(),
-                    color: f3.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for Widget {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for Widget {
+    const NAME: &'static str = "Widget";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                "name" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "tags" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "color" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<Color>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Widget {
+            id: rt::decode::required(f0, "id")?,
+            name: f1.unwrap_or_default(),
+            tags: f2.unwrap_or_default(),
+            color: f3.unwrap_or_default(),
+        })
     }
 }
 /// A color.
@@ -551,126 +545,106 @@ impl rt::Scalar for Level {
 /// Response of [`GoldenBasicApi::create`](super::golden_basic::GoldenBasicApi::create).
 ///
 /// Source: `spec/golden_basic.yaml` · `types.GoldenBasicCreateResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct GoldenBasicCreateResponse {
     /// New widget id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id")]
+    #[cfg_attr(feature = "serialize", serde(rename = "id"))]
     pub id: i64,
 }
 impl<'de> serde::Deserialize<'de> for GoldenBasicCreateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = GoldenBasicCreateResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "GoldenBasicCreateResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<GoldenBasicCreateResponse, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(GoldenBasicCreateResponse {
-                    id: rt::decode::required(f0, "id")?,
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for GoldenBasicCreateResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for GoldenBasicCreateResponse {
+    const NAME: &'static str = "GoldenBasicCreateResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(GoldenBasicCreateResponse {
+            id: rt::decode::required(f0, "id")?,
+        })
     }
 }
 /// Response of [`GoldenBasicApi::list`](super::golden_basic::GoldenBasicApi::list).
 ///
 /// Source: `spec/golden_basic.yaml` · `types.GoldenBasicListResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct GoldenBasicListResponse {
     /// Whether more pages follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more")]
+    #[cfg_attr(feature = "serialize", serde(rename = "has_more"))]
     pub has_more: bool,
     /// The next position.
     ///
     /// Wire name `next_cursor`.
-    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")
+    )]
     pub next_cursor: Option<i64>,
     /// The widgets.
     ///
     /// Wire name `list`.
-    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "list", skip_serializing_if = "Vec::is_empty")
+    )]
     pub list: Vec<Widget>,
 }
 impl<'de> serde::Deserialize<'de> for GoldenBasicListResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = GoldenBasicListResponse;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "GoldenBasicListResponse")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<GoldenBasicListResponse, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "has_more" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
-                            );
-                        }
-                        "next_cursor" => {
-                            f1 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        "list" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<Widget>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(GoldenBasicListResponse {
-                    has_more: rt::decode::required(f0, "has_more")?,
-                    next_cursor: f1.unwrap_or_default(),
-                    list: f2.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for GoldenBasicListResponse {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for GoldenBasicListResponse {
+    const NAME: &'static str = "GoldenBasicListResponse";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "has_more" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                }
+                "next_cursor" => {
+                    f1 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                "list" => {
+                    f2 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<Widget>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(GoldenBasicListResponse {
+            has_more: rt::decode::required(f0, "has_more")?,
+            next_cursor: f1.unwrap_or_default(),
+            list: f2.unwrap_or_default(),
+        })
     }
 }

@@ -205,8 +205,9 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
 }
 impl<'c> crate::api::Call<'c, GoldenQuirksFetchRequest> {
     /// Sets `ids`: Filter ids.
-    pub fn ids(self, ids: Vec<i64>) -> Self {
-        self.map(|r| r.ids(ids))
+    pub fn ids(mut self, ids: Vec<i64>) -> Self {
+        self.request = self.request.ids(ids);
+        self
     }
 }
 /// Request of [`GoldenQuirksApi::old_fetch`]: Fetch a record, the old way.
@@ -356,12 +357,14 @@ impl rt::Endpoint for GoldenQuirksWindowRequest {
 }
 impl<'c> crate::api::Call<'c, GoldenQuirksWindowRequest> {
     /// Sets `since`: Start, ms.
-    pub fn since(self, since: i64) -> Self {
-        self.map(|r| r.since(since))
+    pub fn since(mut self, since: i64) -> Self {
+        self.request = self.request.since(since);
+        self
     }
     /// Sets `until`: End, ms.
-    pub fn until(self, until: i64) -> Self {
-        self.map(|r| r.until(until))
+    pub fn until(mut self, until: i64) -> Self {
+        self.request = self.request.until(until);
+        self
     }
 }
 /// Request of [`GoldenQuirksApi::send_flat`]: Send a body flat, next to the recipient.
@@ -420,158 +423,155 @@ impl rt::Endpoint for GoldenQuirksSendFlatRequest {
 /// A record with every quirk.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.QuirkyRecord`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct QuirkyRecord {
     /// Comma-separated ids.
     ///
     /// Wire name `ids`.
-    #[serde(
-        rename = "ids",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::comma::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "ids",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::comma::ser",
+        )
     )]
     pub ids: Vec<i64>,
     /// Pipe-separated userids.
     ///
     /// Wire name `users`.
-    #[serde(
-        rename = "users",
-        skip_serializing_if = "Vec::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "users",
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+        )
     )]
     pub users: Vec<String>,
     /// JSON text in a string.
     ///
     /// Wire name `ext`.
-    #[serde(
-        rename = "ext",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "ext",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+        )
     )]
     pub ext: std::collections::BTreeMap<String, String>,
     /// `{1:1}` map text.
     ///
     /// Wire name `order`.
-    #[serde(
-        rename = "order",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
+    #[cfg_attr(
+        feature = "serialize",
+        serde(
+            rename = "order",
+            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
+        )
     )]
     pub order: std::collections::BTreeMap<i64, i64>,
     /// Arrays of arrays.
     ///
     /// Wire name `paths`.
-    #[serde(rename = "paths", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "paths", skip_serializing_if = "Vec::is_empty")
+    )]
     pub paths: Vec<Vec<i64>>,
     /// Spelled two ways.
     ///
     /// Wire name `managerUserid`.
-    #[serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")
+    )]
     pub manager_userid: Option<String>,
     /// Above 2^53.
     ///
     /// Wire name `big`.
-    #[serde(rename = "big", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "big", skip_serializing_if = "Option::is_none")
+    )]
     pub big: Option<i64>,
 }
 impl<'de> serde::Deserialize<'de> for QuirkyRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = QuirkyRecord;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "QuirkyRecord")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<QuirkyRecord, A::Error> {
-                let mut f0 = None;
-                let mut f1 = None;
-                let mut f2 = None;
-                let mut f3 = None;
-                let mut f4 = None;
-                let mut f5 = None;
-                let mut f6 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "ids" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Comma::<i64>::new())?,
-                            );
-                        }
-                        "users" => {
-                            f1 = Some(
-                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
-                            );
-                        }
-                        "ext" => {
-                            f2 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::JsonText::<
-                                            std::collections::BTreeMap<String, String>,
-                                        >::new(),
-                                    )?,
-                            );
-                        }
-                        "order" => {
-                            f3 = Some(
-                                map
-                                    .next_value_seed(rt::decode::LooseMap::<i64, i64>::new())?,
-                            );
-                        }
-                        "paths" => {
-                            f4 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<Vec<i64>>>::new())?,
-                            );
-                        }
-                        "managerUserid" => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "managerUserId" if f5.is_none() => {
-                            f5 = Some(
-                                map
-                                    .next_value_seed(
-                                        rt::decode::Field::<Option<String>>::new(),
-                                    )?,
-                            );
-                        }
-                        "big" => {
-                            f6 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(QuirkyRecord {
-                    ids: f0.unwrap_or_default(),
-                    users: f1.unwrap_or_default(),
-                    ext: f2.unwrap_or_default(),
-                    order: f3.unwrap_or_default(),
-                    paths: f4.unwrap_or_default(),
-                    manager_userid: f5.unwrap_or_default(),
-                    big: f6.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for QuirkyRecord {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for QuirkyRecord {
+    const NAME: &'static str = "QuirkyRecord";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        let mut f1 = None;
+        let mut f2 = None;
+        let mut f3 = None;
+        let mut f4 = None;
+        let mut f5 = None;
+        let mut f6 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "ids" => f0 = Some(map.next_value_seed(rt::decode::Comma::<i64>::new())?),
+                "users" => {
+                    f1 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                }
+                "ext" => {
+                    f2 = Some(
+                        map
+                            .next_value_seed(
+                                rt::decode::JsonText::<
+                                    std::collections::BTreeMap<String, String>,
+                                >::new(),
+                            )?,
+                    );
+                }
+                "order" => {
+                    f3 = Some(
+                        map.next_value_seed(rt::decode::LooseMap::<i64, i64>::new())?,
+                    );
+                }
+                "paths" => {
+                    f4 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<Vec<i64>>>::new())?,
+                    );
+                }
+                "managerUserid" => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "managerUserId" if f5.is_none() => {
+                    f5 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
+                    );
+                }
+                "big" => {
+                    f6 = Some(
+                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(QuirkyRecord {
+            ids: f0.unwrap_or_default(),
+            users: f1.unwrap_or_default(),
+            ext: f2.unwrap_or_default(),
+            order: f3.unwrap_or_default(),
+            paths: f4.unwrap_or_default(),
+            manager_userid: f5.unwrap_or_default(),
+            big: f6.unwrap_or_default(),
+        })
     }
 }
 /// A message body tagged by `msgtype`, fields under the tag.
@@ -692,35 +692,28 @@ pub struct TextBody {
 }
 impl<'de> serde::Deserialize<'de> for TextBody {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = TextBody;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "TextBody")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TextBody, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "content" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for TextBody {
+    const NAME: &'static str = "TextBody";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "content" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(TextBody {
-                    content: rt::decode::required(f0, "content")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(TextBody {
+            content: rt::decode::required(f0, "content")?,
+        })
     }
 }
 impl TextBody {
@@ -739,11 +732,6 @@ impl rt::Validate for TextBody {
         Ok(())
     }
 }
-impl rt::Wire for TextBody {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
-    }
-}
 /// Card content.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.CardBody`
@@ -758,35 +746,28 @@ pub struct CardBody {
 }
 impl<'de> serde::Deserialize<'de> for CardBody {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CardBody;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "CardBody")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<CardBody, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "title" => {
-                            f0 = Some(
-                                map.next_value_seed(rt::decode::Field::<String>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
+        rt::decode::decode_struct(d)
+    }
+}
+impl rt::decode::DecodeStruct for CardBody {
+    const NAME: &'static str = "CardBody";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "title" => {
+                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
                 }
-                Ok(CardBody {
-                    title: rt::decode::required(f0, "title")?,
-                })
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(CardBody {
+            title: rt::decode::required(f0, "title")?,
+        })
     }
 }
 impl CardBody {
@@ -799,11 +780,6 @@ impl CardBody {
 impl rt::Validate for CardBody {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         Ok(())
-    }
-}
-impl rt::Wire for CardBody {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// A notice tagged by `EventType`, fields next to the tag.
@@ -836,6 +812,7 @@ impl Notice {
         }
     }
 }
+#[cfg(feature = "serialize")]
 impl serde::Serialize for Notice {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::Error as _;
@@ -904,57 +881,49 @@ impl rt::Wire for Notice {
 /// Users a notice is about.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.UserNotice`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserNotice {
     /// Userids.
     ///
     /// Wire name `UserId`.
-    #[serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serialize",
+        serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")
+    )]
     pub user_id: Vec<String>,
 }
 impl<'de> serde::Deserialize<'de> for UserNotice {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = UserNotice;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                rt::decode::expecting(f, "UserNotice")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UserNotice, A::Error> {
-                let mut f0 = None;
-                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                    match key.as_str() {
-                        "UserId" => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        "userId" if f0.is_none() => {
-                            f0 = Some(
-                                map
-                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                            );
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UserNotice {
-                    user_id: f0.unwrap_or_default(),
-                })
-            }
-        }
-        d.deserialize_map(V)
+        rt::decode::decode_struct(d)
     }
 }
-impl rt::Wire for UserNotice {
-    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Self as serde::Deserialize>::deserialize(d)
+impl rt::decode::DecodeStruct for UserNotice {
+    const NAME: &'static str = "UserNotice";
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0 = None;
+        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+            match key.as_str() {
+                "UserId" => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                "userId" if f0.is_none() => {
+                    f0 = Some(
+                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                    );
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(UserNotice {
+            user_id: f0.unwrap_or_default(),
+        })
     }
 }
