@@ -273,12 +273,18 @@ fn list_max_len_past_boundary_is_too_long() {
 }
 
 #[test]
+#[allow(deprecated)] // the legacy endpoint is the one with a flat message
 fn the_legacy_send_carries_its_message_flat_next_to_the_recipients() {
     use dingtalk::api::message::MessageLegacySendRequest;
+    use dingtalk::prelude::*;
     use dingtalk::Endpoint;
-    let request =
-        MessageLegacySendRequest::new(2476262581, Message::Text(MessageText::new("月会通知")))
-            .touser(vec!["manager4220".into(), "zhangsan01".into()]);
+    // A request is built through its call, and taken out to be sent (or inspected) by hand.
+    let client = dingtalk::client().build().expect("client");
+    let request: MessageLegacySendRequest = client
+        .message()
+        .legacy_send(2476262581, Message::Text(MessageText::new("月会通知")))
+        .touser(vec!["manager4220".into(), "zhangsan01".into()])
+        .into_request();
     assert_eq!(
         serde_json::to_value(&request).expect("serialize"),
         json!({

@@ -165,21 +165,6 @@ impl AppstoreGetSkuPageRequest {
             item_code: None,
         }
     }
-    /// Sets `callback_page`: Page to return to after paying (回调页面), URL-encoded by the caller: a page URL for H5 apps, a page path for mini programs.
-    pub fn callback_page(mut self, callback_page: impl Into<String>) -> Self {
-        self.callback_page = Some(callback_page.into());
-        self
-    }
-    /// Sets `extend_param`: Caller data (调用方扩展参数), URL-encoded by the caller. Required for products without a
-    pub fn extend_param(mut self, extend_param: impl Into<String>) -> Self {
-        self.extend_param = Some(extend_param.into());
-        self
-    }
-    /// Sets `item_code`: SKU to preselect (内购商品规格码); in the Java SDK only.
-    pub fn item_code(mut self, item_code: impl Into<String>) -> Self {
-        self.item_code = Some(item_code.into());
-        self
-    }
 }
 impl rt::Endpoint for AppstoreGetSkuPageRequest {
     type Response = String;
@@ -205,17 +190,17 @@ impl rt::Endpoint for AppstoreGetSkuPageRequest {
 impl<'c> crate::api::Call<'c, AppstoreGetSkuPageRequest> {
     /// Sets `callback_page`: Page to return to after paying (回调页面), URL-encoded by the caller: a page URL for H5 apps, a page path for mini programs.
     pub fn callback_page(mut self, callback_page: impl Into<String>) -> Self {
-        self.request = self.request.callback_page(callback_page);
+        self.request.callback_page = Some(callback_page.into());
         self
     }
     /// Sets `extend_param`: Caller data (调用方扩展参数), URL-encoded by the caller. Required for products without a
     pub fn extend_param(mut self, extend_param: impl Into<String>) -> Self {
-        self.request = self.request.extend_param(extend_param);
+        self.request.extend_param = Some(extend_param.into());
         self
     }
     /// Sets `item_code`: SKU to preselect (内购商品规格码); in the Java SDK only.
     pub fn item_code(mut self, item_code: impl Into<String>) -> Self {
-        self.request = self.request.item_code(item_code);
+        self.request.item_code = Some(item_code.into());
         self
     }
 }
@@ -431,11 +416,6 @@ impl AppstoreListUnfinishedOrdersRequest {
             page_size,
         }
     }
-    /// Sets `item_code`: Only orders of this SKU (商品规格码).
-    pub fn item_code(mut self, item_code: impl Into<String>) -> Self {
-        self.item_code = Some(item_code.into());
-        self
-    }
 }
 impl rt::Endpoint for AppstoreListUnfinishedOrdersRequest {
     type Response = AppstoreListUnfinishedOrdersResponse;
@@ -466,7 +446,7 @@ impl rt::Endpoint for AppstoreListUnfinishedOrdersRequest {
 impl<'c> crate::api::Call<'c, AppstoreListUnfinishedOrdersRequest> {
     /// Sets `item_code`: Only orders of this SKU (商品规格码).
     pub fn item_code(mut self, item_code: impl Into<String>) -> Self {
-        self.request = self.request.item_code(item_code);
+        self.request.item_code = Some(item_code.into());
         self
     }
     /// Every page from this request's position on, advancing `page` by one. Stops after an empty page, when the position stops moving, and after the first error.

@@ -551,11 +551,6 @@ impl AttendanceListRequest {
             is_i18n: None,
         }
     }
-    /// Sets `is_i18n`: Overseas platform (海外平台); default false, must be false for domestic orgs.
-    pub fn is_i18n(mut self, is_i18n: bool) -> Self {
-        self.is_i18n = Some(is_i18n);
-        self
-    }
 }
 impl rt::Endpoint for AttendanceListRequest {
     type Response = AttendanceListResponse;
@@ -599,7 +594,7 @@ impl rt::Endpoint for AttendanceListRequest {
 impl<'c> crate::api::Call<'c, AttendanceListRequest> {
     /// Sets `is_i18n`: Overseas platform (海外平台); default false, must be false for domestic orgs.
     pub fn is_i18n(mut self, is_i18n: bool) -> Self {
-        self.request = self.request.is_i18n(is_i18n);
+        self.request.is_i18n = Some(is_i18n);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `limit` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -698,11 +693,6 @@ impl AttendanceListRecordRequest {
             is_i18n: None,
         }
     }
-    /// Sets `is_i18n`: Overseas platform (海外平台); default false, must be false for domestic orgs.
-    pub fn is_i18n(mut self, is_i18n: bool) -> Self {
-        self.is_i18n = Some(is_i18n);
-        self
-    }
 }
 impl rt::Endpoint for AttendanceListRecordRequest {
     type Response = AttendanceListRecordResponse;
@@ -744,7 +734,7 @@ impl rt::Endpoint for AttendanceListRecordRequest {
 impl<'c> crate::api::Call<'c, AttendanceListRecordRequest> {
     /// Sets `is_i18n`: Overseas platform (海外平台); default false, must be false for domestic orgs.
     pub fn is_i18n(mut self, is_i18n: bool) -> Self {
-        self.request = self.request.is_i18n(is_i18n);
+        self.request.is_i18n = Some(is_i18n);
         self
     }
 }
@@ -807,11 +797,6 @@ impl AttendanceUploadRecordRequest {
             photo_url: None,
         }
     }
-    /// Sets `photo_url`: Photo of the punch, a publicly reachable URL (打卡备注图片地址).
-    pub fn photo_url(mut self, photo_url: impl Into<String>) -> Self {
-        self.photo_url = Some(photo_url.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceUploadRecordRequest {
     type Response = rt::Empty;
@@ -837,7 +822,7 @@ impl rt::Endpoint for AttendanceUploadRecordRequest {
 impl<'c> crate::api::Call<'c, AttendanceUploadRecordRequest> {
     /// Sets `photo_url`: Photo of the punch, a publicly reachable URL (打卡备注图片地址).
     pub fn photo_url(mut self, photo_url: impl Into<String>) -> Self {
-        self.request = self.request.photo_url(photo_url);
+        self.request.photo_url = Some(photo_url.into());
         self
     }
 }
@@ -893,24 +878,6 @@ impl AttendanceApproveCancelRequest {
             sub_type: None,
             tag_name: None,
         }
-    }
-    /// Sets `dingtalk_approve_id`: DingTalk's approval id, at most 64 characters; listed by the Java SDK, not on the docs page.
-    pub fn dingtalk_approve_id(
-        mut self,
-        dingtalk_approve_id: impl Into<String>,
-    ) -> Self {
-        self.dingtalk_approve_id = Some(dingtalk_approve_id.into());
-        self
-    }
-    /// Sets `sub_type`: Sub-kind of the approval, at most 20 characters; listed by the Java SDK, not on the docs page.
-    pub fn sub_type(mut self, sub_type: impl Into<String>) -> Self {
-        self.sub_type = Some(sub_type.into());
-        self
-    }
-    /// Sets `tag_name`: Name of the approval kind, at most 20 characters; listed by the Java SDK, not on the docs page.
-    pub fn tag_name(mut self, tag_name: impl Into<String>) -> Self {
-        self.tag_name = Some(tag_name.into());
-        self
     }
 }
 impl rt::Endpoint for AttendanceApproveCancelRequest {
@@ -972,17 +939,17 @@ impl<'c> crate::api::Call<'c, AttendanceApproveCancelRequest> {
         mut self,
         dingtalk_approve_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.dingtalk_approve_id(dingtalk_approve_id);
+        self.request.dingtalk_approve_id = Some(dingtalk_approve_id.into());
         self
     }
     /// Sets `sub_type`: Sub-kind of the approval, at most 20 characters; listed by the Java SDK, not on the docs page.
     pub fn sub_type(mut self, sub_type: impl Into<String>) -> Self {
-        self.request = self.request.sub_type(sub_type);
+        self.request.sub_type = Some(sub_type.into());
         self
     }
     /// Sets `tag_name`: Name of the approval kind, at most 20 characters; listed by the Java SDK, not on the docs page.
     pub fn tag_name(mut self, tag_name: impl Into<String>) -> Self {
-        self.request = self.request.tag_name(tag_name);
+        self.request.tag_name = Some(tag_name.into());
         self
     }
 }
@@ -1795,11 +1762,6 @@ impl AttendanceListVacationTypesRequest {
             vacation_source: None,
         }
     }
-    /// Sets `vacation_source`: Which rules (假期来源): `all` for every leave type; empty for the ones created through the API.
-    pub fn vacation_source(mut self, vacation_source: impl Into<String>) -> Self {
-        self.vacation_source = Some(vacation_source.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceListVacationTypesRequest {
     type Response = Vec<AttendanceVacationType>;
@@ -1825,7 +1787,7 @@ impl rt::Endpoint for AttendanceListVacationTypesRequest {
 impl<'c> crate::api::Call<'c, AttendanceListVacationTypesRequest> {
     /// Sets `vacation_source`: Which rules (假期来源): `all` for every leave type; empty for the ones created through the API.
     pub fn vacation_source(mut self, vacation_source: impl Into<String>) -> Self {
-        self.request = self.request.vacation_source(vacation_source);
+        self.request.vacation_source = Some(vacation_source.into());
         self
     }
 }

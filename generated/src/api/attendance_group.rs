@@ -521,16 +521,6 @@ impl AttendanceGroupGetSimpleGroupsRequest {
     pub fn new() -> Self {
         Self { offset: None, size: None }
     }
-    /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size (分页大小), at most 10.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupGetSimpleGroupsRequest {
     type Response = AttendanceGroupGetSimpleGroupsResponse;
@@ -565,12 +555,12 @@ impl rt::Endpoint for AttendanceGroupGetSimpleGroupsRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupGetSimpleGroupsRequest> {
     /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size (分页大小), at most 10.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -819,11 +809,6 @@ impl AttendanceGroupDeleteRequest {
             op_userid: None,
         }
     }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupDeleteRequest {
     type Response = String;
@@ -849,7 +834,7 @@ impl rt::Endpoint for AttendanceGroupDeleteRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupDeleteRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -887,11 +872,6 @@ impl AttendanceGroupGetRequest {
             op_userid: None,
         }
     }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupGetRequest {
     type Response = AttendanceGroupSettings;
@@ -917,7 +897,7 @@ impl rt::Endpoint for AttendanceGroupGetRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupGetRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -1066,11 +1046,6 @@ impl AttendanceGroupListMinimalRequest {
             cursor: None,
         }
     }
-    /// Sets `cursor`: Cursor from the previous page (分页游标); unset for the first page.
-    pub fn cursor(mut self, cursor: i64) -> Self {
-        self.cursor = Some(cursor);
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupListMinimalRequest {
     type Response = AttendanceGroupListMinimalResponse;
@@ -1096,7 +1071,7 @@ impl rt::Endpoint for AttendanceGroupListMinimalRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupListMinimalRequest> {
     /// Sets `cursor`: Cursor from the previous page (分页游标); unset for the first page.
     pub fn cursor(mut self, cursor: i64) -> Self {
-        self.request = self.request.cursor(cursor);
+        self.request.cursor = Some(cursor);
         self
     }
     /// Every page from this request's position on, following `cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1167,11 +1142,6 @@ impl AttendanceGroupIdToKeyRequest {
     pub fn new(group_id: i64) -> Self {
         Self { group_id, op_user_id: None }
     }
-    /// Sets `op_user_id`: Userid of the operator (操作人的userId).
-    pub fn op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
-        self.op_user_id = Some(op_user_id.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupIdToKeyRequest {
     type Response = String;
@@ -1197,7 +1167,7 @@ impl rt::Endpoint for AttendanceGroupIdToKeyRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupIdToKeyRequest> {
     /// Sets `op_user_id`: Userid of the operator (操作人的userId).
     pub fn op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
-        self.request = self.request.op_user_id(op_user_id);
+        self.request.op_user_id = Some(op_user_id.into());
         self
     }
 }
@@ -1297,11 +1267,6 @@ impl AttendanceGroupListMembersRequest {
             cursor: None,
         }
     }
-    /// Sets `cursor`: Cursor (游标值); 0 (the default) for the first page.
-    pub fn cursor(mut self, cursor: i64) -> Self {
-        self.cursor = Some(cursor);
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupListMembersRequest {
     type Response = AttendanceGroupListMembersResponse;
@@ -1327,7 +1292,7 @@ impl rt::Endpoint for AttendanceGroupListMembersRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupListMembersRequest> {
     /// Sets `cursor`: Cursor (游标值); 0 (the default) for the first page.
     pub fn cursor(mut self, cursor: i64) -> Self {
-        self.request = self.request.cursor(cursor);
+        self.request.cursor = Some(cursor);
         self
     }
     /// Every page from this request's position on, following `cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1575,11 +1540,6 @@ impl AttendanceGroupListMemberUsersRequest {
             cursor: None,
         }
     }
-    /// Sets `cursor`: Cursor (游标值); unset for the first page.
-    pub fn cursor(mut self, cursor: i64) -> Self {
-        self.cursor = Some(cursor);
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupListMemberUsersRequest {
     type Response = AttendanceGroupListMemberUsersResponse;
@@ -1605,7 +1565,7 @@ impl rt::Endpoint for AttendanceGroupListMemberUsersRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupListMemberUsersRequest> {
     /// Sets `cursor`: Cursor (游标值); unset for the first page.
     pub fn cursor(mut self, cursor: i64) -> Self {
-        self.request = self.request.cursor(cursor);
+        self.request.cursor = Some(cursor);
         self
     }
     /// Every page from this request's position on, following `cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1688,11 +1648,6 @@ impl AttendanceGroupAddUsersRequest {
             op_userid: None,
         }
     }
-    /// Sets `op_userid`: Userid of the operator (操作人userid).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupAddUsersRequest {
     type Response = AttendanceBatchResult;
@@ -1725,7 +1680,7 @@ impl rt::Endpoint for AttendanceGroupAddUsersRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupAddUsersRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userid).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -1778,16 +1733,6 @@ impl AttendanceGroupQueryUsersRequest {
             op_userid: None,
         }
     }
-    /// Sets `size`: Page size (分页大小).
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupQueryUsersRequest {
     type Response = AttendanceGroupQueryUsersResponse;
@@ -1819,12 +1764,12 @@ impl rt::Endpoint for AttendanceGroupQueryUsersRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupQueryUsersRequest> {
     /// Sets `size`: Page size (分页大小).
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -1871,11 +1816,6 @@ impl AttendanceGroupRemoveUsersRequest {
             op_userid: None,
         }
     }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupRemoveUsersRequest {
     type Response = AttendanceBatchResult;
@@ -1908,7 +1848,7 @@ impl rt::Endpoint for AttendanceGroupRemoveUsersRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupRemoveUsersRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -1956,11 +1896,6 @@ impl AttendanceGroupAddPositionsRequest {
             op_userid: None,
         }
     }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupAddPositionsRequest {
     type Response = AttendanceGroupAddPositionsResponse;
@@ -1994,7 +1929,7 @@ impl rt::Endpoint for AttendanceGroupAddPositionsRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupAddPositionsRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -2046,16 +1981,6 @@ impl AttendanceGroupQueryPositionsRequest {
             op_userid: None,
         }
     }
-    /// Sets `cursor`: The last `position_key` of the previous page; unset for the first page.
-    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
-        self.cursor = Some(cursor.into());
-        self
-    }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupQueryPositionsRequest {
     type Response = AttendanceGroupQueryPositionsResponse;
@@ -2085,12 +2010,12 @@ impl rt::Endpoint for AttendanceGroupQueryPositionsRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupQueryPositionsRequest> {
     /// Sets `cursor`: The last `position_key` of the previous page; unset for the first page.
     pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
-        self.request = self.request.cursor(cursor);
+        self.request.cursor = Some(cursor.into());
         self
     }
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -2137,11 +2062,6 @@ impl AttendanceGroupRemovePositionsRequest {
             op_userid: None,
         }
     }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupRemovePositionsRequest {
     type Response = AttendanceBatchResult;
@@ -2174,7 +2094,7 @@ impl rt::Endpoint for AttendanceGroupRemovePositionsRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupRemovePositionsRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -2219,11 +2139,6 @@ impl AttendanceGroupAddWifisRequest {
             op_userid: None,
         }
     }
-    /// Sets `op_userid`: Userid of the operator (操作人的userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupAddWifisRequest {
     type Response = AttendanceGroupAddWifisResponse;
@@ -2257,7 +2172,7 @@ impl rt::Endpoint for AttendanceGroupAddWifisRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupAddWifisRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人的userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -2309,16 +2224,6 @@ impl AttendanceGroupQueryWifisRequest {
             op_userid: None,
         }
     }
-    /// Sets `cursor`: The last key of the previous page (上一批次最后一个Id); unset for the first page.
-    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
-        self.cursor = Some(cursor.into());
-        self
-    }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupQueryWifisRequest {
     type Response = AttendanceGroupQueryWifisResponse;
@@ -2348,12 +2253,12 @@ impl rt::Endpoint for AttendanceGroupQueryWifisRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupQueryWifisRequest> {
     /// Sets `cursor`: The last key of the previous page (上一批次最后一个Id); unset for the first page.
     pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
-        self.request = self.request.cursor(cursor);
+        self.request.cursor = Some(cursor.into());
         self
     }
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }
@@ -2400,11 +2305,6 @@ impl AttendanceGroupRemoveWifisRequest {
             op_userid: None,
         }
     }
-    /// Sets `op_userid`: Userid of the operator (操作人userId).
-    pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.op_userid = Some(op_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for AttendanceGroupRemoveWifisRequest {
     type Response = AttendanceBatchResult;
@@ -2437,7 +2337,7 @@ impl rt::Endpoint for AttendanceGroupRemoveWifisRequest {
 impl<'c> crate::api::Call<'c, AttendanceGroupRemoveWifisRequest> {
     /// Sets `op_userid`: Userid of the operator (操作人userId).
     pub fn op_userid(mut self, op_userid: impl Into<String>) -> Self {
-        self.request = self.request.op_userid(op_userid);
+        self.request.op_userid = Some(op_userid.into());
         self
     }
 }

@@ -446,11 +446,6 @@ impl AttendanceShiftListRequest {
             cursor: None,
         }
     }
-    /// Sets `cursor`: Cursor (游标ID); 0 for the first page.
-    pub fn cursor(mut self, cursor: i64) -> Self {
-        self.cursor = Some(cursor);
-        self
-    }
 }
 impl rt::Endpoint for AttendanceShiftListRequest {
     type Response = AttendanceShiftListResponse;
@@ -476,7 +471,7 @@ impl rt::Endpoint for AttendanceShiftListRequest {
 impl<'c> crate::api::Call<'c, AttendanceShiftListRequest> {
     /// Sets `cursor`: Cursor (游标ID); 0 for the first page.
     pub fn cursor(mut self, cursor: i64) -> Self {
-        self.request = self.request.cursor(cursor);
+        self.request.cursor = Some(cursor);
         self
     }
     /// Every page from this request's position on, following `cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -731,11 +726,6 @@ impl AttendanceShiftUpdatePunchesRequest {
             punches: Default::default(),
         }
     }
-    /// Sets `punches`: The punches to change (卡点信息), at most 20.
-    pub fn punches(mut self, punches: Vec<AttendancePunchChange>) -> Self {
-        self.punches = punches;
-        self
-    }
 }
 impl rt::Endpoint for AttendanceShiftUpdatePunchesRequest {
     type Response = rt::Empty;
@@ -769,7 +759,7 @@ impl rt::Endpoint for AttendanceShiftUpdatePunchesRequest {
 impl<'c> crate::api::Call<'c, AttendanceShiftUpdatePunchesRequest> {
     /// Sets `punches`: The punches to change (卡点信息), at most 20.
     pub fn punches(mut self, punches: Vec<AttendancePunchChange>) -> Self {
-        self.request = self.request.punches(punches);
+        self.request.punches = punches;
         self
     }
 }
@@ -815,16 +805,6 @@ impl AttendanceShiftListScheduleRequest {
             size: None,
         }
     }
-    /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size (分页大小), at most 200.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
 }
 impl rt::Endpoint for AttendanceShiftListScheduleRequest {
     type Response = AttendanceShiftListScheduleResponse;
@@ -859,12 +839,12 @@ impl rt::Endpoint for AttendanceShiftListScheduleRequest {
 impl<'c> crate::api::Call<'c, AttendanceShiftListScheduleRequest> {
     /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size (分页大小), at most 200.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.

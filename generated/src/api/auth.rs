@@ -548,11 +548,6 @@ impl AuthGetJsapiTicketRequest {
     pub fn new() -> Self {
         Self { r#type: None }
     }
-    /// Sets `type`: Ticket type, `jsapi` (required in the 2016 docs, absent from the current page).
-    pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
-        self.r#type = Some(r#type.into());
-        self
-    }
 }
 impl rt::Endpoint for AuthGetJsapiTicketRequest {
     type Response = AuthGetJsapiTicketResponse;
@@ -581,7 +576,7 @@ impl rt::Endpoint for AuthGetJsapiTicketRequest {
 impl<'c> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
     /// Sets `type`: Ticket type, `jsapi` (required in the 2016 docs, absent from the current page).
     pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
-        self.request = self.request.r#type(r#type);
+        self.request.r#type = Some(r#type.into());
         self
     }
 }
@@ -980,11 +975,6 @@ impl AuthGetAuthInfoRequest {
             suite_key: None,
         }
     }
-    /// Sets `suite_key`: The suite key (SuiteKey); needed for third-party suites, may be left out for custom apps
-    pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
-        self.suite_key = Some(suite_key.into());
-        self
-    }
 }
 impl rt::Endpoint for AuthGetAuthInfoRequest {
     type Response = AuthGetAuthInfoResponse;
@@ -1010,7 +1000,7 @@ impl rt::Endpoint for AuthGetAuthInfoRequest {
 impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
     /// Sets `suite_key`: The suite key (SuiteKey); needed for third-party suites, may be left out for custom apps
     pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
-        self.request = self.request.suite_key(suite_key);
+        self.request.suite_key = Some(suite_key.into());
         self
     }
 }
@@ -1075,14 +1065,6 @@ impl AuthGetAgentRequest {
             permanent_code: None,
         }
     }
-    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, public Python client code, the Java SDK), absent from the current official page.
-    pub fn permanent_code(
-        mut self,
-        permanent_code: impl Into<rt::SecretString>,
-    ) -> Self {
-        self.permanent_code = Some(permanent_code.into());
-        self
-    }
 }
 impl rt::Endpoint for AuthGetAgentRequest {
     type Response = AuthGetAgentResponse;
@@ -1111,7 +1093,7 @@ impl<'c> crate::api::Call<'c, AuthGetAgentRequest> {
         mut self,
         permanent_code: impl Into<rt::SecretString>,
     ) -> Self {
-        self.request = self.request.permanent_code(permanent_code);
+        self.request.permanent_code = Some(permanent_code.into());
         self
     }
 }

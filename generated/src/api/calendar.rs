@@ -834,72 +834,6 @@ impl CalendarCreateEventRequest {
             x_client_token: None,
         }
     }
-    /// Sets `description`: The description (日程描述), at most 5000 characters.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `end`: The end (日程结束时间); for all-day events the day after the last day.
-    pub fn end(mut self, end: CalendarDateTime) -> Self {
-        self.end = Some(end);
-        self
-    }
-    /// Sets `is_all_day`: Whether it lasts whole days (是否全天日程).
-    pub fn is_all_day(mut self, is_all_day: bool) -> Self {
-        self.is_all_day = Some(is_all_day);
-        self
-    }
-    /// Sets `recurrence`: How it repeats (日程循环规则).
-    pub fn recurrence(mut self, recurrence: CalendarRecurrence) -> Self {
-        self.recurrence = Some(recurrence);
-        self
-    }
-    /// Sets `attendees`: The attendees (日程参与人列表), at most 500.
-    pub fn attendees(mut self, attendees: Vec<CalendarAttendeeInput>) -> Self {
-        self.attendees = attendees;
-        self
-    }
-    /// Sets `location`: Where (日程地点).
-    pub fn location(mut self, location: CalendarLocation) -> Self {
-        self.location = Some(location);
-        self
-    }
-    /// Sets `reminders`: Reminders (日程提醒); 15 minutes before when absent, none when empty.
-    pub fn reminders(mut self, reminders: Vec<CalendarReminder>) -> Self {
-        self.reminders = reminders;
-        self
-    }
-    /// Sets `online_meeting_info`: An online meeting to create with it (创建日程同时创建线上会议).
-    pub fn online_meeting_info(
-        mut self,
-        online_meeting_info: CalendarOnlineMeetingInput,
-    ) -> Self {
-        self.online_meeting_info = Some(online_meeting_info);
-        self
-    }
-    /// Sets `extra`: Switches (扩展能力开关): `noPushNotification` `"true"` sends no push to the people concerned, `noChatNotification` `"true"` no one-to-one card to the attendees.
-    pub fn extra(mut self, extra: std::collections::BTreeMap<String, String>) -> Self {
-        self.extra = extra;
-        self
-    }
-    /// Sets `ui_configs`: Which parts of the details page show (UI配置).
-    pub fn ui_configs(mut self, ui_configs: Vec<CalendarUiConfig>) -> Self {
-        self.ui_configs = ui_configs;
-        self
-    }
-    /// Sets `rich_text_description`: A rich-text description (富文本描述).
-    pub fn rich_text_description(
-        mut self,
-        rich_text_description: CalendarRichText,
-    ) -> Self {
-        self.rich_text_description = Some(rich_text_description);
-        self
-    }
-    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.x_client_token = Some(x_client_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarCreateEventRequest {
     type Response = CalendarEvent;
@@ -977,37 +911,37 @@ impl rt::Endpoint for CalendarCreateEventRequest {
 impl<'c> crate::api::Call<'c, CalendarCreateEventRequest> {
     /// Sets `description`: The description (日程描述), at most 5000 characters.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `end`: The end (日程结束时间); for all-day events the day after the last day.
     pub fn end(mut self, end: CalendarDateTime) -> Self {
-        self.request = self.request.end(end);
+        self.request.end = Some(end);
         self
     }
     /// Sets `is_all_day`: Whether it lasts whole days (是否全天日程).
     pub fn is_all_day(mut self, is_all_day: bool) -> Self {
-        self.request = self.request.is_all_day(is_all_day);
+        self.request.is_all_day = Some(is_all_day);
         self
     }
     /// Sets `recurrence`: How it repeats (日程循环规则).
     pub fn recurrence(mut self, recurrence: CalendarRecurrence) -> Self {
-        self.request = self.request.recurrence(recurrence);
+        self.request.recurrence = Some(recurrence);
         self
     }
     /// Sets `attendees`: The attendees (日程参与人列表), at most 500.
     pub fn attendees(mut self, attendees: Vec<CalendarAttendeeInput>) -> Self {
-        self.request = self.request.attendees(attendees);
+        self.request.attendees = attendees;
         self
     }
     /// Sets `location`: Where (日程地点).
     pub fn location(mut self, location: CalendarLocation) -> Self {
-        self.request = self.request.location(location);
+        self.request.location = Some(location);
         self
     }
     /// Sets `reminders`: Reminders (日程提醒); 15 minutes before when absent, none when empty.
     pub fn reminders(mut self, reminders: Vec<CalendarReminder>) -> Self {
-        self.request = self.request.reminders(reminders);
+        self.request.reminders = reminders;
         self
     }
     /// Sets `online_meeting_info`: An online meeting to create with it (创建日程同时创建线上会议).
@@ -1015,17 +949,17 @@ impl<'c> crate::api::Call<'c, CalendarCreateEventRequest> {
         mut self,
         online_meeting_info: CalendarOnlineMeetingInput,
     ) -> Self {
-        self.request = self.request.online_meeting_info(online_meeting_info);
+        self.request.online_meeting_info = Some(online_meeting_info);
         self
     }
     /// Sets `extra`: Switches (扩展能力开关): `noPushNotification` `"true"` sends no push to the people concerned, `noChatNotification` `"true"` no one-to-one card to the attendees.
     pub fn extra(mut self, extra: std::collections::BTreeMap<String, String>) -> Self {
-        self.request = self.request.extra(extra);
+        self.request.extra = extra;
         self
     }
     /// Sets `ui_configs`: Which parts of the details page show (UI配置).
     pub fn ui_configs(mut self, ui_configs: Vec<CalendarUiConfig>) -> Self {
-        self.request = self.request.ui_configs(ui_configs);
+        self.request.ui_configs = ui_configs;
         self
     }
     /// Sets `rich_text_description`: A rich-text description (富文本描述).
@@ -1033,12 +967,12 @@ impl<'c> crate::api::Call<'c, CalendarCreateEventRequest> {
         mut self,
         rich_text_description: CalendarRichText,
     ) -> Self {
-        self.request = self.request.rich_text_description(rich_text_description);
+        self.request.rich_text_description = Some(rich_text_description);
         self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
     pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.request = self.request.x_client_token(x_client_token);
+        self.request.x_client_token = Some(x_client_token.into());
         self
     }
 }
@@ -1091,11 +1025,6 @@ impl CalendarGetEventRequest {
             event_id: event_id.into(),
             max_attendees: None,
         }
-    }
-    /// Sets `max_attendees`: How many attendees to return (最大参与人数), 100 by default, at most 500.
-    pub fn max_attendees(mut self, max_attendees: i64) -> Self {
-        self.max_attendees = Some(max_attendees);
-        self
     }
 }
 impl rt::Endpoint for CalendarGetEventRequest {
@@ -1151,7 +1080,7 @@ impl rt::Endpoint for CalendarGetEventRequest {
 impl<'c> crate::api::Call<'c, CalendarGetEventRequest> {
     /// Sets `max_attendees`: How many attendees to return (最大参与人数), 100 by default, at most 500.
     pub fn max_attendees(mut self, max_attendees: i64) -> Self {
-        self.request = self.request.max_attendees(max_attendees);
+        self.request.max_attendees = Some(max_attendees);
         self
     }
 }
@@ -1241,46 +1170,6 @@ impl CalendarListEventsRequest {
             series_master_id: None,
         }
     }
-    /// Sets `time_min`: Earliest start, ISO 8601 (日程开始时间的最小值).
-    pub fn time_min(mut self, time_min: impl Into<String>) -> Self {
-        self.time_min = Some(time_min.into());
-        self
-    }
-    /// Sets `time_max`: Latest start, ISO 8601 (日程开始时间的最大值), at most a year after `timeMin`.
-    pub fn time_max(mut self, time_max: impl Into<String>) -> Self {
-        self.time_max = Some(time_max.into());
-        self
-    }
-    /// Sets `show_deleted`: Whether deleted events are included (是否返回已删除的日程); false by default.
-    pub fn show_deleted(mut self, show_deleted: bool) -> Self {
-        self.show_deleted = Some(show_deleted);
-        self
-    }
-    /// Sets `max_results`: Page size (最大返回记录数), 100 by default and at most.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
-    /// Sets `max_attendees`: Attendees returned per event, 100 by default and at most.
-    pub fn max_attendees(mut self, max_attendees: i64) -> Self {
-        self.max_attendees = Some(max_attendees);
-        self
-    }
-    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
-    /// Sets `sync_token`: A `syncToken` of an earlier walk, to get the changes since (同步token).
-    pub fn sync_token(mut self, sync_token: impl Into<String>) -> Self {
-        self.sync_token = Some(sync_token.into());
-        self
-    }
-    /// Sets `series_master_id`: A repeating series' main event id (重复日程的主日程id).
-    pub fn series_master_id(mut self, series_master_id: impl Into<String>) -> Self {
-        self.series_master_id = Some(series_master_id.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarListEventsRequest {
     type Response = CalendarEventPage;
@@ -1354,42 +1243,42 @@ impl rt::Endpoint for CalendarListEventsRequest {
 impl<'c> crate::api::Call<'c, CalendarListEventsRequest> {
     /// Sets `time_min`: Earliest start, ISO 8601 (日程开始时间的最小值).
     pub fn time_min(mut self, time_min: impl Into<String>) -> Self {
-        self.request = self.request.time_min(time_min);
+        self.request.time_min = Some(time_min.into());
         self
     }
     /// Sets `time_max`: Latest start, ISO 8601 (日程开始时间的最大值), at most a year after `timeMin`.
     pub fn time_max(mut self, time_max: impl Into<String>) -> Self {
-        self.request = self.request.time_max(time_max);
+        self.request.time_max = Some(time_max.into());
         self
     }
     /// Sets `show_deleted`: Whether deleted events are included (是否返回已删除的日程); false by default.
     pub fn show_deleted(mut self, show_deleted: bool) -> Self {
-        self.request = self.request.show_deleted(show_deleted);
+        self.request.show_deleted = Some(show_deleted);
         self
     }
     /// Sets `max_results`: Page size (最大返回记录数), 100 by default and at most.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Sets `max_attendees`: Attendees returned per event, 100 by default and at most.
     pub fn max_attendees(mut self, max_attendees: i64) -> Self {
-        self.request = self.request.max_attendees(max_attendees);
+        self.request.max_attendees = Some(max_attendees);
         self
     }
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Sets `sync_token`: A `syncToken` of an earlier walk, to get the changes since (同步token).
     pub fn sync_token(mut self, sync_token: impl Into<String>) -> Self {
-        self.request = self.request.sync_token(sync_token);
+        self.request.sync_token = Some(sync_token.into());
         self
     }
     /// Sets `series_master_id`: A repeating series' main event id (重复日程的主日程id).
     pub fn series_master_id(mut self, series_master_id: impl Into<String>) -> Self {
-        self.request = self.request.series_master_id(series_master_id);
+        self.request.series_master_id = Some(series_master_id.into());
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1570,82 +1459,6 @@ impl CalendarPatchEventRequest {
             x_client_token: None,
         }
     }
-    /// Sets `summary`: The title (日程标题).
-    pub fn summary(mut self, summary: impl Into<String>) -> Self {
-        self.summary = Some(summary.into());
-        self
-    }
-    /// Sets `description`: The description (日程描述).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `start`: The start (日程开始时间).
-    pub fn start(mut self, start: CalendarDateTime) -> Self {
-        self.start = Some(start);
-        self
-    }
-    /// Sets `end`: The end (日程结束时间).
-    pub fn end(mut self, end: CalendarDateTime) -> Self {
-        self.end = Some(end);
-        self
-    }
-    /// Sets `is_all_day`: Whether it lasts whole days (是否全天日程).
-    pub fn is_all_day(mut self, is_all_day: bool) -> Self {
-        self.is_all_day = Some(is_all_day);
-        self
-    }
-    /// Sets `recurrence`: How it repeats (日程循环规则).
-    pub fn recurrence(mut self, recurrence: CalendarRecurrence) -> Self {
-        self.recurrence = Some(recurrence);
-        self
-    }
-    /// Sets `attendees`: The attendees (日程参与人列表).
-    pub fn attendees(mut self, attendees: Vec<CalendarAttendeeInput>) -> Self {
-        self.attendees = attendees;
-        self
-    }
-    /// Sets `location`: Where (日程地点).
-    pub fn location(mut self, location: CalendarLocation) -> Self {
-        self.location = Some(location);
-        self
-    }
-    /// Sets `extra`: Switches (扩展能力开关): `noPushNotification`, `noChatNotification` (`"true"` sends none).
-    pub fn extra(mut self, extra: std::collections::BTreeMap<String, String>) -> Self {
-        self.extra = extra;
-        self
-    }
-    /// Sets `reminders`: Reminders (日程提醒); when absent 15 minutes before (all-day events: 9:00 the day before), none when empty.
-    pub fn reminders(mut self, reminders: Vec<CalendarReminder>) -> Self {
-        self.reminders = reminders;
-        self
-    }
-    /// Sets `online_meeting_info`: A video meeting to create, replacing any existing one (视频会议).
-    pub fn online_meeting_info(
-        mut self,
-        online_meeting_info: CalendarOnlineMeetingInput,
-    ) -> Self {
-        self.online_meeting_info = Some(online_meeting_info);
-        self
-    }
-    /// Sets `rich_text_description`: A rich-text description (富文本字段).
-    pub fn rich_text_description(
-        mut self,
-        rich_text_description: CalendarRichText,
-    ) -> Self {
-        self.rich_text_description = Some(rich_text_description);
-        self
-    }
-    /// Sets `ui_configs`: Which parts of the details page show (UI配置).
-    pub fn ui_configs(mut self, ui_configs: Vec<CalendarUiConfig>) -> Self {
-        self.ui_configs = ui_configs;
-        self
-    }
-    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.x_client_token = Some(x_client_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarPatchEventRequest {
     type Response = CalendarEvent;
@@ -1709,52 +1522,52 @@ impl rt::Endpoint for CalendarPatchEventRequest {
 impl<'c> crate::api::Call<'c, CalendarPatchEventRequest> {
     /// Sets `summary`: The title (日程标题).
     pub fn summary(mut self, summary: impl Into<String>) -> Self {
-        self.request = self.request.summary(summary);
+        self.request.summary = Some(summary.into());
         self
     }
     /// Sets `description`: The description (日程描述).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `start`: The start (日程开始时间).
     pub fn start(mut self, start: CalendarDateTime) -> Self {
-        self.request = self.request.start(start);
+        self.request.start = Some(start);
         self
     }
     /// Sets `end`: The end (日程结束时间).
     pub fn end(mut self, end: CalendarDateTime) -> Self {
-        self.request = self.request.end(end);
+        self.request.end = Some(end);
         self
     }
     /// Sets `is_all_day`: Whether it lasts whole days (是否全天日程).
     pub fn is_all_day(mut self, is_all_day: bool) -> Self {
-        self.request = self.request.is_all_day(is_all_day);
+        self.request.is_all_day = Some(is_all_day);
         self
     }
     /// Sets `recurrence`: How it repeats (日程循环规则).
     pub fn recurrence(mut self, recurrence: CalendarRecurrence) -> Self {
-        self.request = self.request.recurrence(recurrence);
+        self.request.recurrence = Some(recurrence);
         self
     }
     /// Sets `attendees`: The attendees (日程参与人列表).
     pub fn attendees(mut self, attendees: Vec<CalendarAttendeeInput>) -> Self {
-        self.request = self.request.attendees(attendees);
+        self.request.attendees = attendees;
         self
     }
     /// Sets `location`: Where (日程地点).
     pub fn location(mut self, location: CalendarLocation) -> Self {
-        self.request = self.request.location(location);
+        self.request.location = Some(location);
         self
     }
     /// Sets `extra`: Switches (扩展能力开关): `noPushNotification`, `noChatNotification` (`"true"` sends none).
     pub fn extra(mut self, extra: std::collections::BTreeMap<String, String>) -> Self {
-        self.request = self.request.extra(extra);
+        self.request.extra = extra;
         self
     }
     /// Sets `reminders`: Reminders (日程提醒); when absent 15 minutes before (all-day events: 9:00 the day before), none when empty.
     pub fn reminders(mut self, reminders: Vec<CalendarReminder>) -> Self {
-        self.request = self.request.reminders(reminders);
+        self.request.reminders = reminders;
         self
     }
     /// Sets `online_meeting_info`: A video meeting to create, replacing any existing one (视频会议).
@@ -1762,7 +1575,7 @@ impl<'c> crate::api::Call<'c, CalendarPatchEventRequest> {
         mut self,
         online_meeting_info: CalendarOnlineMeetingInput,
     ) -> Self {
-        self.request = self.request.online_meeting_info(online_meeting_info);
+        self.request.online_meeting_info = Some(online_meeting_info);
         self
     }
     /// Sets `rich_text_description`: A rich-text description (富文本字段).
@@ -1770,17 +1583,17 @@ impl<'c> crate::api::Call<'c, CalendarPatchEventRequest> {
         mut self,
         rich_text_description: CalendarRichText,
     ) -> Self {
-        self.request = self.request.rich_text_description(rich_text_description);
+        self.request.rich_text_description = Some(rich_text_description);
         self
     }
     /// Sets `ui_configs`: Which parts of the details page show (UI配置).
     pub fn ui_configs(mut self, ui_configs: Vec<CalendarUiConfig>) -> Self {
-        self.request = self.request.ui_configs(ui_configs);
+        self.request.ui_configs = ui_configs;
         self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
     pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.request = self.request.x_client_token(x_client_token);
+        self.request.x_client_token = Some(x_client_token.into());
         self
     }
 }
@@ -1841,16 +1654,6 @@ impl CalendarDeleteEventRequest {
             x_client_token: None,
         }
     }
-    /// Sets `push_notification`: Whether a pop-up notification is sent (是否弹窗提醒).
-    pub fn push_notification(mut self, push_notification: bool) -> Self {
-        self.push_notification = Some(push_notification);
-        self
-    }
-    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.x_client_token = Some(x_client_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarDeleteEventRequest {
     type Response = rt::Empty;
@@ -1905,12 +1708,12 @@ impl rt::Endpoint for CalendarDeleteEventRequest {
 impl<'c> crate::api::Call<'c, CalendarDeleteEventRequest> {
     /// Sets `push_notification`: Whether a pop-up notification is sent (是否弹窗提醒).
     pub fn push_notification(mut self, push_notification: bool) -> Self {
-        self.request = self.request.push_notification(push_notification);
+        self.request.push_notification = Some(push_notification);
         self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
     pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.request = self.request.x_client_token(x_client_token);
+        self.request.x_client_token = Some(x_client_token.into());
         self
     }
 }
@@ -2071,31 +1874,6 @@ impl CalendarListEventsViewRequest {
             next_token: None,
         }
     }
-    /// Sets `time_min`: Events ending at or after this time, ISO 8601.
-    pub fn time_min(mut self, time_min: impl Into<String>) -> Self {
-        self.time_min = Some(time_min.into());
-        self
-    }
-    /// Sets `time_max`: Events starting before this time, ISO 8601.
-    pub fn time_max(mut self, time_max: impl Into<String>) -> Self {
-        self.time_max = Some(time_max.into());
-        self
-    }
-    /// Sets `max_results`: Page size (最大返回记录数), 100 by default and at most.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
-    /// Sets `max_attendees`: Attendees returned per event, 100 by default and at most.
-    pub fn max_attendees(mut self, max_attendees: i64) -> Self {
-        self.max_attendees = Some(max_attendees);
-        self
-    }
-    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarListEventsViewRequest {
     type Response = CalendarEventPage;
@@ -2160,27 +1938,27 @@ impl rt::Endpoint for CalendarListEventsViewRequest {
 impl<'c> crate::api::Call<'c, CalendarListEventsViewRequest> {
     /// Sets `time_min`: Events ending at or after this time, ISO 8601.
     pub fn time_min(mut self, time_min: impl Into<String>) -> Self {
-        self.request = self.request.time_min(time_min);
+        self.request.time_min = Some(time_min.into());
         self
     }
     /// Sets `time_max`: Events starting before this time, ISO 8601.
     pub fn time_max(mut self, time_max: impl Into<String>) -> Self {
-        self.request = self.request.time_max(time_max);
+        self.request.time_max = Some(time_max.into());
         self
     }
     /// Sets `max_results`: Page size (最大返回记录数), 100 by default and at most.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Sets `max_attendees`: Attendees returned per event, 100 by default and at most.
     pub fn max_attendees(mut self, max_attendees: i64) -> Self {
-        self.request = self.request.max_attendees(max_attendees);
+        self.request.max_attendees = Some(max_attendees);
         self
     }
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -2290,21 +2068,6 @@ impl CalendarAddAttendeesRequest {
             x_client_token: None,
         }
     }
-    /// Sets `push_notification`: Whether a pop-up notification is sent (是否弹窗提醒).
-    pub fn push_notification(mut self, push_notification: bool) -> Self {
-        self.push_notification = Some(push_notification);
-        self
-    }
-    /// Sets `chat_notification`: Whether a one-to-one chat message is sent (是否单聊提醒).
-    pub fn chat_notification(mut self, chat_notification: bool) -> Self {
-        self.chat_notification = Some(chat_notification);
-        self
-    }
-    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.x_client_token = Some(x_client_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarAddAttendeesRequest {
     type Response = rt::Empty;
@@ -2364,17 +2127,17 @@ impl rt::Endpoint for CalendarAddAttendeesRequest {
 impl<'c> crate::api::Call<'c, CalendarAddAttendeesRequest> {
     /// Sets `push_notification`: Whether a pop-up notification is sent (是否弹窗提醒).
     pub fn push_notification(mut self, push_notification: bool) -> Self {
-        self.request = self.request.push_notification(push_notification);
+        self.request.push_notification = Some(push_notification);
         self
     }
     /// Sets `chat_notification`: Whether a one-to-one chat message is sent (是否单聊提醒).
     pub fn chat_notification(mut self, chat_notification: bool) -> Self {
-        self.request = self.request.chat_notification(chat_notification);
+        self.request.chat_notification = Some(chat_notification);
         self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
     pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.request = self.request.x_client_token(x_client_token);
+        self.request.x_client_token = Some(x_client_token.into());
         self
     }
 }
@@ -2435,19 +2198,6 @@ impl CalendarRemoveAttendeesRequest {
             x_client_token: None,
         }
     }
-    /// Sets `attendees_to_remove`: The attendees to remove (需要被删除的日程参与者列表).
-    pub fn attendees_to_remove(
-        mut self,
-        attendees_to_remove: Vec<CalendarAttendeeRef>,
-    ) -> Self {
-        self.attendees_to_remove = attendees_to_remove;
-        self
-    }
-    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
-    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.x_client_token = Some(x_client_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarRemoveAttendeesRequest {
     type Response = rt::Empty;
@@ -2506,12 +2256,12 @@ impl<'c> crate::api::Call<'c, CalendarRemoveAttendeesRequest> {
         mut self,
         attendees_to_remove: Vec<CalendarAttendeeRef>,
     ) -> Self {
-        self.request = self.request.attendees_to_remove(attendees_to_remove);
+        self.request.attendees_to_remove = attendees_to_remove;
         self
     }
     /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
     pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
-        self.request = self.request.x_client_token(x_client_token);
+        self.request.x_client_token = Some(x_client_token.into());
         self
     }
 }
@@ -2672,16 +2422,6 @@ impl CalendarListAttendeesRequest {
             next_token: None,
         }
     }
-    /// Sets `max_results`: Page size (最大返回记录数), 100 by default, at most 500.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
-    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarListAttendeesRequest {
     type Response = CalendarAttendeePage;
@@ -2739,12 +2479,12 @@ impl rt::Endpoint for CalendarListAttendeesRequest {
 impl<'c> crate::api::Call<'c, CalendarListAttendeesRequest> {
     /// Sets `max_results`: Page size (最大返回记录数), 100 by default, at most 500.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -3042,16 +2782,6 @@ impl CalendarCreateSubscribedCalendarRequest {
             subscribe_scope,
         }
     }
-    /// Sets `description`: The description (订阅日历的描述), at most 1024 characters.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `managers`: The co-editors' unionIds (共同编辑人).
-    pub fn managers(mut self, managers: Vec<String>) -> Self {
-        self.managers = managers;
-        self
-    }
 }
 impl rt::Endpoint for CalendarCreateSubscribedCalendarRequest {
     type Response = CalendarCreateSubscribedCalendarResponse;
@@ -3101,12 +2831,12 @@ impl rt::Endpoint for CalendarCreateSubscribedCalendarRequest {
 impl<'c> crate::api::Call<'c, CalendarCreateSubscribedCalendarRequest> {
     /// Sets `description`: The description (订阅日历的描述), at most 1024 characters.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `managers`: The co-editors' unionIds (共同编辑人).
     pub fn managers(mut self, managers: Vec<String>) -> Self {
-        self.request = self.request.managers(managers);
+        self.request.managers = managers;
         self
     }
 }
@@ -3239,26 +2969,6 @@ impl CalendarUpdateSubscribedCalendarRequest {
             subscribe_scope: None,
         }
     }
-    /// Sets `name`: The title (订阅日历的标题), under 128 characters.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `description`: The description (订阅日历的描述).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `managers`: The co-editors' unionIds (日历共同编辑人).
-    pub fn managers(mut self, managers: Vec<String>) -> Self {
-        self.managers = managers;
-        self
-    }
-    /// Sets `subscribe_scope`: Who may subscribe (日历的可订阅范围).
-    pub fn subscribe_scope(mut self, subscribe_scope: CalendarSubscribeScope) -> Self {
-        self.subscribe_scope = Some(subscribe_scope);
-        self
-    }
 }
 impl rt::Endpoint for CalendarUpdateSubscribedCalendarRequest {
     type Response = bool;
@@ -3306,22 +3016,22 @@ impl rt::Endpoint for CalendarUpdateSubscribedCalendarRequest {
 impl<'c> crate::api::Call<'c, CalendarUpdateSubscribedCalendarRequest> {
     /// Sets `name`: The title (订阅日历的标题), under 128 characters.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `description`: The description (订阅日历的描述).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `managers`: The co-editors' unionIds (日历共同编辑人).
     pub fn managers(mut self, managers: Vec<String>) -> Self {
-        self.request = self.request.managers(managers);
+        self.request.managers = managers;
         self
     }
     /// Sets `subscribe_scope`: Who may subscribe (日历的可订阅范围).
     pub fn subscribe_scope(mut self, subscribe_scope: CalendarSubscribeScope) -> Self {
-        self.request = self.request.subscribe_scope(subscribe_scope);
+        self.request.subscribe_scope = Some(subscribe_scope);
         self
     }
 }
@@ -3461,11 +3171,6 @@ impl CalendarListSignInsRequest {
             r#type,
         }
     }
-    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarListSignInsRequest {
     type Response = CalendarSignInPage;
@@ -3526,7 +3231,7 @@ impl rt::Endpoint for CalendarListSignInsRequest {
 impl<'c> crate::api::Call<'c, CalendarListSignInsRequest> {
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -3631,11 +3336,6 @@ impl CalendarListSignOutsRequest {
             r#type,
         }
     }
-    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
 }
 impl rt::Endpoint for CalendarListSignOutsRequest {
     type Response = CalendarSignInPage;
@@ -3696,7 +3396,7 @@ impl rt::Endpoint for CalendarListSignOutsRequest {
 impl<'c> crate::api::Call<'c, CalendarListSignOutsRequest> {
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -4322,14 +4022,6 @@ impl CalendarRemoveMeetingRoomsRequest {
             meeting_rooms_to_remove: Default::default(),
         }
     }
-    /// Sets `meeting_rooms_to_remove`: The rooms to release (需要取消预定的会议室).
-    pub fn meeting_rooms_to_remove(
-        mut self,
-        meeting_rooms_to_remove: Vec<CalendarRoomRef>,
-    ) -> Self {
-        self.meeting_rooms_to_remove = meeting_rooms_to_remove;
-        self
-    }
 }
 impl rt::Endpoint for CalendarRemoveMeetingRoomsRequest {
     type Response = bool;
@@ -4382,7 +4074,7 @@ impl<'c> crate::api::Call<'c, CalendarRemoveMeetingRoomsRequest> {
         mut self,
         meeting_rooms_to_remove: Vec<CalendarRoomRef>,
     ) -> Self {
-        self.request = self.request.meeting_rooms_to_remove(meeting_rooms_to_remove);
+        self.request.meeting_rooms_to_remove = meeting_rooms_to_remove;
         self
     }
 }

@@ -390,135 +390,6 @@ impl CardCreateAndDeliverRequest {
             card_at_user_ids: Default::default(),
         }
     }
-    /// Sets `user_id`: The userid of the card's creator.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
-    /// Sets `callback_type`: How the card's interactions reach the app; upper case.
-    pub fn callback_type(mut self, callback_type: CardCallbackType) -> Self {
-        self.callback_type = Some(callback_type);
-        self
-    }
-    /// Sets `callback_route_key`: With `HTTP` callbacks: the route key registered with `register_callback`.
-    pub fn callback_route_key(mut self, callback_route_key: impl Into<String>) -> Self {
-        self.callback_route_key = Some(callback_route_key.into());
-        self
-    }
-    /// Sets `private_data`: Data only one user sees, keyed by userid (keys at most 100 bytes).
-    pub fn private_data(
-        mut self,
-        private_data: std::collections::BTreeMap<String, CardData>,
-    ) -> Self {
-        self.private_data = private_data;
-        self
-    }
-    /// Sets `open_dynamic_data_config`: The card's dynamic data sources.
-    pub fn open_dynamic_data_config(
-        mut self,
-        open_dynamic_data_config: CardDynamicDataConfig,
-    ) -> Self {
-        self.open_dynamic_data_config = Some(open_dynamic_data_config);
-        self
-    }
-    /// Sets `im_group_open_space_model`: How the card shows in group chats.
-    pub fn im_group_open_space_model(
-        mut self,
-        im_group_open_space_model: CardImSpaceModel,
-    ) -> Self {
-        self.im_group_open_space_model = Some(im_group_open_space_model);
-        self
-    }
-    /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
-    pub fn im_robot_open_space_model(
-        mut self,
-        im_robot_open_space_model: CardImSpaceModel,
-    ) -> Self {
-        self.im_robot_open_space_model = Some(im_robot_open_space_model);
-        self
-    }
-    /// Sets `im_single_open_space_model`: How the card shows in one-to-one cool-app chats.
-    pub fn im_single_open_space_model(
-        mut self,
-        im_single_open_space_model: CardImSpaceModel,
-    ) -> Self {
-        self.im_single_open_space_model = Some(im_single_open_space_model);
-        self
-    }
-    /// Sets `top_open_space_model`: How the card shows in the group top bar.
-    pub fn top_open_space_model(
-        mut self,
-        top_open_space_model: CardTopSpaceModel,
-    ) -> Self {
-        self.top_open_space_model = Some(top_open_space_model);
-        self
-    }
-    /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
-    pub fn co_feed_open_space_model(
-        mut self,
-        co_feed_open_space_model: CardCoFeedSpaceModel,
-    ) -> Self {
-        self.co_feed_open_space_model = Some(co_feed_open_space_model);
-        self
-    }
-    /// Sets `im_group_open_deliver_model`: Delivery into group chats.
-    pub fn im_group_open_deliver_model(
-        mut self,
-        im_group_open_deliver_model: CardImGroupDeliverModel,
-    ) -> Self {
-        self.im_group_open_deliver_model = Some(im_group_open_deliver_model);
-        self
-    }
-    /// Sets `im_robot_open_deliver_model`: Delivery into robot chats.
-    pub fn im_robot_open_deliver_model(
-        mut self,
-        im_robot_open_deliver_model: CardImRobotDeliverModel,
-    ) -> Self {
-        self.im_robot_open_deliver_model = Some(im_robot_open_deliver_model);
-        self
-    }
-    /// Sets `im_single_open_deliver_model`: Delivery into one-to-one cool-app chats.
-    pub fn im_single_open_deliver_model(
-        mut self,
-        im_single_open_deliver_model: CardImSingleDeliverModel,
-    ) -> Self {
-        self.im_single_open_deliver_model = Some(im_single_open_deliver_model);
-        self
-    }
-    /// Sets `top_open_deliver_model`: Delivery into the group top bar.
-    pub fn top_open_deliver_model(
-        mut self,
-        top_open_deliver_model: CardTopDeliverModel,
-    ) -> Self {
-        self.top_open_deliver_model = Some(top_open_deliver_model);
-        self
-    }
-    /// Sets `co_feed_open_deliver_model`: Delivery into the collaboration feed (retired).
-    pub fn co_feed_open_deliver_model(
-        mut self,
-        co_feed_open_deliver_model: CardCoFeedDeliverModel,
-    ) -> Self {
-        self.co_feed_open_deliver_model = Some(co_feed_open_deliver_model);
-        self
-    }
-    /// Sets `doc_open_deliver_model`: Delivery into a document (retired).
-    pub fn doc_open_deliver_model(
-        mut self,
-        doc_open_deliver_model: CardDocDeliverModel,
-    ) -> Self {
-        self.doc_open_deliver_model = Some(doc_open_deliver_model);
-        self
-    }
-    /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
-    pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
-    /// Sets `card_at_user_ids`: Userids @-ed in the card; the Markdown must also carry `<a atId=userid>name</a>`.
-    pub fn card_at_user_ids(mut self, card_at_user_ids: Vec<String>) -> Self {
-        self.card_at_user_ids = card_at_user_ids;
-        self
-    }
 }
 impl rt::Endpoint for CardCreateAndDeliverRequest {
     type Response = CardCreateAndDeliverResult;
@@ -563,17 +434,17 @@ impl rt::Endpoint for CardCreateAndDeliverRequest {
 impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
     /// Sets `user_id`: The userid of the card's creator.
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.request = self.request.user_id(user_id);
+        self.request.user_id = Some(user_id.into());
         self
     }
     /// Sets `callback_type`: How the card's interactions reach the app; upper case.
     pub fn callback_type(mut self, callback_type: CardCallbackType) -> Self {
-        self.request = self.request.callback_type(callback_type);
+        self.request.callback_type = Some(callback_type);
         self
     }
     /// Sets `callback_route_key`: With `HTTP` callbacks: the route key registered with `register_callback`.
     pub fn callback_route_key(mut self, callback_route_key: impl Into<String>) -> Self {
-        self.request = self.request.callback_route_key(callback_route_key);
+        self.request.callback_route_key = Some(callback_route_key.into());
         self
     }
     /// Sets `private_data`: Data only one user sees, keyed by userid (keys at most 100 bytes).
@@ -581,7 +452,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         private_data: std::collections::BTreeMap<String, CardData>,
     ) -> Self {
-        self.request = self.request.private_data(private_data);
+        self.request.private_data = private_data;
         self
     }
     /// Sets `open_dynamic_data_config`: The card's dynamic data sources.
@@ -589,7 +460,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         open_dynamic_data_config: CardDynamicDataConfig,
     ) -> Self {
-        self.request = self.request.open_dynamic_data_config(open_dynamic_data_config);
+        self.request.open_dynamic_data_config = Some(open_dynamic_data_config);
         self
     }
     /// Sets `im_group_open_space_model`: How the card shows in group chats.
@@ -597,7 +468,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         im_group_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.request = self.request.im_group_open_space_model(im_group_open_space_model);
+        self.request.im_group_open_space_model = Some(im_group_open_space_model);
         self
     }
     /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
@@ -605,7 +476,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         im_robot_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.request = self.request.im_robot_open_space_model(im_robot_open_space_model);
+        self.request.im_robot_open_space_model = Some(im_robot_open_space_model);
         self
     }
     /// Sets `im_single_open_space_model`: How the card shows in one-to-one cool-app chats.
@@ -613,9 +484,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         im_single_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.request = self
-            .request
-            .im_single_open_space_model(im_single_open_space_model);
+        self.request.im_single_open_space_model = Some(im_single_open_space_model);
         self
     }
     /// Sets `top_open_space_model`: How the card shows in the group top bar.
@@ -623,7 +492,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         top_open_space_model: CardTopSpaceModel,
     ) -> Self {
-        self.request = self.request.top_open_space_model(top_open_space_model);
+        self.request.top_open_space_model = Some(top_open_space_model);
         self
     }
     /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
@@ -631,7 +500,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         co_feed_open_space_model: CardCoFeedSpaceModel,
     ) -> Self {
-        self.request = self.request.co_feed_open_space_model(co_feed_open_space_model);
+        self.request.co_feed_open_space_model = Some(co_feed_open_space_model);
         self
     }
     /// Sets `im_group_open_deliver_model`: Delivery into group chats.
@@ -639,9 +508,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         im_group_open_deliver_model: CardImGroupDeliverModel,
     ) -> Self {
-        self.request = self
-            .request
-            .im_group_open_deliver_model(im_group_open_deliver_model);
+        self.request.im_group_open_deliver_model = Some(im_group_open_deliver_model);
         self
     }
     /// Sets `im_robot_open_deliver_model`: Delivery into robot chats.
@@ -649,9 +516,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         im_robot_open_deliver_model: CardImRobotDeliverModel,
     ) -> Self {
-        self.request = self
-            .request
-            .im_robot_open_deliver_model(im_robot_open_deliver_model);
+        self.request.im_robot_open_deliver_model = Some(im_robot_open_deliver_model);
         self
     }
     /// Sets `im_single_open_deliver_model`: Delivery into one-to-one cool-app chats.
@@ -659,9 +524,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         im_single_open_deliver_model: CardImSingleDeliverModel,
     ) -> Self {
-        self.request = self
-            .request
-            .im_single_open_deliver_model(im_single_open_deliver_model);
+        self.request.im_single_open_deliver_model = Some(im_single_open_deliver_model);
         self
     }
     /// Sets `top_open_deliver_model`: Delivery into the group top bar.
@@ -669,7 +532,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         top_open_deliver_model: CardTopDeliverModel,
     ) -> Self {
-        self.request = self.request.top_open_deliver_model(top_open_deliver_model);
+        self.request.top_open_deliver_model = Some(top_open_deliver_model);
         self
     }
     /// Sets `co_feed_open_deliver_model`: Delivery into the collaboration feed (retired).
@@ -677,9 +540,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         co_feed_open_deliver_model: CardCoFeedDeliverModel,
     ) -> Self {
-        self.request = self
-            .request
-            .co_feed_open_deliver_model(co_feed_open_deliver_model);
+        self.request.co_feed_open_deliver_model = Some(co_feed_open_deliver_model);
         self
     }
     /// Sets `doc_open_deliver_model`: Delivery into a document (retired).
@@ -687,17 +548,17 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
         mut self,
         doc_open_deliver_model: CardDocDeliverModel,
     ) -> Self {
-        self.request = self.request.doc_open_deliver_model(doc_open_deliver_model);
+        self.request.doc_open_deliver_model = Some(doc_open_deliver_model);
         self
     }
     /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
     pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
-        self.request = self.request.user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
     /// Sets `card_at_user_ids`: Userids @-ed in the card; the Markdown must also carry `<a atId=userid>name</a>`.
     pub fn card_at_user_ids(mut self, card_at_user_ids: Vec<String>) -> Self {
-        self.request = self.request.card_at_user_ids(card_at_user_ids);
+        self.request.card_at_user_ids = card_at_user_ids;
         self
     }
 }
@@ -784,59 +645,6 @@ impl CardDeliverRequest {
             user_id_type: None,
         }
     }
-    /// Sets `im_group_open_deliver_model`: Delivery into group chats.
-    pub fn im_group_open_deliver_model(
-        mut self,
-        im_group_open_deliver_model: CardImGroupDeliverModel,
-    ) -> Self {
-        self.im_group_open_deliver_model = Some(im_group_open_deliver_model);
-        self
-    }
-    /// Sets `im_robot_open_deliver_model`: Delivery into robot chats.
-    pub fn im_robot_open_deliver_model(
-        mut self,
-        im_robot_open_deliver_model: CardImRobotDeliverModel,
-    ) -> Self {
-        self.im_robot_open_deliver_model = Some(im_robot_open_deliver_model);
-        self
-    }
-    /// Sets `im_single_open_deliver_model`: Delivery into one-to-one cool-app chats.
-    pub fn im_single_open_deliver_model(
-        mut self,
-        im_single_open_deliver_model: CardImSingleDeliverModel,
-    ) -> Self {
-        self.im_single_open_deliver_model = Some(im_single_open_deliver_model);
-        self
-    }
-    /// Sets `top_open_deliver_model`: Delivery into the group top bar.
-    pub fn top_open_deliver_model(
-        mut self,
-        top_open_deliver_model: CardTopDeliverModel,
-    ) -> Self {
-        self.top_open_deliver_model = Some(top_open_deliver_model);
-        self
-    }
-    /// Sets `co_feed_open_deliver_model`: Delivery into the collaboration feed (retired).
-    pub fn co_feed_open_deliver_model(
-        mut self,
-        co_feed_open_deliver_model: CardCoFeedDeliverModel,
-    ) -> Self {
-        self.co_feed_open_deliver_model = Some(co_feed_open_deliver_model);
-        self
-    }
-    /// Sets `doc_open_deliver_model`: Delivery into a document (retired).
-    pub fn doc_open_deliver_model(
-        mut self,
-        doc_open_deliver_model: CardDocDeliverModel,
-    ) -> Self {
-        self.doc_open_deliver_model = Some(doc_open_deliver_model);
-        self
-    }
-    /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
-    pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
 }
 impl rt::Endpoint for CardDeliverRequest {
     type Response = Vec<CardDeliverResult>;
@@ -875,9 +683,7 @@ impl<'c> crate::api::Call<'c, CardDeliverRequest> {
         mut self,
         im_group_open_deliver_model: CardImGroupDeliverModel,
     ) -> Self {
-        self.request = self
-            .request
-            .im_group_open_deliver_model(im_group_open_deliver_model);
+        self.request.im_group_open_deliver_model = Some(im_group_open_deliver_model);
         self
     }
     /// Sets `im_robot_open_deliver_model`: Delivery into robot chats.
@@ -885,9 +691,7 @@ impl<'c> crate::api::Call<'c, CardDeliverRequest> {
         mut self,
         im_robot_open_deliver_model: CardImRobotDeliverModel,
     ) -> Self {
-        self.request = self
-            .request
-            .im_robot_open_deliver_model(im_robot_open_deliver_model);
+        self.request.im_robot_open_deliver_model = Some(im_robot_open_deliver_model);
         self
     }
     /// Sets `im_single_open_deliver_model`: Delivery into one-to-one cool-app chats.
@@ -895,9 +699,7 @@ impl<'c> crate::api::Call<'c, CardDeliverRequest> {
         mut self,
         im_single_open_deliver_model: CardImSingleDeliverModel,
     ) -> Self {
-        self.request = self
-            .request
-            .im_single_open_deliver_model(im_single_open_deliver_model);
+        self.request.im_single_open_deliver_model = Some(im_single_open_deliver_model);
         self
     }
     /// Sets `top_open_deliver_model`: Delivery into the group top bar.
@@ -905,7 +707,7 @@ impl<'c> crate::api::Call<'c, CardDeliverRequest> {
         mut self,
         top_open_deliver_model: CardTopDeliverModel,
     ) -> Self {
-        self.request = self.request.top_open_deliver_model(top_open_deliver_model);
+        self.request.top_open_deliver_model = Some(top_open_deliver_model);
         self
     }
     /// Sets `co_feed_open_deliver_model`: Delivery into the collaboration feed (retired).
@@ -913,9 +715,7 @@ impl<'c> crate::api::Call<'c, CardDeliverRequest> {
         mut self,
         co_feed_open_deliver_model: CardCoFeedDeliverModel,
     ) -> Self {
-        self.request = self
-            .request
-            .co_feed_open_deliver_model(co_feed_open_deliver_model);
+        self.request.co_feed_open_deliver_model = Some(co_feed_open_deliver_model);
         self
     }
     /// Sets `doc_open_deliver_model`: Delivery into a document (retired).
@@ -923,12 +723,12 @@ impl<'c> crate::api::Call<'c, CardDeliverRequest> {
         mut self,
         doc_open_deliver_model: CardDocDeliverModel,
     ) -> Self {
-        self.request = self.request.doc_open_deliver_model(doc_open_deliver_model);
+        self.request.doc_open_deliver_model = Some(doc_open_deliver_model);
         self
     }
     /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
     pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
-        self.request = self.request.user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
 }
@@ -989,32 +789,6 @@ impl CardUpdateRequest {
             user_id_type: None,
         }
     }
-    /// Sets `card_data`: The new public data.
-    pub fn card_data(mut self, card_data: CardData) -> Self {
-        self.card_data = Some(card_data);
-        self
-    }
-    /// Sets `private_data`: The new data only one user sees, keyed by userid.
-    pub fn private_data(
-        mut self,
-        private_data: std::collections::BTreeMap<String, CardData>,
-    ) -> Self {
-        self.private_data = private_data;
-        self
-    }
-    /// Sets `card_update_options`: Whether to merge by key or replace (default: replace).
-    pub fn card_update_options(
-        mut self,
-        card_update_options: CardUpdateOptions,
-    ) -> Self {
-        self.card_update_options = Some(card_update_options);
-        self
-    }
-    /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
-    pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
 }
 impl rt::Endpoint for CardUpdateRequest {
     type Response = bool;
@@ -1047,7 +821,7 @@ impl rt::Endpoint for CardUpdateRequest {
 impl<'c> crate::api::Call<'c, CardUpdateRequest> {
     /// Sets `card_data`: The new public data.
     pub fn card_data(mut self, card_data: CardData) -> Self {
-        self.request = self.request.card_data(card_data);
+        self.request.card_data = Some(card_data);
         self
     }
     /// Sets `private_data`: The new data only one user sees, keyed by userid.
@@ -1055,7 +829,7 @@ impl<'c> crate::api::Call<'c, CardUpdateRequest> {
         mut self,
         private_data: std::collections::BTreeMap<String, CardData>,
     ) -> Self {
-        self.request = self.request.private_data(private_data);
+        self.request.private_data = private_data;
         self
     }
     /// Sets `card_update_options`: Whether to merge by key or replace (default: replace).
@@ -1063,12 +837,12 @@ impl<'c> crate::api::Call<'c, CardUpdateRequest> {
         mut self,
         card_update_options: CardUpdateOptions,
     ) -> Self {
-        self.request = self.request.card_update_options(card_update_options);
+        self.request.card_update_options = Some(card_update_options);
         self
     }
     /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
     pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
-        self.request = self.request.user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
 }
@@ -1149,21 +923,6 @@ impl CardStreamingUpdateRequest {
             is_error: None,
         }
     }
-    /// Sets `is_full`: `true`: the content replaces the value; `false` (default): it is appended.
-    pub fn is_full(mut self, is_full: bool) -> Self {
-        self.is_full = Some(is_full);
-        self
-    }
-    /// Sets `is_finalize`: `true`: the last update; the card leaves its typing state.
-    pub fn is_finalize(mut self, is_finalize: bool) -> Self {
-        self.is_finalize = Some(is_finalize);
-        self
-    }
-    /// Sets `is_error`: `true`: the card shows its error state.
-    pub fn is_error(mut self, is_error: bool) -> Self {
-        self.is_error = Some(is_error);
-        self
-    }
 }
 impl rt::Endpoint for CardStreamingUpdateRequest {
     type Response = bool;
@@ -1189,17 +948,17 @@ impl rt::Endpoint for CardStreamingUpdateRequest {
 impl<'c> crate::api::Call<'c, CardStreamingUpdateRequest> {
     /// Sets `is_full`: `true`: the content replaces the value; `false` (default): it is appended.
     pub fn is_full(mut self, is_full: bool) -> Self {
-        self.request = self.request.is_full(is_full);
+        self.request.is_full = Some(is_full);
         self
     }
     /// Sets `is_finalize`: `true`: the last update; the card leaves its typing state.
     pub fn is_finalize(mut self, is_finalize: bool) -> Self {
-        self.request = self.request.is_finalize(is_finalize);
+        self.request.is_finalize = Some(is_finalize);
         self
     }
     /// Sets `is_error`: `true`: the card shows its error state.
     pub fn is_error(mut self, is_error: bool) -> Self {
-        self.request = self.request.is_error(is_error);
+        self.request.is_error = Some(is_error);
         self
     }
 }
@@ -1323,87 +1082,6 @@ impl CardCreateRequest {
             user_id_type: None,
         }
     }
-    /// Sets `user_id`: The userid of the card's creator.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
-    /// Sets `callback_type`: How the card's interactions reach the app.
-    pub fn callback_type(mut self, callback_type: CardCallbackType) -> Self {
-        self.callback_type = Some(callback_type);
-        self
-    }
-    /// Sets `callback_route_key`: With `HTTP` callbacks: the route key registered with `register_callback`.
-    pub fn callback_route_key(mut self, callback_route_key: impl Into<String>) -> Self {
-        self.callback_route_key = Some(callback_route_key.into());
-        self
-    }
-    /// Sets `private_data`: Data only one user sees, keyed by userid.
-    pub fn private_data(
-        mut self,
-        private_data: std::collections::BTreeMap<String, CardData>,
-    ) -> Self {
-        self.private_data = private_data;
-        self
-    }
-    /// Sets `open_dynamic_data_config`: The card's dynamic data sources.
-    pub fn open_dynamic_data_config(
-        mut self,
-        open_dynamic_data_config: CardDynamicDataConfig,
-    ) -> Self {
-        self.open_dynamic_data_config = Some(open_dynamic_data_config);
-        self
-    }
-    /// Sets `im_group_open_space_model`: How the card shows in group chats.
-    pub fn im_group_open_space_model(
-        mut self,
-        im_group_open_space_model: CardImSpaceModel,
-    ) -> Self {
-        self.im_group_open_space_model = Some(im_group_open_space_model);
-        self
-    }
-    /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
-    pub fn im_robot_open_space_model(
-        mut self,
-        im_robot_open_space_model: CardImSpaceModel,
-    ) -> Self {
-        self.im_robot_open_space_model = Some(im_robot_open_space_model);
-        self
-    }
-    /// Sets `im_single_open_space_model`: How the card shows in one-to-one cool-app chats.
-    pub fn im_single_open_space_model(
-        mut self,
-        im_single_open_space_model: CardImSpaceModel,
-    ) -> Self {
-        self.im_single_open_space_model = Some(im_single_open_space_model);
-        self
-    }
-    /// Sets `top_open_space_model`: How the card shows in the group top bar.
-    pub fn top_open_space_model(
-        mut self,
-        top_open_space_model: CardTopSpaceModel,
-    ) -> Self {
-        self.top_open_space_model = Some(top_open_space_model);
-        self
-    }
-    /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
-    pub fn co_feed_open_space_model(
-        mut self,
-        co_feed_open_space_model: CardCoFeedSpaceModel,
-    ) -> Self {
-        self.co_feed_open_space_model = Some(co_feed_open_space_model);
-        self
-    }
-    /// Sets `card_at_user_ids`: Userids @-ed in the card; the Markdown must also carry `<a atId=userid>name</a>`.
-    pub fn card_at_user_ids(mut self, card_at_user_ids: Vec<String>) -> Self {
-        self.card_at_user_ids = card_at_user_ids;
-        self
-    }
-    /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
-    pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
-        self.user_id_type = Some(user_id_type);
-        self
-    }
 }
 impl rt::Endpoint for CardCreateRequest {
     type Response = String;
@@ -1442,17 +1120,17 @@ impl rt::Endpoint for CardCreateRequest {
 impl<'c> crate::api::Call<'c, CardCreateRequest> {
     /// Sets `user_id`: The userid of the card's creator.
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.request = self.request.user_id(user_id);
+        self.request.user_id = Some(user_id.into());
         self
     }
     /// Sets `callback_type`: How the card's interactions reach the app.
     pub fn callback_type(mut self, callback_type: CardCallbackType) -> Self {
-        self.request = self.request.callback_type(callback_type);
+        self.request.callback_type = Some(callback_type);
         self
     }
     /// Sets `callback_route_key`: With `HTTP` callbacks: the route key registered with `register_callback`.
     pub fn callback_route_key(mut self, callback_route_key: impl Into<String>) -> Self {
-        self.request = self.request.callback_route_key(callback_route_key);
+        self.request.callback_route_key = Some(callback_route_key.into());
         self
     }
     /// Sets `private_data`: Data only one user sees, keyed by userid.
@@ -1460,7 +1138,7 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
         mut self,
         private_data: std::collections::BTreeMap<String, CardData>,
     ) -> Self {
-        self.request = self.request.private_data(private_data);
+        self.request.private_data = private_data;
         self
     }
     /// Sets `open_dynamic_data_config`: The card's dynamic data sources.
@@ -1468,7 +1146,7 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
         mut self,
         open_dynamic_data_config: CardDynamicDataConfig,
     ) -> Self {
-        self.request = self.request.open_dynamic_data_config(open_dynamic_data_config);
+        self.request.open_dynamic_data_config = Some(open_dynamic_data_config);
         self
     }
     /// Sets `im_group_open_space_model`: How the card shows in group chats.
@@ -1476,7 +1154,7 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
         mut self,
         im_group_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.request = self.request.im_group_open_space_model(im_group_open_space_model);
+        self.request.im_group_open_space_model = Some(im_group_open_space_model);
         self
     }
     /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
@@ -1484,7 +1162,7 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
         mut self,
         im_robot_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.request = self.request.im_robot_open_space_model(im_robot_open_space_model);
+        self.request.im_robot_open_space_model = Some(im_robot_open_space_model);
         self
     }
     /// Sets `im_single_open_space_model`: How the card shows in one-to-one cool-app chats.
@@ -1492,9 +1170,7 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
         mut self,
         im_single_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.request = self
-            .request
-            .im_single_open_space_model(im_single_open_space_model);
+        self.request.im_single_open_space_model = Some(im_single_open_space_model);
         self
     }
     /// Sets `top_open_space_model`: How the card shows in the group top bar.
@@ -1502,7 +1178,7 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
         mut self,
         top_open_space_model: CardTopSpaceModel,
     ) -> Self {
-        self.request = self.request.top_open_space_model(top_open_space_model);
+        self.request.top_open_space_model = Some(top_open_space_model);
         self
     }
     /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
@@ -1510,17 +1186,17 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
         mut self,
         co_feed_open_space_model: CardCoFeedSpaceModel,
     ) -> Self {
-        self.request = self.request.co_feed_open_space_model(co_feed_open_space_model);
+        self.request.co_feed_open_space_model = Some(co_feed_open_space_model);
         self
     }
     /// Sets `card_at_user_ids`: Userids @-ed in the card; the Markdown must also carry `<a atId=userid>name</a>`.
     pub fn card_at_user_ids(mut self, card_at_user_ids: Vec<String>) -> Self {
-        self.request = self.request.card_at_user_ids(card_at_user_ids);
+        self.request.card_at_user_ids = card_at_user_ids;
         self
     }
     /// Sets `user_id_type`: Whether the user ids in the request are userids (default) or unionIds.
     pub fn user_id_type(mut self, user_id_type: CardUserIdType) -> Self {
-        self.request = self.request.user_id_type(user_id_type);
+        self.request.user_id_type = Some(user_id_type);
         self
     }
 }
@@ -1577,38 +1253,6 @@ impl CardAppendSpaceRequest {
             co_feed_open_space_model: None,
         }
     }
-    /// Sets `im_group_open_space_model`: How the card shows in group chats.
-    pub fn im_group_open_space_model(
-        mut self,
-        im_group_open_space_model: CardImSpaceModel,
-    ) -> Self {
-        self.im_group_open_space_model = Some(im_group_open_space_model);
-        self
-    }
-    /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
-    pub fn im_robot_open_space_model(
-        mut self,
-        im_robot_open_space_model: CardImSpaceModel,
-    ) -> Self {
-        self.im_robot_open_space_model = Some(im_robot_open_space_model);
-        self
-    }
-    /// Sets `top_open_space_model`: How the card shows in the group top bar.
-    pub fn top_open_space_model(
-        mut self,
-        top_open_space_model: CardTopSpaceModel,
-    ) -> Self {
-        self.top_open_space_model = Some(top_open_space_model);
-        self
-    }
-    /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
-    pub fn co_feed_open_space_model(
-        mut self,
-        co_feed_open_space_model: CardCoFeedSpaceModel,
-    ) -> Self {
-        self.co_feed_open_space_model = Some(co_feed_open_space_model);
-        self
-    }
 }
 impl rt::Endpoint for CardAppendSpaceRequest {
     type Response = bool;
@@ -1644,7 +1288,7 @@ impl<'c> crate::api::Call<'c, CardAppendSpaceRequest> {
         mut self,
         im_group_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.request = self.request.im_group_open_space_model(im_group_open_space_model);
+        self.request.im_group_open_space_model = Some(im_group_open_space_model);
         self
     }
     /// Sets `im_robot_open_space_model`: How the card shows in robot chats.
@@ -1652,7 +1296,7 @@ impl<'c> crate::api::Call<'c, CardAppendSpaceRequest> {
         mut self,
         im_robot_open_space_model: CardImSpaceModel,
     ) -> Self {
-        self.request = self.request.im_robot_open_space_model(im_robot_open_space_model);
+        self.request.im_robot_open_space_model = Some(im_robot_open_space_model);
         self
     }
     /// Sets `top_open_space_model`: How the card shows in the group top bar.
@@ -1660,7 +1304,7 @@ impl<'c> crate::api::Call<'c, CardAppendSpaceRequest> {
         mut self,
         top_open_space_model: CardTopSpaceModel,
     ) -> Self {
-        self.request = self.request.top_open_space_model(top_open_space_model);
+        self.request.top_open_space_model = Some(top_open_space_model);
         self
     }
     /// Sets `co_feed_open_space_model`: The collaboration feed (retired).
@@ -1668,7 +1312,7 @@ impl<'c> crate::api::Call<'c, CardAppendSpaceRequest> {
         mut self,
         co_feed_open_space_model: CardCoFeedSpaceModel,
     ) -> Self {
-        self.request = self.request.co_feed_open_space_model(co_feed_open_space_model);
+        self.request.co_feed_open_space_model = Some(co_feed_open_space_model);
         self
     }
 }
@@ -1708,14 +1352,6 @@ impl CardCloseTopCardRequest {
             open_conversation_id: None,
         }
     }
-    /// Sets `open_conversation_id`: The group's open conversation id; absent for the one-to-one assistant.
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
 }
 impl rt::Endpoint for CardCloseTopCardRequest {
     type Response = bool;
@@ -1748,7 +1384,7 @@ impl<'c> crate::api::Call<'c, CardCloseTopCardRequest> {
         mut self,
         open_conversation_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.open_conversation_id(open_conversation_id);
+        self.request.open_conversation_id = Some(open_conversation_id.into());
         self
     }
 }
@@ -1803,16 +1439,6 @@ impl CardRegisterCallbackRequest {
             force_update: None,
         }
     }
-    /// Sets `api_secret`: The secret that signs the callbacks.
-    pub fn api_secret(mut self, api_secret: impl Into<rt::SecretString>) -> Self {
-        self.api_secret = Some(api_secret.into());
-        self
-    }
-    /// Sets `force_update`: `true` replaces the URL of an existing key.
-    pub fn force_update(mut self, force_update: bool) -> Self {
-        self.force_update = Some(force_update);
-        self
-    }
 }
 impl rt::Endpoint for CardRegisterCallbackRequest {
     type Response = CardCallbackRegistration;
@@ -1838,12 +1464,12 @@ impl rt::Endpoint for CardRegisterCallbackRequest {
 impl<'c> crate::api::Call<'c, CardRegisterCallbackRequest> {
     /// Sets `api_secret`: The secret that signs the callbacks.
     pub fn api_secret(mut self, api_secret: impl Into<rt::SecretString>) -> Self {
-        self.request = self.request.api_secret(api_secret);
+        self.request.api_secret = Some(api_secret.into());
         self
     }
     /// Sets `force_update`: `true` replaces the URL of an existing key.
     pub fn force_update(mut self, force_update: bool) -> Self {
-        self.request = self.request.force_update(force_update);
+        self.request.force_update = Some(force_update);
         self
     }
 }

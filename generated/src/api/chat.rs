@@ -291,56 +291,6 @@ impl ChatCreateRequest {
             conversation_tag: None,
         }
     }
-    /// Sets `show_history_type`: 1 = new members see the last 100 messages (新成员可查看历史消息); 0 or absent = no.
-    pub fn show_history_type(mut self, show_history_type: i64) -> Self {
-        self.show_history_type = Some(show_history_type);
-        self
-    }
-    /// Sets `searchable`: 1 = the group can be found by search (可搜索); 0 = not (default).
-    pub fn searchable(mut self, searchable: i64) -> Self {
-        self.searchable = Some(searchable);
-        self
-    }
-    /// Sets `validation_type`: 1 = joining needs verification (入群验证); 0 = not (default).
-    pub fn validation_type(mut self, validation_type: i64) -> Self {
-        self.validation_type = Some(validation_type);
-        self
-    }
-    /// Sets `mention_all_authority`: 1 = only the owner may @all (@所有人权限); 0 = everyone (default).
-    pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
-        self.mention_all_authority = Some(mention_all_authority);
-        self
-    }
-    /// Sets `management_type`: 1 = only the owner manages the group (群管理类型); 0 = everyone (default).
-    pub fn management_type(mut self, management_type: i64) -> Self {
-        self.management_type = Some(management_type);
-        self
-    }
-    /// Sets `chat_banned_type`: 1 = all members muted (全员禁言); 0 = not (default).
-    pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
-        self.chat_banned_type = Some(chat_banned_type);
-        self
-    }
-    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
-    pub fn owner_type(mut self, owner_type: ChatOwnerType) -> Self {
-        self.owner_type = Some(owner_type);
-        self
-    }
-    /// Sets `extidlist`: External contacts to add as members (外部联系人).
-    pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
-        self.extidlist = extidlist;
-        self
-    }
-    /// Sets `icon`: Avatar media id (群头像).
-    pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.icon = Some(icon.into());
-        self
-    }
-    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
-    pub fn conversation_tag(mut self, conversation_tag: i64) -> Self {
-        self.conversation_tag = Some(conversation_tag);
-        self
-    }
 }
 impl rt::Endpoint for ChatCreateRequest {
     type Response = ChatCreateResponse;
@@ -378,52 +328,52 @@ impl rt::Endpoint for ChatCreateRequest {
 impl<'c> crate::api::Call<'c, ChatCreateRequest> {
     /// Sets `show_history_type`: 1 = new members see the last 100 messages (新成员可查看历史消息); 0 or absent = no.
     pub fn show_history_type(mut self, show_history_type: i64) -> Self {
-        self.request = self.request.show_history_type(show_history_type);
+        self.request.show_history_type = Some(show_history_type);
         self
     }
     /// Sets `searchable`: 1 = the group can be found by search (可搜索); 0 = not (default).
     pub fn searchable(mut self, searchable: i64) -> Self {
-        self.request = self.request.searchable(searchable);
+        self.request.searchable = Some(searchable);
         self
     }
     /// Sets `validation_type`: 1 = joining needs verification (入群验证); 0 = not (default).
     pub fn validation_type(mut self, validation_type: i64) -> Self {
-        self.request = self.request.validation_type(validation_type);
+        self.request.validation_type = Some(validation_type);
         self
     }
     /// Sets `mention_all_authority`: 1 = only the owner may @all (@所有人权限); 0 = everyone (default).
     pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
-        self.request = self.request.mention_all_authority(mention_all_authority);
+        self.request.mention_all_authority = Some(mention_all_authority);
         self
     }
     /// Sets `management_type`: 1 = only the owner manages the group (群管理类型); 0 = everyone (default).
     pub fn management_type(mut self, management_type: i64) -> Self {
-        self.request = self.request.management_type(management_type);
+        self.request.management_type = Some(management_type);
         self
     }
     /// Sets `chat_banned_type`: 1 = all members muted (全员禁言); 0 = not (default).
     pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
-        self.request = self.request.chat_banned_type(chat_banned_type);
+        self.request.chat_banned_type = Some(chat_banned_type);
         self
     }
     /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
     pub fn owner_type(mut self, owner_type: ChatOwnerType) -> Self {
-        self.request = self.request.owner_type(owner_type);
+        self.request.owner_type = Some(owner_type);
         self
     }
     /// Sets `extidlist`: External contacts to add as members (外部联系人).
     pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
-        self.request = self.request.extidlist(extidlist);
+        self.request.extidlist = extidlist;
         self
     }
     /// Sets `icon`: Avatar media id (群头像).
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.request = self.request.icon(icon);
+        self.request.icon = Some(icon.into());
         self
     }
     /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
     pub fn conversation_tag(mut self, conversation_tag: i64) -> Self {
-        self.request = self.request.conversation_tag(conversation_tag);
+        self.request.conversation_tag = Some(conversation_tag);
         self
     }
 }
@@ -548,81 +498,6 @@ impl ChatUpdateRequest {
             show_history_type: None,
         }
     }
-    /// Sets `name`: New group name (群名称), 1-20 characters.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `owner`: Userid of the new owner (群主).
-    pub fn owner(mut self, owner: impl Into<String>) -> Self {
-        self.owner = Some(owner.into());
-        self
-    }
-    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
-    pub fn owner_type(mut self, owner_type: ChatOwnerType) -> Self {
-        self.owner_type = Some(owner_type);
-        self
-    }
-    /// Sets `add_useridlist`: Userids to add (添加成员), at most 40 per call.
-    pub fn add_useridlist(mut self, add_useridlist: Vec<String>) -> Self {
-        self.add_useridlist = add_useridlist;
-        self
-    }
-    /// Sets `del_useridlist`: Userids to remove (删除成员).
-    pub fn del_useridlist(mut self, del_useridlist: Vec<String>) -> Self {
-        self.del_useridlist = del_useridlist;
-        self
-    }
-    /// Sets `add_extidlist`: External contacts to add (添加外部联系人).
-    pub fn add_extidlist(mut self, add_extidlist: Vec<String>) -> Self {
-        self.add_extidlist = add_extidlist;
-        self
-    }
-    /// Sets `del_extidlist`: External contacts to remove (删除外部联系人).
-    pub fn del_extidlist(mut self, del_extidlist: Vec<String>) -> Self {
-        self.del_extidlist = del_extidlist;
-        self
-    }
-    /// Sets `icon`: Avatar media id (群头像).
-    pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.icon = Some(icon.into());
-        self
-    }
-    /// Sets `is_ban`: Mute the group (全员禁言).
-    pub fn is_ban(mut self, is_ban: bool) -> Self {
-        self.is_ban = Some(is_ban);
-        self
-    }
-    /// Sets `searchable`: 1 = the group can be found by search (可搜索); 0 = not.
-    pub fn searchable(mut self, searchable: i64) -> Self {
-        self.searchable = Some(searchable);
-        self
-    }
-    /// Sets `validation_type`: 1 = joining needs verification (入群验证); 0 = not.
-    pub fn validation_type(mut self, validation_type: i64) -> Self {
-        self.validation_type = Some(validation_type);
-        self
-    }
-    /// Sets `mention_all_authority`: 1 = only the owner may @all (@所有人权限); 0 = everyone.
-    pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
-        self.mention_all_authority = Some(mention_all_authority);
-        self
-    }
-    /// Sets `management_type`: 1 = only the owner manages the group (群管理类型); 0 = everyone.
-    pub fn management_type(mut self, management_type: i64) -> Self {
-        self.management_type = Some(management_type);
-        self
-    }
-    /// Sets `chat_banned_type`: 1 = all members muted (全员禁言); 0 = not.
-    pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
-        self.chat_banned_type = Some(chat_banned_type);
-        self
-    }
-    /// Sets `show_history_type`: 1 = new members see the last 100 messages (新成员可查看历史消息); 0 = no.
-    pub fn show_history_type(mut self, show_history_type: i64) -> Self {
-        self.show_history_type = Some(show_history_type);
-        self
-    }
 }
 impl rt::Endpoint for ChatUpdateRequest {
     type Response = rt::Empty;
@@ -659,77 +534,77 @@ impl rt::Endpoint for ChatUpdateRequest {
 impl<'c> crate::api::Call<'c, ChatUpdateRequest> {
     /// Sets `name`: New group name (群名称), 1-20 characters.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `owner`: Userid of the new owner (群主).
     pub fn owner(mut self, owner: impl Into<String>) -> Self {
-        self.request = self.request.owner(owner);
+        self.request.owner = Some(owner.into());
         self
     }
     /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
     pub fn owner_type(mut self, owner_type: ChatOwnerType) -> Self {
-        self.request = self.request.owner_type(owner_type);
+        self.request.owner_type = Some(owner_type);
         self
     }
     /// Sets `add_useridlist`: Userids to add (添加成员), at most 40 per call.
     pub fn add_useridlist(mut self, add_useridlist: Vec<String>) -> Self {
-        self.request = self.request.add_useridlist(add_useridlist);
+        self.request.add_useridlist = add_useridlist;
         self
     }
     /// Sets `del_useridlist`: Userids to remove (删除成员).
     pub fn del_useridlist(mut self, del_useridlist: Vec<String>) -> Self {
-        self.request = self.request.del_useridlist(del_useridlist);
+        self.request.del_useridlist = del_useridlist;
         self
     }
     /// Sets `add_extidlist`: External contacts to add (添加外部联系人).
     pub fn add_extidlist(mut self, add_extidlist: Vec<String>) -> Self {
-        self.request = self.request.add_extidlist(add_extidlist);
+        self.request.add_extidlist = add_extidlist;
         self
     }
     /// Sets `del_extidlist`: External contacts to remove (删除外部联系人).
     pub fn del_extidlist(mut self, del_extidlist: Vec<String>) -> Self {
-        self.request = self.request.del_extidlist(del_extidlist);
+        self.request.del_extidlist = del_extidlist;
         self
     }
     /// Sets `icon`: Avatar media id (群头像).
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.request = self.request.icon(icon);
+        self.request.icon = Some(icon.into());
         self
     }
     /// Sets `is_ban`: Mute the group (全员禁言).
     pub fn is_ban(mut self, is_ban: bool) -> Self {
-        self.request = self.request.is_ban(is_ban);
+        self.request.is_ban = Some(is_ban);
         self
     }
     /// Sets `searchable`: 1 = the group can be found by search (可搜索); 0 = not.
     pub fn searchable(mut self, searchable: i64) -> Self {
-        self.request = self.request.searchable(searchable);
+        self.request.searchable = Some(searchable);
         self
     }
     /// Sets `validation_type`: 1 = joining needs verification (入群验证); 0 = not.
     pub fn validation_type(mut self, validation_type: i64) -> Self {
-        self.request = self.request.validation_type(validation_type);
+        self.request.validation_type = Some(validation_type);
         self
     }
     /// Sets `mention_all_authority`: 1 = only the owner may @all (@所有人权限); 0 = everyone.
     pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
-        self.request = self.request.mention_all_authority(mention_all_authority);
+        self.request.mention_all_authority = Some(mention_all_authority);
         self
     }
     /// Sets `management_type`: 1 = only the owner manages the group (群管理类型); 0 = everyone.
     pub fn management_type(mut self, management_type: i64) -> Self {
-        self.request = self.request.management_type(management_type);
+        self.request.management_type = Some(management_type);
         self
     }
     /// Sets `chat_banned_type`: 1 = all members muted (全员禁言); 0 = not.
     pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
-        self.request = self.request.chat_banned_type(chat_banned_type);
+        self.request.chat_banned_type = Some(chat_banned_type);
         self
     }
     /// Sets `show_history_type`: 1 = new members see the last 100 messages (新成员可查看历史消息); 0 = no.
     pub fn show_history_type(mut self, show_history_type: i64) -> Self {
-        self.request = self.request.show_history_type(show_history_type);
+        self.request.show_history_type = Some(show_history_type);
         self
     }
 }

@@ -148,21 +148,6 @@ impl CheckinListByDeptRequest {
             order: None,
         }
     }
-    /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size (分页大小), at most 100; only with `offset`.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `order`: Sort order (排序), `asc` or `desc`.
-    pub fn order(mut self, order: CheckinOrder) -> Self {
-        self.order = Some(order);
-        self
-    }
 }
 impl rt::Endpoint for CheckinListByDeptRequest {
     type Response = CheckinListByDeptResponse;
@@ -219,17 +204,17 @@ impl rt::Endpoint for CheckinListByDeptRequest {
 impl<'c> crate::api::Call<'c, CheckinListByDeptRequest> {
     /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size (分页大小), at most 100; only with `offset`.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Sets `order`: Sort order (排序), `asc` or `desc`.
     pub fn order(mut self, order: CheckinOrder) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size`. Stops after an empty page, when the position stops moving, and after the first error.

@@ -939,16 +939,6 @@ impl ContactListEmpLeaveRecordsRequest {
             max_results,
         }
     }
-    /// Sets `end_time`: End of the period, ISO 8601; now when absent.
-    pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
-        self.end_time = Some(end_time.into());
-        self
-    }
-    /// Sets `next_token`: The cursor of the next page; absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
 }
 impl rt::Endpoint for ContactListEmpLeaveRecordsRequest {
     type Response = ContactListEmpLeaveRecordsResponse;
@@ -986,12 +976,12 @@ impl rt::Endpoint for ContactListEmpLeaveRecordsRequest {
 impl<'c> crate::api::Call<'c, ContactListEmpLeaveRecordsRequest> {
     /// Sets `end_time`: End of the period, ISO 8601; now when absent.
     pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
-        self.request = self.request.end_time(end_time);
+        self.request.end_time = Some(end_time.into());
         self
     }
     /// Sets `next_token`: The cursor of the next page; absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1197,11 +1187,6 @@ impl ContactSearchUserRequest {
             full_match_field: None,
         }
     }
-    /// Sets `full_match_field`: `1` matches the name exactly (精确匹配用户名称); absent, the match is fuzzy.
-    pub fn full_match_field(mut self, full_match_field: i64) -> Self {
-        self.full_match_field = Some(full_match_field);
-        self
-    }
 }
 impl rt::Endpoint for ContactSearchUserRequest {
     type Response = ContactSearchUserResponse;
@@ -1232,7 +1217,7 @@ impl rt::Endpoint for ContactSearchUserRequest {
 impl<'c> crate::api::Call<'c, ContactSearchUserRequest> {
     /// Sets `full_match_field`: `1` matches the name exactly (精确匹配用户名称); absent, the match is fuzzy.
     pub fn full_match_field(mut self, full_match_field: i64) -> Self {
-        self.request = self.request.full_match_field(full_match_field);
+        self.request.full_match_field = Some(full_match_field);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1308,11 +1293,6 @@ impl ContactSortUsersRequest {
             sort_type: None,
         }
     }
-    /// Sets `sort_type`: `0` ascending by the name's pinyin, `1` descending (排序方式).
-    pub fn sort_type(mut self, sort_type: i64) -> Self {
-        self.sort_type = Some(sort_type);
-        self
-    }
 }
 impl rt::Endpoint for ContactSortUsersRequest {
     type Response = ContactSortUsersResponse;
@@ -1345,7 +1325,7 @@ impl rt::Endpoint for ContactSortUsersRequest {
 impl<'c> crate::api::Call<'c, ContactSortUsersRequest> {
     /// Sets `sort_type`: `0` ascending by the name's pinyin, `1` descending (排序方式).
     pub fn sort_type(mut self, sort_type: i64) -> Self {
-        self.request = self.request.sort_type(sort_type);
+        self.request.sort_type = Some(sort_type);
         self
     }
 }
@@ -1409,26 +1389,6 @@ impl ContactUpdateSeniorSettingRequest {
             protect_scenes: Default::default(),
         }
     }
-    /// Sets `permit_staff_ids`: Whitelisted users (高管白名单员工).
-    pub fn permit_staff_ids(mut self, permit_staff_ids: Vec<String>) -> Self {
-        self.permit_staff_ids = permit_staff_ids;
-        self
-    }
-    /// Sets `permit_dept_ids`: Whitelisted departments (高管白名单部门).
-    pub fn permit_dept_ids(mut self, permit_dept_ids: Vec<i64>) -> Self {
-        self.permit_dept_ids = permit_dept_ids;
-        self
-    }
-    /// Sets `permit_tag_ids`: Whitelisted roles (高管白名单角色).
-    pub fn permit_tag_ids(mut self, permit_tag_ids: Vec<i64>) -> Self {
-        self.permit_tag_ids = permit_tag_ids;
-        self
-    }
-    /// Sets `protect_scenes`: The shielded scenes (高管拦截场景).
-    pub fn protect_scenes(mut self, protect_scenes: Vec<ContactSeniorScene>) -> Self {
-        self.protect_scenes = protect_scenes;
-        self
-    }
 }
 impl rt::Endpoint for ContactUpdateSeniorSettingRequest {
     type Response = rt::Empty;
@@ -1458,22 +1418,22 @@ impl rt::Endpoint for ContactUpdateSeniorSettingRequest {
 impl<'c> crate::api::Call<'c, ContactUpdateSeniorSettingRequest> {
     /// Sets `permit_staff_ids`: Whitelisted users (高管白名单员工).
     pub fn permit_staff_ids(mut self, permit_staff_ids: Vec<String>) -> Self {
-        self.request = self.request.permit_staff_ids(permit_staff_ids);
+        self.request.permit_staff_ids = permit_staff_ids;
         self
     }
     /// Sets `permit_dept_ids`: Whitelisted departments (高管白名单部门).
     pub fn permit_dept_ids(mut self, permit_dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.permit_dept_ids(permit_dept_ids);
+        self.request.permit_dept_ids = permit_dept_ids;
         self
     }
     /// Sets `permit_tag_ids`: Whitelisted roles (高管白名单角色).
     pub fn permit_tag_ids(mut self, permit_tag_ids: Vec<i64>) -> Self {
-        self.request = self.request.permit_tag_ids(permit_tag_ids);
+        self.request.permit_tag_ids = permit_tag_ids;
         self
     }
     /// Sets `protect_scenes`: The shielded scenes (高管拦截场景).
     pub fn protect_scenes(mut self, protect_scenes: Vec<ContactSeniorScene>) -> Self {
-        self.request = self.request.protect_scenes(protect_scenes);
+        self.request.protect_scenes = protect_scenes;
         self
     }
 }
@@ -1620,61 +1580,6 @@ impl ContactUpdateEmpAttributeVisibilityRequest {
             active: None,
         }
     }
-    /// Sets `id`: The rule to change (设置ID); absent to add one.
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Sets `name`: Its name (设置的名称).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `description`: Its description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `object_staff_ids`: Users whose attributes are hidden (userid).
-    pub fn object_staff_ids(mut self, object_staff_ids: Vec<String>) -> Self {
-        self.object_staff_ids = object_staff_ids;
-        self
-    }
-    /// Sets `object_dept_ids`: Departments whose members' attributes are hidden.
-    pub fn object_dept_ids(mut self, object_dept_ids: Vec<i64>) -> Self {
-        self.object_dept_ids = object_dept_ids;
-        self
-    }
-    /// Sets `object_tag_ids`: Roles whose members' attributes are hidden.
-    pub fn object_tag_ids(mut self, object_tag_ids: Vec<i64>) -> Self {
-        self.object_tag_ids = object_tag_ids;
-        self
-    }
-    /// Sets `hide_fields`: The attributes to hide (需要隐藏的用户属性).
-    pub fn hide_fields(mut self, hide_fields: Vec<String>) -> Self {
-        self.hide_fields = hide_fields;
-        self
-    }
-    /// Sets `exclude_staff_ids`: Users who still see them (可见隐藏字段的员工).
-    pub fn exclude_staff_ids(mut self, exclude_staff_ids: Vec<String>) -> Self {
-        self.exclude_staff_ids = exclude_staff_ids;
-        self
-    }
-    /// Sets `exclude_dept_ids`: Departments who still see them.
-    pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.exclude_dept_ids = exclude_dept_ids;
-        self
-    }
-    /// Sets `exclude_tag_ids`: Roles who still see them.
-    pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.exclude_tag_ids = exclude_tag_ids;
-        self
-    }
-    /// Sets `active`: Whether the rule is in force (是否生效).
-    pub fn active(mut self, active: bool) -> Self {
-        self.active = Some(active);
-        self
-    }
 }
 impl rt::Endpoint for ContactUpdateEmpAttributeVisibilityRequest {
     type Response = ContactUpdateEmpAttributeVisibilityResponse;
@@ -1700,57 +1605,57 @@ impl rt::Endpoint for ContactUpdateEmpAttributeVisibilityRequest {
 impl<'c> crate::api::Call<'c, ContactUpdateEmpAttributeVisibilityRequest> {
     /// Sets `id`: The rule to change (设置ID); absent to add one.
     pub fn id(mut self, id: i64) -> Self {
-        self.request = self.request.id(id);
+        self.request.id = Some(id);
         self
     }
     /// Sets `name`: Its name (设置的名称).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `description`: Its description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `object_staff_ids`: Users whose attributes are hidden (userid).
     pub fn object_staff_ids(mut self, object_staff_ids: Vec<String>) -> Self {
-        self.request = self.request.object_staff_ids(object_staff_ids);
+        self.request.object_staff_ids = object_staff_ids;
         self
     }
     /// Sets `object_dept_ids`: Departments whose members' attributes are hidden.
     pub fn object_dept_ids(mut self, object_dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.object_dept_ids(object_dept_ids);
+        self.request.object_dept_ids = object_dept_ids;
         self
     }
     /// Sets `object_tag_ids`: Roles whose members' attributes are hidden.
     pub fn object_tag_ids(mut self, object_tag_ids: Vec<i64>) -> Self {
-        self.request = self.request.object_tag_ids(object_tag_ids);
+        self.request.object_tag_ids = object_tag_ids;
         self
     }
     /// Sets `hide_fields`: The attributes to hide (需要隐藏的用户属性).
     pub fn hide_fields(mut self, hide_fields: Vec<String>) -> Self {
-        self.request = self.request.hide_fields(hide_fields);
+        self.request.hide_fields = hide_fields;
         self
     }
     /// Sets `exclude_staff_ids`: Users who still see them (可见隐藏字段的员工).
     pub fn exclude_staff_ids(mut self, exclude_staff_ids: Vec<String>) -> Self {
-        self.request = self.request.exclude_staff_ids(exclude_staff_ids);
+        self.request.exclude_staff_ids = exclude_staff_ids;
         self
     }
     /// Sets `exclude_dept_ids`: Departments who still see them.
     pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.exclude_dept_ids(exclude_dept_ids);
+        self.request.exclude_dept_ids = exclude_dept_ids;
         self
     }
     /// Sets `exclude_tag_ids`: Roles who still see them.
     pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.request = self.request.exclude_tag_ids(exclude_tag_ids);
+        self.request.exclude_tag_ids = exclude_tag_ids;
         self
     }
     /// Sets `active`: Whether the rule is in force (是否生效).
     pub fn active(mut self, active: bool) -> Self {
-        self.request = self.request.active(active);
+        self.request.active = Some(active);
         self
     }
 }
@@ -1789,16 +1694,6 @@ impl ContactListEmpAttributeVisibilityRequest {
             max_results: None,
         }
     }
-    /// Sets `next_token`: The cursor (分页游标): -1 first, then the previous answer's `nextCursor`.
-    pub fn next_token(mut self, next_token: i64) -> Self {
-        self.next_token = Some(next_token);
-        self
-    }
-    /// Sets `max_results`: Page size (分页大小), at most 100.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
 }
 impl rt::Endpoint for ContactListEmpAttributeVisibilityRequest {
     type Response = ContactListEmpAttributeVisibilityResponse;
@@ -1836,12 +1731,12 @@ impl rt::Endpoint for ContactListEmpAttributeVisibilityRequest {
 impl<'c> crate::api::Call<'c, ContactListEmpAttributeVisibilityRequest> {
     /// Sets `next_token`: The cursor (分页游标): -1 first, then the previous answer's `nextCursor`.
     pub fn next_token(mut self, next_token: i64) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token);
         self
     }
     /// Sets `max_results`: Page size (分页大小), at most 100.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Every page from this request's position on, following `nextCursor` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -2098,11 +1993,6 @@ impl ContactDisableOrgAccountRequest {
             reason: None,
         }
     }
-    /// Sets `reason`: Why (停用原因).
-    pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
-        self
-    }
 }
 impl rt::Endpoint for ContactDisableOrgAccountRequest {
     type Response = ContactDisableOrgAccountResponse;
@@ -2128,7 +2018,7 @@ impl rt::Endpoint for ContactDisableOrgAccountRequest {
 impl<'c> crate::api::Call<'c, ContactDisableOrgAccountRequest> {
     /// Sets `reason`: Why (停用原因).
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        self.request = self.request.reason(reason);
+        self.request.reason = Some(reason.into());
         self
     }
 }
@@ -2177,19 +2067,6 @@ impl ContactSignOutOrgAccountRequest {
             reason_i18n_for_employee: Default::default(),
         }
     }
-    /// Sets `reason`: Why, for the admin console's audit log (登出的原因).
-    pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
-        self
-    }
-    /// Sets `reason_i18n_for_employee`: Why, as shown to the employee, by client language (`zh_CN`, `zh_HK`, `zh_TW`, `en_US`,
-    pub fn reason_i18n_for_employee(
-        mut self,
-        reason_i18n_for_employee: std::collections::BTreeMap<String, String>,
-    ) -> Self {
-        self.reason_i18n_for_employee = reason_i18n_for_employee;
-        self
-    }
 }
 impl rt::Endpoint for ContactSignOutOrgAccountRequest {
     type Response = ContactSignOutOrgAccountResponse;
@@ -2215,7 +2092,7 @@ impl rt::Endpoint for ContactSignOutOrgAccountRequest {
 impl<'c> crate::api::Call<'c, ContactSignOutOrgAccountRequest> {
     /// Sets `reason`: Why, for the admin console's audit log (登出的原因).
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        self.request = self.request.reason(reason);
+        self.request.reason = Some(reason.into());
         self
     }
     /// Sets `reason_i18n_for_employee`: Why, as shown to the employee, by client language (`zh_CN`, `zh_HK`, `zh_TW`, `en_US`,
@@ -2223,7 +2100,7 @@ impl<'c> crate::api::Call<'c, ContactSignOutOrgAccountRequest> {
         mut self,
         reason_i18n_for_employee: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.request = self.request.reason_i18n_for_employee(reason_i18n_for_employee);
+        self.request.reason_i18n_for_employee = reason_i18n_for_employee;
         self
     }
 }
@@ -2360,11 +2237,6 @@ impl ContactGrantMultiOrgPermissionRequest {
             grant_dept_id_list: Default::default(),
         }
     }
-    /// Sets `grant_dept_id_list`: Only these departments' accounts (授权的部门列表); the whole organisation when absent.
-    pub fn grant_dept_id_list(mut self, grant_dept_id_list: Vec<i64>) -> Self {
-        self.grant_dept_id_list = grant_dept_id_list;
-        self
-    }
 }
 impl rt::Endpoint for ContactGrantMultiOrgPermissionRequest {
     type Response = rt::Empty;
@@ -2390,7 +2262,7 @@ impl rt::Endpoint for ContactGrantMultiOrgPermissionRequest {
 impl<'c> crate::api::Call<'c, ContactGrantMultiOrgPermissionRequest> {
     /// Sets `grant_dept_id_list`: Only these departments' accounts (授权的部门列表); the whole organisation when absent.
     pub fn grant_dept_id_list(mut self, grant_dept_id_list: Vec<i64>) -> Self {
-        self.request = self.request.grant_dept_id_list(grant_dept_id_list);
+        self.request.grant_dept_id_list = grant_dept_id_list;
         self
     }
 }
@@ -2709,11 +2581,6 @@ impl ContactSetOrgAccountVisibleInOtherOrgRequest {
             fields: Default::default(),
         }
     }
-    /// Sets `fields`: The fields (授权字段): `mobile`, `status` (disabled or not); only `mobile` when absent.
-    pub fn fields(mut self, fields: Vec<String>) -> Self {
-        self.fields = fields;
-        self
-    }
 }
 impl rt::Endpoint for ContactSetOrgAccountVisibleInOtherOrgRequest {
     type Response = ContactSetOrgAccountVisibleInOtherOrgResponse;
@@ -2739,7 +2606,7 @@ impl rt::Endpoint for ContactSetOrgAccountVisibleInOtherOrgRequest {
 impl<'c> crate::api::Call<'c, ContactSetOrgAccountVisibleInOtherOrgRequest> {
     /// Sets `fields`: The fields (授权字段): `mobile`, `status` (disabled or not); only `mobile` when absent.
     pub fn fields(mut self, fields: Vec<String>) -> Self {
-        self.request = self.request.fields(fields);
+        self.request.fields = fields;
         self
     }
 }
@@ -2771,11 +2638,6 @@ impl ContactGetOrgAuthInfoRequest {
     pub fn new() -> Self {
         Self { target_corp_id: None }
     }
-    /// Sets `target_corp_id`: The organisation (企业corpId); the calling one when absent.
-    pub fn target_corp_id(mut self, target_corp_id: impl Into<String>) -> Self {
-        self.target_corp_id = Some(target_corp_id.into());
-        self
-    }
 }
 impl rt::Endpoint for ContactGetOrgAuthInfoRequest {
     type Response = ContactGetOrgAuthInfoResponse;
@@ -2804,7 +2666,7 @@ impl rt::Endpoint for ContactGetOrgAuthInfoRequest {
 impl<'c> crate::api::Call<'c, ContactGetOrgAuthInfoRequest> {
     /// Sets `target_corp_id`: The organisation (企业corpId); the calling one when absent.
     pub fn target_corp_id(mut self, target_corp_id: impl Into<String>) -> Self {
-        self.request = self.request.target_corp_id(target_corp_id);
+        self.request.target_corp_id = Some(target_corp_id.into());
         self
     }
 }
@@ -2843,16 +2705,6 @@ impl ContactGetApplyInviteInfoRequest {
             dept_id: None,
         }
     }
-    /// Sets `inviter_user_id`: The inviter's userid (邀请者); the organisation's creator when absent.
-    pub fn inviter_user_id(mut self, inviter_user_id: impl Into<String>) -> Self {
-        self.inviter_user_id = Some(inviter_user_id.into());
-        self
-    }
-    /// Sets `dept_id`: Invite into this department (部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
 }
 impl rt::Endpoint for ContactGetApplyInviteInfoRequest {
     type Response = ContactGetApplyInviteInfoResponse;
@@ -2884,12 +2736,12 @@ impl rt::Endpoint for ContactGetApplyInviteInfoRequest {
 impl<'c> crate::api::Call<'c, ContactGetApplyInviteInfoRequest> {
     /// Sets `inviter_user_id`: The inviter's userid (邀请者); the organisation's creator when absent.
     pub fn inviter_user_id(mut self, inviter_user_id: impl Into<String>) -> Self {
-        self.request = self.request.inviter_user_id(inviter_user_id);
+        self.request.inviter_user_id = Some(inviter_user_id.into());
         self
     }
     /// Sets `dept_id`: Invite into this department (部门ID).
     pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.request = self.request.dept_id(dept_id);
+        self.request.dept_id = Some(dept_id);
         self
     }
 }
@@ -2980,11 +2832,6 @@ impl ContactTranslateFileRequest {
             union_id: union_id.into(),
         }
     }
-    /// Sets `output_file_name`: The result archive's name without extension (转译完打包的文件名); required for more than one file.
-    pub fn output_file_name(mut self, output_file_name: impl Into<String>) -> Self {
-        self.output_file_name = Some(output_file_name.into());
-        self
-    }
 }
 impl rt::Endpoint for ContactTranslateFileRequest {
     type Response = ContactTranslateFileResponse;
@@ -3010,7 +2857,7 @@ impl rt::Endpoint for ContactTranslateFileRequest {
 impl<'c> crate::api::Call<'c, ContactTranslateFileRequest> {
     /// Sets `output_file_name`: The result archive's name without extension (转译完打包的文件名); required for more than one file.
     pub fn output_file_name(mut self, output_file_name: impl Into<String>) -> Self {
-        self.request = self.request.output_file_name(output_file_name);
+        self.request.output_file_name = Some(output_file_name.into());
         self
     }
 }
@@ -3099,16 +2946,6 @@ impl ContactListContactHideSettingsRequest {
             max_results: None,
         }
     }
-    /// Sets `next_token`: The cursor (分页游标): 0 first, then the previous answer's `nextToken`.
-    pub fn next_token(mut self, next_token: i64) -> Self {
-        self.next_token = Some(next_token);
-        self
-    }
-    /// Sets `max_results`: Page size (分页大小), at most 100.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
 }
 impl rt::Endpoint for ContactListContactHideSettingsRequest {
     type Response = ContactListContactHideSettingsResponse;
@@ -3146,12 +2983,12 @@ impl rt::Endpoint for ContactListContactHideSettingsRequest {
 impl<'c> crate::api::Call<'c, ContactListContactHideSettingsRequest> {
     /// Sets `next_token`: The cursor (分页游标): 0 first, then the previous answer's `nextToken`.
     pub fn next_token(mut self, next_token: i64) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token);
         self
     }
     /// Sets `max_results`: Page size (分页大小), at most 100.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -3289,66 +3126,6 @@ impl ContactUpdateContactHideSettingRequest {
             hide_in_search: None,
         }
     }
-    /// Sets `id`: The rule to change (设置ID); absent to add one.
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Sets `name`: Its name (设置名称).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `description`: Its description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `object_staff_ids`: Users to hide (需要被隐藏的员工).
-    pub fn object_staff_ids(mut self, object_staff_ids: Vec<String>) -> Self {
-        self.object_staff_ids = object_staff_ids;
-        self
-    }
-    /// Sets `object_dept_ids`: Departments to hide.
-    pub fn object_dept_ids(mut self, object_dept_ids: Vec<i64>) -> Self {
-        self.object_dept_ids = object_dept_ids;
-        self
-    }
-    /// Sets `object_tag_ids`: Roles to hide.
-    pub fn object_tag_ids(mut self, object_tag_ids: Vec<i64>) -> Self {
-        self.object_tag_ids = object_tag_ids;
-        self
-    }
-    /// Sets `exclude_staff_ids`: Users who still see them (不受影响的员工).
-    pub fn exclude_staff_ids(mut self, exclude_staff_ids: Vec<String>) -> Self {
-        self.exclude_staff_ids = exclude_staff_ids;
-        self
-    }
-    /// Sets `exclude_dept_ids`: Departments who still see them.
-    pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.exclude_dept_ids = exclude_dept_ids;
-        self
-    }
-    /// Sets `exclude_tag_ids`: Roles who still see them.
-    pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.exclude_tag_ids = exclude_tag_ids;
-        self
-    }
-    /// Sets `active`: Whether the rule is in force (是否激活).
-    pub fn active(mut self, active: bool) -> Self {
-        self.active = Some(active);
-        self
-    }
-    /// Sets `hide_in_user_profile`: Also hide them on profile pages (是否同时在被查看个人资料页时隐藏).
-    pub fn hide_in_user_profile(mut self, hide_in_user_profile: bool) -> Self {
-        self.hide_in_user_profile = Some(hide_in_user_profile);
-        self
-    }
-    /// Sets `hide_in_search`: Also hide them from search (是否同时在被搜索时隐藏).
-    pub fn hide_in_search(mut self, hide_in_search: bool) -> Self {
-        self.hide_in_search = Some(hide_in_search);
-        self
-    }
 }
 impl rt::Endpoint for ContactUpdateContactHideSettingRequest {
     type Response = ContactUpdateContactHideSettingResponse;
@@ -3374,62 +3151,62 @@ impl rt::Endpoint for ContactUpdateContactHideSettingRequest {
 impl<'c> crate::api::Call<'c, ContactUpdateContactHideSettingRequest> {
     /// Sets `id`: The rule to change (设置ID); absent to add one.
     pub fn id(mut self, id: i64) -> Self {
-        self.request = self.request.id(id);
+        self.request.id = Some(id);
         self
     }
     /// Sets `name`: Its name (设置名称).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `description`: Its description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `object_staff_ids`: Users to hide (需要被隐藏的员工).
     pub fn object_staff_ids(mut self, object_staff_ids: Vec<String>) -> Self {
-        self.request = self.request.object_staff_ids(object_staff_ids);
+        self.request.object_staff_ids = object_staff_ids;
         self
     }
     /// Sets `object_dept_ids`: Departments to hide.
     pub fn object_dept_ids(mut self, object_dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.object_dept_ids(object_dept_ids);
+        self.request.object_dept_ids = object_dept_ids;
         self
     }
     /// Sets `object_tag_ids`: Roles to hide.
     pub fn object_tag_ids(mut self, object_tag_ids: Vec<i64>) -> Self {
-        self.request = self.request.object_tag_ids(object_tag_ids);
+        self.request.object_tag_ids = object_tag_ids;
         self
     }
     /// Sets `exclude_staff_ids`: Users who still see them (不受影响的员工).
     pub fn exclude_staff_ids(mut self, exclude_staff_ids: Vec<String>) -> Self {
-        self.request = self.request.exclude_staff_ids(exclude_staff_ids);
+        self.request.exclude_staff_ids = exclude_staff_ids;
         self
     }
     /// Sets `exclude_dept_ids`: Departments who still see them.
     pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.exclude_dept_ids(exclude_dept_ids);
+        self.request.exclude_dept_ids = exclude_dept_ids;
         self
     }
     /// Sets `exclude_tag_ids`: Roles who still see them.
     pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.request = self.request.exclude_tag_ids(exclude_tag_ids);
+        self.request.exclude_tag_ids = exclude_tag_ids;
         self
     }
     /// Sets `active`: Whether the rule is in force (是否激活).
     pub fn active(mut self, active: bool) -> Self {
-        self.request = self.request.active(active);
+        self.request.active = Some(active);
         self
     }
     /// Sets `hide_in_user_profile`: Also hide them on profile pages (是否同时在被查看个人资料页时隐藏).
     pub fn hide_in_user_profile(mut self, hide_in_user_profile: bool) -> Self {
-        self.request = self.request.hide_in_user_profile(hide_in_user_profile);
+        self.request.hide_in_user_profile = Some(hide_in_user_profile);
         self
     }
     /// Sets `hide_in_search`: Also hide them from search (是否同时在被搜索时隐藏).
     pub fn hide_in_search(mut self, hide_in_search: bool) -> Self {
-        self.request = self.request.hide_in_search(hide_in_search);
+        self.request.hide_in_search = Some(hide_in_search);
         self
     }
 }
@@ -3575,16 +3352,6 @@ impl ContactListContactRestrictSettingsRequest {
             max_results: None,
         }
     }
-    /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
-    pub fn next_token(mut self, next_token: i64) -> Self {
-        self.next_token = Some(next_token);
-        self
-    }
-    /// Sets `max_results`: Page size (最大返回结果数), at most 100.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
 }
 impl rt::Endpoint for ContactListContactRestrictSettingsRequest {
     type Response = ContactListContactRestrictSettingsResponse;
@@ -3622,12 +3389,12 @@ impl rt::Endpoint for ContactListContactRestrictSettingsRequest {
 impl<'c> crate::api::Call<'c, ContactListContactRestrictSettingsRequest> {
     /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
     pub fn next_token(mut self, next_token: i64) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token);
         self
     }
     /// Sets `max_results`: Page size (最大返回结果数), at most 100.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -3773,66 +3540,6 @@ impl ContactUpdateContactRestrictSettingRequest {
             restrict_in_search: None,
         }
     }
-    /// Sets `id`: The rule to change (设置ID); absent to add one.
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Sets `name`: Its name (设置名称).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `description`: Its description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `subject_user_ids`: Users to restrict.
-    pub fn subject_user_ids(mut self, subject_user_ids: Vec<String>) -> Self {
-        self.subject_user_ids = subject_user_ids;
-        self
-    }
-    /// Sets `subject_dept_ids`: Departments to restrict.
-    pub fn subject_dept_ids(mut self, subject_dept_ids: Vec<i64>) -> Self {
-        self.subject_dept_ids = subject_dept_ids;
-        self
-    }
-    /// Sets `subject_tag_ids`: Roles to restrict.
-    pub fn subject_tag_ids(mut self, subject_tag_ids: Vec<i64>) -> Self {
-        self.subject_tag_ids = subject_tag_ids;
-        self
-    }
-    /// Sets `exclude_user_ids`: Whitelisted users, with `excludeNode` (白名单用户).
-    pub fn exclude_user_ids(mut self, exclude_user_ids: Vec<String>) -> Self {
-        self.exclude_user_ids = exclude_user_ids;
-        self
-    }
-    /// Sets `exclude_dept_ids`: Whitelisted departments, with `excludeNode`.
-    pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.exclude_dept_ids = exclude_dept_ids;
-        self
-    }
-    /// Sets `exclude_tag_ids`: Whitelisted roles, with `excludeNode`.
-    pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.exclude_tag_ids = exclude_tag_ids;
-        self
-    }
-    /// Sets `active`: Whether the rule is in force (本次设置是否生效).
-    pub fn active(mut self, active: bool) -> Self {
-        self.active = Some(active);
-        self
-    }
-    /// Sets `restrict_in_user_profile`: Also hide the profile pages of people out of sight (是否同时限制查看个人资料页).
-    pub fn restrict_in_user_profile(mut self, restrict_in_user_profile: bool) -> Self {
-        self.restrict_in_user_profile = Some(restrict_in_user_profile);
-        self
-    }
-    /// Sets `restrict_in_search`: Also keep people out of sight out of search (是否同时限制搜索).
-    pub fn restrict_in_search(mut self, restrict_in_search: bool) -> Self {
-        self.restrict_in_search = Some(restrict_in_search);
-        self
-    }
 }
 impl rt::Endpoint for ContactUpdateContactRestrictSettingRequest {
     type Response = ContactUpdateContactRestrictSettingResponse;
@@ -3862,62 +3569,62 @@ impl rt::Endpoint for ContactUpdateContactRestrictSettingRequest {
 impl<'c> crate::api::Call<'c, ContactUpdateContactRestrictSettingRequest> {
     /// Sets `id`: The rule to change (设置ID); absent to add one.
     pub fn id(mut self, id: i64) -> Self {
-        self.request = self.request.id(id);
+        self.request.id = Some(id);
         self
     }
     /// Sets `name`: Its name (设置名称).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `description`: Its description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `subject_user_ids`: Users to restrict.
     pub fn subject_user_ids(mut self, subject_user_ids: Vec<String>) -> Self {
-        self.request = self.request.subject_user_ids(subject_user_ids);
+        self.request.subject_user_ids = subject_user_ids;
         self
     }
     /// Sets `subject_dept_ids`: Departments to restrict.
     pub fn subject_dept_ids(mut self, subject_dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.subject_dept_ids(subject_dept_ids);
+        self.request.subject_dept_ids = subject_dept_ids;
         self
     }
     /// Sets `subject_tag_ids`: Roles to restrict.
     pub fn subject_tag_ids(mut self, subject_tag_ids: Vec<i64>) -> Self {
-        self.request = self.request.subject_tag_ids(subject_tag_ids);
+        self.request.subject_tag_ids = subject_tag_ids;
         self
     }
     /// Sets `exclude_user_ids`: Whitelisted users, with `excludeNode` (白名单用户).
     pub fn exclude_user_ids(mut self, exclude_user_ids: Vec<String>) -> Self {
-        self.request = self.request.exclude_user_ids(exclude_user_ids);
+        self.request.exclude_user_ids = exclude_user_ids;
         self
     }
     /// Sets `exclude_dept_ids`: Whitelisted departments, with `excludeNode`.
     pub fn exclude_dept_ids(mut self, exclude_dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.exclude_dept_ids(exclude_dept_ids);
+        self.request.exclude_dept_ids = exclude_dept_ids;
         self
     }
     /// Sets `exclude_tag_ids`: Whitelisted roles, with `excludeNode`.
     pub fn exclude_tag_ids(mut self, exclude_tag_ids: Vec<i64>) -> Self {
-        self.request = self.request.exclude_tag_ids(exclude_tag_ids);
+        self.request.exclude_tag_ids = exclude_tag_ids;
         self
     }
     /// Sets `active`: Whether the rule is in force (本次设置是否生效).
     pub fn active(mut self, active: bool) -> Self {
-        self.request = self.request.active(active);
+        self.request.active = Some(active);
         self
     }
     /// Sets `restrict_in_user_profile`: Also hide the profile pages of people out of sight (是否同时限制查看个人资料页).
     pub fn restrict_in_user_profile(mut self, restrict_in_user_profile: bool) -> Self {
-        self.request = self.request.restrict_in_user_profile(restrict_in_user_profile);
+        self.request.restrict_in_user_profile = Some(restrict_in_user_profile);
         self
     }
     /// Sets `restrict_in_search`: Also keep people out of sight out of search (是否同时限制搜索).
     pub fn restrict_in_search(mut self, restrict_in_search: bool) -> Self {
-        self.request = self.request.restrict_in_search(restrict_in_search);
+        self.request.restrict_in_search = Some(restrict_in_search);
         self
     }
 }
@@ -4019,16 +3726,6 @@ impl ContactCreateCooperateOrgRequest {
             industry_code: None,
         }
     }
-    /// Sets `logo_media_id`: Its logo, a media_id from `media.upload` (logo).
-    pub fn logo_media_id(mut self, logo_media_id: impl Into<String>) -> Self {
-        self.logo_media_id = Some(logo_media_id.into());
-        self
-    }
-    /// Sets `industry_code`: Its industry code (行业code).
-    pub fn industry_code(mut self, industry_code: i64) -> Self {
-        self.industry_code = Some(industry_code);
-        self
-    }
 }
 impl rt::Endpoint for ContactCreateCooperateOrgRequest {
     type Response = ContactCreateCooperateOrgResponse;
@@ -4054,12 +3751,12 @@ impl rt::Endpoint for ContactCreateCooperateOrgRequest {
 impl<'c> crate::api::Call<'c, ContactCreateCooperateOrgRequest> {
     /// Sets `logo_media_id`: Its logo, a media_id from `media.upload` (logo).
     pub fn logo_media_id(mut self, logo_media_id: impl Into<String>) -> Self {
-        self.request = self.request.logo_media_id(logo_media_id);
+        self.request.logo_media_id = Some(logo_media_id.into());
         self
     }
     /// Sets `industry_code`: Its industry code (行业code).
     pub fn industry_code(mut self, industry_code: i64) -> Self {
-        self.request = self.request.industry_code(industry_code);
+        self.request.industry_code = Some(industry_code);
         self
     }
 }

@@ -452,21 +452,6 @@ impl CspaceAddRequest {
             overwrite: None,
         }
     }
-    /// Sets `agent_id`: AgentId of the app (应用AgentId).
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
-    /// Sets `folder_id`: Folder id (文件夹ID): 0 for the approval-attachment space; omit for a custom space.
-    pub fn folder_id(mut self, folder_id: i64) -> Self {
-        self.folder_id = Some(folder_id);
-        self
-    }
-    /// Sets `overwrite`: Overwrite a file of the same name (覆盖同名文件); false (default) renames the new file.
-    pub fn overwrite(mut self, overwrite: bool) -> Self {
-        self.overwrite = Some(overwrite);
-        self
-    }
 }
 impl rt::Endpoint for CspaceAddRequest {
     type Response = CspaceAddResponse;
@@ -505,17 +490,17 @@ impl rt::Endpoint for CspaceAddRequest {
 impl<'c> crate::api::Call<'c, CspaceAddRequest> {
     /// Sets `agent_id`: AgentId of the app (应用AgentId).
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
     /// Sets `folder_id`: Folder id (文件夹ID): 0 for the approval-attachment space; omit for a custom space.
     pub fn folder_id(mut self, folder_id: i64) -> Self {
-        self.request = self.request.folder_id(folder_id);
+        self.request.folder_id = Some(folder_id);
         self
     }
     /// Sets `overwrite`: Overwrite a file of the same name (覆盖同名文件); false (default) renames the new file.
     pub fn overwrite(mut self, overwrite: bool) -> Self {
-        self.request = self.request.overwrite(overwrite);
+        self.request.overwrite = Some(overwrite);
         self
     }
 }
@@ -555,16 +540,6 @@ impl CspaceGetCustomSpaceRequest {
             agent_id: None,
         }
     }
-    /// Sets `domain`: Space domain (空间域) for an internal app: up to 10 letters or digits, case-insensitive.
-    pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.domain = Some(domain.into());
-        self
-    }
-    /// Sets `agent_id`: AgentId of the app (应用AgentId); required for ISV apps.
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
 }
 impl rt::Endpoint for CspaceGetCustomSpaceRequest {
     type Response = CspaceGetCustomSpaceResponse;
@@ -602,12 +577,12 @@ impl rt::Endpoint for CspaceGetCustomSpaceRequest {
 impl<'c> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
     /// Sets `domain`: Space domain (空间域) for an internal app: up to 10 letters or digits, case-insensitive.
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.request = self.request.domain(domain);
+        self.request.domain = Some(domain.into());
         self
     }
     /// Sets `agent_id`: AgentId of the app (应用AgentId); required for ISV apps.
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
 }
@@ -682,26 +657,6 @@ impl CspaceGrantCustomSpaceRequest {
             duration,
         }
     }
-    /// Sets `agent_id`: AgentId of the app (应用AgentId).
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
-    /// Sets `domain`: Space domain (空间域) as in `get_custom_space`; for internal apps.
-    pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.domain = Some(domain.into());
-        self
-    }
-    /// Sets `path`: Path granted (授权路径), needed for `add`: `/` for the whole space, a folder ends with `/` (`/doc/`).
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
-        self
-    }
-    /// Sets `fileids`: Ids of the files granted (文件ID列表), sent comma-separated; needed for `download`.
-    pub fn fileids(mut self, fileids: Vec<i64>) -> Self {
-        self.fileids = fileids;
-        self
-    }
 }
 impl rt::Endpoint for CspaceGrantCustomSpaceRequest {
     type Response = rt::Empty;
@@ -750,22 +705,22 @@ impl rt::Endpoint for CspaceGrantCustomSpaceRequest {
 impl<'c> crate::api::Call<'c, CspaceGrantCustomSpaceRequest> {
     /// Sets `agent_id`: AgentId of the app (应用AgentId).
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
     /// Sets `domain`: Space domain (空间域) as in `get_custom_space`; for internal apps.
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.request = self.request.domain(domain);
+        self.request.domain = Some(domain.into());
         self
     }
     /// Sets `path`: Path granted (授权路径), needed for `add`: `/` for the whole space, a folder ends with `/` (`/doc/`).
     pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.request = self.request.path(path);
+        self.request.path = Some(path.into());
         self
     }
     /// Sets `fileids`: Ids of the files granted (文件ID列表), sent comma-separated; needed for `download`.
     pub fn fileids(mut self, fileids: Vec<i64>) -> Self {
-        self.request = self.request.fileids(fileids);
+        self.request.fileids = fileids;
         self
     }
 }
@@ -800,11 +755,6 @@ impl CspaceUsedInfoRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(agent_id: i64) -> Self {
         Self { domain: None, agent_id }
-    }
-    /// Sets `domain`: Space domain (空间域) as in `get_custom_space`; for internal apps.
-    pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.domain = Some(domain.into());
-        self
     }
 }
 impl rt::Endpoint for CspaceUsedInfoRequest {
@@ -841,7 +791,7 @@ impl rt::Endpoint for CspaceUsedInfoRequest {
 impl<'c> crate::api::Call<'c, CspaceUsedInfoRequest> {
     /// Sets `domain`: Space domain (空间域) as in `get_custom_space`; for internal apps.
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.request = self.request.domain(domain);
+        self.request.domain = Some(domain.into());
         self
     }
 }
@@ -1224,11 +1174,6 @@ impl CspaceGetApprovalSpaceRequest {
             agent_id: None,
         }
     }
-    /// Sets `agent_id`: AgentId of the app (应用的agentid); needed by third-party apps.
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
 }
 impl rt::Endpoint for CspaceGetApprovalSpaceRequest {
     type Response = CspaceApprovalSpace;
@@ -1254,7 +1199,7 @@ impl rt::Endpoint for CspaceGetApprovalSpaceRequest {
 impl<'c> crate::api::Call<'c, CspaceGetApprovalSpaceRequest> {
     /// Sets `agent_id`: AgentId of the app (应用的agentid); needed by third-party apps.
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
 }

@@ -469,91 +469,6 @@ impl DepartmentLegacyCreateRequest {
             user_perimits: Default::default(),
         }
     }
-    /// Sets `id`: Custom department id, greater than 1; in the Java SDK only, not on the official page.
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
-    pub fn order(mut self, order: impl Into<String>) -> Self {
-        self.order = Some(order.into());
-        self
-    }
-    /// Sets `create_dept_group`: Create a department group chat (创建部门群); default false.
-    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.create_dept_group = Some(create_dept_group);
-        self
-    }
-    /// Sets `dept_hiding`: Hide the department (隐藏本部门).
-    pub fn dept_hiding(mut self, dept_hiding: bool) -> Self {
-        self.dept_hiding = Some(dept_hiding);
-        self
-    }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department, `|`-separated, at most 200.
-    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.dept_permits = dept_permits;
-        self
-    }
-    /// Sets `user_permits`: Userids allowed to see the hidden department, `|`-separated, at most 200.
-    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.user_permits = user_permits;
-        self
-    }
-    /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
-    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.outer_dept = Some(outer_dept);
-        self
-    }
-    /// Sets `outer_dept_only_self`: With `outerDept`, members see only their own department and its children.
-    pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
-        self.outer_dept_only_self = Some(outer_dept_only_self);
-        self
-    }
-    /// Sets `outer_permit_users`: Extra userids the members may see, `|`-separated, at most 200.
-    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.outer_permit_users = outer_permit_users;
-        self
-    }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see, `|`-separated, at most 200.
-    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.outer_permit_depts = outer_permit_depts;
-        self
-    }
-    /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.source_identifier = Some(source_identifier.into());
-        self
-    }
-    /// Sets `auto_approve_apply`: Approve join requests automatically; not in the Java SDK.
-    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.auto_approve_apply = Some(auto_approve_apply);
-        self
-    }
-    /// Sets `parent_balance_first`: Budget flag - use the parent department's balance first.
-    pub fn parent_balance_first(mut self, parent_balance_first: bool) -> Self {
-        self.parent_balance_first = Some(parent_balance_first);
-        self
-    }
-    /// Sets `share_balance`: Budget flag - share the balance.
-    pub fn share_balance(mut self, share_balance: bool) -> Self {
-        self.share_balance = Some(share_balance);
-        self
-    }
-    /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
-    pub fn ext(mut self, ext: serde_json::Value) -> Self {
-        self.ext = Some(ext);
-        self
-    }
-    /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
-    pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
-        self.dept_perimits = dept_perimits;
-        self
-    }
-    /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
-    pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
-        self.user_perimits = user_perimits;
-        self
-    }
 }
 impl rt::Endpoint for DepartmentLegacyCreateRequest {
     type Response = DepartmentLegacyCreateResponse;
@@ -610,87 +525,87 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
 impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
     /// Sets `id`: Custom department id, greater than 1; in the Java SDK only, not on the official page.
     pub fn id(mut self, id: i64) -> Self {
-        self.request = self.request.id(id);
+        self.request.id = Some(id);
         self
     }
     /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
     pub fn order(mut self, order: impl Into<String>) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order.into());
         self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群); default false.
     pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.request = self.request.create_dept_group(create_dept_group);
+        self.request.create_dept_group = Some(create_dept_group);
         self
     }
     /// Sets `dept_hiding`: Hide the department (隐藏本部门).
     pub fn dept_hiding(mut self, dept_hiding: bool) -> Self {
-        self.request = self.request.dept_hiding(dept_hiding);
+        self.request.dept_hiding = Some(dept_hiding);
         self
     }
     /// Sets `dept_permits`: Department ids allowed to see the hidden department, `|`-separated, at most 200.
     pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.request = self.request.dept_permits(dept_permits);
+        self.request.dept_permits = dept_permits;
         self
     }
     /// Sets `user_permits`: Userids allowed to see the hidden department, `|`-separated, at most 200.
     pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.request = self.request.user_permits(user_permits);
+        self.request.user_permits = user_permits;
         self
     }
     /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
     pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.request = self.request.outer_dept(outer_dept);
+        self.request.outer_dept = Some(outer_dept);
         self
     }
     /// Sets `outer_dept_only_self`: With `outerDept`, members see only their own department and its children.
     pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
-        self.request = self.request.outer_dept_only_self(outer_dept_only_self);
+        self.request.outer_dept_only_self = Some(outer_dept_only_self);
         self
     }
     /// Sets `outer_permit_users`: Extra userids the members may see, `|`-separated, at most 200.
     pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.request = self.request.outer_permit_users(outer_permit_users);
+        self.request.outer_permit_users = outer_permit_users;
         self
     }
     /// Sets `outer_permit_depts`: Extra department ids the members may see, `|`-separated, at most 200.
     pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.request = self.request.outer_permit_depts(outer_permit_depts);
+        self.request.outer_permit_depts = outer_permit_depts;
         self
     }
     /// Sets `source_identifier`: Developer mapping key (部门标识字段).
     pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.request = self.request.source_identifier(source_identifier);
+        self.request.source_identifier = Some(source_identifier.into());
         self
     }
     /// Sets `auto_approve_apply`: Approve join requests automatically; not in the Java SDK.
     pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.request = self.request.auto_approve_apply(auto_approve_apply);
+        self.request.auto_approve_apply = Some(auto_approve_apply);
         self
     }
     /// Sets `parent_balance_first`: Budget flag - use the parent department's balance first.
     pub fn parent_balance_first(mut self, parent_balance_first: bool) -> Self {
-        self.request = self.request.parent_balance_first(parent_balance_first);
+        self.request.parent_balance_first = Some(parent_balance_first);
         self
     }
     /// Sets `share_balance`: Budget flag - share the balance.
     pub fn share_balance(mut self, share_balance: bool) -> Self {
-        self.request = self.request.share_balance(share_balance);
+        self.request.share_balance = Some(share_balance);
         self
     }
     /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
     pub fn ext(mut self, ext: serde_json::Value) -> Self {
-        self.request = self.request.ext(ext);
+        self.request.ext = Some(ext);
         self
     }
     /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
     pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
-        self.request = self.request.dept_perimits(dept_perimits);
+        self.request.dept_perimits = dept_perimits;
         self
     }
     /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
     pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
-        self.request = self.request.user_perimits(user_perimits);
+        self.request.user_perimits = user_perimits;
         self
     }
 }
@@ -898,124 +813,6 @@ impl DepartmentLegacyUpdateRequest {
             user_perimits: Default::default(),
         }
     }
-    /// Sets `name`: New department name (部门名称).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `parentid`: New parent department id (父部门ID) as a numeric string; the root is `"1"`.
-    pub fn parentid(mut self, parentid: impl Into<String>) -> Self {
-        self.parentid = Some(parentid.into());
-        self
-    }
-    /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
-    pub fn order(mut self, order: impl Into<String>) -> Self {
-        self.order = Some(order.into());
-        self
-    }
-    /// Sets `lang`: Language of the call: `zh_CN` (default) or `en_US`.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
-    /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.source_identifier = Some(source_identifier.into());
-        self
-    }
-    /// Sets `create_dept_group`: Create a department group chat (创建部门群).
-    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.create_dept_group = Some(create_dept_group);
-        self
-    }
-    /// Sets `auto_add_user`: New members join the department group automatically.
-    pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
-        self.auto_add_user = Some(auto_add_user);
-        self
-    }
-    /// Sets `auto_approve_apply`: Approve join requests automatically.
-    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.auto_approve_apply = Some(auto_approve_apply);
-        self
-    }
-    /// Sets `dept_hiding`: Hide the department (隐藏本部门).
-    pub fn dept_hiding(mut self, dept_hiding: bool) -> Self {
-        self.dept_hiding = Some(dept_hiding);
-        self
-    }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department, `|`-separated, at most 200.
-    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.dept_permits = dept_permits;
-        self
-    }
-    /// Sets `user_permits`: Userids allowed to see the hidden department, `|`-separated, at most 200.
-    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.user_permits = user_permits;
-        self
-    }
-    /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
-    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.outer_dept = Some(outer_dept);
-        self
-    }
-    /// Sets `outer_dept_only_self`: With `outerDept`, members see only their own department and its children.
-    pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
-        self.outer_dept_only_self = Some(outer_dept_only_self);
-        self
-    }
-    /// Sets `outer_permit_users`: Extra userids the members may see, `|`-separated, at most 200.
-    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.outer_permit_users = outer_permit_users;
-        self
-    }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see, `|`-separated, at most 200.
-    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.outer_permit_depts = outer_permit_depts;
-        self
-    }
-    /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管), `|`-separated.
-    pub fn dept_manager_userid_list(
-        mut self,
-        dept_manager_userid_list: Vec<String>,
-    ) -> Self {
-        self.dept_manager_userid_list = dept_manager_userid_list;
-        self
-    }
-    /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主).
-    pub fn org_dept_owner(mut self, org_dept_owner: impl Into<String>) -> Self {
-        self.org_dept_owner = Some(org_dept_owner.into());
-        self
-    }
-    /// Sets `group_contain_sub_dept`: The department group includes sub-department members.
-    pub fn group_contain_sub_dept(mut self, group_contain_sub_dept: bool) -> Self {
-        self.group_contain_sub_dept = Some(group_contain_sub_dept);
-        self
-    }
-    /// Sets `group_contain_outer_dept`: The department group includes members of outer departments.
-    pub fn group_contain_outer_dept(mut self, group_contain_outer_dept: bool) -> Self {
-        self.group_contain_outer_dept = Some(group_contain_outer_dept);
-        self
-    }
-    /// Sets `group_contain_hidden_dept`: The department group includes members of hidden departments.
-    pub fn group_contain_hidden_dept(mut self, group_contain_hidden_dept: bool) -> Self {
-        self.group_contain_hidden_dept = Some(group_contain_hidden_dept);
-        self
-    }
-    /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
-    pub fn ext(mut self, ext: serde_json::Value) -> Self {
-        self.ext = Some(ext);
-        self
-    }
-    /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
-    pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
-        self.dept_perimits = dept_perimits;
-        self
-    }
-    /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
-    pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
-        self.user_perimits = user_perimits;
-        self
-    }
 }
 impl rt::Endpoint for DepartmentLegacyUpdateRequest {
     type Response = DepartmentLegacyUpdateResponse;
@@ -1068,77 +865,77 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
 impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
     /// Sets `name`: New department name (部门名称).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `parentid`: New parent department id (父部门ID) as a numeric string; the root is `"1"`.
     pub fn parentid(mut self, parentid: impl Into<String>) -> Self {
-        self.request = self.request.parentid(parentid);
+        self.request.parentid = Some(parentid.into());
         self
     }
     /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
     pub fn order(mut self, order: impl Into<String>) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order.into());
         self
     }
     /// Sets `lang`: Language of the call: `zh_CN` (default) or `en_US`.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.request = self.request.lang(lang);
+        self.request.lang = Some(lang.into());
         self
     }
     /// Sets `source_identifier`: Developer mapping key (部门标识字段).
     pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.request = self.request.source_identifier(source_identifier);
+        self.request.source_identifier = Some(source_identifier.into());
         self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群).
     pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.request = self.request.create_dept_group(create_dept_group);
+        self.request.create_dept_group = Some(create_dept_group);
         self
     }
     /// Sets `auto_add_user`: New members join the department group automatically.
     pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
-        self.request = self.request.auto_add_user(auto_add_user);
+        self.request.auto_add_user = Some(auto_add_user);
         self
     }
     /// Sets `auto_approve_apply`: Approve join requests automatically.
     pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.request = self.request.auto_approve_apply(auto_approve_apply);
+        self.request.auto_approve_apply = Some(auto_approve_apply);
         self
     }
     /// Sets `dept_hiding`: Hide the department (隐藏本部门).
     pub fn dept_hiding(mut self, dept_hiding: bool) -> Self {
-        self.request = self.request.dept_hiding(dept_hiding);
+        self.request.dept_hiding = Some(dept_hiding);
         self
     }
     /// Sets `dept_permits`: Department ids allowed to see the hidden department, `|`-separated, at most 200.
     pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.request = self.request.dept_permits(dept_permits);
+        self.request.dept_permits = dept_permits;
         self
     }
     /// Sets `user_permits`: Userids allowed to see the hidden department, `|`-separated, at most 200.
     pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.request = self.request.user_permits(user_permits);
+        self.request.user_permits = user_permits;
         self
     }
     /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
     pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.request = self.request.outer_dept(outer_dept);
+        self.request.outer_dept = Some(outer_dept);
         self
     }
     /// Sets `outer_dept_only_self`: With `outerDept`, members see only their own department and its children.
     pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
-        self.request = self.request.outer_dept_only_self(outer_dept_only_self);
+        self.request.outer_dept_only_self = Some(outer_dept_only_self);
         self
     }
     /// Sets `outer_permit_users`: Extra userids the members may see, `|`-separated, at most 200.
     pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.request = self.request.outer_permit_users(outer_permit_users);
+        self.request.outer_permit_users = outer_permit_users;
         self
     }
     /// Sets `outer_permit_depts`: Extra department ids the members may see, `|`-separated, at most 200.
     pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.request = self.request.outer_permit_depts(outer_permit_depts);
+        self.request.outer_permit_depts = outer_permit_depts;
         self
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管), `|`-separated.
@@ -1146,42 +943,42 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
         mut self,
         dept_manager_userid_list: Vec<String>,
     ) -> Self {
-        self.request = self.request.dept_manager_userid_list(dept_manager_userid_list);
+        self.request.dept_manager_userid_list = dept_manager_userid_list;
         self
     }
     /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主).
     pub fn org_dept_owner(mut self, org_dept_owner: impl Into<String>) -> Self {
-        self.request = self.request.org_dept_owner(org_dept_owner);
+        self.request.org_dept_owner = Some(org_dept_owner.into());
         self
     }
     /// Sets `group_contain_sub_dept`: The department group includes sub-department members.
     pub fn group_contain_sub_dept(mut self, group_contain_sub_dept: bool) -> Self {
-        self.request = self.request.group_contain_sub_dept(group_contain_sub_dept);
+        self.request.group_contain_sub_dept = Some(group_contain_sub_dept);
         self
     }
     /// Sets `group_contain_outer_dept`: The department group includes members of outer departments.
     pub fn group_contain_outer_dept(mut self, group_contain_outer_dept: bool) -> Self {
-        self.request = self.request.group_contain_outer_dept(group_contain_outer_dept);
+        self.request.group_contain_outer_dept = Some(group_contain_outer_dept);
         self
     }
     /// Sets `group_contain_hidden_dept`: The department group includes members of hidden departments.
     pub fn group_contain_hidden_dept(mut self, group_contain_hidden_dept: bool) -> Self {
-        self.request = self.request.group_contain_hidden_dept(group_contain_hidden_dept);
+        self.request.group_contain_hidden_dept = Some(group_contain_hidden_dept);
         self
     }
     /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
     pub fn ext(mut self, ext: serde_json::Value) -> Self {
-        self.request = self.request.ext(ext);
+        self.request.ext = Some(ext);
         self
     }
     /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
     pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
-        self.request = self.request.dept_perimits(dept_perimits);
+        self.request.dept_perimits = dept_perimits;
         self
     }
     /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
     pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
-        self.request = self.request.user_perimits(user_perimits);
+        self.request.user_perimits = user_perimits;
         self
     }
 }
@@ -1268,11 +1065,6 @@ impl DepartmentLegacyGetRequest {
     pub fn new(id: i64) -> Self {
         Self { id, lang: None }
     }
-    /// Sets `lang`: Language of the answer: `zh_CN` (default) or `en_US`.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
 }
 impl rt::Endpoint for DepartmentLegacyGetRequest {
     type Response = DeptLegacyDetail;
@@ -1302,7 +1094,7 @@ impl rt::Endpoint for DepartmentLegacyGetRequest {
 impl<'c> crate::api::Call<'c, DepartmentLegacyGetRequest> {
     /// Sets `lang`: Language of the answer: `zh_CN` (default) or `en_US`.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.request = self.request.lang(lang);
+        self.request.lang = Some(lang.into());
         self
     }
 }
@@ -1349,21 +1141,6 @@ impl DepartmentLegacyListRequest {
             fetch_child: None,
         }
     }
-    /// Sets `id`: Parent department id; default 1 (the root).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Sets `lang`: Language of the answer: `zh_CN` (default) or `en_US`.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
-    /// Sets `fetch_child`: Return all descendants (递归), not only direct children; third-party apps must pass false.
-    pub fn fetch_child(mut self, fetch_child: bool) -> Self {
-        self.fetch_child = Some(fetch_child);
-        self
-    }
 }
 impl rt::Endpoint for DepartmentLegacyListRequest {
     type Response = DepartmentLegacyListResponse;
@@ -1398,17 +1175,17 @@ impl rt::Endpoint for DepartmentLegacyListRequest {
 impl<'c> crate::api::Call<'c, DepartmentLegacyListRequest> {
     /// Sets `id`: Parent department id; default 1 (the root).
     pub fn id(mut self, id: i64) -> Self {
-        self.request = self.request.id(id);
+        self.request.id = Some(id);
         self
     }
     /// Sets `lang`: Language of the answer: `zh_CN` (default) or `en_US`.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.request = self.request.lang(lang);
+        self.request.lang = Some(lang.into());
         self
     }
     /// Sets `fetch_child`: Return all descendants (递归), not only direct children; third-party apps must pass false.
     pub fn fetch_child(mut self, fetch_child: bool) -> Self {
-        self.request = self.request.fetch_child(fetch_child);
+        self.request.fetch_child = Some(fetch_child);
         self
     }
 }
@@ -1493,11 +1270,6 @@ impl DepartmentLegacyListParentsByDeptRequest {
     pub fn new() -> Self {
         Self { id: None }
     }
-    /// Sets `id`: Department id (部门ID). Optional on the official page and unchecked in the Java SDK
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
 }
 impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
     type Response = DepartmentLegacyListParentsByDeptResponse;
@@ -1526,7 +1298,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
 impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
     /// Sets `id`: Department id (部门ID). Optional on the official page and unchecked in the Java SDK
     pub fn id(mut self, id: i64) -> Self {
-        self.request = self.request.id(id);
+        self.request.id = Some(id);
         self
     }
 }
@@ -1561,11 +1333,6 @@ impl DepartmentLegacyListParentsByUserRequest {
     pub fn new() -> Self {
         Self { user_id: None }
     }
-    /// Sets `user_id`: The user's userid (员工的userId); note the capital I. Optional on the official page and unchecked in the Java SDK, which both type it String.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
 }
 impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
     type Response = DepartmentLegacyListParentsByUserResponse;
@@ -1594,7 +1361,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
 impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByUserRequest> {
     /// Sets `user_id`: The user's userid (员工的userId); note the capital I. Optional on the official page and unchecked in the Java SDK, which both type it String.
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.request = self.request.user_id(user_id);
+        self.request.user_id = Some(user_id.into());
         self
     }
 }
@@ -1736,76 +1503,6 @@ impl DepartmentCreateRequest {
             extension: None,
         }
     }
-    /// Sets `hide_dept`: Hide the department (隐藏本部门); default false.
-    pub fn hide_dept(mut self, hide_dept: bool) -> Self {
-        self.hide_dept = Some(hide_dept);
-        self
-    }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
-    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.dept_permits = dept_permits;
-        self
-    }
-    /// Sets `user_permits`: Userids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
-    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.user_permits = user_permits;
-        self
-    }
-    /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
-    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.outer_dept = Some(outer_dept);
-        self
-    }
-    /// Sets `outer_dept_only_self`: With `outer_dept`, members see only their own department and its children.
-    pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
-        self.outer_dept_only_self = Some(outer_dept_only_self);
-        self
-    }
-    /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
-    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.outer_permit_users = outer_permit_users;
-        self
-    }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
-    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.outer_permit_depts = outer_permit_depts;
-        self
-    }
-    /// Sets `create_dept_group`: Create a department group chat (创建部门群).
-    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.create_dept_group = Some(create_dept_group);
-        self
-    }
-    /// Sets `auto_approve_apply`: Approve join requests automatically.
-    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.auto_approve_apply = Some(auto_approve_apply);
-        self
-    }
-    /// Sets `order`: Sort order among siblings (排序值).
-    pub fn order(mut self, order: i64) -> Self {
-        self.order = Some(order);
-        self
-    }
-    /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.source_identifier = Some(source_identifier.into());
-        self
-    }
-    /// Sets `brief`: Department description (部门简介), at most 255 characters; in the Java SDK only.
-    pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.brief = Some(brief.into());
-        self
-    }
-    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters; in the Java SDK only.
-    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.telephone = Some(telephone.into());
-        self
-    }
-    /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
-    pub fn extension(mut self, extension: serde_json::Value) -> Self {
-        self.extension = Some(extension);
-        self
-    }
 }
 impl rt::Endpoint for DepartmentCreateRequest {
     type Response = DepartmentCreateResponse;
@@ -1864,72 +1561,72 @@ impl rt::Endpoint for DepartmentCreateRequest {
 impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
     /// Sets `hide_dept`: Hide the department (隐藏本部门); default false.
     pub fn hide_dept(mut self, hide_dept: bool) -> Self {
-        self.request = self.request.hide_dept(hide_dept);
+        self.request.hide_dept = Some(hide_dept);
         self
     }
     /// Sets `dept_permits`: Department ids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
     pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.request = self.request.dept_permits(dept_permits);
+        self.request.dept_permits = dept_permits;
         self
     }
     /// Sets `user_permits`: Userids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
     pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.request = self.request.user_permits(user_permits);
+        self.request.user_permits = user_permits;
         self
     }
     /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
     pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.request = self.request.outer_dept(outer_dept);
+        self.request.outer_dept = Some(outer_dept);
         self
     }
     /// Sets `outer_dept_only_self`: With `outer_dept`, members see only their own department and its children.
     pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
-        self.request = self.request.outer_dept_only_self(outer_dept_only_self);
+        self.request.outer_dept_only_self = Some(outer_dept_only_self);
         self
     }
     /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
     pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.request = self.request.outer_permit_users(outer_permit_users);
+        self.request.outer_permit_users = outer_permit_users;
         self
     }
     /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
     pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.request = self.request.outer_permit_depts(outer_permit_depts);
+        self.request.outer_permit_depts = outer_permit_depts;
         self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群).
     pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.request = self.request.create_dept_group(create_dept_group);
+        self.request.create_dept_group = Some(create_dept_group);
         self
     }
     /// Sets `auto_approve_apply`: Approve join requests automatically.
     pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.request = self.request.auto_approve_apply(auto_approve_apply);
+        self.request.auto_approve_apply = Some(auto_approve_apply);
         self
     }
     /// Sets `order`: Sort order among siblings (排序值).
     pub fn order(mut self, order: i64) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order);
         self
     }
     /// Sets `source_identifier`: Developer mapping key (部门标识字段).
     pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.request = self.request.source_identifier(source_identifier);
+        self.request.source_identifier = Some(source_identifier.into());
         self
     }
     /// Sets `brief`: Department description (部门简介), at most 255 characters; in the Java SDK only.
     pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.request = self.request.brief(brief);
+        self.request.brief = Some(brief.into());
         self
     }
     /// Sets `telephone`: Department telephone (部门电话), at most 50 characters; in the Java SDK only.
     pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.request = self.request.telephone(telephone);
+        self.request.telephone = Some(telephone.into());
         self
     }
     /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
     pub fn extension(mut self, extension: serde_json::Value) -> Self {
-        self.request = self.request.extension(extension);
+        self.request.extension = Some(extension);
         self
     }
 }
@@ -2146,134 +1843,6 @@ impl DepartmentUpdateRequest {
             extension: None,
         }
     }
-    /// Sets `parent_id`: New parent department id (父部门ID).
-    pub fn parent_id(mut self, parent_id: i64) -> Self {
-        self.parent_id = Some(parent_id);
-        self
-    }
-    /// Sets `name`: New department name (部门名称), at most 64 characters, without `-`, `，` or `,`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `order`: Sort order among siblings (排序值).
-    pub fn order(mut self, order: i64) -> Self {
-        self.order = Some(order);
-        self
-    }
-    /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.source_identifier = Some(source_identifier.into());
-        self
-    }
-    /// Sets `hide_dept`: Hide the department (隐藏本部门).
-    pub fn hide_dept(mut self, hide_dept: bool) -> Self {
-        self.hide_dept = Some(hide_dept);
-        self
-    }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department. The official page allows 50 together with `user_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
-    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.dept_permits = dept_permits;
-        self
-    }
-    /// Sets `user_permits`: Userids allowed to see the hidden department. The official page allows 50 together with `dept_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
-    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.user_permits = user_permits;
-        self
-    }
-    /// Sets `create_dept_group`: Create a department group chat (创建部门群).
-    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.create_dept_group = Some(create_dept_group);
-        self
-    }
-    /// Sets `auto_add_user`: New members join the department group automatically.
-    pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
-        self.auto_add_user = Some(auto_add_user);
-        self
-    }
-    /// Sets `auto_approve_apply`: Approve join requests automatically.
-    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.auto_approve_apply = Some(auto_approve_apply);
-        self
-    }
-    /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
-    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.outer_dept = Some(outer_dept);
-        self
-    }
-    /// Sets `outer_dept_only_self`: With `outer_dept`, members see only their own department and its children.
-    pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
-        self.outer_dept_only_self = Some(outer_dept_only_self);
-        self
-    }
-    /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
-    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.outer_permit_users = outer_permit_users;
-        self
-    }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
-    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.outer_permit_depts = outer_permit_depts;
-        self
-    }
-    /// Sets `language`: Language of the call: `zh_CN` (default) or `en_US`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
-    /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管); they must belong to the department.
-    pub fn dept_manager_userid_list(
-        mut self,
-        dept_manager_userid_list: Vec<String>,
-    ) -> Self {
-        self.dept_manager_userid_list = dept_manager_userid_list;
-        self
-    }
-    /// Sets `group_contain_sub_dept`: The department group includes sub-department members.
-    pub fn group_contain_sub_dept(mut self, group_contain_sub_dept: bool) -> Self {
-        self.group_contain_sub_dept = Some(group_contain_sub_dept);
-        self
-    }
-    /// Sets `group_contain_outer_dept`: The department group includes members of outer departments.
-    pub fn group_contain_outer_dept(mut self, group_contain_outer_dept: bool) -> Self {
-        self.group_contain_outer_dept = Some(group_contain_outer_dept);
-        self
-    }
-    /// Sets `group_contain_hidden_dept`: The department group includes members of hidden departments.
-    pub fn group_contain_hidden_dept(mut self, group_contain_hidden_dept: bool) -> Self {
-        self.group_contain_hidden_dept = Some(group_contain_hidden_dept);
-        self
-    }
-    /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主); must be in the department.
-    pub fn org_dept_owner(mut self, org_dept_owner: impl Into<String>) -> Self {
-        self.org_dept_owner = Some(org_dept_owner.into());
-        self
-    }
-    /// Sets `force_update_fields`: Fields to clear even when empty; currently only `dept_manager_userid_list` can be force-cleared.
-    pub fn force_update_fields(mut self, force_update_fields: Vec<String>) -> Self {
-        self.force_update_fields = force_update_fields;
-        self
-    }
-    /// Sets `code`: Department code (部门编码), at most 30 characters; settable only here; not in the Java SDK.
-    pub fn code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
-        self
-    }
-    /// Sets `brief`: Department description (部门简介), at most 255 characters as on create; in the Java SDK only.
-    pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.brief = Some(brief.into());
-        self
-    }
-    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters as on create; in the Java SDK only.
-    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.telephone = Some(telephone.into());
-        self
-    }
-    /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
-    pub fn extension(mut self, extension: serde_json::Value) -> Self {
-        self.extension = Some(extension);
-        self
-    }
 }
 impl rt::Endpoint for DepartmentUpdateRequest {
     type Response = rt::Empty;
@@ -2334,77 +1903,77 @@ impl rt::Endpoint for DepartmentUpdateRequest {
 impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
     /// Sets `parent_id`: New parent department id (父部门ID).
     pub fn parent_id(mut self, parent_id: i64) -> Self {
-        self.request = self.request.parent_id(parent_id);
+        self.request.parent_id = Some(parent_id);
         self
     }
     /// Sets `name`: New department name (部门名称), at most 64 characters, without `-`, `，` or `,`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `order`: Sort order among siblings (排序值).
     pub fn order(mut self, order: i64) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order);
         self
     }
     /// Sets `source_identifier`: Developer mapping key (部门标识字段).
     pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.request = self.request.source_identifier(source_identifier);
+        self.request.source_identifier = Some(source_identifier.into());
         self
     }
     /// Sets `hide_dept`: Hide the department (隐藏本部门).
     pub fn hide_dept(mut self, hide_dept: bool) -> Self {
-        self.request = self.request.hide_dept(hide_dept);
+        self.request.hide_dept = Some(hide_dept);
         self
     }
     /// Sets `dept_permits`: Department ids allowed to see the hidden department. The official page allows 50 together with `user_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
     pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.request = self.request.dept_permits(dept_permits);
+        self.request.dept_permits = dept_permits;
         self
     }
     /// Sets `user_permits`: Userids allowed to see the hidden department. The official page allows 50 together with `dept_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
     pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.request = self.request.user_permits(user_permits);
+        self.request.user_permits = user_permits;
         self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群).
     pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.request = self.request.create_dept_group(create_dept_group);
+        self.request.create_dept_group = Some(create_dept_group);
         self
     }
     /// Sets `auto_add_user`: New members join the department group automatically.
     pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
-        self.request = self.request.auto_add_user(auto_add_user);
+        self.request.auto_add_user = Some(auto_add_user);
         self
     }
     /// Sets `auto_approve_apply`: Approve join requests automatically.
     pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.request = self.request.auto_approve_apply(auto_approve_apply);
+        self.request.auto_approve_apply = Some(auto_approve_apply);
         self
     }
     /// Sets `outer_dept`: Restrict the members' view of the contacts (限制本部门成员查看通讯录).
     pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.request = self.request.outer_dept(outer_dept);
+        self.request.outer_dept = Some(outer_dept);
         self
     }
     /// Sets `outer_dept_only_self`: With `outer_dept`, members see only their own department and its children.
     pub fn outer_dept_only_self(mut self, outer_dept_only_self: bool) -> Self {
-        self.request = self.request.outer_dept_only_self(outer_dept_only_self);
+        self.request.outer_dept_only_self = Some(outer_dept_only_self);
         self
     }
     /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
     pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.request = self.request.outer_permit_users(outer_permit_users);
+        self.request.outer_permit_users = outer_permit_users;
         self
     }
     /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
     pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.request = self.request.outer_permit_depts(outer_permit_depts);
+        self.request.outer_permit_depts = outer_permit_depts;
         self
     }
     /// Sets `language`: Language of the call: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.request = self.request.language(language);
+        self.request.language = Some(language.into());
         self
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管); they must belong to the department.
@@ -2412,52 +1981,52 @@ impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
         mut self,
         dept_manager_userid_list: Vec<String>,
     ) -> Self {
-        self.request = self.request.dept_manager_userid_list(dept_manager_userid_list);
+        self.request.dept_manager_userid_list = dept_manager_userid_list;
         self
     }
     /// Sets `group_contain_sub_dept`: The department group includes sub-department members.
     pub fn group_contain_sub_dept(mut self, group_contain_sub_dept: bool) -> Self {
-        self.request = self.request.group_contain_sub_dept(group_contain_sub_dept);
+        self.request.group_contain_sub_dept = Some(group_contain_sub_dept);
         self
     }
     /// Sets `group_contain_outer_dept`: The department group includes members of outer departments.
     pub fn group_contain_outer_dept(mut self, group_contain_outer_dept: bool) -> Self {
-        self.request = self.request.group_contain_outer_dept(group_contain_outer_dept);
+        self.request.group_contain_outer_dept = Some(group_contain_outer_dept);
         self
     }
     /// Sets `group_contain_hidden_dept`: The department group includes members of hidden departments.
     pub fn group_contain_hidden_dept(mut self, group_contain_hidden_dept: bool) -> Self {
-        self.request = self.request.group_contain_hidden_dept(group_contain_hidden_dept);
+        self.request.group_contain_hidden_dept = Some(group_contain_hidden_dept);
         self
     }
     /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主); must be in the department.
     pub fn org_dept_owner(mut self, org_dept_owner: impl Into<String>) -> Self {
-        self.request = self.request.org_dept_owner(org_dept_owner);
+        self.request.org_dept_owner = Some(org_dept_owner.into());
         self
     }
     /// Sets `force_update_fields`: Fields to clear even when empty; currently only `dept_manager_userid_list` can be force-cleared.
     pub fn force_update_fields(mut self, force_update_fields: Vec<String>) -> Self {
-        self.request = self.request.force_update_fields(force_update_fields);
+        self.request.force_update_fields = force_update_fields;
         self
     }
     /// Sets `code`: Department code (部门编码), at most 30 characters; settable only here; not in the Java SDK.
     pub fn code(mut self, code: impl Into<String>) -> Self {
-        self.request = self.request.code(code);
+        self.request.code = Some(code.into());
         self
     }
     /// Sets `brief`: Department description (部门简介), at most 255 characters as on create; in the Java SDK only.
     pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.request = self.request.brief(brief);
+        self.request.brief = Some(brief.into());
         self
     }
     /// Sets `telephone`: Department telephone (部门电话), at most 50 characters as on create; in the Java SDK only.
     pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.request = self.request.telephone(telephone);
+        self.request.telephone = Some(telephone.into());
         self
     }
     /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
     pub fn extension(mut self, extension: serde_json::Value) -> Self {
-        self.request = self.request.extension(extension);
+        self.request.extension = Some(extension);
         self
     }
 }
@@ -2541,11 +2110,6 @@ impl DepartmentGetRequest {
     pub fn new(dept_id: i64) -> Self {
         Self { dept_id, language: None }
     }
-    /// Sets `language`: Language of the answer: `zh_CN` (default) or `en_US`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
 }
 impl rt::Endpoint for DepartmentGetRequest {
     type Response = DeptDetail;
@@ -2571,7 +2135,7 @@ impl rt::Endpoint for DepartmentGetRequest {
 impl<'c> crate::api::Call<'c, DepartmentGetRequest> {
     /// Sets `language`: Language of the answer: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.request = self.request.language(language);
+        self.request.language = Some(language.into());
         self
     }
 }
@@ -2609,16 +2173,6 @@ impl DepartmentListSubRequest {
             language: None,
         }
     }
-    /// Sets `dept_id`: Parent department id; default 1 (the root).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `language`: Language of the answer: `zh_CN` (default) or `en_US`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
 }
 impl rt::Endpoint for DepartmentListSubRequest {
     type Response = Vec<DeptBrief>;
@@ -2644,12 +2198,12 @@ impl rt::Endpoint for DepartmentListSubRequest {
 impl<'c> crate::api::Call<'c, DepartmentListSubRequest> {
     /// Sets `dept_id`: Parent department id; default 1 (the root).
     pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.request = self.request.dept_id(dept_id);
+        self.request.dept_id = Some(dept_id);
         self
     }
     /// Sets `language`: Language of the answer: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.request = self.request.language(language);
+        self.request.language = Some(language.into());
         self
     }
 }

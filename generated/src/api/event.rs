@@ -87,16 +87,6 @@ impl EventGetFailedResultsRequest {
             end_time: None,
         }
     }
-    /// Sets `begin_time`: Events from, ms since the epoch.
-    pub fn begin_time(mut self, begin_time: i64) -> Self {
-        self.begin_time = Some(begin_time);
-        self
-    }
-    /// Sets `end_time`: Events until, ms since the epoch.
-    pub fn end_time(mut self, end_time: i64) -> Self {
-        self.end_time = Some(end_time);
-        self
-    }
 }
 impl rt::Endpoint for EventGetFailedResultsRequest {
     type Response = EventGetFailedResultsResponse;
@@ -128,12 +118,12 @@ impl rt::Endpoint for EventGetFailedResultsRequest {
 impl<'c> crate::api::Call<'c, EventGetFailedResultsRequest> {
     /// Sets `begin_time`: Events from, ms since the epoch.
     pub fn begin_time(mut self, begin_time: i64) -> Self {
-        self.request = self.request.begin_time(begin_time);
+        self.request.begin_time = Some(begin_time);
         self
     }
     /// Sets `end_time`: Events until, ms since the epoch.
     pub fn end_time(mut self, end_time: i64) -> Self {
-        self.request = self.request.end_time(end_time);
+        self.request.end_time = Some(end_time);
         self
     }
 }

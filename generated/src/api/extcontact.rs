@@ -326,16 +326,6 @@ impl ExtcontactListRequest {
     pub fn new() -> Self {
         Self { size: None, offset: None }
     }
-    /// Sets `size`: Page size (分页大小), at most 100; used together with `offset`.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `offset`: Offset of the first contact (偏移量), from 0; used together with `size`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
 }
 impl rt::Endpoint for ExtcontactListRequest {
     type Response = ExtcontactListResponse;
@@ -370,12 +360,12 @@ impl rt::Endpoint for ExtcontactListRequest {
 impl<'c> crate::api::Call<'c, ExtcontactListRequest> {
     /// Sets `size`: Page size (分页大小), at most 100; used together with `offset`.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Sets `offset`: Offset of the first contact (偏移量), from 0; used together with `size`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -450,16 +440,6 @@ impl ExtcontactListLabelGroupsRequest {
     pub fn new() -> Self {
         Self { size: None, offset: None }
     }
-    /// Sets `size`: Page size (分页大小), at most 100; used together with `offset`.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `offset`: Offset of the first label group (偏移位置), from 0; used together with `size`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
 }
 impl rt::Endpoint for ExtcontactListLabelGroupsRequest {
     type Response = ExtcontactListLabelGroupsResponse;
@@ -491,12 +471,12 @@ impl rt::Endpoint for ExtcontactListLabelGroupsRequest {
 impl<'c> crate::api::Call<'c, ExtcontactListLabelGroupsRequest> {
     /// Sets `size`: Page size (分页大小), at most 100; used together with `offset`.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Sets `offset`: Offset of the first label group (偏移位置), from 0; used together with `size`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size`. Stops after an empty page, when the position stops moving, and after the first error.

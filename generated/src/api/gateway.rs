@@ -112,24 +112,6 @@ impl GatewayOpenConnectionRequest {
             extras: Default::default(),
         }
     }
-    /// Sets `ua`: The client's name and version, `name-sdk-lang/version`.
-    pub fn ua(mut self, ua: impl Into<String>) -> Self {
-        self.ua = Some(ua.into());
-        self
-    }
-    /// Sets `local_ip`: The client's local IP addresses, comma-separated.
-    pub fn local_ip(mut self, local_ip: impl Into<String>) -> Self {
-        self.local_ip = Some(local_ip.into());
-        self
-    }
-    /// Sets `extras`: Extra key-value settings.
-    pub fn extras(
-        mut self,
-        extras: std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Self {
-        self.extras = extras;
-        self
-    }
 }
 impl rt::Endpoint for GatewayOpenConnectionRequest {
     type Response = GatewayOpenConnectionResponse;
@@ -159,12 +141,12 @@ impl rt::Endpoint for GatewayOpenConnectionRequest {
 impl<'c> crate::api::Call<'c, GatewayOpenConnectionRequest> {
     /// Sets `ua`: The client's name and version, `name-sdk-lang/version`.
     pub fn ua(mut self, ua: impl Into<String>) -> Self {
-        self.request = self.request.ua(ua);
+        self.request.ua = Some(ua.into());
         self
     }
     /// Sets `local_ip`: The client's local IP addresses, comma-separated.
     pub fn local_ip(mut self, local_ip: impl Into<String>) -> Self {
-        self.request = self.request.local_ip(local_ip);
+        self.request.local_ip = Some(local_ip.into());
         self
     }
     /// Sets `extras`: Extra key-value settings.
@@ -172,7 +154,7 @@ impl<'c> crate::api::Call<'c, GatewayOpenConnectionRequest> {
         mut self,
         extras: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.request = self.request.extras(extras);
+        self.request.extras = extras;
         self
     }
 }

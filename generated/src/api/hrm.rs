@@ -947,16 +947,6 @@ impl HrmGetEmployeeRosterByFieldRequest {
             text2_select_convert: None,
         }
     }
-    /// Sets `field_filter_list`: The field codes to read (花名册字段field_code), at most 100; all fields when absent.
-    pub fn field_filter_list(mut self, field_filter_list: Vec<String>) -> Self {
-        self.field_filter_list = field_filter_list;
-        self
-    }
-    /// Sets `text2_select_convert`: For fields turned from text into options, such as the position level (岗位职级): `true`
-    pub fn text2_select_convert(mut self, text2_select_convert: bool) -> Self {
-        self.text2_select_convert = Some(text2_select_convert);
-        self
-    }
 }
 impl rt::Endpoint for HrmGetEmployeeRosterByFieldRequest {
     type Response = HrmGetEmployeeRosterByFieldResponse;
@@ -993,12 +983,12 @@ impl rt::Endpoint for HrmGetEmployeeRosterByFieldRequest {
 impl<'c> crate::api::Call<'c, HrmGetEmployeeRosterByFieldRequest> {
     /// Sets `field_filter_list`: The field codes to read (花名册字段field_code), at most 100; all fields when absent.
     pub fn field_filter_list(mut self, field_filter_list: Vec<String>) -> Self {
-        self.request = self.request.field_filter_list(field_filter_list);
+        self.request.field_filter_list = field_filter_list;
         self
     }
     /// Sets `text2_select_convert`: For fields turned from text into options, such as the position level (岗位职级): `true`
     pub fn text2_select_convert(mut self, text2_select_convert: bool) -> Self {
-        self.request = self.request.text2_select_convert(text2_select_convert);
+        self.request.text2_select_convert = Some(text2_select_convert);
         self
     }
 }
@@ -1036,16 +1026,6 @@ impl HrmQueryDismissionStaffIdListRequest {
             next_token: None,
             max_results: None,
         }
-    }
-    /// Sets `next_token`: The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
-    pub fn next_token(mut self, next_token: i64) -> Self {
-        self.next_token = Some(next_token);
-        self
-    }
-    /// Sets `max_results`: Page size (每页条目数), default 30, at most 50.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
     }
 }
 impl rt::Endpoint for HrmQueryDismissionStaffIdListRequest {
@@ -1087,12 +1067,12 @@ impl rt::Endpoint for HrmQueryDismissionStaffIdListRequest {
 impl<'c> crate::api::Call<'c, HrmQueryDismissionStaffIdListRequest> {
     /// Sets `next_token`: The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
     pub fn next_token(mut self, next_token: i64) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token);
         self
     }
     /// Sets `max_results`: Page size (每页条目数), default 30, at most 50.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1252,26 +1232,6 @@ impl HrmQueryPositionsRequest {
             dept_id: None,
         }
     }
-    /// Sets `position_name`: Only positions of this name (职位名称).
-    pub fn position_name(mut self, position_name: impl Into<String>) -> Self {
-        self.position_name = Some(position_name.into());
-        self
-    }
-    /// Sets `in_category_ids`: Only these position categories (职位类别ID列表).
-    pub fn in_category_ids(mut self, in_category_ids: Vec<String>) -> Self {
-        self.in_category_ids = in_category_ids;
-        self
-    }
-    /// Sets `in_position_ids`: Only these positions (职位ID列表).
-    pub fn in_position_ids(mut self, in_position_ids: Vec<String>) -> Self {
-        self.in_position_ids = in_position_ids;
-        self
-    }
-    /// Sets `dept_id`: Only the positions this department owns (部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
 }
 impl rt::Endpoint for HrmQueryPositionsRequest {
     type Response = HrmQueryPositionsResponse;
@@ -1309,22 +1269,22 @@ impl rt::Endpoint for HrmQueryPositionsRequest {
 impl<'c> crate::api::Call<'c, HrmQueryPositionsRequest> {
     /// Sets `position_name`: Only positions of this name (职位名称).
     pub fn position_name(mut self, position_name: impl Into<String>) -> Self {
-        self.request = self.request.position_name(position_name);
+        self.request.position_name = Some(position_name.into());
         self
     }
     /// Sets `in_category_ids`: Only these position categories (职位类别ID列表).
     pub fn in_category_ids(mut self, in_category_ids: Vec<String>) -> Self {
-        self.request = self.request.in_category_ids(in_category_ids);
+        self.request.in_category_ids = in_category_ids;
         self
     }
     /// Sets `in_position_ids`: Only these positions (职位ID列表).
     pub fn in_position_ids(mut self, in_position_ids: Vec<String>) -> Self {
-        self.request = self.request.in_position_ids(in_position_ids);
+        self.request.in_position_ids = in_position_ids;
         self
     }
     /// Sets `dept_id`: Only the positions this department owns (部门ID).
     pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.request = self.request.dept_id(dept_id);
+        self.request.dept_id = Some(dept_id);
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1417,21 +1377,6 @@ impl HrmQueryJobRanksRequest {
             max_results,
         }
     }
-    /// Sets `rank_category_id`: Only this rank sequence (职级序列ID).
-    pub fn rank_category_id(mut self, rank_category_id: impl Into<String>) -> Self {
-        self.rank_category_id = Some(rank_category_id.into());
-        self
-    }
-    /// Sets `rank_code`: Only this rank code (职级编码).
-    pub fn rank_code(mut self, rank_code: impl Into<String>) -> Self {
-        self.rank_code = Some(rank_code.into());
-        self
-    }
-    /// Sets `rank_name`: Only this rank name (职级名称).
-    pub fn rank_name(mut self, rank_name: impl Into<String>) -> Self {
-        self.rank_name = Some(rank_name.into());
-        self
-    }
 }
 impl rt::Endpoint for HrmQueryJobRanksRequest {
     type Response = HrmQueryJobRanksResponse;
@@ -1478,17 +1423,17 @@ impl rt::Endpoint for HrmQueryJobRanksRequest {
 impl<'c> crate::api::Call<'c, HrmQueryJobRanksRequest> {
     /// Sets `rank_category_id`: Only this rank sequence (职级序列ID).
     pub fn rank_category_id(mut self, rank_category_id: impl Into<String>) -> Self {
-        self.request = self.request.rank_category_id(rank_category_id);
+        self.request.rank_category_id = Some(rank_category_id.into());
         self
     }
     /// Sets `rank_code`: Only this rank code (职级编码).
     pub fn rank_code(mut self, rank_code: impl Into<String>) -> Self {
-        self.request = self.request.rank_code(rank_code);
+        self.request.rank_code = Some(rank_code.into());
         self
     }
     /// Sets `rank_name`: Only this rank name (职级名称).
     pub fn rank_name(mut self, rank_name: impl Into<String>) -> Self {
-        self.request = self.request.rank_name(rank_name);
+        self.request.rank_name = Some(rank_name.into());
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1568,11 +1513,6 @@ impl HrmQueryJobsRequest {
             max_results,
         }
     }
-    /// Sets `job_name`: Only job titles of this name (职务名称).
-    pub fn job_name(mut self, job_name: impl Into<String>) -> Self {
-        self.job_name = Some(job_name.into());
-        self
-    }
 }
 impl rt::Endpoint for HrmQueryJobsRequest {
     type Response = HrmQueryJobsResponse;
@@ -1613,7 +1553,7 @@ impl rt::Endpoint for HrmQueryJobsRequest {
 impl<'c> crate::api::Call<'c, HrmQueryJobsRequest> {
     /// Sets `job_name`: Only job titles of this name (职务名称).
     pub fn job_name(mut self, job_name: impl Into<String>) -> Self {
-        self.request = self.request.job_name(job_name);
+        self.request.job_name = Some(job_name.into());
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1757,11 +1697,6 @@ impl HrmUpdateRosterFieldOptionsRequest {
             modify_type,
         }
     }
-    /// Sets `app_agent_id`: The app's AgentId.
-    pub fn app_agent_id(mut self, app_agent_id: i64) -> Self {
-        self.app_agent_id = Some(app_agent_id);
-        self
-    }
 }
 impl rt::Endpoint for HrmUpdateRosterFieldOptionsRequest {
     type Response = HrmUpdateRosterFieldOptionsResponse;
@@ -1798,7 +1733,7 @@ impl rt::Endpoint for HrmUpdateRosterFieldOptionsRequest {
 impl<'c> crate::api::Call<'c, HrmUpdateRosterFieldOptionsRequest> {
     /// Sets `app_agent_id`: The app's AgentId.
     pub fn app_agent_id(mut self, app_agent_id: i64) -> Self {
-        self.request = self.request.app_agent_id(app_agent_id);
+        self.request.app_agent_id = Some(app_agent_id);
         self
     }
 }
@@ -1861,26 +1796,6 @@ impl HrmAddHrmPreentryRequest {
             need_send_pre_entry_msg: None,
         }
     }
-    /// Sets `pre_entry_time`: Expected joining time, ms since the epoch (预计入职时间).
-    pub fn pre_entry_time(mut self, pre_entry_time: i64) -> Self {
-        self.pre_entry_time = Some(pre_entry_time);
-        self
-    }
-    /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
-    /// Sets `groups`: Roster groups to fill (花名册分组列表); best at most 5.
-    pub fn groups(mut self, groups: Vec<HrmPreentryGroup>) -> Self {
-        self.groups = groups;
-        self
-    }
-    /// Sets `need_send_pre_entry_msg`: Send the person an IM message to complete the entry form (是否发送完善入职登记表的消息).
-    pub fn need_send_pre_entry_msg(mut self, need_send_pre_entry_msg: bool) -> Self {
-        self.need_send_pre_entry_msg = Some(need_send_pre_entry_msg);
-        self
-    }
 }
 impl rt::Endpoint for HrmAddHrmPreentryRequest {
     type Response = HrmAddHrmPreentryResponse;
@@ -1910,22 +1825,22 @@ impl rt::Endpoint for HrmAddHrmPreentryRequest {
 impl<'c> crate::api::Call<'c, HrmAddHrmPreentryRequest> {
     /// Sets `pre_entry_time`: Expected joining time, ms since the epoch (预计入职时间).
     pub fn pre_entry_time(mut self, pre_entry_time: i64) -> Self {
-        self.request = self.request.pre_entry_time(pre_entry_time);
+        self.request.pre_entry_time = Some(pre_entry_time);
         self
     }
     /// Sets `agent_id`: The app's AgentId.
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
     /// Sets `groups`: Roster groups to fill (花名册分组列表); best at most 5.
     pub fn groups(mut self, groups: Vec<HrmPreentryGroup>) -> Self {
-        self.request = self.request.groups(groups);
+        self.request.groups = groups;
         self
     }
     /// Sets `need_send_pre_entry_msg`: Send the person an IM message to complete the entry form (是否发送完善入职登记表的消息).
     pub fn need_send_pre_entry_msg(mut self, need_send_pre_entry_msg: bool) -> Self {
-        self.request = self.request.need_send_pre_entry_msg(need_send_pre_entry_msg);
+        self.request.need_send_pre_entry_msg = Some(need_send_pre_entry_msg);
         self
     }
 }
@@ -2010,47 +1925,6 @@ impl HrmEmpStartDismissionRequest {
             to_hrm_black_list: None,
         }
     }
-    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
-    pub fn termination_reason_voluntary(
-        mut self,
-        termination_reason_voluntary: Vec<String>,
-    ) -> Self {
-        self.termination_reason_voluntary = termination_reason_voluntary;
-        self
-    }
-    /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id), from `get_all_dismission_reasons`.
-    pub fn termination_reason_passive(
-        mut self,
-        termination_reason_passive: Vec<String>,
-    ) -> Self {
-        self.termination_reason_passive = termination_reason_passive;
-        self
-    }
-    /// Sets `remark`: A note (备注).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
-    pub fn partner(mut self, partner: bool) -> Self {
-        self.partner = Some(partner);
-        self
-    }
-    /// Sets `to_hire_black_list`: Add to the hiring blacklist (是否加入招聘黑名单).
-    pub fn to_hire_black_list(mut self, to_hire_black_list: bool) -> Self {
-        self.to_hire_black_list = Some(to_hire_black_list);
-        self
-    }
-    /// Sets `to_hire_dismission_talent`: Add to the talent pool (是否加入招聘人才库).
-    pub fn to_hire_dismission_talent(mut self, to_hire_dismission_talent: bool) -> Self {
-        self.to_hire_dismission_talent = Some(to_hire_dismission_talent);
-        self
-    }
-    /// Sets `to_hrm_black_list`: Add to the HR blacklist (是否加入人事黑名单).
-    pub fn to_hrm_black_list(mut self, to_hrm_black_list: bool) -> Self {
-        self.to_hrm_black_list = Some(to_hrm_black_list);
-        self
-    }
 }
 impl rt::Endpoint for HrmEmpStartDismissionRequest {
     type Response = HrmEmpStartDismissionResponse;
@@ -2079,9 +1953,7 @@ impl<'c> crate::api::Call<'c, HrmEmpStartDismissionRequest> {
         mut self,
         termination_reason_voluntary: Vec<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .termination_reason_voluntary(termination_reason_voluntary);
+        self.request.termination_reason_voluntary = termination_reason_voluntary;
         self
     }
     /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id), from `get_all_dismission_reasons`.
@@ -2089,34 +1961,32 @@ impl<'c> crate::api::Call<'c, HrmEmpStartDismissionRequest> {
         mut self,
         termination_reason_passive: Vec<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .termination_reason_passive(termination_reason_passive);
+        self.request.termination_reason_passive = termination_reason_passive;
         self
     }
     /// Sets `remark`: A note (备注).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
     pub fn partner(mut self, partner: bool) -> Self {
-        self.request = self.request.partner(partner);
+        self.request.partner = Some(partner);
         self
     }
     /// Sets `to_hire_black_list`: Add to the hiring blacklist (是否加入招聘黑名单).
     pub fn to_hire_black_list(mut self, to_hire_black_list: bool) -> Self {
-        self.request = self.request.to_hire_black_list(to_hire_black_list);
+        self.request.to_hire_black_list = Some(to_hire_black_list);
         self
     }
     /// Sets `to_hire_dismission_talent`: Add to the talent pool (是否加入招聘人才库).
     pub fn to_hire_dismission_talent(mut self, to_hire_dismission_talent: bool) -> Self {
-        self.request = self.request.to_hire_dismission_talent(to_hire_dismission_talent);
+        self.request.to_hire_dismission_talent = Some(to_hire_dismission_talent);
         self
     }
     /// Sets `to_hrm_black_list`: Add to the HR blacklist (是否加入人事黑名单).
     pub fn to_hrm_black_list(mut self, to_hrm_black_list: bool) -> Self {
-        self.request = self.request.to_hrm_black_list(to_hrm_black_list);
+        self.request.to_hrm_black_list = Some(to_hrm_black_list);
         self
     }
 }
@@ -2232,32 +2102,6 @@ impl HrmUpdateEmpDismissionInfoRequest {
             partner: None,
         }
     }
-    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动原因id).
-    pub fn termination_reason_voluntary(
-        mut self,
-        termination_reason_voluntary: Vec<String>,
-    ) -> Self {
-        self.termination_reason_voluntary = termination_reason_voluntary;
-        self
-    }
-    /// Sets `termination_reason_passive`: Passive reason ids (被动原因id).
-    pub fn termination_reason_passive(
-        mut self,
-        termination_reason_passive: Vec<String>,
-    ) -> Self {
-        self.termination_reason_passive = termination_reason_passive;
-        self
-    }
-    /// Sets `dismission_memo`: A note on the reason (离职原因备注).
-    pub fn dismission_memo(mut self, dismission_memo: impl Into<String>) -> Self {
-        self.dismission_memo = Some(dismission_memo.into());
-        self
-    }
-    /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
-    pub fn partner(mut self, partner: bool) -> Self {
-        self.partner = Some(partner);
-        self
-    }
 }
 impl rt::Endpoint for HrmUpdateEmpDismissionInfoRequest {
     type Response = HrmUpdateEmpDismissionInfoResponse;
@@ -2286,9 +2130,7 @@ impl<'c> crate::api::Call<'c, HrmUpdateEmpDismissionInfoRequest> {
         mut self,
         termination_reason_voluntary: Vec<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .termination_reason_voluntary(termination_reason_voluntary);
+        self.request.termination_reason_voluntary = termination_reason_voluntary;
         self
     }
     /// Sets `termination_reason_passive`: Passive reason ids (被动原因id).
@@ -2296,19 +2138,17 @@ impl<'c> crate::api::Call<'c, HrmUpdateEmpDismissionInfoRequest> {
         mut self,
         termination_reason_passive: Vec<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .termination_reason_passive(termination_reason_passive);
+        self.request.termination_reason_passive = termination_reason_passive;
         self
     }
     /// Sets `dismission_memo`: A note on the reason (离职原因备注).
     pub fn dismission_memo(mut self, dismission_memo: impl Into<String>) -> Self {
-        self.request = self.request.dismission_memo(dismission_memo);
+        self.request.dismission_memo = Some(dismission_memo.into());
         self
     }
     /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
     pub fn partner(mut self, partner: bool) -> Self {
-        self.request = self.request.partner(partner);
+        self.request.partner = Some(partner);
         self
     }
 }
@@ -2443,64 +2283,6 @@ impl HrmTransferEmployeeRequest {
             operate_user_id: None,
         }
     }
-    /// Sets `dept_ids_after_transfer`: The new departments (部门ID).
-    pub fn dept_ids_after_transfer(mut self, dept_ids_after_transfer: Vec<i64>) -> Self {
-        self.dept_ids_after_transfer = dept_ids_after_transfer;
-        self
-    }
-    /// Sets `main_dept_id_after_transfer`: The new main HR department (人事主部门ID), one of the employee's departments.
-    pub fn main_dept_id_after_transfer(
-        mut self,
-        main_dept_id_after_transfer: i64,
-    ) -> Self {
-        self.main_dept_id_after_transfer = Some(main_dept_id_after_transfer);
-        self
-    }
-    /// Sets `position_id_after_transfer`: The new position's id (职位ID), with position management upgraded (from `query_positions`).
-    pub fn position_id_after_transfer(
-        mut self,
-        position_id_after_transfer: impl Into<String>,
-    ) -> Self {
-        self.position_id_after_transfer = Some(position_id_after_transfer.into());
-        self
-    }
-    /// Sets `position_name_after_transfer`: The new position's name (职位名称), without position management upgraded.
-    pub fn position_name_after_transfer(
-        mut self,
-        position_name_after_transfer: impl Into<String>,
-    ) -> Self {
-        self.position_name_after_transfer = Some(position_name_after_transfer.into());
-        self
-    }
-    /// Sets `rank_id_after_transfer`: The new rank's id (职级ID), with the rank field upgraded (from `query_job_ranks`).
-    pub fn rank_id_after_transfer(
-        mut self,
-        rank_id_after_transfer: impl Into<String>,
-    ) -> Self {
-        self.rank_id_after_transfer = Some(rank_id_after_transfer.into());
-        self
-    }
-    /// Sets `position_level_after_transfer`: The new rank's name (职级名称), without the rank field upgraded.
-    pub fn position_level_after_transfer(
-        mut self,
-        position_level_after_transfer: impl Into<String>,
-    ) -> Self {
-        self.position_level_after_transfer = Some(position_level_after_transfer.into());
-        self
-    }
-    /// Sets `job_id_after_transfer`: The new job title's id (职务ID), from `query_jobs`; needs position management.
-    pub fn job_id_after_transfer(
-        mut self,
-        job_id_after_transfer: impl Into<String>,
-    ) -> Self {
-        self.job_id_after_transfer = Some(job_id_after_transfer.into());
-        self
-    }
-    /// Sets `operate_user_id`: The operator's userid (操作人userId).
-    pub fn operate_user_id(mut self, operate_user_id: impl Into<String>) -> Self {
-        self.operate_user_id = Some(operate_user_id.into());
-        self
-    }
 }
 impl rt::Endpoint for HrmTransferEmployeeRequest {
     type Response = HrmTransferEmployeeResponse;
@@ -2543,7 +2325,7 @@ impl rt::Endpoint for HrmTransferEmployeeRequest {
 impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
     /// Sets `dept_ids_after_transfer`: The new departments (部门ID).
     pub fn dept_ids_after_transfer(mut self, dept_ids_after_transfer: Vec<i64>) -> Self {
-        self.request = self.request.dept_ids_after_transfer(dept_ids_after_transfer);
+        self.request.dept_ids_after_transfer = dept_ids_after_transfer;
         self
     }
     /// Sets `main_dept_id_after_transfer`: The new main HR department (人事主部门ID), one of the employee's departments.
@@ -2551,9 +2333,7 @@ impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
         mut self,
         main_dept_id_after_transfer: i64,
     ) -> Self {
-        self.request = self
-            .request
-            .main_dept_id_after_transfer(main_dept_id_after_transfer);
+        self.request.main_dept_id_after_transfer = Some(main_dept_id_after_transfer);
         self
     }
     /// Sets `position_id_after_transfer`: The new position's id (职位ID), with position management upgraded (from `query_positions`).
@@ -2561,9 +2341,9 @@ impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
         mut self,
         position_id_after_transfer: impl Into<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .position_id_after_transfer(position_id_after_transfer);
+        self.request.position_id_after_transfer = Some(
+            position_id_after_transfer.into(),
+        );
         self
     }
     /// Sets `position_name_after_transfer`: The new position's name (职位名称), without position management upgraded.
@@ -2571,9 +2351,9 @@ impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
         mut self,
         position_name_after_transfer: impl Into<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .position_name_after_transfer(position_name_after_transfer);
+        self.request.position_name_after_transfer = Some(
+            position_name_after_transfer.into(),
+        );
         self
     }
     /// Sets `rank_id_after_transfer`: The new rank's id (职级ID), with the rank field upgraded (from `query_job_ranks`).
@@ -2581,7 +2361,7 @@ impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
         mut self,
         rank_id_after_transfer: impl Into<String>,
     ) -> Self {
-        self.request = self.request.rank_id_after_transfer(rank_id_after_transfer);
+        self.request.rank_id_after_transfer = Some(rank_id_after_transfer.into());
         self
     }
     /// Sets `position_level_after_transfer`: The new rank's name (职级名称), without the rank field upgraded.
@@ -2589,9 +2369,9 @@ impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
         mut self,
         position_level_after_transfer: impl Into<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .position_level_after_transfer(position_level_after_transfer);
+        self.request.position_level_after_transfer = Some(
+            position_level_after_transfer.into(),
+        );
         self
     }
     /// Sets `job_id_after_transfer`: The new job title's id (职务ID), from `query_jobs`; needs position management.
@@ -2599,12 +2379,12 @@ impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
         mut self,
         job_id_after_transfer: impl Into<String>,
     ) -> Self {
-        self.request = self.request.job_id_after_transfer(job_id_after_transfer);
+        self.request.job_id_after_transfer = Some(job_id_after_transfer.into());
         self
     }
     /// Sets `operate_user_id`: The operator's userid (操作人userId).
     pub fn operate_user_id(mut self, operate_user_id: impl Into<String>) -> Self {
-        self.request = self.request.operate_user_id(operate_user_id);
+        self.request.operate_user_id = Some(operate_user_id.into());
         self
     }
 }
@@ -2660,11 +2440,6 @@ impl HrmBecomeRegularRequest {
             operation_id: operation_id.into(),
         }
     }
-    /// Sets `remark`: A note (备注信息).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
 }
 impl rt::Endpoint for HrmBecomeRegularRequest {
     type Response = HrmBecomeRegularResponse;
@@ -2690,7 +2465,7 @@ impl rt::Endpoint for HrmBecomeRegularRequest {
 impl<'c> crate::api::Call<'c, HrmBecomeRegularRequest> {
     /// Sets `remark`: A note (备注信息).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
 }
@@ -2806,69 +2581,6 @@ impl HrmTerminateAndHandOverRequest {
             direct_subordinates_handover_user_id: None,
         }
     }
-    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
-    pub fn termination_reason_voluntary(
-        mut self,
-        termination_reason_voluntary: Vec<String>,
-    ) -> Self {
-        self.termination_reason_voluntary = termination_reason_voluntary;
-        self
-    }
-    /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id).
-    pub fn termination_reason_passive(
-        mut self,
-        termination_reason_passive: Vec<String>,
-    ) -> Self {
-        self.termination_reason_passive = termination_reason_passive;
-        self
-    }
-    /// Sets `dismission_reason`: Obsolete (废弃): the old fixed reason, 1 family … 9 other; use the reason ids.
-    pub fn dismission_reason(mut self, dismission_reason: i64) -> Self {
-        self.dismission_reason = Some(dismission_reason);
-        self
-    }
-    /// Sets `aflow_hand_over_user_id`: Who takes over the approvals (审批离职交接人).
-    pub fn aflow_hand_over_user_id(
-        mut self,
-        aflow_hand_over_user_id: impl Into<String>,
-    ) -> Self {
-        self.aflow_hand_over_user_id = Some(aflow_hand_over_user_id.into());
-        self
-    }
-    /// Sets `doc_note_handover_user_id`: Who takes over the team documents (团队文档离职交接人).
-    pub fn doc_note_handover_user_id(
-        mut self,
-        doc_note_handover_user_id: impl Into<String>,
-    ) -> Self {
-        self.doc_note_handover_user_id = Some(doc_note_handover_user_id.into());
-        self
-    }
-    /// Sets `ding_pan_handover_user_id`: Who takes over the DingPan files (钉盘离职交接人).
-    pub fn ding_pan_handover_user_id(
-        mut self,
-        ding_pan_handover_user_id: impl Into<String>,
-    ) -> Self {
-        self.ding_pan_handover_user_id = Some(ding_pan_handover_user_id.into());
-        self
-    }
-    /// Sets `permission_handover_user_id`: Who takes over the permissions (权限离职交接人).
-    pub fn permission_handover_user_id(
-        mut self,
-        permission_handover_user_id: impl Into<String>,
-    ) -> Self {
-        self.permission_handover_user_id = Some(permission_handover_user_id.into());
-        self
-    }
-    /// Sets `direct_subordinates_handover_user_id`: Who takes over the direct reports (直属下属交接人).
-    pub fn direct_subordinates_handover_user_id(
-        mut self,
-        direct_subordinates_handover_user_id: impl Into<String>,
-    ) -> Self {
-        self.direct_subordinates_handover_user_id = Some(
-            direct_subordinates_handover_user_id.into(),
-        );
-        self
-    }
 }
 impl rt::Endpoint for HrmTerminateAndHandOverRequest {
     type Response = HrmTerminateAndHandOverResponse;
@@ -2897,9 +2609,7 @@ impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
         mut self,
         termination_reason_voluntary: Vec<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .termination_reason_voluntary(termination_reason_voluntary);
+        self.request.termination_reason_voluntary = termination_reason_voluntary;
         self
     }
     /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id).
@@ -2907,14 +2617,12 @@ impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
         mut self,
         termination_reason_passive: Vec<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .termination_reason_passive(termination_reason_passive);
+        self.request.termination_reason_passive = termination_reason_passive;
         self
     }
     /// Sets `dismission_reason`: Obsolete (废弃): the old fixed reason, 1 family … 9 other; use the reason ids.
     pub fn dismission_reason(mut self, dismission_reason: i64) -> Self {
-        self.request = self.request.dismission_reason(dismission_reason);
+        self.request.dismission_reason = Some(dismission_reason);
         self
     }
     /// Sets `aflow_hand_over_user_id`: Who takes over the approvals (审批离职交接人).
@@ -2922,7 +2630,7 @@ impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
         mut self,
         aflow_hand_over_user_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.aflow_hand_over_user_id(aflow_hand_over_user_id);
+        self.request.aflow_hand_over_user_id = Some(aflow_hand_over_user_id.into());
         self
     }
     /// Sets `doc_note_handover_user_id`: Who takes over the team documents (团队文档离职交接人).
@@ -2930,7 +2638,7 @@ impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
         mut self,
         doc_note_handover_user_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.doc_note_handover_user_id(doc_note_handover_user_id);
+        self.request.doc_note_handover_user_id = Some(doc_note_handover_user_id.into());
         self
     }
     /// Sets `ding_pan_handover_user_id`: Who takes over the DingPan files (钉盘离职交接人).
@@ -2938,7 +2646,7 @@ impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
         mut self,
         ding_pan_handover_user_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.ding_pan_handover_user_id(ding_pan_handover_user_id);
+        self.request.ding_pan_handover_user_id = Some(ding_pan_handover_user_id.into());
         self
     }
     /// Sets `permission_handover_user_id`: Who takes over the permissions (权限离职交接人).
@@ -2946,9 +2654,9 @@ impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
         mut self,
         permission_handover_user_id: impl Into<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .permission_handover_user_id(permission_handover_user_id);
+        self.request.permission_handover_user_id = Some(
+            permission_handover_user_id.into(),
+        );
         self
     }
     /// Sets `direct_subordinates_handover_user_id`: Who takes over the direct reports (直属下属交接人).
@@ -2956,9 +2664,9 @@ impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
         mut self,
         direct_subordinates_handover_user_id: impl Into<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .direct_subordinates_handover_user_id(direct_subordinates_handover_user_id);
+        self.request.direct_subordinates_handover_user_id = Some(
+            direct_subordinates_handover_user_id.into(),
+        );
         self
     }
 }

@@ -834,57 +834,6 @@ impl ImSendMessageRequest {
             is_at_all: None,
         }
     }
-    /// Sets `msg_param_map`: Text values for the template's placeholders (普通文本类型替换参数), sent as JSON text.
-    pub fn msg_param_map(
-        mut self,
-        msg_param_map: std::collections::BTreeMap<String, String>,
-    ) -> Self {
-        self.msg_param_map = msg_param_map;
-        self
-    }
-    /// Sets `msg_media_id_param_map`: Media ids (`@…`) for the template's media placeholders (多媒体类型替换参数), sent as JSON text.
-    pub fn msg_media_id_param_map(
-        mut self,
-        msg_media_id_param_map: std::collections::BTreeMap<String, String>,
-    ) -> Self {
-        self.msg_media_id_param_map = msg_media_id_param_map;
-        self
-    }
-    /// Sets `receiver_user_ids`: Only these userids see the message (消息接收人userId列表), comma-separated.
-    pub fn receiver_user_ids(mut self, receiver_user_ids: Vec<String>) -> Self {
-        self.receiver_user_ids = receiver_user_ids;
-        self
-    }
-    /// Sets `receiver_union_ids`: Only these unionids see it (消息接收人unionId列表), comma-separated.
-    pub fn receiver_union_ids(mut self, receiver_union_ids: Vec<String>) -> Self {
-        self.receiver_union_ids = receiver_union_ids;
-        self
-    }
-    /// Sets `receiver_mobiles`: Only these mobile numbers see it (消息接收人手机号列表), comma-separated.
-    pub fn receiver_mobiles(mut self, receiver_mobiles: Vec<String>) -> Self {
-        self.receiver_mobiles = receiver_mobiles;
-        self
-    }
-    /// Sets `at_users`: Userids to @-mention (@人的userid列表), comma-separated, at most 50.
-    pub fn at_users(mut self, at_users: Vec<String>) -> Self {
-        self.at_users = at_users;
-        self
-    }
-    /// Sets `at_mobiles`: Mobile numbers to @-mention (@人的手机号列表), comma-separated, at most 50.
-    pub fn at_mobiles(mut self, at_mobiles: Vec<String>) -> Self {
-        self.at_mobiles = at_mobiles;
-        self
-    }
-    /// Sets `at_union_ids`: Unionids to @-mention (@人的unionId列表), comma-separated; in the Java SDK, not on the official page.
-    pub fn at_union_ids(mut self, at_union_ids: Vec<String>) -> Self {
-        self.at_union_ids = at_union_ids;
-        self
-    }
-    /// Sets `is_at_all`: @-mention everyone (是否@所有人).
-    pub fn is_at_all(mut self, is_at_all: bool) -> Self {
-        self.is_at_all = Some(is_at_all);
-        self
-    }
 }
 impl rt::Endpoint for ImSendMessageRequest {
     type Response = ImSendMessageResponse;
@@ -940,7 +889,7 @@ impl<'c> crate::api::Call<'c, ImSendMessageRequest> {
         mut self,
         msg_param_map: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.request = self.request.msg_param_map(msg_param_map);
+        self.request.msg_param_map = msg_param_map;
         self
     }
     /// Sets `msg_media_id_param_map`: Media ids (`@…`) for the template's media placeholders (多媒体类型替换参数), sent as JSON text.
@@ -948,42 +897,42 @@ impl<'c> crate::api::Call<'c, ImSendMessageRequest> {
         mut self,
         msg_media_id_param_map: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.request = self.request.msg_media_id_param_map(msg_media_id_param_map);
+        self.request.msg_media_id_param_map = msg_media_id_param_map;
         self
     }
     /// Sets `receiver_user_ids`: Only these userids see the message (消息接收人userId列表), comma-separated.
     pub fn receiver_user_ids(mut self, receiver_user_ids: Vec<String>) -> Self {
-        self.request = self.request.receiver_user_ids(receiver_user_ids);
+        self.request.receiver_user_ids = receiver_user_ids;
         self
     }
     /// Sets `receiver_union_ids`: Only these unionids see it (消息接收人unionId列表), comma-separated.
     pub fn receiver_union_ids(mut self, receiver_union_ids: Vec<String>) -> Self {
-        self.request = self.request.receiver_union_ids(receiver_union_ids);
+        self.request.receiver_union_ids = receiver_union_ids;
         self
     }
     /// Sets `receiver_mobiles`: Only these mobile numbers see it (消息接收人手机号列表), comma-separated.
     pub fn receiver_mobiles(mut self, receiver_mobiles: Vec<String>) -> Self {
-        self.request = self.request.receiver_mobiles(receiver_mobiles);
+        self.request.receiver_mobiles = receiver_mobiles;
         self
     }
     /// Sets `at_users`: Userids to @-mention (@人的userid列表), comma-separated, at most 50.
     pub fn at_users(mut self, at_users: Vec<String>) -> Self {
-        self.request = self.request.at_users(at_users);
+        self.request.at_users = at_users;
         self
     }
     /// Sets `at_mobiles`: Mobile numbers to @-mention (@人的手机号列表), comma-separated, at most 50.
     pub fn at_mobiles(mut self, at_mobiles: Vec<String>) -> Self {
-        self.request = self.request.at_mobiles(at_mobiles);
+        self.request.at_mobiles = at_mobiles;
         self
     }
     /// Sets `at_union_ids`: Unionids to @-mention (@人的unionId列表), comma-separated; in the Java SDK, not on the official page.
     pub fn at_union_ids(mut self, at_union_ids: Vec<String>) -> Self {
-        self.request = self.request.at_union_ids(at_union_ids);
+        self.request.at_union_ids = at_union_ids;
         self
     }
     /// Sets `is_at_all`: @-mention everyone (是否@所有人).
     pub fn is_at_all(mut self, is_at_all: bool) -> Self {
-        self.request = self.request.is_at_all(is_at_all);
+        self.request.is_at_all = Some(is_at_all);
         self
     }
 }
@@ -1063,34 +1012,6 @@ impl ImCreateSceneGroupRequest {
             management_options: None,
         }
     }
-    /// Sets `icon`: The avatar's media id (from a media upload).
-    pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.icon = Some(icon.into());
-        self
-    }
-    /// Sets `user_ids`: Userids of the members.
-    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.user_ids = user_ids;
-        self
-    }
-    /// Sets `subadmin_ids`: Userids of the administrators.
-    pub fn subadmin_ids(mut self, subadmin_ids: Vec<String>) -> Self {
-        self.subadmin_ids = subadmin_ids;
-        self
-    }
-    /// Sets `uuid`: A business id that de-duplicates creation.
-    pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
-        self.uuid = Some(uuid.into());
-        self
-    }
-    /// Sets `management_options`: The group's settings.
-    pub fn management_options(
-        mut self,
-        management_options: ImSceneGroupManagementOptions,
-    ) -> Self {
-        self.management_options = Some(management_options);
-        self
-    }
 }
 impl rt::Endpoint for ImCreateSceneGroupRequest {
     type Response = ImCreateSceneGroupResponse;
@@ -1124,22 +1045,22 @@ impl rt::Endpoint for ImCreateSceneGroupRequest {
 impl<'c> crate::api::Call<'c, ImCreateSceneGroupRequest> {
     /// Sets `icon`: The avatar's media id (from a media upload).
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.request = self.request.icon(icon);
+        self.request.icon = Some(icon.into());
         self
     }
     /// Sets `user_ids`: Userids of the members.
     pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.request = self.request.user_ids(user_ids);
+        self.request.user_ids = user_ids;
         self
     }
     /// Sets `subadmin_ids`: Userids of the administrators.
     pub fn subadmin_ids(mut self, subadmin_ids: Vec<String>) -> Self {
-        self.request = self.request.subadmin_ids(subadmin_ids);
+        self.request.subadmin_ids = subadmin_ids;
         self
     }
     /// Sets `uuid`: A business id that de-duplicates creation.
     pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
-        self.request = self.request.uuid(uuid);
+        self.request.uuid = Some(uuid.into());
         self
     }
     /// Sets `management_options`: The group's settings.
@@ -1147,7 +1068,7 @@ impl<'c> crate::api::Call<'c, ImCreateSceneGroupRequest> {
         mut self,
         management_options: ImSceneGroupManagementOptions,
     ) -> Self {
-        self.request = self.request.management_options(management_options);
+        self.request.management_options = Some(management_options);
         self
     }
 }
@@ -1210,34 +1131,6 @@ impl ImUpdateSceneGroupRequest {
             management_options: None,
         }
     }
-    /// Sets `title`: The new name (at most 30 characters).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `icon`: The new avatar's media id.
-    pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.icon = Some(icon.into());
-        self
-    }
-    /// Sets `owner_user_id`: The new owner's userid.
-    pub fn owner_user_id(mut self, owner_user_id: impl Into<String>) -> Self {
-        self.owner_user_id = Some(owner_user_id.into());
-        self
-    }
-    /// Sets `owner_union_id`: The new owner's unionId.
-    pub fn owner_union_id(mut self, owner_union_id: impl Into<String>) -> Self {
-        self.owner_union_id = Some(owner_union_id.into());
-        self
-    }
-    /// Sets `management_options`: The new settings.
-    pub fn management_options(
-        mut self,
-        management_options: ImSceneGroupManagementOptions,
-    ) -> Self {
-        self.management_options = Some(management_options);
-        self
-    }
 }
 impl rt::Endpoint for ImUpdateSceneGroupRequest {
     type Response = ImUpdateSceneGroupResponse;
@@ -1270,22 +1163,22 @@ impl rt::Endpoint for ImUpdateSceneGroupRequest {
 impl<'c> crate::api::Call<'c, ImUpdateSceneGroupRequest> {
     /// Sets `title`: The new name (at most 30 characters).
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.request = self.request.title(title);
+        self.request.title = Some(title.into());
         self
     }
     /// Sets `icon`: The new avatar's media id.
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.request = self.request.icon(icon);
+        self.request.icon = Some(icon.into());
         self
     }
     /// Sets `owner_user_id`: The new owner's userid.
     pub fn owner_user_id(mut self, owner_user_id: impl Into<String>) -> Self {
-        self.request = self.request.owner_user_id(owner_user_id);
+        self.request.owner_user_id = Some(owner_user_id.into());
         self
     }
     /// Sets `owner_union_id`: The new owner's unionId.
     pub fn owner_union_id(mut self, owner_union_id: impl Into<String>) -> Self {
-        self.request = self.request.owner_union_id(owner_union_id);
+        self.request.owner_union_id = Some(owner_union_id.into());
         self
     }
     /// Sets `management_options`: The new settings.
@@ -1293,7 +1186,7 @@ impl<'c> crate::api::Call<'c, ImUpdateSceneGroupRequest> {
         mut self,
         management_options: ImSceneGroupManagementOptions,
     ) -> Self {
-        self.request = self.request.management_options(management_options);
+        self.request.management_options = Some(management_options);
         self
     }
 }
@@ -1387,16 +1280,6 @@ impl ImAddSceneGroupMembersRequest {
             union_ids: Default::default(),
         }
     }
-    /// Sets `user_ids`: Userids to add.
-    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.user_ids = user_ids;
-        self
-    }
-    /// Sets `union_ids`: UnionIds to add.
-    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
-        self.union_ids = union_ids;
-        self
-    }
 }
 impl rt::Endpoint for ImAddSceneGroupMembersRequest {
     type Response = ImAddSceneGroupMembersResponse;
@@ -1422,12 +1305,12 @@ impl rt::Endpoint for ImAddSceneGroupMembersRequest {
 impl<'c> crate::api::Call<'c, ImAddSceneGroupMembersRequest> {
     /// Sets `user_ids`: Userids to add.
     pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.request = self.request.user_ids(user_ids);
+        self.request.user_ids = user_ids;
         self
     }
     /// Sets `union_ids`: UnionIds to add.
     pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
-        self.request = self.request.union_ids(union_ids);
+        self.request.union_ids = union_ids;
         self
     }
 }
@@ -1471,16 +1354,6 @@ impl ImRemoveSceneGroupMembersRequest {
             union_ids: Default::default(),
         }
     }
-    /// Sets `user_ids`: Userids to remove.
-    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.user_ids = user_ids;
-        self
-    }
-    /// Sets `union_ids`: UnionIds to remove.
-    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
-        self.union_ids = union_ids;
-        self
-    }
 }
 impl rt::Endpoint for ImRemoveSceneGroupMembersRequest {
     type Response = ImRemoveSceneGroupMembersResponse;
@@ -1506,12 +1379,12 @@ impl rt::Endpoint for ImRemoveSceneGroupMembersRequest {
 impl<'c> crate::api::Call<'c, ImRemoveSceneGroupMembersRequest> {
     /// Sets `user_ids`: Userids to remove.
     pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.request = self.request.user_ids(user_ids);
+        self.request.user_ids = user_ids;
         self
     }
     /// Sets `union_ids`: UnionIds to remove.
     pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
-        self.request = self.request.union_ids(union_ids);
+        self.request.union_ids = union_ids;
         self
     }
 }
@@ -1563,16 +1436,6 @@ impl ImListSceneGroupMembersRequest {
             next_token: None,
         }
     }
-    /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app, not for template groups.
-    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
-        self.cool_app_code = Some(cool_app_code.into());
-        self
-    }
-    /// Sets `next_token`: The cursor of the next page; absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
 }
 impl rt::Endpoint for ImListSceneGroupMembersRequest {
     type Response = ImSceneGroupMemberPage;
@@ -1602,12 +1465,12 @@ impl rt::Endpoint for ImListSceneGroupMembersRequest {
 impl<'c> crate::api::Call<'c, ImListSceneGroupMembersRequest> {
     /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app, not for template groups.
     pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
-        self.request = self.request.cool_app_code(cool_app_code);
+        self.request.cool_app_code = Some(cool_app_code.into());
         self
     }
     /// Sets `next_token`: The cursor of the next page; absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1694,16 +1557,6 @@ impl ImUpdateSceneGroupSubAdminsRequest {
             union_ids: Default::default(),
         }
     }
-    /// Sets `user_ids`: Userids of the members (at most 12).
-    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.user_ids = user_ids;
-        self
-    }
-    /// Sets `union_ids`: UnionIds of external members.
-    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
-        self.union_ids = union_ids;
-        self
-    }
 }
 impl rt::Endpoint for ImUpdateSceneGroupSubAdminsRequest {
     type Response = ImUpdateSceneGroupSubAdminsResponse;
@@ -1737,12 +1590,12 @@ impl rt::Endpoint for ImUpdateSceneGroupSubAdminsRequest {
 impl<'c> crate::api::Call<'c, ImUpdateSceneGroupSubAdminsRequest> {
     /// Sets `user_ids`: Userids of the members (at most 12).
     pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.request = self.request.user_ids(user_ids);
+        self.request.user_ids = user_ids;
         self
     }
     /// Sets `union_ids`: UnionIds of external members.
     pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
-        self.request = self.request.union_ids(union_ids);
+        self.request.union_ids = union_ids;
         self
     }
 }
@@ -1842,11 +1695,6 @@ impl ImGetSceneGroupInfoRequest {
             cool_app_code: None,
         }
     }
-    /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app.
-    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
-        self.cool_app_code = Some(cool_app_code.into());
-        self
-    }
 }
 impl rt::Endpoint for ImGetSceneGroupInfoRequest {
     type Response = ImSceneGroupInfo;
@@ -1872,7 +1720,7 @@ impl rt::Endpoint for ImGetSceneGroupInfoRequest {
 impl<'c> crate::api::Call<'c, ImGetSceneGroupInfoRequest> {
     /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app.
     pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
-        self.request = self.request.cool_app_code(cool_app_code);
+        self.request.cool_app_code = Some(cool_app_code.into());
         self
     }
 }
@@ -1934,11 +1782,6 @@ impl ImSetSceneGroupMembersMuteRequest {
             union_ids: Default::default(),
         }
     }
-    /// Sets `union_ids`: UnionIds of external members; in the official SDK, not on the docs page.
-    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
-        self.union_ids = union_ids;
-        self
-    }
 }
 impl rt::Endpoint for ImSetSceneGroupMembersMuteRequest {
     type Response = rt::Empty;
@@ -1973,7 +1816,7 @@ impl rt::Endpoint for ImSetSceneGroupMembersMuteRequest {
 impl<'c> crate::api::Call<'c, ImSetSceneGroupMembersMuteRequest> {
     /// Sets `union_ids`: UnionIds of external members; in the official SDK, not on the docs page.
     pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
-        self.request = self.request.union_ids(union_ids);
+        self.request.union_ids = union_ids;
         self
     }
 }
@@ -2093,19 +1936,6 @@ impl ImGetSceneGroupTemplateRobotRequest {
             robot_code: None,
         }
     }
-    /// Sets `open_conversation_id`: The group's open conversation id.
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `robot_code`: The template robot's code (开发者后台 > 场景群 > 机器人).
-    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
-        self.robot_code = Some(robot_code.into());
-        self
-    }
 }
 impl rt::Endpoint for ImGetSceneGroupTemplateRobotRequest {
     type Response = ImTemplateRobot;
@@ -2140,12 +1970,12 @@ impl<'c> crate::api::Call<'c, ImGetSceneGroupTemplateRobotRequest> {
         mut self,
         open_conversation_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.open_conversation_id(open_conversation_id);
+        self.request.open_conversation_id = Some(open_conversation_id.into());
         self
     }
     /// Sets `robot_code`: The template robot's code (开发者后台 > 场景群 > 机器人).
     pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
-        self.request = self.request.robot_code(robot_code);
+        self.request.robot_code = Some(robot_code.into());
         self
     }
 }
@@ -2282,34 +2112,6 @@ impl ImCreateGroupRequest {
             management_options: None,
         }
     }
-    /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
-    pub fn owner_type(mut self, owner_type: ImGroupOwnerType) -> Self {
-        self.owner_type = Some(owner_type);
-        self
-    }
-    /// Sets `conversation_tag`: Internal (2, the default) or ordinary (0).
-    pub fn conversation_tag(mut self, conversation_tag: ImConversationTag) -> Self {
-        self.conversation_tag = Some(conversation_tag);
-        self
-    }
-    /// Sets `extidlist`: UnionIds of external contacts to add.
-    pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
-        self.extidlist = extidlist;
-        self
-    }
-    /// Sets `icon`: The avatar's media id.
-    pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.icon = Some(icon.into());
-        self
-    }
-    /// Sets `management_options`: The group's settings.
-    pub fn management_options(
-        mut self,
-        management_options: ImGroupManagementOptions,
-    ) -> Self {
-        self.management_options = Some(management_options);
-        self
-    }
 }
 impl rt::Endpoint for ImCreateGroupRequest {
     type Response = ImCreateGroupResponse;
@@ -2345,22 +2147,22 @@ impl rt::Endpoint for ImCreateGroupRequest {
 impl<'c> crate::api::Call<'c, ImCreateGroupRequest> {
     /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
     pub fn owner_type(mut self, owner_type: ImGroupOwnerType) -> Self {
-        self.request = self.request.owner_type(owner_type);
+        self.request.owner_type = Some(owner_type);
         self
     }
     /// Sets `conversation_tag`: Internal (2, the default) or ordinary (0).
     pub fn conversation_tag(mut self, conversation_tag: ImConversationTag) -> Self {
-        self.request = self.request.conversation_tag(conversation_tag);
+        self.request.conversation_tag = Some(conversation_tag);
         self
     }
     /// Sets `extidlist`: UnionIds of external contacts to add.
     pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
-        self.request = self.request.extidlist(extidlist);
+        self.request.extidlist = extidlist;
         self
     }
     /// Sets `icon`: The avatar's media id.
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.request = self.request.icon(icon);
+        self.request.icon = Some(icon.into());
         self
     }
     /// Sets `management_options`: The group's settings.
@@ -2368,7 +2170,7 @@ impl<'c> crate::api::Call<'c, ImCreateGroupRequest> {
         mut self,
         management_options: ImGroupManagementOptions,
     ) -> Self {
-        self.request = self.request.management_options(management_options);
+        self.request.management_options = Some(management_options);
         self
     }
 }
@@ -2455,54 +2257,6 @@ impl ImUpdateGroupRequest {
             management_options: None,
         }
     }
-    /// Sets `name`: The new name (1 to 20 characters).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `owner`: The new owner's userid; must be a member.
-    pub fn owner(mut self, owner: impl Into<String>) -> Self {
-        self.owner = Some(owner.into());
-        self
-    }
-    /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
-    pub fn owner_type(mut self, owner_type: ImGroupOwnerType) -> Self {
-        self.owner_type = Some(owner_type);
-        self
-    }
-    /// Sets `add_useridlist`: Userids to add.
-    pub fn add_useridlist(mut self, add_useridlist: Vec<String>) -> Self {
-        self.add_useridlist = add_useridlist;
-        self
-    }
-    /// Sets `del_useridlist`: Userids to remove.
-    pub fn del_useridlist(mut self, del_useridlist: Vec<String>) -> Self {
-        self.del_useridlist = del_useridlist;
-        self
-    }
-    /// Sets `add_extidlist`: UnionIds of external contacts to add.
-    pub fn add_extidlist(mut self, add_extidlist: Vec<String>) -> Self {
-        self.add_extidlist = add_extidlist;
-        self
-    }
-    /// Sets `del_extidlist`: UnionIds of external contacts to remove.
-    pub fn del_extidlist(mut self, del_extidlist: Vec<String>) -> Self {
-        self.del_extidlist = del_extidlist;
-        self
-    }
-    /// Sets `icon`: The new avatar's media id.
-    pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.icon = Some(icon.into());
-        self
-    }
-    /// Sets `management_options`: The new settings.
-    pub fn management_options(
-        mut self,
-        management_options: ImGroupManagementOptions,
-    ) -> Self {
-        self.management_options = Some(management_options);
-        self
-    }
 }
 impl rt::Endpoint for ImUpdateGroupRequest {
     type Response = ImUpdateGroupResponse;
@@ -2536,42 +2290,42 @@ impl rt::Endpoint for ImUpdateGroupRequest {
 impl<'c> crate::api::Call<'c, ImUpdateGroupRequest> {
     /// Sets `name`: The new name (1 to 20 characters).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `owner`: The new owner's userid; must be a member.
     pub fn owner(mut self, owner: impl Into<String>) -> Self {
-        self.request = self.request.owner(owner);
+        self.request.owner = Some(owner.into());
         self
     }
     /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
     pub fn owner_type(mut self, owner_type: ImGroupOwnerType) -> Self {
-        self.request = self.request.owner_type(owner_type);
+        self.request.owner_type = Some(owner_type);
         self
     }
     /// Sets `add_useridlist`: Userids to add.
     pub fn add_useridlist(mut self, add_useridlist: Vec<String>) -> Self {
-        self.request = self.request.add_useridlist(add_useridlist);
+        self.request.add_useridlist = add_useridlist;
         self
     }
     /// Sets `del_useridlist`: Userids to remove.
     pub fn del_useridlist(mut self, del_useridlist: Vec<String>) -> Self {
-        self.request = self.request.del_useridlist(del_useridlist);
+        self.request.del_useridlist = del_useridlist;
         self
     }
     /// Sets `add_extidlist`: UnionIds of external contacts to add.
     pub fn add_extidlist(mut self, add_extidlist: Vec<String>) -> Self {
-        self.request = self.request.add_extidlist(add_extidlist);
+        self.request.add_extidlist = add_extidlist;
         self
     }
     /// Sets `del_extidlist`: UnionIds of external contacts to remove.
     pub fn del_extidlist(mut self, del_extidlist: Vec<String>) -> Self {
-        self.request = self.request.del_extidlist(del_extidlist);
+        self.request.del_extidlist = del_extidlist;
         self
     }
     /// Sets `icon`: The new avatar's media id.
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.request = self.request.icon(icon);
+        self.request.icon = Some(icon.into());
         self
     }
     /// Sets `management_options`: The new settings.
@@ -2579,7 +2333,7 @@ impl<'c> crate::api::Call<'c, ImUpdateGroupRequest> {
         mut self,
         management_options: ImGroupManagementOptions,
     ) -> Self {
-        self.request = self.request.management_options(management_options);
+        self.request.management_options = Some(management_options);
         self
     }
 }
@@ -2767,50 +2521,6 @@ impl ImSendRobotInteractiveCardRequest {
             pull_strategy: None,
         }
     }
-    /// Sets `open_conversation_id`: The group to send to; this or `singleChatReceiver`.
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `single_chat_receiver`: The user to send to one to one, as JSON text; this or `openConversationId`.
-    pub fn single_chat_receiver(mut self, single_chat_receiver: ImCardUser) -> Self {
-        self.single_chat_receiver = Some(single_chat_receiver);
-        self
-    }
-    /// Sets `callback_url`: The URL that receives the card's callbacks; none when absent.
-    pub fn callback_url(mut self, callback_url: impl Into<String>) -> Self {
-        self.callback_url = Some(callback_url.into());
-        self
-    }
-    /// Sets `user_id_private_data_map`: Card data only some users see, keyed by userid, as JSON text.
-    pub fn user_id_private_data_map(
-        mut self,
-        user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Self {
-        self.user_id_private_data_map = user_id_private_data_map;
-        self
-    }
-    /// Sets `union_id_private_data_map`: Card data only some users see, keyed by unionId, as JSON text.
-    pub fn union_id_private_data_map(
-        mut self,
-        union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Self {
-        self.union_id_private_data_map = union_id_private_data_map;
-        self
-    }
-    /// Sets `send_options`: @-mentions, recipients and card properties.
-    pub fn send_options(mut self, send_options: ImRobotCardSendOptions) -> Self {
-        self.send_options = Some(send_options);
-        self
-    }
-    /// Sets `pull_strategy`: `true` turns on pure pull mode (纯拉模式).
-    pub fn pull_strategy(mut self, pull_strategy: bool) -> Self {
-        self.pull_strategy = Some(pull_strategy);
-        self
-    }
 }
 impl rt::Endpoint for ImSendRobotInteractiveCardRequest {
     type Response = ImSendRobotInteractiveCardResponse;
@@ -2852,17 +2562,17 @@ impl<'c> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
         mut self,
         open_conversation_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.open_conversation_id(open_conversation_id);
+        self.request.open_conversation_id = Some(open_conversation_id.into());
         self
     }
     /// Sets `single_chat_receiver`: The user to send to one to one, as JSON text; this or `openConversationId`.
     pub fn single_chat_receiver(mut self, single_chat_receiver: ImCardUser) -> Self {
-        self.request = self.request.single_chat_receiver(single_chat_receiver);
+        self.request.single_chat_receiver = Some(single_chat_receiver);
         self
     }
     /// Sets `callback_url`: The URL that receives the card's callbacks; none when absent.
     pub fn callback_url(mut self, callback_url: impl Into<String>) -> Self {
-        self.request = self.request.callback_url(callback_url);
+        self.request.callback_url = Some(callback_url.into());
         self
     }
     /// Sets `user_id_private_data_map`: Card data only some users see, keyed by userid, as JSON text.
@@ -2870,7 +2580,7 @@ impl<'c> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
         mut self,
         user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.request = self.request.user_id_private_data_map(user_id_private_data_map);
+        self.request.user_id_private_data_map = user_id_private_data_map;
         self
     }
     /// Sets `union_id_private_data_map`: Card data only some users see, keyed by unionId, as JSON text.
@@ -2878,17 +2588,17 @@ impl<'c> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
         mut self,
         union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.request = self.request.union_id_private_data_map(union_id_private_data_map);
+        self.request.union_id_private_data_map = union_id_private_data_map;
         self
     }
     /// Sets `send_options`: @-mentions, recipients and card properties.
     pub fn send_options(mut self, send_options: ImRobotCardSendOptions) -> Self {
-        self.request = self.request.send_options(send_options);
+        self.request.send_options = Some(send_options);
         self
     }
     /// Sets `pull_strategy`: `true` turns on pure pull mode (纯拉模式).
     pub fn pull_strategy(mut self, pull_strategy: bool) -> Self {
-        self.request = self.request.pull_strategy(pull_strategy);
+        self.request.pull_strategy = Some(pull_strategy);
         self
     }
 }
@@ -2960,32 +2670,6 @@ impl ImUpdateRobotInteractiveCardRequest {
             update_options: None,
         }
     }
-    /// Sets `card_data`: The new content (the card JSON), sent as JSON text.
-    pub fn card_data(mut self, card_data: serde_json::Value) -> Self {
-        self.card_data = Some(card_data);
-        self
-    }
-    /// Sets `user_id_private_data_map`: New data only some users see, keyed by userid, as JSON text.
-    pub fn user_id_private_data_map(
-        mut self,
-        user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Self {
-        self.user_id_private_data_map = user_id_private_data_map;
-        self
-    }
-    /// Sets `union_id_private_data_map`: New data only some users see, keyed by unionId, as JSON text.
-    pub fn union_id_private_data_map(
-        mut self,
-        union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Self {
-        self.union_id_private_data_map = union_id_private_data_map;
-        self
-    }
-    /// Sets `update_options`: Merge by key or replace (default: replace).
-    pub fn update_options(mut self, update_options: ImCardUpdateOptions) -> Self {
-        self.update_options = Some(update_options);
-        self
-    }
 }
 impl rt::Endpoint for ImUpdateRobotInteractiveCardRequest {
     type Response = ImUpdateRobotInteractiveCardResponse;
@@ -3015,7 +2699,7 @@ impl rt::Endpoint for ImUpdateRobotInteractiveCardRequest {
 impl<'c> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
     /// Sets `card_data`: The new content (the card JSON), sent as JSON text.
     pub fn card_data(mut self, card_data: serde_json::Value) -> Self {
-        self.request = self.request.card_data(card_data);
+        self.request.card_data = Some(card_data);
         self
     }
     /// Sets `user_id_private_data_map`: New data only some users see, keyed by userid, as JSON text.
@@ -3023,7 +2707,7 @@ impl<'c> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
         mut self,
         user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.request = self.request.user_id_private_data_map(user_id_private_data_map);
+        self.request.user_id_private_data_map = user_id_private_data_map;
         self
     }
     /// Sets `union_id_private_data_map`: New data only some users see, keyed by unionId, as JSON text.
@@ -3031,12 +2715,12 @@ impl<'c> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
         mut self,
         union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.request = self.request.union_id_private_data_map(union_id_private_data_map);
+        self.request.union_id_private_data_map = union_id_private_data_map;
         self
     }
     /// Sets `update_options`: Merge by key or replace (default: replace).
     pub fn update_options(mut self, update_options: ImCardUpdateOptions) -> Self {
-        self.request = self.request.update_options(update_options);
+        self.request.update_options = Some(update_options);
         self
     }
 }

@@ -156,11 +156,6 @@ impl IndustryListDepartmentsRequest {
             size,
         }
     }
-    /// Sets `cursor`: Paging cursor (分页查询的游标): the previous `next_cursor`.
-    pub fn cursor(mut self, cursor: i64) -> Self {
-        self.cursor = Some(cursor);
-        self
-    }
 }
 impl rt::Endpoint for IndustryListDepartmentsRequest {
     type Response = IndustryDeptPage;
@@ -190,7 +185,7 @@ impl rt::Endpoint for IndustryListDepartmentsRequest {
 impl<'c> crate::api::Call<'c, IndustryListDepartmentsRequest> {
     /// Sets `cursor`: Paging cursor (分页查询的游标): the previous `next_cursor`.
     pub fn cursor(mut self, cursor: i64) -> Self {
-        self.request = self.request.cursor(cursor);
+        self.request.cursor = Some(cursor);
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -322,16 +317,6 @@ impl IndustryListUsersRequest {
             size,
         }
     }
-    /// Sets `role`: Only members with this role (角色), industry-specific: for schools `teacher`, `guardian`, `student`; for villages `GroupManager`, `HeadOfHouseHold`, `HouseAdmin`, `Villager`, `Leaseholder`.
-    pub fn role(mut self, role: impl Into<String>) -> Self {
-        self.role = Some(role.into());
-        self
-    }
-    /// Sets `cursor`: Paging cursor (分页查询的游标): the previous `next_cursor`.
-    pub fn cursor(mut self, cursor: i64) -> Self {
-        self.cursor = Some(cursor);
-        self
-    }
 }
 impl rt::Endpoint for IndustryListUsersRequest {
     type Response = IndustryUserPage;
@@ -361,12 +346,12 @@ impl rt::Endpoint for IndustryListUsersRequest {
 impl<'c> crate::api::Call<'c, IndustryListUsersRequest> {
     /// Sets `role`: Only members with this role (角色), industry-specific: for schools `teacher`, `guardian`, `student`; for villages `GroupManager`, `HeadOfHouseHold`, `HouseAdmin`, `Villager`, `Leaseholder`.
     pub fn role(mut self, role: impl Into<String>) -> Self {
-        self.request = self.request.role(role);
+        self.request.role = Some(role.into());
         self
     }
     /// Sets `cursor`: Paging cursor (分页查询的游标): the previous `next_cursor`.
     pub fn cursor(mut self, cursor: i64) -> Self {
-        self.request = self.request.cursor(cursor);
+        self.request.cursor = Some(cursor);
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.

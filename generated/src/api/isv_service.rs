@@ -80,11 +80,6 @@ impl IsvServiceGetUnactiveCorpRequest {
     pub fn new() -> Self {
         Self { app_id: None }
     }
-    /// Sets `app_id`: The micro-app's id in the suite (套件下的微应用ID), from the developer console.
-    pub fn app_id(mut self, app_id: i64) -> Self {
-        self.app_id = Some(app_id);
-        self
-    }
 }
 impl rt::Endpoint for IsvServiceGetUnactiveCorpRequest {
     type Response = IsvServiceGetUnactiveCorpResponse;
@@ -110,7 +105,7 @@ impl rt::Endpoint for IsvServiceGetUnactiveCorpRequest {
 impl<'c> crate::api::Call<'c, IsvServiceGetUnactiveCorpRequest> {
     /// Sets `app_id`: The micro-app's id in the suite (套件下的微应用ID), from the developer console.
     pub fn app_id(mut self, app_id: i64) -> Self {
-        self.request = self.request.app_id(app_id);
+        self.request.app_id = Some(app_id);
         self
     }
 }
@@ -150,16 +145,6 @@ impl IsvServiceReauthCorpRequest {
             corpid_list: Default::default(),
         }
     }
-    /// Sets `app_id`: The micro-app's id in the suite (套件下的微应用ID).
-    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
-        self.app_id = Some(app_id.into());
-        self
-    }
-    /// Sets `corpid_list`: CorpIds to authorise again (授权未激活应用的CorpId列表), from `get_unactive_corp`.
-    pub fn corpid_list(mut self, corpid_list: Vec<String>) -> Self {
-        self.corpid_list = corpid_list;
-        self
-    }
 }
 impl rt::Endpoint for IsvServiceReauthCorpRequest {
     type Response = rt::Empty;
@@ -185,12 +170,12 @@ impl rt::Endpoint for IsvServiceReauthCorpRequest {
 impl<'c> crate::api::Call<'c, IsvServiceReauthCorpRequest> {
     /// Sets `app_id`: The micro-app's id in the suite (套件下的微应用ID).
     pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
-        self.request = self.request.app_id(app_id);
+        self.request.app_id = Some(app_id.into());
         self
     }
     /// Sets `corpid_list`: CorpIds to authorise again (授权未激活应用的CorpId列表), from `get_unactive_corp`.
     pub fn corpid_list(mut self, corpid_list: Vec<String>) -> Self {
-        self.request = self.request.corpid_list(corpid_list);
+        self.request.corpid_list = corpid_list;
         self
     }
 }

@@ -465,16 +465,6 @@ impl MaterialArticleListRequest {
             status: None,
         }
     }
-    /// Sets `publish_status`: Only published or only unpublished articles (文章发布状态).
-    pub fn publish_status(mut self, publish_status: MaterialPublishStatus) -> Self {
-        self.publish_status = Some(publish_status);
-        self
-    }
-    /// Sets `status`: Deletion state to list (文章状态); `-1` lists both.
-    pub fn status(mut self, status: MaterialArticleStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
 }
 impl rt::Endpoint for MaterialArticleListRequest {
     type Response = MaterialArticleListResponse;
@@ -507,12 +497,12 @@ impl rt::Endpoint for MaterialArticleListRequest {
 impl<'c> crate::api::Call<'c, MaterialArticleListRequest> {
     /// Sets `publish_status`: Only published or only unpublished articles (文章发布状态).
     pub fn publish_status(mut self, publish_status: MaterialPublishStatus) -> Self {
-        self.request = self.request.publish_status(publish_status);
+        self.request.publish_status = Some(publish_status);
         self
     }
     /// Sets `status`: Deletion state to list (文章状态); `-1` lists both.
     pub fn status(mut self, status: MaterialArticleStatus) -> Self {
-        self.request = self.request.status(status);
+        self.request.status = Some(status);
         self
     }
     /// Every page from this request's position on, advancing `page_start` by one. Stops after an empty page, when the position stops moving, and after the first error.
@@ -875,11 +865,6 @@ impl MaterialNewsUpdateRequest {
             articles: Default::default(),
         }
     }
-    /// Sets `articles`: The card's new articles (文章列表), at most 8.
-    pub fn articles(mut self, articles: Vec<MaterialArticleRef>) -> Self {
-        self.articles = articles;
-        self
-    }
 }
 impl rt::Endpoint for MaterialNewsUpdateRequest {
     type Response = rt::Empty;
@@ -913,7 +898,7 @@ impl rt::Endpoint for MaterialNewsUpdateRequest {
 impl<'c> crate::api::Call<'c, MaterialNewsUpdateRequest> {
     /// Sets `articles`: The card's new articles (文章列表), at most 8.
     pub fn articles(mut self, articles: Vec<MaterialArticleRef>) -> Self {
-        self.request = self.request.articles(articles);
+        self.request.articles = articles;
         self
     }
 }
@@ -958,16 +943,6 @@ impl MaterialNewsListRequest {
             page_size: None,
         }
     }
-    /// Sets `page_start`: Page number (页码), from 1.
-    pub fn page_start(mut self, page_start: i64) -> Self {
-        self.page_start = Some(page_start);
-        self
-    }
-    /// Sets `page_size`: Page size (每页条数), 1 to 20.
-    pub fn page_size(mut self, page_size: i64) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
 }
 impl rt::Endpoint for MaterialNewsListRequest {
     type Response = MaterialNewsListResponse;
@@ -1002,12 +977,12 @@ impl rt::Endpoint for MaterialNewsListRequest {
 impl<'c> crate::api::Call<'c, MaterialNewsListRequest> {
     /// Sets `page_start`: Page number (页码), from 1.
     pub fn page_start(mut self, page_start: i64) -> Self {
-        self.request = self.request.page_start(page_start);
+        self.request.page_start = Some(page_start);
         self
     }
     /// Sets `page_size`: Page size (每页条数), 1 to 20.
     pub fn page_size(mut self, page_size: i64) -> Self {
-        self.request = self.request.page_size(page_size);
+        self.request.page_size = Some(page_size);
         self
     }
     /// Every page from this request's position on, advancing `page_start` by one. Stops after an empty page, when the position stops moving, and after the first error.

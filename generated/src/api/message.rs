@@ -418,16 +418,6 @@ impl MessageLegacySendRequest {
             message,
         }
     }
-    /// Sets `touser`: Userids of the recipients (接收者), `|`-separated.
-    pub fn touser(mut self, touser: Vec<String>) -> Self {
-        self.touser = touser;
-        self
-    }
-    /// Sets `toparty`: Department ids of the recipients (接收部门), `|`-separated.
-    pub fn toparty(mut self, toparty: Vec<i64>) -> Self {
-        self.toparty = toparty;
-        self
-    }
 }
 impl rt::Endpoint for MessageLegacySendRequest {
     type Response = MessageLegacySendResponse;
@@ -457,12 +447,12 @@ impl rt::Endpoint for MessageLegacySendRequest {
 impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
     /// Sets `touser`: Userids of the recipients (接收者), `|`-separated.
     pub fn touser(mut self, touser: Vec<String>) -> Self {
-        self.request = self.request.touser(touser);
+        self.request.touser = touser;
         self
     }
     /// Sets `toparty`: Department ids of the recipients (接收部门), `|`-separated.
     pub fn toparty(mut self, toparty: Vec<i64>) -> Self {
-        self.request = self.request.toparty(toparty);
+        self.request.toparty = toparty;
         self
     }
 }
@@ -599,21 +589,6 @@ impl MessageLegacyAsyncSendRequest {
             to_all_user: None,
         }
     }
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
-    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
-        self.userid_list = userid_list;
-        self
-    }
-    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated, at most 20.
-    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.dept_id_list = dept_id_list;
-        self
-    }
-    /// Sets `to_all_user`: Send to everyone in the org (全员发送); otherwise one of the lists is needed.
-    pub fn to_all_user(mut self, to_all_user: bool) -> Self {
-        self.to_all_user = Some(to_all_user);
-        self
-    }
 }
 impl rt::Endpoint for MessageLegacyAsyncSendRequest {
     type Response = MessageLegacyAsyncSendResponse;
@@ -651,17 +626,17 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
 impl<'c> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
     /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
     pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
-        self.request = self.request.userid_list(userid_list);
+        self.request.userid_list = userid_list;
         self
     }
     /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated, at most 20.
     pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.request = self.request.dept_id_list(dept_id_list);
+        self.request.dept_id_list = dept_id_list;
         self
     }
     /// Sets `to_all_user`: Send to everyone in the org (全员发送); otherwise one of the lists is needed.
     pub fn to_all_user(mut self, to_all_user: bool) -> Self {
-        self.request = self.request.to_all_user(to_all_user);
+        self.request.to_all_user = Some(to_all_user);
         self
     }
 }
@@ -742,26 +717,6 @@ impl MessageAsyncSendV2Request {
             enable_id_trans: None,
         }
     }
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
-    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
-        self.userid_list = userid_list;
-        self
-    }
-    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
-    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.dept_id_list = dept_id_list;
-        self
-    }
-    /// Sets `to_all_user`: Send to everyone in the org (全员发送); when false, `userid_list` or `dept_id_list` is needed.
-    pub fn to_all_user(mut self, to_all_user: bool) -> Self {
-        self.to_all_user = Some(to_all_user);
-        self
-    }
-    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
-    pub fn enable_id_trans(mut self, enable_id_trans: bool) -> Self {
-        self.enable_id_trans = Some(enable_id_trans);
-        self
-    }
 }
 impl rt::Endpoint for MessageAsyncSendV2Request {
     type Response = MessageAsyncSendV2Response;
@@ -799,22 +754,22 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
 impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
     /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
     pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
-        self.request = self.request.userid_list(userid_list);
+        self.request.userid_list = userid_list;
         self
     }
     /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
     pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.request = self.request.dept_id_list(dept_id_list);
+        self.request.dept_id_list = dept_id_list;
         self
     }
     /// Sets `to_all_user`: Send to everyone in the org (全员发送); when false, `userid_list` or `dept_id_list` is needed.
     pub fn to_all_user(mut self, to_all_user: bool) -> Self {
-        self.request = self.request.to_all_user(to_all_user);
+        self.request.to_all_user = Some(to_all_user);
         self
     }
     /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
     pub fn enable_id_trans(mut self, enable_id_trans: bool) -> Self {
-        self.request = self.request.enable_id_trans(enable_id_trans);
+        self.request.enable_id_trans = Some(enable_id_trans);
         self
     }
 }
@@ -1034,11 +989,6 @@ impl MessageUpdateStatusBarRequest {
             status_bg: None,
         }
     }
-    /// Sets `status_bg`: New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
-    pub fn status_bg(mut self, status_bg: impl Into<String>) -> Self {
-        self.status_bg = Some(status_bg.into());
-        self
-    }
 }
 impl rt::Endpoint for MessageUpdateStatusBarRequest {
     type Response = rt::Empty;
@@ -1064,7 +1014,7 @@ impl rt::Endpoint for MessageUpdateStatusBarRequest {
 impl<'c> crate::api::Call<'c, MessageUpdateStatusBarRequest> {
     /// Sets `status_bg`: New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
     pub fn status_bg(mut self, status_bg: impl Into<String>) -> Self {
-        self.request = self.request.status_bg(status_bg);
+        self.request.status_bg = Some(status_bg.into());
         self
     }
 }
@@ -1138,21 +1088,6 @@ impl MessageSendByTemplateRequest {
             data: Default::default(),
         }
     }
-    /// Sets `userid_list`: Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
-    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
-        self.userid_list = userid_list;
-        self
-    }
-    /// Sets `dept_id_list`: Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
-    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.dept_id_list = dept_id_list;
-        self
-    }
-    /// Sets `data`: Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
-    pub fn data(mut self, data: std::collections::BTreeMap<String, String>) -> Self {
-        self.data = data;
-        self
-    }
 }
 impl rt::Endpoint for MessageSendByTemplateRequest {
     type Response = MessageSendByTemplateResponse;
@@ -1189,17 +1124,17 @@ impl rt::Endpoint for MessageSendByTemplateRequest {
 impl<'c> crate::api::Call<'c, MessageSendByTemplateRequest> {
     /// Sets `userid_list`: Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
     pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
-        self.request = self.request.userid_list(userid_list);
+        self.request.userid_list = userid_list;
         self
     }
     /// Sets `dept_id_list`: Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
     pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.request = self.request.dept_id_list(dept_id_list);
+        self.request.dept_id_list = dept_id_list;
         self
     }
     /// Sets `data`: Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
     pub fn data(mut self, data: std::collections::BTreeMap<String, String>) -> Self {
-        self.request = self.request.data(data);
+        self.request.data = data;
         self
     }
 }

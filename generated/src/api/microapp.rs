@@ -314,21 +314,6 @@ impl MicroappSetVisibleScopesRequest {
             user_visible_scopes: Default::default(),
         }
     }
-    /// Sets `is_hidden`: Only administrators can see the app (仅限管理员可见).
-    pub fn is_hidden(mut self, is_hidden: bool) -> Self {
-        self.is_hidden = Some(is_hidden);
-        self
-    }
-    /// Sets `dept_visible_scopes`: Department ids that can see the app (可见部门).
-    pub fn dept_visible_scopes(mut self, dept_visible_scopes: Vec<i64>) -> Self {
-        self.dept_visible_scopes = dept_visible_scopes;
-        self
-    }
-    /// Sets `user_visible_scopes`: Userids that can see the app (可见用户).
-    pub fn user_visible_scopes(mut self, user_visible_scopes: Vec<String>) -> Self {
-        self.user_visible_scopes = user_visible_scopes;
-        self
-    }
 }
 impl rt::Endpoint for MicroappSetVisibleScopesRequest {
     type Response = rt::Empty;
@@ -354,17 +339,17 @@ impl rt::Endpoint for MicroappSetVisibleScopesRequest {
 impl<'c> crate::api::Call<'c, MicroappSetVisibleScopesRequest> {
     /// Sets `is_hidden`: Only administrators can see the app (仅限管理员可见).
     pub fn is_hidden(mut self, is_hidden: bool) -> Self {
-        self.request = self.request.is_hidden(is_hidden);
+        self.request.is_hidden = Some(is_hidden);
         self
     }
     /// Sets `dept_visible_scopes`: Department ids that can see the app (可见部门).
     pub fn dept_visible_scopes(mut self, dept_visible_scopes: Vec<i64>) -> Self {
-        self.request = self.request.dept_visible_scopes(dept_visible_scopes);
+        self.request.dept_visible_scopes = dept_visible_scopes;
         self
     }
     /// Sets `user_visible_scopes`: Userids that can see the app (可见用户).
     pub fn user_visible_scopes(mut self, user_visible_scopes: Vec<String>) -> Self {
-        self.request = self.request.user_visible_scopes(user_visible_scopes);
+        self.request.user_visible_scopes = user_visible_scopes;
         self
     }
 }
@@ -434,16 +419,6 @@ impl MicroappCreateRequest {
             omp_link: None,
         }
     }
-    /// Sets `pc_homepage_url`: PC home page (PC端主页); http(s), same domain as `homepageUrl`.
-    pub fn pc_homepage_url(mut self, pc_homepage_url: impl Into<String>) -> Self {
-        self.pc_homepage_url = Some(pc_homepage_url.into());
-        self
-    }
-    /// Sets `omp_link`: Admin console page (OA后台管理主页); http(s).
-    pub fn omp_link(mut self, omp_link: impl Into<String>) -> Self {
-        self.omp_link = Some(omp_link.into());
-        self
-    }
 }
 impl rt::Endpoint for MicroappCreateRequest {
     type Response = MicroappCreateResponse;
@@ -480,12 +455,12 @@ impl rt::Endpoint for MicroappCreateRequest {
 impl<'c> crate::api::Call<'c, MicroappCreateRequest> {
     /// Sets `pc_homepage_url`: PC home page (PC端主页); http(s), same domain as `homepageUrl`.
     pub fn pc_homepage_url(mut self, pc_homepage_url: impl Into<String>) -> Self {
-        self.request = self.request.pc_homepage_url(pc_homepage_url);
+        self.request.pc_homepage_url = Some(pc_homepage_url.into());
         self
     }
     /// Sets `omp_link`: Admin console page (OA后台管理主页); http(s).
     pub fn omp_link(mut self, omp_link: impl Into<String>) -> Self {
-        self.request = self.request.omp_link(omp_link);
+        self.request.omp_link = Some(omp_link.into());
         self
     }
 }
@@ -553,36 +528,6 @@ impl MicroappUpdateRequest {
             omp_link: None,
         }
     }
-    /// Sets `app_icon`: New icon (图标): a media_id from `/media/upload`.
-    pub fn app_icon(mut self, app_icon: impl Into<String>) -> Self {
-        self.app_icon = Some(app_icon.into());
-        self
-    }
-    /// Sets `app_name`: New app name (应用名称), 1-10 characters.
-    pub fn app_name(mut self, app_name: impl Into<String>) -> Self {
-        self.app_name = Some(app_name.into());
-        self
-    }
-    /// Sets `app_desc`: New app description (应用描述), 1-20 characters.
-    pub fn app_desc(mut self, app_desc: impl Into<String>) -> Self {
-        self.app_desc = Some(app_desc.into());
-        self
-    }
-    /// Sets `homepage_url`: New mobile home page (移动端主页); must start with http or https.
-    pub fn homepage_url(mut self, homepage_url: impl Into<String>) -> Self {
-        self.homepage_url = Some(homepage_url.into());
-        self
-    }
-    /// Sets `pc_homepage_url`: New PC home page (PC端主页); http(s), same domain as `homepageUrl`.
-    pub fn pc_homepage_url(mut self, pc_homepage_url: impl Into<String>) -> Self {
-        self.pc_homepage_url = Some(pc_homepage_url.into());
-        self
-    }
-    /// Sets `omp_link`: New admin console page (OA后台管理主页); http(s).
-    pub fn omp_link(mut self, omp_link: impl Into<String>) -> Self {
-        self.omp_link = Some(omp_link.into());
-        self
-    }
 }
 impl rt::Endpoint for MicroappUpdateRequest {
     type Response = MicroappUpdateResponse;
@@ -617,32 +562,32 @@ impl rt::Endpoint for MicroappUpdateRequest {
 impl<'c> crate::api::Call<'c, MicroappUpdateRequest> {
     /// Sets `app_icon`: New icon (图标): a media_id from `/media/upload`.
     pub fn app_icon(mut self, app_icon: impl Into<String>) -> Self {
-        self.request = self.request.app_icon(app_icon);
+        self.request.app_icon = Some(app_icon.into());
         self
     }
     /// Sets `app_name`: New app name (应用名称), 1-10 characters.
     pub fn app_name(mut self, app_name: impl Into<String>) -> Self {
-        self.request = self.request.app_name(app_name);
+        self.request.app_name = Some(app_name.into());
         self
     }
     /// Sets `app_desc`: New app description (应用描述), 1-20 characters.
     pub fn app_desc(mut self, app_desc: impl Into<String>) -> Self {
-        self.request = self.request.app_desc(app_desc);
+        self.request.app_desc = Some(app_desc.into());
         self
     }
     /// Sets `homepage_url`: New mobile home page (移动端主页); must start with http or https.
     pub fn homepage_url(mut self, homepage_url: impl Into<String>) -> Self {
-        self.request = self.request.homepage_url(homepage_url);
+        self.request.homepage_url = Some(homepage_url.into());
         self
     }
     /// Sets `pc_homepage_url`: New PC home page (PC端主页); http(s), same domain as `homepageUrl`.
     pub fn pc_homepage_url(mut self, pc_homepage_url: impl Into<String>) -> Self {
-        self.request = self.request.pc_homepage_url(pc_homepage_url);
+        self.request.pc_homepage_url = Some(pc_homepage_url.into());
         self
     }
     /// Sets `omp_link`: New admin console page (OA后台管理主页); http(s).
     pub fn omp_link(mut self, omp_link: impl Into<String>) -> Self {
-        self.request = self.request.omp_link(omp_link);
+        self.request.omp_link = Some(omp_link.into());
         self
     }
 }

@@ -524,16 +524,6 @@ impl Oauth2GetUserTokenRequest {
             refresh_token: None,
         }
     }
-    /// Sets `code`: The login code (authCode) from DingTalk's OAuth login page; with `grantType` authorization_code.
-    pub fn code(mut self, code: impl Into<rt::SecretString>) -> Self {
-        self.code = Some(code.into());
-        self
-    }
-    /// Sets `refresh_token`: The refresh token of an earlier answer; with `grantType` refresh_token.
-    pub fn refresh_token(mut self, refresh_token: impl Into<rt::SecretString>) -> Self {
-        self.refresh_token = Some(refresh_token.into());
-        self
-    }
 }
 impl rt::Endpoint for Oauth2GetUserTokenRequest {
     type Response = Oauth2GetUserTokenResponse;
@@ -559,12 +549,12 @@ impl rt::Endpoint for Oauth2GetUserTokenRequest {
 impl<'c> crate::api::Call<'c, Oauth2GetUserTokenRequest> {
     /// Sets `code`: The login code (authCode) from DingTalk's OAuth login page; with `grantType` authorization_code.
     pub fn code(mut self, code: impl Into<rt::SecretString>) -> Self {
-        self.request = self.request.code(code);
+        self.request.code = Some(code.into());
         self
     }
     /// Sets `refresh_token`: The refresh token of an earlier answer; with `grantType` refresh_token.
     pub fn refresh_token(mut self, refresh_token: impl Into<rt::SecretString>) -> Self {
-        self.request = self.request.refresh_token(refresh_token);
+        self.request.refresh_token = Some(refresh_token.into());
         self
     }
 }

@@ -492,26 +492,6 @@ impl ReportListRequest {
             modified_end_time: None,
         }
     }
-    /// Sets `template_name`: Only logs of this template (要查询的模板名称).
-    pub fn template_name(mut self, template_name: impl Into<String>) -> Self {
-        self.template_name = Some(template_name.into());
-        self
-    }
-    /// Sets `userid`: Only logs of this author (员工的userId).
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `modified_start_time`: Changed from, ms (查询的日志修改的开始时间).
-    pub fn modified_start_time(mut self, modified_start_time: i64) -> Self {
-        self.modified_start_time = Some(modified_start_time);
-        self
-    }
-    /// Sets `modified_end_time`: Changed until, ms (查询的日志修改的结束时间).
-    pub fn modified_end_time(mut self, modified_end_time: i64) -> Self {
-        self.modified_end_time = Some(modified_end_time);
-        self
-    }
 }
 impl rt::Endpoint for ReportListRequest {
     type Response = ReportPage;
@@ -551,22 +531,22 @@ impl rt::Endpoint for ReportListRequest {
 impl<'c> crate::api::Call<'c, ReportListRequest> {
     /// Sets `template_name`: Only logs of this template (要查询的模板名称).
     pub fn template_name(mut self, template_name: impl Into<String>) -> Self {
-        self.request = self.request.template_name(template_name);
+        self.request.template_name = Some(template_name.into());
         self
     }
     /// Sets `userid`: Only logs of this author (员工的userId).
     pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.request = self.request.userid(userid);
+        self.request.userid = Some(userid.into());
         self
     }
     /// Sets `modified_start_time`: Changed from, ms (查询的日志修改的开始时间).
     pub fn modified_start_time(mut self, modified_start_time: i64) -> Self {
-        self.request = self.request.modified_start_time(modified_start_time);
+        self.request.modified_start_time = Some(modified_start_time);
         self
     }
     /// Sets `modified_end_time`: Changed until, ms (查询的日志修改的结束时间).
     pub fn modified_end_time(mut self, modified_end_time: i64) -> Self {
-        self.request = self.request.modified_end_time(modified_end_time);
+        self.request.modified_end_time = Some(modified_end_time);
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -663,16 +643,6 @@ impl ReportSimpleListRequest {
             size,
         }
     }
-    /// Sets `template_name`: Only logs of this template (要查询的模板名称).
-    pub fn template_name(mut self, template_name: impl Into<String>) -> Self {
-        self.template_name = Some(template_name.into());
-        self
-    }
-    /// Sets `userid`: Only logs of this author (员工的userId).
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
 }
 impl rt::Endpoint for ReportSimpleListRequest {
     type Response = ReportPage;
@@ -712,12 +682,12 @@ impl rt::Endpoint for ReportSimpleListRequest {
 impl<'c> crate::api::Call<'c, ReportSimpleListRequest> {
     /// Sets `template_name`: Only logs of this template (要查询的模板名称).
     pub fn template_name(mut self, template_name: impl Into<String>) -> Self {
-        self.request = self.request.template_name(template_name);
+        self.request.template_name = Some(template_name.into());
         self
     }
     /// Sets `userid`: Only logs of this author (员工的userId).
     pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.request = self.request.userid(userid);
+        self.request.userid = Some(userid.into());
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -796,16 +766,6 @@ impl ReportListReceiversRequest {
             size: None,
         }
     }
-    /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size (每页大小), at most 100 (default).
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
 }
 impl rt::Endpoint for ReportListReceiversRequest {
     type Response = ReportListReceiversResponse;
@@ -840,12 +800,12 @@ impl rt::Endpoint for ReportListReceiversRequest {
 impl<'c> crate::api::Call<'c, ReportListReceiversRequest> {
     /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size (每页大小), at most 100 (default).
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -926,16 +886,6 @@ impl ReportListCommentsRequest {
             size: None,
         }
     }
-    /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size (每页大小), at most 20 (default).
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
 }
 impl rt::Endpoint for ReportListCommentsRequest {
     type Response = ReportListCommentsResponse;
@@ -970,12 +920,12 @@ impl rt::Endpoint for ReportListCommentsRequest {
 impl<'c> crate::api::Call<'c, ReportListCommentsRequest> {
     /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size (每页大小), at most 20 (default).
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1107,21 +1057,6 @@ impl ReportListTemplatesByUseridRequest {
             size: None,
         }
     }
-    /// Sets `userid`: The user's userid; absent = every template (不传递表示获取所有日志模板).
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `offset`: Page cursor (分页游标): 0 first, then `next_cursor`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size (分页大小), at most 100.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
 }
 impl rt::Endpoint for ReportListTemplatesByUseridRequest {
     type Response = ReportListTemplatesByUseridResponse;
@@ -1156,17 +1091,17 @@ impl rt::Endpoint for ReportListTemplatesByUseridRequest {
 impl<'c> crate::api::Call<'c, ReportListTemplatesByUseridRequest> {
     /// Sets `userid`: The user's userid; absent = every template (不传递表示获取所有日志模板).
     pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.request = self.request.userid(userid);
+        self.request.userid = Some(userid.into());
         self
     }
     /// Sets `offset`: Page cursor (分页游标): 0 first, then `next_cursor`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size (分页大小), at most 100.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Every page from this request's position on, following `next_cursor`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1372,11 +1307,6 @@ impl ReportQueryReportDetailRequest {
             format: None,
         }
     }
-    /// Sets `format`: The content's format, e.g. `TEXT`.
-    pub fn format(mut self, format: impl Into<String>) -> Self {
-        self.format = Some(format.into());
-        self
-    }
 }
 impl rt::Endpoint for ReportQueryReportDetailRequest {
     type Response = ReportQueryReportDetailResponse;
@@ -1406,7 +1336,7 @@ impl rt::Endpoint for ReportQueryReportDetailRequest {
 impl<'c> crate::api::Call<'c, ReportQueryReportDetailRequest> {
     /// Sets `format`: The content's format, e.g. `TEXT`.
     pub fn format(mut self, format: impl Into<String>) -> Self {
-        self.request = self.request.format(format);
+        self.request.format = Some(format.into());
         self
     }
 }

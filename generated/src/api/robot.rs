@@ -688,11 +688,6 @@ impl RobotOrgGroupSendRequest {
             cool_app_code: None,
         }
     }
-    /// Sets `cool_app_code`: The group cool app's code (群聊酷应用编码); required when the robot was installed through a cool app.
-    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
-        self.cool_app_code = Some(cool_app_code.into());
-        self
-    }
 }
 impl rt::Endpoint for RobotOrgGroupSendRequest {
     type Response = RobotOrgGroupSendResponse;
@@ -722,7 +717,7 @@ impl rt::Endpoint for RobotOrgGroupSendRequest {
 impl<'c> crate::api::Call<'c, RobotOrgGroupSendRequest> {
     /// Sets `cool_app_code`: The group cool app's code (群聊酷应用编码); required when the robot was installed through a cool app.
     pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
-        self.request = self.request.cool_app_code(cool_app_code);
+        self.request.cool_app_code = Some(cool_app_code.into());
         self
     }
 }
@@ -859,34 +854,6 @@ impl RobotOrgGroupQueryRequest {
             next_token: None,
         }
     }
-    /// Sets `open_conversation_id`: The group the message went to (as in the send).
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `robot_code`: The robot that sent it (as in the send).
-    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
-        self.robot_code = Some(robot_code.into());
-        self
-    }
-    /// Sets `token`: A group robot's webhook token, in place of `openConversationId` (the docs' errors say one of the two is needed); in the official SDK, not in the docs' parameter table.
-    pub fn token(mut self, token: impl Into<rt::SecretString>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-    /// Sets `max_results`: Page size (at most 200).
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
-    /// Sets `next_token`: The cursor of the next page; absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
 }
 impl rt::Endpoint for RobotOrgGroupQueryRequest {
     type Response = RobotReadPage;
@@ -921,27 +888,27 @@ impl<'c> crate::api::Call<'c, RobotOrgGroupQueryRequest> {
         mut self,
         open_conversation_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.open_conversation_id(open_conversation_id);
+        self.request.open_conversation_id = Some(open_conversation_id.into());
         self
     }
     /// Sets `robot_code`: The robot that sent it (as in the send).
     pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
-        self.request = self.request.robot_code(robot_code);
+        self.request.robot_code = Some(robot_code.into());
         self
     }
     /// Sets `token`: A group robot's webhook token, in place of `openConversationId` (the docs' errors say one of the two is needed); in the official SDK, not in the docs' parameter table.
     pub fn token(mut self, token: impl Into<rt::SecretString>) -> Self {
-        self.request = self.request.token(token);
+        self.request.token = Some(token.into());
         self
     }
     /// Sets `max_results`: Page size (at most 200).
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Sets `next_token`: The cursor of the next page; absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1115,29 +1082,6 @@ impl RobotPrivateChatQueryRequest {
             next_token: None,
         }
     }
-    /// Sets `open_conversation_id`: The chat's open conversation id.
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `robot_code`: The robot that sent it.
-    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
-        self.robot_code = Some(robot_code.into());
-        self
-    }
-    /// Sets `max_results`: Page size (at most 200).
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
-    /// Sets `next_token`: The cursor of the next page; absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
 }
 impl rt::Endpoint for RobotPrivateChatQueryRequest {
     type Response = RobotReadPage;
@@ -1172,22 +1116,22 @@ impl<'c> crate::api::Call<'c, RobotPrivateChatQueryRequest> {
         mut self,
         open_conversation_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.open_conversation_id(open_conversation_id);
+        self.request.open_conversation_id = Some(open_conversation_id.into());
         self
     }
     /// Sets `robot_code`: The robot that sent it.
     pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
-        self.request = self.request.robot_code(robot_code);
+        self.request.robot_code = Some(robot_code.into());
         self
     }
     /// Sets `max_results`: Page size (at most 200).
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Sets `next_token`: The cursor of the next page; absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1416,11 +1360,6 @@ impl RobotSendDingRequest {
             call_voice: None,
         }
     }
-    /// Sets `call_voice`: The voice of a phone DING; the standard female voice when absent; ignored for other kinds.
-    pub fn call_voice(mut self, call_voice: RobotCallVoice) -> Self {
-        self.call_voice = Some(call_voice);
-        self
-    }
 }
 impl rt::Endpoint for RobotSendDingRequest {
     type Response = RobotSendDingResponse;
@@ -1455,7 +1394,7 @@ impl rt::Endpoint for RobotSendDingRequest {
 impl<'c> crate::api::Call<'c, RobotSendDingRequest> {
     /// Sets `call_voice`: The voice of a phone DING; the standard female voice when absent; ignored for other kinds.
     pub fn call_voice(mut self, call_voice: RobotCallVoice) -> Self {
-        self.request = self.request.call_voice(call_voice);
+        self.request.call_voice = Some(call_voice);
         self
     }
 }
@@ -1601,16 +1540,6 @@ impl RobotSetPluginsRequest {
             plugin_info_list: Default::default(),
         }
     }
-    /// Sets `robot_code`: The robot's code.
-    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
-        self.robot_code = Some(robot_code.into());
-        self
-    }
-    /// Sets `plugin_info_list`: The shortcuts.
-    pub fn plugin_info_list(mut self, plugin_info_list: Vec<RobotPluginInfo>) -> Self {
-        self.plugin_info_list = plugin_info_list;
-        self
-    }
 }
 impl rt::Endpoint for RobotSetPluginsRequest {
     type Response = RobotSetPluginsResponse;
@@ -1640,12 +1569,12 @@ impl rt::Endpoint for RobotSetPluginsRequest {
 impl<'c> crate::api::Call<'c, RobotSetPluginsRequest> {
     /// Sets `robot_code`: The robot's code.
     pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
-        self.request = self.request.robot_code(robot_code);
+        self.request.robot_code = Some(robot_code.into());
         self
     }
     /// Sets `plugin_info_list`: The shortcuts.
     pub fn plugin_info_list(mut self, plugin_info_list: Vec<RobotPluginInfo>) -> Self {
-        self.request = self.request.plugin_info_list(plugin_info_list);
+        self.request.plugin_info_list = plugin_info_list;
         self
     }
 }
@@ -1815,21 +1744,6 @@ impl RobotSendWebhookRequest {
             at: None,
         }
     }
-    /// Sets `timestamp`: With signing: the current time in ms, within an hour of DingTalk's clock.
-    pub fn timestamp(mut self, timestamp: i64) -> Self {
-        self.timestamp = Some(timestamp);
-        self
-    }
-    /// Sets `sign`: With signing: Base64(HMAC-SHA256(key = the robot's secret, message = `timestamp +
-    pub fn sign(mut self, sign: impl Into<String>) -> Self {
-        self.sign = Some(sign.into());
-        self
-    }
-    /// Sets `at`: Who the message @-s.
-    pub fn at(mut self, at: RobotWebhookAt) -> Self {
-        self.at = Some(at);
-        self
-    }
 }
 impl rt::Endpoint for RobotSendWebhookRequest {
     type Response = rt::Empty;
@@ -1867,17 +1781,17 @@ impl rt::Endpoint for RobotSendWebhookRequest {
 impl<'c> crate::api::Call<'c, RobotSendWebhookRequest> {
     /// Sets `timestamp`: With signing: the current time in ms, within an hour of DingTalk's clock.
     pub fn timestamp(mut self, timestamp: i64) -> Self {
-        self.request = self.request.timestamp(timestamp);
+        self.request.timestamp = Some(timestamp);
         self
     }
     /// Sets `sign`: With signing: Base64(HMAC-SHA256(key = the robot's secret, message = `timestamp +
     pub fn sign(mut self, sign: impl Into<String>) -> Self {
-        self.request = self.request.sign(sign);
+        self.request.sign = Some(sign.into());
         self
     }
     /// Sets `at`: Who the message @-s.
     pub fn at(mut self, at: RobotWebhookAt) -> Self {
-        self.request = self.request.at(at);
+        self.request.at = Some(at);
         self
     }
 }
@@ -1930,11 +1844,6 @@ impl RobotSendBySessionRequest {
             at: None,
         }
     }
-    /// Sets `at`: Who the reply @-s (the sender, usually, by `senderStaffId`).
-    pub fn at(mut self, at: RobotWebhookAt) -> Self {
-        self.at = Some(at);
-        self
-    }
 }
 impl rt::Endpoint for RobotSendBySessionRequest {
     type Response = rt::Empty;
@@ -1966,7 +1875,7 @@ impl rt::Endpoint for RobotSendBySessionRequest {
 impl<'c> crate::api::Call<'c, RobotSendBySessionRequest> {
     /// Sets `at`: Who the reply @-s (the sender, usually, by `senderStaffId`).
     pub fn at(mut self, at: RobotWebhookAt) -> Self {
-        self.request = self.request.at(at);
+        self.request.at = Some(at);
         self
     }
 }

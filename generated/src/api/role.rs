@@ -427,16 +427,6 @@ impl RoleListRequest {
     pub fn new() -> Self {
         Self { size: None, offset: None }
     }
-    /// Sets `size`: Page size (分页大小), default 20, at most 200; used together with `offset`.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `offset`: Offset of the first role group (偏移量), from 0; used together with `size`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
 }
 impl rt::Endpoint for RoleListRequest {
     type Response = RoleGroupPage;
@@ -471,12 +461,12 @@ impl rt::Endpoint for RoleListRequest {
 impl<'c> crate::api::Call<'c, RoleListRequest> {
     /// Sets `size`: Page size (分页大小), default 20, at most 200; used together with `offset`.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Sets `offset`: Offset of the first role group (偏移量), from 0; used together with `size`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -841,11 +831,6 @@ impl RoleUpdateScopeRequest {
             dept_ids: Default::default(),
         }
     }
-    /// Sets `dept_ids`: Departments the user manages in this role (部门ID列表), sent comma-separated, at most 50; absent = everyone. The Java SDK allows 200.
-    pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
-        self.dept_ids = dept_ids;
-        self
-    }
 }
 impl rt::Endpoint for RoleUpdateScopeRequest {
     type Response = rt::Empty;
@@ -878,7 +863,7 @@ impl rt::Endpoint for RoleUpdateScopeRequest {
 impl<'c> crate::api::Call<'c, RoleUpdateScopeRequest> {
     /// Sets `dept_ids`: Departments the user manages in this role (部门ID列表), sent comma-separated, at most 50; absent = everyone. The Java SDK allows 200.
     pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.dept_ids(dept_ids);
+        self.request.dept_ids = dept_ids;
         self
     }
 }
@@ -924,16 +909,6 @@ impl RoleSimpleListRequest {
             offset: None,
         }
     }
-    /// Sets `size`: Page size (分页大小), default 20, at most 100; used together with `offset`.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `offset`: Offset of the first user (分页偏移量), from 0; used together with `size`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
 }
 impl rt::Endpoint for RoleSimpleListRequest {
     type Response = RoleMemberPage;
@@ -968,12 +943,12 @@ impl rt::Endpoint for RoleSimpleListRequest {
 impl<'c> crate::api::Call<'c, RoleSimpleListRequest> {
     /// Sets `size`: Page size (分页大小), default 20, at most 100; used together with `offset`.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Sets `offset`: Offset of the first user (分页偏移量), from 0; used together with `size`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.

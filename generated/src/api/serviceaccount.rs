@@ -181,11 +181,6 @@ impl ServiceaccountAddRequest {
             brief: None,
         }
     }
-    /// Sets `brief`: Short text in the robot list (简介), at most 60 characters.
-    pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.brief = Some(brief.into());
-        self
-    }
 }
 impl rt::Endpoint for ServiceaccountAddRequest {
     type Response = ServiceaccountAddResponse;
@@ -225,7 +220,7 @@ impl rt::Endpoint for ServiceaccountAddRequest {
 impl<'c> crate::api::Call<'c, ServiceaccountAddRequest> {
     /// Sets `brief`: Short text in the robot list (简介), at most 60 characters.
     pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.request = self.request.brief(brief);
+        self.request.brief = Some(brief.into());
         self
     }
 }
@@ -294,36 +289,6 @@ impl ServiceaccountUpdateRequest {
             status: None,
         }
     }
-    /// Sets `name`: Name (服务号名称).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `avatar_media_id`: Avatar (头像) as a media id.
-    pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
-        self.avatar_media_id = Some(avatar_media_id.into());
-        self
-    }
-    /// Sets `brief`: Short text in the robot list (简介), at most 60 characters.
-    pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.brief = Some(brief.into());
-        self
-    }
-    /// Sets `desc`: Description on the robot's home page (功能简介), at most 200 characters.
-    pub fn desc(mut self, desc: impl Into<String>) -> Self {
-        self.desc = Some(desc.into());
-        self
-    }
-    /// Sets `preview_media_id`: Message preview picture (消息预览图片) as a media id.
-    pub fn preview_media_id(mut self, preview_media_id: impl Into<String>) -> Self {
-        self.preview_media_id = Some(preview_media_id.into());
-        self
-    }
-    /// Sets `status`: State (状态); `disabled` deletes the account for good.
-    pub fn status(mut self, status: ServiceaccountStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
 }
 impl rt::Endpoint for ServiceaccountUpdateRequest {
     type Response = rt::Empty;
@@ -362,32 +327,32 @@ impl rt::Endpoint for ServiceaccountUpdateRequest {
 impl<'c> crate::api::Call<'c, ServiceaccountUpdateRequest> {
     /// Sets `name`: Name (服务号名称).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `avatar_media_id`: Avatar (头像) as a media id.
     pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
-        self.request = self.request.avatar_media_id(avatar_media_id);
+        self.request.avatar_media_id = Some(avatar_media_id.into());
         self
     }
     /// Sets `brief`: Short text in the robot list (简介), at most 60 characters.
     pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.request = self.request.brief(brief);
+        self.request.brief = Some(brief.into());
         self
     }
     /// Sets `desc`: Description on the robot's home page (功能简介), at most 200 characters.
     pub fn desc(mut self, desc: impl Into<String>) -> Self {
-        self.request = self.request.desc(desc);
+        self.request.desc = Some(desc.into());
         self
     }
     /// Sets `preview_media_id`: Message preview picture (消息预览图片) as a media id.
     pub fn preview_media_id(mut self, preview_media_id: impl Into<String>) -> Self {
-        self.request = self.request.preview_media_id(preview_media_id);
+        self.request.preview_media_id = Some(preview_media_id.into());
         self
     }
     /// Sets `status`: State (状态); `disabled` deletes the account for good.
     pub fn status(mut self, status: ServiceaccountStatus) -> Self {
-        self.request = self.request.status(status);
+        self.request.status = Some(status);
         self
     }
 }
@@ -426,16 +391,6 @@ impl ServiceaccountListRequest {
             page_size: None,
         }
     }
-    /// Sets `page_start`: Page number (页码), from 1.
-    pub fn page_start(mut self, page_start: i64) -> Self {
-        self.page_start = Some(page_start);
-        self
-    }
-    /// Sets `page_size`: Page size (每页条数), 1 to 50.
-    pub fn page_size(mut self, page_size: i64) -> Self {
-        self.page_size = Some(page_size);
-        self
-    }
 }
 impl rt::Endpoint for ServiceaccountListRequest {
     type Response = ServiceaccountListResponse;
@@ -470,12 +425,12 @@ impl rt::Endpoint for ServiceaccountListRequest {
 impl<'c> crate::api::Call<'c, ServiceaccountListRequest> {
     /// Sets `page_start`: Page number (页码), from 1.
     pub fn page_start(mut self, page_start: i64) -> Self {
-        self.request = self.request.page_start(page_start);
+        self.request.page_start = Some(page_start);
         self
     }
     /// Sets `page_size`: Page size (每页条数), 1 to 50.
     pub fn page_size(mut self, page_size: i64) -> Self {
-        self.request = self.request.page_size(page_size);
+        self.request.page_size = Some(page_size);
         self
     }
     /// Every page from this request's position on, advancing `pageStart` by one. Stops after an empty page, when the position stops moving, and after the first error.
@@ -642,11 +597,6 @@ impl ServiceaccountUpdateMenuRequest {
             menu: None,
         }
     }
-    /// Sets `menu`: The new menu (菜单).
-    pub fn menu(mut self, menu: ServiceaccountMenu) -> Self {
-        self.menu = Some(menu);
-        self
-    }
 }
 impl rt::Endpoint for ServiceaccountUpdateMenuRequest {
     type Response = rt::Empty;
@@ -676,7 +626,7 @@ impl rt::Endpoint for ServiceaccountUpdateMenuRequest {
 impl<'c> crate::api::Call<'c, ServiceaccountUpdateMenuRequest> {
     /// Sets `menu`: The new menu (菜单).
     pub fn menu(mut self, menu: ServiceaccountMenu) -> Self {
-        self.request = self.request.menu(menu);
+        self.request.menu = Some(menu);
         self
     }
 }

@@ -547,21 +547,6 @@ impl StatisticsRecordRequest {
             extension: None,
         }
     }
-    /// Sets `module`: The app's internal module tag (模块标记).
-    pub fn module(mut self, module: impl Into<String>) -> Self {
-        self.module = Some(module.into());
-        self
-    }
-    /// Sets `origin_id`: The record's key inside the app (主键索引).
-    pub fn origin_id(mut self, origin_id: impl Into<String>) -> Self {
-        self.origin_id = Some(origin_id.into());
-        self
-    }
-    /// Sets `extension`: Business data (扩展字段) as a JSON object; only the 2016 docs' attendance model is defined.
-    pub fn extension(mut self, extension: serde_json::Value) -> Self {
-        self.extension = Some(extension);
-        self
-    }
 }
 impl rt::Endpoint for StatisticsRecordRequest {
     type Response = StatisticsRecordResponse;
@@ -587,17 +572,17 @@ impl rt::Endpoint for StatisticsRecordRequest {
 impl<'c> crate::api::Call<'c, StatisticsRecordRequest> {
     /// Sets `module`: The app's internal module tag (模块标记).
     pub fn module(mut self, module: impl Into<String>) -> Self {
-        self.request = self.request.module(module);
+        self.request.module = Some(module.into());
         self
     }
     /// Sets `origin_id`: The record's key inside the app (主键索引).
     pub fn origin_id(mut self, origin_id: impl Into<String>) -> Self {
-        self.request = self.request.origin_id(origin_id);
+        self.request.origin_id = Some(origin_id.into());
         self
     }
     /// Sets `extension`: Business data (扩展字段) as a JSON object; only the 2016 docs' attendance model is defined.
     pub fn extension(mut self, extension: serde_json::Value) -> Self {
-        self.request = self.request.extension(extension);
+        self.request.extension = Some(extension);
         self
     }
 }
@@ -683,21 +668,6 @@ impl StatisticsUpdateRecordRequest {
             extension: None,
         }
     }
-    /// Sets `module`: New internal module tag (模块标记).
-    pub fn module(mut self, module: impl Into<String>) -> Self {
-        self.module = Some(module.into());
-        self
-    }
-    /// Sets `origin_id`: The record's key inside the app (主键索引).
-    pub fn origin_id(mut self, origin_id: impl Into<String>) -> Self {
-        self.origin_id = Some(origin_id.into());
-        self
-    }
-    /// Sets `extension`: New business data (扩展字段) as a JSON object.
-    pub fn extension(mut self, extension: serde_json::Value) -> Self {
-        self.extension = Some(extension);
-        self
-    }
 }
 impl rt::Endpoint for StatisticsUpdateRecordRequest {
     type Response = rt::Empty;
@@ -723,17 +693,17 @@ impl rt::Endpoint for StatisticsUpdateRecordRequest {
 impl<'c> crate::api::Call<'c, StatisticsUpdateRecordRequest> {
     /// Sets `module`: New internal module tag (模块标记).
     pub fn module(mut self, module: impl Into<String>) -> Self {
-        self.request = self.request.module(module);
+        self.request.module = Some(module.into());
         self
     }
     /// Sets `origin_id`: The record's key inside the app (主键索引).
     pub fn origin_id(mut self, origin_id: impl Into<String>) -> Self {
-        self.request = self.request.origin_id(origin_id);
+        self.request.origin_id = Some(origin_id.into());
         self
     }
     /// Sets `extension`: New business data (扩展字段) as a JSON object.
     pub fn extension(mut self, extension: serde_json::Value) -> Self {
-        self.request = self.request.extension(extension);
+        self.request.extension = Some(extension);
         self
     }
 }
@@ -834,16 +804,6 @@ impl StatisticsReportStatisticsListByTypeRequest {
             size: None,
         }
     }
-    /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size (每页大小), at most 100 (default).
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
 }
 impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
     type Response = StatisticsReportStatisticsListByTypeResponse;
@@ -873,12 +833,12 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
 impl<'c> crate::api::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
     /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size (每页大小), at most 100 (default).
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
 }
@@ -1922,16 +1882,6 @@ impl StatisticsAnnualReportGetRequest {
             dept_id: None,
         }
     }
-    /// Sets `user_id`: The user's userid; needed when `type` is 3 (user).
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
-    /// Sets `dept_id`: The department id; needed when `type` is 2 (dept).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
 }
 impl rt::Endpoint for StatisticsAnnualReportGetRequest {
     type Response = StatisticsAnnualReportGetResponse;
@@ -1961,12 +1911,12 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
 impl<'c> crate::api::Call<'c, StatisticsAnnualReportGetRequest> {
     /// Sets `user_id`: The user's userid; needed when `type` is 3 (user).
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.request = self.request.user_id(user_id);
+        self.request.user_id = Some(user_id.into());
         self
     }
     /// Sets `dept_id`: The department id; needed when `type` is 2 (dept).
     pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.request = self.request.dept_id(dept_id);
+        self.request.dept_id = Some(dept_id);
         self
     }
 }

@@ -1036,11 +1036,6 @@ impl StorageAddSpaceRequest {
             option: None,
         }
     }
-    /// Sets `option`: The space's settings (可选参数).
-    pub fn option(mut self, option: StorageSpaceOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageAddSpaceRequest {
     type Response = StorageAddSpaceResponse;
@@ -1071,7 +1066,7 @@ impl rt::Endpoint for StorageAddSpaceRequest {
 impl<'c> crate::api::Call<'c, StorageAddSpaceRequest> {
     /// Sets `option`: The space's settings (可选参数).
     pub fn option(mut self, option: StorageSpaceOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -1198,11 +1193,6 @@ impl StorageAddFolderRequest {
             option: None,
         }
     }
-    /// Sets `option`: Conflict strategy and app properties (可选参数).
-    pub fn option(mut self, option: StorageFolderOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageAddFolderRequest {
     type Response = StorageAddFolderResponse;
@@ -1248,7 +1238,7 @@ impl rt::Endpoint for StorageAddFolderRequest {
 impl<'c> crate::api::Call<'c, StorageAddFolderRequest> {
     /// Sets `option`: Conflict strategy and app properties (可选参数).
     pub fn option(mut self, option: StorageFolderOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -1317,11 +1307,6 @@ impl StorageCopyDentryRequest {
             option: None,
         }
     }
-    /// Sets `option`: What to do when the name is taken (可选参数).
-    pub fn option(mut self, option: StorageConflictOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageCopyDentryRequest {
     type Response = StorageCopyDentryResponse;
@@ -1366,7 +1351,7 @@ impl rt::Endpoint for StorageCopyDentryRequest {
 impl<'c> crate::api::Call<'c, StorageCopyDentryRequest> {
     /// Sets `option`: What to do when the name is taken (可选参数).
     pub fn option(mut self, option: StorageConflictOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -1435,11 +1420,6 @@ impl StorageCopyDentriesRequest {
             option: None,
         }
     }
-    /// Sets `option`: What to do when a name is taken (可选参数).
-    pub fn option(mut self, option: StorageConflictOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageCopyDentriesRequest {
     type Response = StorageCopyDentriesResponse;
@@ -1483,7 +1463,7 @@ impl rt::Endpoint for StorageCopyDentriesRequest {
 impl<'c> crate::api::Call<'c, StorageCopyDentriesRequest> {
     /// Sets `option`: What to do when a name is taken (可选参数).
     pub fn option(mut self, option: StorageConflictOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -1552,11 +1532,6 @@ impl StorageMoveDentryRequest {
             option: None,
         }
     }
-    /// Sets `option`: Conflict strategy and whether to keep permissions (可选参数).
-    pub fn option(mut self, option: StorageMoveOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageMoveDentryRequest {
     type Response = StorageMoveDentryResponse;
@@ -1601,7 +1576,7 @@ impl rt::Endpoint for StorageMoveDentryRequest {
 impl<'c> crate::api::Call<'c, StorageMoveDentryRequest> {
     /// Sets `option`: Conflict strategy and whether to keep permissions (可选参数).
     pub fn option(mut self, option: StorageMoveOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -1670,11 +1645,6 @@ impl StorageMoveDentriesRequest {
             option: None,
         }
     }
-    /// Sets `option`: Conflict strategy and whether to keep permissions (可选参数).
-    pub fn option(mut self, option: StorageBatchMoveOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageMoveDentriesRequest {
     type Response = StorageMoveDentriesResponse;
@@ -1718,7 +1688,7 @@ impl rt::Endpoint for StorageMoveDentriesRequest {
 impl<'c> crate::api::Call<'c, StorageMoveDentriesRequest> {
     /// Sets `option`: Conflict strategy and whether to keep permissions (可选参数).
     pub fn option(mut self, option: StorageBatchMoveOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -1862,11 +1832,6 @@ impl StorageDeleteDentryRequest {
             union_id: union_id.into(),
         }
     }
-    /// Sets `to_recycle_bin`: Keep it in the recycle bin (是否备份到回收站); false by default.
-    pub fn to_recycle_bin(mut self, to_recycle_bin: bool) -> Self {
-        self.to_recycle_bin = Some(to_recycle_bin);
-        self
-    }
 }
 impl rt::Endpoint for StorageDeleteDentryRequest {
     type Response = StorageDeleteDentryResponse;
@@ -1910,7 +1875,7 @@ impl rt::Endpoint for StorageDeleteDentryRequest {
 impl<'c> crate::api::Call<'c, StorageDeleteDentryRequest> {
     /// Sets `to_recycle_bin`: Keep it in the recycle bin (是否备份到回收站); false by default.
     pub fn to_recycle_bin(mut self, to_recycle_bin: bool) -> Self {
-        self.request = self.request.to_recycle_bin(to_recycle_bin);
+        self.request.to_recycle_bin = Some(to_recycle_bin);
         self
     }
 }
@@ -1965,11 +1930,6 @@ impl StorageDeleteDentriesRequest {
             option: None,
         }
     }
-    /// Sets `option`: Whether to use the recycle bin (可选参数).
-    pub fn option(mut self, option: StorageRemoveOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageDeleteDentriesRequest {
     type Response = StorageDeleteDentriesResponse;
@@ -2013,7 +1973,7 @@ impl rt::Endpoint for StorageDeleteDentriesRequest {
 impl<'c> crate::api::Call<'c, StorageDeleteDentriesRequest> {
     /// Sets `option`: Whether to use the recycle bin (可选参数).
     pub fn option(mut self, option: StorageRemoveOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -2172,16 +2132,6 @@ impl StorageListDentryVersionsRequest {
             union_id: union_id.into(),
         }
     }
-    /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
-    /// Sets `max_results`: Page size (每页条目数), default and at most 100.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
 }
 impl rt::Endpoint for StorageListDentryVersionsRequest {
     type Response = StorageListDentryVersionsResponse;
@@ -2235,12 +2185,12 @@ impl rt::Endpoint for StorageListDentryVersionsRequest {
 impl<'c> crate::api::Call<'c, StorageListDentryVersionsRequest> {
     /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Sets `max_results`: Page size (每页条目数), default and at most 100.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -2335,11 +2285,6 @@ impl StorageGetDentryRequest {
             option: None,
         }
     }
-    /// Sets `option`: Which app properties, and whether the thumbnail (可选参数).
-    pub fn option(mut self, option: StorageDentryQueryOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageGetDentryRequest {
     type Response = StorageGetDentryResponse;
@@ -2385,7 +2330,7 @@ impl rt::Endpoint for StorageGetDentryRequest {
 impl<'c> crate::api::Call<'c, StorageGetDentryRequest> {
     /// Sets `option`: Which app properties, and whether the thumbnail (可选参数).
     pub fn option(mut self, option: StorageDentryQueryOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -2439,11 +2384,6 @@ impl StorageGetDentriesRequest {
             option: None,
         }
     }
-    /// Sets `option`: Which app properties, and whether thumbnails (可选参数).
-    pub fn option(mut self, option: StorageDentryQueryOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageGetDentriesRequest {
     type Response = StorageGetDentriesResponse;
@@ -2487,7 +2427,7 @@ impl rt::Endpoint for StorageGetDentriesRequest {
 impl<'c> crate::api::Call<'c, StorageGetDentriesRequest> {
     /// Sets `option`: Which app properties, and whether thumbnails (可选参数).
     pub fn option(mut self, option: StorageDentryQueryOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -2565,31 +2505,6 @@ impl StorageListDentriesRequest {
             union_id: union_id.into(),
         }
     }
-    /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
-    /// Sets `max_results`: Page size (每页条目数), at most 50.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
-    /// Sets `order_by`: Sort key (排序字段); `MODIFIED_TIME` by default.
-    pub fn order_by(mut self, order_by: StorageListOrderBy) -> Self {
-        self.order_by = Some(order_by);
-        self
-    }
-    /// Sets `order`: Sort direction (排序规则); `DESC` by default.
-    pub fn order(mut self, order: StorageListOrder) -> Self {
-        self.order = Some(order);
-        self
-    }
-    /// Sets `with_thumbnail`: Include thumbnail URLs (是否获取缩略图); slower, false by default.
-    pub fn with_thumbnail(mut self, with_thumbnail: bool) -> Self {
-        self.with_thumbnail = Some(with_thumbnail);
-        self
-    }
 }
 impl rt::Endpoint for StorageListDentriesRequest {
     type Response = StorageListDentriesResponse;
@@ -2649,27 +2564,27 @@ impl rt::Endpoint for StorageListDentriesRequest {
 impl<'c> crate::api::Call<'c, StorageListDentriesRequest> {
     /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Sets `max_results`: Page size (每页条目数), at most 50.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Sets `order_by`: Sort key (排序字段); `MODIFIED_TIME` by default.
     pub fn order_by(mut self, order_by: StorageListOrderBy) -> Self {
-        self.request = self.request.order_by(order_by);
+        self.request.order_by = Some(order_by);
         self
     }
     /// Sets `order`: Sort direction (排序规则); `DESC` by default.
     pub fn order(mut self, order: StorageListOrder) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order);
         self
     }
     /// Sets `with_thumbnail`: Include thumbnail URLs (是否获取缩略图); slower, false by default.
     pub fn with_thumbnail(mut self, with_thumbnail: bool) -> Self {
-        self.request = self.request.with_thumbnail(with_thumbnail);
+        self.request.with_thumbnail = Some(with_thumbnail);
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -2755,11 +2670,6 @@ impl StorageListAllDentriesRequest {
             option: None,
         }
     }
-    /// Sets `option`: Paging, order and thumbnails (可选参数).
-    pub fn option(mut self, option: StorageListAllOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageListAllDentriesRequest {
     type Response = StorageListAllDentriesResponse;
@@ -2799,7 +2709,7 @@ impl rt::Endpoint for StorageListAllDentriesRequest {
 impl<'c> crate::api::Call<'c, StorageListAllDentriesRequest> {
     /// Sets `option`: Paging, order and thumbnails (可选参数).
     pub fn option(mut self, option: StorageListAllOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -3046,11 +2956,6 @@ impl StorageGetDentryOpenInfoRequest {
             option: None,
         }
     }
-    /// Sets `option`: Version, preview or edit, watermark, login check (可选参数).
-    pub fn option(mut self, option: StorageOpenInfoOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageGetDentryOpenInfoRequest {
     type Response = StorageGetDentryOpenInfoResponse;
@@ -3096,7 +3001,7 @@ impl rt::Endpoint for StorageGetDentryOpenInfoRequest {
 impl<'c> crate::api::Call<'c, StorageGetDentryOpenInfoRequest> {
     /// Sets `option`: Version, preview or edit, watermark, login check (可选参数).
     pub fn option(mut self, option: StorageOpenInfoOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -3225,11 +3130,6 @@ impl StorageInitMultipartFileUploadRequest {
             option: None,
         }
     }
-    /// Sets `option`: Driver, checks and region (可选参数).
-    pub fn option(mut self, option: StorageMultipartInitOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageInitMultipartFileUploadRequest {
     type Response = StorageInitMultipartFileUploadResponse;
@@ -3270,7 +3170,7 @@ impl rt::Endpoint for StorageInitMultipartFileUploadRequest {
 impl<'c> crate::api::Call<'c, StorageInitMultipartFileUploadRequest> {
     /// Sets `option`: Driver, checks and region (可选参数).
     pub fn option(mut self, option: StorageMultipartInitOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -3325,11 +3225,6 @@ impl StorageGetMultipartFileUploadInfosRequest {
             option: None,
         }
     }
-    /// Sets `option`: Transfer options (可选参数).
-    pub fn option(mut self, option: StorageIntranetOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageGetMultipartFileUploadInfosRequest {
     type Response = StorageGetMultipartFileUploadInfosResponse;
@@ -3364,7 +3259,7 @@ impl rt::Endpoint for StorageGetMultipartFileUploadInfosRequest {
 impl<'c> crate::api::Call<'c, StorageGetMultipartFileUploadInfosRequest> {
     /// Sets `option`: Transfer options (可选参数).
     pub fn option(mut self, option: StorageIntranetOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -3431,11 +3326,6 @@ impl StorageGetFileUploadInfoRequest {
             option: None,
         }
     }
-    /// Sets `option`: Driver, checks, region, intranet (可选参数).
-    pub fn option(mut self, option: StorageUploadOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageGetFileUploadInfoRequest {
     type Response = StorageGetFileUploadInfoResponse;
@@ -3475,7 +3365,7 @@ impl rt::Endpoint for StorageGetFileUploadInfoRequest {
 impl<'c> crate::api::Call<'c, StorageGetFileUploadInfoRequest> {
     /// Sets `option`: Driver, checks, region, intranet (可选参数).
     pub fn option(mut self, option: StorageUploadOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -3553,19 +3443,6 @@ impl StorageCommitFileRequest {
             option: None,
         }
     }
-    /// Sets `overwrite_dentry_id`: The file to overwrite.
-    pub fn overwrite_dentry_id(
-        mut self,
-        overwrite_dentry_id: impl Into<String>,
-    ) -> Self {
-        self.overwrite_dentry_id = Some(overwrite_dentry_id.into());
-        self
-    }
-    /// Sets `option`: Size, conflict strategy, app properties (可选参数).
-    pub fn option(mut self, option: StorageCommitOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageCommitFileRequest {
     type Response = StorageCommitFileResponse;
@@ -3608,12 +3485,12 @@ impl<'c> crate::api::Call<'c, StorageCommitFileRequest> {
         mut self,
         overwrite_dentry_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.overwrite_dentry_id(overwrite_dentry_id);
+        self.request.overwrite_dentry_id = Some(overwrite_dentry_id.into());
         self
     }
     /// Sets `option`: Size, conflict strategy, app properties (可选参数).
     pub fn option(mut self, option: StorageCommitOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -3670,11 +3547,6 @@ impl StorageGetFileDownloadInfoRequest {
             option: None,
         }
     }
-    /// Sets `option`: Version and intranet transfer (可选参数).
-    pub fn option(mut self, option: StorageDownloadOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageGetFileDownloadInfoRequest {
     type Response = StorageGetFileDownloadInfoResponse;
@@ -3720,7 +3592,7 @@ impl rt::Endpoint for StorageGetFileDownloadInfoRequest {
 impl<'c> crate::api::Call<'c, StorageGetFileDownloadInfoRequest> {
     /// Sets `option`: Version and intranet transfer (可选参数).
     pub fn option(mut self, option: StorageDownloadOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -3839,16 +3711,6 @@ impl StorageListRecycleItemsRequest {
             union_id: union_id.into(),
         }
     }
-    /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
-    /// Sets `max_results`: Page size (每页最大条目数), default and at most 50.
-    pub fn max_results(mut self, max_results: i64) -> Self {
-        self.max_results = Some(max_results);
-        self
-    }
 }
 impl rt::Endpoint for StorageListRecycleItemsRequest {
     type Response = StorageListRecycleItemsResponse;
@@ -3896,12 +3758,12 @@ impl rt::Endpoint for StorageListRecycleItemsRequest {
 impl<'c> crate::api::Call<'c, StorageListRecycleItemsRequest> {
     /// Sets `next_token`: The cursor (分页游标): absent first, then the previous answer's `nextToken`.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Sets `max_results`: Page size (每页最大条目数), default and at most 50.
     pub fn max_results(mut self, max_results: i64) -> Self {
-        self.request = self.request.max_results(max_results);
+        self.request.max_results = Some(max_results);
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -4078,11 +3940,6 @@ impl StorageRestoreRecycleItemRequest {
             option: None,
         }
     }
-    /// Sets `option`: What to do when the old path is taken (可选参数).
-    pub fn option(mut self, option: StorageConflictOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageRestoreRecycleItemRequest {
     type Response = StorageRestoreRecycleItemResponse;
@@ -4128,7 +3985,7 @@ impl rt::Endpoint for StorageRestoreRecycleItemRequest {
 impl<'c> crate::api::Call<'c, StorageRestoreRecycleItemRequest> {
     /// Sets `option`: What to do when the old path is taken (可选参数).
     pub fn option(mut self, option: StorageConflictOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }
@@ -4182,11 +4039,6 @@ impl StorageRestoreRecycleItemsRequest {
             option: None,
         }
     }
-    /// Sets `option`: What to do when an old path is taken (可选参数).
-    pub fn option(mut self, option: StorageConflictOption) -> Self {
-        self.option = Some(option);
-        self
-    }
 }
 impl rt::Endpoint for StorageRestoreRecycleItemsRequest {
     type Response = StorageRestoreRecycleItemsResponse;
@@ -4231,7 +4083,7 @@ impl rt::Endpoint for StorageRestoreRecycleItemsRequest {
 impl<'c> crate::api::Call<'c, StorageRestoreRecycleItemsRequest> {
     /// Sets `option`: What to do when an old path is taken (可选参数).
     pub fn option(mut self, option: StorageConflictOption) -> Self {
-        self.request = self.request.option(option);
+        self.request.option = Some(option);
         self
     }
 }

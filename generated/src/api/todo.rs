@@ -371,105 +371,6 @@ impl TodoCreateTaskRequest {
             third_extension: Default::default(),
         }
     }
-    /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.operator_id = Some(operator_id.into());
-        self
-    }
-    /// Sets `source_id`: The business system's unique id of the task (业务ID); one task per `sourceId`; not for personal to-dos.
-    pub fn source_id(mut self, source_id: impl Into<String>) -> Self {
-        self.source_id = Some(source_id.into());
-        self
-    }
-    /// Sets `creator_id`: The creator's unionId (创建者).
-    pub fn creator_id(mut self, creator_id: impl Into<String>) -> Self {
-        self.creator_id = Some(creator_id.into());
-        self
-    }
-    /// Sets `description`: The description (待办备注描述), at most 4096 characters; not shown for third-party to-dos.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `due_time`: When it is due, ms (截止时间).
-    pub fn due_time(mut self, due_time: i64) -> Self {
-        self.due_time = Some(due_time);
-        self
-    }
-    /// Sets `executor_ids`: The executors' unionIds (执行者); at most 100 advised.
-    pub fn executor_ids(mut self, executor_ids: Vec<String>) -> Self {
-        self.executor_ids = executor_ids;
-        self
-    }
-    /// Sets `participant_ids`: The participants' unionIds (参与者); at most 100 advised.
-    pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
-        self.participant_ids = participant_ids;
-        self
-    }
-    /// Sets `detail_url`: Where its details open (详情页url跳转地址); required for third-party to-dos, not for personal ones.
-    pub fn detail_url(mut self, detail_url: TodoDetailUrl) -> Self {
-        self.detail_url = Some(detail_url);
-        self
-    }
-    /// Sets `content_field_list`: Custom fields shown on the card (待办卡片内容区表单自定义字段列表).
-    pub fn content_field_list(
-        mut self,
-        content_field_list: Vec<TodoContentField>,
-    ) -> Self {
-        self.content_field_list = content_field_list;
-        self
-    }
-    /// Sets `is_only_show_executor`: Whether it shows only in the executors' lists (是否仅展示在执行者的待办列表中).
-    pub fn is_only_show_executor(mut self, is_only_show_executor: bool) -> Self {
-        self.is_only_show_executor = Some(is_only_show_executor);
-        self
-    }
-    /// Sets `priority`: The priority (优先级): 10 low, 20 normal, 30 high, 40 urgent.
-    pub fn priority(mut self, priority: TodoPriority) -> Self {
-        self.priority = Some(priority);
-        self
-    }
-    /// Sets `notify_configs`: How people are notified (待办通知配置).
-    pub fn notify_configs(mut self, notify_configs: TodoNotifyConfigs) -> Self {
-        self.notify_configs = Some(notify_configs);
-        self
-    }
-    /// Sets `biz_category_id`: The secondary category (二级分类).
-    pub fn biz_category_id(mut self, biz_category_id: impl Into<String>) -> Self {
-        self.biz_category_id = Some(biz_category_id.into());
-        self
-    }
-    /// Sets `action_list`: Custom buttons (自定义按钮配置).
-    pub fn action_list(mut self, action_list: Vec<TodoAction>) -> Self {
-        self.action_list = action_list;
-        self
-    }
-    /// Sets `todo_type`: `TODO` (the default) or `READ` (待阅).
-    pub fn todo_type(mut self, todo_type: TodoType) -> Self {
-        self.todo_type = Some(todo_type);
-        self
-    }
-    /// Sets `reminder_time_stamp`: When to remind, ms (待办任务的提醒时间).
-    pub fn reminder_time_stamp(mut self, reminder_time_stamp: i64) -> Self {
-        self.reminder_time_stamp = Some(reminder_time_stamp);
-        self
-    }
-    /// Sets `remind_notify_configs`: How people are reminded before it is due (截止前的通知提醒设置).
-    pub fn remind_notify_configs(
-        mut self,
-        remind_notify_configs: TodoRemindNotifyConfigs,
-    ) -> Self {
-        self.remind_notify_configs = Some(remind_notify_configs);
-        self
-    }
-    /// Sets `third_extension`: The third party's own extension data (三方待办的业务拓展数据).
-    pub fn third_extension(
-        mut self,
-        third_extension: std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Self {
-        self.third_extension = third_extension;
-        self
-    }
 }
 impl rt::Endpoint for TodoCreateTaskRequest {
     type Response = TodoTask;
@@ -532,42 +433,42 @@ impl rt::Endpoint for TodoCreateTaskRequest {
 impl<'c> crate::api::Call<'c, TodoCreateTaskRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
     pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.request = self.request.operator_id(operator_id);
+        self.request.operator_id = Some(operator_id.into());
         self
     }
     /// Sets `source_id`: The business system's unique id of the task (业务ID); one task per `sourceId`; not for personal to-dos.
     pub fn source_id(mut self, source_id: impl Into<String>) -> Self {
-        self.request = self.request.source_id(source_id);
+        self.request.source_id = Some(source_id.into());
         self
     }
     /// Sets `creator_id`: The creator's unionId (创建者).
     pub fn creator_id(mut self, creator_id: impl Into<String>) -> Self {
-        self.request = self.request.creator_id(creator_id);
+        self.request.creator_id = Some(creator_id.into());
         self
     }
     /// Sets `description`: The description (待办备注描述), at most 4096 characters; not shown for third-party to-dos.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `due_time`: When it is due, ms (截止时间).
     pub fn due_time(mut self, due_time: i64) -> Self {
-        self.request = self.request.due_time(due_time);
+        self.request.due_time = Some(due_time);
         self
     }
     /// Sets `executor_ids`: The executors' unionIds (执行者); at most 100 advised.
     pub fn executor_ids(mut self, executor_ids: Vec<String>) -> Self {
-        self.request = self.request.executor_ids(executor_ids);
+        self.request.executor_ids = executor_ids;
         self
     }
     /// Sets `participant_ids`: The participants' unionIds (参与者); at most 100 advised.
     pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
-        self.request = self.request.participant_ids(participant_ids);
+        self.request.participant_ids = participant_ids;
         self
     }
     /// Sets `detail_url`: Where its details open (详情页url跳转地址); required for third-party to-dos, not for personal ones.
     pub fn detail_url(mut self, detail_url: TodoDetailUrl) -> Self {
-        self.request = self.request.detail_url(detail_url);
+        self.request.detail_url = Some(detail_url);
         self
     }
     /// Sets `content_field_list`: Custom fields shown on the card (待办卡片内容区表单自定义字段列表).
@@ -575,42 +476,42 @@ impl<'c> crate::api::Call<'c, TodoCreateTaskRequest> {
         mut self,
         content_field_list: Vec<TodoContentField>,
     ) -> Self {
-        self.request = self.request.content_field_list(content_field_list);
+        self.request.content_field_list = content_field_list;
         self
     }
     /// Sets `is_only_show_executor`: Whether it shows only in the executors' lists (是否仅展示在执行者的待办列表中).
     pub fn is_only_show_executor(mut self, is_only_show_executor: bool) -> Self {
-        self.request = self.request.is_only_show_executor(is_only_show_executor);
+        self.request.is_only_show_executor = Some(is_only_show_executor);
         self
     }
     /// Sets `priority`: The priority (优先级): 10 low, 20 normal, 30 high, 40 urgent.
     pub fn priority(mut self, priority: TodoPriority) -> Self {
-        self.request = self.request.priority(priority);
+        self.request.priority = Some(priority);
         self
     }
     /// Sets `notify_configs`: How people are notified (待办通知配置).
     pub fn notify_configs(mut self, notify_configs: TodoNotifyConfigs) -> Self {
-        self.request = self.request.notify_configs(notify_configs);
+        self.request.notify_configs = Some(notify_configs);
         self
     }
     /// Sets `biz_category_id`: The secondary category (二级分类).
     pub fn biz_category_id(mut self, biz_category_id: impl Into<String>) -> Self {
-        self.request = self.request.biz_category_id(biz_category_id);
+        self.request.biz_category_id = Some(biz_category_id.into());
         self
     }
     /// Sets `action_list`: Custom buttons (自定义按钮配置).
     pub fn action_list(mut self, action_list: Vec<TodoAction>) -> Self {
-        self.request = self.request.action_list(action_list);
+        self.request.action_list = action_list;
         self
     }
     /// Sets `todo_type`: `TODO` (the default) or `READ` (待阅).
     pub fn todo_type(mut self, todo_type: TodoType) -> Self {
-        self.request = self.request.todo_type(todo_type);
+        self.request.todo_type = Some(todo_type);
         self
     }
     /// Sets `reminder_time_stamp`: When to remind, ms (待办任务的提醒时间).
     pub fn reminder_time_stamp(mut self, reminder_time_stamp: i64) -> Self {
-        self.request = self.request.reminder_time_stamp(reminder_time_stamp);
+        self.request.reminder_time_stamp = Some(reminder_time_stamp);
         self
     }
     /// Sets `remind_notify_configs`: How people are reminded before it is due (截止前的通知提醒设置).
@@ -618,7 +519,7 @@ impl<'c> crate::api::Call<'c, TodoCreateTaskRequest> {
         mut self,
         remind_notify_configs: TodoRemindNotifyConfigs,
     ) -> Self {
-        self.request = self.request.remind_notify_configs(remind_notify_configs);
+        self.request.remind_notify_configs = Some(remind_notify_configs);
         self
     }
     /// Sets `third_extension`: The third party's own extension data (三方待办的业务拓展数据).
@@ -626,7 +527,7 @@ impl<'c> crate::api::Call<'c, TodoCreateTaskRequest> {
         mut self,
         third_extension: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
-        self.request = self.request.third_extension(third_extension);
+        self.request.third_extension = third_extension;
         self
     }
 }
@@ -783,49 +684,6 @@ impl TodoUpdateTaskRequest {
             content_field_list: Default::default(),
         }
     }
-    /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.operator_id = Some(operator_id.into());
-        self
-    }
-    /// Sets `subject`: The title (待办标题), at most 1024 characters.
-    pub fn subject(mut self, subject: impl Into<String>) -> Self {
-        self.subject = Some(subject.into());
-        self
-    }
-    /// Sets `description`: The description (待办描述), at most 4096 characters.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `due_time`: When it is due, ms (截止时间).
-    pub fn due_time(mut self, due_time: i64) -> Self {
-        self.due_time = Some(due_time);
-        self
-    }
-    /// Sets `done`: Whether it is done (完成状态).
-    pub fn done(mut self, done: bool) -> Self {
-        self.done = Some(done);
-        self
-    }
-    /// Sets `executor_ids`: The executors' unionIds (执行者), at most 1000.
-    pub fn executor_ids(mut self, executor_ids: Vec<String>) -> Self {
-        self.executor_ids = executor_ids;
-        self
-    }
-    /// Sets `participant_ids`: The participants' unionIds (参与者), at most 1000.
-    pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
-        self.participant_ids = participant_ids;
-        self
-    }
-    /// Sets `content_field_list`: Custom fields shown on the card (内容区表单字段配置).
-    pub fn content_field_list(
-        mut self,
-        content_field_list: Vec<TodoContentField>,
-    ) -> Self {
-        self.content_field_list = content_field_list;
-        self
-    }
 }
 impl rt::Endpoint for TodoUpdateTaskRequest {
     type Response = bool;
@@ -894,37 +752,37 @@ impl rt::Endpoint for TodoUpdateTaskRequest {
 impl<'c> crate::api::Call<'c, TodoUpdateTaskRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
     pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.request = self.request.operator_id(operator_id);
+        self.request.operator_id = Some(operator_id.into());
         self
     }
     /// Sets `subject`: The title (待办标题), at most 1024 characters.
     pub fn subject(mut self, subject: impl Into<String>) -> Self {
-        self.request = self.request.subject(subject);
+        self.request.subject = Some(subject.into());
         self
     }
     /// Sets `description`: The description (待办描述), at most 4096 characters.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `due_time`: When it is due, ms (截止时间).
     pub fn due_time(mut self, due_time: i64) -> Self {
-        self.request = self.request.due_time(due_time);
+        self.request.due_time = Some(due_time);
         self
     }
     /// Sets `done`: Whether it is done (完成状态).
     pub fn done(mut self, done: bool) -> Self {
-        self.request = self.request.done(done);
+        self.request.done = Some(done);
         self
     }
     /// Sets `executor_ids`: The executors' unionIds (执行者), at most 1000.
     pub fn executor_ids(mut self, executor_ids: Vec<String>) -> Self {
-        self.request = self.request.executor_ids(executor_ids);
+        self.request.executor_ids = executor_ids;
         self
     }
     /// Sets `participant_ids`: The participants' unionIds (参与者), at most 1000.
     pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
-        self.request = self.request.participant_ids(participant_ids);
+        self.request.participant_ids = participant_ids;
         self
     }
     /// Sets `content_field_list`: Custom fields shown on the card (内容区表单字段配置).
@@ -932,7 +790,7 @@ impl<'c> crate::api::Call<'c, TodoUpdateTaskRequest> {
         mut self,
         content_field_list: Vec<TodoContentField>,
     ) -> Self {
-        self.request = self.request.content_field_list(content_field_list);
+        self.request.content_field_list = content_field_list;
         self
     }
 }
@@ -982,19 +840,6 @@ impl TodoUpdateTaskExecutorStatusRequest {
             operator_id: None,
             executor_status_list: Default::default(),
         }
-    }
-    /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.operator_id = Some(operator_id.into());
-        self
-    }
-    /// Sets `executor_status_list`: The executors' states (执行者状态列表), at most 1000; `id` is the executor's unionId.
-    pub fn executor_status_list(
-        mut self,
-        executor_status_list: Vec<TodoExecutorStatus>,
-    ) -> Self {
-        self.executor_status_list = executor_status_list;
-        self
     }
 }
 impl rt::Endpoint for TodoUpdateTaskExecutorStatusRequest {
@@ -1047,7 +892,7 @@ impl rt::Endpoint for TodoUpdateTaskExecutorStatusRequest {
 impl<'c> crate::api::Call<'c, TodoUpdateTaskExecutorStatusRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
     pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.request = self.request.operator_id(operator_id);
+        self.request.operator_id = Some(operator_id.into());
         self
     }
     /// Sets `executor_status_list`: The executors' states (执行者状态列表), at most 1000; `id` is the executor's unionId.
@@ -1055,7 +900,7 @@ impl<'c> crate::api::Call<'c, TodoUpdateTaskExecutorStatusRequest> {
         mut self,
         executor_status_list: Vec<TodoExecutorStatus>,
     ) -> Self {
-        self.request = self.request.executor_status_list(executor_status_list);
+        self.request.executor_status_list = executor_status_list;
         self
     }
 }
@@ -1099,11 +944,6 @@ impl TodoDeleteTaskRequest {
             operator_id: None,
         }
     }
-    /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.operator_id = Some(operator_id.into());
-        self
-    }
 }
 impl rt::Endpoint for TodoDeleteTaskRequest {
     type Response = bool;
@@ -1146,7 +986,7 @@ impl rt::Endpoint for TodoDeleteTaskRequest {
 impl<'c> crate::api::Call<'c, TodoDeleteTaskRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
     pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.request = self.request.operator_id(operator_id);
+        self.request.operator_id = Some(operator_id.into());
         self
     }
 }
@@ -1204,26 +1044,6 @@ impl TodoQueryOrgTasksRequest {
             todo_type: None,
         }
     }
-    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
-    /// Sets `is_done`: Only done (true) or not done (false) to-dos (待办完成状态).
-    pub fn is_done(mut self, is_done: bool) -> Self {
-        self.is_done = Some(is_done);
-        self
-    }
-    /// Sets `role_types`: The user's roles to match (查询目标用户角色类型): the outer list is OR, each inner list AND, e.g. `[["executor"], ["creator"]]` or `[["executor", "creator"]]`.
-    pub fn role_types(mut self, role_types: Vec<Vec<TodoRoleType>>) -> Self {
-        self.role_types = role_types;
-        self
-    }
-    /// Sets `todo_type`: `TODO` or `READ`; all kinds when absent.
-    pub fn todo_type(mut self, todo_type: TodoType) -> Self {
-        self.todo_type = Some(todo_type);
-        self
-    }
 }
 impl rt::Endpoint for TodoQueryOrgTasksRequest {
     type Response = TodoCardPage;
@@ -1263,22 +1083,22 @@ impl rt::Endpoint for TodoQueryOrgTasksRequest {
 impl<'c> crate::api::Call<'c, TodoQueryOrgTasksRequest> {
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Sets `is_done`: Only done (true) or not done (false) to-dos (待办完成状态).
     pub fn is_done(mut self, is_done: bool) -> Self {
-        self.request = self.request.is_done(is_done);
+        self.request.is_done = Some(is_done);
         self
     }
     /// Sets `role_types`: The user's roles to match (查询目标用户角色类型): the outer list is OR, each inner list AND, e.g. `[["executor"], ["creator"]]` or `[["executor", "creator"]]`.
     pub fn role_types(mut self, role_types: Vec<Vec<TodoRoleType>>) -> Self {
-        self.request = self.request.role_types(role_types);
+        self.request.role_types = role_types;
         self
     }
     /// Sets `todo_type`: `TODO` or `READ`; all kinds when absent.
     pub fn todo_type(mut self, todo_type: TodoType) -> Self {
-        self.request = self.request.todo_type(todo_type);
+        self.request.todo_type = Some(todo_type);
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1394,31 +1214,6 @@ impl TodoCreatePersonalTaskRequest {
             reminder_time_stamp: None,
         }
     }
-    /// Sets `description`: The note (待办备注), at most 4096 bytes.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `due_time`: When it is due, ms (截止时间).
-    pub fn due_time(mut self, due_time: i64) -> Self {
-        self.due_time = Some(due_time);
-        self
-    }
-    /// Sets `participant_ids`: The participants' unionIds (参与者列表), at most 100.
-    pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
-        self.participant_ids = participant_ids;
-        self
-    }
-    /// Sets `notify_configs`: How people are notified (通知提醒设置).
-    pub fn notify_configs(mut self, notify_configs: TodoPersonalNotifyConfigs) -> Self {
-        self.notify_configs = Some(notify_configs);
-        self
-    }
-    /// Sets `reminder_time_stamp`: When to remind, ms (待办任务的提醒时间); must be in the future, best 5 to 10 minutes before it is due.
-    pub fn reminder_time_stamp(mut self, reminder_time_stamp: i64) -> Self {
-        self.reminder_time_stamp = Some(reminder_time_stamp);
-        self
-    }
 }
 impl rt::Endpoint for TodoCreatePersonalTaskRequest {
     type Response = TodoCreatePersonalTaskResponse;
@@ -1474,27 +1269,27 @@ impl rt::Endpoint for TodoCreatePersonalTaskRequest {
 impl<'c> crate::api::Call<'c, TodoCreatePersonalTaskRequest> {
     /// Sets `description`: The note (待办备注), at most 4096 bytes.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `due_time`: When it is due, ms (截止时间).
     pub fn due_time(mut self, due_time: i64) -> Self {
-        self.request = self.request.due_time(due_time);
+        self.request.due_time = Some(due_time);
         self
     }
     /// Sets `participant_ids`: The participants' unionIds (参与者列表), at most 100.
     pub fn participant_ids(mut self, participant_ids: Vec<String>) -> Self {
-        self.request = self.request.participant_ids(participant_ids);
+        self.request.participant_ids = participant_ids;
         self
     }
     /// Sets `notify_configs`: How people are notified (通知提醒设置).
     pub fn notify_configs(mut self, notify_configs: TodoPersonalNotifyConfigs) -> Self {
-        self.request = self.request.notify_configs(notify_configs);
+        self.request.notify_configs = Some(notify_configs);
         self
     }
     /// Sets `reminder_time_stamp`: When to remind, ms (待办任务的提醒时间); must be in the future, best 5 to 10 minutes before it is due.
     pub fn reminder_time_stamp(mut self, reminder_time_stamp: i64) -> Self {
-        self.request = self.request.reminder_time_stamp(reminder_time_stamp);
+        self.request.reminder_time_stamp = Some(reminder_time_stamp);
         self
     }
 }
@@ -1581,29 +1376,6 @@ impl TodoCreateCardTypeRequest {
             action_list: Default::default(),
         }
     }
-    /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.operator_id = Some(operator_id.into());
-        self
-    }
-    /// Sets `description`: The card type's description (待办卡片类型描述).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `content_field_list`: The custom fields (内容区表单自定义字段配置).
-    pub fn content_field_list(
-        mut self,
-        content_field_list: Vec<TodoCardContentField>,
-    ) -> Self {
-        self.content_field_list = content_field_list;
-        self
-    }
-    /// Sets `action_list`: The buttons (待办卡片操作区按钮配置).
-    pub fn action_list(mut self, action_list: Vec<TodoCardAction>) -> Self {
-        self.action_list = action_list;
-        self
-    }
 }
 impl rt::Endpoint for TodoCreateCardTypeRequest {
     type Response = TodoCardTypeConfig;
@@ -1651,12 +1423,12 @@ impl rt::Endpoint for TodoCreateCardTypeRequest {
 impl<'c> crate::api::Call<'c, TodoCreateCardTypeRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
     pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.request = self.request.operator_id(operator_id);
+        self.request.operator_id = Some(operator_id.into());
         self
     }
     /// Sets `description`: The card type's description (待办卡片类型描述).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `content_field_list`: The custom fields (内容区表单自定义字段配置).
@@ -1664,12 +1436,12 @@ impl<'c> crate::api::Call<'c, TodoCreateCardTypeRequest> {
         mut self,
         content_field_list: Vec<TodoCardContentField>,
     ) -> Self {
-        self.request = self.request.content_field_list(content_field_list);
+        self.request.content_field_list = content_field_list;
         self
     }
     /// Sets `action_list`: The buttons (待办卡片操作区按钮配置).
     pub fn action_list(mut self, action_list: Vec<TodoCardAction>) -> Self {
-        self.request = self.request.action_list(action_list);
+        self.request.action_list = action_list;
         self
     }
 }
@@ -1842,47 +1614,6 @@ impl TodoUpdateCardTypeRequest {
             action_list: Default::default(),
         }
     }
-    /// Sets `operator_id`: The operator's unionId (当前操作者).
-    pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.operator_id = Some(operator_id.into());
-        self
-    }
-    /// Sets `card_type`: The card kind (卡片类型): 1 standard, 2 custom.
-    pub fn card_type(mut self, card_type: TodoCardType) -> Self {
-        self.card_type = Some(card_type);
-        self
-    }
-    /// Sets `icon`: The icon shown in to-do lists: a media id or URL of a 24 × 24 px picture with 6 px corners, under 500 KB.
-    pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.icon = Some(icon.into());
-        self
-    }
-    /// Sets `description`: The card type's description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `pc_detail_url_open_mode`: How the details page opens on PC: `PC_SLIDE` or `PC_BROWSER`.
-    pub fn pc_detail_url_open_mode(
-        mut self,
-        pc_detail_url_open_mode: TodoPcOpenMode,
-    ) -> Self {
-        self.pc_detail_url_open_mode = Some(pc_detail_url_open_mode);
-        self
-    }
-    /// Sets `content_field_list`: The custom fields.
-    pub fn content_field_list(
-        mut self,
-        content_field_list: Vec<TodoCardContentField>,
-    ) -> Self {
-        self.content_field_list = content_field_list;
-        self
-    }
-    /// Sets `action_list`: The buttons.
-    pub fn action_list(mut self, action_list: Vec<TodoCardAction>) -> Self {
-        self.action_list = action_list;
-        self
-    }
 }
 impl rt::Endpoint for TodoUpdateCardTypeRequest {
     type Response = bool;
@@ -1935,22 +1666,22 @@ impl rt::Endpoint for TodoUpdateCardTypeRequest {
 impl<'c> crate::api::Call<'c, TodoUpdateCardTypeRequest> {
     /// Sets `operator_id`: The operator's unionId (当前操作者).
     pub fn operator_id(mut self, operator_id: impl Into<String>) -> Self {
-        self.request = self.request.operator_id(operator_id);
+        self.request.operator_id = Some(operator_id.into());
         self
     }
     /// Sets `card_type`: The card kind (卡片类型): 1 standard, 2 custom.
     pub fn card_type(mut self, card_type: TodoCardType) -> Self {
-        self.request = self.request.card_type(card_type);
+        self.request.card_type = Some(card_type);
         self
     }
     /// Sets `icon`: The icon shown in to-do lists: a media id or URL of a 24 × 24 px picture with 6 px corners, under 500 KB.
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.request = self.request.icon(icon);
+        self.request.icon = Some(icon.into());
         self
     }
     /// Sets `description`: The card type's description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `pc_detail_url_open_mode`: How the details page opens on PC: `PC_SLIDE` or `PC_BROWSER`.
@@ -1958,7 +1689,7 @@ impl<'c> crate::api::Call<'c, TodoUpdateCardTypeRequest> {
         mut self,
         pc_detail_url_open_mode: TodoPcOpenMode,
     ) -> Self {
-        self.request = self.request.pc_detail_url_open_mode(pc_detail_url_open_mode);
+        self.request.pc_detail_url_open_mode = Some(pc_detail_url_open_mode);
         self
     }
     /// Sets `content_field_list`: The custom fields.
@@ -1966,12 +1697,12 @@ impl<'c> crate::api::Call<'c, TodoUpdateCardTypeRequest> {
         mut self,
         content_field_list: Vec<TodoCardContentField>,
     ) -> Self {
-        self.request = self.request.content_field_list(content_field_list);
+        self.request.content_field_list = content_field_list;
         self
     }
     /// Sets `action_list`: The buttons.
     pub fn action_list(mut self, action_list: Vec<TodoCardAction>) -> Self {
-        self.request = self.request.action_list(action_list);
+        self.request.action_list = action_list;
         self
     }
 }

@@ -764,87 +764,6 @@ impl UserLegacyCreateRequest {
             hired_date: None,
         }
     }
-    /// Sets `userid`: The new user's id, unique and immutable; generated when absent.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
-    pub fn order_in_depts(
-        mut self,
-        order_in_depts: std::collections::BTreeMap<i64, i64>,
-    ) -> Self {
-        self.order_in_depts = order_in_depts;
-        self
-    }
-    /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
-    pub fn position_in_depts(
-        mut self,
-        position_in_depts: std::collections::BTreeMap<i64, String>,
-    ) -> Self {
-        self.position_in_depts = position_in_depts;
-        self
-    }
-    /// Sets `position`: Job title (职位).
-    pub fn position(mut self, position: impl Into<String>) -> Self {
-        self.position = Some(position.into());
-        self
-    }
-    /// Sets `jobnumber`: Employee number (工号).
-    pub fn jobnumber(mut self, jobnumber: impl Into<String>) -> Self {
-        self.jobnumber = Some(jobnumber.into());
-        self
-    }
-    /// Sets `email`: Email (邮箱), unique.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `org_email`: Organisation email (企业邮箱); only if the org mailbox is enabled.
-    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.org_email = Some(org_email.into());
-        self
-    }
-    /// Sets `tel`: Extension number (分机号), unique.
-    pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.tel = Some(tel.into());
-        self
-    }
-    /// Sets `work_place`: Work place (办公地点).
-    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.work_place = Some(work_place.into());
-        self
-    }
-    /// Sets `remark`: Remark (备注).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `is_hide`: Hide the mobile number (隐藏手机号).
-    pub fn is_hide(mut self, is_hide: bool) -> Self {
-        self.is_hide = Some(is_hide);
-        self
-    }
-    /// Sets `is_senior`: Executive mode (高管模式).
-    pub fn is_senior(mut self, is_senior: bool) -> Self {
-        self.is_senior = Some(is_senior);
-        self
-    }
-    /// Sets `manager_userid`: Userid of the direct manager (直属主管); not in the Java SDK.
-    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.manager_userid = Some(manager_userid.into());
-        self
-    }
-    /// Sets `extattr`: Extended attributes (扩展属性) as JSON text; at most 10 are shown on mobile.
-    pub fn extattr(mut self, extattr: serde_json::Value) -> Self {
-        self.extattr = Some(extattr);
-        self
-    }
-    /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
-    pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.hired_date = Some(hired_date);
-        self
-    }
 }
 impl rt::Endpoint for UserLegacyCreateRequest {
     type Response = UserLegacyCreateResponse;
@@ -914,7 +833,7 @@ impl rt::Endpoint for UserLegacyCreateRequest {
 impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
     /// Sets `userid`: The new user's id, unique and immutable; generated when absent.
     pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.request = self.request.userid(userid);
+        self.request.userid = Some(userid.into());
         self
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
@@ -922,7 +841,7 @@ impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
         mut self,
         order_in_depts: std::collections::BTreeMap<i64, i64>,
     ) -> Self {
-        self.request = self.request.order_in_depts(order_in_depts);
+        self.request.order_in_depts = order_in_depts;
         self
     }
     /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
@@ -930,67 +849,67 @@ impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
         mut self,
         position_in_depts: std::collections::BTreeMap<i64, String>,
     ) -> Self {
-        self.request = self.request.position_in_depts(position_in_depts);
+        self.request.position_in_depts = position_in_depts;
         self
     }
     /// Sets `position`: Job title (职位).
     pub fn position(mut self, position: impl Into<String>) -> Self {
-        self.request = self.request.position(position);
+        self.request.position = Some(position.into());
         self
     }
     /// Sets `jobnumber`: Employee number (工号).
     pub fn jobnumber(mut self, jobnumber: impl Into<String>) -> Self {
-        self.request = self.request.jobnumber(jobnumber);
+        self.request.jobnumber = Some(jobnumber.into());
         self
     }
     /// Sets `email`: Email (邮箱), unique.
     pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.request = self.request.email(email);
+        self.request.email = Some(email.into());
         self
     }
     /// Sets `org_email`: Organisation email (企业邮箱); only if the org mailbox is enabled.
     pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.request = self.request.org_email(org_email);
+        self.request.org_email = Some(org_email.into());
         self
     }
     /// Sets `tel`: Extension number (分机号), unique.
     pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.request = self.request.tel(tel);
+        self.request.tel = Some(tel.into());
         self
     }
     /// Sets `work_place`: Work place (办公地点).
     pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.request = self.request.work_place(work_place);
+        self.request.work_place = Some(work_place.into());
         self
     }
     /// Sets `remark`: Remark (备注).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `is_hide`: Hide the mobile number (隐藏手机号).
     pub fn is_hide(mut self, is_hide: bool) -> Self {
-        self.request = self.request.is_hide(is_hide);
+        self.request.is_hide = Some(is_hide);
         self
     }
     /// Sets `is_senior`: Executive mode (高管模式).
     pub fn is_senior(mut self, is_senior: bool) -> Self {
-        self.request = self.request.is_senior(is_senior);
+        self.request.is_senior = Some(is_senior);
         self
     }
     /// Sets `manager_userid`: Userid of the direct manager (直属主管); not in the Java SDK.
     pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.request = self.request.manager_userid(manager_userid);
+        self.request.manager_userid = Some(manager_userid.into());
         self
     }
     /// Sets `extattr`: Extended attributes (扩展属性) as JSON text; at most 10 are shown on mobile.
     pub fn extattr(mut self, extattr: serde_json::Value) -> Self {
-        self.request = self.request.extattr(extattr);
+        self.request.extattr = Some(extattr);
         self
     }
     /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
     pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.request = self.request.hired_date(hired_date);
+        self.request.hired_date = Some(hired_date);
         self
     }
 }
@@ -1145,102 +1064,6 @@ impl UserLegacyUpdateRequest {
             hired_date: None,
         }
     }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `department`: Ids of the user's departments (a JSON array, as in the official example).
-    pub fn department(mut self, department: Vec<i64>) -> Self {
-        self.department = department;
-        self
-    }
-    /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
-    pub fn order_in_depts(
-        mut self,
-        order_in_depts: std::collections::BTreeMap<i64, i64>,
-    ) -> Self {
-        self.order_in_depts = order_in_depts;
-        self
-    }
-    /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
-    pub fn position_in_depts(
-        mut self,
-        position_in_depts: std::collections::BTreeMap<i64, String>,
-    ) -> Self {
-        self.position_in_depts = position_in_depts;
-        self
-    }
-    /// Sets `position`: Job title (职位).
-    pub fn position(mut self, position: impl Into<String>) -> Self {
-        self.position = Some(position.into());
-        self
-    }
-    /// Sets `mobile`: Mobile number (手机号); in the Java SDK only, not on the official page.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Sets `tel`: Extension number (分机号).
-    pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.tel = Some(tel.into());
-        self
-    }
-    /// Sets `work_place`: Work place (办公地点).
-    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.work_place = Some(work_place.into());
-        self
-    }
-    /// Sets `remark`: Remark (备注).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `email`: Email (邮箱).
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `org_email`: Organisation email (企业邮箱).
-    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.org_email = Some(org_email.into());
-        self
-    }
-    /// Sets `jobnumber`: Employee number (工号).
-    pub fn jobnumber(mut self, jobnumber: impl Into<String>) -> Self {
-        self.jobnumber = Some(jobnumber.into());
-        self
-    }
-    /// Sets `is_hide`: Hide the mobile number (隐藏手机号).
-    pub fn is_hide(mut self, is_hide: bool) -> Self {
-        self.is_hide = Some(is_hide);
-        self
-    }
-    /// Sets `is_senior`: Executive mode (高管模式).
-    pub fn is_senior(mut self, is_senior: bool) -> Self {
-        self.is_senior = Some(is_senior);
-        self
-    }
-    /// Sets `manager_userid`: Userid of the direct manager (直属主管).
-    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.manager_userid = Some(manager_userid.into());
-        self
-    }
-    /// Sets `extattr`: Extended attributes (扩展属性) as JSON text; resend all of them, missing ones are cleared.
-    pub fn extattr(mut self, extattr: serde_json::Value) -> Self {
-        self.extattr = Some(extattr);
-        self
-    }
-    /// Sets `lang`: Language of the call: `zh_CN` (default) or `en_US`.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
-    /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
-    pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.hired_date = Some(hired_date);
-        self
-    }
 }
 impl rt::Endpoint for UserLegacyUpdateRequest {
     type Response = rt::Empty;
@@ -1310,12 +1133,12 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
 impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
     /// Sets `name`: Name (姓名).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `department`: Ids of the user's departments (a JSON array, as in the official example).
     pub fn department(mut self, department: Vec<i64>) -> Self {
-        self.request = self.request.department(department);
+        self.request.department = department;
         self
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
@@ -1323,7 +1146,7 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
         mut self,
         order_in_depts: std::collections::BTreeMap<i64, i64>,
     ) -> Self {
-        self.request = self.request.order_in_depts(order_in_depts);
+        self.request.order_in_depts = order_in_depts;
         self
     }
     /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
@@ -1331,77 +1154,77 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
         mut self,
         position_in_depts: std::collections::BTreeMap<i64, String>,
     ) -> Self {
-        self.request = self.request.position_in_depts(position_in_depts);
+        self.request.position_in_depts = position_in_depts;
         self
     }
     /// Sets `position`: Job title (职位).
     pub fn position(mut self, position: impl Into<String>) -> Self {
-        self.request = self.request.position(position);
+        self.request.position = Some(position.into());
         self
     }
     /// Sets `mobile`: Mobile number (手机号); in the Java SDK only, not on the official page.
     pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.request = self.request.mobile(mobile);
+        self.request.mobile = Some(mobile.into());
         self
     }
     /// Sets `tel`: Extension number (分机号).
     pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.request = self.request.tel(tel);
+        self.request.tel = Some(tel.into());
         self
     }
     /// Sets `work_place`: Work place (办公地点).
     pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.request = self.request.work_place(work_place);
+        self.request.work_place = Some(work_place.into());
         self
     }
     /// Sets `remark`: Remark (备注).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `email`: Email (邮箱).
     pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.request = self.request.email(email);
+        self.request.email = Some(email.into());
         self
     }
     /// Sets `org_email`: Organisation email (企业邮箱).
     pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.request = self.request.org_email(org_email);
+        self.request.org_email = Some(org_email.into());
         self
     }
     /// Sets `jobnumber`: Employee number (工号).
     pub fn jobnumber(mut self, jobnumber: impl Into<String>) -> Self {
-        self.request = self.request.jobnumber(jobnumber);
+        self.request.jobnumber = Some(jobnumber.into());
         self
     }
     /// Sets `is_hide`: Hide the mobile number (隐藏手机号).
     pub fn is_hide(mut self, is_hide: bool) -> Self {
-        self.request = self.request.is_hide(is_hide);
+        self.request.is_hide = Some(is_hide);
         self
     }
     /// Sets `is_senior`: Executive mode (高管模式).
     pub fn is_senior(mut self, is_senior: bool) -> Self {
-        self.request = self.request.is_senior(is_senior);
+        self.request.is_senior = Some(is_senior);
         self
     }
     /// Sets `manager_userid`: Userid of the direct manager (直属主管).
     pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.request = self.request.manager_userid(manager_userid);
+        self.request.manager_userid = Some(manager_userid.into());
         self
     }
     /// Sets `extattr`: Extended attributes (扩展属性) as JSON text; resend all of them, missing ones are cleared.
     pub fn extattr(mut self, extattr: serde_json::Value) -> Self {
-        self.request = self.request.extattr(extattr);
+        self.request.extattr = Some(extattr);
         self
     }
     /// Sets `lang`: Language of the call: `zh_CN` (default) or `en_US`.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.request = self.request.lang(lang);
+        self.request.lang = Some(lang.into());
         self
     }
     /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
     pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.request = self.request.hired_date(hired_date);
+        self.request.hired_date = Some(hired_date);
         self
     }
 }
@@ -1548,11 +1371,6 @@ impl UserLegacyGetRequest {
             lang: None,
         }
     }
-    /// Sets `lang`: `zh_CN` (default) or `en_US`; not in the Java SDK.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
 }
 impl rt::Endpoint for UserLegacyGetRequest {
     type Response = UserLegacyDetail;
@@ -1582,7 +1400,7 @@ impl rt::Endpoint for UserLegacyGetRequest {
 impl<'c> crate::api::Call<'c, UserLegacyGetRequest> {
     /// Sets `lang`: `zh_CN` (default) or `en_US`; not in the Java SDK.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.request = self.request.lang(lang);
+        self.request.lang = Some(lang.into());
         self
     }
 }
@@ -1640,26 +1458,6 @@ impl UserLegacySimpleListRequest {
             order: None,
         }
     }
-    /// Sets `lang`: `zh_CN` (default) or `en_US`.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
-    /// Sets `offset`: Offset of the first user, from 0.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size, at most 100.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `order`: Sort order; default `custom`.
-    pub fn order(mut self, order: OrderField) -> Self {
-        self.order = Some(order);
-        self
-    }
 }
 impl rt::Endpoint for UserLegacySimpleListRequest {
     type Response = UserLegacySimpleListResponse;
@@ -1702,22 +1500,22 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
 impl<'c> crate::api::Call<'c, UserLegacySimpleListRequest> {
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.request = self.request.lang(lang);
+        self.request.lang = Some(lang.into());
         self
     }
     /// Sets `offset`: Offset of the first user, from 0.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size, at most 100.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Sets `order`: Sort order; default `custom`.
     pub fn order(mut self, order: OrderField) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order);
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1866,16 +1664,6 @@ impl UserLegacyListByPageRequest {
             lang: None,
         }
     }
-    /// Sets `order`: Sort order; default `custom`.
-    pub fn order(mut self, order: OrderField) -> Self {
-        self.order = Some(order);
-        self
-    }
-    /// Sets `lang`: `zh_CN` (default) or `en_US`.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
 }
 impl rt::Endpoint for UserLegacyListByPageRequest {
     type Response = UserLegacyListByPageResponse;
@@ -1914,12 +1702,12 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
 impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
     /// Sets `order`: Sort order; default `custom`.
     pub fn order(mut self, order: OrderField) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order);
         self
     }
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.request = self.request.lang(lang);
+        self.request.lang = Some(lang.into());
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -2024,26 +1812,6 @@ impl UserLegacyListRequest {
             lang: None,
         }
     }
-    /// Sets `offset`: Offset of the first user, from 0; used together with `size`.
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Sets `size`: Page size, at most 100; used together with `offset`.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `order`: Sort order; default `custom`.
-    pub fn order(mut self, order: OrderField) -> Self {
-        self.order = Some(order);
-        self
-    }
-    /// Sets `lang`: `zh_CN` (default) or `en_US`.
-    pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.lang = Some(lang.into());
-        self
-    }
 }
 impl rt::Endpoint for UserLegacyListRequest {
     type Response = UserLegacyListResponse;
@@ -2089,22 +1857,22 @@ impl rt::Endpoint for UserLegacyListRequest {
 impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
     /// Sets `offset`: Offset of the first user, from 0; used together with `size`.
     pub fn offset(mut self, offset: i64) -> Self {
-        self.request = self.request.offset(offset);
+        self.request.offset = Some(offset);
         self
     }
     /// Sets `size`: Page size, at most 100; used together with `offset`.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Sets `order`: Sort order; default `custom`.
     pub fn order(mut self, order: OrderField) -> Self {
-        self.request = self.request.order(order);
+        self.request.order = Some(order);
         self
     }
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
-        self.request = self.request.lang(lang);
+        self.request.lang = Some(lang.into());
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -2431,176 +2199,6 @@ impl UserCreateRequest {
             outer_exclusive_userid: None,
         }
     }
-    /// Sets `userid`: The new user's id; generated when absent.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `dept_order_list`: Sort order per department (部门内排序).
-    pub fn dept_order_list(mut self, dept_order_list: Vec<UserDeptOrder>) -> Self {
-        self.dept_order_list = dept_order_list;
-        self
-    }
-    /// Sets `dept_title_list`: Job title per department (部门内职位).
-    pub fn dept_title_list(mut self, dept_title_list: Vec<UserDeptTitle>) -> Self {
-        self.dept_title_list = dept_title_list;
-        self
-    }
-    /// Sets `dept_position_list`: Posts per department (部门内任职).
-    pub fn dept_position_list(
-        mut self,
-        dept_position_list: Vec<UserDeptPosition>,
-    ) -> Self {
-        self.dept_position_list = dept_position_list;
-        self
-    }
-    /// Sets `hide_mobile`: Hide the mobile number (隐藏手机号).
-    pub fn hide_mobile(mut self, hide_mobile: bool) -> Self {
-        self.hide_mobile = Some(hide_mobile);
-        self
-    }
-    /// Sets `telephone`: Extension number (分机号), unique.
-    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.telephone = Some(telephone.into());
-        self
-    }
-    /// Sets `job_number`: Employee number (工号).
-    pub fn job_number(mut self, job_number: impl Into<String>) -> Self {
-        self.job_number = Some(job_number.into());
-        self
-    }
-    /// Sets `title`: Job title (职位).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `email`: Email (邮箱), unique.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `org_email`: Organisation email (企业邮箱).
-    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.org_email = Some(org_email.into());
-        self
-    }
-    /// Sets `org_email_type`: Organisation email edition: `profession` (标准版) or `base` (基础版).
-    pub fn org_email_type(mut self, org_email_type: impl Into<String>) -> Self {
-        self.org_email_type = Some(org_email_type.into());
-        self
-    }
-    /// Sets `work_place`: Work place (办公地点).
-    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.work_place = Some(work_place.into());
-        self
-    }
-    /// Sets `remark`: Remark (备注).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
-    pub fn extension(
-        mut self,
-        extension: std::collections::BTreeMap<String, String>,
-    ) -> Self {
-        self.extension = extension;
-        self
-    }
-    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
-    pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
-        self.extension_i18n = Some(extension_i18n);
-        self
-    }
-    /// Sets `senior_mode`: Executive mode (高管模式).
-    pub fn senior_mode(mut self, senior_mode: bool) -> Self {
-        self.senior_mode = Some(senior_mode);
-        self
-    }
-    /// Sets `hired_date`: Hire date (入职时间), ms since the epoch, at least 1.
-    pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.hired_date = Some(hired_date);
-        self
-    }
-    /// Sets `manager_userid`: Userid of the direct manager (直属主管).
-    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.manager_userid = Some(manager_userid.into());
-        self
-    }
-    /// Sets `login_email`: Login email (登录邮箱); email-login accounts only.
-    pub fn login_email(mut self, login_email: impl Into<String>) -> Self {
-        self.login_email = Some(login_email.into());
-        self
-    }
-    /// Sets `exclusive_account`: Create an exclusive account (专属帐号); must be true for one.
-    pub fn exclusive_account(mut self, exclusive_account: bool) -> Self {
-        self.exclusive_account = Some(exclusive_account);
-        self
-    }
-    /// Sets `exclusive_account_type`: Exclusive account type: `sso` (SSO account) or `dingtalk` (DingTalk-built account).
-    pub fn exclusive_account_type(
-        mut self,
-        exclusive_account_type: impl Into<String>,
-    ) -> Self {
-        self.exclusive_account_type = Some(exclusive_account_type.into());
-        self
-    }
-    /// Sets `login_id`: Login name of a DingTalk-built exclusive account (专属帐号登录名); required for one.
-    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
-        self.login_id = Some(login_id.into());
-        self
-    }
-    /// Sets `init_password`: Initial password of a DingTalk-built exclusive account (初始密码), at least 8 characters, not only letters or only digits.
-    pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
-        self.init_password = Some(init_password.into());
-        self
-    }
-    /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`.
-    pub fn send_password_to_user(mut self, send_password_to_user: bool) -> Self {
-        self.send_password_to_user = Some(send_password_to_user);
-        self
-    }
-    /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号), e.g. `+86-13412341234`.
-    pub fn exclusive_mobile(mut self, exclusive_mobile: impl Into<String>) -> Self {
-        self.exclusive_mobile = Some(exclusive_mobile.into());
-        self
-    }
-    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
-    pub fn exclusive_mobile_verify_status(
-        mut self,
-        exclusive_mobile_verify_status: impl Into<String>,
-    ) -> Self {
-        self.exclusive_mobile_verify_status = Some(
-            exclusive_mobile_verify_status.into(),
-        );
-        self
-    }
-    /// Sets `avatar_media_id`: Avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key.
-    pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
-        self.avatar_media_id = Some(avatar_media_id.into());
-        self
-    }
-    /// Sets `nickname`: Nickname of the exclusive account (昵称).
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account, when inviting one (邀请其他组织企业账号).
-    pub fn outer_exclusive_corpid(
-        mut self,
-        outer_exclusive_corpid: impl Into<String>,
-    ) -> Self {
-        self.outer_exclusive_corpid = Some(outer_exclusive_corpid.into());
-        self
-    }
-    /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation.
-    pub fn outer_exclusive_userid(
-        mut self,
-        outer_exclusive_userid: impl Into<String>,
-    ) -> Self {
-        self.outer_exclusive_userid = Some(outer_exclusive_userid.into());
-        self
-    }
 }
 impl rt::Endpoint for UserCreateRequest {
     type Response = UserCreateResult;
@@ -2707,17 +2305,17 @@ impl rt::Endpoint for UserCreateRequest {
 impl<'c> crate::api::Call<'c, UserCreateRequest> {
     /// Sets `userid`: The new user's id; generated when absent.
     pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.request = self.request.userid(userid);
+        self.request.userid = Some(userid.into());
         self
     }
     /// Sets `dept_order_list`: Sort order per department (部门内排序).
     pub fn dept_order_list(mut self, dept_order_list: Vec<UserDeptOrder>) -> Self {
-        self.request = self.request.dept_order_list(dept_order_list);
+        self.request.dept_order_list = dept_order_list;
         self
     }
     /// Sets `dept_title_list`: Job title per department (部门内职位).
     pub fn dept_title_list(mut self, dept_title_list: Vec<UserDeptTitle>) -> Self {
-        self.request = self.request.dept_title_list(dept_title_list);
+        self.request.dept_title_list = dept_title_list;
         self
     }
     /// Sets `dept_position_list`: Posts per department (部门内任职).
@@ -2725,52 +2323,52 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
         mut self,
         dept_position_list: Vec<UserDeptPosition>,
     ) -> Self {
-        self.request = self.request.dept_position_list(dept_position_list);
+        self.request.dept_position_list = dept_position_list;
         self
     }
     /// Sets `hide_mobile`: Hide the mobile number (隐藏手机号).
     pub fn hide_mobile(mut self, hide_mobile: bool) -> Self {
-        self.request = self.request.hide_mobile(hide_mobile);
+        self.request.hide_mobile = Some(hide_mobile);
         self
     }
     /// Sets `telephone`: Extension number (分机号), unique.
     pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.request = self.request.telephone(telephone);
+        self.request.telephone = Some(telephone.into());
         self
     }
     /// Sets `job_number`: Employee number (工号).
     pub fn job_number(mut self, job_number: impl Into<String>) -> Self {
-        self.request = self.request.job_number(job_number);
+        self.request.job_number = Some(job_number.into());
         self
     }
     /// Sets `title`: Job title (职位).
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.request = self.request.title(title);
+        self.request.title = Some(title.into());
         self
     }
     /// Sets `email`: Email (邮箱), unique.
     pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.request = self.request.email(email);
+        self.request.email = Some(email.into());
         self
     }
     /// Sets `org_email`: Organisation email (企业邮箱).
     pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.request = self.request.org_email(org_email);
+        self.request.org_email = Some(org_email.into());
         self
     }
     /// Sets `org_email_type`: Organisation email edition: `profession` (标准版) or `base` (基础版).
     pub fn org_email_type(mut self, org_email_type: impl Into<String>) -> Self {
-        self.request = self.request.org_email_type(org_email_type);
+        self.request.org_email_type = Some(org_email_type.into());
         self
     }
     /// Sets `work_place`: Work place (办公地点).
     pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.request = self.request.work_place(work_place);
+        self.request.work_place = Some(work_place.into());
         self
     }
     /// Sets `remark`: Remark (备注).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
@@ -2778,37 +2376,37 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
         mut self,
         extension: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.request = self.request.extension(extension);
+        self.request.extension = extension;
         self
     }
     /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
-        self.request = self.request.extension_i18n(extension_i18n);
+        self.request.extension_i18n = Some(extension_i18n);
         self
     }
     /// Sets `senior_mode`: Executive mode (高管模式).
     pub fn senior_mode(mut self, senior_mode: bool) -> Self {
-        self.request = self.request.senior_mode(senior_mode);
+        self.request.senior_mode = Some(senior_mode);
         self
     }
     /// Sets `hired_date`: Hire date (入职时间), ms since the epoch, at least 1.
     pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.request = self.request.hired_date(hired_date);
+        self.request.hired_date = Some(hired_date);
         self
     }
     /// Sets `manager_userid`: Userid of the direct manager (直属主管).
     pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.request = self.request.manager_userid(manager_userid);
+        self.request.manager_userid = Some(manager_userid.into());
         self
     }
     /// Sets `login_email`: Login email (登录邮箱); email-login accounts only.
     pub fn login_email(mut self, login_email: impl Into<String>) -> Self {
-        self.request = self.request.login_email(login_email);
+        self.request.login_email = Some(login_email.into());
         self
     }
     /// Sets `exclusive_account`: Create an exclusive account (专属帐号); must be true for one.
     pub fn exclusive_account(mut self, exclusive_account: bool) -> Self {
-        self.request = self.request.exclusive_account(exclusive_account);
+        self.request.exclusive_account = Some(exclusive_account);
         self
     }
     /// Sets `exclusive_account_type`: Exclusive account type: `sso` (SSO account) or `dingtalk` (DingTalk-built account).
@@ -2816,27 +2414,27 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
         mut self,
         exclusive_account_type: impl Into<String>,
     ) -> Self {
-        self.request = self.request.exclusive_account_type(exclusive_account_type);
+        self.request.exclusive_account_type = Some(exclusive_account_type.into());
         self
     }
     /// Sets `login_id`: Login name of a DingTalk-built exclusive account (专属帐号登录名); required for one.
     pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
-        self.request = self.request.login_id(login_id);
+        self.request.login_id = Some(login_id.into());
         self
     }
     /// Sets `init_password`: Initial password of a DingTalk-built exclusive account (初始密码), at least 8 characters, not only letters or only digits.
     pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
-        self.request = self.request.init_password(init_password);
+        self.request.init_password = Some(init_password.into());
         self
     }
     /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`.
     pub fn send_password_to_user(mut self, send_password_to_user: bool) -> Self {
-        self.request = self.request.send_password_to_user(send_password_to_user);
+        self.request.send_password_to_user = Some(send_password_to_user);
         self
     }
     /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号), e.g. `+86-13412341234`.
     pub fn exclusive_mobile(mut self, exclusive_mobile: impl Into<String>) -> Self {
-        self.request = self.request.exclusive_mobile(exclusive_mobile);
+        self.request.exclusive_mobile = Some(exclusive_mobile.into());
         self
     }
     /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
@@ -2844,19 +2442,19 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
         mut self,
         exclusive_mobile_verify_status: impl Into<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .exclusive_mobile_verify_status(exclusive_mobile_verify_status);
+        self.request.exclusive_mobile_verify_status = Some(
+            exclusive_mobile_verify_status.into(),
+        );
         self
     }
     /// Sets `avatar_media_id`: Avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key.
     pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
-        self.request = self.request.avatar_media_id(avatar_media_id);
+        self.request.avatar_media_id = Some(avatar_media_id.into());
         self
     }
     /// Sets `nickname`: Nickname of the exclusive account (昵称).
     pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.request = self.request.nickname(nickname);
+        self.request.nickname = Some(nickname.into());
         self
     }
     /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account, when inviting one (邀请其他组织企业账号).
@@ -2864,7 +2462,7 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
         mut self,
         outer_exclusive_corpid: impl Into<String>,
     ) -> Self {
-        self.request = self.request.outer_exclusive_corpid(outer_exclusive_corpid);
+        self.request.outer_exclusive_corpid = Some(outer_exclusive_corpid.into());
         self
     }
     /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation.
@@ -2872,7 +2470,7 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
         mut self,
         outer_exclusive_userid: impl Into<String>,
     ) -> Self {
-        self.request = self.request.outer_exclusive_userid(outer_exclusive_userid);
+        self.request.outer_exclusive_userid = Some(outer_exclusive_userid.into());
         self
     }
 }
@@ -3106,167 +2704,6 @@ impl UserUpdateRequest {
             nickname: None,
         }
     }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `mobile`: Mobile number (手机号).
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Sets `hide_mobile`: Hide the mobile number (隐藏手机号).
-    pub fn hide_mobile(mut self, hide_mobile: bool) -> Self {
-        self.hide_mobile = Some(hide_mobile);
-        self
-    }
-    /// Sets `telephone`: Extension number (分机号), unique.
-    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.telephone = Some(telephone.into());
-        self
-    }
-    /// Sets `job_number`: Employee number (工号).
-    pub fn job_number(mut self, job_number: impl Into<String>) -> Self {
-        self.job_number = Some(job_number.into());
-        self
-    }
-    /// Sets `manager_userid`: Userid of the direct manager (直属主管); clear it with `force_update_fields`.
-    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.manager_userid = Some(manager_userid.into());
-        self
-    }
-    /// Sets `title`: Job title (职位).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `email`: Email (邮箱), unique.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `org_email`: Organisation email (企业邮箱).
-    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.org_email = Some(org_email.into());
-        self
-    }
-    /// Sets `org_email_type`: Organisation email edition: `profession` (标准版) or `base` (基础版).
-    pub fn org_email_type(mut self, org_email_type: impl Into<String>) -> Self {
-        self.org_email_type = Some(org_email_type.into());
-        self
-    }
-    /// Sets `work_place`: Work place (办公地点).
-    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.work_place = Some(work_place.into());
-        self
-    }
-    /// Sets `remark`: Remark (备注).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `dept_id_list`: Ids of the user's departments, sent comma-separated, at most 100 (the documented create limit; the Java SDK allows 300 on update).
-    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.dept_id_list = dept_id_list;
-        self
-    }
-    /// Sets `dept_order_list`: Sort order per department (部门内排序); a larger order sorts earlier.
-    pub fn dept_order_list(mut self, dept_order_list: Vec<UserDeptOrder>) -> Self {
-        self.dept_order_list = dept_order_list;
-        self
-    }
-    /// Sets `dept_title_list`: Job title per department (部门内职位).
-    pub fn dept_title_list(mut self, dept_title_list: Vec<UserDeptTitle>) -> Self {
-        self.dept_title_list = dept_title_list;
-        self
-    }
-    /// Sets `dept_position_list`: Posts per department (部门内任职).
-    pub fn dept_position_list(
-        mut self,
-        dept_position_list: Vec<UserDeptPosition>,
-    ) -> Self {
-        self.dept_position_list = dept_position_list;
-        self
-    }
-    /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
-    pub fn extension(
-        mut self,
-        extension: std::collections::BTreeMap<String, String>,
-    ) -> Self {
-        self.extension = extension;
-        self
-    }
-    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
-    pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
-        self.extension_i18n = Some(extension_i18n);
-        self
-    }
-    /// Sets `senior_mode`: Executive mode (高管模式).
-    pub fn senior_mode(mut self, senior_mode: bool) -> Self {
-        self.senior_mode = Some(senior_mode);
-        self
-    }
-    /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
-    pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.hired_date = Some(hired_date);
-        self
-    }
-    /// Sets `language`: `zh_CN` (default) or `en_US`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
-    /// Sets `ext_attrs_update_mode`: How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); not in the Java SDK.
-    pub fn ext_attrs_update_mode(mut self, ext_attrs_update_mode: i64) -> Self {
-        self.ext_attrs_update_mode = Some(ext_attrs_update_mode);
-        self
-    }
-    /// Sets `force_update_fields`: Fields to clear, sent comma-separated: `manager_userid`, and per the exclusive-account page also `org_email` (which unbinds the organisation mailbox).
-    pub fn force_update_fields(mut self, force_update_fields: Vec<String>) -> Self {
-        self.force_update_fields = force_update_fields;
-        self
-    }
-    /// Sets `login_id`: New login name of a DingTalk-built exclusive account (专属帐号登录名); camelCase key on this endpoint. SSO accounts cannot change it.
-    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
-        self.login_id = Some(login_id.into());
-        self
-    }
-    /// Sets `init_password`: Reset a DingTalk-built exclusive account's password (初始密码), at least 8 characters, not only letters or only digits.
-    pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
-        self.init_password = Some(init_password.into());
-        self
-    }
-    /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`; DingTalk-built accounts only. Not in the Java SDK.
-    pub fn send_password_to_user(mut self, send_password_to_user: bool) -> Self {
-        self.send_password_to_user = Some(send_password_to_user);
-        self
-    }
-    /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号).
-    pub fn exclusive_mobile(mut self, exclusive_mobile: impl Into<String>) -> Self {
-        self.exclusive_mobile = Some(exclusive_mobile.into());
-        self
-    }
-    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
-    pub fn exclusive_mobile_verify_status(
-        mut self,
-        exclusive_mobile_verify_status: impl Into<String>,
-    ) -> Self {
-        self.exclusive_mobile_verify_status = Some(
-            exclusive_mobile_verify_status.into(),
-        );
-        self
-    }
-    /// Sets `avatar_media_id`: New avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key. Not in the Java SDK.
-    pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
-        self.avatar_media_id = Some(avatar_media_id.into());
-        self
-    }
-    /// Sets `nickname`: New nickname of the exclusive account (昵称). Not in the Java SDK.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
 }
 impl rt::Endpoint for UserUpdateRequest {
     type Response = rt::Empty;
@@ -3369,77 +2806,77 @@ impl rt::Endpoint for UserUpdateRequest {
 impl<'c> crate::api::Call<'c, UserUpdateRequest> {
     /// Sets `name`: Name (姓名).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.request = self.request.name(name);
+        self.request.name = Some(name.into());
         self
     }
     /// Sets `mobile`: Mobile number (手机号).
     pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.request = self.request.mobile(mobile);
+        self.request.mobile = Some(mobile.into());
         self
     }
     /// Sets `hide_mobile`: Hide the mobile number (隐藏手机号).
     pub fn hide_mobile(mut self, hide_mobile: bool) -> Self {
-        self.request = self.request.hide_mobile(hide_mobile);
+        self.request.hide_mobile = Some(hide_mobile);
         self
     }
     /// Sets `telephone`: Extension number (分机号), unique.
     pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.request = self.request.telephone(telephone);
+        self.request.telephone = Some(telephone.into());
         self
     }
     /// Sets `job_number`: Employee number (工号).
     pub fn job_number(mut self, job_number: impl Into<String>) -> Self {
-        self.request = self.request.job_number(job_number);
+        self.request.job_number = Some(job_number.into());
         self
     }
     /// Sets `manager_userid`: Userid of the direct manager (直属主管); clear it with `force_update_fields`.
     pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.request = self.request.manager_userid(manager_userid);
+        self.request.manager_userid = Some(manager_userid.into());
         self
     }
     /// Sets `title`: Job title (职位).
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.request = self.request.title(title);
+        self.request.title = Some(title.into());
         self
     }
     /// Sets `email`: Email (邮箱), unique.
     pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.request = self.request.email(email);
+        self.request.email = Some(email.into());
         self
     }
     /// Sets `org_email`: Organisation email (企业邮箱).
     pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.request = self.request.org_email(org_email);
+        self.request.org_email = Some(org_email.into());
         self
     }
     /// Sets `org_email_type`: Organisation email edition: `profession` (标准版) or `base` (基础版).
     pub fn org_email_type(mut self, org_email_type: impl Into<String>) -> Self {
-        self.request = self.request.org_email_type(org_email_type);
+        self.request.org_email_type = Some(org_email_type.into());
         self
     }
     /// Sets `work_place`: Work place (办公地点).
     pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.request = self.request.work_place(work_place);
+        self.request.work_place = Some(work_place.into());
         self
     }
     /// Sets `remark`: Remark (备注).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `dept_id_list`: Ids of the user's departments, sent comma-separated, at most 100 (the documented create limit; the Java SDK allows 300 on update).
     pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.request = self.request.dept_id_list(dept_id_list);
+        self.request.dept_id_list = dept_id_list;
         self
     }
     /// Sets `dept_order_list`: Sort order per department (部门内排序); a larger order sorts earlier.
     pub fn dept_order_list(mut self, dept_order_list: Vec<UserDeptOrder>) -> Self {
-        self.request = self.request.dept_order_list(dept_order_list);
+        self.request.dept_order_list = dept_order_list;
         self
     }
     /// Sets `dept_title_list`: Job title per department (部门内职位).
     pub fn dept_title_list(mut self, dept_title_list: Vec<UserDeptTitle>) -> Self {
-        self.request = self.request.dept_title_list(dept_title_list);
+        self.request.dept_title_list = dept_title_list;
         self
     }
     /// Sets `dept_position_list`: Posts per department (部门内任职).
@@ -3447,7 +2884,7 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
         mut self,
         dept_position_list: Vec<UserDeptPosition>,
     ) -> Self {
-        self.request = self.request.dept_position_list(dept_position_list);
+        self.request.dept_position_list = dept_position_list;
         self
     }
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
@@ -3455,57 +2892,57 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
         mut self,
         extension: std::collections::BTreeMap<String, String>,
     ) -> Self {
-        self.request = self.request.extension(extension);
+        self.request.extension = extension;
         self
     }
     /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
-        self.request = self.request.extension_i18n(extension_i18n);
+        self.request.extension_i18n = Some(extension_i18n);
         self
     }
     /// Sets `senior_mode`: Executive mode (高管模式).
     pub fn senior_mode(mut self, senior_mode: bool) -> Self {
-        self.request = self.request.senior_mode(senior_mode);
+        self.request.senior_mode = Some(senior_mode);
         self
     }
     /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
     pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.request = self.request.hired_date(hired_date);
+        self.request.hired_date = Some(hired_date);
         self
     }
     /// Sets `language`: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.request = self.request.language(language);
+        self.request.language = Some(language.into());
         self
     }
     /// Sets `ext_attrs_update_mode`: How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); not in the Java SDK.
     pub fn ext_attrs_update_mode(mut self, ext_attrs_update_mode: i64) -> Self {
-        self.request = self.request.ext_attrs_update_mode(ext_attrs_update_mode);
+        self.request.ext_attrs_update_mode = Some(ext_attrs_update_mode);
         self
     }
     /// Sets `force_update_fields`: Fields to clear, sent comma-separated: `manager_userid`, and per the exclusive-account page also `org_email` (which unbinds the organisation mailbox).
     pub fn force_update_fields(mut self, force_update_fields: Vec<String>) -> Self {
-        self.request = self.request.force_update_fields(force_update_fields);
+        self.request.force_update_fields = force_update_fields;
         self
     }
     /// Sets `login_id`: New login name of a DingTalk-built exclusive account (专属帐号登录名); camelCase key on this endpoint. SSO accounts cannot change it.
     pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
-        self.request = self.request.login_id(login_id);
+        self.request.login_id = Some(login_id.into());
         self
     }
     /// Sets `init_password`: Reset a DingTalk-built exclusive account's password (初始密码), at least 8 characters, not only letters or only digits.
     pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
-        self.request = self.request.init_password(init_password);
+        self.request.init_password = Some(init_password.into());
         self
     }
     /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`; DingTalk-built accounts only. Not in the Java SDK.
     pub fn send_password_to_user(mut self, send_password_to_user: bool) -> Self {
-        self.request = self.request.send_password_to_user(send_password_to_user);
+        self.request.send_password_to_user = Some(send_password_to_user);
         self
     }
     /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号).
     pub fn exclusive_mobile(mut self, exclusive_mobile: impl Into<String>) -> Self {
-        self.request = self.request.exclusive_mobile(exclusive_mobile);
+        self.request.exclusive_mobile = Some(exclusive_mobile.into());
         self
     }
     /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
@@ -3513,19 +2950,19 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
         mut self,
         exclusive_mobile_verify_status: impl Into<String>,
     ) -> Self {
-        self.request = self
-            .request
-            .exclusive_mobile_verify_status(exclusive_mobile_verify_status);
+        self.request.exclusive_mobile_verify_status = Some(
+            exclusive_mobile_verify_status.into(),
+        );
         self
     }
     /// Sets `avatar_media_id`: New avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key. Not in the Java SDK.
     pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
-        self.request = self.request.avatar_media_id(avatar_media_id);
+        self.request.avatar_media_id = Some(avatar_media_id.into());
         self
     }
     /// Sets `nickname`: New nickname of the exclusive account (昵称). Not in the Java SDK.
     pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.request = self.request.nickname(nickname);
+        self.request.nickname = Some(nickname.into());
         self
     }
 }
@@ -3629,16 +3066,6 @@ impl UserGetRequest {
             login_id: None,
         }
     }
-    /// Sets `language`: `zh_CN` (default) or `en_US`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
-    /// Sets `login_id`: Look the user up by the login name of an exclusive account (登录名) instead; when set,
-    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
-        self.login_id = Some(login_id.into());
-        self
-    }
 }
 impl rt::Endpoint for UserGetRequest {
     type Response = UserDetail;
@@ -3674,12 +3101,12 @@ impl rt::Endpoint for UserGetRequest {
 impl<'c> crate::api::Call<'c, UserGetRequest> {
     /// Sets `language`: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.request = self.request.language(language);
+        self.request.language = Some(language.into());
         self
     }
     /// Sets `login_id`: Look the user up by the login name of an exclusive account (登录名) instead; when set,
     pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
-        self.request = self.request.login_id(login_id);
+        self.request.login_id = Some(login_id.into());
         self
     }
 }
@@ -3742,21 +3169,6 @@ impl UserListRequest {
             language: None,
         }
     }
-    /// Sets `order_field`: Sort order; default `custom`.
-    pub fn order_field(mut self, order_field: OrderField) -> Self {
-        self.order_field = Some(order_field);
-        self
-    }
-    /// Sets `contain_access_limit`: Whether to include users with restricted access (受限用户).
-    pub fn contain_access_limit(mut self, contain_access_limit: bool) -> Self {
-        self.contain_access_limit = Some(contain_access_limit);
-        self
-    }
-    /// Sets `language`: `zh_CN` (default) or `en_US`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
 }
 impl rt::Endpoint for UserListRequest {
     type Response = UserListPage;
@@ -3787,17 +3199,17 @@ impl rt::Endpoint for UserListRequest {
 impl<'c> crate::api::Call<'c, UserListRequest> {
     /// Sets `order_field`: Sort order; default `custom`.
     pub fn order_field(mut self, order_field: OrderField) -> Self {
-        self.request = self.request.order_field(order_field);
+        self.request.order_field = Some(order_field);
         self
     }
     /// Sets `contain_access_limit`: Whether to include users with restricted access (受限用户).
     pub fn contain_access_limit(mut self, contain_access_limit: bool) -> Self {
-        self.request = self.request.contain_access_limit(contain_access_limit);
+        self.request.contain_access_limit = Some(contain_access_limit);
         self
     }
     /// Sets `language`: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.request = self.request.language(language);
+        self.request.language = Some(language.into());
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -3938,21 +3350,6 @@ impl UserListSimpleRequest {
             language: None,
         }
     }
-    /// Sets `order_field`: Sort order; default `custom`.
-    pub fn order_field(mut self, order_field: OrderField) -> Self {
-        self.order_field = Some(order_field);
-        self
-    }
-    /// Sets `contain_access_limit`: Whether to include users with restricted access (受限用户).
-    pub fn contain_access_limit(mut self, contain_access_limit: bool) -> Self {
-        self.contain_access_limit = Some(contain_access_limit);
-        self
-    }
-    /// Sets `language`: `zh_CN` (default) or `en_US`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
 }
 impl rt::Endpoint for UserListSimpleRequest {
     type Response = UserSimplePage;
@@ -3983,17 +3380,17 @@ impl rt::Endpoint for UserListSimpleRequest {
 impl<'c> crate::api::Call<'c, UserListSimpleRequest> {
     /// Sets `order_field`: Sort order; default `custom`.
     pub fn order_field(mut self, order_field: OrderField) -> Self {
-        self.request = self.request.order_field(order_field);
+        self.request.order_field = Some(order_field);
         self
     }
     /// Sets `contain_access_limit`: Whether to include users with restricted access (受限用户).
     pub fn contain_access_limit(mut self, contain_access_limit: bool) -> Self {
-        self.request = self.request.contain_access_limit(contain_access_limit);
+        self.request.contain_access_limit = Some(contain_access_limit);
         self
     }
     /// Sets `language`: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.request = self.request.language(language);
+        self.request.language = Some(language.into());
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -4356,11 +3753,6 @@ impl UserListInactiveV2Request {
             query_date: query_date.into(),
         }
     }
-    /// Sets `dept_ids`: Only users in these departments, comma-separated (the official page: String `1,2,3`; the Java SDK: at most 100 ids). Absent = the whole organisation.
-    pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
-        self.dept_ids = dept_ids;
-        self
-    }
 }
 impl rt::Endpoint for UserListInactiveV2Request {
     type Response = UserInactiveV2Page;
@@ -4394,7 +3786,7 @@ impl rt::Endpoint for UserListInactiveV2Request {
 impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
     /// Sets `dept_ids`: Only users in these departments, comma-separated (the official page: String `1,2,3`; the Java SDK: at most 100 ids). Absent = the whole organisation.
     pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
-        self.request = self.request.dept_ids(dept_ids);
+        self.request.dept_ids = dept_ids;
         self
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -4630,14 +4022,6 @@ impl UserGetByMobileRequest {
             support_exclusive_account_search: None,
         }
     }
-    /// Sets `support_exclusive_account_search`: Also search the exclusive accounts (企业账号) this organisation created; needed (true) to find them.
-    pub fn support_exclusive_account_search(
-        mut self,
-        support_exclusive_account_search: bool,
-    ) -> Self {
-        self.support_exclusive_account_search = Some(support_exclusive_account_search);
-        self
-    }
 }
 impl rt::Endpoint for UserGetByMobileRequest {
     type Response = UserByMobile;
@@ -4673,9 +4057,9 @@ impl<'c> crate::api::Call<'c, UserGetByMobileRequest> {
         mut self,
         support_exclusive_account_search: bool,
     ) -> Self {
-        self.request = self
-            .request
-            .support_exclusive_account_search(support_exclusive_account_search);
+        self.request.support_exclusive_account_search = Some(
+            support_exclusive_account_search,
+        );
         self
     }
 }

@@ -1454,47 +1454,6 @@ impl WorkflowStartProcessInstanceRequest {
             biz_detail_page_url: None,
         }
     }
-    /// Sets `dept_id`: The submitter's department (审批发起人所在的部门); needed without `approvers`, `-1` for the root department.
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `microapp_agent_id`: The app's AgentId (应用标识).
-    pub fn microapp_agent_id(mut self, microapp_agent_id: i64) -> Self {
-        self.microapp_agent_id = Some(microapp_agent_id);
-        self
-    }
-    /// Sets `approvers`: Approval steps replacing the template's process (直接指定的审批人列表), at most 20.
-    pub fn approvers(mut self, approvers: Vec<WorkflowApprover>) -> Self {
-        self.approvers = approvers;
-        self
-    }
-    /// Sets `cc_list`: Userids to copy (抄送人), at most 50; only with `approvers`.
-    pub fn cc_list(mut self, cc_list: Vec<String>) -> Self {
-        self.cc_list = cc_list;
-        self
-    }
-    /// Sets `cc_position`: When they are copied (抄送时间点).
-    pub fn cc_position(mut self, cc_position: WorkflowCcPosition) -> Self {
-        self.cc_position = Some(cc_position);
-        self
-    }
-    /// Sets `target_select_actioners`: The people picked for the template's submitter-chosen steps (自选操作人列表), at most 20; required when the process has such steps.
-    pub fn target_select_actioners(
-        mut self,
-        target_select_actioners: Vec<WorkflowTargetSelectActioner>,
-    ) -> Self {
-        self.target_select_actioners = target_select_actioners;
-        self
-    }
-    /// Sets `biz_detail_page_url`: The instance's details page in the caller's own system (第三方审批系统中审批单详情页地址), at most 1024 characters; OA premium only.
-    pub fn biz_detail_page_url(
-        mut self,
-        biz_detail_page_url: impl Into<String>,
-    ) -> Self {
-        self.biz_detail_page_url = Some(biz_detail_page_url.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowStartProcessInstanceRequest {
     type Response = WorkflowStartProcessInstanceResponse;
@@ -1550,27 +1509,27 @@ impl rt::Endpoint for WorkflowStartProcessInstanceRequest {
 impl<'c> crate::api::Call<'c, WorkflowStartProcessInstanceRequest> {
     /// Sets `dept_id`: The submitter's department (审批发起人所在的部门); needed without `approvers`, `-1` for the root department.
     pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.request = self.request.dept_id(dept_id);
+        self.request.dept_id = Some(dept_id);
         self
     }
     /// Sets `microapp_agent_id`: The app's AgentId (应用标识).
     pub fn microapp_agent_id(mut self, microapp_agent_id: i64) -> Self {
-        self.request = self.request.microapp_agent_id(microapp_agent_id);
+        self.request.microapp_agent_id = Some(microapp_agent_id);
         self
     }
     /// Sets `approvers`: Approval steps replacing the template's process (直接指定的审批人列表), at most 20.
     pub fn approvers(mut self, approvers: Vec<WorkflowApprover>) -> Self {
-        self.request = self.request.approvers(approvers);
+        self.request.approvers = approvers;
         self
     }
     /// Sets `cc_list`: Userids to copy (抄送人), at most 50; only with `approvers`.
     pub fn cc_list(mut self, cc_list: Vec<String>) -> Self {
-        self.request = self.request.cc_list(cc_list);
+        self.request.cc_list = cc_list;
         self
     }
     /// Sets `cc_position`: When they are copied (抄送时间点).
     pub fn cc_position(mut self, cc_position: WorkflowCcPosition) -> Self {
-        self.request = self.request.cc_position(cc_position);
+        self.request.cc_position = Some(cc_position);
         self
     }
     /// Sets `target_select_actioners`: The people picked for the template's submitter-chosen steps (自选操作人列表), at most 20; required when the process has such steps.
@@ -1578,7 +1537,7 @@ impl<'c> crate::api::Call<'c, WorkflowStartProcessInstanceRequest> {
         mut self,
         target_select_actioners: Vec<WorkflowTargetSelectActioner>,
     ) -> Self {
-        self.request = self.request.target_select_actioners(target_select_actioners);
+        self.request.target_select_actioners = target_select_actioners;
         self
     }
     /// Sets `biz_detail_page_url`: The instance's details page in the caller's own system (第三方审批系统中审批单详情页地址), at most 1024 characters; OA premium only.
@@ -1586,7 +1545,7 @@ impl<'c> crate::api::Call<'c, WorkflowStartProcessInstanceRequest> {
         mut self,
         biz_detail_page_url: impl Into<String>,
     ) -> Self {
-        self.request = self.request.biz_detail_page_url(biz_detail_page_url);
+        self.request.biz_detail_page_url = Some(biz_detail_page_url.into());
         self
     }
 }
@@ -1716,21 +1675,6 @@ impl WorkflowListProcessInstanceIdsRequest {
             statuses: Default::default(),
         }
     }
-    /// Sets `end_time`: End of the period, ms (审批实例结束时间); at most 120 days after the start.
-    pub fn end_time(mut self, end_time: i64) -> Self {
-        self.end_time = Some(end_time);
-        self
-    }
-    /// Sets `user_ids`: Submitters' userids (发起人userId列表), at most 10.
-    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.user_ids = user_ids;
-        self
-    }
-    /// Sets `statuses`: States to include (流程实例状态): `RUNNING`, `TERMINATED`, `COMPLETED`; all when absent.
-    pub fn statuses(mut self, statuses: Vec<WorkflowInstanceStatus>) -> Self {
-        self.statuses = statuses;
-        self
-    }
 }
 impl rt::Endpoint for WorkflowListProcessInstanceIdsRequest {
     type Response = WorkflowInstanceIdPage;
@@ -1773,17 +1717,17 @@ impl rt::Endpoint for WorkflowListProcessInstanceIdsRequest {
 impl<'c> crate::api::Call<'c, WorkflowListProcessInstanceIdsRequest> {
     /// Sets `end_time`: End of the period, ms (审批实例结束时间); at most 120 days after the start.
     pub fn end_time(mut self, end_time: i64) -> Self {
-        self.request = self.request.end_time(end_time);
+        self.request.end_time = Some(end_time);
         self
     }
     /// Sets `user_ids`: Submitters' userids (发起人userId列表), at most 10.
     pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.request = self.request.user_ids(user_ids);
+        self.request.user_ids = user_ids;
         self
     }
     /// Sets `statuses`: States to include (流程实例状态): `RUNNING`, `TERMINATED`, `COMPLETED`; all when absent.
     pub fn statuses(mut self, statuses: Vec<WorkflowInstanceStatus>) -> Self {
-        self.request = self.request.statuses(statuses);
+        self.request.statuses = statuses;
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -1869,11 +1813,6 @@ impl WorkflowAddProcessInstanceCommentRequest {
             file: None,
         }
     }
-    /// Sets `file`: Pictures and files to attach (文件).
-    pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
-        self.file = Some(file);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowAddProcessInstanceCommentRequest {
     type Response = bool;
@@ -1907,7 +1846,7 @@ impl rt::Endpoint for WorkflowAddProcessInstanceCommentRequest {
 impl<'c> crate::api::Call<'c, WorkflowAddProcessInstanceCommentRequest> {
     /// Sets `file`: Pictures and files to attach (文件).
     pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
-        self.request = self.request.file(file);
+        self.request.file = Some(file);
         self
     }
 }
@@ -1975,16 +1914,6 @@ impl WorkflowExecuteProcessInstanceRequest {
             file: None,
         }
     }
-    /// Sets `remark`: The approver's remark (审批意见), at most 1024 characters.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `file`: Pictures and files to attach (文件).
-    pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
-        self.file = Some(file);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowExecuteProcessInstanceRequest {
     type Response = bool;
@@ -2022,12 +1951,12 @@ impl rt::Endpoint for WorkflowExecuteProcessInstanceRequest {
 impl<'c> crate::api::Call<'c, WorkflowExecuteProcessInstanceRequest> {
     /// Sets `remark`: The approver's remark (审批意见), at most 1024 characters.
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `file`: Pictures and files to attach (文件).
     pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
-        self.request = self.request.file(file);
+        self.request.file = Some(file);
         self
     }
 }
@@ -2094,21 +2023,6 @@ impl WorkflowRedirectTaskRequest {
             file: None,
         }
     }
-    /// Sets `remark`: A remark (转交备注信息), at most 256 characters.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `action_name`: The node's action name (操作节点名), at most 128 characters.
-    pub fn action_name(mut self, action_name: impl Into<String>) -> Self {
-        self.action_name = Some(action_name.into());
-        self
-    }
-    /// Sets `file`: Pictures and files to attach (文件).
-    pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
-        self.file = Some(file);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowRedirectTaskRequest {
     type Response = bool;
@@ -2148,17 +2062,17 @@ impl rt::Endpoint for WorkflowRedirectTaskRequest {
 impl<'c> crate::api::Call<'c, WorkflowRedirectTaskRequest> {
     /// Sets `remark`: A remark (转交备注信息), at most 256 characters.
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `action_name`: The node's action name (操作节点名), at most 128 characters.
     pub fn action_name(mut self, action_name: impl Into<String>) -> Self {
-        self.request = self.request.action_name(action_name);
+        self.request.action_name = Some(action_name.into());
         self
     }
     /// Sets `file`: Pictures and files to attach (文件).
     pub fn file(mut self, file: WorkflowRemarkFile) -> Self {
-        self.request = self.request.file(file);
+        self.request.file = Some(file);
         self
     }
 }
@@ -2210,21 +2124,6 @@ impl WorkflowTerminateProcessInstanceRequest {
             operating_user_id: None,
         }
     }
-    /// Sets `is_system`: Whether the system terminates it (是否通过系统操作); false means the submitter does.
-    pub fn is_system(mut self, is_system: bool) -> Self {
-        self.is_system = Some(is_system);
-        self
-    }
-    /// Sets `remark`: Why (终止说明), at most 1024 characters.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `operating_user_id`: The operator's userid (操作人), the submitter; required when `isSystem` is false.
-    pub fn operating_user_id(mut self, operating_user_id: impl Into<String>) -> Self {
-        self.operating_user_id = Some(operating_user_id.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowTerminateProcessInstanceRequest {
     type Response = bool;
@@ -2260,17 +2159,17 @@ impl rt::Endpoint for WorkflowTerminateProcessInstanceRequest {
 impl<'c> crate::api::Call<'c, WorkflowTerminateProcessInstanceRequest> {
     /// Sets `is_system`: Whether the system terminates it (是否通过系统操作); false means the submitter does.
     pub fn is_system(mut self, is_system: bool) -> Self {
-        self.request = self.request.is_system(is_system);
+        self.request.is_system = Some(is_system);
         self
     }
     /// Sets `remark`: Why (终止说明), at most 1024 characters.
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `operating_user_id`: The operator's userid (操作人), the submitter; required when `isSystem` is false.
     pub fn operating_user_id(mut self, operating_user_id: impl Into<String>) -> Self {
-        self.request = self.request.operating_user_id(operating_user_id);
+        self.request.operating_user_id = Some(operating_user_id.into());
         self
     }
 }
@@ -2501,11 +2400,6 @@ impl WorkflowGrantFileDownloadRequest {
             with_comment_attatchment: None,
         }
     }
-    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
-    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
-        self.with_comment_attatchment = Some(with_comment_attatchment);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowGrantFileDownloadRequest {
     type Response = WorkflowFileDownload;
@@ -2531,7 +2425,7 @@ impl rt::Endpoint for WorkflowGrantFileDownloadRequest {
 impl<'c> crate::api::Call<'c, WorkflowGrantFileDownloadRequest> {
     /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
     pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
-        self.request = self.request.with_comment_attatchment(with_comment_attatchment);
+        self.request.with_comment_attatchment = Some(with_comment_attatchment);
         self
     }
 }
@@ -2569,11 +2463,6 @@ impl WorkflowGetFormSchemaRequest {
             app_uuid: None,
         }
     }
-    /// Sets `app_uuid`: The app-builder isolation id (应用搭建隔离信息).
-    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.app_uuid = Some(app_uuid.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowGetFormSchemaRequest {
     type Response = WorkflowFormSchema;
@@ -2603,7 +2492,7 @@ impl rt::Endpoint for WorkflowGetFormSchemaRequest {
 impl<'c> crate::api::Call<'c, WorkflowGetFormSchemaRequest> {
     /// Sets `app_uuid`: The app-builder isolation id (应用搭建隔离信息).
     pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.request = self.request.app_uuid(app_uuid);
+        self.request.app_uuid = Some(app_uuid.into());
         self
     }
 }
@@ -2642,11 +2531,6 @@ impl WorkflowGetAttachmentSpaceRequest {
             agent_id: None,
         }
     }
-    /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowGetAttachmentSpaceRequest {
     type Response = WorkflowSpace;
@@ -2672,7 +2556,7 @@ impl rt::Endpoint for WorkflowGetAttachmentSpaceRequest {
 impl<'c> crate::api::Call<'c, WorkflowGetAttachmentSpaceRequest> {
     /// Sets `agent_id`: The app's AgentId.
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
 }
@@ -2739,21 +2623,6 @@ impl WorkflowGrantAttachmentPreviewRequest {
             with_comment_attatchment: None,
         }
     }
-    /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
-    /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
-    pub fn file_id_list(mut self, file_id_list: Vec<String>) -> Self {
-        self.file_id_list = file_id_list;
-        self
-    }
-    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
-    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
-        self.with_comment_attatchment = Some(with_comment_attatchment);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowGrantAttachmentPreviewRequest {
     type Response = WorkflowSpace;
@@ -2786,17 +2655,17 @@ impl rt::Endpoint for WorkflowGrantAttachmentPreviewRequest {
 impl<'c> crate::api::Call<'c, WorkflowGrantAttachmentPreviewRequest> {
     /// Sets `agent_id`: The app's AgentId.
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
     /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
     pub fn file_id_list(mut self, file_id_list: Vec<String>) -> Self {
-        self.request = self.request.file_id_list(file_id_list);
+        self.request.file_id_list = file_id_list;
         self
     }
     /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
     pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
-        self.request = self.request.with_comment_attatchment(with_comment_attatchment);
+        self.request.with_comment_attatchment = Some(with_comment_attatchment);
         self
     }
 }
@@ -2900,11 +2769,6 @@ impl WorkflowPremiumGetAttachmentSpaceRequest {
             agent_id: None,
         }
     }
-    /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumGetAttachmentSpaceRequest {
     type Response = WorkflowSpace;
@@ -2930,7 +2794,7 @@ impl rt::Endpoint for WorkflowPremiumGetAttachmentSpaceRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumGetAttachmentSpaceRequest> {
     /// Sets `agent_id`: The app's AgentId.
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
 }
@@ -2997,21 +2861,6 @@ impl WorkflowPremiumGrantAttachmentPreviewRequest {
             with_comment_attatchment: None,
         }
     }
-    /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
-    /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
-    pub fn file_id_list(mut self, file_id_list: Vec<String>) -> Self {
-        self.file_id_list = file_id_list;
-        self
-    }
-    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
-    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
-        self.with_comment_attatchment = Some(with_comment_attatchment);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumGrantAttachmentPreviewRequest {
     type Response = WorkflowSpace;
@@ -3044,17 +2893,17 @@ impl rt::Endpoint for WorkflowPremiumGrantAttachmentPreviewRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumGrantAttachmentPreviewRequest> {
     /// Sets `agent_id`: The app's AgentId.
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
     /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
     pub fn file_id_list(mut self, file_id_list: Vec<String>) -> Self {
-        self.request = self.request.file_id_list(file_id_list);
+        self.request.file_id_list = file_id_list;
         self
     }
     /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
     pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
-        self.request = self.request.with_comment_attatchment(with_comment_attatchment);
+        self.request.with_comment_attatchment = Some(with_comment_attatchment);
         self
     }
 }
@@ -3167,11 +3016,6 @@ impl WorkflowPremiumGrantFileDownloadRequest {
             with_comment_attatchment: None,
         }
     }
-    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
-    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
-        self.with_comment_attatchment = Some(with_comment_attatchment);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumGrantFileDownloadRequest {
     type Response = WorkflowFileDownload;
@@ -3197,7 +3041,7 @@ impl rt::Endpoint for WorkflowPremiumGrantFileDownloadRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumGrantFileDownloadRequest> {
     /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
     pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
-        self.request = self.request.with_comment_attatchment(with_comment_attatchment);
+        self.request.with_comment_attatchment = Some(with_comment_attatchment);
         self
     }
 }
@@ -3258,21 +3102,6 @@ impl WorkflowSaveFormRequest {
             template_config: None,
         }
     }
-    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
-    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.process_code = Some(process_code.into());
-        self
-    }
-    /// Sets `description`: The description (表单模板描述), at most 300 characters.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `template_config`: Global settings (表单全局属性配置).
-    pub fn template_config(mut self, template_config: WorkflowTemplateConfig) -> Self {
-        self.template_config = Some(template_config);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowSaveFormRequest {
     type Response = WorkflowSaveFormResponse;
@@ -3318,17 +3147,17 @@ impl rt::Endpoint for WorkflowSaveFormRequest {
 impl<'c> crate::api::Call<'c, WorkflowSaveFormRequest> {
     /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
     pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.request = self.request.process_code(process_code);
+        self.request.process_code = Some(process_code.into());
         self
     }
     /// Sets `description`: The description (表单模板描述), at most 300 characters.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `template_config`: Global settings (表单全局属性配置).
     pub fn template_config(mut self, template_config: WorkflowTemplateConfig) -> Self {
-        self.request = self.request.template_config(template_config);
+        self.request.template_config = Some(template_config);
         self
     }
 }
@@ -3373,11 +3202,6 @@ impl WorkflowListUserVisibleTemplatesRequest {
             next_token,
         }
     }
-    /// Sets `user_id`: The user's userid; all forms when absent.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowListUserVisibleTemplatesRequest {
     type Response = WorkflowVisibleTemplatePage;
@@ -3417,7 +3241,7 @@ impl rt::Endpoint for WorkflowListUserVisibleTemplatesRequest {
 impl<'c> crate::api::Call<'c, WorkflowListUserVisibleTemplatesRequest> {
     /// Sets `user_id`: The user's userid; all forms when absent.
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.request = self.request.user_id(user_id);
+        self.request.user_id = Some(user_id.into());
         self
     }
     /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
@@ -3493,11 +3317,6 @@ impl WorkflowGetConditionComponentsRequest {
             agent_id: None,
         }
     }
-    /// Sets `agent_id`: The app's AgentId.
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowGetConditionComponentsRequest {
     type Response = Vec<WorkflowConditionComponent>;
@@ -3527,7 +3346,7 @@ impl rt::Endpoint for WorkflowGetConditionComponentsRequest {
 impl<'c> crate::api::Call<'c, WorkflowGetConditionComponentsRequest> {
     /// Sets `agent_id`: The app's AgentId.
     pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.request = self.request.agent_id(agent_id);
+        self.request.agent_id = Some(agent_id);
         self
     }
 }
@@ -3650,32 +3469,6 @@ impl WorkflowSaveProcessRequest {
             template_config: None,
         }
     }
-    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
-    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.process_code = Some(process_code.into());
-        self
-    }
-    /// Sets `description`: The description (表单模板描述), at most 300 characters.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
-    pub fn process_feature_config(
-        mut self,
-        process_feature_config: WorkflowFeatureConfig,
-    ) -> Self {
-        self.process_feature_config = Some(process_feature_config);
-        self
-    }
-    /// Sets `template_config`: Template settings (流程中心模板配置).
-    pub fn template_config(
-        mut self,
-        template_config: WorkflowProcessCentreTemplateConfig,
-    ) -> Self {
-        self.template_config = Some(template_config);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowSaveProcessRequest {
     type Response = WorkflowSaveProcessResponse;
@@ -3722,12 +3515,12 @@ impl rt::Endpoint for WorkflowSaveProcessRequest {
 impl<'c> crate::api::Call<'c, WorkflowSaveProcessRequest> {
     /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
     pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.request = self.request.process_code(process_code);
+        self.request.process_code = Some(process_code.into());
         self
     }
     /// Sets `description`: The description (表单模板描述), at most 300 characters.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
@@ -3735,7 +3528,7 @@ impl<'c> crate::api::Call<'c, WorkflowSaveProcessRequest> {
         mut self,
         process_feature_config: WorkflowFeatureConfig,
     ) -> Self {
-        self.request = self.request.process_feature_config(process_feature_config);
+        self.request.process_feature_config = Some(process_feature_config);
         self
     }
     /// Sets `template_config`: Template settings (流程中心模板配置).
@@ -3743,7 +3536,7 @@ impl<'c> crate::api::Call<'c, WorkflowSaveProcessRequest> {
         mut self,
         template_config: WorkflowProcessCentreTemplateConfig,
     ) -> Self {
-        self.request = self.request.template_config(template_config);
+        self.request.template_config = Some(template_config);
         self
     }
 }
@@ -3781,11 +3574,6 @@ impl WorkflowDeleteProcessRequest {
             clean_running_task: None,
         }
     }
-    /// Sets `clean_running_task`: Whether running tasks are cleared too (是否清理正在运行的任务).
-    pub fn clean_running_task(mut self, clean_running_task: bool) -> Self {
-        self.clean_running_task = Some(clean_running_task);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowDeleteProcessRequest {
     type Response = WorkflowDeleteProcessResponse;
@@ -3815,7 +3603,7 @@ impl rt::Endpoint for WorkflowDeleteProcessRequest {
 impl<'c> crate::api::Call<'c, WorkflowDeleteProcessRequest> {
     /// Sets `clean_running_task`: Whether running tasks are cleared too (是否清理正在运行的任务).
     pub fn clean_running_task(mut self, clean_running_task: bool) -> Self {
-        self.request = self.request.clean_running_task(clean_running_task);
+        self.request.clean_running_task = Some(clean_running_task);
         self
     }
 }
@@ -3896,34 +3684,6 @@ impl WorkflowSaveIntegratedInstanceRequest {
             biz_data: None,
         }
     }
-    /// Sets `form_component_value_list`: The form's values (表单控件列表), at most 100; names and ids at most 64 characters, values 65535, `extValue` 8192.
-    pub fn form_component_value_list(
-        mut self,
-        form_component_value_list: Vec<WorkflowFormValueDetail>,
-    ) -> Self {
-        self.form_component_value_list = form_component_value_list;
-        self
-    }
-    /// Sets `title`: The instance's title (实例标题), at most 64 characters.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `notifiers`: People to copy (抄送信息列表), at most 20.
-    pub fn notifiers(mut self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
-        self.notifiers = notifiers;
-        self
-    }
-    /// Sets `feature_config`: Per-instance integration settings (`CUSTOM_SHORTCUT`, `AFFILIATION_DIR`).
-    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.feature_config = Some(feature_config);
-        self
-    }
-    /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数), at most 1024 characters.
-    pub fn biz_data(mut self, biz_data: impl Into<String>) -> Self {
-        self.biz_data = Some(biz_data.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowSaveIntegratedInstanceRequest {
     type Response = WorkflowSaveIntegratedInstanceResponse;
@@ -3980,27 +3740,27 @@ impl<'c> crate::api::Call<'c, WorkflowSaveIntegratedInstanceRequest> {
         mut self,
         form_component_value_list: Vec<WorkflowFormValueDetail>,
     ) -> Self {
-        self.request = self.request.form_component_value_list(form_component_value_list);
+        self.request.form_component_value_list = form_component_value_list;
         self
     }
     /// Sets `title`: The instance's title (实例标题), at most 64 characters.
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.request = self.request.title(title);
+        self.request.title = Some(title.into());
         self
     }
     /// Sets `notifiers`: People to copy (抄送信息列表), at most 20.
     pub fn notifiers(mut self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
-        self.request = self.request.notifiers(notifiers);
+        self.request.notifiers = notifiers;
         self
     }
     /// Sets `feature_config`: Per-instance integration settings (`CUSTOM_SHORTCUT`, `AFFILIATION_DIR`).
     pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.request = self.request.feature_config(feature_config);
+        self.request.feature_config = Some(feature_config);
         self
     }
     /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数), at most 1024 characters.
     pub fn biz_data(mut self, biz_data: impl Into<String>) -> Self {
-        self.request = self.request.biz_data(biz_data);
+        self.request.biz_data = Some(biz_data.into());
         self
     }
 }
@@ -4056,11 +3816,6 @@ impl WorkflowUpdateIntegratedInstanceRequest {
             notifiers: Default::default(),
         }
     }
-    /// Sets `notifiers`: People to copy (抄送人userId列表), at most 30.
-    pub fn notifiers(mut self, notifiers: Vec<WorkflowNotifierRef>) -> Self {
-        self.notifiers = notifiers;
-        self
-    }
 }
 impl rt::Endpoint for WorkflowUpdateIntegratedInstanceRequest {
     type Response = bool;
@@ -4094,7 +3849,7 @@ impl rt::Endpoint for WorkflowUpdateIntegratedInstanceRequest {
 impl<'c> crate::api::Call<'c, WorkflowUpdateIntegratedInstanceRequest> {
     /// Sets `notifiers`: People to copy (抄送人userId列表), at most 30.
     pub fn notifiers(mut self, notifiers: Vec<WorkflowNotifierRef>) -> Self {
-        self.request = self.request.notifiers(notifiers);
+        self.request.notifiers = notifiers;
         self
     }
 }
@@ -4128,14 +3883,6 @@ impl WorkflowBatchUpdateIntegratedInstancesRequest {
         Self {
             update_process_instance_requests: Default::default(),
         }
-    }
-    /// Sets `update_process_instance_requests`: The instances and their new states (实例列表), at most 50.
-    pub fn update_process_instance_requests(
-        mut self,
-        update_process_instance_requests: Vec<WorkflowIntegratedInstanceUpdate>,
-    ) -> Self {
-        self.update_process_instance_requests = update_process_instance_requests;
-        self
     }
 }
 impl rt::Endpoint for WorkflowBatchUpdateIntegratedInstancesRequest {
@@ -4173,9 +3920,7 @@ impl<'c> crate::api::Call<'c, WorkflowBatchUpdateIntegratedInstancesRequest> {
         mut self,
         update_process_instance_requests: Vec<WorkflowIntegratedInstanceUpdate>,
     ) -> Self {
-        self.request = self
-            .request
-            .update_process_instance_requests(update_process_instance_requests);
+        self.request.update_process_instance_requests = update_process_instance_requests;
         self
     }
 }
@@ -4230,16 +3975,6 @@ impl WorkflowCreateIntegratedTasksRequest {
             feature_config: None,
         }
     }
-    /// Sets `activity_id`: The caller's node id (自定义审批节点ID), at most 256 characters; `cancel_integrated_tasks` takes it.
-    pub fn activity_id(mut self, activity_id: impl Into<String>) -> Self {
-        self.activity_id = Some(activity_id.into());
-        self
-    }
-    /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
-    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.feature_config = Some(feature_config);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowCreateIntegratedTasksRequest {
     type Response = Vec<WorkflowIntegratedTaskRef>;
@@ -4281,12 +4016,12 @@ impl rt::Endpoint for WorkflowCreateIntegratedTasksRequest {
 impl<'c> crate::api::Call<'c, WorkflowCreateIntegratedTasksRequest> {
     /// Sets `activity_id`: The caller's node id (自定义审批节点ID), at most 256 characters; `cancel_integrated_tasks` takes it.
     pub fn activity_id(mut self, activity_id: impl Into<String>) -> Self {
-        self.request = self.request.activity_id(activity_id);
+        self.request.activity_id = Some(activity_id.into());
         self
     }
     /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
     pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.request = self.request.feature_config(feature_config);
+        self.request.feature_config = Some(feature_config);
         self
     }
 }
@@ -4338,11 +4073,6 @@ impl WorkflowQueryIntegratedTodoTasksRequest {
             create_before: None,
         }
     }
-    /// Sets `create_before`: Only tasks created before this time, ms (查询的时间起点); at most a year back.
-    pub fn create_before(mut self, create_before: i64) -> Self {
-        self.create_before = Some(create_before);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowQueryIntegratedTodoTasksRequest {
     type Response = WorkflowIntegratedTaskPage;
@@ -4379,7 +4109,7 @@ impl rt::Endpoint for WorkflowQueryIntegratedTodoTasksRequest {
 impl<'c> crate::api::Call<'c, WorkflowQueryIntegratedTodoTasksRequest> {
     /// Sets `create_before`: Only tasks created before this time, ms (查询的时间起点); at most a year back.
     pub fn create_before(mut self, create_before: i64) -> Self {
-        self.request = self.request.create_before(create_before);
+        self.request.create_before = Some(create_before);
         self
     }
     /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -4452,14 +4182,6 @@ impl WorkflowUpdateIntegratedTasksRequest {
             tasks,
         }
     }
-    /// Sets `process_instance_id`: The instance's id (OA审批流程实例ID).
-    pub fn process_instance_id(
-        mut self,
-        process_instance_id: impl Into<String>,
-    ) -> Self {
-        self.process_instance_id = Some(process_instance_id.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowUpdateIntegratedTasksRequest {
     type Response = bool;
@@ -4496,7 +4218,7 @@ impl<'c> crate::api::Call<'c, WorkflowUpdateIntegratedTasksRequest> {
         mut self,
         process_instance_id: impl Into<String>,
     ) -> Self {
-        self.request = self.request.process_instance_id(process_instance_id);
+        self.request.process_instance_id = Some(process_instance_id.into());
         self
     }
 }
@@ -4544,11 +4266,6 @@ impl WorkflowCancelIntegratedTasksRequest {
             activity_ids: Default::default(),
         }
     }
-    /// Sets `activity_ids`: More to-do group ids (待办组ID列表).
-    pub fn activity_ids(mut self, activity_ids: Vec<String>) -> Self {
-        self.activity_ids = activity_ids;
-        self
-    }
 }
 impl rt::Endpoint for WorkflowCancelIntegratedTasksRequest {
     type Response = bool;
@@ -4585,7 +4302,7 @@ impl rt::Endpoint for WorkflowCancelIntegratedTasksRequest {
 impl<'c> crate::api::Call<'c, WorkflowCancelIntegratedTasksRequest> {
     /// Sets `activity_ids`: More to-do group ids (待办组ID列表).
     pub fn activity_ids(mut self, activity_ids: Vec<String>) -> Self {
-        self.request = self.request.activity_ids(activity_ids);
+        self.request.activity_ids = activity_ids;
         self
     }
 }
@@ -4833,16 +4550,6 @@ impl WorkflowPremiumAppendTaskRequest {
             agree_all: None,
         }
     }
-    /// Sets `remark`: A remark (加签备注信息).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `agree_all`: With several added approvers, whether all must agree (是否需要全部同意): true countersign, false any one.
-    pub fn agree_all(mut self, agree_all: bool) -> Self {
-        self.agree_all = Some(agree_all);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumAppendTaskRequest {
     type Response = bool;
@@ -4868,12 +4575,12 @@ impl rt::Endpoint for WorkflowPremiumAppendTaskRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumAppendTaskRequest> {
     /// Sets `remark`: A remark (加签备注信息).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
     /// Sets `agree_all`: With several added approvers, whether all must agree (是否需要全部同意): true countersign, false any one.
     pub fn agree_all(mut self, agree_all: bool) -> Self {
-        self.request = self.request.agree_all(agree_all);
+        self.request.agree_all = Some(agree_all);
         self
     }
 }
@@ -4944,11 +4651,6 @@ impl WorkflowPremiumRevertTaskRequest {
             remark: None,
         }
     }
-    /// Sets `remark`: A remark (备注信息).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumRevertTaskRequest {
     type Response = bool;
@@ -4974,7 +4676,7 @@ impl rt::Endpoint for WorkflowPremiumRevertTaskRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumRevertTaskRequest> {
     /// Sets `remark`: A remark (备注信息).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
 }
@@ -5035,16 +4737,6 @@ impl WorkflowPremiumUpdateInstanceVariablesRequest {
             remark: None,
         }
     }
-    /// Sets `process_code`: The template's process code (审批流的唯一码).
-    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.process_code = Some(process_code.into());
-        self
-    }
-    /// Sets `remark`: A remark (备注内容).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumUpdateInstanceVariablesRequest {
     type Response = bool;
@@ -5078,12 +4770,12 @@ impl rt::Endpoint for WorkflowPremiumUpdateInstanceVariablesRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumUpdateInstanceVariablesRequest> {
     /// Sets `process_code`: The template's process code (审批流的唯一码).
     pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.request = self.request.process_code(process_code);
+        self.request.process_code = Some(process_code.into());
         self
     }
     /// Sets `remark`: A remark (备注内容).
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
 }
@@ -5464,11 +5156,6 @@ impl WorkflowPremiumListTodoTasksRequest {
             create_before: None,
         }
     }
-    /// Sets `create_before`: Only tasks created before this time (待办任务创建时间要小于该值); all when absent.
-    pub fn create_before(mut self, create_before: impl Into<String>) -> Self {
-        self.create_before = Some(create_before.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumListTodoTasksRequest {
     type Response = WorkflowCentreItemPage;
@@ -5505,7 +5192,7 @@ impl rt::Endpoint for WorkflowPremiumListTodoTasksRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumListTodoTasksRequest> {
     /// Sets `create_before`: Only tasks created before this time (待办任务创建时间要小于该值); all when absent.
     pub fn create_before(mut self, create_before: impl Into<String>) -> Self {
-        self.request = self.request.create_before(create_before);
+        self.request.create_before = Some(create_before.into());
         self
     }
     /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -5712,21 +5399,6 @@ impl WorkflowPremiumListProcessInstancesRequest {
             app_uuid: None,
         }
     }
-    /// Sets `next_token`: The cursor (分页游标): `1` first, then the answer's `nextToken`.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
-    /// Sets `end_time_in_mills`: End of the period, ms; now when absent.
-    pub fn end_time_in_mills(mut self, end_time_in_mills: i64) -> Self {
-        self.end_time_in_mills = Some(end_time_in_mills);
-        self
-    }
-    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
-    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.app_uuid = Some(app_uuid.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumListProcessInstancesRequest {
     type Response = WorkflowPremiumInstancePage;
@@ -5768,17 +5440,17 @@ impl rt::Endpoint for WorkflowPremiumListProcessInstancesRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumListProcessInstancesRequest> {
     /// Sets `next_token`: The cursor (分页游标): `1` first, then the answer's `nextToken`.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Sets `end_time_in_mills`: End of the period, ms; now when absent.
     pub fn end_time_in_mills(mut self, end_time_in_mills: i64) -> Self {
-        self.request = self.request.end_time_in_mills(end_time_in_mills);
+        self.request.end_time_in_mills = Some(end_time_in_mills);
         self
     }
     /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
     pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.request = self.request.app_uuid(app_uuid);
+        self.request.app_uuid = Some(app_uuid.into());
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -5871,11 +5543,6 @@ impl WorkflowPremiumBatchExecuteRequest {
             remark: None,
         }
     }
-    /// Sets `remark`: The approver's remark (审批意见), at most 1024 characters.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumBatchExecuteRequest {
     type Response = std::collections::BTreeMap<String, WorkflowBatchExecuteResult>;
@@ -5917,7 +5584,7 @@ impl rt::Endpoint for WorkflowPremiumBatchExecuteRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumBatchExecuteRequest> {
     /// Sets `remark`: The approver's remark (审批意见), at most 1024 characters.
     pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.request = self.request.remark(remark);
+        self.request.remark = Some(remark.into());
         self
     }
 }
@@ -6174,11 +5841,6 @@ impl WorkflowPremiumSaveDirectoryRequest {
             description: None,
         }
     }
-    /// Sets `description`: The description (分组描述).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumSaveDirectoryRequest {
     type Response = WorkflowDirectory;
@@ -6204,7 +5866,7 @@ impl rt::Endpoint for WorkflowPremiumSaveDirectoryRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveDirectoryRequest> {
     /// Sets `description`: The description (分组描述).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
 }
@@ -6328,32 +5990,6 @@ impl WorkflowPremiumSaveIntegratedProcessRequest {
             template_config: None,
         }
     }
-    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
-    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.process_code = Some(process_code.into());
-        self
-    }
-    /// Sets `description`: The description (表单模板描述).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
-    pub fn process_feature_config(
-        mut self,
-        process_feature_config: WorkflowFeatureConfig,
-    ) -> Self {
-        self.process_feature_config = Some(process_feature_config);
-        self
-    }
-    /// Sets `template_config`: Template settings (流程中心模板配置).
-    pub fn template_config(
-        mut self,
-        template_config: WorkflowProcessCentreTemplateConfig,
-    ) -> Self {
-        self.template_config = Some(template_config);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumSaveIntegratedProcessRequest {
     type Response = WorkflowPremiumSaveIntegratedProcessResponse;
@@ -6389,12 +6025,12 @@ impl rt::Endpoint for WorkflowPremiumSaveIntegratedProcessRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedProcessRequest> {
     /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
     pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.request = self.request.process_code(process_code);
+        self.request.process_code = Some(process_code.into());
         self
     }
     /// Sets `description`: The description (表单模板描述).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
     /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
@@ -6402,7 +6038,7 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedProcessRequest> {
         mut self,
         process_feature_config: WorkflowFeatureConfig,
     ) -> Self {
-        self.request = self.request.process_feature_config(process_feature_config);
+        self.request.process_feature_config = Some(process_feature_config);
         self
     }
     /// Sets `template_config`: Template settings (流程中心模板配置).
@@ -6410,7 +6046,7 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedProcessRequest> {
         mut self,
         template_config: WorkflowProcessCentreTemplateConfig,
     ) -> Self {
-        self.request = self.request.template_config(template_config);
+        self.request.template_config = Some(template_config);
         self
     }
 }
@@ -6489,34 +6125,6 @@ impl WorkflowPremiumSaveIntegratedInstanceRequest {
             biz_data: None,
         }
     }
-    /// Sets `form_component_value_list`: The form's values (表单控件列表); contacts and related-approval controls need `extValue`.
-    pub fn form_component_value_list(
-        mut self,
-        form_component_value_list: Vec<WorkflowFormValueDetail>,
-    ) -> Self {
-        self.form_component_value_list = form_component_value_list;
-        self
-    }
-    /// Sets `title`: The instance's title (实例标题).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `notifiers`: People to copy (抄送信息列表).
-    pub fn notifiers(mut self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
-        self.notifiers = notifiers;
-        self
-    }
-    /// Sets `feature_config`: Per-instance integration settings (流程中心集成配置).
-    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.feature_config = Some(feature_config);
-        self
-    }
-    /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数).
-    pub fn biz_data(mut self, biz_data: impl Into<String>) -> Self {
-        self.biz_data = Some(biz_data.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumSaveIntegratedInstanceRequest {
     type Response = WorkflowPremiumSaveIntegratedInstanceResponse;
@@ -6551,27 +6159,27 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedInstanceRequest> {
         mut self,
         form_component_value_list: Vec<WorkflowFormValueDetail>,
     ) -> Self {
-        self.request = self.request.form_component_value_list(form_component_value_list);
+        self.request.form_component_value_list = form_component_value_list;
         self
     }
     /// Sets `title`: The instance's title (实例标题).
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.request = self.request.title(title);
+        self.request.title = Some(title.into());
         self
     }
     /// Sets `notifiers`: People to copy (抄送信息列表).
     pub fn notifiers(mut self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
-        self.request = self.request.notifiers(notifiers);
+        self.request.notifiers = notifiers;
         self
     }
     /// Sets `feature_config`: Per-instance integration settings (流程中心集成配置).
     pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.request = self.request.feature_config(feature_config);
+        self.request.feature_config = Some(feature_config);
         self
     }
     /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数).
     pub fn biz_data(mut self, biz_data: impl Into<String>) -> Self {
-        self.request = self.request.biz_data(biz_data);
+        self.request.biz_data = Some(biz_data.into());
         self
     }
 }
@@ -6631,21 +6239,6 @@ impl WorkflowPremiumSaveIntegratedTasksRequest {
             task_config: None,
         }
     }
-    /// Sets `activity_id`: The caller's node id (自定义审批节点ID); calls are idempotent per node.
-    pub fn activity_id(mut self, activity_id: impl Into<String>) -> Self {
-        self.activity_id = Some(activity_id.into());
-        self
-    }
-    /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
-    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.feature_config = Some(feature_config);
-        self
-    }
-    /// Sets `task_config`: Task settings (任务维度属性配置).
-    pub fn task_config(mut self, task_config: WorkflowTaskConfig) -> Self {
-        self.task_config = Some(task_config);
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumSaveIntegratedTasksRequest {
     type Response = Vec<WorkflowIntegratedTaskRef>;
@@ -6677,17 +6270,17 @@ impl rt::Endpoint for WorkflowPremiumSaveIntegratedTasksRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedTasksRequest> {
     /// Sets `activity_id`: The caller's node id (自定义审批节点ID); calls are idempotent per node.
     pub fn activity_id(mut self, activity_id: impl Into<String>) -> Self {
-        self.request = self.request.activity_id(activity_id);
+        self.request.activity_id = Some(activity_id.into());
         self
     }
     /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
     pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
-        self.request = self.request.feature_config(feature_config);
+        self.request.feature_config = Some(feature_config);
         self
     }
     /// Sets `task_config`: Task settings (任务维度属性配置).
     pub fn task_config(mut self, task_config: WorkflowTaskConfig) -> Self {
-        self.request = self.request.task_config(task_config);
+        self.request.task_config = Some(task_config);
         self
     }
 }
@@ -6748,16 +6341,6 @@ impl WorkflowPremiumSaveDataFormRequest {
             user_id: user_id.into(),
         }
     }
-    /// Sets `process_code`: The template to update; absent to create one.
-    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.process_code = Some(process_code.into());
-        self
-    }
-    /// Sets `description`: The description (表单模板描述).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumSaveDataFormRequest {
     type Response = WorkflowPremiumSaveDataFormResponse;
@@ -6791,12 +6374,12 @@ impl rt::Endpoint for WorkflowPremiumSaveDataFormRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumSaveDataFormRequest> {
     /// Sets `process_code`: The template to update; absent to create one.
     pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.request = self.request.process_code(process_code);
+        self.request.process_code = Some(process_code.into());
         self
     }
     /// Sets `description`: The description (表单模板描述).
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.request = self.request.description(description);
+        self.request.description = Some(description.into());
         self
     }
 }
@@ -6834,11 +6417,6 @@ impl WorkflowPremiumGetDataFormSchemaRequest {
             app_uuid: None,
         }
     }
-    /// Sets `app_uuid`: The app-builder isolation id (应用搭建隔离信息).
-    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.app_uuid = Some(app_uuid.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumGetDataFormSchemaRequest {
     type Response = WorkflowFormSchema;
@@ -6868,7 +6446,7 @@ impl rt::Endpoint for WorkflowPremiumGetDataFormSchemaRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumGetDataFormSchemaRequest> {
     /// Sets `app_uuid`: The app-builder isolation id (应用搭建隔离信息).
     pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.request = self.request.app_uuid(app_uuid);
+        self.request.app_uuid = Some(app_uuid.into());
         self
     }
 }
@@ -6993,11 +6571,6 @@ impl WorkflowPremiumUpdateDataFormInstancesRequest {
             form_instance_ids: Default::default(),
         }
     }
-    /// Sets `form_instance_ids`: The instances to update (待更新的数据表单实例id).
-    pub fn form_instance_ids(mut self, form_instance_ids: Vec<String>) -> Self {
-        self.form_instance_ids = form_instance_ids;
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumUpdateDataFormInstancesRequest {
     type Response = WorkflowPremiumUpdateDataFormInstancesResponse;
@@ -7027,7 +6600,7 @@ impl rt::Endpoint for WorkflowPremiumUpdateDataFormInstancesRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumUpdateDataFormInstancesRequest> {
     /// Sets `form_instance_ids`: The instances to update (待更新的数据表单实例id).
     pub fn form_instance_ids(mut self, form_instance_ids: Vec<String>) -> Self {
-        self.request = self.request.form_instance_ids(form_instance_ids);
+        self.request.form_instance_ids = form_instance_ids;
         self
     }
 }
@@ -7071,16 +6644,6 @@ impl WorkflowPremiumDeleteDataFormInstancesRequest {
             user_id: None,
         }
     }
-    /// Sets `form_instance_ids`: The instances to delete (待删除的数据表单实例ID).
-    pub fn form_instance_ids(mut self, form_instance_ids: Vec<String>) -> Self {
-        self.form_instance_ids = form_instance_ids;
-        self
-    }
-    /// Sets `user_id`: The operator's userid, an admin (用户userId).
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumDeleteDataFormInstancesRequest {
     type Response = bool;
@@ -7106,12 +6669,12 @@ impl rt::Endpoint for WorkflowPremiumDeleteDataFormInstancesRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumDeleteDataFormInstancesRequest> {
     /// Sets `form_instance_ids`: The instances to delete (待删除的数据表单实例ID).
     pub fn form_instance_ids(mut self, form_instance_ids: Vec<String>) -> Self {
-        self.request = self.request.form_instance_ids(form_instance_ids);
+        self.request.form_instance_ids = form_instance_ids;
         self
     }
     /// Sets `user_id`: The operator's userid, an admin (用户userId).
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.request = self.request.user_id(user_id);
+        self.request.user_id = Some(user_id.into());
         self
     }
 }
@@ -7162,16 +6725,6 @@ impl WorkflowPremiumListDataFormInstancesRequest {
             form_code: form_code.into(),
         }
     }
-    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
-    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.next_token = Some(next_token.into());
-        self
-    }
-    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
-    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.app_uuid = Some(app_uuid.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumListDataFormInstancesRequest {
     type Response = WorkflowDataFormInstancePage;
@@ -7214,12 +6767,12 @@ impl rt::Endpoint for WorkflowPremiumListDataFormInstancesRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumListDataFormInstancesRequest> {
     /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
     pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
-        self.request = self.request.next_token(next_token);
+        self.request.next_token = Some(next_token.into());
         self
     }
     /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
     pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.request = self.request.app_uuid(app_uuid);
+        self.request.app_uuid = Some(app_uuid.into());
         self
     }
     /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
@@ -7309,11 +6862,6 @@ impl WorkflowPremiumGetDataFormInstanceRequest {
             app_uuid: None,
         }
     }
-    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
-    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.app_uuid = Some(app_uuid.into());
-        self
-    }
 }
 impl rt::Endpoint for WorkflowPremiumGetDataFormInstanceRequest {
     type Response = WorkflowDataFormInstance;
@@ -7344,7 +6892,7 @@ impl rt::Endpoint for WorkflowPremiumGetDataFormInstanceRequest {
 impl<'c> crate::api::Call<'c, WorkflowPremiumGetDataFormInstanceRequest> {
     /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
     pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
-        self.request = self.request.app_uuid(app_uuid);
+        self.request.app_uuid = Some(app_uuid.into());
         self
     }
 }

@@ -101,16 +101,6 @@ impl WorkspaceListAuditLogsRequest {
             load_more_biz_id: None,
         }
     }
-    /// Sets `load_more_gmt_create`: Next page: the last record's `gmt_create` (分页偏移量).
-    pub fn load_more_gmt_create(mut self, load_more_gmt_create: i64) -> Self {
-        self.load_more_gmt_create = Some(load_more_gmt_create);
-        self
-    }
-    /// Sets `load_more_biz_id`: Next page: the last record's `biz_id`, with `load_more_gmt_create`.
-    pub fn load_more_biz_id(mut self, load_more_biz_id: i64) -> Self {
-        self.load_more_biz_id = Some(load_more_biz_id);
-        self
-    }
 }
 impl rt::Endpoint for WorkspaceListAuditLogsRequest {
     type Response = WorkspaceListAuditLogsResponse;
@@ -140,12 +130,12 @@ impl rt::Endpoint for WorkspaceListAuditLogsRequest {
 impl<'c> crate::api::Call<'c, WorkspaceListAuditLogsRequest> {
     /// Sets `load_more_gmt_create`: Next page: the last record's `gmt_create` (分页偏移量).
     pub fn load_more_gmt_create(mut self, load_more_gmt_create: i64) -> Self {
-        self.request = self.request.load_more_gmt_create(load_more_gmt_create);
+        self.request.load_more_gmt_create = Some(load_more_gmt_create);
         self
     }
     /// Sets `load_more_biz_id`: Next page: the last record's `biz_id`, with `load_more_gmt_create`.
     pub fn load_more_biz_id(mut self, load_more_biz_id: i64) -> Self {
-        self.request = self.request.load_more_biz_id(load_more_biz_id);
+        self.request.load_more_biz_id = Some(load_more_biz_id);
         self
     }
 }

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::fields::{builder_methods, field_decl, first_sentence, limit_checks, Serialize};
+use super::fields::{builder_methods, field_decl, limit_checks, setter, Serialize};
 use super::{arg, doc_text, docs, ty_tokens};
 use crate::model::{
     Area, Auth, Constraint, Encoding, Endpoint, Field, Host, Method, RateClass, Spec,
@@ -180,7 +180,9 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let decls = all
         .iter()
         .map(|f| field_decl(spec, &area.name, f, !in_body(f), Serialize::Always));
-    let builders = builder_methods(spec, &area.name, &all, ep.upload.is_some());
+    // A request is built through its `Call`: the setters live there only, one per optional
+    // param (`Call::into_request` hands the built request over).
+    let builders = builder_methods(spec, &area.name, &all, ep.upload.is_some(), false);
     let file_decl = ep.upload.as_ref().map(|part| {
         let doc = super::docs(&format!("The file, sent as the multipart part `{part}`."));
         quote!(#doc #[serde(skip)] pub file: rt::UploadFile,)
@@ -188,15 +190,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let call_setters: Vec<TokenStream> = all
         .iter()
         .filter(|f| !f.required)
-        .map(|f| {
-            let v = ident(&f.rust);
-            let (t, _) = arg(spec, &area.name, f, &v);
-            let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
-            quote! {
-                #doc
-                pub fn #v(mut self, #v: #t) -> Self { self.request = self.request.#v(#v); self }
-            }
-        })
+        .map(|f| setter(spec, &area.name, f, quote!(self.request)))
         .collect();
     let response = match &ep.response.ty {
         Some(ty) => ty_tokens(spec, &area.name, ty, false),

@@ -99,11 +99,29 @@ pub(super) fn field_doc(f: &Field) -> String {
 }
 
 /// `new(required…)` plus one setter per optional field.
+/// The setter of optional field `f` on `target` (`self` for a struct, `self.request` for a
+/// request's `Call`).
+pub(super) fn setter(spec: &Spec, area: &str, f: &Field, target: TokenStream) -> TokenStream {
+    let v = ident(&f.rust);
+    let (t, conv) = arg(spec, area, f, &v);
+    let store = if f.ty.is_collection() {
+        conv
+    } else {
+        quote!(Some(#conv))
+    };
+    let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
+    quote! {
+        #doc
+        pub fn #v(mut self, #v: #t) -> Self { #target.#v = #store; self }
+    }
+}
+
 pub(super) fn builder_methods(
     spec: &Spec,
     area: &str,
     fields: &[Field],
     upload: bool,
+    with_setters: bool,
 ) -> TokenStream {
     let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
     let upload_param = upload.then(|| quote!(file: rt::UploadFile));
@@ -135,20 +153,10 @@ pub(super) fn builder_methods(
             }
         })
         .chain(upload_init);
-    let setters = fields.iter().filter(|f| !f.required).map(|f| {
-        let v = ident(&f.rust);
-        let (t, conv) = arg(spec, area, f, &v);
-        let store = if f.ty.is_collection() {
-            conv
-        } else {
-            quote!(Some(#conv))
-        };
-        let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
-        quote! {
-            #doc
-            pub fn #v(mut self, #v: #t) -> Self { self.#v = #store; self }
-        }
-    });
+    let setters = fields
+        .iter()
+        .filter(|f| with_setters && !f.required)
+        .map(|f| setter(spec, area, f, quote!(self)));
     let new_doc = if required.is_empty() {
         "Creates a value with every field empty.".to_string()
     } else {

@@ -52,7 +52,7 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
     // Only what a request can carry is built by callers and checked before sending; a type that
     // only arrives in answers is decoded, never constructed.
     let build = t.sent.then(|| {
-        let builders = builder_methods(spec, &area.name, fields, false);
+        let builders = builder_methods(spec, &area.name, fields, false, true);
         let checks = fields.iter().flat_map(super::fields::limit_checks);
         quote! {
             impl #name { #builders }

@@ -82,11 +82,6 @@ impl GoldenBasicGetRequest {
     pub fn new(id: i64) -> Self {
         Self { id, level: None }
     }
-    /// Sets `level`: Detail level.
-    pub fn level(mut self, level: Level) -> Self {
-        self.level = Some(level);
-        self
-    }
 }
 impl rt::Endpoint for GoldenBasicGetRequest {
     type Response = Widget;
@@ -121,7 +116,7 @@ impl rt::Endpoint for GoldenBasicGetRequest {
 impl<'c> crate::api::Call<'c, GoldenBasicGetRequest> {
     /// Sets `level`: Detail level.
     pub fn level(mut self, level: Level) -> Self {
-        self.request = self.request.level(level);
+        self.request.level = Some(level);
         self
     }
 }
@@ -157,11 +152,6 @@ impl GoldenBasicCreateRequest {
             color: None,
         }
     }
-    /// Sets `color`: Its color.
-    pub fn color(mut self, color: Color) -> Self {
-        self.color = Some(color);
-        self
-    }
 }
 impl rt::Endpoint for GoldenBasicCreateRequest {
     type Response = GoldenBasicCreateResponse;
@@ -195,7 +185,7 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
 impl<'c> crate::api::Call<'c, GoldenBasicCreateRequest> {
     /// Sets `color`: Its color.
     pub fn color(mut self, color: Color) -> Self {
-        self.request = self.request.color(color);
+        self.request.color = Some(color);
         self
     }
 }
@@ -225,11 +215,6 @@ impl GoldenBasicListRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(cursor: i64) -> Self {
         Self { cursor, size: None }
-    }
-    /// Sets `size`: Page size.
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
     }
 }
 impl rt::Endpoint for GoldenBasicListRequest {
@@ -262,7 +247,7 @@ impl rt::Endpoint for GoldenBasicListRequest {
 impl<'c> crate::api::Call<'c, GoldenBasicListRequest> {
     /// Sets `size`: Page size.
     pub fn size(mut self, size: i64) -> Self {
-        self.request = self.request.size(size);
+        self.request.size = Some(size);
         self
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.

@@ -166,11 +166,6 @@ impl GoldenQuirksFetchRequest {
             ids: Default::default(),
         }
     }
-    /// Sets `ids`: Filter ids.
-    pub fn ids(mut self, ids: Vec<i64>) -> Self {
-        self.ids = ids;
-        self
-    }
 }
 impl rt::Endpoint for GoldenQuirksFetchRequest {
     type Response = QuirkyRecord;
@@ -206,7 +201,7 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
 impl<'c> crate::api::Call<'c, GoldenQuirksFetchRequest> {
     /// Sets `ids`: Filter ids.
     pub fn ids(mut self, ids: Vec<i64>) -> Self {
-        self.request = self.request.ids(ids);
+        self.request.ids = ids;
         self
     }
 }
@@ -303,16 +298,6 @@ impl GoldenQuirksWindowRequest {
             until: None,
         }
     }
-    /// Sets `since`: Start, ms.
-    pub fn since(mut self, since: i64) -> Self {
-        self.since = Some(since);
-        self
-    }
-    /// Sets `until`: End, ms.
-    pub fn until(mut self, until: i64) -> Self {
-        self.until = Some(until);
-        self
-    }
 }
 impl rt::Endpoint for GoldenQuirksWindowRequest {
     type Response = rt::Empty;
@@ -358,12 +343,12 @@ impl rt::Endpoint for GoldenQuirksWindowRequest {
 impl<'c> crate::api::Call<'c, GoldenQuirksWindowRequest> {
     /// Sets `since`: Start, ms.
     pub fn since(mut self, since: i64) -> Self {
-        self.request = self.request.since(since);
+        self.request.since = Some(since);
         self
     }
     /// Sets `until`: End, ms.
     pub fn until(mut self, until: i64) -> Self {
-        self.request = self.request.until(until);
+        self.request.until = Some(until);
         self
     }
 }
