@@ -542,7 +542,7 @@ impl rt::Wire for AppstoreOrderStatus {
 }
 impl rt::Validate for AppstoreOrderStatus {}
 impl rt::Scalar for AppstoreOrderStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -2148,8 +2148,8 @@ impl AttendanceCheckType {
         }
     }
 }
-impl std::fmt::Display for AttendanceCheckType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceCheckType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2170,7 +2170,7 @@ impl rt::Wire for AttendanceCheckType {
 }
 impl rt::Validate for AttendanceCheckType {}
 impl rt::Scalar for AttendanceCheckType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2226,8 +2226,8 @@ impl AttendanceTimeResult {
         }
     }
 }
-impl std::fmt::Display for AttendanceTimeResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceTimeResult {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2248,7 +2248,7 @@ impl rt::Wire for AttendanceTimeResult {
 }
 impl rt::Validate for AttendanceTimeResult {}
 impl rt::Scalar for AttendanceTimeResult {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2292,8 +2292,8 @@ impl AttendanceLocationResult {
         }
     }
 }
-impl std::fmt::Display for AttendanceLocationResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceLocationResult {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2314,7 +2314,7 @@ impl rt::Wire for AttendanceLocationResult {
 }
 impl rt::Validate for AttendanceLocationResult {}
 impl rt::Scalar for AttendanceLocationResult {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2378,8 +2378,8 @@ impl AttendanceSourceType {
         }
     }
 }
-impl std::fmt::Display for AttendanceSourceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceSourceType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2400,7 +2400,7 @@ impl rt::Wire for AttendanceSourceType {
 }
 impl rt::Validate for AttendanceSourceType {}
 impl rt::Scalar for AttendanceSourceType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2440,8 +2440,8 @@ impl AttendanceIsLegal {
         }
     }
 }
-impl std::fmt::Display for AttendanceIsLegal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceIsLegal {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2462,7 +2462,7 @@ impl rt::Wire for AttendanceIsLegal {
 }
 impl rt::Validate for AttendanceIsLegal {}
 impl rt::Scalar for AttendanceIsLegal {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2502,8 +2502,8 @@ impl AttendanceInvalidRecordType {
         }
     }
 }
-impl std::fmt::Display for AttendanceInvalidRecordType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceInvalidRecordType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2524,7 +2524,7 @@ impl rt::Wire for AttendanceInvalidRecordType {
 }
 impl rt::Validate for AttendanceInvalidRecordType {}
 impl rt::Scalar for AttendanceInvalidRecordType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2585,7 +2585,7 @@ impl rt::Wire for AttendanceApproveBizType {
 }
 impl rt::Validate for AttendanceApproveBizType {}
 impl rt::Scalar for AttendanceApproveBizType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2633,8 +2633,8 @@ impl AttendanceApproveTagName {
         }
     }
 }
-impl std::fmt::Display for AttendanceApproveTagName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceApproveTagName {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2655,7 +2655,7 @@ impl rt::Wire for AttendanceApproveTagName {
 }
 impl rt::Validate for AttendanceApproveTagName {}
 impl rt::Scalar for AttendanceApproveTagName {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2695,8 +2695,8 @@ impl AttendanceLeaveDurationUnit {
         }
     }
 }
-impl std::fmt::Display for AttendanceLeaveDurationUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceLeaveDurationUnit {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2717,7 +2717,7 @@ impl rt::Wire for AttendanceLeaveDurationUnit {
 }
 impl rt::Validate for AttendanceLeaveDurationUnit {}
 impl rt::Scalar for AttendanceLeaveDurationUnit {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4869,8 +4869,8 @@ impl AttendanceLeaveViewUnit {
         }
     }
 }
-impl std::fmt::Display for AttendanceLeaveViewUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceLeaveViewUnit {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4891,7 +4891,7 @@ impl rt::Wire for AttendanceLeaveViewUnit {
 }
 impl rt::Validate for AttendanceLeaveViewUnit {}
 impl rt::Scalar for AttendanceLeaveViewUnit {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4931,8 +4931,8 @@ impl AttendanceVacationBizType {
         }
     }
 }
-impl std::fmt::Display for AttendanceVacationBizType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceVacationBizType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4953,7 +4953,7 @@ impl rt::Wire for AttendanceVacationBizType {
 }
 impl rt::Validate for AttendanceVacationBizType {}
 impl rt::Scalar for AttendanceVacationBizType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4993,8 +4993,8 @@ impl AttendanceVacationSource {
         }
     }
 }
-impl std::fmt::Display for AttendanceVacationSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceVacationSource {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5015,7 +5015,7 @@ impl rt::Wire for AttendanceVacationSource {
 }
 impl rt::Validate for AttendanceVacationSource {}
 impl rt::Scalar for AttendanceVacationSource {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5055,8 +5055,8 @@ impl AttendanceVacationValidityType {
         }
     }
 }
-impl std::fmt::Display for AttendanceVacationValidityType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceVacationValidityType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5077,7 +5077,7 @@ impl rt::Wire for AttendanceVacationValidityType {
 }
 impl rt::Validate for AttendanceVacationValidityType {}
 impl rt::Scalar for AttendanceVacationValidityType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5117,8 +5117,8 @@ impl AttendanceDurationUnit {
         }
     }
 }
-impl std::fmt::Display for AttendanceDurationUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceDurationUnit {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5139,7 +5139,7 @@ impl rt::Wire for AttendanceDurationUnit {
 }
 impl rt::Validate for AttendanceDurationUnit {}
 impl rt::Scalar for AttendanceDurationUnit {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5179,8 +5179,8 @@ impl AttendanceSubmitTimeType {
         }
     }
 }
-impl std::fmt::Display for AttendanceSubmitTimeType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceSubmitTimeType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5201,7 +5201,7 @@ impl rt::Wire for AttendanceSubmitTimeType {
 }
 impl rt::Validate for AttendanceSubmitTimeType {}
 impl rt::Scalar for AttendanceSubmitTimeType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -2378,8 +2378,8 @@ impl AttendanceGroupType {
         }
     }
 }
-impl std::fmt::Display for AttendanceGroupType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceGroupType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2400,7 +2400,7 @@ impl rt::Wire for AttendanceGroupType {
 }
 impl rt::Validate for AttendanceGroupType {}
 impl rt::Scalar for AttendanceGroupType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2440,8 +2440,8 @@ impl AttendanceOffDutyCheck {
         }
     }
 }
-impl std::fmt::Display for AttendanceOffDutyCheck {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceOffDutyCheck {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2462,7 +2462,7 @@ impl rt::Wire for AttendanceOffDutyCheck {
 }
 impl rt::Validate for AttendanceOffDutyCheck {}
 impl rt::Scalar for AttendanceOffDutyCheck {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3240,8 +3240,8 @@ impl AttendanceMemberType {
         }
     }
 }
-impl std::fmt::Display for AttendanceMemberType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceMemberType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3262,7 +3262,7 @@ impl rt::Wire for AttendanceMemberType {
 }
 impl rt::Validate for AttendanceMemberType {}
 impl rt::Scalar for AttendanceMemberType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3762,8 +3762,8 @@ impl AttendancePermission {
         }
     }
 }
-impl std::fmt::Display for AttendancePermission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendancePermission {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3784,7 +3784,7 @@ impl rt::Wire for AttendancePermission {
 }
 impl rt::Validate for AttendancePermission {}
 impl rt::Scalar for AttendancePermission {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5113,7 +5113,7 @@ impl rt::Wire for AttendanceOutsideApproveMode {
 }
 impl rt::Validate for AttendanceOutsideApproveMode {}
 impl rt::Scalar for AttendanceOutsideApproveMode {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5809,8 +5809,8 @@ impl AttendanceGroupMemberKind {
         }
     }
 }
-impl std::fmt::Display for AttendanceGroupMemberKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceGroupMemberKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5831,7 +5831,7 @@ impl rt::Wire for AttendanceGroupMemberKind {
 }
 impl rt::Validate for AttendanceGroupMemberKind {}
 impl rt::Scalar for AttendanceGroupMemberKind {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5888,7 +5888,7 @@ impl rt::Wire for AttendanceMemberIdType {
 }
 impl rt::Validate for AttendanceMemberIdType {}
 impl rt::Scalar for AttendanceMemberIdType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5928,8 +5928,8 @@ impl AttendanceAtcFlag {
         }
     }
 }
-impl std::fmt::Display for AttendanceAtcFlag {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceAtcFlag {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5950,7 +5950,7 @@ impl rt::Wire for AttendanceAtcFlag {
 }
 impl rt::Validate for AttendanceAtcFlag {}
 impl rt::Scalar for AttendanceAtcFlag {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -6084,7 +6084,7 @@ impl rt::Wire for AttendanceScheduleStart {
 }
 impl rt::Validate for AttendanceScheduleStart {}
 impl rt::Scalar for AttendanceScheduleStart {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -3081,8 +3081,8 @@ impl AttendanceCheckStatus {
         }
     }
 }
-impl std::fmt::Display for AttendanceCheckStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceCheckStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3103,7 +3103,7 @@ impl rt::Wire for AttendanceCheckStatus {
 }
 impl rt::Validate for AttendanceCheckStatus {}
 impl rt::Scalar for AttendanceCheckStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3143,8 +3143,8 @@ impl AttendanceRestFlag {
         }
     }
 }
-impl std::fmt::Display for AttendanceRestFlag {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for AttendanceRestFlag {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3165,7 +3165,7 @@ impl rt::Wire for AttendanceRestFlag {
 }
 impl rt::Validate for AttendanceRestFlag {}
 impl rt::Scalar for AttendanceRestFlag {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

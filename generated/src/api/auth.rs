@@ -1940,7 +1940,7 @@ impl rt::Wire for IsvAgentState {
 }
 impl rt::Validate for IsvAgentState {}
 impl rt::Scalar for IsvAgentState {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -787,9 +787,9 @@ pub struct CalendarCreateEventRequest {
     /// Wire name `extra`.
     #[serde(
         rename = "extra",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub extra: std::collections::BTreeMap<String, String>,
+    pub extra: ::std::collections::BTreeMap<String, String>,
     /// Which parts of the details page show (UI配置).
     ///
     /// Wire name `uiConfigs`.
@@ -855,7 +855,7 @@ impl rt::Endpoint for CalendarCreateEventRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events"
             .to_string();
         let path = path
@@ -953,7 +953,7 @@ impl<'c> crate::api::Call<'c, CalendarCreateEventRequest> {
         self
     }
     /// Sets `extra`: Switches (扩展能力开关): `noPushNotification` `"true"` sends no push to the people concerned, `noChatNotification` `"true"` no one-to-one card to the attendees.
-    pub fn extra(mut self, extra: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn extra(mut self, extra: ::std::collections::BTreeMap<String, String>) -> Self {
         self.request.extra = extra;
         self
     }
@@ -1050,7 +1050,7 @@ impl rt::Endpoint for CalendarGetEventRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}"
             .to_string();
         let path = path
@@ -1215,7 +1215,7 @@ impl rt::Endpoint for CalendarListEventsRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events"
             .to_string();
         let path = path
@@ -1400,9 +1400,9 @@ pub struct CalendarPatchEventRequest {
     /// Wire name `extra`.
     #[serde(
         rename = "extra",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub extra: std::collections::BTreeMap<String, String>,
+    pub extra: ::std::collections::BTreeMap<String, String>,
     /// Reminders (日程提醒); when absent 15 minutes before (all-day events: 9:00 the day before), none when empty.
     ///
     /// Wire name `reminders`.
@@ -1480,7 +1480,7 @@ impl rt::Endpoint for CalendarPatchEventRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}"
             .to_string();
         let path = path
@@ -1561,7 +1561,7 @@ impl<'c> crate::api::Call<'c, CalendarPatchEventRequest> {
         self
     }
     /// Sets `extra`: Switches (扩展能力开关): `noPushNotification`, `noChatNotification` (`"true"` sends none).
-    pub fn extra(mut self, extra: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn extra(mut self, extra: ::std::collections::BTreeMap<String, String>) -> Self {
         self.request.extra = extra;
         self
     }
@@ -1678,7 +1678,7 @@ impl rt::Endpoint for CalendarDeleteEventRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}"
             .to_string();
         let path = path
@@ -1791,7 +1791,7 @@ impl rt::Endpoint for CalendarGetScheduleRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/querySchedule".to_string();
         let path = path
             .replace(
@@ -1910,7 +1910,7 @@ impl rt::Endpoint for CalendarListEventsViewRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/eventsview"
             .to_string();
         let path = path
@@ -2089,7 +2089,7 @@ impl rt::Endpoint for CalendarAddAttendeesRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees"
             .to_string();
         let path = path
@@ -2219,7 +2219,7 @@ impl rt::Endpoint for CalendarRemoveAttendeesRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees/batchRemove"
             .to_string();
         let path = path
@@ -2339,7 +2339,7 @@ impl rt::Endpoint for CalendarRespondEventRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/respond"
             .to_string();
         let path = path
@@ -2449,7 +2449,7 @@ impl rt::Endpoint for CalendarListAttendeesRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees"
             .to_string();
         let path = path
@@ -2572,7 +2572,7 @@ impl rt::Endpoint for CalendarListCalendarsRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars".to_string();
         let path = path
             .replace(
@@ -2638,7 +2638,7 @@ impl rt::Endpoint for CalendarSubscribeCalendarRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/subscribe"
             .to_string();
         let path = path
@@ -2709,7 +2709,7 @@ impl rt::Endpoint for CalendarUnsubscribeCalendarRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/unsubscribe"
             .to_string();
         let path = path
@@ -2803,7 +2803,7 @@ impl rt::Endpoint for CalendarCreateSubscribedCalendarRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/subscribedCalendars".to_string();
         let path = path
             .replace(
@@ -2895,7 +2895,7 @@ impl rt::Endpoint for CalendarGetSubscribedCalendarRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}"
             .to_string();
         let path = path
@@ -2990,7 +2990,7 @@ impl rt::Endpoint for CalendarUpdateSubscribedCalendarRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}"
             .to_string();
         let path = path
@@ -3090,7 +3090,7 @@ impl rt::Endpoint for CalendarDeleteSubscribedCalendarRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}"
             .to_string();
         let path = path
@@ -3197,7 +3197,7 @@ impl rt::Endpoint for CalendarListSignInsRequest {
         q.push("type", &self.r#type);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin"
             .to_string();
         let path = path
@@ -3362,7 +3362,7 @@ impl rt::Endpoint for CalendarListSignOutsRequest {
         q.push("type", &self.r#type);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut"
             .to_string();
         let path = path
@@ -3501,7 +3501,7 @@ impl rt::Endpoint for CalendarSignInRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin"
             .to_string();
         let path = path
@@ -3587,7 +3587,7 @@ impl rt::Endpoint for CalendarSignOutRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut"
             .to_string();
         let path = path
@@ -3675,7 +3675,7 @@ impl rt::Endpoint for CalendarGetSignInLinkRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signInLinks"
             .to_string();
         let path = path
@@ -3762,7 +3762,7 @@ impl rt::Endpoint for CalendarGetSignOutLinkRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOutLinks"
             .to_string();
         let path = path
@@ -3857,7 +3857,7 @@ impl rt::Endpoint for CalendarGetMeetingRoomScheduleRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/meetingRooms/schedules/query"
             .to_string();
         let path = path
@@ -3942,7 +3942,7 @@ impl rt::Endpoint for CalendarAddMeetingRoomsRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms"
             .to_string();
         let path = path
@@ -4043,7 +4043,7 @@ impl rt::Endpoint for CalendarRemoveMeetingRoomsRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms/batchRemove"
             .to_string();
         let path = path
@@ -4158,7 +4158,7 @@ impl rt::Endpoint for CalendarCreateAclRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls"
             .to_string();
         let path = path
@@ -4245,7 +4245,7 @@ impl rt::Endpoint for CalendarDeleteAclRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls/{aclId}"
             .to_string();
         let path = path
@@ -4321,7 +4321,7 @@ impl rt::Endpoint for CalendarListAclsRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls"
             .to_string();
         let path = path
@@ -4480,8 +4480,8 @@ impl CalendarRecurrenceType {
         }
     }
 }
-impl std::fmt::Display for CalendarRecurrenceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarRecurrenceType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4502,7 +4502,7 @@ impl rt::Wire for CalendarRecurrenceType {
 }
 impl rt::Validate for CalendarRecurrenceType {}
 impl rt::Scalar for CalendarRecurrenceType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4699,8 +4699,8 @@ impl CalendarRecurrenceRangeType {
         }
     }
 }
-impl std::fmt::Display for CalendarRecurrenceRangeType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarRecurrenceRangeType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4721,7 +4721,7 @@ impl rt::Wire for CalendarRecurrenceRangeType {
 }
 impl rt::Validate for CalendarRecurrenceRangeType {}
 impl rt::Scalar for CalendarRecurrenceRangeType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5257,10 +5257,10 @@ pub struct CalendarOnlineMeetingInfo {
         feature = "serialize",
         serde(
             rename = "extraInfo",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub extra_info: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra_info: ::std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarOnlineMeetingInfo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -5298,7 +5298,7 @@ impl rt::decode::DecodeStruct for CalendarOnlineMeetingInfo {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                    ::std::collections::BTreeMap<String, serde_json::Value>,
                                 >::new(),
                             )?,
                     );
@@ -5491,8 +5491,8 @@ impl CalendarResponseStatus {
         }
     }
 }
-impl std::fmt::Display for CalendarResponseStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarResponseStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5513,7 +5513,7 @@ impl rt::Wire for CalendarResponseStatus {
 }
 impl rt::Validate for CalendarResponseStatus {}
 impl rt::Scalar for CalendarResponseStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5660,8 +5660,8 @@ impl CalendarEventStatus {
         }
     }
 }
-impl std::fmt::Display for CalendarEventStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarEventStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5682,7 +5682,7 @@ impl rt::Wire for CalendarEventStatus {
 }
 impl rt::Validate for CalendarEventStatus {}
 impl rt::Scalar for CalendarEventStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5896,8 +5896,8 @@ impl CalendarRoomStatus {
         }
     }
 }
-impl std::fmt::Display for CalendarRoomStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarRoomStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5918,7 +5918,7 @@ impl rt::Wire for CalendarRoomStatus {
 }
 impl rt::Validate for CalendarRoomStatus {}
 impl rt::Scalar for CalendarRoomStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -6559,8 +6559,8 @@ impl CalendarScheduleStatus {
         }
     }
 }
-impl std::fmt::Display for CalendarScheduleStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarScheduleStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -6581,7 +6581,7 @@ impl rt::Wire for CalendarScheduleStatus {
 }
 impl rt::Validate for CalendarScheduleStatus {}
 impl rt::Scalar for CalendarScheduleStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -7162,8 +7162,8 @@ impl CalendarPrivilege {
         }
     }
 }
-impl std::fmt::Display for CalendarPrivilege {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarPrivilege {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7184,7 +7184,7 @@ impl rt::Wire for CalendarPrivilege {
 }
 impl rt::Validate for CalendarPrivilege {}
 impl rt::Scalar for CalendarPrivilege {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -7377,8 +7377,8 @@ impl CalendarType {
         }
     }
 }
-impl std::fmt::Display for CalendarType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7399,7 +7399,7 @@ impl rt::Wire for CalendarType {
 }
 impl rt::Validate for CalendarType {}
 impl rt::Scalar for CalendarType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -7937,8 +7937,8 @@ impl CalendarSignInType {
         }
     }
 }
-impl std::fmt::Display for CalendarSignInType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarSignInType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7959,7 +7959,7 @@ impl rt::Wire for CalendarSignInType {
 }
 impl rt::Validate for CalendarSignInType {}
 impl rt::Scalar for CalendarSignInType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -7999,8 +7999,8 @@ impl CalendarSignOutType {
         }
     }
 }
-impl std::fmt::Display for CalendarSignOutType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CalendarSignOutType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -8021,7 +8021,7 @@ impl rt::Wire for CalendarSignOutType {
 }
 impl rt::Validate for CalendarSignOutType {}
 impl rt::Scalar for CalendarSignOutType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

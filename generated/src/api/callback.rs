@@ -637,8 +637,8 @@ impl CallbackTag {
         }
     }
 }
-impl std::fmt::Display for CallbackTag {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CallbackTag {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -659,7 +659,7 @@ impl rt::Wire for CallbackTag {
 }
 impl rt::Validate for CallbackTag {}
 impl rt::Scalar for CallbackTag {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

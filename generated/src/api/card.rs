@@ -279,9 +279,9 @@ pub struct CardCreateAndDeliverRequest {
     /// Wire name `privateData`.
     #[serde(
         rename = "privateData",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub private_data: std::collections::BTreeMap<String, CardData>,
+    pub private_data: ::std::collections::BTreeMap<String, CardData>,
     /// The card's dynamic data sources.
     ///
     /// Wire name `openDynamicDataConfig`.
@@ -450,7 +450,7 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
     /// Sets `private_data`: Data only one user sees, keyed by userid (keys at most 100 bytes).
     pub fn private_data(
         mut self,
-        private_data: std::collections::BTreeMap<String, CardData>,
+        private_data: ::std::collections::BTreeMap<String, CardData>,
     ) -> Self {
         self.request.private_data = private_data;
         self
@@ -763,9 +763,9 @@ pub struct CardUpdateRequest {
     /// Wire name `privateData`.
     #[serde(
         rename = "privateData",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub private_data: std::collections::BTreeMap<String, CardData>,
+    pub private_data: ::std::collections::BTreeMap<String, CardData>,
     /// Whether to merge by key or replace (default: replace).
     ///
     /// Wire name `cardUpdateOptions`.
@@ -827,7 +827,7 @@ impl<'c> crate::api::Call<'c, CardUpdateRequest> {
     /// Sets `private_data`: The new data only one user sees, keyed by userid.
     pub fn private_data(
         mut self,
-        private_data: std::collections::BTreeMap<String, CardData>,
+        private_data: ::std::collections::BTreeMap<String, CardData>,
     ) -> Self {
         self.request.private_data = private_data;
         self
@@ -1012,9 +1012,9 @@ pub struct CardCreateRequest {
     /// Wire name `privateData`.
     #[serde(
         rename = "privateData",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub private_data: std::collections::BTreeMap<String, CardData>,
+    pub private_data: ::std::collections::BTreeMap<String, CardData>,
     /// The card's dynamic data sources.
     ///
     /// Wire name `openDynamicDataConfig`.
@@ -1136,7 +1136,7 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
     /// Sets `private_data`: Data only one user sees, keyed by userid.
     pub fn private_data(
         mut self,
-        private_data: std::collections::BTreeMap<String, CardData>,
+        private_data: ::std::collections::BTreeMap<String, CardData>,
     ) -> Self {
         self.request.private_data = private_data;
         self
@@ -1535,9 +1535,9 @@ pub struct CardData {
     /// Wire name `cardParamMap`.
     #[serde(
         rename = "cardParamMap",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub card_param_map: std::collections::BTreeMap<String, String>,
+    pub card_param_map: ::std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for CardData {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -1557,7 +1557,7 @@ impl rt::decode::DecodeStruct for CardData {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -1583,7 +1583,7 @@ impl CardData {
     /// Sets `card_param_map`: Variable name → value (names at most 100 bytes, values at most 1 KB). Numbers and booleans as text (`"1"`, `"true"`), objects and arrays as JSON text; the type must match the variable's type in the card builder.
     pub fn card_param_map(
         mut self,
-        card_param_map: std::collections::BTreeMap<String, String>,
+        card_param_map: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.card_param_map = card_param_map;
         self
@@ -1627,8 +1627,8 @@ impl CardCallbackType {
         }
     }
 }
-impl std::fmt::Display for CardCallbackType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CardCallbackType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -1649,7 +1649,7 @@ impl rt::Wire for CardCallbackType {
 }
 impl rt::Validate for CardCallbackType {}
 impl rt::Scalar for CardCallbackType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1706,7 +1706,7 @@ impl rt::Wire for CardUserIdType {
 }
 impl rt::Validate for CardUserIdType {}
 impl rt::Scalar for CardUserIdType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1750,8 +1750,8 @@ impl CardPullStrategy {
         }
     }
 }
-impl std::fmt::Display for CardPullStrategy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CardPullStrategy {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -1772,7 +1772,7 @@ impl rt::Wire for CardPullStrategy {
 }
 impl rt::Validate for CardPullStrategy {}
 impl rt::Scalar for CardPullStrategy {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1820,8 +1820,8 @@ impl CardTimeUnit {
         }
     }
 }
-impl std::fmt::Display for CardTimeUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CardTimeUnit {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -1842,7 +1842,7 @@ impl rt::Wire for CardTimeUnit {
 }
 impl rt::Validate for CardTimeUnit {}
 impl rt::Scalar for CardTimeUnit {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1968,9 +1968,9 @@ pub struct CardDynamicDataSource {
     /// Wire name `constParams`.
     #[serde(
         rename = "constParams",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub const_params: std::collections::BTreeMap<String, String>,
+    pub const_params: ::std::collections::BTreeMap<String, String>,
     /// How it is fetched; needed when the data source is used.
     ///
     /// Wire name `pullConfig`.
@@ -2002,7 +2002,7 @@ impl rt::decode::DecodeStruct for CardDynamicDataSource {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -2048,7 +2048,7 @@ impl CardDynamicDataSource {
     /// Sets `const_params`: Fixed params sent back when the source is fetched.
     pub fn const_params(
         mut self,
-        const_params: std::collections::BTreeMap<String, String>,
+        const_params: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.const_params = const_params;
         self
@@ -2321,9 +2321,9 @@ pub struct CardImSpaceModel {
     /// Wire name `lastMessageI18n`.
     #[serde(
         rename = "lastMessageI18n",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub last_message_i18n: std::collections::BTreeMap<String, String>,
+    pub last_message_i18n: ::std::collections::BTreeMap<String, String>,
     /// How the card shows in search.
     ///
     /// Wire name `searchSupport`.
@@ -2361,7 +2361,7 @@ impl rt::decode::DecodeStruct for CardImSpaceModel {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -2414,7 +2414,7 @@ impl CardImSpaceModel {
     /// Sets `last_message_i18n`: The chat list's last-message text per language: `ZH_CN`, `ZH_TW`, `EN_US`, `JA_JP`, `VI_VN`, `TH_TH`.
     pub fn last_message_i18n(
         mut self,
-        last_message_i18n: std::collections::BTreeMap<String, String>,
+        last_message_i18n: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.last_message_i18n = last_message_i18n;
         self
@@ -2582,17 +2582,17 @@ pub struct CardImSingleDeliverModel {
     /// Wire name `atUserIds`.
     #[serde(
         rename = "atUserIds",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub at_user_ids: std::collections::BTreeMap<String, String>,
+    pub at_user_ids: ::std::collections::BTreeMap<String, String>,
     /// Extension fields.
     ///
     /// Wire name `extension`.
     #[serde(
         rename = "extension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub extension: std::collections::BTreeMap<String, String>,
+    pub extension: ::std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for CardImSingleDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -2613,7 +2613,7 @@ impl rt::decode::DecodeStruct for CardImSingleDeliverModel {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -2623,7 +2623,7 @@ impl rt::decode::DecodeStruct for CardImSingleDeliverModel {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -2651,7 +2651,7 @@ impl CardImSingleDeliverModel {
     /// Sets `at_user_ids`: Users to @, userid → name; `{"@ALL": "@ALL"}` @s everyone.
     pub fn at_user_ids(
         mut self,
-        at_user_ids: std::collections::BTreeMap<String, String>,
+        at_user_ids: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.at_user_ids = at_user_ids;
         self
@@ -2659,7 +2659,7 @@ impl CardImSingleDeliverModel {
     /// Sets `extension`: Extension fields.
     pub fn extension(
         mut self,
-        extension: std::collections::BTreeMap<String, String>,
+        extension: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.extension = extension;
         self
@@ -2686,9 +2686,9 @@ pub struct CardImGroupDeliverModel {
     /// Wire name `atUserIds`.
     #[serde(
         rename = "atUserIds",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub at_user_ids: std::collections::BTreeMap<String, String>,
+    pub at_user_ids: ::std::collections::BTreeMap<String, String>,
     /// Userids of the only members who see the card; everyone when absent.
     ///
     /// Wire name `recipients`.
@@ -2699,9 +2699,9 @@ pub struct CardImGroupDeliverModel {
     /// Wire name `extension`.
     #[serde(
         rename = "extension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub extension: std::collections::BTreeMap<String, String>,
+    pub extension: ::std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for CardImGroupDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -2729,7 +2729,7 @@ impl rt::decode::DecodeStruct for CardImGroupDeliverModel {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -2744,7 +2744,7 @@ impl rt::decode::DecodeStruct for CardImGroupDeliverModel {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -2781,7 +2781,7 @@ impl CardImGroupDeliverModel {
     /// Sets `at_user_ids`: Users to @, userid → name; `{"@ALL": "@ALL"}` @s everyone.
     pub fn at_user_ids(
         mut self,
-        at_user_ids: std::collections::BTreeMap<String, String>,
+        at_user_ids: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.at_user_ids = at_user_ids;
         self
@@ -2794,7 +2794,7 @@ impl CardImGroupDeliverModel {
     /// Sets `extension`: Extension fields.
     pub fn extension(
         mut self,
-        extension: std::collections::BTreeMap<String, String>,
+        extension: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.extension = extension;
         self
@@ -2826,9 +2826,9 @@ pub struct CardImRobotDeliverModel {
     /// Wire name `extension`.
     #[serde(
         rename = "extension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub extension: std::collections::BTreeMap<String, String>,
+    pub extension: ::std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for CardImRobotDeliverModel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -2860,7 +2860,7 @@ impl rt::decode::DecodeStruct for CardImRobotDeliverModel {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -2900,7 +2900,7 @@ impl CardImRobotDeliverModel {
     /// Sets `extension`: Extension fields.
     pub fn extension(
         mut self,
-        extension: std::collections::BTreeMap<String, String>,
+        extension: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.extension = extension;
         self
@@ -3185,8 +3185,8 @@ impl CardSpaceType {
         }
     }
 }
-impl std::fmt::Display for CardSpaceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CardSpaceType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3207,7 +3207,7 @@ impl rt::Wire for CardSpaceType {
 }
 impl rt::Validate for CardSpaceType {}
 impl rt::Scalar for CardSpaceType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3547,10 +3547,10 @@ pub struct CardPrivateData {
         feature = "serialize",
         serde(
             rename = "params",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub params: std::collections::BTreeMap<String, serde_json::Value>,
+    pub params: ::std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for CardPrivateData {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -3576,7 +3576,7 @@ impl rt::decode::DecodeStruct for CardPrivateData {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                    ::std::collections::BTreeMap<String, serde_json::Value>,
                                 >::new(),
                             )?,
                     );
@@ -3740,11 +3740,11 @@ pub struct CardCallback {
         feature = "serialize",
         serde(
             rename = "extension",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
             serialize_with = "::dingtalk_runtime::wire::json_text::ser",
         )
     )]
-    pub extension: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extension: ::std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for CardCallback {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -3819,7 +3819,7 @@ impl rt::decode::DecodeStruct for CardCallback {
                         map
                             .next_value_seed(
                                 rt::decode::JsonText::<
-                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                    ::std::collections::BTreeMap<String, serde_json::Value>,
                                 >::new(),
                             )?,
                     );
@@ -3886,9 +3886,9 @@ pub struct CardCallbackResponse {
     /// Wire name `privateData`.
     #[serde(
         rename = "privateData",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub private_data: std::collections::BTreeMap<String, CardData>,
+    pub private_data: ::std::collections::BTreeMap<String, CardData>,
     /// New data only the acting user sees.
     ///
     /// Wire name `userPrivateData`.
@@ -3929,7 +3929,7 @@ impl rt::decode::DecodeStruct for CardCallbackResponse {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, CardData>,
+                                    ::std::collections::BTreeMap<String, CardData>,
                                 >::new(),
                             )?,
                     );
@@ -3982,7 +3982,7 @@ impl CardCallbackResponse {
     /// Sets `private_data`: New data only one user sees, keyed by userid.
     pub fn private_data(
         mut self,
-        private_data: std::collections::BTreeMap<String, CardData>,
+        private_data: ::std::collections::BTreeMap<String, CardData>,
     ) -> Self {
         self.private_data = private_data;
         self

@@ -1042,8 +1042,8 @@ impl ChatOwnerType {
         }
     }
 }
-impl std::fmt::Display for ChatOwnerType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for ChatOwnerType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -1064,7 +1064,7 @@ impl rt::Wire for ChatOwnerType {
 }
 impl rt::Validate for ChatOwnerType {}
 impl rt::Scalar for ChatOwnerType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1121,7 +1121,7 @@ impl rt::Wire for ChatStatus {
 }
 impl rt::Validate for ChatStatus {}
 impl rt::Scalar for ChatStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

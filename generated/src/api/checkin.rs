@@ -435,8 +435,8 @@ impl CheckinOrder {
         }
     }
 }
-impl std::fmt::Display for CheckinOrder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CheckinOrder {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -457,7 +457,7 @@ impl rt::Wire for CheckinOrder {
 }
 impl rt::Validate for CheckinOrder {}
 impl rt::Scalar for CheckinOrder {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

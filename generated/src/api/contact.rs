@@ -526,7 +526,7 @@ impl<'c> ContactApi<'c> {
     /// Source: `spec/contact.yaml` · `endpoints.translate_file`
     pub fn translate_file(
         &self,
-        medias: std::collections::BTreeMap<String, String>,
+        medias: ::std::collections::BTreeMap<String, String>,
         union_id: impl Into<String>,
     ) -> crate::api::Call<'c, ContactTranslateFileRequest> {
         crate::api::Call::new(
@@ -879,7 +879,7 @@ impl rt::Endpoint for ContactGetUserRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/contact/users/{unionId}".to_string();
         let path = path
             .replace(
@@ -1828,7 +1828,7 @@ impl rt::Endpoint for ContactDeleteEmpAttributeVisibilityRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/contact/staffAttributes/visibilitySettings/{settingId}"
             .to_string();
         let path = path
@@ -2053,9 +2053,9 @@ pub struct ContactSignOutOrgAccountRequest {
     /// Wire name `reasonI18nForEmployee`.
     #[serde(
         rename = "reasonI18nForEmployee",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub reason_i18n_for_employee: std::collections::BTreeMap<String, String>,
+    pub reason_i18n_for_employee: ::std::collections::BTreeMap<String, String>,
 }
 impl ContactSignOutOrgAccountRequest {
     /// Creates a value from its required fields (`user_id`); optional fields start empty.
@@ -2098,7 +2098,7 @@ impl<'c> crate::api::Call<'c, ContactSignOutOrgAccountRequest> {
     /// Sets `reason_i18n_for_employee`: Why, as shown to the employee, by client language (`zh_CN`, `zh_HK`, `zh_TW`, `en_US`,
     pub fn reason_i18n_for_employee(
         mut self,
-        reason_i18n_for_employee: std::collections::BTreeMap<String, String>,
+        reason_i18n_for_employee: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.request.reason_i18n_for_employee = reason_i18n_for_employee;
         self
@@ -2807,7 +2807,7 @@ pub struct ContactTranslateFileRequest {
     ///
     /// Wire name `medias`.
     #[serde(rename = "medias")]
-    pub medias: std::collections::BTreeMap<String, String>,
+    pub medias: ::std::collections::BTreeMap<String, String>,
     /// The result archive's name without extension (转译完打包的文件名); required for more than one file.
     ///
     /// Wire name `outputFileName`.
@@ -2823,7 +2823,7 @@ impl ContactTranslateFileRequest {
     /// Creates a value from its required fields (`medias`, `union_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(
-        medias: std::collections::BTreeMap<String, String>,
+        medias: ::std::collections::BTreeMap<String, String>,
         union_id: impl Into<String>,
     ) -> Self {
         Self {
@@ -3257,7 +3257,7 @@ impl rt::Endpoint for ContactDeleteContactHideSettingRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/contact/contactHideSettings/{settingId}".to_string();
         let path = path
             .replace(
@@ -3675,7 +3675,7 @@ impl rt::Endpoint for ContactDeleteContactRestrictSettingRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/contact/restrictions/settings/{settingId}".to_string();
         let path = path
             .replace(
@@ -4030,7 +4030,7 @@ impl rt::Endpoint for ContactGetCooperateOrgInviteInfoRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/contact/cooperateCorps/{cooperateCorpId}/inviteInfos"
             .to_string();
         let path = path
@@ -4410,8 +4410,8 @@ impl ContactSeniorScene {
         }
     }
 }
-impl std::fmt::Display for ContactSeniorScene {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for ContactSeniorScene {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4432,7 +4432,7 @@ impl rt::Wire for ContactSeniorScene {
 }
 impl rt::Validate for ContactSeniorScene {}
 impl rt::Scalar for ContactSeniorScene {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4493,7 +4493,7 @@ impl rt::Wire for ContactSeniorWhiteListType {
 }
 impl rt::Validate for ContactSeniorWhiteListType {}
 impl rt::Scalar for ContactSeniorWhiteListType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5010,8 +5010,8 @@ impl ContactRestrictType {
         }
     }
 }
-impl std::fmt::Display for ContactRestrictType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for ContactRestrictType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5032,7 +5032,7 @@ impl rt::Wire for ContactRestrictType {
 }
 impl rt::Validate for ContactRestrictType {}
 impl rt::Scalar for ContactRestrictType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5345,8 +5345,8 @@ impl ContactTranslateStatus {
         }
     }
 }
-impl std::fmt::Display for ContactTranslateStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for ContactTranslateStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5367,7 +5367,7 @@ impl rt::Wire for ContactTranslateStatus {
 }
 impl rt::Validate for ContactTranslateStatus {}
 impl rt::Scalar for ContactTranslateStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -6565,10 +6565,10 @@ pub struct ContactGetMigrationDingIdByDingIdResponse {
         feature = "serialize",
         serde(
             rename = "migrationDingIdList",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub migration_ding_id_list: std::collections::BTreeMap<String, serde_json::Value>,
+    pub migration_ding_id_list: ::std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetMigrationDingIdByDingIdResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -6588,7 +6588,7 @@ impl rt::decode::DecodeStruct for ContactGetMigrationDingIdByDingIdResponse {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                    ::std::collections::BTreeMap<String, serde_json::Value>,
                                 >::new(),
                             )?,
                     );
@@ -6617,10 +6617,10 @@ pub struct ContactGetMigrationUnionIdByUnionIdResponse {
         feature = "serialize",
         serde(
             rename = "migrationUnionIdList",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub migration_union_id_list: std::collections::BTreeMap<String, serde_json::Value>,
+    pub migration_union_id_list: ::std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl<'de> serde::Deserialize<'de> for ContactGetMigrationUnionIdByUnionIdResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -6640,7 +6640,7 @@ impl rt::decode::DecodeStruct for ContactGetMigrationUnionIdByUnionIdResponse {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                    ::std::collections::BTreeMap<String, serde_json::Value>,
                                 >::new(),
                             )?,
                     );

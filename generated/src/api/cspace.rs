@@ -1298,8 +1298,8 @@ impl CspaceGrantType {
         }
     }
 }
-impl std::fmt::Display for CspaceGrantType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for CspaceGrantType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -1320,7 +1320,7 @@ impl rt::Wire for CspaceGrantType {
 }
 impl rt::Validate for CspaceGrantType {}
 impl rt::Scalar for CspaceGrantType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -91,9 +91,9 @@ pub struct GatewayOpenConnectionRequest {
     /// Wire name `extras`.
     #[serde(
         rename = "extras",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub extras: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extras: ::std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl GatewayOpenConnectionRequest {
     /// Creates a value from its required fields (`client_id`, `client_secret`, `subscriptions`); optional fields start empty.
@@ -152,7 +152,7 @@ impl<'c> crate::api::Call<'c, GatewayOpenConnectionRequest> {
     /// Sets `extras`: Extra key-value settings.
     pub fn extras(
         mut self,
-        extras: std::collections::BTreeMap<String, serde_json::Value>,
+        extras: ::std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
         self.request.extras = extras;
         self
@@ -191,8 +191,8 @@ impl GatewaySubscriptionType {
         }
     }
 }
-impl std::fmt::Display for GatewaySubscriptionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for GatewaySubscriptionType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -213,7 +213,7 @@ impl rt::Wire for GatewaySubscriptionType {
 }
 impl rt::Validate for GatewaySubscriptionType {}
 impl rt::Scalar for GatewaySubscriptionType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

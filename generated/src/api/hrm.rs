@@ -2786,8 +2786,8 @@ impl HrmFieldType {
         }
     }
 }
-impl std::fmt::Display for HrmFieldType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for HrmFieldType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2808,7 +2808,7 @@ impl rt::Wire for HrmFieldType {
 }
 impl rt::Validate for HrmFieldType {}
 impl rt::Scalar for HrmFieldType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3558,7 +3558,7 @@ impl rt::Wire for HrmOnJobStatus {
 }
 impl rt::Validate for HrmOnJobStatus {}
 impl rt::Scalar for HrmOnJobStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3635,7 +3635,7 @@ impl rt::Wire for HrmEmployeeType {
 }
 impl rt::Validate for HrmEmployeeType {}
 impl rt::Scalar for HrmEmployeeType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4374,7 +4374,7 @@ impl rt::Wire for HrmDismissionStatus {
 }
 impl rt::Validate for HrmDismissionStatus {}
 impl rt::Scalar for HrmDismissionStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4435,7 +4435,7 @@ impl rt::Wire for HrmPreDismissionStatus {
 }
 impl rt::Validate for HrmPreDismissionStatus {}
 impl rt::Scalar for HrmPreDismissionStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4847,7 +4847,7 @@ impl rt::Wire for HrmPositionStatus {
 }
 impl rt::Validate for HrmPositionStatus {}
 impl rt::Scalar for HrmPositionStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5553,8 +5553,8 @@ impl HrmOptionsModifyType {
         }
     }
 }
-impl std::fmt::Display for HrmOptionsModifyType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for HrmOptionsModifyType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5575,7 +5575,7 @@ impl rt::Wire for HrmOptionsModifyType {
 }
 impl rt::Validate for HrmOptionsModifyType {}
 impl rt::Scalar for HrmOptionsModifyType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

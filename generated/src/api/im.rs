@@ -738,19 +738,19 @@ pub struct ImSendMessageRequest {
     /// Wire name `msg_param_map`.
     #[serde(
         rename = "msg_param_map",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub msg_param_map: std::collections::BTreeMap<String, String>,
+    pub msg_param_map: ::std::collections::BTreeMap<String, String>,
     /// Media ids (`@…`) for the template's media placeholders (多媒体类型替换参数), sent as JSON text.
     ///
     /// Wire name `msg_media_id_param_map`.
     #[serde(
         rename = "msg_media_id_param_map",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub msg_media_id_param_map: std::collections::BTreeMap<String, String>,
+    pub msg_media_id_param_map: ::std::collections::BTreeMap<String, String>,
     /// Only these userids see the message (消息接收人userId列表), comma-separated.
     ///
     /// Wire name `receiver_user_ids`; at most 999.
@@ -887,7 +887,7 @@ impl<'c> crate::api::Call<'c, ImSendMessageRequest> {
     /// Sets `msg_param_map`: Text values for the template's placeholders (普通文本类型替换参数), sent as JSON text.
     pub fn msg_param_map(
         mut self,
-        msg_param_map: std::collections::BTreeMap<String, String>,
+        msg_param_map: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.request.msg_param_map = msg_param_map;
         self
@@ -895,7 +895,7 @@ impl<'c> crate::api::Call<'c, ImSendMessageRequest> {
     /// Sets `msg_media_id_param_map`: Media ids (`@…`) for the template's media placeholders (多媒体类型替换参数), sent as JSON text.
     pub fn msg_media_id_param_map(
         mut self,
-        msg_media_id_param_map: std::collections::BTreeMap<String, String>,
+        msg_media_id_param_map: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.request.msg_media_id_param_map = msg_media_id_param_map;
         self
@@ -2027,7 +2027,7 @@ impl rt::Endpoint for ImChatIdToOpenConversationIdRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/im/chat/{chatId}/convertToOpenConversationId".to_string();
         let path = path
             .replace(
@@ -2474,19 +2474,25 @@ pub struct ImSendRobotInteractiveCardRequest {
     /// Wire name `userIdPrivateDataMap`.
     #[serde(
         rename = "userIdPrivateDataMap",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    pub user_id_private_data_map: ::std::collections::BTreeMap<
+        String,
+        serde_json::Value,
+    >,
     /// Card data only some users see, keyed by unionId, as JSON text.
     ///
     /// Wire name `unionIdPrivateDataMap`.
     #[serde(
         rename = "unionIdPrivateDataMap",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    pub union_id_private_data_map: ::std::collections::BTreeMap<
+        String,
+        serde_json::Value,
+    >,
     /// @-mentions, recipients and card properties.
     ///
     /// Wire name `sendOptions`.
@@ -2578,7 +2584,7 @@ impl<'c> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
     /// Sets `user_id_private_data_map`: Card data only some users see, keyed by userid, as JSON text.
     pub fn user_id_private_data_map(
         mut self,
-        user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+        user_id_private_data_map: ::std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
         self.request.user_id_private_data_map = user_id_private_data_map;
         self
@@ -2586,7 +2592,10 @@ impl<'c> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
     /// Sets `union_id_private_data_map`: Card data only some users see, keyed by unionId, as JSON text.
     pub fn union_id_private_data_map(
         mut self,
-        union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+        union_id_private_data_map: ::std::collections::BTreeMap<
+            String,
+            serde_json::Value,
+        >,
     ) -> Self {
         self.request.union_id_private_data_map = union_id_private_data_map;
         self
@@ -2639,19 +2648,25 @@ pub struct ImUpdateRobotInteractiveCardRequest {
     /// Wire name `userIdPrivateDataMap`.
     #[serde(
         rename = "userIdPrivateDataMap",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    pub user_id_private_data_map: ::std::collections::BTreeMap<
+        String,
+        serde_json::Value,
+    >,
     /// New data only some users see, keyed by unionId, as JSON text.
     ///
     /// Wire name `unionIdPrivateDataMap`.
     #[serde(
         rename = "unionIdPrivateDataMap",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    pub union_id_private_data_map: ::std::collections::BTreeMap<
+        String,
+        serde_json::Value,
+    >,
     /// Merge by key or replace (default: replace).
     ///
     /// Wire name `updateOptions`.
@@ -2705,7 +2720,7 @@ impl<'c> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
     /// Sets `user_id_private_data_map`: New data only some users see, keyed by userid, as JSON text.
     pub fn user_id_private_data_map(
         mut self,
-        user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+        user_id_private_data_map: ::std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
         self.request.user_id_private_data_map = user_id_private_data_map;
         self
@@ -2713,7 +2728,10 @@ impl<'c> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
     /// Sets `union_id_private_data_map`: New data only some users see, keyed by unionId, as JSON text.
     pub fn union_id_private_data_map(
         mut self,
-        union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+        union_id_private_data_map: ::std::collections::BTreeMap<
+            String,
+            serde_json::Value,
+        >,
     ) -> Self {
         self.request.union_id_private_data_map = union_id_private_data_map;
         self
@@ -3572,8 +3590,8 @@ impl ImGroupOwnerType {
         }
     }
 }
-impl std::fmt::Display for ImGroupOwnerType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for ImGroupOwnerType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3594,7 +3612,7 @@ impl rt::Wire for ImGroupOwnerType {
 }
 impl rt::Validate for ImGroupOwnerType {}
 impl rt::Scalar for ImGroupOwnerType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3651,7 +3669,7 @@ impl rt::Wire for ImConversationTag {
 }
 impl rt::Validate for ImConversationTag {}
 impl rt::Scalar for ImConversationTag {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3708,7 +3726,7 @@ impl rt::Wire for ImGroupRole {
 }
 impl rt::Validate for ImGroupRole {}
 impl rt::Scalar for ImGroupRole {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3765,7 +3783,7 @@ impl rt::Wire for ImMuteStatus {
 }
 impl rt::Validate for ImMuteStatus {}
 impl rt::Scalar for ImMuteStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3822,7 +3840,7 @@ impl rt::Wire for ImSceneGroupStatus {
 }
 impl rt::Validate for ImSceneGroupStatus {}
 impl rt::Scalar for ImSceneGroupStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4147,10 +4165,10 @@ pub struct ImSceneGroupMemberPage {
         feature = "serialize",
         serde(
             rename = "staffIdNickMap",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub staff_id_nick_map: std::collections::BTreeMap<String, String>,
+    pub staff_id_nick_map: ::std::collections::BTreeMap<String, String>,
     /// UnionId → name of members outside the org.
     ///
     /// Wire name `unionIdNickMap`.
@@ -4158,10 +4176,10 @@ pub struct ImSceneGroupMemberPage {
         feature = "serialize",
         serde(
             rename = "unionIdNickMap",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub union_id_nick_map: std::collections::BTreeMap<String, String>,
+    pub union_id_nick_map: ::std::collections::BTreeMap<String, String>,
     /// Whether more pages follow.
     ///
     /// Wire name `hasMore`.
@@ -4221,7 +4239,7 @@ impl rt::decode::DecodeStruct for ImSceneGroupMemberPage {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -4231,7 +4249,7 @@ impl rt::decode::DecodeStruct for ImSceneGroupMemberPage {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );

@@ -536,8 +536,8 @@ impl IndustryRegionType {
         }
     }
 }
-impl std::fmt::Display for IndustryRegionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for IndustryRegionType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -558,7 +558,7 @@ impl rt::Wire for IndustryRegionType {
 }
 impl rt::Validate for IndustryRegionType {}
 impl rt::Scalar for IndustryRegionType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

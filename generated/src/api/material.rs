@@ -1071,7 +1071,7 @@ impl rt::Wire for MaterialPublishStatus {
 }
 impl rt::Validate for MaterialPublishStatus {}
 impl rt::Scalar for MaterialPublishStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1128,7 +1128,7 @@ impl rt::Wire for MaterialViewScope {
 }
 impl rt::Validate for MaterialViewScope {}
 impl rt::Scalar for MaterialViewScope {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1189,7 +1189,7 @@ impl rt::Wire for MaterialArticleStatus {
 }
 impl rt::Validate for MaterialArticleStatus {}
 impl rt::Scalar for MaterialArticleStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -1071,10 +1071,10 @@ pub struct MessageSendByTemplateRequest {
     /// Wire name `data`.
     #[serde(
         rename = "data",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub data: std::collections::BTreeMap<String, String>,
+    pub data: ::std::collections::BTreeMap<String, String>,
 }
 impl MessageSendByTemplateRequest {
     /// Creates a value from its required fields (`agent_id`, `template_id`); optional fields start empty.
@@ -1133,7 +1133,7 @@ impl<'c> crate::api::Call<'c, MessageSendByTemplateRequest> {
         self
     }
     /// Sets `data`: Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
-    pub fn data(mut self, data: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn data(mut self, data: ::std::collections::BTreeMap<String, String>) -> Self {
         self.request.data = data;
         self
     }
@@ -1445,8 +1445,8 @@ impl MessageType {
         }
     }
 }
-impl std::fmt::Display for MessageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for MessageType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -1467,7 +1467,7 @@ impl rt::Wire for MessageType {
 }
 impl rt::Validate for MessageType {}
 impl rt::Scalar for MessageType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2703,8 +2703,8 @@ impl MessageBtnOrientation {
         }
     }
 }
-impl std::fmt::Display for MessageBtnOrientation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for MessageBtnOrientation {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2725,7 +2725,7 @@ impl rt::Wire for MessageBtnOrientation {
 }
 impl rt::Validate for MessageBtnOrientation {}
 impl rt::Scalar for MessageBtnOrientation {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2873,7 +2873,7 @@ impl rt::Wire for MessageSendStatus {
 }
 impl rt::Validate for MessageSendStatus {}
 impl rt::Scalar for MessageSendStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -698,7 +698,7 @@ impl rt::Wire for MicroappStatus {
 }
 impl rt::Validate for MicroappStatus {}
 impl rt::Scalar for MicroappStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -678,7 +678,7 @@ impl rt::Endpoint for Oauth2GetTokenRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/oauth2/{corpId}/token".to_string();
         let path = path
             .replace(
@@ -1185,7 +1185,7 @@ impl rt::Wire for OauthAuthLevel {
 }
 impl rt::Validate for OauthAuthLevel {}
 impl rt::Scalar for OauthAuthLevel {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

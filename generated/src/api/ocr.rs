@@ -183,8 +183,8 @@ impl OcrImageType {
         }
     }
 }
-impl std::fmt::Display for OcrImageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for OcrImageType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -205,7 +205,7 @@ impl rt::Wire for OcrImageType {
 }
 impl rt::Validate for OcrImageType {}
 impl rt::Scalar for OcrImageType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -3570,8 +3570,8 @@ impl RobotSendStatus {
         }
     }
 }
-impl std::fmt::Display for RobotSendStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for RobotSendStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3592,7 +3592,7 @@ impl rt::Wire for RobotSendStatus {
 }
 impl rt::Validate for RobotSendStatus {}
 impl rt::Scalar for RobotSendStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3632,8 +3632,8 @@ impl RobotReadStatus {
         }
     }
 }
-impl std::fmt::Display for RobotReadStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for RobotReadStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3654,7 +3654,7 @@ impl rt::Wire for RobotReadStatus {
 }
 impl rt::Validate for RobotReadStatus {}
 impl rt::Scalar for RobotReadStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3818,10 +3818,10 @@ pub struct RobotRecallResult {
         feature = "serialize",
         serde(
             rename = "failedResult",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub failed_result: std::collections::BTreeMap<String, String>,
+    pub failed_result: ::std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for RobotRecallResult {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -3847,7 +3847,7 @@ impl rt::decode::DecodeStruct for RobotRecallResult {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -4031,7 +4031,7 @@ impl rt::Wire for RobotType {
 }
 impl rt::Validate for RobotType {}
 impl rt::Scalar for RobotType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4283,7 +4283,7 @@ impl rt::Wire for RobotDingRemindType {
 }
 impl rt::Validate for RobotDingRemindType {}
 impl rt::Scalar for RobotDingRemindType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4339,8 +4339,8 @@ impl RobotCallVoice {
         }
     }
 }
-impl std::fmt::Display for RobotCallVoice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for RobotCallVoice {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4361,7 +4361,7 @@ impl rt::Wire for RobotCallVoice {
 }
 impl rt::Validate for RobotCallVoice {}
 impl rt::Scalar for RobotCallVoice {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4417,8 +4417,8 @@ impl RobotInboundMessageType {
         }
     }
 }
-impl std::fmt::Display for RobotInboundMessageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for RobotInboundMessageType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4439,7 +4439,7 @@ impl rt::Wire for RobotInboundMessageType {
 }
 impl rt::Validate for RobotInboundMessageType {}
 impl rt::Scalar for RobotInboundMessageType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4479,8 +4479,8 @@ impl RobotConversationType {
         }
     }
 }
-impl std::fmt::Display for RobotConversationType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for RobotConversationType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4501,7 +4501,7 @@ impl rt::Wire for RobotConversationType {
 }
 impl rt::Validate for RobotConversationType {}
 impl rt::Scalar for RobotConversationType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5799,8 +5799,8 @@ impl RobotWebhookButtonOrientation {
         }
     }
 }
-impl std::fmt::Display for RobotWebhookButtonOrientation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for RobotWebhookButtonOrientation {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5821,7 +5821,7 @@ impl rt::Wire for RobotWebhookButtonOrientation {
 }
 impl rt::Validate for RobotWebhookButtonOrientation {}
 impl rt::Scalar for RobotWebhookButtonOrientation {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -6556,10 +6556,10 @@ pub struct RobotSendDingResponse {
         feature = "serialize",
         serde(
             rename = "failedList",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub failed_list: std::collections::BTreeMap<String, Vec<String>>,
+    pub failed_list: ::std::collections::BTreeMap<String, Vec<String>>,
 }
 impl<'de> serde::Deserialize<'de> for RobotSendDingResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -6583,7 +6583,7 @@ impl rt::decode::DecodeStruct for RobotSendDingResponse {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, Vec<String>>,
+                                    ::std::collections::BTreeMap<String, Vec<String>>,
                                 >::new(),
                             )?,
                     );

@@ -663,8 +663,8 @@ impl ServiceaccountStatus {
         }
     }
 }
-impl std::fmt::Display for ServiceaccountStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for ServiceaccountStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -685,7 +685,7 @@ impl rt::Wire for ServiceaccountStatus {
 }
 impl rt::Validate for ServiceaccountStatus {}
 impl rt::Scalar for ServiceaccountStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1097,8 +1097,8 @@ impl ServiceaccountMenuType {
         }
     }
 }
-impl std::fmt::Display for ServiceaccountMenuType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for ServiceaccountMenuType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -1119,7 +1119,7 @@ impl rt::Wire for ServiceaccountMenuType {
 }
 impl rt::Validate for ServiceaccountMenuType {}
 impl rt::Scalar for ServiceaccountMenuType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1176,7 +1176,7 @@ impl rt::Wire for ServiceaccountMenuStatus {
 }
 impl rt::Validate for ServiceaccountMenuStatus {}
 impl rt::Scalar for ServiceaccountMenuStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

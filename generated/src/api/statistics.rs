@@ -1974,7 +1974,7 @@ impl rt::Wire for StatisticsReportUserType {
 }
 impl rt::Validate for StatisticsReportUserType {}
 impl rt::Scalar for StatisticsReportUserType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2359,7 +2359,7 @@ impl rt::Wire for StatisticsAnnualReportType {
 }
 impl rt::Validate for StatisticsAnnualReportType {}
 impl rt::Scalar for StatisticsAnnualReportType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3389,7 +3389,7 @@ impl rt::Wire for StatisticsMicroappType {
 }
 impl rt::Validate for StatisticsMicroappType {}
 impl rt::Scalar for StatisticsMicroappType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -942,7 +942,7 @@ impl rt::Endpoint for StorageGetOrgRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/orgs/{corpId}".to_string();
         let path = path
             .replace(
@@ -1126,7 +1126,7 @@ impl rt::Endpoint for StorageGetSpaceRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}".to_string();
         let path = path
             .replace(
@@ -1215,7 +1215,7 @@ impl rt::Endpoint for StorageAddFolderRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{parentId}/folders"
             .to_string();
         let path = path
@@ -1329,7 +1329,7 @@ impl rt::Endpoint for StorageCopyDentryRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/copy".to_string();
         let path = path
             .replace(
@@ -1442,7 +1442,7 @@ impl rt::Endpoint for StorageCopyDentriesRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/batchCopy".to_string();
         let path = path
             .replace(
@@ -1554,7 +1554,7 @@ impl rt::Endpoint for StorageMoveDentryRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/move".to_string();
         let path = path
             .replace(
@@ -1667,7 +1667,7 @@ impl rt::Endpoint for StorageMoveDentriesRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/batchMove".to_string();
         let path = path
             .replace(
@@ -1765,7 +1765,7 @@ impl rt::Endpoint for StorageRenameDentryRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/rename"
             .to_string();
         let path = path
@@ -1857,7 +1857,7 @@ impl rt::Endpoint for StorageDeleteDentryRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}".to_string();
         let path = path
             .replace(
@@ -1952,7 +1952,7 @@ impl rt::Endpoint for StorageDeleteDentriesRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/batchRemove".to_string();
         let path = path
             .replace(
@@ -2051,7 +2051,7 @@ impl rt::Endpoint for StorageRevertDentryVersionRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/versions/{version}/revert"
             .to_string();
         let path = path
@@ -2160,7 +2160,7 @@ impl rt::Endpoint for StorageListDentryVersionsRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/versions"
             .to_string();
         let path = path
@@ -2307,7 +2307,7 @@ impl rt::Endpoint for StorageGetDentryRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/query"
             .to_string();
         let path = path
@@ -2406,7 +2406,7 @@ impl rt::Endpoint for StorageGetDentriesRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/query".to_string();
         let path = path
             .replace(
@@ -2543,7 +2543,7 @@ impl rt::Endpoint for StorageListDentriesRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries".to_string();
         let path = path
             .replace(
@@ -2692,7 +2692,7 @@ impl rt::Endpoint for StorageListAllDentriesRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/listAll".to_string();
         let path = path
             .replace(
@@ -2786,7 +2786,7 @@ impl rt::Endpoint for StorageUpdateDentryAppPropertiesRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/appProperties"
             .to_string();
         let path = path
@@ -2883,7 +2883,7 @@ impl rt::Endpoint for StorageDeleteDentryAppPropertiesRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/appProperties/remove"
             .to_string();
         let path = path
@@ -2978,7 +2978,7 @@ impl rt::Endpoint for StorageGetDentryOpenInfoRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/openInfos/query"
             .to_string();
         let path = path
@@ -3072,7 +3072,7 @@ impl rt::Endpoint for StorageGetDentryThumbnailsRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/thumbnails/query".to_string();
         let path = path
             .replace(
@@ -3152,7 +3152,7 @@ impl rt::Endpoint for StorageInitMultipartFileUploadRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/files/multiPartUploadInfos/init"
             .to_string();
         let path = path
@@ -3348,7 +3348,7 @@ impl rt::Endpoint for StorageGetFileUploadInfoRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/files/uploadInfos/query".to_string();
         let path = path
             .replace(
@@ -3465,7 +3465,7 @@ impl rt::Endpoint for StorageCommitFileRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/files/commit".to_string();
         let path = path
             .replace(
@@ -3569,7 +3569,7 @@ impl rt::Endpoint for StorageGetFileDownloadInfoRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/spaces/{spaceId}/dentries/{dentryId}/downloadInfos/query"
             .to_string();
         let path = path
@@ -3739,7 +3739,7 @@ impl rt::Endpoint for StorageListRecycleItemsRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/recycleBins/{recycleBinId}/recycleItems".to_string();
         let path = path
             .replace(
@@ -3874,7 +3874,7 @@ impl rt::Endpoint for StorageGetRecycleItemRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/recycleBins/{recycleBinId}/recycleItems/{recycleItemId}"
             .to_string();
         let path = path
@@ -3962,7 +3962,7 @@ impl rt::Endpoint for StorageRestoreRecycleItemRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/recycleBins/{recycleBinId}/recycleItems/{recycleItemId}/restore"
             .to_string();
         let path = path
@@ -4061,7 +4061,7 @@ impl rt::Endpoint for StorageRestoreRecycleItemsRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/recycleBins/{recycleBinId}/recycleItems/batchRestore"
             .to_string();
         let path = path
@@ -4153,7 +4153,7 @@ impl rt::Endpoint for StorageDeleteRecycleItemRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/recycleBins/{recycleBinId}/recycleItems/{recycleItemId}"
             .to_string();
         let path = path
@@ -4235,7 +4235,7 @@ impl rt::Endpoint for StorageDeleteRecycleItemsRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/recycleBins/{recycleBinId}/recycleItems/batchRemove"
             .to_string();
         let path = path
@@ -4309,7 +4309,7 @@ impl rt::Endpoint for StorageClearRecycleBinRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/recycleBins/{recycleBinId}/clear".to_string();
         let path = path
             .replace(
@@ -4375,7 +4375,7 @@ impl rt::Endpoint for StorageGetTaskRequest {
         q.push("unionId", &self.union_id);
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/storage/tasks/{taskId}".to_string();
         let path = path
             .replace(
@@ -4561,8 +4561,8 @@ impl StorageVisibility {
         }
     }
 }
-impl std::fmt::Display for StorageVisibility {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageVisibility {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4583,7 +4583,7 @@ impl rt::Wire for StorageVisibility {
 }
 impl rt::Validate for StorageVisibility {}
 impl rt::Scalar for StorageVisibility {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4715,8 +4715,8 @@ impl StorageConflictStrategy {
         }
     }
 }
-impl std::fmt::Display for StorageConflictStrategy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageConflictStrategy {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4737,7 +4737,7 @@ impl rt::Wire for StorageConflictStrategy {
 }
 impl rt::Validate for StorageConflictStrategy {}
 impl rt::Scalar for StorageConflictStrategy {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4785,8 +4785,8 @@ impl StorageDriver {
         }
     }
 }
-impl std::fmt::Display for StorageDriver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageDriver {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4807,7 +4807,7 @@ impl rt::Wire for StorageDriver {
 }
 impl rt::Validate for StorageDriver {}
 impl rt::Scalar for StorageDriver {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4859,8 +4859,8 @@ impl StorageRegion {
         }
     }
 }
-impl std::fmt::Display for StorageRegion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageRegion {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4881,7 +4881,7 @@ impl rt::Wire for StorageRegion {
 }
 impl rt::Validate for StorageRegion {}
 impl rt::Scalar for StorageRegion {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4921,8 +4921,8 @@ impl StoragePartitionType {
         }
     }
 }
-impl std::fmt::Display for StoragePartitionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StoragePartitionType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4943,7 +4943,7 @@ impl rt::Wire for StoragePartitionType {
 }
 impl rt::Validate for StoragePartitionType {}
 impl rt::Scalar for StoragePartitionType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4983,8 +4983,8 @@ impl StorageQuotaType {
         }
     }
 }
-impl std::fmt::Display for StorageQuotaType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageQuotaType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5005,7 +5005,7 @@ impl rt::Wire for StorageQuotaType {
 }
 impl rt::Validate for StorageQuotaType {}
 impl rt::Scalar for StorageQuotaType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5386,8 +5386,8 @@ impl StorageOwnerType {
         }
     }
 }
-impl std::fmt::Display for StorageOwnerType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageOwnerType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5408,7 +5408,7 @@ impl rt::Wire for StorageOwnerType {
 }
 impl rt::Validate for StorageOwnerType {}
 impl rt::Scalar for StorageOwnerType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5543,8 +5543,8 @@ impl StorageSpaceStatus {
         }
     }
 }
-impl std::fmt::Display for StorageSpaceStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageSpaceStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5565,7 +5565,7 @@ impl rt::Wire for StorageSpaceStatus {
 }
 impl rt::Validate for StorageSpaceStatus {}
 impl rt::Scalar for StorageSpaceStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5901,8 +5901,8 @@ impl StorageDentryType {
         }
     }
 }
-impl std::fmt::Display for StorageDentryType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageDentryType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5923,7 +5923,7 @@ impl rt::Wire for StorageDentryType {
 }
 impl rt::Validate for StorageDentryType {}
 impl rt::Scalar for StorageDentryType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5967,8 +5967,8 @@ impl StorageDentryStatus {
         }
     }
 }
-impl std::fmt::Display for StorageDentryStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageDentryStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -5989,7 +5989,7 @@ impl rt::Wire for StorageDentryStatus {
 }
 impl rt::Validate for StorageDentryStatus {}
 impl rt::Scalar for StorageDentryStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -6258,10 +6258,10 @@ pub struct StorageDentry {
         feature = "serialize",
         serde(
             rename = "appProperties",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub app_properties: std::collections::BTreeMap<String, Vec<StorageAppProperty>>,
+    pub app_properties: ::std::collections::BTreeMap<String, Vec<StorageAppProperty>>,
     /// Its unique id (唯一标识), the dentryUuid of the v2.0 APIs.
     ///
     /// Wire name `uuid`.
@@ -6422,7 +6422,10 @@ impl rt::decode::DecodeStruct for StorageDentry {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, Vec<StorageAppProperty>>,
+                                    ::std::collections::BTreeMap<
+                                        String,
+                                        Vec<StorageAppProperty>,
+                                    >,
                                 >::new(),
                             )?,
                     );
@@ -6510,10 +6513,10 @@ pub struct StorageHeaderSignatureInfo {
         feature = "serialize",
         serde(
             rename = "headers",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub headers: std::collections::BTreeMap<String, String>,
+    pub headers: ::std::collections::BTreeMap<String, String>,
     /// How long the URLs and headers are valid, in seconds (过期时间).
     ///
     /// Wire name `expirationSeconds`.
@@ -6566,7 +6569,7 @@ impl rt::decode::DecodeStruct for StorageHeaderSignatureInfo {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -7754,8 +7757,8 @@ impl StorageOpenType {
         }
     }
 }
-impl std::fmt::Display for StorageOpenType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageOpenType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7776,7 +7779,7 @@ impl rt::Wire for StorageOpenType {
 }
 impl rt::Validate for StorageOpenType {}
 impl rt::Scalar for StorageOpenType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -8095,8 +8098,8 @@ impl StorageListOrder {
         }
     }
 }
-impl std::fmt::Display for StorageListOrder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageListOrder {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -8117,7 +8120,7 @@ impl rt::Wire for StorageListOrder {
 }
 impl rt::Validate for StorageListOrder {}
 impl rt::Scalar for StorageListOrder {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -8165,8 +8168,8 @@ impl StorageListOrderBy {
         }
     }
 }
-impl std::fmt::Display for StorageListOrderBy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageListOrderBy {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -8187,7 +8190,7 @@ impl rt::Wire for StorageListOrderBy {
 }
 impl rt::Validate for StorageListOrderBy {}
 impl rt::Scalar for StorageListOrderBy {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -9106,8 +9109,8 @@ impl StorageTaskStatus {
         }
     }
 }
-impl std::fmt::Display for StorageTaskStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageTaskStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -9128,7 +9131,7 @@ impl rt::Wire for StorageTaskStatus {
 }
 impl rt::Validate for StorageTaskStatus {}
 impl rt::Scalar for StorageTaskStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -9320,8 +9323,8 @@ impl StorageEventScope {
         }
     }
 }
-impl std::fmt::Display for StorageEventScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for StorageEventScope {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -9342,7 +9345,7 @@ impl rt::Wire for StorageEventScope {
 }
 impl rt::Validate for StorageEventScope {}
 impl rt::Scalar for StorageEventScope {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {

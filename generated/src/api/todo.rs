@@ -340,9 +340,9 @@ pub struct TodoCreateTaskRequest {
     /// Wire name `thirdExtension`.
     #[serde(
         rename = "thirdExtension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub third_extension: std::collections::BTreeMap<String, serde_json::Value>,
+    pub third_extension: ::std::collections::BTreeMap<String, serde_json::Value>,
 }
 impl TodoCreateTaskRequest {
     /// Creates a value from its required fields (`union_id`, `subject`); optional fields start empty.
@@ -395,7 +395,7 @@ impl rt::Endpoint for TodoCreateTaskRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/tasks".to_string();
         let path = path
             .replace(
@@ -525,7 +525,7 @@ impl<'c> crate::api::Call<'c, TodoCreateTaskRequest> {
     /// Sets `third_extension`: The third party's own extension data (三方待办的业务拓展数据).
     pub fn third_extension(
         mut self,
-        third_extension: std::collections::BTreeMap<String, serde_json::Value>,
+        third_extension: ::std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Self {
         self.request.third_extension = third_extension;
         self
@@ -586,7 +586,7 @@ impl rt::Endpoint for TodoGetTaskRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/tasks/{taskId}".to_string();
         let path = path
             .replace(
@@ -708,7 +708,7 @@ impl rt::Endpoint for TodoUpdateTaskRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/tasks/{taskId}".to_string();
         let path = path
             .replace(
@@ -865,7 +865,7 @@ impl rt::Endpoint for TodoUpdateTaskExecutorStatusRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/tasks/{taskId}/executorStatus"
             .to_string();
         let path = path
@@ -968,7 +968,7 @@ impl rt::Endpoint for TodoDeleteTaskRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/tasks/{taskId}".to_string();
         let path = path
             .replace(
@@ -1065,7 +1065,7 @@ impl rt::Endpoint for TodoQueryOrgTasksRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/org/tasks/query".to_string();
         let path = path
             .replace(
@@ -1400,7 +1400,7 @@ impl rt::Endpoint for TodoCreateCardTypeRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/configs/types".to_string();
         let path = path
             .replace(
@@ -1510,7 +1510,7 @@ impl rt::Endpoint for TodoGetCardTypeRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/configs/types/{cardTypeId}".to_string();
         let path = path
             .replace(
@@ -1638,7 +1638,7 @@ impl rt::Endpoint for TodoUpdateCardTypeRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/v1.0/todo/users/{unionId}/configs/types/{cardTypeId}".to_string();
         let path = path
             .replace(
@@ -1918,7 +1918,7 @@ impl rt::Wire for TodoPriority {
 }
 impl rt::Validate for TodoPriority {}
 impl rt::Scalar for TodoPriority {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -1958,8 +1958,8 @@ impl TodoType {
         }
     }
 }
-impl std::fmt::Display for TodoType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for TodoType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -1980,7 +1980,7 @@ impl rt::Wire for TodoType {
 }
 impl rt::Validate for TodoType {}
 impl rt::Scalar for TodoType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -2178,9 +2178,9 @@ pub struct TodoActionParam {
     /// Wire name `header`.
     #[serde(
         rename = "header",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub header: std::collections::BTreeMap<String, String>,
+    pub header: ::std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for TodoActionParam {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -2206,7 +2206,7 @@ impl rt::decode::DecodeStruct for TodoActionParam {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -2237,7 +2237,10 @@ impl TodoActionParam {
         self
     }
     /// Sets `header`: The request headers (回调三方服务时请求的header).
-    pub fn header(mut self, header: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn header(
+        mut self,
+        header: ::std::collections::BTreeMap<String, String>,
+    ) -> Self {
         self.header = header;
         self
     }
@@ -2848,8 +2851,8 @@ impl TodoRoleType {
         }
     }
 }
-impl std::fmt::Display for TodoRoleType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for TodoRoleType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -2870,7 +2873,7 @@ impl rt::Wire for TodoRoleType {
 }
 impl rt::Validate for TodoRoleType {}
 impl rt::Scalar for TodoRoleType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3330,7 +3333,7 @@ impl rt::Wire for TodoCardType {
 }
 impl rt::Validate for TodoCardType {}
 impl rt::Scalar for TodoCardType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3370,8 +3373,8 @@ impl TodoPcOpenMode {
         }
     }
 }
-impl std::fmt::Display for TodoPcOpenMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for TodoPcOpenMode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -3392,7 +3395,7 @@ impl rt::Wire for TodoPcOpenMode {
 }
 impl rt::Validate for TodoPcOpenMode {}
 impl rt::Scalar for TodoPcOpenMode {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -3420,9 +3423,9 @@ pub struct TodoCardContentField {
     /// Wire name `nameI18n`.
     #[serde(
         rename = "nameI18n",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub name_i18n: std::collections::BTreeMap<String, String>,
+    pub name_i18n: ::std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for TodoCardContentField {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -3454,7 +3457,7 @@ impl rt::decode::DecodeStruct for TodoCardContentField {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -3494,7 +3497,7 @@ impl TodoCardContentField {
     /// Sets `name_i18n`: The field's display name by language (字段显示名称): `zh_CN`, `zh_TW`, `zh_HK`, `en_US`, `vi_VN`, `ja_JP`.
     pub fn name_i18n(
         mut self,
-        name_i18n: std::collections::BTreeMap<String, String>,
+        name_i18n: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.name_i18n = name_i18n;
         self
@@ -3536,9 +3539,9 @@ pub struct TodoCardAction {
     /// Wire name `nameI18n`.
     #[serde(
         rename = "nameI18n",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
     )]
-    pub name_i18n: std::collections::BTreeMap<String, String>,
+    pub name_i18n: ::std::collections::BTreeMap<String, String>,
 }
 impl<'de> serde::Deserialize<'de> for TodoCardAction {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -3582,7 +3585,7 @@ impl rt::decode::DecodeStruct for TodoCardAction {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -3636,7 +3639,7 @@ impl TodoCardAction {
     /// Sets `name_i18n`: The button's label by language (按钮显示名称): `zh_CN`, `zh_TW`, `zh_HK`, `en_US`, `vi_VN`, `ja_JP`.
     pub fn name_i18n(
         mut self,
-        name_i18n: std::collections::BTreeMap<String, String>,
+        name_i18n: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.name_i18n = name_i18n;
         self

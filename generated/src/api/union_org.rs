@@ -325,7 +325,7 @@ impl rt::Wire for CooperateStatus {
 }
 impl rt::Validate for CooperateStatus {}
 impl rt::Scalar for CooperateStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -382,7 +382,7 @@ impl rt::Wire for CooperateUnionType {
 }
 impl rt::Validate for CooperateUnionType {}
 impl rt::Scalar for CooperateUnionType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {

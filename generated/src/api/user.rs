@@ -657,19 +657,19 @@ pub struct UserLegacyCreateRequest {
     /// Wire name `orderInDepts`.
     #[serde(
         rename = "orderInDepts",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
-    pub order_in_depts: std::collections::BTreeMap<i64, i64>,
+    pub order_in_depts: ::std::collections::BTreeMap<i64, i64>,
     /// Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
     ///
     /// Wire name `positionInDepts`.
     #[serde(
         rename = "positionInDepts",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub position_in_depts: std::collections::BTreeMap<i64, String>,
+    pub position_in_depts: ::std::collections::BTreeMap<i64, String>,
     /// Job title (职位).
     ///
     /// Wire name `position`; at most 64.
@@ -839,7 +839,7 @@ impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
     pub fn order_in_depts(
         mut self,
-        order_in_depts: std::collections::BTreeMap<i64, i64>,
+        order_in_depts: ::std::collections::BTreeMap<i64, i64>,
     ) -> Self {
         self.request.order_in_depts = order_in_depts;
         self
@@ -847,7 +847,7 @@ impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
     /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
     pub fn position_in_depts(
         mut self,
-        position_in_depts: std::collections::BTreeMap<i64, String>,
+        position_in_depts: ::std::collections::BTreeMap<i64, String>,
     ) -> Self {
         self.request.position_in_depts = position_in_depts;
         self
@@ -950,19 +950,19 @@ pub struct UserLegacyUpdateRequest {
     /// Wire name `orderInDepts`.
     #[serde(
         rename = "orderInDepts",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
-    pub order_in_depts: std::collections::BTreeMap<i64, i64>,
+    pub order_in_depts: ::std::collections::BTreeMap<i64, i64>,
     /// Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
     ///
     /// Wire name `positionInDepts`.
     #[serde(
         rename = "positionInDepts",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub position_in_depts: std::collections::BTreeMap<i64, String>,
+    pub position_in_depts: ::std::collections::BTreeMap<i64, String>,
     /// Job title (职位).
     ///
     /// Wire name `position`; at most 64.
@@ -1144,7 +1144,7 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
     pub fn order_in_depts(
         mut self,
-        order_in_depts: std::collections::BTreeMap<i64, i64>,
+        order_in_depts: ::std::collections::BTreeMap<i64, i64>,
     ) -> Self {
         self.request.order_in_depts = order_in_depts;
         self
@@ -1152,7 +1152,7 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
     /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
     pub fn position_in_depts(
         mut self,
-        position_in_depts: std::collections::BTreeMap<i64, String>,
+        position_in_depts: ::std::collections::BTreeMap<i64, String>,
     ) -> Self {
         self.request.position_in_depts = position_in_depts;
         self
@@ -2067,10 +2067,10 @@ pub struct UserCreateRequest {
     /// Wire name `extension`; at most 2000.
     #[serde(
         rename = "extension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub extension: std::collections::BTreeMap<String, String>,
+    pub extension: ::std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     ///
     /// Wire name `extension_i18n`.
@@ -2374,7 +2374,7 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
     pub fn extension(
         mut self,
-        extension: std::collections::BTreeMap<String, String>,
+        extension: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.request.extension = extension;
         self
@@ -2589,10 +2589,10 @@ pub struct UserUpdateRequest {
     /// Wire name `extension`; at most 2000.
     #[serde(
         rename = "extension",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub extension: std::collections::BTreeMap<String, String>,
+    pub extension: ::std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     ///
     /// Wire name `extension_i18n`.
@@ -2890,7 +2890,7 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
     pub fn extension(
         mut self,
-        extension: std::collections::BTreeMap<String, String>,
+        extension: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         self.request.extension = extension;
         self
@@ -4319,8 +4319,8 @@ impl OrderField {
         }
     }
 }
-impl std::fmt::Display for OrderField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for OrderField {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -4341,7 +4341,7 @@ impl rt::Wire for OrderField {
 }
 impl rt::Validate for OrderField {}
 impl rt::Scalar for OrderField {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4406,7 +4406,7 @@ impl rt::Wire for SysLevel {
 }
 impl rt::Validate for SysLevel {}
 impl rt::Scalar for SysLevel {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4463,7 +4463,7 @@ impl rt::Wire for ContactType {
 }
 impl rt::Validate for ContactType {}
 impl rt::Scalar for ContactType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -4541,7 +4541,7 @@ impl rt::Wire for RoleType {
 }
 impl rt::Validate for RoleType {}
 impl rt::Scalar for RoleType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.value().to_string().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -5263,11 +5263,11 @@ pub struct UserDetail {
         feature = "serialize",
         serde(
             rename = "extension",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
             serialize_with = "::dingtalk_runtime::wire::json_text::ser",
         )
     )]
-    pub extension: std::collections::BTreeMap<String, String>,
+    pub extension: ::std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     ///
     /// Wire name `extension_i18n`.
@@ -5519,7 +5519,7 @@ impl rt::decode::DecodeStruct for UserDetail {
                         map
                             .next_value_seed(
                                 rt::decode::JsonText::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -5771,11 +5771,11 @@ pub struct UserListItem {
         feature = "serialize",
         serde(
             rename = "extension",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
             serialize_with = "::dingtalk_runtime::wire::json_text::ser",
         )
     )]
-    pub extension: std::collections::BTreeMap<String, String>,
+    pub extension: ::std::collections::BTreeMap<String, String>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
     ///
     /// Wire name `hired_date`.
@@ -5961,7 +5961,7 @@ impl rt::decode::DecodeStruct for UserListItem {
                         map
                             .next_value_seed(
                                 rt::decode::JsonText::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
@@ -7038,11 +7038,11 @@ pub struct UserLegacyDetail {
         feature = "serialize",
         serde(
             rename = "orderInDepts",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
             serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
         )
     )]
-    pub order_in_depts: std::collections::BTreeMap<i64, i64>,
+    pub order_in_depts: ::std::collections::BTreeMap<i64, i64>,
     /// Whether the user leads each department (是否主管) as non-JSON map text, e.g. `{1:false}`.
     ///
     /// Wire name `isLeaderInDepts`.
@@ -7050,11 +7050,11 @@ pub struct UserLegacyDetail {
         feature = "serialize",
         serde(
             rename = "isLeaderInDepts",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
             serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
         )
     )]
-    pub is_leader_in_depts: std::collections::BTreeMap<i64, bool>,
+    pub is_leader_in_depts: ::std::collections::BTreeMap<i64, bool>,
     /// Userid of the direct manager (直属主管). The official page spells it `managerUserid`, the Java SDK `managerUserId`; both are accepted.
     ///
     /// Wire name `managerUserid`.

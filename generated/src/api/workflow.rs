@@ -1119,7 +1119,7 @@ impl<'c> WorkflowApi<'c> {
         biz_group: impl Into<String>,
         operate_user_id: impl Into<String>,
         name: impl Into<String>,
-        name18n: std::collections::BTreeMap<String, String>,
+        name18n: ::std::collections::BTreeMap<String, String>,
     ) -> crate::api::Call<'c, WorkflowPremiumSaveDirectoryRequest> {
         crate::api::Call::new(
             self.client,
@@ -5545,7 +5545,7 @@ impl WorkflowPremiumBatchExecuteRequest {
     }
 }
 impl rt::Endpoint for WorkflowPremiumBatchExecuteRequest {
-    type Response = std::collections::BTreeMap<String, WorkflowBatchExecuteResult>;
+    type Response = ::std::collections::BTreeMap<String, WorkflowBatchExecuteResult>;
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "workflow",
         name: "premium_batch_execute",
@@ -5817,7 +5817,7 @@ pub struct WorkflowPremiumSaveDirectoryRequest {
         rename = "name18n",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
-    pub name18n: std::collections::BTreeMap<String, String>,
+    pub name18n: ::std::collections::BTreeMap<String, String>,
     /// The description (分组描述).
     ///
     /// Wire name `description`.
@@ -5831,7 +5831,7 @@ impl WorkflowPremiumSaveDirectoryRequest {
         biz_group: impl Into<String>,
         operate_user_id: impl Into<String>,
         name: impl Into<String>,
-        name18n: std::collections::BTreeMap<String, String>,
+        name18n: ::std::collections::BTreeMap<String, String>,
     ) -> Self {
         Self {
             biz_group: biz_group.into(),
@@ -7001,8 +7001,8 @@ impl WorkflowComponentType {
         }
     }
 }
-impl std::fmt::Display for WorkflowComponentType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowComponentType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7023,7 +7023,7 @@ impl rt::Wire for WorkflowComponentType {
 }
 impl rt::Validate for WorkflowComponentType {}
 impl rt::Scalar for WorkflowComponentType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -7406,8 +7406,8 @@ impl WorkflowApproveMethod {
         }
     }
 }
-impl std::fmt::Display for WorkflowApproveMethod {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowApproveMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7428,7 +7428,7 @@ impl rt::Wire for WorkflowApproveMethod {
 }
 impl rt::Validate for WorkflowApproveMethod {}
 impl rt::Scalar for WorkflowApproveMethod {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -7630,8 +7630,8 @@ impl WorkflowCcPosition {
         }
     }
 }
-impl std::fmt::Display for WorkflowCcPosition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowCcPosition {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7652,7 +7652,7 @@ impl rt::Wire for WorkflowCcPosition {
 }
 impl rt::Validate for WorkflowCcPosition {}
 impl rt::Scalar for WorkflowCcPosition {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -7904,8 +7904,8 @@ impl WorkflowTaskAction {
         }
     }
 }
-impl std::fmt::Display for WorkflowTaskAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowTaskAction {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7926,7 +7926,7 @@ impl rt::Wire for WorkflowTaskAction {
 }
 impl rt::Validate for WorkflowTaskAction {}
 impl rt::Scalar for WorkflowTaskAction {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -7970,8 +7970,8 @@ impl WorkflowInstanceStatus {
         }
     }
 }
-impl std::fmt::Display for WorkflowInstanceStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowInstanceStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -7992,7 +7992,7 @@ impl rt::Wire for WorkflowInstanceStatus {
 }
 impl rt::Validate for WorkflowInstanceStatus {}
 impl rt::Scalar for WorkflowInstanceStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -8036,8 +8036,8 @@ impl WorkflowBizAction {
         }
     }
 }
-impl std::fmt::Display for WorkflowBizAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowBizAction {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -8058,7 +8058,7 @@ impl rt::Wire for WorkflowBizAction {
 }
 impl rt::Validate for WorkflowBizAction {}
 impl rt::Scalar for WorkflowBizAction {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -8134,8 +8134,8 @@ impl WorkflowOperationType {
         }
     }
 }
-impl std::fmt::Display for WorkflowOperationType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowOperationType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -8156,7 +8156,7 @@ impl rt::Wire for WorkflowOperationType {
 }
 impl rt::Validate for WorkflowOperationType {}
 impl rt::Scalar for WorkflowOperationType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -8200,8 +8200,8 @@ impl WorkflowOperationResult {
         }
     }
 }
-impl std::fmt::Display for WorkflowOperationResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowOperationResult {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -8222,7 +8222,7 @@ impl rt::Wire for WorkflowOperationResult {
 }
 impl rt::Validate for WorkflowOperationResult {}
 impl rt::Scalar for WorkflowOperationResult {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -8466,8 +8466,8 @@ impl WorkflowTaskStatus {
         }
     }
 }
-impl std::fmt::Display for WorkflowTaskStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowTaskStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -8488,7 +8488,7 @@ impl rt::Wire for WorkflowTaskStatus {
 }
 impl rt::Validate for WorkflowTaskStatus {}
 impl rt::Scalar for WorkflowTaskStatus {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -8536,8 +8536,8 @@ impl WorkflowTaskResult {
         }
     }
 }
-impl std::fmt::Display for WorkflowTaskResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowTaskResult {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -8558,7 +8558,7 @@ impl rt::Wire for WorkflowTaskResult {
 }
 impl rt::Validate for WorkflowTaskResult {}
 impl rt::Scalar for WorkflowTaskResult {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -9367,8 +9367,8 @@ impl WorkflowActivityType {
         }
     }
 }
-impl std::fmt::Display for WorkflowActivityType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowActivityType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -9389,7 +9389,7 @@ impl rt::Wire for WorkflowActivityType {
 }
 impl rt::Validate for WorkflowActivityType {}
 impl rt::Scalar for WorkflowActivityType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -9433,8 +9433,8 @@ impl WorkflowActorType {
         }
     }
 }
-impl std::fmt::Display for WorkflowActorType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowActorType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -9455,7 +9455,7 @@ impl rt::Wire for WorkflowActorType {
 }
 impl rt::Validate for WorkflowActorType {}
 impl rt::Scalar for WorkflowActorType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -9499,8 +9499,8 @@ impl WorkflowActorSelectionType {
         }
     }
 }
-impl std::fmt::Display for WorkflowActorSelectionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowActorSelectionType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -9521,7 +9521,7 @@ impl rt::Wire for WorkflowActorSelectionType {
 }
 impl rt::Validate for WorkflowActorSelectionType {}
 impl rt::Scalar for WorkflowActorSelectionType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -9565,8 +9565,8 @@ impl WorkflowApprovalType {
         }
     }
 }
-impl std::fmt::Display for WorkflowApprovalType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowApprovalType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -9587,7 +9587,7 @@ impl rt::Wire for WorkflowApprovalType {
 }
 impl rt::Validate for WorkflowApprovalType {}
 impl rt::Scalar for WorkflowApprovalType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -9631,8 +9631,8 @@ impl WorkflowApprovalMethod {
         }
     }
 }
-impl std::fmt::Display for WorkflowApprovalMethod {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowApprovalMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -9653,7 +9653,7 @@ impl rt::Wire for WorkflowApprovalMethod {
 }
 impl rt::Validate for WorkflowApprovalMethod {}
 impl rt::Scalar for WorkflowApprovalMethod {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -9693,8 +9693,8 @@ impl WorkflowActorActivateType {
         }
     }
 }
-impl std::fmt::Display for WorkflowActorActivateType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowActorActivateType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -9715,7 +9715,7 @@ impl rt::Wire for WorkflowActorActivateType {
 }
 impl rt::Validate for WorkflowActorActivateType {}
 impl rt::Scalar for WorkflowActorActivateType {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -11080,10 +11080,10 @@ pub struct WorkflowComponentProps {
         feature = "serialize",
         serde(
             rename = "childFieldVisible",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub child_field_visible: std::collections::BTreeMap<String, bool>,
+    pub child_field_visible: ::std::collections::BTreeMap<String, bool>,
     /// Whether it is left out of printing (是否参与打印): `1` left out, `0` printed.
     ///
     /// Wire name `notPrint`.
@@ -11428,7 +11428,7 @@ impl rt::decode::DecodeStruct for WorkflowComponentProps {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, bool>,
+                                    ::std::collections::BTreeMap<String, bool>,
                                 >::new(),
                             )?,
                     );
@@ -15274,8 +15274,8 @@ impl WorkflowFieldBehavior {
         }
     }
 }
-impl std::fmt::Display for WorkflowFieldBehavior {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ::std::fmt::Display for WorkflowFieldBehavior {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -15296,7 +15296,7 @@ impl rt::Wire for WorkflowFieldBehavior {
 }
 impl rt::Validate for WorkflowFieldBehavior {}
 impl rt::Scalar for WorkflowFieldBehavior {
-    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+    fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
         self.as_str().into()
     }
     fn from_text(s: &str) -> Option<Self> {
@@ -17333,10 +17333,10 @@ pub struct WorkflowDataFormInstance {
         feature = "serialize",
         serde(
             rename = "attributes",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
         )
     )]
-    pub attributes: std::collections::BTreeMap<String, serde_json::Value>,
+    pub attributes: ::std::collections::BTreeMap<String, serde_json::Value>,
     /// The controls' data (表单实例控件数据列表).
     ///
     /// Wire name `formInstDataList`.
@@ -17423,7 +17423,7 @@ impl rt::decode::DecodeStruct for WorkflowDataFormInstance {
                         map
                             .next_value_seed(
                                 rt::decode::Field::<
-                                    std::collections::BTreeMap<String, serde_json::Value>,
+                                    ::std::collections::BTreeMap<String, serde_json::Value>,
                                 >::new(),
                             )?,
                     );

@@ -233,7 +233,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             quote!(let path = path.replace(#ph, &rt::encode_path_segment(&rt::Scalar::to_text(&self.#v)));)
         });
         quote! {
-            fn path(&self) -> std::borrow::Cow<'static, str> {
+            fn path(&self) -> ::std::borrow::Cow<'static, str> {
                 let path = #path.to_string();
                 #(#replaces)*
                 path.into()

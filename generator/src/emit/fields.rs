@@ -64,7 +64,7 @@ pub(super) fn field_decl(
         let skip_if = if f.ty.is_collection() {
             match f.ty {
                 crate::model::Ty::List(_) => "Vec::is_empty",
-                _ => "std::collections::BTreeMap::is_empty",
+                _ => "::std::collections::BTreeMap::is_empty",
             }
         } else {
             "Option::is_none"

@@ -407,7 +407,7 @@ pub(crate) fn ty_tokens(spec: &Spec, area: &str, ty: &Ty, sensitive: bool) -> To
                 MapKey::I64 => quote!(i64),
             };
             let v = ty_tokens(spec, area, inner, sensitive);
-            quote!(std::collections::BTreeMap<#k, #v>)
+            quote!(::std::collections::BTreeMap<#k, #v>)
         }
         Ty::Named(name) => {
             let n = ident(name);

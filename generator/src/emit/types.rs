@@ -216,7 +216,7 @@ fn enum_def(area: &Area, t: &TypeDef, e: &EnumDef) -> TokenStream {
             }
             impl rt::Validate for #name {}
             impl rt::Scalar for #name {
-                fn to_text(&self) -> std::borrow::Cow<'_, str> { self.value().to_string().into() }
+                fn to_text(&self) -> ::std::borrow::Cow<'_, str> { self.value().to_string().into() }
                 fn from_text(s: &str) -> Option<Self> { s.trim().parse().ok().map(Self::from_value) }
             }
         }
@@ -249,8 +249,8 @@ fn enum_def(area: &Area, t: &TypeDef, e: &EnumDef) -> TokenStream {
                     match v { #(#strs => Self::#vars,)* other => Self::Unknown(other.to_string()) }
                 }
             }
-            impl std::fmt::Display for #name {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { f.write_str(self.as_str()) }
             }
             impl serde::Serialize for #name {
                 fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str(self.as_str()) }
@@ -265,7 +265,7 @@ fn enum_def(area: &Area, t: &TypeDef, e: &EnumDef) -> TokenStream {
             }
             impl rt::Validate for #name {}
             impl rt::Scalar for #name {
-                fn to_text(&self) -> std::borrow::Cow<'_, str> { self.as_str().into() }
+                fn to_text(&self) -> ::std::borrow::Cow<'_, str> { self.as_str().into() }
                 fn from_text(s: &str) -> Option<Self> { Some(Self::from_wire(s)) }
             }
         }

@@ -191,7 +191,7 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
         }
         let _ = q;
     }
-    fn path(&self) -> std::borrow::Cow<'static, str> {
+    fn path(&self) -> ::std::borrow::Cow<'static, str> {
         let path = "/records/{key}".to_string();
         let path = path
             .replace("{key}", &rt::encode_path_segment(&rt::Scalar::to_text(&self.key)));
@@ -443,11 +443,11 @@ pub struct QuirkyRecord {
         feature = "serialize",
         serde(
             rename = "ext",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
             serialize_with = "::dingtalk_runtime::wire::json_text::ser",
         )
     )]
-    pub ext: std::collections::BTreeMap<String, String>,
+    pub ext: ::std::collections::BTreeMap<String, String>,
     /// `{1:1}` map text.
     ///
     /// Wire name `order`.
@@ -455,11 +455,11 @@ pub struct QuirkyRecord {
         feature = "serialize",
         serde(
             rename = "order",
-            skip_serializing_if = "std::collections::BTreeMap::is_empty",
+            skip_serializing_if = "::std::collections::BTreeMap::is_empty",
             serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
         )
     )]
-    pub order: std::collections::BTreeMap<i64, i64>,
+    pub order: ::std::collections::BTreeMap<i64, i64>,
     /// Arrays of arrays.
     ///
     /// Wire name `paths`.
@@ -513,7 +513,7 @@ impl rt::decode::DecodeStruct for QuirkyRecord {
                         map
                             .next_value_seed(
                                 rt::decode::JsonText::<
-                                    std::collections::BTreeMap<String, String>,
+                                    ::std::collections::BTreeMap<String, String>,
                                 >::new(),
                             )?,
                     );
