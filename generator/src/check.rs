@@ -1159,6 +1159,7 @@ impl Checker {
                 max: raw.max,
                 flatten: raw.flatten,
                 whole_body: raw.whole_body,
+                idempotency_key: raw.idempotency_key,
                 loc,
             });
         }
@@ -1417,18 +1418,9 @@ impl Checker {
         let headers: Vec<Header> =
             section(self, "headers", FieldRole::Header, raw.headers.as_ref())
                 .into_iter()
-                .map(|field| {
-                    let key = raw
-                        .headers
-                        .as_ref()
-                        .and_then(|m| m.get(field.wire.as_str()))
-                        .and_then(|v| v.get("idempotency_key"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-                    Header {
-                        field,
-                        idempotency_key: key,
-                    }
+                .map(|field| Header {
+                    idempotency_key: field.idempotency_key,
+                    field,
                 })
                 .collect();
         for h in &headers {

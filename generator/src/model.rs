@@ -342,6 +342,8 @@ pub struct Field {
     pub flatten: bool,
     /// Body params only: the value is the whole JSON body (a bare array), not a key of it.
     pub whole_body: bool,
+    /// Headers only: an idempotency key, generated per call when unset.
+    pub idempotency_key: bool,
     /// Where it is declared.
     pub loc: Loc,
 }

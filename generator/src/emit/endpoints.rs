@@ -130,6 +130,7 @@ fn request_fields(ep: &Endpoint) -> Vec<Field> {
         max: None,
         flatten: false,
         whole_body: false,
+        idempotency_key: false,
         loc: ep.loc.clone(),
     });
     as_user.into_iter().chain(ep.params().cloned()).collect()
