@@ -1875,15 +1875,13 @@ impl Checker {
             Some(Value::String(s)) if s == "none" => {
                 return Some(Response {
                     at: None,
-                    ty: None,
-                    binary: false,
+                    body: ResponseBody::Nothing,
                 })
             }
             Some(Value::String(s)) if s == "binary" => {
                 return Some(Response {
                     at: None,
-                    ty: None,
-                    binary: true,
+                    body: ResponseBody::File,
                 })
             }
             Some(v) => v,
@@ -1963,8 +1961,7 @@ impl Checker {
         }
         Some(Response {
             at: raw_resp.at,
-            ty: Some(ty),
-            binary: false,
+            body: ResponseBody::Payload(ty),
         })
     }
 }
@@ -2015,7 +2012,7 @@ fn resolve_pagination(
             }
         }
     };
-    let payload = match &ep.response.ty {
+    let payload = match ep.response.ty() {
         Some(Ty::Named(n)) => types.get(n).and_then(|t| match &t.kind {
             TypeKind::Struct(fields) => Some(fields.clone()),
             _ => None,

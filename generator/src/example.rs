@@ -25,7 +25,7 @@ pub fn check_endpoint(spec: &Spec, ep: &Endpoint, loc: Loc, diags: &mut Diagnost
         );
         return;
     };
-    if ep.response.binary {
+    if ep.response.is_file() {
         // A download's example is the file the stand-in serves: its type and its text.
         let ok = body.get("content_type").is_some_and(Value::is_string)
             && body.get("body").is_some_and(Value::is_string);
@@ -45,7 +45,7 @@ pub fn check_endpoint(spec: &Spec, ep: &Endpoint, loc: Loc, diags: &mut Diagnost
             format!("{what}: the example has errcode {code}; use a success response (errcode 0)"),
         ),
     }
-    let Some(ty) = &ep.response.ty else { return };
+    let Some(ty) = ep.response.ty() else { return };
     let (value, base) = match &ep.response.at {
         None => (&ep.example, String::new()),
         Some(key) => match body.get(key) {

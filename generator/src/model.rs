@@ -604,8 +604,32 @@ pub struct Pagination {
 pub struct Response {
     /// Key the payload sits under; `None` for the top level.
     pub at: Option<String>,
-    /// Payload type; `None` when the response is only the envelope.
-    pub ty: Option<Ty>,
-    /// The body is the file itself (a download), not JSON; errors still arrive as JSON.
-    pub binary: bool,
+    /// What the answer carries.
+    pub body: ResponseBody,
+}
+
+/// What an endpoint's answer carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseBody {
+    /// Only the envelope, or no body at all (`response: none`).
+    Nothing,
+    /// A payload of this type.
+    Payload(Ty),
+    /// The file itself (a download, `response: binary`), not JSON; errors still arrive as JSON.
+    File,
+}
+
+impl Response {
+    /// The payload's type, when there is one.
+    pub fn ty(&self) -> Option<&Ty> {
+        match &self.body {
+            ResponseBody::Payload(ty) => Some(ty),
+            ResponseBody::Nothing | ResponseBody::File => None,
+        }
+    }
+
+    /// Whether the answer is a file.
+    pub fn is_file(&self) -> bool {
+        self.body == ResponseBody::File
+    }
 }

@@ -200,7 +200,7 @@ impl EndpointFacts {
                 .collect(),
             upload: ep.upload.clone(),
             whole_body: ep.body.iter().any(|f| f.whole_body),
-            binary: ep.response.binary,
+            binary: ep.response.is_file(),
             issues: TokenFacts::from(ep),
         }
     }

@@ -44,7 +44,7 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
                     quote!(.#setter(#value))
                 });
             // A download comes back as its type and text, the shape of its example.
-            let convert = if ep.response.binary {
+            let convert = if ep.response.is_file() {
                 quote!(download_json)
             } else {
                 quote!(to_json)

@@ -193,9 +193,9 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         .filter(|f| !f.required)
         .map(|f| setter(spec, &area.name, f, quote!(self.request)))
         .collect();
-    let response = match &ep.response.ty {
+    let response = match ep.response.ty() {
         Some(ty) => ty_tokens(spec, &area.name, ty, false),
-        None if ep.response.binary => quote!(rt::Download),
+        None if ep.response.is_file() => quote!(rt::Download),
         None => quote!(rt::Empty),
     };
     let meta = meta(spec, area, ep);
@@ -205,7 +205,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         .iter()
         .any(|f| f.whole_body)
         .then(|| quote!(#[serde(transparent)]));
-    let binary = ep.response.binary;
+    let binary = ep.response.is_file();
     let path = &ep.path;
     let download_fn = binary.then(|| {
         quote! {
@@ -312,11 +312,10 @@ pub(super) fn meta(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let ep_name = &ep.name;
     let path = &ep.path;
     let idempotent = ep.idempotent;
-    let binary = ep.response.binary;
+    let binary = ep.response.is_file();
     let secret_response = ep
         .response
-        .ty
-        .as_ref()
+        .ty()
         .is_some_and(|ty| holds_secret(spec, ty, &mut Vec::new()));
     let rate_class = match ep.rate_class {
         RateClass::Basic => quote!(rt::RateClass::Basic),
@@ -437,7 +436,7 @@ fn pagination(
     pg: &crate::model::Pagination,
 ) -> TokenStream {
     let req = ident(&ep.request_type);
-    let Some(response) = &ep.response.ty else {
+    let Some(response) = ep.response.ty() else {
         return quote!();
     };
     let page_ty = ty_tokens(spec, &area.name, response, false);

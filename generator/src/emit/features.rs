@@ -61,7 +61,7 @@ pub fn area_dependencies(spec: &Spec) -> BTreeMap<String, BTreeSet<String>> {
         }
         for ep in &area.endpoints {
             named.extend(ep.params().map(|f| &f.ty));
-            named.extend(ep.response.ty.as_ref());
+            named.extend(ep.response.ty());
         }
         let mut names = Vec::new();
         for ty in named {
