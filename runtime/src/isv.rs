@@ -296,11 +296,7 @@ impl Client {
 
     /// The token of the organisation this client calls for (the form that takes its permanent
     /// code when it has one).
-    pub(crate) async fn corp_token(
-        &self,
-        _grant: &CorpGrant,
-        classify: Classify,
-    ) -> Result<Arc<Cached>, Error> {
+    pub(crate) async fn corp_token(&self, classify: Classify) -> Result<Arc<Cached>, Error> {
         self.suite()?;
         self.inner
             .app_token

@@ -225,8 +225,8 @@ impl Client {
     /// The app's token (an organisation's, on a suite's organisation client); fetch errors are
     /// classified with `classify`.
     pub(crate) async fn app_token(&self, classify: Classify) -> Result<Arc<Cached>, Error> {
-        if let Some(grant) = &self.inner.corp {
-            return self.corp_token(grant, classify).await;
+        if self.inner.corp.is_some() {
+            return self.corp_token(classify).await;
         }
         if self.inner.credentials.is_none() {
             return Err(Error::Config("this call needs an access token: configure `app_key` or `corp_secret` on the client builder".into()));

@@ -694,12 +694,12 @@ async fn handle(
                 arrived.endpoint = Some(format!("{} (slow)", route.key));
                 lock(&inner.seen).push(arrived);
                 tokio::time::sleep(delay).await;
-                return issue_token(&inner, seen, route, &path, false);
+                return issue_token(&inner, seen, route, false);
             }
             Some(fault) => return answer_fault(&inner, seen, fault),
             None => {}
         }
-        return issue_token(&inner, seen, route, &path, true);
+        return issue_token(&inner, seen, route, true);
     }
     business(&inner, seen, route, &path).await
 }
@@ -707,7 +707,7 @@ async fn handle(
 /// Answers a token request with a fresh token; `record` says whether to record the request
 /// (a slow one was recorded on arrival). What to check and where the token goes come from the
 /// endpoint's `issues:`.
-fn issue_token(inner: &Inner, mut seen: Seen, route: &Route, path: &str, record: bool) -> Response {
+fn issue_token(inner: &Inner, mut seen: Seen, route: &Route, record: bool) -> Response {
     let Some(facts) = route.endpoint.issues.clone() else {
         return finish(inner, seen, StatusCode::OK, route.example.clone());
     };
@@ -797,7 +797,6 @@ fn issue_token(inner: &Inner, mut seen: Seen, route: &Route, path: &str, record:
     if let (Some(field), Some(lifetime)) = (&facts.expires_field, behavior.expires_in) {
         answer[field.as_str()] = Value::from(lifetime);
     }
-    let _ = path;
     if !record {
         return json_response(StatusCode::OK, answer);
     }

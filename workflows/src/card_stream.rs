@@ -436,9 +436,8 @@ impl Pacer {
         let mut s = lock(&self.state);
         s.stats.throttled += 1;
         s.rate = (s.rate / 2.0).max(1.0);
-        let doubling = 1u32 << s.throttles_in_a_row.min(16);
         s.throttles_in_a_row = s.throttles_in_a_row.saturating_add(1);
-        let backoff = s.base.saturating_mul(doubling).min(s.cap);
+        let backoff = s.backoff(s.throttles_in_a_row);
         // Half fixed, half random, so that the cards (and other instances) do not return in step.
         let wait = backoff / 2 + backoff.mul_f64(rand::random::<f64>() / 2.0);
         let at = Instant::now() + wait;
@@ -451,9 +450,15 @@ impl Pacer {
     }
 
     fn backoff(&self, failures: u32) -> Duration {
-        let s = lock(&self.state);
-        let doubling = 1u32 << failures.saturating_sub(1).min(16);
-        s.base.saturating_mul(doubling).min(s.cap)
+        lock(&self.state).backoff(failures)
+    }
+}
+
+impl PacerState {
+    /// The wait after the `n`th failure in a row (1-based): the base, doubling, at most the cap.
+    fn backoff(&self, n: u32) -> Duration {
+        let doubling = 1u32 << n.saturating_sub(1).min(16);
+        self.base.saturating_mul(doubling).min(self.cap)
     }
 }
 

@@ -8002,47 +8002,6 @@ pub static TOKEN_ENDPOINTS: &[rt::grant::TokenEndpoint] = &[
         stale_ticket: &[],
     },
     rt::grant::TokenEndpoint {
-        kind: rt::grant::TokenKind::Sso,
-        meta: rt::EndpointMeta {
-            area: "oauth2",
-            name: "get_sso_access_token",
-            host: rt::Host::Api,
-            method: rt::Method::Post,
-            json_body: true,
-            path: "/v1.0/oauth2/ssoAccessToken",
-            auth: rt::Auth::None,
-            payload_at: None,
-            idempotent: true,
-            binary: false,
-            rate_class: rt::RateClass::Basic,
-            secret_response: true,
-            classify: crate::api::classify,
-        },
-        params: &[
-            rt::grant::TokenParam {
-                name: "corpid",
-                place: rt::grant::ParamPlace::Body,
-                source: rt::grant::TokenSource::Credential(
-                    rt::grant::Credential::SsoCorpId,
-                ),
-            },
-            rt::grant::TokenParam {
-                name: "ssoSecret",
-                place: rt::grant::ParamPlace::Body,
-                source: rt::grant::TokenSource::Credential(
-                    rt::grant::Credential::SsoSecret,
-                ),
-            },
-        ],
-        answer: rt::grant::TokenAnswer {
-            token: Some("accessToken"),
-            expires_in: Some("expireIn"),
-            refresh_token: None,
-            corp_id: None,
-        },
-        stale_ticket: &[],
-    },
-    rt::grant::TokenEndpoint {
         kind: rt::grant::TokenKind::SnsApp,
         meta: rt::EndpointMeta {
             area: "sns",
