@@ -104,7 +104,7 @@ fn the_binary_checks_writes_and_prunes_a_crate_of_ones_own() {
     assert!(
         manifest.contains("mine = []\n")
             && manifest.contains(
-                "full = [\"golden_basic\"]\nconformance = [\"full\", \"serialize\"]\nserialize = []\ngolden_basic = []\n# @generated-end"
+                "full = [\"golden_basic\"]\nconformance = [\"full\", \"serialize\", \"eq\"]\nserialize = []\neq = []\ngolden_basic = []\n# @generated-end"
             ),
         "{manifest}"
     );

@@ -106,6 +106,49 @@ impl<'de, K: Scalar + Ord, V: Scalar + Wire> DeserializeSeed<'de> for LooseMap<K
     }
 }
 
+/// Reads the next key of an object and finds it in `keys` (a struct's wire names, then its
+/// aliases): its index, `usize::MAX` for a key the struct does not know, `None` at the end.
+/// Matching on an index instead of on strings keeps each generated decoder small to compile.
+pub fn next_field<'de, A: de::MapAccess<'de>>(
+    map: &mut A,
+    keys: &[&str],
+) -> Result<Option<usize>, A::Error> {
+    Ok(map.next_key::<Key<'de>>()?.map(|key| {
+        keys.iter()
+            .position(|k| *k == key.as_str())
+            .unwrap_or(usize::MAX)
+    }))
+}
+
+/// Decodes the current value with `seed` into `slot` (a later duplicate key wins).
+pub fn put<'de, A: de::MapAccess<'de>, S: DeserializeSeed<'de>>(
+    map: &mut A,
+    slot: &mut Option<S::Value>,
+    seed: S,
+) -> Result<(), A::Error> {
+    *slot = Some(map.next_value_seed(seed)?);
+    Ok(())
+}
+
+/// Decodes the value of an alias key into `slot`, unless the field's own name already filled
+/// it (the name wins over an alias).
+pub fn put_alias<'de, A: de::MapAccess<'de>, S: DeserializeSeed<'de>>(
+    map: &mut A,
+    slot: &mut Option<S::Value>,
+    seed: S,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        skip(map)
+    } else {
+        put(map, slot, seed)
+    }
+}
+
+/// Skips the current value (a key the struct does not know).
+pub fn skip<'de, A: de::MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<de::IgnoredAny>().map(|_| ())
+}
+
 /// A required field's value, or serde's "missing field" error.
 pub fn required<T, E: de::Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
     value.ok_or_else(|| E::missing_field(field))

@@ -53,7 +53,8 @@ impl<'c> AiApi<'c> {
 /// Source: `spec/ai.yaml` · `endpoints.translate`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AiTranslateRequest {
     /// The text to translate (翻译源文字符串).

@@ -128,7 +128,8 @@ impl<'c> AppstoreApi<'c> {
 /// Source: `spec/appstore.yaml` · `endpoints.get_sku_page`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AppstoreGetSkuPageRequest {
     /// The product code (内购商品码).
@@ -215,7 +216,8 @@ impl<'c> crate::api::Call<'c, AppstoreGetSkuPageRequest> {
 /// Source: `spec/appstore.yaml` · `endpoints.finish_order`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AppstoreFinishOrderRequest {
     /// The order id (内购订单号).
@@ -263,7 +265,8 @@ impl rt::Endpoint for AppstoreFinishOrderRequest {
 /// Source: `spec/appstore.yaml` · `endpoints.get_order`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AppstoreGetOrderRequest {
     /// The order id (内购商品订单号).
@@ -313,7 +316,8 @@ impl rt::Endpoint for AppstoreGetOrderRequest {
 /// Source: `spec/appstore.yaml` · `endpoints.consume_order`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AppstoreConsumeOrderRequest {
     /// The order id (内购商品订单号).
@@ -387,7 +391,8 @@ impl rt::Endpoint for AppstoreConsumeOrderRequest {
 /// Source: `spec/appstore.yaml` · `endpoints.list_unfinished_orders`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AppstoreListUnfinishedOrdersRequest {
     /// Only orders of this SKU (商品规格码).
@@ -552,7 +557,8 @@ impl rt::Scalar for AppstoreOrderStatus {
 /// An in-app purchase order (内购订单).
 ///
 /// Source: `spec/appstore.yaml` · `types.AppstoreOrder`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AppstoreOrder {
@@ -666,70 +672,102 @@ impl rt::decode::DecodeStruct for AppstoreOrder {
         let mut f8 = None;
         let mut f9 = None;
         let mut f10 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "biz_order_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "biz_order_id",
+                "corp_id",
+                "goods_code",
+                "item_code",
+                "quantity",
+                "status",
+                "total_actual_pay_fee",
+                "create_timestamp",
+                "paid_timestamp",
+                "start_timestamp",
+                "end_timestamp",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "goods_code" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "item_code" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "quantity" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "status" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AppstoreOrderStatus>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<AppstoreOrderStatus>>::new(),
+                    )
                 }
-                "total_actual_pay_fee" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "create_timestamp" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "paid_timestamp" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "start_timestamp" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "end_timestamp" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AppstoreOrder {
             biz_order_id: f0.unwrap_or_default(),
@@ -749,7 +787,8 @@ impl rt::decode::DecodeStruct for AppstoreOrder {
 /// Response of [`AppstoreApi::list_unfinished_orders`](super::appstore::AppstoreApi::list_unfinished_orders).
 ///
 /// Source: `spec/appstore.yaml` · `types.AppstoreListUnfinishedOrdersResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AppstoreListUnfinishedOrdersResponse {
@@ -782,25 +821,24 @@ impl rt::decode::DecodeStruct for AppstoreListUnfinishedOrdersResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "total" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["total", "items"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "items" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AppstoreOrder>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<AppstoreOrder>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AppstoreListUnfinishedOrdersResponse {
             total: f0.unwrap_or_default(),

@@ -498,7 +498,8 @@ impl<'c> AttendanceApi<'c> {
 /// Source: `spec/attendance.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceListRequest {
     /// First work day, `yyyy-MM-dd HH:mm:ss` (起始工作日).
@@ -654,7 +655,8 @@ impl<'c> crate::api::Call<'c, AttendanceListRequest> {
 /// Source: `spec/attendance.yaml` · `endpoints.list_record`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceListRecordRequest {
     /// Userids (员工ID列表), at most 50.
@@ -751,7 +753,8 @@ impl<'c> crate::api::Call<'c, AttendanceListRecordRequest> {
 /// Source: `spec/attendance.yaml` · `endpoints.upload_record`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceUploadRecordRequest {
     /// The employee's userid (员工userId).
@@ -838,7 +841,8 @@ impl<'c> crate::api::Call<'c, AttendanceUploadRecordRequest> {
 /// Source: `spec/attendance.yaml` · `endpoints.approve_cancel`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceApproveCancelRequest {
     /// The employee's userid (员工的userId).
@@ -965,7 +969,8 @@ impl<'c> crate::api::Call<'c, AttendanceApproveCancelRequest> {
 /// Source: `spec/attendance.yaml` · `endpoints.approve_check`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceApproveCheckRequest {
     /// The employee's userid (员工的userId).
@@ -1070,7 +1075,8 @@ impl rt::Endpoint for AttendanceApproveCheckRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.approve_schedule_switch`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceApproveScheduleSwitchRequest {
     /// Userid of the requester (发起人的userId).
@@ -1194,7 +1200,8 @@ impl rt::Endpoint for AttendanceApproveScheduleSwitchRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.get_leave_approve_duration`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveApproveDurationRequest {
     /// The user's userid.
@@ -1264,7 +1271,8 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.get_leave_status`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveStatusRequest {
     /// Userids, sent comma-separated (待查询用户的ID列表), at most 100.
@@ -1410,7 +1418,8 @@ impl<'c> crate::api::Call<'c, AttendanceGetLeaveStatusRequest> {
 /// Source: `spec/attendance.yaml` · `endpoints.is_open_smart_report`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceIsOpenSmartReportRequest {}
 impl AttendanceIsOpenSmartReportRequest {
@@ -1452,7 +1461,8 @@ impl rt::Endpoint for AttendanceIsOpenSmartReportRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.get_update_data`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceGetUpdateDataRequest {
     /// The user's userid.
@@ -1506,7 +1516,8 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.get_att_columns`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceGetAttColumnsRequest {}
 impl AttendanceGetAttColumnsRequest {
@@ -1552,7 +1563,8 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.get_column_val`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceGetColumnValRequest {
     /// The user's userid.
@@ -1649,7 +1661,8 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.get_leave_time_by_names`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveTimeByNamesRequest {
     /// The user's userid.
@@ -1739,7 +1752,8 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.list_vacation_types`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceListVacationTypesRequest {
     /// Userid of an admin with OA approval rights (拥有OA审批应用权限的管理员).
@@ -1800,7 +1814,8 @@ impl<'c> crate::api::Call<'c, AttendanceListVacationTypesRequest> {
 /// Source: `spec/attendance.yaml` · `endpoints.delete_vacation_type`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceDeleteVacationTypeRequest {
     /// Leave type code from `list_vacation_types` (假期规则唯一标识).
@@ -1857,7 +1872,8 @@ impl rt::Endpoint for AttendanceDeleteVacationTypeRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.init_vacation_quotas`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceInitVacationQuotasRequest {
     /// Userid of an admin with OA approval rights (拥有OA审批应用权限的管理员).
@@ -1925,7 +1941,8 @@ impl rt::Endpoint for AttendanceInitVacationQuotasRequest {
 /// Source: `spec/attendance.yaml` · `endpoints.list_vacation_quotas`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceListVacationQuotasRequest {
     /// Leave type code from `list_vacation_types` (假期类型唯一标识).
@@ -2059,7 +2076,8 @@ impl<'c> crate::api::Call<'c, AttendanceListVacationQuotasRequest> {
 /// Source: `spec/attendance.yaml` · `endpoints.update_vacation_quotas`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceUpdateVacationQuotasRequest {
     /// Userid of an admin with OA approval rights (拥有OA审批应用权限的管理员).
@@ -2727,7 +2745,8 @@ impl rt::Scalar for AttendanceLeaveDurationUnit {
 /// One punch result of `list` (打卡结果); one per scheduled punch, even without a punch.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceResult {
@@ -2862,88 +2881,120 @@ impl rt::decode::DecodeStruct for AttendanceResult {
         let mut f11 = None;
         let mut f12 = None;
         let mut f13 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "userId" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "userId",
+                "workDate",
+                "checkType",
+                "timeResult",
+                "locationResult",
+                "sourceType",
+                "baseCheckTime",
+                "userCheckTime",
+                "recordId",
+                "planId",
+                "groupId",
+                "approveId",
+                "procInstId",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "workDate" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "checkType" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceCheckType>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                    )
                 }
-                "timeResult" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                    )
                 }
-                "locationResult" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                    )
                 }
-                "sourceType" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceSourceType>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                    )
                 }
-                "baseCheckTime" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "userCheckTime" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "recordId" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "planId" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "groupId" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "approveId" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "procInstId" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceResult {
             id: rt::decode::required(f0, "id")?,
@@ -2967,7 +3018,8 @@ impl rt::decode::DecodeStruct for AttendanceResult {
 /// times and ids as strings while the docs example sends numbers; both decode.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceRecord`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceRecord {
@@ -3327,221 +3379,320 @@ impl rt::decode::DecodeStruct for AttendanceRecord {
         let mut f36 = None;
         let mut f37 = None;
         let mut f38 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "userId" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "userId",
+                "corpId",
+                "workDate",
+                "userCheckTime",
+                "baseCheckTime",
+                "planCheckTime",
+                "gmtCreate",
+                "gmtModified",
+                "checkType",
+                "timeResult",
+                "locationResult",
+                "sourceType",
+                "isLegal",
+                "invalidRecordType",
+                "invalidRecordMsg",
+                "classId",
+                "planId",
+                "groupId",
+                "approveId",
+                "procInstId",
+                "bizId",
+                "userLatitude",
+                "userLongitude",
+                "userAccuracy",
+                "userAddress",
+                "userSsid",
+                "userMacAddr",
+                "baseAddress",
+                "baseLatitude",
+                "baseLongitude",
+                "baseAccuracy",
+                "baseSsid",
+                "baseMacAddr",
+                "deviceId",
+                "deviceSN",
+                "locationMethod",
+                "outsideRemark",
+                "photoUrl",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "corpId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "workDate" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "userCheckTime" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "baseCheckTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "planCheckTime" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "gmtCreate" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "gmtModified" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "checkType" => {
-                    f9 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceCheckType>>::new(),
-                            )?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                    )
                 }
-                "timeResult" => {
-                    f10 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
-                            )?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                    )
                 }
-                "locationResult" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                    )
                 }
-                "sourceType" => {
-                    f12 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceSourceType>>::new(),
-                            )?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                    )
                 }
-                "isLegal" => {
-                    f13 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceIsLegal>>::new(),
-                            )?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<AttendanceIsLegal>>::new(),
+                    )
                 }
-                "invalidRecordType" => {
-                    f14 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceInvalidRecordType>,
-                                >::new(),
-                            )?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<AttendanceInvalidRecordType>>::new(),
+                    )
                 }
-                "invalidRecordMsg" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "classId" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "planId" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "groupId" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "approveId" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "procInstId" => {
-                    f20 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizId" => {
-                    f21 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userLatitude" => {
-                    f22 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userLongitude" => {
-                    f23 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userAccuracy" => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                24 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userAddress" => {
-                    f25 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                25 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f25,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userSsid" => {
-                    f26 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                26 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f26,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userMacAddr" => {
-                    f27 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                27 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f27,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "baseAddress" => {
-                    f28 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                28 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f28,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "baseLatitude" => {
-                    f29 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                29 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f29,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "baseLongitude" => {
-                    f30 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                30 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f30,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "baseAccuracy" => {
-                    f31 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                31 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f31,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "baseSsid" => {
-                    f32 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                32 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f32,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "baseMacAddr" => {
-                    f33 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                33 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f33,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deviceId" => {
-                    f34 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                34 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f34,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deviceSN" => {
-                    f35 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                35 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f35,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "locationMethod" => {
-                    f36 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                36 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f36,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "outsideRemark" => {
-                    f37 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                37 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f37,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "photoUrl" => {
-                    f38 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                38 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f38,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceRecord {
             id: rt::decode::required(f0, "id")?,
@@ -3589,7 +3740,8 @@ impl rt::decode::DecodeStruct for AttendanceRecord {
 /// One leave of a user (请假状态).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveStatus`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveStatus {
@@ -3655,45 +3807,62 @@ impl rt::decode::DecodeStruct for AttendanceLeaveStatus {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "start_time",
+                "end_time",
+                "duration_unit",
+                "duration_percent",
+                "leave_code",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "start_time" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "end_time" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "duration_unit" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceLeaveDurationUnit>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<AttendanceLeaveDurationUnit>>::new(),
+                    )
                 }
-                "duration_percent" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "leave_code" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveStatus {
             userid: rt::decode::required(f0, "userid")?,
@@ -3708,7 +3877,8 @@ impl rt::decode::DecodeStruct for AttendanceLeaveStatus {
 /// One punch result in `get_update_data` (打卡结果), snake_case.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceUpdateResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceUpdateResult {
@@ -3858,99 +4028,134 @@ impl rt::decode::DecodeStruct for AttendanceUpdateResult {
         let mut f12 = None;
         let mut f13 = None;
         let mut f14 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "record_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "record_id",
+                "userid",
+                "check_type",
+                "time_result",
+                "location_result",
+                "source_type",
+                "plan_check_time",
+                "user_check_time",
+                "class_id",
+                "plan_id",
+                "group_id",
+                "location_method",
+                "user_address",
+                "outside_remark",
+                "procInst_id",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "userid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "check_type" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceCheckType>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                    )
                 }
-                "time_result" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                    )
                 }
-                "location_result" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                    )
                 }
-                "source_type" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceSourceType>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                    )
                 }
-                "plan_check_time" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_check_time" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "class_id" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "plan_id" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "group_id" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "location_method" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_address" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "outside_remark" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "procInst_id" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceUpdateResult {
             record_id: f0.unwrap_or_default(),
@@ -3974,7 +4179,8 @@ impl rt::decode::DecodeStruct for AttendanceUpdateResult {
 /// One punch in `get_update_data` (打卡详情), snake_case.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceUpdateRecord`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceUpdateRecord {
@@ -4106,85 +4312,118 @@ impl rt::decode::DecodeStruct for AttendanceUpdateRecord {
         let mut f10 = None;
         let mut f11 = None;
         let mut f12 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "record_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "record_id",
+                "source_type",
+                "user_check_time",
+                "valid_matched",
+                "user_latitude",
+                "user_longitude",
+                "user_accuracy",
+                "user_ssid",
+                "user_mac_addr",
+                "base_address",
+                "base_accuracy",
+                "invalid_record_type",
+                "invalid_record_msg",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "source_type" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceSourceType>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                    )
                 }
-                "user_check_time" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "valid_matched" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "user_latitude" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_longitude" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_accuracy" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_ssid" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_mac_addr" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "base_address" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "base_accuracy" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "invalid_record_type" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceInvalidRecordType>,
-                                >::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<AttendanceInvalidRecordType>>::new(),
+                    )
                 }
-                "invalid_record_msg" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceUpdateRecord {
             record_id: f0.unwrap_or_default(),
@@ -4206,7 +4445,8 @@ impl rt::decode::DecodeStruct for AttendanceUpdateRecord {
 /// One approval form touching the day (审批单).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceApprove`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceApprove {
@@ -4302,63 +4542,86 @@ impl rt::decode::DecodeStruct for AttendanceApprove {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "procInst_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "procInst_id",
+                "biz_type",
+                "tag_name",
+                "sub_type",
+                "duration",
+                "duration_unit",
+                "begin_time",
+                "end_time",
+                "gmt_finished",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "biz_type" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceApproveBizType>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<AttendanceApproveBizType>>::new(),
+                    )
                 }
-                "tag_name" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceApproveTagName>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<AttendanceApproveTagName>>::new(),
+                    )
                 }
-                "sub_type" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "duration" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "duration_unit" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "begin_time" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "end_time" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmt_finished" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceApprove {
             proc_inst_id: f0.unwrap_or_default(),
@@ -4376,7 +4639,8 @@ impl rt::decode::DecodeStruct for AttendanceApprove {
 /// One rest period of the shift (班次内休息).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceRestTime`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceRestTime {
@@ -4409,22 +4673,27 @@ impl rt::decode::DecodeStruct for AttendanceRestTime {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "rest_begin_time" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["rest_begin_time", "rest_end_time"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "rest_end_time" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceRestTime {
             rest_begin_time: f0.unwrap_or_default(),
@@ -4435,7 +4704,8 @@ impl rt::decode::DecodeStruct for AttendanceRestTime {
 /// Rest periods of the current schedule (当前排班对应的休息时间段).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceClassSettingInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceClassSettingInfo {
@@ -4459,20 +4729,17 @@ impl rt::decode::DecodeStruct for AttendanceClassSettingInfo {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "rest_time_vo_list" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceRestTime>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["rest_time_vo_list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceRestTime>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceClassSettingInfo {
             rest_time_vo_list: f0.unwrap_or_default(),
@@ -4482,7 +4749,8 @@ impl rt::decode::DecodeStruct for AttendanceClassSettingInfo {
 /// A column of the attendance report (报表列); `getcolumnval` returns only its `id`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceColumn`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceColumn {
@@ -4569,52 +4837,78 @@ impl rt::decode::DecodeStruct for AttendanceColumn {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "name",
+                "alias",
+                "type",
+                "sub_type",
+                "status",
+                "expression_id",
+                "extension",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "alias" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "sub_type" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "status" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "expression_id" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "extension" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceColumn {
             id: f0.unwrap_or_default(),
@@ -4631,7 +4925,8 @@ impl rt::decode::DecodeStruct for AttendanceColumn {
 /// A column's value on one day (每天的值).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceColumnDayValue`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceColumnDayValue {
@@ -4664,22 +4959,24 @@ impl rt::decode::DecodeStruct for AttendanceColumnDayValue {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "date" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["date", "value"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceColumnDayValue {
             date: f0.unwrap_or_default(),
@@ -4690,7 +4987,8 @@ impl rt::decode::DecodeStruct for AttendanceColumnDayValue {
 /// The values of one report column (列值数据), from `get_column_val`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceColumnValues`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceColumnValues {
@@ -4732,33 +5030,34 @@ impl rt::decode::DecodeStruct for AttendanceColumnValues {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "column_vo" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceColumn>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["column_vo", "column_vals", "fixed_value"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<AttendanceColumn>>::new(),
+                    )
                 }
-                "column_vals" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
+                    )
                 }
-                "fixed_value" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceColumnValues {
             column_vo: f0.unwrap_or_default(),
@@ -4770,7 +5069,8 @@ impl rt::decode::DecodeStruct for AttendanceColumnValues {
 /// The values of one leave column (假期列数据), from `get_leave_time_by_names`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveColumnValues`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveColumnValues {
@@ -4803,28 +5103,27 @@ impl rt::decode::DecodeStruct for AttendanceLeaveColumnValues {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "columnvo" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceColumn>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["columnvo", "columnvals"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<AttendanceColumn>>::new(),
+                    )
                 }
-                "columnvals" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveColumnValues {
             columnvo: f0.unwrap_or_default(),
@@ -5211,7 +5510,8 @@ impl rt::Scalar for AttendanceSubmitTimeType {
 /// When a leave needs a certificate (请假证明).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveCertificate`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveCertificate {
@@ -5262,35 +5562,41 @@ impl rt::decode::DecodeStruct for AttendanceLeaveCertificate {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "enable" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["enable", "duration", "unit", "prompt_information"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "duration" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "unit" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceDurationUnit>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<AttendanceDurationUnit>>::new(),
+                    )
                 }
-                "prompt_information" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveCertificate {
             enable: f0.unwrap_or_default(),
@@ -5303,7 +5609,8 @@ impl rt::decode::DecodeStruct for AttendanceLeaveCertificate {
 /// Time limit for submitting a leave (限时提交规则).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceSubmitTimeRule`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceSubmitTimeRule {
@@ -5354,38 +5661,41 @@ impl rt::decode::DecodeStruct for AttendanceSubmitTimeRule {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "enable_time_limit" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["enable_time_limit", "time_type", "time_unit", "time_value"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "time_type" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceSubmitTimeType>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<AttendanceSubmitTimeType>>::new(),
+                    )
                 }
-                "time_unit" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceDurationUnit>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<AttendanceDurationUnit>>::new(),
+                    )
                 }
-                "time_value" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceSubmitTimeRule {
             enable_time_limit: f0.unwrap_or_default(),
@@ -5398,7 +5708,8 @@ impl rt::decode::DecodeStruct for AttendanceSubmitTimeRule {
 /// Who may use a leave type (可见范围); listed by the Java SDK, not on the docs page.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveVisibilityRule`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveVisibilityRule {
@@ -5431,22 +5742,24 @@ impl rt::decode::DecodeStruct for AttendanceLeaveVisibilityRule {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "type" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["type", "visible"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "visible" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveVisibilityRule {
             r#type: f0.unwrap_or_default(),
@@ -5457,7 +5770,8 @@ impl rt::decode::DecodeStruct for AttendanceLeaveVisibilityRule {
 /// A leave rule (假期规则), from `list_vacation_types`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceVacationType`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceVacationType {
@@ -5652,139 +5966,176 @@ impl rt::decode::DecodeStruct for AttendanceVacationType {
         let mut f17 = None;
         let mut f18 = None;
         let mut f19 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "leave_code" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "leave_code",
+                "leave_name",
+                "leave_view_unit",
+                "biz_type",
+                "natural_day_leave",
+                "hours_in_per_day",
+                "source",
+                "validity_type",
+                "validity_value",
+                "leave_certificate",
+                "submit_time_rule",
+                "freedom_leave",
+                "leave_hour_ceil",
+                "leave_time_ceil",
+                "leave_time_ceil_min_unit",
+                "max_leave_time",
+                "min_leave_hour",
+                "paid_leave",
+                "when_can_leave",
+                "visibility_rules",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "leave_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "leave_view_unit" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceLeaveViewUnit>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<AttendanceLeaveViewUnit>>::new(),
+                    )
                 }
-                "biz_type" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceVacationBizType>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<AttendanceVacationBizType>>::new(),
+                    )
                 }
-                "natural_day_leave" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "hours_in_per_day" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "source" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceVacationSource>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<AttendanceVacationSource>>::new(),
+                    )
                 }
-                "validity_type" => {
-                    f7 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceVacationValidityType>,
-                                >::new(),
-                            )?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<
+                            Option<AttendanceVacationValidityType>,
+                        >::new(),
+                    )
                 }
-                "validity_value" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "leave_certificate" => {
-                    f9 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceLeaveCertificate>,
-                                >::new(),
-                            )?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<AttendanceLeaveCertificate>>::new(),
+                    )
                 }
-                "submit_time_rule" => {
-                    f10 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceSubmitTimeRule>>::new(),
-                            )?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<AttendanceSubmitTimeRule>>::new(),
+                    )
                 }
-                "freedom_leave" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "leave_hour_ceil" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "leave_time_ceil" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "leave_time_ceil_min_unit" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "max_leave_time" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "min_leave_hour" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "paid_leave" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "when_can_leave" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "visibility_rules" => {
-                    f19 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Vec<AttendanceLeaveVisibilityRule>,
-                                >::new(),
-                            )?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Vec<AttendanceLeaveVisibilityRule>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceVacationType {
             leave_code: rt::decode::required(f0, "leave_code")?,
@@ -5813,7 +6164,8 @@ impl rt::decode::DecodeStruct for AttendanceVacationType {
 /// The deleted leave rule (假期规则), from `delete_vacation_type`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceVacationTypeBrief`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceVacationTypeBrief {
@@ -5879,48 +6231,62 @@ impl rt::decode::DecodeStruct for AttendanceVacationTypeBrief {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "leave_code" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "leave_code",
+                "leave_name",
+                "leave_view_unit",
+                "biz_type",
+                "natural_day_leave",
+                "hours_in_per_day",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "leave_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "leave_view_unit" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceLeaveViewUnit>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<AttendanceLeaveViewUnit>>::new(),
+                    )
                 }
-                "biz_type" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceVacationBizType>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<AttendanceVacationBizType>>::new(),
+                    )
                 }
-                "natural_day_leave" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "hours_in_per_day" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceVacationTypeBrief {
             leave_code: rt::decode::required(f0, "leave_code")?,
@@ -5936,7 +6302,8 @@ impl rt::decode::DecodeStruct for AttendanceVacationTypeBrief {
 /// 1000 is 10 days, `quota_num_per_hour` 1000 is 10 hours; set the one matching the type's unit.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveQuotaInit`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceLeaveQuotaInit {
     /// The employee's userid (员工的userId).
@@ -5998,44 +6365,66 @@ impl rt::decode::DecodeStruct for AttendanceLeaveQuotaInit {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "leave_code",
+                "start_time",
+                "end_time",
+                "quota_num_per_day",
+                "quota_num_per_hour",
+                "quota_cycle",
+                "reason",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "leave_code" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "start_time" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<i64>::new()),
+                3 => rt::decode::put(&mut map, &mut f3, rt::decode::Field::<i64>::new()),
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "end_time" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "quota_num_per_day" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "quota_num_per_hour" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "quota_cycle" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                "reason" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveQuotaInit {
             userid: rt::decode::required(f0, "userid")?,
@@ -6099,7 +6488,8 @@ impl rt::Validate for AttendanceLeaveQuotaInit {
 /// balance, leave already taken is kept. Hundredths as in `AttendanceLeaveQuotaInit`.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveQuotaChange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceLeaveQuotaChange {
     /// The employee's userid (员工的userId).
@@ -6161,48 +6551,78 @@ impl rt::decode::DecodeStruct for AttendanceLeaveQuotaChange {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "leave_code",
+                "start_time",
+                "end_time",
+                "quota_num_per_day",
+                "quota_num_per_hour",
+                "quota_cycle",
+                "reason",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "leave_code" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "start_time" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "end_time" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "quota_num_per_day" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "quota_num_per_hour" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "quota_cycle" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "reason" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveQuotaChange {
             userid: rt::decode::required(f0, "userid")?,
@@ -6270,7 +6690,8 @@ impl rt::Validate for AttendanceLeaveQuotaChange {
 /// Which balance record failed (失败记录).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveQuotaKey`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveQuotaKey {
@@ -6312,27 +6733,34 @@ impl rt::decode::DecodeStruct for AttendanceLeaveQuotaKey {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "leave_code", "quota_cycle"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "leave_code" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "quota_cycle" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveQuotaKey {
             userid: f0.unwrap_or_default(),
@@ -6344,7 +6772,8 @@ impl rt::decode::DecodeStruct for AttendanceLeaveQuotaKey {
 /// One balance record that was not written (失败记录).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveQuotaFailure`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveQuotaFailure {
@@ -6377,25 +6806,24 @@ impl rt::decode::DecodeStruct for AttendanceLeaveQuotaFailure {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "quota" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceLeaveQuotaKey>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["quota", "reason"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<AttendanceLeaveQuotaKey>>::new(),
+                    )
                 }
-                "reason" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveQuotaFailure {
             quota: f0.unwrap_or_default(),
@@ -6406,7 +6834,8 @@ impl rt::decode::DecodeStruct for AttendanceLeaveQuotaFailure {
 /// A leave balance (假期余额); quotas and usage in hundredths of a day or hour.
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceLeaveQuota`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceLeaveQuota {
@@ -6511,62 +6940,94 @@ impl rt::decode::DecodeStruct for AttendanceLeaveQuota {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "quota_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "quota_id",
+                "userid",
+                "leave_code",
+                "quota_cycle",
+                "start_time",
+                "end_time",
+                "quota_num_per_day",
+                "quota_num_per_hour",
+                "used_num_per_day",
+                "used_num_per_hour",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "leave_code" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "quota_cycle" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "start_time" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "end_time" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "quota_num_per_day" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "quota_num_per_hour" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "used_num_per_day" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "used_num_per_hour" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceLeaveQuota {
             quota_id: f0.unwrap_or_default(),
@@ -6585,7 +7046,8 @@ impl rt::decode::DecodeStruct for AttendanceLeaveQuota {
 /// Response of [`AttendanceApi::list`](super::attendance::AttendanceApi::list).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceListResponse {
@@ -6618,25 +7080,27 @@ impl rt::decode::DecodeStruct for AttendanceListResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "recordresult" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceResult>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["recordresult", "hasMore"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceResult>>::new(),
+                    )
                 }
-                "hasMore" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceListResponse {
             recordresult: f0.unwrap_or_default(),
@@ -6647,7 +7111,8 @@ impl rt::decode::DecodeStruct for AttendanceListResponse {
 /// Response of [`AttendanceApi::list_record`](super::attendance::AttendanceApi::list_record).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceListRecordResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceListRecordResponse {
@@ -6671,20 +7136,17 @@ impl rt::decode::DecodeStruct for AttendanceListRecordResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "recordresult" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceRecord>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["recordresult"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceRecord>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceListRecordResponse {
             recordresult: f0.unwrap_or_default(),
@@ -6694,7 +7156,8 @@ impl rt::decode::DecodeStruct for AttendanceListRecordResponse {
 /// Response of [`AttendanceApi::get_leave_approve_duration`](super::attendance::AttendanceApi::get_leave_approve_duration).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveApproveDurationResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveApproveDurationResponse {
@@ -6715,15 +7178,11 @@ impl rt::decode::DecodeStruct for AttendanceGetLeaveApproveDurationResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "duration_in_minutes" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["duration_in_minutes"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceGetLeaveApproveDurationResponse {
             duration_in_minutes: rt::decode::required(f0, "duration_in_minutes")?,
@@ -6733,7 +7192,8 @@ impl rt::decode::DecodeStruct for AttendanceGetLeaveApproveDurationResponse {
 /// Response of [`AttendanceApi::get_leave_status`](super::attendance::AttendanceApi::get_leave_status).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveStatusResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveStatusResponse {
@@ -6766,25 +7226,27 @@ impl rt::decode::DecodeStruct for AttendanceGetLeaveStatusResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "leave_status" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceLeaveStatus>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["leave_status", "has_more"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceLeaveStatus>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceGetLeaveStatusResponse {
             leave_status: f0.unwrap_or_default(),
@@ -6795,7 +7257,8 @@ impl rt::decode::DecodeStruct for AttendanceGetLeaveStatusResponse {
 /// Response of [`AttendanceApi::is_open_smart_report`](super::attendance::AttendanceApi::is_open_smart_report).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceIsOpenSmartReportResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceIsOpenSmartReportResponse {
@@ -6816,15 +7279,11 @@ impl rt::decode::DecodeStruct for AttendanceIsOpenSmartReportResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "smart_report" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["smart_report"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceIsOpenSmartReportResponse {
             smart_report: rt::decode::required(f0, "smart_report")?,
@@ -6834,7 +7293,8 @@ impl rt::decode::DecodeStruct for AttendanceIsOpenSmartReportResponse {
 /// Response of [`AttendanceApi::get_update_data`](super::attendance::AttendanceApi::get_update_data).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetUpdateDataResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetUpdateDataResponse {
@@ -6912,61 +7372,70 @@ impl rt::decode::DecodeStruct for AttendanceGetUpdateDataResponse {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "work_date" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "work_date",
+                "userid",
+                "corpId",
+                "attendance_result_list",
+                "check_record_list",
+                "approve_list",
+                "class_setting_info",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corpId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attendance_result_list" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceUpdateResult>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<AttendanceUpdateResult>>::new(),
+                    )
                 }
-                "check_record_list" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceUpdateRecord>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<AttendanceUpdateRecord>>::new(),
+                    )
                 }
-                "approve_list" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceApprove>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<AttendanceApprove>>::new(),
+                    )
                 }
-                "class_setting_info" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceClassSettingInfo>,
-                                >::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<AttendanceClassSettingInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceGetUpdateDataResponse {
             work_date: f0.unwrap_or_default(),
@@ -6982,7 +7451,8 @@ impl rt::decode::DecodeStruct for AttendanceGetUpdateDataResponse {
 /// Response of [`AttendanceApi::get_att_columns`](super::attendance::AttendanceApi::get_att_columns).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetAttColumnsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetAttColumnsResponse {
@@ -7006,20 +7476,17 @@ impl rt::decode::DecodeStruct for AttendanceGetAttColumnsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "columns" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceColumn>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["columns"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceColumn>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceGetAttColumnsResponse {
             columns: f0.unwrap_or_default(),
@@ -7029,7 +7496,8 @@ impl rt::decode::DecodeStruct for AttendanceGetAttColumnsResponse {
 /// Response of [`AttendanceApi::get_column_val`](super::attendance::AttendanceApi::get_column_val).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetColumnValResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetColumnValResponse {
@@ -7053,20 +7521,17 @@ impl rt::decode::DecodeStruct for AttendanceGetColumnValResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "column_vals" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceColumnValues>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["column_vals"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceColumnValues>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceGetColumnValResponse {
             column_vals: f0.unwrap_or_default(),
@@ -7076,7 +7541,8 @@ impl rt::decode::DecodeStruct for AttendanceGetColumnValResponse {
 /// Response of [`AttendanceApi::get_leave_time_by_names`](super::attendance::AttendanceApi::get_leave_time_by_names).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveTimeByNamesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveTimeByNamesResponse {
@@ -7100,20 +7566,17 @@ impl rt::decode::DecodeStruct for AttendanceGetLeaveTimeByNamesResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "columns" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceLeaveColumnValues>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["columns"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceLeaveColumnValues>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceGetLeaveTimeByNamesResponse {
             columns: f0.unwrap_or_default(),
@@ -7123,7 +7586,8 @@ impl rt::decode::DecodeStruct for AttendanceGetLeaveTimeByNamesResponse {
 /// Response of [`AttendanceApi::list_vacation_quotas`](super::attendance::AttendanceApi::list_vacation_quotas).
 ///
 /// Source: `spec/attendance.yaml` · `types.AttendanceListVacationQuotasResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceListVacationQuotasResponse {
@@ -7156,25 +7620,27 @@ impl rt::decode::DecodeStruct for AttendanceListVacationQuotasResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "leave_quotas" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceLeaveQuota>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["leave_quotas", "has_more"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceLeaveQuota>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceListVacationQuotasResponse {
             leave_quotas: f0.unwrap_or_default(),

@@ -306,7 +306,8 @@ impl<'c> AttendanceShiftApi<'c> {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.add`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftAddRequest {
     /// Userid of the operator (操作人userId).
@@ -366,7 +367,8 @@ impl rt::Endpoint for AttendanceShiftAddRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftDeleteRequest {
     /// Userid of the operator (操作人userId).
@@ -423,7 +425,8 @@ impl rt::Endpoint for AttendanceShiftDeleteRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftListRequest {
     /// Userid of the operator (操作人userId).
@@ -522,7 +525,8 @@ impl<'c> crate::api::Call<'c, AttendanceShiftListRequest> {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.query`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftQueryRequest {
     /// Userid of the operator (操作者的userId).
@@ -578,7 +582,8 @@ impl rt::Endpoint for AttendanceShiftQueryRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.query_history`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftQueryHistoryRequest {
     /// Userid of the operator (操作者userId).
@@ -640,7 +645,8 @@ impl rt::Endpoint for AttendanceShiftQueryHistoryRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.search`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftSearchRequest {
     /// Userid of the operator (操作人的userId).
@@ -697,7 +703,8 @@ impl rt::Endpoint for AttendanceShiftSearchRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.update_punches`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftUpdatePunchesRequest {
     /// Userid of the operator (操作者的userId).
@@ -776,7 +783,8 @@ impl<'c> crate::api::Call<'c, AttendanceShiftUpdatePunchesRequest> {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.list_schedule`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftListScheduleRequest {
     /// The day, `yyyy-MM-dd` (排班时间); only the date part counts.
@@ -899,7 +907,8 @@ impl<'c> crate::api::Call<'c, AttendanceShiftListScheduleRequest> {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.list_schedule_by_day`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftListScheduleByDayRequest {
     /// Userid of the operator (操作人的userId).
@@ -968,7 +977,8 @@ impl rt::Endpoint for AttendanceShiftListScheduleByDayRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.list_schedule_by_users`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftListScheduleByUsersRequest {
     /// Userid of the operator (操作人userId).
@@ -1055,7 +1065,8 @@ impl rt::Endpoint for AttendanceShiftListScheduleByUsersRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.list_schedule_results`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftListScheduleResultsRequest {
     /// Userid of the operator (操作人userId).
@@ -1124,7 +1135,8 @@ impl rt::Endpoint for AttendanceShiftListScheduleResultsRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.list_schedule_shifts`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftListScheduleShiftsRequest {
     /// Userid of the operator (操作者的userId).
@@ -1215,7 +1227,8 @@ impl rt::Endpoint for AttendanceShiftListScheduleShiftsRequest {
 /// Source: `spec/attendance_shift.yaml` · `endpoints.schedule_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftScheduleGroupRequest {
     /// Userid of the operator (操作人userId).
@@ -1281,7 +1294,8 @@ impl rt::Endpoint for AttendanceShiftScheduleGroupRequest {
 /// One punch time of a new shift (打卡信息).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftTimeInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftTimeInput {
     /// Clock-in or clock-out (打卡类型).
@@ -1337,46 +1351,66 @@ impl rt::decode::DecodeStruct for AttendanceShiftTimeInput {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "check_type" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    super::attendance::AttendanceCheckType,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "check_type",
+                "check_time",
+                "across",
+                "begin_min",
+                "end_min",
+                "free_check",
+                "flex_minutes",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<
+                            super::attendance::AttendanceCheckType,
+                        >::new(),
+                    )
                 }
-                "check_time" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "across" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<i64>::new()),
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "begin_min" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "end_min" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "free_check" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "flex_minutes" => {
-                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftTimeInput {
             check_type: rt::decode::required(f0, "check_type")?,
@@ -1437,7 +1471,8 @@ impl rt::Validate for AttendanceShiftTimeInput {
 /// Start or end of a new shift's rest (休息开始 / 休息结束).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftRestInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftRestInput {
     /// OnDuty for the rest start, OffDuty for its end (休息类型).
@@ -1475,37 +1510,43 @@ impl rt::decode::DecodeStruct for AttendanceShiftRestInput {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "check_type" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceCheckType>,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["check_type", "check_time", "across", "free_check"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceCheckType>,
+                        >::new(),
+                    )
                 }
-                "check_time" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "across" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "free_check" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftRestInput {
             check_type: f0.unwrap_or_default(),
@@ -1559,7 +1600,8 @@ impl rt::Validate for AttendanceShiftRestInput {
 /// One on-duty / off-duty pair of a new shift (卡段).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftSectionInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftSectionInput {
     /// The punch times (打卡信息).
@@ -1579,20 +1621,17 @@ impl rt::decode::DecodeStruct for AttendanceShiftSectionInput {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "times" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceShiftTimeInput>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["times"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceShiftTimeInput>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftSectionInput {
             times: rt::decode::required(f0, "times")?,
@@ -1615,7 +1654,8 @@ impl rt::Validate for AttendanceShiftSectionInput {
 /// Settings of a new shift (班次设置).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftSettingInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftSettingInput {
     /// Shift id (班次id).
@@ -1701,76 +1741,102 @@ impl rt::decode::DecodeStruct for AttendanceShiftSettingInput {
         let mut f8 = None;
         let mut f9 = None;
         let mut f10 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "class_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "class_id",
+                "rest_begin_time",
+                "rest_end_time",
+                "serious_late_minutes",
+                "absenteeism_late_minutes",
+                "is_flexible",
+                "is_deleted",
+                "corp_id",
+                "extras",
+                "tags",
+                "demand_work_time_minutes",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "rest_begin_time" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceShiftRestInput>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<AttendanceShiftRestInput>>::new(),
+                    )
                 }
-                "rest_end_time" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceShiftRestInput>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<AttendanceShiftRestInput>>::new(),
+                    )
                 }
-                "serious_late_minutes" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "absenteeism_late_minutes" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "is_flexible" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "is_deleted" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extras" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<serde_json::Value>>::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<serde_json::Value>>::new(),
+                    )
                 }
-                "tags" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "demand_work_time_minutes" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftSettingInput {
             class_id: f0.unwrap_or_default(),
@@ -1871,7 +1937,8 @@ impl rt::Validate for AttendanceShiftSettingInput {
 /// A shift to create, or to change when `id` is set (班次).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceShiftInput {
     /// Shift name (班次名称).
@@ -1933,58 +2000,78 @@ impl rt::decode::DecodeStruct for AttendanceShiftInput {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "name",
+                "sections",
+                "id",
+                "owner",
+                "class_group_name",
+                "corp_id",
+                "setting",
+                "service_id",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "sections" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceShiftSectionInput>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<AttendanceShiftSectionInput>>::new(),
+                    )
                 }
-                "id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "owner" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "class_group_name" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "setting" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<AttendanceShiftSettingInput>,
-                                >::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<AttendanceShiftSettingInput>>::new(),
+                    )
                 }
-                "service_id" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftInput {
             name: rt::decode::required(f0, "name")?,
@@ -2057,7 +2144,8 @@ impl rt::Validate for AttendanceShiftInput {
 /// A shift's id and name (班次).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftBrief`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftBrief {
@@ -2087,18 +2175,18 @@ impl rt::decode::DecodeStruct for AttendanceShiftBrief {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["id", "name"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftBrief {
             id: rt::decode::required(f0, "id")?,
@@ -2109,7 +2197,8 @@ impl rt::decode::DecodeStruct for AttendanceShiftBrief {
 /// Whether one punch of a shift is needed (卡点信息).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendancePunchChange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendancePunchChange {
     /// Punch id from `query` (卡点ID).
@@ -2135,16 +2224,12 @@ impl rt::decode::DecodeStruct for AttendancePunchChange {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "free_check" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["id", "free_check"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendancePunchChange {
             id: rt::decode::required(f0, "id")?,
@@ -2167,7 +2252,8 @@ impl rt::Validate for AttendancePunchChange {
 /// One punch of a shift (卡点).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftPunch`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftPunch {
@@ -2284,72 +2370,104 @@ impl rt::decode::DecodeStruct for AttendanceShiftPunch {
         let mut f8 = None;
         let mut f9 = None;
         let mut f10 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "check_type",
+                "check_time",
+                "across",
+                "begin_min",
+                "end_min",
+                "permit_minutes",
+                "free_check",
+                "serious_late_minutes",
+                "absenteeism_late_minutes",
+                "flex_minutes",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "check_type" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceCheckType>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceCheckType>,
+                        >::new(),
+                    )
                 }
-                "check_time" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "across" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "begin_min" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "end_min" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "permit_minutes" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "free_check" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "serious_late_minutes" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "absenteeism_late_minutes" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "flex_minutes" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftPunch {
             id: f0.unwrap_or_default(),
@@ -2369,7 +2487,8 @@ impl rt::decode::DecodeStruct for AttendanceShiftPunch {
 /// Start or end of a shift's rest (休息时段).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftRest`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftRest {
@@ -2420,37 +2539,43 @@ impl rt::decode::DecodeStruct for AttendanceShiftRest {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "check_type", "check_time", "across"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "check_type" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceCheckType>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceCheckType>,
+                        >::new(),
+                    )
                 }
-                "check_time" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "across" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftRest {
             id: f0.unwrap_or_default(),
@@ -2463,7 +2588,8 @@ impl rt::decode::DecodeStruct for AttendanceShiftRest {
 /// One on-duty / off-duty pair of a shift (卡段).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftSection`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftSection {
@@ -2514,38 +2640,41 @@ impl rt::decode::DecodeStruct for AttendanceShiftSection {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "punches", "rests", "work_time_minutes"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "punches" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceShiftPunch>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<AttendanceShiftPunch>>::new(),
+                    )
                 }
-                "rests" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceShiftRest>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<AttendanceShiftRest>>::new(),
+                    )
                 }
-                "work_time_minutes" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftSection {
             id: f0.unwrap_or_default(),
@@ -2558,7 +2687,8 @@ impl rt::decode::DecodeStruct for AttendanceShiftSection {
 /// Settings of a shift (班次设置).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftSetting`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftSetting {
@@ -2666,62 +2796,94 @@ impl rt::decode::DecodeStruct for AttendanceShiftSetting {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "shift_id",
+                "corp_id",
+                "work_time_minutes",
+                "attend_days",
+                "is_deleted",
+                "gmt_create",
+                "gmt_modified",
+                "is_flexible",
+                "demand_work_time_minutes",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "shift_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "work_time_minutes" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "attend_days" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "is_deleted" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmt_create" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmt_modified" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "is_flexible" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "demand_work_time_minutes" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftSetting {
             id: f0.unwrap_or_default(),
@@ -2740,7 +2902,8 @@ impl rt::decode::DecodeStruct for AttendanceShiftSetting {
 /// A shift with its punches, rests and settings (班次详情).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftDetail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftDetail {
@@ -2824,54 +2987,72 @@ impl rt::decode::DecodeStruct for AttendanceShiftDetail {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "name",
+                "corp_id",
+                "owner",
+                "shift_group_id",
+                "shift_group_name",
+                "sections",
+                "shift_setting",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "owner" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "shift_group_id" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "shift_group_name" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sections" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceShiftSection>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<AttendanceShiftSection>>::new(),
+                    )
                 }
-                "shift_setting" => {
-                    f7 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceShiftSetting>>::new(),
-                            )?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<AttendanceShiftSetting>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftDetail {
             id: rt::decode::required(f0, "id")?,
@@ -2888,7 +3069,8 @@ impl rt::decode::DecodeStruct for AttendanceShiftDetail {
 /// One scheduled punch of the day (排班).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceSchedule`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceSchedule {
@@ -2978,58 +3160,82 @@ impl rt::decode::DecodeStruct for AttendanceSchedule {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "plan_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "plan_id",
+                "userid",
+                "check_type",
+                "plan_check_time",
+                "changed_check_time",
+                "class_id",
+                "class_setting_id",
+                "group_id",
+                "approve_id",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "userid" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceCheckType>,
+                        >::new(),
+                    )
                 }
-                "check_type" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceCheckType>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "plan_check_time" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "changed_check_time" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "class_id" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "class_setting_id" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "group_id" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "approve_id" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceSchedule {
             plan_id: rt::decode::required(f0, "plan_id")?,
@@ -3175,7 +3381,8 @@ impl rt::Scalar for AttendanceRestFlag {
 /// One scheduled punch of a member's day (排班), from `list_schedule_by_day`.
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceDaySchedule`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceDaySchedule {
@@ -3409,152 +3616,206 @@ impl rt::decode::DecodeStruct for AttendanceDaySchedule {
         let mut f21 = None;
         let mut f22 = None;
         let mut f23 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "user_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "user_id",
+                "corp_id",
+                "group_id",
+                "class_id",
+                "class_name",
+                "class_setting_id",
+                "work_date",
+                "check_type",
+                "check_status",
+                "is_rest",
+                "check_date_time",
+                "check_begin_time",
+                "check_end_time",
+                "real_plan_time",
+                "plan_check_time",
+                "base_check_time",
+                "approve_id",
+                "approve_biz_type",
+                "approve_tag_name",
+                "approve_type",
+                "features",
+                "gmt_create",
+                "gmt_modified",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "group_id" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "class_id" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "class_name" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "class_setting_id" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "work_date" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "check_type" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceCheckType>,
-                                >::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceCheckType>,
+                        >::new(),
+                    )
                 }
-                "check_status" => {
-                    f9 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceCheckStatus>>::new(),
-                            )?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<AttendanceCheckStatus>>::new(),
+                    )
                 }
-                "is_rest" => {
-                    f10 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceRestFlag>>::new(),
-                            )?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<AttendanceRestFlag>>::new(),
+                    )
                 }
-                "check_date_time" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "check_begin_time" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "check_end_time" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "real_plan_time" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "plan_check_time" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "base_check_time" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "approve_id" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "approve_biz_type" => {
-                    f18 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceApproveBizType>,
-                                >::new(),
-                            )?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceApproveBizType>,
+                        >::new(),
+                    )
                 }
-                "approve_tag_name" => {
-                    f19 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceApproveTagName>,
-                                >::new(),
-                            )?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceApproveTagName>,
+                        >::new(),
+                    )
                 }
-                "approve_type" => {
-                    f20 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "features" => {
-                    f21 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                            )?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                    )
                 }
-                "gmt_create" => {
-                    f22 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmt_modified" => {
-                    f23 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceDaySchedule {
             id: rt::decode::required(f0, "id")?,
@@ -3587,7 +3848,8 @@ impl rt::decode::DecodeStruct for AttendanceDaySchedule {
 /// One scheduled punch of a user (排班), from `list_schedule_by_users`.
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceUserSchedule`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceUserSchedule {
@@ -3689,66 +3951,90 @@ impl rt::decode::DecodeStruct for AttendanceUserSchedule {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "userid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "userid",
+                "group_id",
+                "work_date",
+                "check_type",
+                "plan_check_time",
+                "shift_id",
+                "shift_version",
+                "is_rest",
+                "approve_id",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "group_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "work_date" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "check_type" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceCheckType>,
-                                >::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceCheckType>,
+                        >::new(),
+                    )
                 }
-                "plan_check_time" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "shift_id" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "shift_version" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "is_rest" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AttendanceRestFlag>>::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<AttendanceRestFlag>>::new(),
+                    )
                 }
-                "approve_id" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceUserSchedule {
             id: rt::decode::required(f0, "id")?,
@@ -3767,7 +4053,8 @@ impl rt::decode::DecodeStruct for AttendanceUserSchedule {
 /// The punch result of one schedule (排班打卡结果).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceScheduleResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceScheduleResult {
@@ -3923,108 +4210,144 @@ impl rt::decode::DecodeStruct for AttendanceScheduleResult {
         let mut f13 = None;
         let mut f14 = None;
         let mut f15 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "schedule_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "schedule_id",
+                "user_id",
+                "corp_id",
+                "group_id",
+                "work_date",
+                "check_type",
+                "plan_check_time",
+                "base_check_time",
+                "user_check_time",
+                "time_result",
+                "location_result",
+                "is_legal",
+                "record_id",
+                "gmt_create",
+                "gmt_modified",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "user_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "group_id" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "work_date" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "check_type" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceCheckType>,
-                                >::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceCheckType>,
+                        >::new(),
+                    )
                 }
-                "plan_check_time" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "base_check_time" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_check_time" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "time_result" => {
-                    f10 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceTimeResult>,
-                                >::new(),
-                            )?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceTimeResult>,
+                        >::new(),
+                    )
                 }
-                "location_result" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceLocationResult>,
-                                >::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceLocationResult>,
+                        >::new(),
+                    )
                 }
-                "is_legal" => {
-                    f12 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::attendance::AttendanceIsLegal>,
-                                >::new(),
-                            )?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<
+                            Option<super::attendance::AttendanceIsLegal>,
+                        >::new(),
+                    )
                 }
-                "record_id" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "gmt_create" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmt_modified" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceScheduleResult {
             id: rt::decode::required(f0, "id")?,
@@ -4049,7 +4372,8 @@ impl rt::decode::DecodeStruct for AttendanceScheduleResult {
 /// A user's shifts on one day (排班概要信息).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceDayShifts`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceDayShifts {
@@ -4127,43 +4451,70 @@ impl rt::decode::DecodeStruct for AttendanceDayShifts {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "work_date",
+                "group_id",
+                "corp_id",
+                "shift_ids",
+                "shift_names",
+                "shift_versions",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "work_date" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "group_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "shift_ids" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "shift_names" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "shift_versions" => {
-                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceDayShifts {
             userid: f0.unwrap_or_default(),
@@ -4179,7 +4530,8 @@ impl rt::decode::DecodeStruct for AttendanceDayShifts {
 /// One day's schedule of one member (排班详情).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceScheduleInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AttendanceScheduleInput {
     /// The member's userid (用户的userId).
@@ -4217,26 +4569,29 @@ impl rt::decode::DecodeStruct for AttendanceScheduleInput {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "work_date", "shift_id", "is_rest"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "work_date" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<i64>::new()),
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "shift_id" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                "is_rest" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceScheduleInput {
             userid: rt::decode::required(f0, "userid")?,
@@ -4271,7 +4626,8 @@ impl rt::Validate for AttendanceScheduleInput {
 /// Response of [`AttendanceShiftApi::list`](super::attendance_shift::AttendanceShiftApi::list).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftListResponse {
@@ -4313,30 +4669,34 @@ impl rt::decode::DecodeStruct for AttendanceShiftListResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceShiftBrief>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["result", "cursor", "has_more"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceShiftBrief>>::new(),
+                    )
                 }
-                "cursor" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftListResponse {
             result: f0.unwrap_or_default(),
@@ -4348,7 +4708,8 @@ impl rt::decode::DecodeStruct for AttendanceShiftListResponse {
 /// Response of [`AttendanceShiftApi::list_schedule`](super::attendance_shift::AttendanceShiftApi::list_schedule).
 ///
 /// Source: `spec/attendance_shift.yaml` · `types.AttendanceShiftListScheduleResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AttendanceShiftListScheduleResponse {
@@ -4381,25 +4742,27 @@ impl rt::decode::DecodeStruct for AttendanceShiftListScheduleResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "schedules" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<AttendanceSchedule>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["schedules", "has_more"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<AttendanceSchedule>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AttendanceShiftListScheduleResponse {
             schedules: f0.unwrap_or_default(),

@@ -298,7 +298,8 @@ impl<'c> AuthApi<'c> {
 /// Source: `spec/auth.yaml` · `endpoints.get_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetTokenRequest {
     /// The app's AppKey (Client ID).
@@ -360,7 +361,8 @@ impl rt::Endpoint for AuthGetTokenRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_token_by_corp_secret`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetTokenByCorpSecretRequest {
     /// The organisation's CorpId.
@@ -421,7 +423,8 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_sso_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetSsoTokenRequest {
     /// The organisation's own CorpId.
@@ -483,7 +486,8 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_sso_user_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetSsoUserInfoRequest {
     /// The code appended to the app's admin URL (免登授权码).
@@ -533,7 +537,8 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_jsapi_ticket`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetJsapiTicketRequest {
     /// Ticket type, `jsapi` (required in the 2016 docs, absent from the current page).
@@ -595,7 +600,8 @@ impl<'c> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
 /// Source: `spec/auth.yaml` · `endpoints.get_scopes`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetScopesRequest {}
 impl AuthGetScopesRequest {
@@ -640,7 +646,8 @@ impl rt::Endpoint for AuthGetScopesRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_suite_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetSuiteTokenRequest {
     /// The suite key (套件key / 应用的SuiteKey).
@@ -710,7 +717,8 @@ impl rt::Endpoint for AuthGetSuiteTokenRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_corp_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenRequest {
     /// The CorpId of the authorising organisation (授权企业的CorpId).
@@ -763,7 +771,8 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_corp_token_by_permanent_code`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenByPermanentCodeRequest {
     /// The CorpId of the authorising organisation (授权企业的CorpId).
@@ -823,7 +832,8 @@ impl rt::Endpoint for AuthGetCorpTokenByPermanentCodeRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_permanent_code`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetPermanentCodeRequest {
     /// The temporary authorisation code from the `tmp_auth_code` push (临时授权码).
@@ -874,7 +884,8 @@ impl rt::Endpoint for AuthGetPermanentCodeRequest {
 /// Source: `spec/auth.yaml` · `endpoints.activate_suite`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthActivateSuiteRequest {
     /// The suite key (套件key).
@@ -950,7 +961,8 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
 /// Source: `spec/auth.yaml` · `endpoints.get_auth_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetAuthInfoRequest {
     /// The CorpId of the authorising organisation (授权方CorpId).
@@ -1025,7 +1037,8 @@ impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
 /// Source: `spec/auth.yaml` · `endpoints.get_agent`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct AuthGetAgentRequest {
     /// The suite key (SuiteKey); required by the official page.
@@ -1100,7 +1113,8 @@ impl<'c> crate::api::Call<'c, AuthGetAgentRequest> {
 /// The administrator who signed in through admin-console SSO (管理员信息).
 ///
 /// Source: `spec/auth.yaml` · `types.SsoUserInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SsoUserInfo {
@@ -1151,32 +1165,41 @@ impl rt::decode::DecodeStruct for SsoUserInfo {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "name", "email", "avatar"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "email" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "avatar" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SsoUserInfo {
             userid: f0.unwrap_or_default(),
@@ -1189,7 +1212,8 @@ impl rt::decode::DecodeStruct for SsoUserInfo {
 /// The organisation the administrator signed in to (企业信息).
 ///
 /// Source: `spec/auth.yaml` · `types.SsoCorpInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SsoCorpInfo {
@@ -1222,22 +1246,24 @@ impl rt::decode::DecodeStruct for SsoCorpInfo {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corpid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["corpid", "corp_name"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SsoCorpInfo {
             corpid: f0.unwrap_or_default(),
@@ -1248,7 +1274,8 @@ impl rt::decode::DecodeStruct for SsoCorpInfo {
 /// The organisation that authorised an ISV suite (授权企业信息).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthCorpInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthCorpInfo {
@@ -1281,22 +1308,24 @@ impl rt::decode::DecodeStruct for AuthCorpInfo {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corpid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["corpid", "corp_name"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthCorpInfo {
             corpid: f0.unwrap_or_default(),
@@ -1307,7 +1336,8 @@ impl rt::decode::DecodeStruct for AuthCorpInfo {
 /// The authorising organisation as `get_auth_info` describes it (授权方企业信息).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvAuthCorpInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvAuthCorpInfo {
@@ -1421,67 +1451,102 @@ impl rt::decode::DecodeStruct for IsvAuthCorpInfo {
         let mut f8 = None;
         let mut f9 = None;
         let mut f10 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corpid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "corpid",
+                "corp_name",
+                "corp_logo_url",
+                "industry",
+                "invite_code",
+                "invite_url",
+                "license_code",
+                "auth_channel",
+                "auth_channel_type",
+                "is_authenticated",
+                "auth_level",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_logo_url" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "industry" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "invite_code" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "invite_url" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "license_code" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "auth_channel" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "auth_channel_type" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "is_authenticated" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "auth_level" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(IsvAuthCorpInfo {
             corpid: f0.unwrap_or_default(),
@@ -1501,7 +1566,8 @@ impl rt::decode::DecodeStruct for IsvAuthCorpInfo {
 /// The administrator who authorised the app (授权方管理员信息).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvAuthUserInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvAuthUserInfo {
@@ -1525,17 +1591,17 @@ impl rt::decode::DecodeStruct for IsvAuthUserInfo {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(IsvAuthUserInfo {
             user_id: f0.unwrap_or_default(),
@@ -1545,7 +1611,8 @@ impl rt::decode::DecodeStruct for IsvAuthUserInfo {
 /// One app of the suite that the organisation authorised (授权的应用).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvAuthAgent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvAuthAgent {
@@ -1605,37 +1672,48 @@ impl rt::decode::DecodeStruct for IsvAuthAgent {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["agentid", "agent_name", "logo_url", "appid", "admin_list"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "agent_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "logo_url" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appid" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "admin_list" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(IsvAuthAgent {
             agentid: f0.unwrap_or_default(),
@@ -1649,7 +1727,8 @@ impl rt::decode::DecodeStruct for IsvAuthAgent {
 /// The apps an organisation authorised (授权信息).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvAuthInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvAuthInfo {
@@ -1673,20 +1752,17 @@ impl rt::decode::DecodeStruct for IsvAuthInfo {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agent" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<IsvAuthAgent>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["agent"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<IsvAuthAgent>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(IsvAuthInfo {
             agent: f0.unwrap_or_default(),
@@ -1696,7 +1772,8 @@ impl rt::decode::DecodeStruct for IsvAuthInfo {
 /// One authorised service-window app (服务窗应用).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvChannelAgent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvChannelAgent {
@@ -1747,32 +1824,41 @@ impl rt::decode::DecodeStruct for IsvChannelAgent {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["agentid", "agent_name", "logo_url", "appid"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "agent_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "logo_url" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appid" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(IsvChannelAgent {
             agentid: f0.unwrap_or_default(),
@@ -1785,7 +1871,8 @@ impl rt::decode::DecodeStruct for IsvChannelAgent {
 /// The service-window apps an organisation authorised (服务窗授权信息).
 ///
 /// Source: `spec/auth.yaml` · `types.IsvChannelAuthInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvChannelAuthInfo {
@@ -1809,20 +1896,17 @@ impl rt::decode::DecodeStruct for IsvChannelAuthInfo {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "channelAgent" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<IsvChannelAgent>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["channelAgent"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<IsvChannelAgent>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(IsvChannelAuthInfo {
             channel_agent: f0.unwrap_or_default(),
@@ -1832,7 +1916,8 @@ impl rt::decode::DecodeStruct for IsvChannelAuthInfo {
 /// The part of the contacts an app may read (通讯录授权范围).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthOrgScopes`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthOrgScopes {
@@ -1865,20 +1950,27 @@ impl rt::decode::DecodeStruct for AuthOrgScopes {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "authed_dept" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["authed_dept", "authed_user"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "authed_user" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthOrgScopes {
             authed_dept: f0.unwrap_or_default(),
@@ -1950,7 +2042,8 @@ impl rt::Scalar for IsvAgentState {
 /// Response of [`AuthApi::get_token`](super::auth::AuthApi::get_token).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetTokenResponse {
@@ -1980,25 +2073,27 @@ impl rt::decode::DecodeStruct for AuthGetTokenResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "access_token" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["access_token", "expires_in"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expires_in" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetTokenResponse {
             access_token: rt::decode::required(f0, "access_token")?,
@@ -2009,7 +2104,8 @@ impl rt::decode::DecodeStruct for AuthGetTokenResponse {
 /// Response of [`AuthApi::get_token_by_corp_secret`](super::auth::AuthApi::get_token_by_corp_secret).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetTokenByCorpSecretResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetTokenByCorpSecretResponse {
@@ -2039,25 +2135,27 @@ impl rt::decode::DecodeStruct for AuthGetTokenByCorpSecretResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "access_token" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["access_token", "expires_in"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expires_in" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetTokenByCorpSecretResponse {
             access_token: rt::decode::required(f0, "access_token")?,
@@ -2068,7 +2166,8 @@ impl rt::decode::DecodeStruct for AuthGetTokenByCorpSecretResponse {
 /// Response of [`AuthApi::get_sso_token`](super::auth::AuthApi::get_sso_token).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetSsoTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetSsoTokenResponse {
@@ -2089,20 +2188,17 @@ impl rt::decode::DecodeStruct for AuthGetSsoTokenResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "access_token" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["access_token"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetSsoTokenResponse {
             access_token: rt::decode::required(f0, "access_token")?,
@@ -2112,7 +2208,8 @@ impl rt::decode::DecodeStruct for AuthGetSsoTokenResponse {
 /// Response of [`AuthApi::get_sso_user_info`](super::auth::AuthApi::get_sso_user_info).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetSsoUserInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetSsoUserInfoResponse {
@@ -2154,33 +2251,34 @@ impl rt::decode::DecodeStruct for AuthGetSsoUserInfoResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "user_info" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<SsoUserInfo>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["user_info", "corp_info", "is_sys"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<SsoUserInfo>>::new(),
+                    )
                 }
-                "corp_info" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<SsoCorpInfo>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<SsoCorpInfo>>::new(),
+                    )
                 }
-                "is_sys" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetSsoUserInfoResponse {
             user_info: f0.unwrap_or_default(),
@@ -2192,7 +2290,8 @@ impl rt::decode::DecodeStruct for AuthGetSsoUserInfoResponse {
 /// Response of [`AuthApi::get_jsapi_ticket`](super::auth::AuthApi::get_jsapi_ticket).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetJsapiTicketResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetJsapiTicketResponse {
@@ -2222,25 +2321,27 @@ impl rt::decode::DecodeStruct for AuthGetJsapiTicketResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "ticket" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["ticket", "expires_in"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expires_in" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetJsapiTicketResponse {
             ticket: rt::decode::required(f0, "ticket")?,
@@ -2251,7 +2352,8 @@ impl rt::decode::DecodeStruct for AuthGetJsapiTicketResponse {
 /// Response of [`AuthApi::get_scopes`](super::auth::AuthApi::get_scopes).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetScopesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetScopesResponse {
@@ -2293,30 +2395,34 @@ impl rt::decode::DecodeStruct for AuthGetScopesResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "auth_org_scopes" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AuthOrgScopes>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["auth_org_scopes", "auth_user_field", "condition_field"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<AuthOrgScopes>>::new(),
+                    )
                 }
-                "auth_user_field" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "condition_field" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetScopesResponse {
             auth_org_scopes: f0.unwrap_or_default(),
@@ -2328,7 +2434,8 @@ impl rt::decode::DecodeStruct for AuthGetScopesResponse {
 /// Response of [`AuthApi::get_suite_token`](super::auth::AuthApi::get_suite_token).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetSuiteTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetSuiteTokenResponse {
@@ -2358,25 +2465,27 @@ impl rt::decode::DecodeStruct for AuthGetSuiteTokenResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "suite_access_token" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["suite_access_token", "expires_in"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expires_in" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetSuiteTokenResponse {
             suite_access_token: rt::decode::required(f0, "suite_access_token")?,
@@ -2387,7 +2496,8 @@ impl rt::decode::DecodeStruct for AuthGetSuiteTokenResponse {
 /// Response of [`AuthApi::get_corp_token`](super::auth::AuthApi::get_corp_token).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetCorpTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenResponse {
@@ -2417,25 +2527,27 @@ impl rt::decode::DecodeStruct for AuthGetCorpTokenResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "access_token" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["access_token", "expires_in"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expires_in" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetCorpTokenResponse {
             access_token: rt::decode::required(f0, "access_token")?,
@@ -2446,7 +2558,8 @@ impl rt::decode::DecodeStruct for AuthGetCorpTokenResponse {
 /// Response of [`AuthApi::get_corp_token_by_permanent_code`](super::auth::AuthApi::get_corp_token_by_permanent_code).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetCorpTokenByPermanentCodeResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenByPermanentCodeResponse {
@@ -2476,25 +2589,27 @@ impl rt::decode::DecodeStruct for AuthGetCorpTokenByPermanentCodeResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "access_token" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["access_token", "expires_in"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expires_in" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetCorpTokenByPermanentCodeResponse {
             access_token: rt::decode::required(f0, "access_token")?,
@@ -2505,7 +2620,8 @@ impl rt::decode::DecodeStruct for AuthGetCorpTokenByPermanentCodeResponse {
 /// Response of [`AuthApi::get_permanent_code`](super::auth::AuthApi::get_permanent_code).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetPermanentCodeResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetPermanentCodeResponse {
@@ -2544,36 +2660,34 @@ impl rt::decode::DecodeStruct for AuthGetPermanentCodeResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "permanent_code" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["permanent_code", "ch_permanent_code", "auth_corp_info"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "ch_permanent_code" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<rt::SecretString>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<rt::SecretString>>::new(),
+                    )
                 }
-                "auth_corp_info" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<AuthCorpInfo>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<AuthCorpInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetPermanentCodeResponse {
             permanent_code: rt::decode::required(f0, "permanent_code")?,
@@ -2585,7 +2699,8 @@ impl rt::decode::DecodeStruct for AuthGetPermanentCodeResponse {
 /// Response of [`AuthApi::get_auth_info`](super::auth::AuthApi::get_auth_info).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetAuthInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetAuthInfoResponse {
@@ -2636,44 +2751,41 @@ impl rt::decode::DecodeStruct for AuthGetAuthInfoResponse {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "auth_corp_info" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<IsvAuthCorpInfo>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["auth_corp_info", "auth_user_info", "auth_info", "channel_auth_info"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<IsvAuthCorpInfo>>::new(),
+                    )
                 }
-                "auth_user_info" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<IsvAuthUserInfo>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<IsvAuthUserInfo>>::new(),
+                    )
                 }
-                "auth_info" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<IsvAuthInfo>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<IsvAuthInfo>>::new(),
+                    )
                 }
-                "channel_auth_info" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<IsvChannelAuthInfo>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<IsvChannelAuthInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetAuthInfoResponse {
             auth_corp_info: f0.unwrap_or_default(),
@@ -2686,7 +2798,8 @@ impl rt::decode::DecodeStruct for AuthGetAuthInfoResponse {
 /// Response of [`AuthApi::get_agent`](super::auth::AuthApi::get_agent).
 ///
 /// Source: `spec/auth.yaml` · `types.AuthGetAgentResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AuthGetAgentResponse {
@@ -2746,40 +2859,48 @@ impl rt::decode::DecodeStruct for AuthGetAgentResponse {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["agentid", "name", "logo_url", "description", "close"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "logo_url" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "close" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<IsvAgentState>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<IsvAgentState>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(AuthGetAgentResponse {
             agentid: f0.unwrap_or_default(),

@@ -719,7 +719,8 @@ impl<'c> CalendarApi<'c> {
 /// Source: `spec/calendar.yaml` · `endpoints.create_event`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarCreateEventRequest {
     /// The organiser's unionId (日程组织者).
@@ -987,7 +988,8 @@ impl<'c> crate::api::Call<'c, CalendarCreateEventRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.get_event`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarGetEventRequest {
     /// The unionId of the user the event belongs to.
@@ -1099,7 +1101,8 @@ impl<'c> crate::api::Call<'c, CalendarGetEventRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.list_events`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarListEventsRequest {
     /// The user's unionId.
@@ -1332,7 +1335,8 @@ impl<'c> crate::api::Call<'c, CalendarListEventsRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.patch_event`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarPatchEventRequest {
     /// The organiser's unionId (日程组织者).
@@ -1609,7 +1613,8 @@ impl<'c> crate::api::Call<'c, CalendarPatchEventRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.delete_event`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarDeleteEventRequest {
     /// The unionId of the user the event belongs to.
@@ -1730,7 +1735,8 @@ impl<'c> crate::api::Call<'c, CalendarDeleteEventRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.get_schedule`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarGetScheduleRequest {
     /// The unionId of the user making the query.
@@ -1821,7 +1827,8 @@ impl rt::Endpoint for CalendarGetScheduleRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.list_events_view`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarListEventsViewRequest {
     /// The user's unionId.
@@ -2010,7 +2017,8 @@ impl<'c> crate::api::Call<'c, CalendarListEventsViewRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.add_attendees`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarAddAttendeesRequest {
     /// The organiser's unionId.
@@ -2153,7 +2161,8 @@ impl<'c> crate::api::Call<'c, CalendarAddAttendeesRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.remove_attendees`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarRemoveAttendeesRequest {
     /// The organiser's unionId.
@@ -2278,7 +2287,8 @@ impl<'c> crate::api::Call<'c, CalendarRemoveAttendeesRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.respond_event`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarRespondEventRequest {
     /// The answering attendee's unionId.
@@ -2377,7 +2387,8 @@ impl rt::Endpoint for CalendarRespondEventRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.list_attendees`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarListAttendeesRequest {
     /// The unionId of the user the event belongs to.
@@ -2536,7 +2547,8 @@ impl<'c> crate::api::Call<'c, CalendarListAttendeesRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.list_calendars`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarListCalendarsRequest {
     /// The user's unionId.
@@ -2594,7 +2606,8 @@ impl rt::Endpoint for CalendarListCalendarsRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.subscribe_calendar`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarSubscribeCalendarRequest {
     /// The subscribing user's unionId.
@@ -2665,7 +2678,8 @@ impl rt::Endpoint for CalendarSubscribeCalendarRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.unsubscribe_calendar`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarUnsubscribeCalendarRequest {
     /// The subscriber's unionId.
@@ -2737,7 +2751,8 @@ impl rt::Endpoint for CalendarUnsubscribeCalendarRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.create_subscribed_calendar`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarCreateSubscribedCalendarRequest {
     /// The creator's unionId.
@@ -2851,7 +2866,8 @@ impl<'c> crate::api::Call<'c, CalendarCreateSubscribedCalendarRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.get_subscribed_calendar`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarGetSubscribedCalendarRequest {
     /// The user's unionId.
@@ -2922,7 +2938,8 @@ impl rt::Endpoint for CalendarGetSubscribedCalendarRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.update_subscribed_calendar`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarUpdateSubscribedCalendarRequest {
     /// The user's unionId.
@@ -3046,7 +3063,8 @@ impl<'c> crate::api::Call<'c, CalendarUpdateSubscribedCalendarRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.delete_subscribed_calendar`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarDeleteSubscribedCalendarRequest {
     /// The user's unionId.
@@ -3118,7 +3136,8 @@ impl rt::Endpoint for CalendarDeleteSubscribedCalendarRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.list_sign_ins`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarListSignInsRequest {
     /// The unionId of the user the event belongs to.
@@ -3283,7 +3302,8 @@ impl<'c> crate::api::Call<'c, CalendarListSignInsRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.list_sign_outs`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarListSignOutsRequest {
     /// The unionId of the user the event belongs to.
@@ -3447,7 +3467,8 @@ impl<'c> crate::api::Call<'c, CalendarListSignOutsRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.sign_in`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarSignInRequest {
     /// The checking-in attendee's unionId.
@@ -3533,7 +3554,8 @@ impl rt::Endpoint for CalendarSignInRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.sign_out`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarSignOutRequest {
     /// The checking-out attendee's unionId.
@@ -3621,7 +3643,8 @@ impl rt::Endpoint for CalendarSignOutRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.get_sign_in_link`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarGetSignInLinkRequest {
     /// The organiser's unionId (日程组织者).
@@ -3708,7 +3731,8 @@ impl rt::Endpoint for CalendarGetSignInLinkRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.get_sign_out_link`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarGetSignOutLinkRequest {
     /// The unionId of the user the event belongs to.
@@ -3796,7 +3820,8 @@ impl rt::Endpoint for CalendarGetSignOutLinkRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.get_meeting_room_schedule`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarGetMeetingRoomScheduleRequest {
     /// The unionId of the user making the query.
@@ -3881,7 +3906,8 @@ impl rt::Endpoint for CalendarGetMeetingRoomScheduleRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.add_meeting_rooms`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarAddMeetingRoomsRequest {
     /// The event creator's unionId (日程创建者).
@@ -3983,7 +4009,8 @@ impl rt::Endpoint for CalendarAddMeetingRoomsRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.remove_meeting_rooms`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarRemoveMeetingRoomsRequest {
     /// The organiser's unionId (日程组织者).
@@ -4090,7 +4117,8 @@ impl<'c> crate::api::Call<'c, CalendarRemoveMeetingRoomsRequest> {
 /// Source: `spec/calendar.yaml` · `endpoints.create_acl`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarCreateAclRequest {
     /// The calendar owner's unionId.
@@ -4191,7 +4219,8 @@ impl rt::Endpoint for CalendarCreateAclRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.delete_acl`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarDeleteAclRequest {
     /// The calendar owner's unionId.
@@ -4277,7 +4306,8 @@ impl rt::Endpoint for CalendarDeleteAclRequest {
 /// Source: `spec/calendar.yaml` · `endpoints.list_acls`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarListAclsRequest {
     /// The calendar owner's unionId.
@@ -4343,7 +4373,8 @@ impl rt::Endpoint for CalendarListAclsRequest {
 /// no `date`.
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarDateTime`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarDateTime {
     /// The day, `yyyy-MM-dd`, for all-day events.
@@ -4375,27 +4406,34 @@ impl rt::decode::DecodeStruct for CalendarDateTime {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "date" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["date", "dateTime", "timeZone"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dateTime" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "timeZone" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarDateTime {
             date: f0.unwrap_or_default(),
@@ -4512,7 +4550,8 @@ impl rt::Scalar for CalendarRecurrenceType {
 /// An event's repetition rule (循环规则).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRecurrencePattern`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarRecurrencePattern {
     /// How it repeats (循环规则类型).
@@ -4562,45 +4601,55 @@ impl rt::decode::DecodeStruct for CalendarRecurrencePattern {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "type" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarRecurrenceType>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["type", "dayOfMonth", "daysOfWeek", "index", "interval", "firstDayOfWeek"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CalendarRecurrenceType>>::new(),
+                    )
                 }
-                "dayOfMonth" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "daysOfWeek" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "index" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "interval" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "firstDayOfWeek" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarRecurrencePattern {
             r#type: f0.unwrap_or_default(),
@@ -4731,7 +4780,8 @@ impl rt::Scalar for CalendarRecurrenceRangeType {
 /// How long an event repeats (循环范围); `endDate` and `numberOfOccurrences` exclude each other.
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRecurrenceRange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarRecurrenceRange {
     /// The kind of range (循环范围类型).
@@ -4763,32 +4813,34 @@ impl rt::decode::DecodeStruct for CalendarRecurrenceRange {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "type" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<CalendarRecurrenceRangeType>,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["type", "endDate", "numberOfOccurrences"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CalendarRecurrenceRangeType>>::new(),
+                    )
                 }
-                "endDate" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "numberOfOccurrences" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarRecurrenceRange {
             r#type: f0.unwrap_or_default(),
@@ -4832,7 +4884,8 @@ impl rt::Validate for CalendarRecurrenceRange {
 /// An event's repetition (日程循环规则).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRecurrence`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarRecurrence {
     /// The rule (循环规则).
@@ -4858,30 +4911,24 @@ impl rt::decode::DecodeStruct for CalendarRecurrence {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pattern" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<CalendarRecurrencePattern>,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["pattern", "range"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CalendarRecurrencePattern>>::new(),
+                    )
                 }
-                "range" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarRecurrenceRange>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<CalendarRecurrenceRange>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarRecurrence {
             pattern: f0.unwrap_or_default(),
@@ -4916,7 +4963,8 @@ impl rt::Validate for CalendarRecurrence {
 /// An attendee to invite (日程参与人).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAttendeeInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarAttendeeInput {
     /// The attendee's unionId.
@@ -4948,27 +4996,34 @@ impl rt::decode::DecodeStruct for CalendarAttendeeInput {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "email", "isOptional"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "email" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "isOptional" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarAttendeeInput {
             id: f0.unwrap_or_default(),
@@ -5011,7 +5066,8 @@ impl rt::Validate for CalendarAttendeeInput {
 /// Where an event takes place (日程地点).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarLocation`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarLocation {
     /// The place's name (地点名称).
@@ -5037,22 +5093,27 @@ impl rt::decode::DecodeStruct for CalendarLocation {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "displayName" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["displayName", "meetingRooms"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "meetingRooms" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarLocation {
             display_name: f0.unwrap_or_default(),
@@ -5088,7 +5149,8 @@ impl rt::Validate for CalendarLocation {
 /// A reminder before an event (日程提醒).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarReminder`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarReminder {
     /// How (提醒方式): `dingtalk` in the app; answers may also say `sms` or `phone`.
@@ -5114,22 +5176,24 @@ impl rt::decode::DecodeStruct for CalendarReminder {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "method" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["method", "minutes"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "minutes" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarReminder {
             method: f0.unwrap_or_default(),
@@ -5165,7 +5229,8 @@ impl rt::Validate for CalendarReminder {
 /// An online meeting to create with the event (线上会议).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarOnlineMeetingInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarOnlineMeetingInput {
     /// The kind (线上会议类型): `dingtalk`, a DingTalk video meeting.
@@ -5185,17 +5250,17 @@ impl rt::decode::DecodeStruct for CalendarOnlineMeetingInput {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "type" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["type"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarOnlineMeetingInput {
             r#type: f0.unwrap_or_default(),
@@ -5222,7 +5287,8 @@ impl rt::Validate for CalendarOnlineMeetingInput {
 /// An event's online meeting (线上会议信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarOnlineMeetingInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarOnlineMeetingInfo {
@@ -5276,37 +5342,43 @@ impl rt::decode::DecodeStruct for CalendarOnlineMeetingInfo {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "type" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["type", "conferenceId", "url", "extraInfo"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "conferenceId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "url" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extraInfo" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, serde_json::Value>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, serde_json::Value>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarOnlineMeetingInfo {
             r#type: f0.unwrap_or_default(),
@@ -5319,7 +5391,8 @@ impl rt::decode::DecodeStruct for CalendarOnlineMeetingInfo {
 /// Whether a part of the event's details page shows (UI配置).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarUiConfig`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarUiConfig {
     /// The part (组件名称): `updateEventButton`, `deleteEventButton`, `transferEventButton`, `attendee` (the attendees area), `comment` (the comments area); more may come.
@@ -5345,22 +5418,24 @@ impl rt::decode::DecodeStruct for CalendarUiConfig {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "uiName" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["uiName", "uiStatus"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "uiStatus" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarUiConfig {
             ui_name: f0.unwrap_or_default(),
@@ -5396,7 +5471,8 @@ impl rt::Validate for CalendarUiConfig {
 /// A rich-text description (富文本描述).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRichText`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarRichText {
     /// The HTML text (富文本描述内容).
@@ -5416,17 +5492,17 @@ impl rt::decode::DecodeStruct for CalendarRichText {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "text" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["text"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarRichText {
             text: f0.unwrap_or_default(),
@@ -5523,7 +5599,8 @@ impl rt::Scalar for CalendarResponseStatus {
 /// An event's attendee or organiser (参与人 / 组织者).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAttendee`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarAttendee {
@@ -5583,40 +5660,48 @@ impl rt::decode::DecodeStruct for CalendarAttendee {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "displayName", "responseStatus", "self", "isOptional"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "displayName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "responseStatus" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarResponseStatus>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CalendarResponseStatus>>::new(),
+                    )
                 }
-                "self" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isOptional" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarAttendee {
             id: f0.unwrap_or_default(),
@@ -5692,7 +5777,8 @@ impl rt::Scalar for CalendarEventStatus {
 /// Properties shared by every copy of an event (共享属性).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSharedProperties`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSharedProperties {
@@ -5725,22 +5811,27 @@ impl rt::decode::DecodeStruct for CalendarSharedProperties {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "sourceOpenCid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["sourceOpenCid", "belongCorpId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "belongCorpId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarSharedProperties {
             source_open_cid: f0.unwrap_or_default(),
@@ -5751,7 +5842,8 @@ impl rt::decode::DecodeStruct for CalendarSharedProperties {
 /// Properties of the user's own copy of an event (私有属性).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarPrivateProperties`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarPrivateProperties {
@@ -5775,17 +5867,17 @@ impl rt::decode::DecodeStruct for CalendarPrivateProperties {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dingtalkDetailUrl" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["dingtalkDetailUrl"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarPrivateProperties {
             dingtalk_detail_url: f0.unwrap_or_default(),
@@ -5795,7 +5887,8 @@ impl rt::decode::DecodeStruct for CalendarPrivateProperties {
 /// An event's extended properties (日程拓展属性).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarExtendedProperties`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarExtendedProperties {
@@ -5828,30 +5921,27 @@ impl rt::decode::DecodeStruct for CalendarExtendedProperties {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "sharedProperties" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarSharedProperties>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["sharedProperties", "privateProperties"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CalendarSharedProperties>>::new(),
+                    )
                 }
-                "privateProperties" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<CalendarPrivateProperties>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<CalendarPrivateProperties>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarExtendedProperties {
             shared_properties: f0.unwrap_or_default(),
@@ -5928,7 +6018,8 @@ impl rt::Scalar for CalendarRoomStatus {
 /// A meeting room booked for an event (会议室).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarEventRoom`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarEventRoom {
@@ -5970,30 +6061,34 @@ impl rt::decode::DecodeStruct for CalendarEventRoom {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "roomId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["roomId", "responseStatus", "displayName"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "responseStatus" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarRoomStatus>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<CalendarRoomStatus>>::new(),
+                    )
                 }
-                "displayName" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarEventRoom {
             room_id: f0.unwrap_or_default(),
@@ -6005,7 +6100,8 @@ impl rt::decode::DecodeStruct for CalendarEventRoom {
 /// An event's category (日程类型).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarCategory`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarCategory {
@@ -6029,17 +6125,17 @@ impl rt::decode::DecodeStruct for CalendarCategory {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "displayName" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["displayName"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarCategory {
             display_name: f0.unwrap_or_default(),
@@ -6049,7 +6145,8 @@ impl rt::decode::DecodeStruct for CalendarCategory {
 /// A calendar event (日程).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarEvent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarEvent {
@@ -6259,169 +6356,190 @@ impl rt::decode::DecodeStruct for CalendarEvent {
         let mut f19 = None;
         let mut f20 = None;
         let mut f21 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "summary",
+                "description",
+                "status",
+                "start",
+                "originStart",
+                "end",
+                "isAllDay",
+                "recurrence",
+                "attendees",
+                "organizer",
+                "location",
+                "seriesMasterId",
+                "createTime",
+                "updateTime",
+                "reminders",
+                "onlineMeetingInfo",
+                "extendedProperties",
+                "meetingRooms",
+                "categories",
+                "uiConfigs",
+                "richTextDescription",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "summary" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarEventStatus>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<CalendarEventStatus>>::new(),
+                    )
                 }
-                "start" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                    )
                 }
-                "originStart" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                    )
                 }
-                "end" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                    )
                 }
-                "isAllDay" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "recurrence" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarRecurrence>>::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<CalendarRecurrence>>::new(),
+                    )
                 }
-                "attendees" => {
-                    f9 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarAttendee>>::new(),
-                            )?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Vec<CalendarAttendee>>::new(),
+                    )
                 }
-                "organizer" => {
-                    f10 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarAttendee>>::new(),
-                            )?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<CalendarAttendee>>::new(),
+                    )
                 }
-                "location" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarLocation>>::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<CalendarLocation>>::new(),
+                    )
                 }
-                "seriesMasterId" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "updateTime" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "reminders" => {
-                    f15 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarReminder>>::new(),
-                            )?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Vec<CalendarReminder>>::new(),
+                    )
                 }
-                "onlineMeetingInfo" => {
-                    f16 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<CalendarOnlineMeetingInfo>,
-                                >::new(),
-                            )?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<CalendarOnlineMeetingInfo>>::new(),
+                    )
                 }
-                "extendedProperties" => {
-                    f17 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<CalendarExtendedProperties>,
-                                >::new(),
-                            )?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<CalendarExtendedProperties>>::new(),
+                    )
                 }
-                "meetingRooms" => {
-                    f18 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarEventRoom>>::new(),
-                            )?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Vec<CalendarEventRoom>>::new(),
+                    )
                 }
-                "categories" => {
-                    f19 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarCategory>>::new(),
-                            )?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Vec<CalendarCategory>>::new(),
+                    )
                 }
-                "uiConfigs" => {
-                    f20 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarUiConfig>>::new(),
-                            )?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Vec<CalendarUiConfig>>::new(),
+                    )
                 }
-                "richTextDescription" => {
-                    f21 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarRichText>>::new(),
-                            )?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Option<CalendarRichText>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarEvent {
             id: rt::decode::required(f0, "id")?,
@@ -6452,7 +6570,8 @@ impl rt::decode::DecodeStruct for CalendarEvent {
 /// A page of events.
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarEventPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarEventPage {
@@ -6494,30 +6613,34 @@ impl rt::decode::DecodeStruct for CalendarEventPage {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nextToken" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["nextToken", "events", "syncToken"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "events" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarEvent>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<CalendarEvent>>::new(),
+                    )
                 }
-                "syncToken" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarEventPage {
             next_token: f0.unwrap_or_default(),
@@ -6591,7 +6714,8 @@ impl rt::Scalar for CalendarScheduleStatus {
 /// A busy slot (忙闲信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarScheduleItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarScheduleItem {
@@ -6633,36 +6757,34 @@ impl rt::decode::DecodeStruct for CalendarScheduleItem {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "status" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["status", "start", "end"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
+                    )
                 }
-                "start" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                    )
                 }
-                "end" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarScheduleItem {
             status: f0.unwrap_or_default(),
@@ -6674,7 +6796,8 @@ impl rt::decode::DecodeStruct for CalendarScheduleItem {
 /// One user's free/busy (用户忙闲信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarScheduleInformation`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarScheduleInformation {
@@ -6716,30 +6839,34 @@ impl rt::decode::DecodeStruct for CalendarScheduleInformation {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userId", "error", "scheduleItems"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "error" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "scheduleItems" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarScheduleItem>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<CalendarScheduleItem>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarScheduleInformation {
             user_id: f0.unwrap_or_default(),
@@ -6751,7 +6878,8 @@ impl rt::decode::DecodeStruct for CalendarScheduleInformation {
 /// A page of an event's attendees.
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAttendeePage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarAttendeePage {
@@ -6784,25 +6912,27 @@ impl rt::decode::DecodeStruct for CalendarAttendeePage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nextToken" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["nextToken", "attendees"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attendees" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarAttendee>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<CalendarAttendee>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarAttendeePage {
             next_token: f0.unwrap_or_default(),
@@ -6813,7 +6943,8 @@ impl rt::decode::DecodeStruct for CalendarAttendeePage {
 /// An attendee to remove (日程参与者).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAttendeeRef`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarAttendeeRef {
     /// The attendee's unionId.
@@ -6833,17 +6964,17 @@ impl rt::decode::DecodeStruct for CalendarAttendeeRef {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarAttendeeRef {
             id: f0.unwrap_or_default(),
@@ -6870,7 +7001,8 @@ impl rt::Validate for CalendarAttendeeRef {
 /// A meeting room to book or release (会议室).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRoomRef`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarRoomRef {
     /// The room's id (会议室roomId), from the meeting-room list.
@@ -6890,17 +7022,17 @@ impl rt::decode::DecodeStruct for CalendarRoomRef {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "roomId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["roomId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarRoomRef {
             room_id: f0.unwrap_or_default(),
@@ -6927,7 +7059,8 @@ impl rt::Validate for CalendarRoomRef {
 /// A busy slot of a meeting room (会议室忙闲信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRoomScheduleItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarRoomScheduleItem {
@@ -6987,49 +7120,48 @@ impl rt::decode::DecodeStruct for CalendarRoomScheduleItem {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "status" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["status", "eventId", "organizer", "start", "end"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
+                    )
                 }
-                "eventId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "organizer" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarAttendee>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CalendarAttendee>>::new(),
+                    )
                 }
-                "start" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                    )
                 }
-                "end" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarDateTime>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarRoomScheduleItem {
             status: f0.unwrap_or_default(),
@@ -7043,7 +7175,8 @@ impl rt::decode::DecodeStruct for CalendarRoomScheduleItem {
 /// One meeting room's free/busy (会议室的忙闲信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarRoomSchedule`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarRoomSchedule {
@@ -7085,30 +7218,34 @@ impl rt::decode::DecodeStruct for CalendarRoomSchedule {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "roomId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["roomId", "error", "scheduleItems"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "error" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "scheduleItems" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarRoomScheduleItem>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<CalendarRoomScheduleItem>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarRoomSchedule {
             room_id: f0.unwrap_or_default(),
@@ -7194,7 +7331,8 @@ impl rt::Scalar for CalendarPrivilege {
 /// Whom an access rule covers (权限范围).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAclScope`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarAclScope {
     /// The kind of grantee (权限类型): only `user`.
@@ -7220,20 +7358,24 @@ impl rt::decode::DecodeStruct for CalendarAclScope {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "scopeType" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["scopeType", "userId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "userId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarAclScope {
             scope_type: rt::decode::required(f0, "scopeType")?,
@@ -7264,7 +7406,8 @@ impl rt::Validate for CalendarAclScope {
 /// An access rule of a calendar (访问控制).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarAcl`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarAcl {
@@ -7303,31 +7446,34 @@ impl rt::decode::DecodeStruct for CalendarAcl {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "aclId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["aclId", "privilege", "scope"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "privilege" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarPrivilege>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<CalendarPrivilege>>::new(),
+                    )
                 }
-                "scope" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarAclScope>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CalendarAclScope>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarAcl {
             acl_id: rt::decode::required(f0, "aclId")?,
@@ -7409,7 +7555,8 @@ impl rt::Scalar for CalendarType {
 /// One of a user's calendars (日历).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarInfo {
@@ -7484,51 +7631,62 @@ impl rt::decode::DecodeStruct for CalendarInfo {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "summary", "description", "timeZone", "eTag", "type", "privilege"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "summary" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "timeZone" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "eTag" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarType>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<CalendarType>>::new(),
+                    )
                 }
-                "privilege" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarPrivilege>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<CalendarPrivilege>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarInfo {
             id: rt::decode::required(f0, "id")?,
@@ -7544,7 +7702,8 @@ impl rt::decode::DecodeStruct for CalendarInfo {
 /// Who may subscribe to a subscribed calendar (可订阅范围).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSubscribeScope`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CalendarSubscribeScope {
     /// Users by unionId (可订阅人员).
@@ -7576,27 +7735,34 @@ impl rt::decode::DecodeStruct for CalendarSubscribeScope {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "unionIds" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["unionIds", "openConversationIds", "corpIds"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "openConversationIds" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "corpIds" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarSubscribeScope {
             union_ids: f0.unwrap_or_default(),
@@ -7639,7 +7805,8 @@ impl rt::Validate for CalendarSubscribeScope {
 /// A subscribed calendar (订阅日历).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSubscribedCalendar`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSubscribedCalendar {
@@ -7705,43 +7872,62 @@ impl rt::decode::DecodeStruct for CalendarSubscribedCalendar {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "calendarId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "calendarId",
+                "name",
+                "description",
+                "author",
+                "managers",
+                "subscribeScope",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "author" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "managers" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "subscribeScope" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CalendarSubscribeScope>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<CalendarSubscribeScope>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarSubscribedCalendar {
             calendar_id: rt::decode::required(f0, "calendarId")?,
@@ -7756,7 +7942,8 @@ impl rt::decode::DecodeStruct for CalendarSubscribedCalendar {
 /// An attendee's check-in or check-out (签到 / 签退信息).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSignInUser`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSignInUser {
@@ -7807,32 +7994,41 @@ impl rt::decode::DecodeStruct for CalendarSignInUser {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userId", "displayName", "checkInTime", "checkOutTime"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "displayName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "checkInTime" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "checkOutTime" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarSignInUser {
             user_id: f0.unwrap_or_default(),
@@ -7845,7 +8041,8 @@ impl rt::decode::DecodeStruct for CalendarSignInUser {
 /// A page of check-ins or check-outs.
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSignInPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSignInPage {
@@ -7878,25 +8075,24 @@ impl rt::decode::DecodeStruct for CalendarSignInPage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nextToken" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["nextToken", "users"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "users" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarSignInUser>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<CalendarSignInUser>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarSignInPage {
             next_token: f0.unwrap_or_default(),
@@ -8031,7 +8227,8 @@ impl rt::Scalar for CalendarSignOutType {
 /// Response of [`CalendarApi::get_schedule`](super::calendar::CalendarApi::get_schedule).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetScheduleResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarGetScheduleResponse {
@@ -8055,20 +8252,17 @@ impl rt::decode::DecodeStruct for CalendarGetScheduleResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "scheduleInformation" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarScheduleInformation>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["scheduleInformation"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<CalendarScheduleInformation>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarGetScheduleResponse {
             schedule_information: f0.unwrap_or_default(),
@@ -8078,7 +8272,8 @@ impl rt::decode::DecodeStruct for CalendarGetScheduleResponse {
 /// Response of [`CalendarApi::list_calendars`](super::calendar::CalendarApi::list_calendars).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarListCalendarsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarListCalendarsResponse {
@@ -8102,20 +8297,17 @@ impl rt::decode::DecodeStruct for CalendarListCalendarsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "calendars" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarInfo>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["calendars"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<CalendarInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarListCalendarsResponse {
             calendars: f0.unwrap_or_default(),
@@ -8125,7 +8317,8 @@ impl rt::decode::DecodeStruct for CalendarListCalendarsResponse {
 /// Response of [`CalendarApi::create_subscribed_calendar`](super::calendar::CalendarApi::create_subscribed_calendar).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarCreateSubscribedCalendarResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarCreateSubscribedCalendarResponse {
@@ -8146,15 +8339,17 @@ impl rt::decode::DecodeStruct for CalendarCreateSubscribedCalendarResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "calendarId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["calendarId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarCreateSubscribedCalendarResponse {
             calendar_id: rt::decode::required(f0, "calendarId")?,
@@ -8164,7 +8359,8 @@ impl rt::decode::DecodeStruct for CalendarCreateSubscribedCalendarResponse {
 /// Response of [`CalendarApi::sign_in`](super::calendar::CalendarApi::sign_in).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSignInResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSignInResponse {
@@ -8188,17 +8384,17 @@ impl rt::decode::DecodeStruct for CalendarSignInResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "checkInTime" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["checkInTime"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarSignInResponse {
             check_in_time: f0.unwrap_or_default(),
@@ -8208,7 +8404,8 @@ impl rt::decode::DecodeStruct for CalendarSignInResponse {
 /// Response of [`CalendarApi::sign_out`](super::calendar::CalendarApi::sign_out).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarSignOutResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarSignOutResponse {
@@ -8232,17 +8429,17 @@ impl rt::decode::DecodeStruct for CalendarSignOutResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "checkOutTime" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["checkOutTime"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarSignOutResponse {
             check_out_time: f0.unwrap_or_default(),
@@ -8252,7 +8449,8 @@ impl rt::decode::DecodeStruct for CalendarSignOutResponse {
 /// Response of [`CalendarApi::get_sign_in_link`](super::calendar::CalendarApi::get_sign_in_link).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetSignInLinkResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarGetSignInLinkResponse {
@@ -8273,15 +8471,17 @@ impl rt::decode::DecodeStruct for CalendarGetSignInLinkResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "signInLink" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["signInLink"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarGetSignInLinkResponse {
             sign_in_link: rt::decode::required(f0, "signInLink")?,
@@ -8291,7 +8491,8 @@ impl rt::decode::DecodeStruct for CalendarGetSignInLinkResponse {
 /// Response of [`CalendarApi::get_sign_out_link`](super::calendar::CalendarApi::get_sign_out_link).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetSignOutLinkResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarGetSignOutLinkResponse {
@@ -8312,15 +8513,17 @@ impl rt::decode::DecodeStruct for CalendarGetSignOutLinkResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "signOutLink" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["signOutLink"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarGetSignOutLinkResponse {
             sign_out_link: rt::decode::required(f0, "signOutLink")?,
@@ -8330,7 +8533,8 @@ impl rt::decode::DecodeStruct for CalendarGetSignOutLinkResponse {
 /// Response of [`CalendarApi::get_meeting_room_schedule`](super::calendar::CalendarApi::get_meeting_room_schedule).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetMeetingRoomScheduleResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarGetMeetingRoomScheduleResponse {
@@ -8354,20 +8558,17 @@ impl rt::decode::DecodeStruct for CalendarGetMeetingRoomScheduleResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "scheduleInformation" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarRoomSchedule>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["scheduleInformation"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<CalendarRoomSchedule>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarGetMeetingRoomScheduleResponse {
             schedule_information: f0.unwrap_or_default(),
@@ -8377,7 +8578,8 @@ impl rt::decode::DecodeStruct for CalendarGetMeetingRoomScheduleResponse {
 /// Response of [`CalendarApi::list_acls`](super::calendar::CalendarApi::list_acls).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarListAclsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CalendarListAclsResponse {
@@ -8401,20 +8603,17 @@ impl rt::decode::DecodeStruct for CalendarListAclsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "acls" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CalendarAcl>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["acls"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<CalendarAcl>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CalendarListAclsResponse {
             acls: f0.unwrap_or_default(),

@@ -236,7 +236,8 @@ impl<'c> CardApi<'c> {
 /// Source: `spec/card.yaml` · `endpoints.create_and_deliver`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardCreateAndDeliverRequest {
     /// The card template's id, from the developer console's card platform (卡片平台).
@@ -574,7 +575,8 @@ impl<'c> crate::api::Call<'c, CardCreateAndDeliverRequest> {
 /// Source: `spec/card.yaml` · `endpoints.deliver`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardDeliverRequest {
     /// The card's `outTrackId`.
@@ -745,7 +747,8 @@ impl<'c> crate::api::Call<'c, CardDeliverRequest> {
 /// Source: `spec/card.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardUpdateRequest {
     /// The card's `outTrackId`.
@@ -865,7 +868,8 @@ impl<'c> crate::api::Call<'c, CardUpdateRequest> {
 /// Source: `spec/card.yaml` · `endpoints.streaming_update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardStreamingUpdateRequest {
     /// The card's `outTrackId`.
@@ -974,7 +978,8 @@ impl<'c> crate::api::Call<'c, CardStreamingUpdateRequest> {
 /// Source: `spec/card.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardCreateRequest {
     /// The card template's id, from the developer console's card platform.
@@ -1212,7 +1217,8 @@ impl<'c> crate::api::Call<'c, CardCreateRequest> {
 /// Source: `spec/card.yaml` · `endpoints.append_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardAppendSpaceRequest {
     /// The card's `outTrackId`.
@@ -1329,7 +1335,8 @@ impl<'c> crate::api::Call<'c, CardAppendSpaceRequest> {
 /// Source: `spec/card.yaml` · `endpoints.close_top_card`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardCloseTopCardRequest {
     /// The card's `outTrackId`.
@@ -1401,7 +1408,8 @@ impl<'c> crate::api::Call<'c, CardCloseTopCardRequest> {
 /// Source: `spec/card.yaml` · `endpoints.register_callback`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardRegisterCallbackRequest {
     /// The route key.
@@ -1485,7 +1493,8 @@ impl<'c> crate::api::Call<'c, CardRegisterCallbackRequest> {
 /// Source: `spec/card.yaml` · `endpoints.copy_template`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardCopyTemplateRequest {
     /// The template to copy.
@@ -1527,7 +1536,8 @@ impl rt::Endpoint for CardCopyTemplateRequest {
 /// A card's data (卡片数据): the template's variables, each value as text.
 ///
 /// Source: `spec/card.yaml` · `types.CardData`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardData {
     /// Variable name → value (names at most 100 bytes, values at most 1 KB). Numbers and booleans as text (`"1"`, `"true"`), objects and arrays as JSON text; the type must match the variable's type in the card builder.
@@ -1550,22 +1560,19 @@ impl rt::decode::DecodeStruct for CardData {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "cardParamMap" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["cardParamMap"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardData {
             card_param_map: f0.unwrap_or_default(),
@@ -1852,7 +1859,8 @@ impl rt::Scalar for CardTimeUnit {
 /// How a dynamic data source is fetched (数据源拉取配置).
 ///
 /// Source: `spec/card.yaml` · `types.CardPullConfig`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardPullConfig {
     /// How often; needed when the data source is used.
@@ -1884,33 +1892,34 @@ impl rt::decode::DecodeStruct for CardPullConfig {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pullStrategy" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardPullStrategy>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["pullStrategy", "interval", "timeUnit"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CardPullStrategy>>::new(),
+                    )
                 }
-                "interval" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "timeUnit" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardTimeUnit>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CardTimeUnit>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardPullConfig {
             pull_strategy: f0.unwrap_or_default(),
@@ -1955,7 +1964,8 @@ impl rt::Validate for CardPullConfig {
 /// A dynamic data source of the card (动态数据源).
 ///
 /// Source: `spec/card.yaml` · `types.CardDynamicDataSource`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardDynamicDataSource {
     /// The source's id, chosen by the caller; needed when the data source is used.
@@ -1990,35 +2000,36 @@ impl rt::decode::DecodeStruct for CardDynamicDataSource {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dynamicDataSourceId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dynamicDataSourceId", "constParams", "pullConfig"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "constParams" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "pullConfig" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardPullConfig>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CardPullConfig>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardDynamicDataSource {
             dynamic_data_source_id: f0.unwrap_or_default(),
@@ -2068,7 +2079,8 @@ impl rt::Validate for CardDynamicDataSource {
 /// The card's dynamic data sources (动态数据源配置).
 ///
 /// Source: `spec/card.yaml` · `types.CardDynamicDataConfig`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardDynamicDataConfig {
     /// The sources.
@@ -2088,20 +2100,20 @@ impl rt::decode::DecodeStruct for CardDynamicDataConfig {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dynamicDataSourceConfigs" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CardDynamicDataSource>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dynamicDataSourceConfigs"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<CardDynamicDataSource>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardDynamicDataConfig {
             dynamic_data_source_configs: f0.unwrap_or_default(),
@@ -2134,7 +2146,8 @@ impl rt::Validate for CardDynamicDataConfig {
 /// How a card message shows in search (支持卡片消息可被搜索字段).
 ///
 /// Source: `spec/card.yaml` · `types.CardSearchSupport`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardSearchSupport {
     /// The icon (a media id) shown in search results.
@@ -2166,27 +2179,34 @@ impl rt::decode::DecodeStruct for CardSearchSupport {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "searchIcon" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["searchIcon", "searchTypeName", "searchDesc"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "searchTypeName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "searchDesc" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardSearchSupport {
             search_icon: f0.unwrap_or_default(),
@@ -2229,7 +2249,8 @@ impl rt::Validate for CardSearchSupport {
 /// The push notification of a card message (通知信息).
 ///
 /// Source: `spec/card.yaml` · `types.CardNotification`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardNotification {
     /// The notification text; "你收到1条新消息" when absent.
@@ -2255,22 +2276,27 @@ impl rt::decode::DecodeStruct for CardNotification {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "alertContent" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["alertContent", "notificationOff"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "notificationOff" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardNotification {
             alert_content: f0.unwrap_or_default(),
@@ -2308,7 +2334,8 @@ impl rt::Validate for CardNotification {
 /// (one-to-one cool-app chats).
 ///
 /// Source: `spec/card.yaml` · `types.CardImSpaceModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardImSpaceModel {
     /// Whether the card may be forwarded; the docs say to set it for group and robot chats (default `false`).
@@ -2349,43 +2376,43 @@ impl rt::decode::DecodeStruct for CardImSpaceModel {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "supportForward" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["supportForward", "lastMessageI18n", "searchSupport", "notification"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "lastMessageI18n" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "searchSupport" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardSearchSupport>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CardSearchSupport>>::new(),
+                    )
                 }
-                "notification" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardNotification>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<CardNotification>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardImSpaceModel {
             support_forward: f0.unwrap_or_default(),
@@ -2440,7 +2467,8 @@ impl rt::Validate for CardImSpaceModel {
 /// How a card shows in the group top bar (吊顶场域信息).
 ///
 /// Source: `spec/card.yaml` · `types.CardTopSpaceModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardTopSpaceModel {
     /// `ONE_BOX` (the top bar); needed when the model is sent.
@@ -2460,17 +2488,17 @@ impl rt::decode::DecodeStruct for CardTopSpaceModel {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceType" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["spaceType"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardTopSpaceModel {
             space_type: f0.unwrap_or_default(),
@@ -2497,7 +2525,8 @@ impl rt::Validate for CardTopSpaceModel {
 /// The collaboration feed place (协作场域信息); retired (废弃) by DingTalk.
 ///
 /// Source: `spec/card.yaml` · `types.CardCoFeedSpaceModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardCoFeedSpaceModel {
     /// The card's title there (retired).
@@ -2523,22 +2552,27 @@ impl rt::decode::DecodeStruct for CardCoFeedSpaceModel {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["title", "coolAppCode"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "coolAppCode" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardCoFeedSpaceModel {
             title: f0.unwrap_or_default(),
@@ -2574,7 +2608,8 @@ impl rt::Validate for CardCoFeedSpaceModel {
 /// Delivery into a one-to-one cool-app chat (单聊酷应用场域投放参数).
 ///
 /// Source: `spec/card.yaml` · `types.CardImSingleDeliverModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardImSingleDeliverModel {
     /// Users to @, userid → name; `{"@ALL": "@ALL"}` @s everyone.
@@ -2606,32 +2641,31 @@ impl rt::decode::DecodeStruct for CardImSingleDeliverModel {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "atUserIds" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["atUserIds", "extension"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "extension" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardImSingleDeliverModel {
             at_user_ids: f0.unwrap_or_default(),
@@ -2673,7 +2707,8 @@ impl rt::Validate for CardImSingleDeliverModel {
 /// Delivery into a group chat (群聊投放参数).
 ///
 /// Source: `spec/card.yaml` · `types.CardImGroupDeliverModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardImGroupDeliverModel {
     /// The robot that sends the card: a scene group's robot code, an internal app's AppKey, or a third-party robot's code; needed when the model is sent.
@@ -2717,42 +2752,45 @@ impl rt::decode::DecodeStruct for CardImGroupDeliverModel {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "robotCode" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["robotCode", "atUserIds", "recipients", "extension"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "atUserIds" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "recipients" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "extension" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardImGroupDeliverModel {
             robot_code: f0.unwrap_or_default(),
@@ -2808,7 +2846,8 @@ impl rt::Validate for CardImGroupDeliverModel {
 /// Delivery into users' one-to-one chats with a robot (IM机器人单聊投放参数).
 ///
 /// Source: `spec/card.yaml` · `types.CardImRobotDeliverModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardImRobotDeliverModel {
     /// `IM_ROBOT` when no other field is set.
@@ -2843,32 +2882,36 @@ impl rt::decode::DecodeStruct for CardImRobotDeliverModel {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceType" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["spaceType", "robotCode", "extension"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "robotCode" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extension" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardImRobotDeliverModel {
             space_type: f0.unwrap_or_default(),
@@ -2914,7 +2957,8 @@ impl rt::Validate for CardImRobotDeliverModel {
 /// Delivery into the group top bar (吊顶投放参数).
 ///
 /// Source: `spec/card.yaml` · `types.CardTopDeliverModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardTopDeliverModel {
     /// When the card leaves the top bar (ms); needed when the model is sent.
@@ -2946,27 +2990,34 @@ impl rt::decode::DecodeStruct for CardTopDeliverModel {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "expiredTimeMillis" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["expiredTimeMillis", "userIds", "platforms"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "userIds" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "platforms" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardTopDeliverModel {
             expired_time_millis: f0.unwrap_or_default(),
@@ -3009,7 +3060,8 @@ impl rt::Validate for CardTopDeliverModel {
 /// Delivery into the collaboration feed (协作投放参数); retired (废弃) by DingTalk.
 ///
 /// Source: `spec/card.yaml` · `types.CardCoFeedDeliverModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardCoFeedDeliverModel {
     /// The approved business tag (retired).
@@ -3035,22 +3087,27 @@ impl rt::decode::DecodeStruct for CardCoFeedDeliverModel {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "bizTag" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["bizTag", "gmtTimeLine"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmtTimeLine" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardCoFeedDeliverModel {
             biz_tag: f0.unwrap_or_default(),
@@ -3086,7 +3143,8 @@ impl rt::Validate for CardCoFeedDeliverModel {
 /// Delivery into a document (文档投放参数); retired (废弃) by DingTalk.
 ///
 /// Source: `spec/card.yaml` · `types.CardDocDeliverModel`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardDocDeliverModel {
     /// The user's userid (retired).
@@ -3106,17 +3164,17 @@ impl rt::decode::DecodeStruct for CardDocDeliverModel {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardDocDeliverModel {
             user_id: f0.unwrap_or_default(),
@@ -3217,7 +3275,8 @@ impl rt::Scalar for CardSpaceType {
 /// How the delivery to one place went (投放结果).
 ///
 /// Source: `spec/card.yaml` · `types.CardDeliverResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardDeliverResult {
@@ -3277,40 +3336,48 @@ impl rt::decode::DecodeStruct for CardDeliverResult {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceType" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardSpaceType>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["spaceType", "spaceId", "success", "carrierId", "errorMsg"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CardSpaceType>>::new(),
+                    )
                 }
-                "spaceId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "success" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "carrierId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "errorMsg" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardDeliverResult {
             space_type: f0.unwrap_or_default(),
@@ -3324,7 +3391,8 @@ impl rt::decode::DecodeStruct for CardDeliverResult {
 /// A new card and its deliveries.
 ///
 /// Source: `spec/card.yaml` · `types.CardCreateAndDeliverResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCreateAndDeliverResult {
@@ -3357,25 +3425,27 @@ impl rt::decode::DecodeStruct for CardCreateAndDeliverResult {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "outTrackId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["outTrackId", "deliverResults"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deliverResults" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<CardDeliverResult>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<CardDeliverResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardCreateAndDeliverResult {
             out_track_id: f0.unwrap_or_default(),
@@ -3386,7 +3456,8 @@ impl rt::decode::DecodeStruct for CardCreateAndDeliverResult {
 /// How `update` merges the new data (卡片更新选项).
 ///
 /// Source: `spec/card.yaml` · `types.CardUpdateOptions`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardUpdateOptions {
     /// `true` updates only the keys sent in `cardData`; `false` (the default) replaces it.
@@ -3412,22 +3483,27 @@ impl rt::decode::DecodeStruct for CardUpdateOptions {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "updateCardDataByKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["updateCardDataByKey", "updatePrivateDataByKey"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "updatePrivateDataByKey" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardUpdateOptions {
             update_card_data_by_key: f0.unwrap_or_default(),
@@ -3466,7 +3542,8 @@ impl rt::Validate for CardUpdateOptions {
 /// A registered callback address.
 ///
 /// Source: `spec/card.yaml` · `types.CardCallbackRegistration`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCallbackRegistration {
@@ -3499,25 +3576,27 @@ impl rt::decode::DecodeStruct for CardCallbackRegistration {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "callbackUrl" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["callbackUrl", "apiSecret"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "apiSecret" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<rt::SecretString>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<rt::SecretString>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardCallbackRegistration {
             callback_url: f0.unwrap_or_default(),
@@ -3528,7 +3607,8 @@ impl rt::decode::DecodeStruct for CardCallbackRegistration {
 /// What the user did on the card (卡片私有数据 of the interaction).
 ///
 /// Source: `spec/card.yaml` · `types.CardPrivateData`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardPrivateData {
@@ -3564,27 +3644,26 @@ impl rt::decode::DecodeStruct for CardPrivateData {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "actionIds" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["actionIds", "params"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "params" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, serde_json::Value>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, serde_json::Value>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardPrivateData {
             action_ids: f0.unwrap_or_default(),
@@ -3595,7 +3674,8 @@ impl rt::decode::DecodeStruct for CardPrivateData {
 /// The interaction itself, sent as JSON text in `CardCallback.content`.
 ///
 /// Source: `spec/card.yaml` · `types.CardCallbackContent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCallbackContent {
@@ -3619,20 +3699,17 @@ impl rt::decode::DecodeStruct for CardCallbackContent {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "cardPrivateData" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardPrivateData>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["cardPrivateData"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CardPrivateData>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardCallbackContent {
             card_private_data: f0.unwrap_or_default(),
@@ -3664,7 +3741,8 @@ impl rt::decode::DecodeStruct for CardCallbackContent {
 /// ```
 ///
 /// Source: `spec/card.yaml` · `types.CardCallback`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCallback {
@@ -3765,69 +3843,88 @@ impl rt::decode::DecodeStruct for CardCallback {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "outTrackId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "outTrackId",
+                "corpId",
+                "userId",
+                "userIdType",
+                "type",
+                "spaceType",
+                "spaceId",
+                "content",
+                "extension",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "corpId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userIdType" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardUserIdType>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<CardUserIdType>>::new(),
+                    )
                 }
-                "type" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "spaceType" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardSpaceType>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<CardSpaceType>>::new(),
+                    )
                 }
-                "spaceId" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "content" => {
-                    f7 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<Option<CardCallbackContent>>::new(),
-                            )?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::JsonText::<Option<CardCallbackContent>>::new(),
+                    )
                 }
-                "extension" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<
-                                    ::std::collections::BTreeMap<String, serde_json::Value>,
-                                >::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::JsonText::<
+                            ::std::collections::BTreeMap<String, serde_json::Value>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardCallback {
             out_track_id: rt::decode::required(f0, "outTrackId")?,
@@ -3873,7 +3970,8 @@ impl rt::decode::DecodeStruct for CardCallback {
 /// ```
 ///
 /// Source: `spec/card.yaml` · `types.CardCallbackResponse`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardCallbackResponse {
     /// The card's new public data.
@@ -3914,46 +4012,43 @@ impl rt::decode::DecodeStruct for CardCallbackResponse {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "cardData" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardData>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["cardData", "privateData", "userPrivateData", "cardUpdateOptions"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<CardData>>::new(),
+                    )
                 }
-                "privateData" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, CardData>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, CardData>,
+                        >::new(),
+                    )
                 }
-                "userPrivateData" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardData>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CardData>>::new(),
+                    )
                 }
-                "cardUpdateOptions" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CardUpdateOptions>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<CardUpdateOptions>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardCallbackResponse {
             card_data: f0.unwrap_or_default(),
@@ -4013,7 +4108,8 @@ impl rt::Validate for CardCallbackResponse {
 /// Response of [`CardApi::copy_template`](super::card::CardApi::copy_template).
 ///
 /// Source: `spec/card.yaml` · `types.CardCopyTemplateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CardCopyTemplateResponse {
@@ -4034,15 +4130,17 @@ impl rt::decode::DecodeStruct for CardCopyTemplateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "templateId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["templateId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardCopyTemplateResponse {
             template_id: rt::decode::required(f0, "templateId")?,

@@ -835,7 +835,8 @@ impl<'c> ContactApi<'c> {
 /// Source: `spec/contact.yaml` · `endpoints.get_user`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetUserRequest {
     /// The user whose token the call carries: the key they signed in under with `Client::sign_in_user` (their unionId). Not sent.
@@ -904,7 +905,8 @@ impl rt::Endpoint for ContactGetUserRequest {
 /// Source: `spec/contact.yaml` · `endpoints.list_emp_leave_records`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactListEmpLeaveRecordsRequest {
     /// Start of the period, ISO 8601.
@@ -1040,7 +1042,8 @@ impl<'c> crate::api::Call<'c, ContactListEmpLeaveRecordsRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.search_department`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactSearchDepartmentRequest {
     /// The department name, or its pinyin (部门名称或者部门名称拼音).
@@ -1152,7 +1155,8 @@ impl<'c> crate::api::Call<'c, ContactSearchDepartmentRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.search_user`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactSearchUserRequest {
     /// The user's name, its pinyin or English name (用户名称、名称拼音或英文名称).
@@ -1270,7 +1274,8 @@ impl<'c> crate::api::Call<'c, ContactSearchUserRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.sort_users`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactSortUsersRequest {
     /// The userids (用户userId), at most 100.
@@ -1342,7 +1347,8 @@ impl<'c> crate::api::Call<'c, ContactSortUsersRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.update_senior_setting`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactUpdateSeniorSettingRequest {
     /// The employee (需要设置的员工userid).
@@ -1448,7 +1454,8 @@ impl<'c> crate::api::Call<'c, ContactUpdateSeniorSettingRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.get_senior_settings`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetSeniorSettingsRequest {
     /// The employee's userid.
@@ -1503,7 +1510,8 @@ impl rt::Endpoint for ContactGetSeniorSettingsRequest {
 /// Source: `spec/contact.yaml` · `endpoints.update_emp_attribute_visibility`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactUpdateEmpAttributeVisibilityRequest {
     /// The rule to change (设置ID); absent to add one.
@@ -1671,7 +1679,8 @@ impl<'c> crate::api::Call<'c, ContactUpdateEmpAttributeVisibilityRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.list_emp_attribute_visibility`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactListEmpAttributeVisibilityRequest {
     /// The cursor (分页游标): -1 first, then the previous answer's `nextCursor`.
@@ -1792,7 +1801,8 @@ impl<'c> crate::api::Call<'c, ContactListEmpAttributeVisibilityRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.delete_emp_attribute_visibility`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactDeleteEmpAttributeVisibilityRequest {
     /// The rule (设置的ID).
@@ -1853,7 +1863,8 @@ impl rt::Endpoint for ContactDeleteEmpAttributeVisibilityRequest {
 /// Source: `spec/contact.yaml` · `endpoints.change_ding_talk_id`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactChangeDingTalkIdRequest {
     /// The account's userid (员工userId).
@@ -1921,7 +1932,8 @@ impl rt::Endpoint for ContactChangeDingTalkIdRequest {
 /// Source: `spec/contact.yaml` · `endpoints.enable_org_account`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactEnableOrgAccountRequest {
     /// The account's userid.
@@ -1970,7 +1982,8 @@ impl rt::Endpoint for ContactEnableOrgAccountRequest {
 /// Source: `spec/contact.yaml` · `endpoints.disable_org_account`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactDisableOrgAccountRequest {
     /// The account's userid.
@@ -2034,7 +2047,8 @@ impl<'c> crate::api::Call<'c, ContactDisableOrgAccountRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.sign_out_org_account`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactSignOutOrgAccountRequest {
     /// The account's userid.
@@ -2115,7 +2129,8 @@ impl<'c> crate::api::Call<'c, ContactSignOutOrgAccountRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.get_org_account_status`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetOrgAccountStatusRequest {
     /// The account's userid.
@@ -2164,7 +2179,8 @@ impl rt::Endpoint for ContactGetOrgAccountStatusRequest {
 /// Source: `spec/contact.yaml` · `endpoints.list_owned_orgs`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactListOwnedOrgsRequest {
     /// The account's userid.
@@ -2214,7 +2230,8 @@ impl rt::Endpoint for ContactListOwnedOrgsRequest {
 /// Source: `spec/contact.yaml` · `endpoints.grant_multi_org_permission`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGrantMultiOrgPermissionRequest {
     /// The organisation that may be joined (被授权的组织CorpId).
@@ -2280,7 +2297,8 @@ impl<'c> crate::api::Call<'c, ContactGrantMultiOrgPermissionRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.change_main_admin`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactChangeMainAdminRequest {
     /// The current creator's userid (原企业账号).
@@ -2346,7 +2364,8 @@ impl rt::Endpoint for ContactChangeMainAdminRequest {
 /// Source: `spec/contact.yaml` · `endpoints.get_ding_id_by_migration_ding_id`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetDingIdByMigrationDingIdRequest {
     /// The organisation account's dingId (迁移后的dingId).
@@ -2399,7 +2418,8 @@ impl rt::Endpoint for ContactGetDingIdByMigrationDingIdRequest {
 /// Source: `spec/contact.yaml` · `endpoints.get_migration_ding_id_by_ding_id`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetMigrationDingIdByDingIdRequest {
     /// The former ordinary account's dingId (原dingId).
@@ -2450,7 +2470,8 @@ impl rt::Endpoint for ContactGetMigrationDingIdByDingIdRequest {
 /// Source: `spec/contact.yaml` · `endpoints.get_migration_union_id_by_union_id`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetMigrationUnionIdByUnionIdRequest {
     /// The former ordinary account's unionId (原unionId).
@@ -2499,7 +2520,8 @@ impl rt::Endpoint for ContactGetMigrationUnionIdByUnionIdRequest {
 /// Source: `spec/contact.yaml` · `endpoints.get_union_id_by_migration_union_id`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetUnionIdByMigrationUnionIdRequest {
     /// The organisation account's unionId (迁移后的unionId).
@@ -2552,7 +2574,8 @@ impl rt::Endpoint for ContactGetUnionIdByMigrationUnionIdRequest {
 /// Source: `spec/contact.yaml` · `endpoints.set_org_account_visible_in_other_org`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactSetOrgAccountVisibleInOtherOrgRequest {
     /// The organisations granted (被授权组织corpId列表).
@@ -2623,7 +2646,8 @@ impl<'c> crate::api::Call<'c, ContactSetOrgAccountVisibleInOtherOrgRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.get_org_auth_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetOrgAuthInfoRequest {
     /// The organisation (企业corpId); the calling one when absent.
@@ -2682,7 +2706,8 @@ impl<'c> crate::api::Call<'c, ContactGetOrgAuthInfoRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.get_apply_invite_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetApplyInviteInfoRequest {
     /// The inviter's userid (邀请者); the organisation's creator when absent.
@@ -2756,7 +2781,8 @@ impl<'c> crate::api::Call<'c, ContactGetApplyInviteInfoRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.get_latest_ding_index`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetLatestDingIndexRequest {}
 impl ContactGetLatestDingIndexRequest {
@@ -2800,7 +2826,8 @@ impl rt::Endpoint for ContactGetLatestDingIndexRequest {
 /// Source: `spec/contact.yaml` · `endpoints.translate_file`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactTranslateFileRequest {
     /// The files (需要转译的文件): DingPan media_id → file name with extension, as uploaded; at most 20.
@@ -2873,7 +2900,8 @@ impl<'c> crate::api::Call<'c, ContactTranslateFileRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.get_translate_file_job_result`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetTranslateFileJobResultRequest {
     /// The job (异步转译任务ID), from `translate_file`.
@@ -2923,7 +2951,8 @@ impl rt::Endpoint for ContactGetTranslateFileJobResultRequest {
 /// Source: `spec/contact.yaml` · `endpoints.list_contact_hide_settings`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactListContactHideSettingsRequest {
     /// The cursor (分页游标): 0 first, then the previous answer's `nextToken`.
@@ -3043,7 +3072,8 @@ impl<'c> crate::api::Call<'c, ContactListContactHideSettingsRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.update_contact_hide_setting`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactUpdateContactHideSettingRequest {
     /// The rule to change (设置ID); absent to add one.
@@ -3221,7 +3251,8 @@ impl<'c> crate::api::Call<'c, ContactUpdateContactHideSettingRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.delete_contact_hide_setting`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactDeleteContactHideSettingRequest {
     /// The rule (设置ID), from `list_contact_hide_settings`.
@@ -3280,7 +3311,8 @@ impl rt::Endpoint for ContactDeleteContactHideSettingRequest {
 /// Source: `spec/contact.yaml` · `endpoints.update_dept_setting_tail_first`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactUpdateDeptSettingTailFirstRequest {
     /// `true`: sub-departments' settings win; `false` (default): parents' do.
@@ -3329,7 +3361,8 @@ impl rt::Endpoint for ContactUpdateDeptSettingTailFirstRequest {
 /// Source: `spec/contact.yaml` · `endpoints.list_contact_restrict_settings`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactListContactRestrictSettingsRequest {
     /// The cursor (分页游标): absent first, then the previous answer's `nextToken`.
@@ -3451,7 +3484,8 @@ impl<'c> crate::api::Call<'c, ContactListContactRestrictSettingsRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.update_contact_restrict_setting`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactUpdateContactRestrictSettingRequest {
     /// The rule to change (设置ID); absent to add one.
@@ -3639,7 +3673,8 @@ impl<'c> crate::api::Call<'c, ContactUpdateContactRestrictSettingRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.delete_contact_restrict_setting`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactDeleteContactRestrictSettingRequest {
     /// The rule (限制规则ID), from `list_contact_restrict_settings`.
@@ -3697,7 +3732,8 @@ impl rt::Endpoint for ContactDeleteContactRestrictSettingRequest {
 /// Source: `spec/contact.yaml` · `endpoints.create_cooperate_org`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactCreateCooperateOrgRequest {
     /// Its name (上下游组织名称).
@@ -3773,7 +3809,8 @@ impl<'c> crate::api::Call<'c, ContactCreateCooperateOrgRequest> {
 /// Source: `spec/contact.yaml` · `endpoints.separate_branch_org`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactSeparateBranchOrgRequest {
     /// The partner's department in the upstream-downstream organisation (伙伴组织在上下游组织内的部门ID).
@@ -3823,7 +3860,8 @@ impl rt::Endpoint for ContactSeparateBranchOrgRequest {
 /// Source: `spec/contact.yaml` · `endpoints.approve_union_applications`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[serde(transparent)]
 #[non_exhaustive]
 pub struct ContactApproveUnionApplicationsRequest {
@@ -3882,7 +3920,8 @@ impl rt::Endpoint for ContactApproveUnionApplicationsRequest {
 /// Source: `spec/contact.yaml` · `endpoints.update_branch_attributes`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[serde(transparent)]
 #[non_exhaustive]
 pub struct ContactUpdateBranchAttributesRequest {
@@ -3938,7 +3977,8 @@ impl rt::Endpoint for ContactUpdateBranchAttributesRequest {
 /// Source: `spec/contact.yaml` · `endpoints.update_branch_visibility`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[serde(transparent)]
 #[non_exhaustive]
 pub struct ContactUpdateBranchVisibilityRequest {
@@ -3992,7 +4032,8 @@ impl rt::Endpoint for ContactUpdateBranchVisibilityRequest {
 /// Source: `spec/contact.yaml` · `endpoints.get_cooperate_org_invite_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetCooperateOrgInviteInfoRequest {
     /// The upstream-downstream organisation's corpId.
@@ -4055,7 +4096,8 @@ impl rt::Endpoint for ContactGetCooperateOrgInviteInfoRequest {
 /// Source: `spec/contact.yaml` · `endpoints.get_branch_auth_data`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactGetBranchAuthDataRequest {
     /// The branch organisation's corpId.
@@ -4105,7 +4147,8 @@ impl rt::Endpoint for ContactGetBranchAuthDataRequest {
 /// A user's personal profile (用户个人信息), as the user allowed the app to read it.
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUser`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactUser {
@@ -4186,48 +4229,78 @@ impl rt::decode::DecodeStruct for ContactUser {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nick" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "nick",
+                "avatarUrl",
+                "mobile",
+                "openId",
+                "unionId",
+                "email",
+                "stateCode",
+                "visitor",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "avatarUrl" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobile" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "openId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unionId" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "email" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "stateCode" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "visitor" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactUser {
             nick: rt::decode::required(f0, "nick")?,
@@ -4244,7 +4317,8 @@ impl rt::decode::DecodeStruct for ContactUser {
 /// One employee who left (离职记录).
 ///
 /// Source: `spec/contact.yaml` · `types.EmpLeaveRecord`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EmpLeaveRecord {
@@ -4304,36 +4378,55 @@ impl rt::decode::DecodeStruct for EmpLeaveRecord {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userId", "name", "stateCode", "mobile", "leaveTime", "leaveReason"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "stateCode" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobile" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "leaveTime" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "leaveReason" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(EmpLeaveRecord {
             user_id: rt::decode::required(f0, "userId")?,
@@ -4503,7 +4596,8 @@ impl rt::Scalar for ContactSeniorWhiteListType {
 /// Who may still reach an executive (高管白名单).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSeniorWhiteListItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSeniorWhiteListItem {
@@ -4545,32 +4639,31 @@ impl rt::decode::DecodeStruct for ContactSeniorWhiteListItem {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["id", "type", "name"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<ContactSeniorWhiteListType>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<ContactSeniorWhiteListType>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactSeniorWhiteListItem {
             id: f0.unwrap_or_default(),
@@ -4583,7 +4676,8 @@ impl rt::decode::DecodeStruct for ContactSeniorWhiteListItem {
 /// users, departments and roles in `object*` are hidden from everyone except those in `exclude*`.
 ///
 /// Source: `spec/contact.yaml` · `types.ContactAttributeVisibility`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactAttributeVisibility {
@@ -4715,73 +4809,118 @@ impl rt::decode::DecodeStruct for ContactAttributeVisibility {
         let mut f10 = None;
         let mut f11 = None;
         let mut f12 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "gmtCreate",
+                "gmtModified",
+                "name",
+                "description",
+                "objectStaffIds",
+                "objectDeptIds",
+                "objectTagIds",
+                "hideFields",
+                "excludeStaffIds",
+                "excludeDeptIds",
+                "excludeTagIds",
+                "active",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "gmtCreate" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmtModified" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "objectStaffIds" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "objectDeptIds" => {
-                    f6 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "objectTagIds" => {
-                    f7 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "hideFields" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "excludeStaffIds" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "excludeDeptIds" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "excludeTagIds" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "active" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactAttributeVisibility {
             id: f0.unwrap_or_default(),
@@ -4805,7 +4944,8 @@ impl rt::decode::DecodeStruct for ContactAttributeVisibility {
 /// one hides.
 ///
 /// Source: `spec/contact.yaml` · `types.ContactHideSetting`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactHideSetting {
@@ -4910,54 +5050,94 @@ impl rt::decode::DecodeStruct for ContactHideSetting {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "name",
+                "description",
+                "objectStaffIds",
+                "objectDeptIds",
+                "objectTagIds",
+                "excludeStaffIds",
+                "excludeDeptIds",
+                "excludeTagIds",
+                "active",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "objectStaffIds" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "objectDeptIds" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "objectTagIds" => {
-                    f5 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "excludeStaffIds" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "excludeDeptIds" => {
-                    f7 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "excludeTagIds" => {
-                    f8 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "active" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactHideSetting {
             id: f0.unwrap_or_default(),
@@ -5043,7 +5223,8 @@ impl rt::Scalar for ContactRestrictType {
 /// Independent of the admin console's restriction: either one restricts.
 ///
 /// Source: `spec/contact.yaml` · `types.ContactRestrictSetting`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactRestrictSetting {
@@ -5175,72 +5356,118 @@ impl rt::decode::DecodeStruct for ContactRestrictSetting {
         let mut f10 = None;
         let mut f11 = None;
         let mut f12 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "name",
+                "description",
+                "subjectUserIds",
+                "subjectDeptIds",
+                "subjectTagIds",
+                "type",
+                "excludeUserIds",
+                "excludeDeptIds",
+                "excludeTagIds",
+                "active",
+                "restrictInUserProfile",
+                "restrictInSearch",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "subjectUserIds" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "subjectDeptIds" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "subjectTagIds" => {
-                    f5 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "type" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<ContactRestrictType>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<ContactRestrictType>>::new(),
+                    )
                 }
-                "excludeUserIds" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "excludeDeptIds" => {
-                    f8 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "excludeTagIds" => {
-                    f9 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "active" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "restrictInUserProfile" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "restrictInSearch" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactRestrictSetting {
             id: f0.unwrap_or_default(),
@@ -5262,7 +5489,8 @@ impl rt::decode::DecodeStruct for ContactRestrictSetting {
 /// An organisation an account created (拥有的组织).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactOwnedOrg`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactOwnedOrg {
@@ -5289,18 +5517,24 @@ impl rt::decode::DecodeStruct for ContactOwnedOrg {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corpId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["corpId", "corpName"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "corpName" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactOwnedOrg {
             corp_id: rt::decode::required(f0, "corpId")?,
@@ -5377,7 +5611,8 @@ impl rt::Scalar for ContactTranslateStatus {
 /// A partner organisation's request to join the upstream-downstream organisation, and where it goes (加入申请).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUnionApplication`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactUnionApplication {
     /// The applying partner organisation's corpId.
@@ -5409,27 +5644,34 @@ impl rt::decode::DecodeStruct for ContactUnionApplication {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "branchCorpId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["branchCorpId", "unionRootName", "linkDeptId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unionRootName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "linkDeptId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactUnionApplication {
             branch_corp_id: f0.unwrap_or_default(),
@@ -5472,7 +5714,8 @@ impl rt::Validate for ContactUnionApplication {
 /// Where and under what name a partner organisation sits in the upstream-downstream organisation (伙伴组织的属性).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactBranchAttributes`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactBranchAttributes {
     /// The partner organisation's corpId.
@@ -5504,21 +5747,28 @@ impl rt::decode::DecodeStruct for ContactBranchAttributes {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "branchCorpId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["branchCorpId", "unionRootName", "linkDeptId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "unionRootName" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "linkDeptId" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactBranchAttributes {
             branch_corp_id: rt::decode::required(f0, "branchCorpId")?,
@@ -5550,7 +5800,8 @@ impl rt::Validate for ContactBranchAttributes {
 /// Who in the upstream-downstream organisation's contacts sees a partner organisation (伙伴组织的可见范围).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactBranchVisibility`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ContactBranchVisibility {
     /// The partner organisation's corpId.
@@ -5594,29 +5845,36 @@ impl rt::decode::DecodeStruct for ContactBranchVisibility {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "branchCorpId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["branchCorpId", "type", "open", "visibleBranchCorpIds", "visibleDeptIds"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "type" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<bool>::new()),
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "open" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "visibleBranchCorpIds" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
-                }
-                "visibleDeptIds" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactBranchVisibility {
             branch_corp_id: rt::decode::required(f0, "branchCorpId")?,
@@ -5661,7 +5919,8 @@ impl rt::Validate for ContactBranchVisibility {
 /// One figure a branch organisation shares with its main organisation (分支授权的数据).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactBranchAuthData`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactBranchAuthData {
@@ -5703,27 +5962,34 @@ impl rt::decode::DecodeStruct for ContactBranchAuthData {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "fieldCode" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["fieldCode", "fieldName", "fieldValue"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fieldName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fieldValue" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactBranchAuthData {
             field_code: f0.unwrap_or_default(),
@@ -5735,7 +6001,8 @@ impl rt::decode::DecodeStruct for ContactBranchAuthData {
 /// Response of [`ContactApi::list_emp_leave_records`](super::contact::ContactApi::list_emp_leave_records).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListEmpLeaveRecordsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListEmpLeaveRecordsResponse {
@@ -5768,25 +6035,27 @@ impl rt::decode::DecodeStruct for ContactListEmpLeaveRecordsResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nextToken" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["nextToken", "records"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "records" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<EmpLeaveRecord>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<EmpLeaveRecord>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactListEmpLeaveRecordsResponse {
             next_token: f0.unwrap_or_default(),
@@ -5797,7 +6066,8 @@ impl rt::decode::DecodeStruct for ContactListEmpLeaveRecordsResponse {
 /// Response of [`ContactApi::search_department`](super::contact::ContactApi::search_department).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSearchDepartmentResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSearchDepartmentResponse {
@@ -5833,21 +6103,22 @@ impl rt::decode::DecodeStruct for ContactSearchDepartmentResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["hasMore", "totalCount", "list"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "totalCount" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                "list" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactSearchDepartmentResponse {
             has_more: rt::decode::required(f0, "hasMore")?,
@@ -5859,7 +6130,8 @@ impl rt::decode::DecodeStruct for ContactSearchDepartmentResponse {
 /// Response of [`ContactApi::search_user`](super::contact::ContactApi::search_user).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSearchUserResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSearchUserResponse {
@@ -5898,25 +6170,28 @@ impl rt::decode::DecodeStruct for ContactSearchUserResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["hasMore", "totalCount", "list"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "totalCount" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "list" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactSearchUserResponse {
             has_more: rt::decode::required(f0, "hasMore")?,
@@ -5928,7 +6203,8 @@ impl rt::decode::DecodeStruct for ContactSearchUserResponse {
 /// Response of [`ContactApi::sort_users`](super::contact::ContactApi::sort_users).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSortUsersResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSortUsersResponse {
@@ -5949,17 +6225,17 @@ impl rt::decode::DecodeStruct for ContactSortUsersResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userIdList" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userIdList"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactSortUsersResponse {
             user_id_list: rt::decode::required(f0, "userIdList")?,
@@ -5969,7 +6245,8 @@ impl rt::decode::DecodeStruct for ContactSortUsersResponse {
 /// Response of [`ContactApi::get_senior_settings`](super::contact::ContactApi::get_senior_settings).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetSeniorSettingsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetSeniorSettingsResponse {
@@ -6011,33 +6288,34 @@ impl rt::decode::DecodeStruct for ContactGetSeniorSettingsResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "seniorStaffId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["seniorStaffId", "protectScenes", "seniorWhiteList"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "protectScenes" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ContactSeniorScene>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<ContactSeniorScene>>::new(),
+                    )
                 }
-                "seniorWhiteList" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ContactSeniorWhiteListItem>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<ContactSeniorWhiteListItem>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetSeniorSettingsResponse {
             senior_staff_id: f0.unwrap_or_default(),
@@ -6049,7 +6327,8 @@ impl rt::decode::DecodeStruct for ContactGetSeniorSettingsResponse {
 /// Response of [`ContactApi::update_emp_attribute_visibility`](super::contact::ContactApi::update_emp_attribute_visibility).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUpdateEmpAttributeVisibilityResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactUpdateEmpAttributeVisibilityResponse {
@@ -6073,17 +6352,17 @@ impl rt::decode::DecodeStruct for ContactUpdateEmpAttributeVisibilityResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactUpdateEmpAttributeVisibilityResponse {
             result: f0.unwrap_or_default(),
@@ -6093,7 +6372,8 @@ impl rt::decode::DecodeStruct for ContactUpdateEmpAttributeVisibilityResponse {
 /// Response of [`ContactApi::list_emp_attribute_visibility`](super::contact::ContactApi::list_emp_attribute_visibility).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListEmpAttributeVisibilityResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListEmpAttributeVisibilityResponse {
@@ -6129,26 +6409,22 @@ impl rt::decode::DecodeStruct for ContactListEmpAttributeVisibilityResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["hasMore", "nextCursor", "list"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<ContactAttributeVisibility>>::new(),
+                    )
                 }
-                "nextCursor" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                "list" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ContactAttributeVisibility>>::new(),
-                            )?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactListEmpAttributeVisibilityResponse {
             has_more: rt::decode::required(f0, "hasMore")?,
@@ -6160,7 +6436,8 @@ impl rt::decode::DecodeStruct for ContactListEmpAttributeVisibilityResponse {
 /// Response of [`ContactApi::delete_emp_attribute_visibility`](super::contact::ContactApi::delete_emp_attribute_visibility).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactDeleteEmpAttributeVisibilityResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactDeleteEmpAttributeVisibilityResponse {
@@ -6184,17 +6461,17 @@ impl rt::decode::DecodeStruct for ContactDeleteEmpAttributeVisibilityResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactDeleteEmpAttributeVisibilityResponse {
             result: f0.unwrap_or_default(),
@@ -6204,7 +6481,8 @@ impl rt::decode::DecodeStruct for ContactDeleteEmpAttributeVisibilityResponse {
 /// Response of [`ContactApi::change_ding_talk_id`](super::contact::ContactApi::change_ding_talk_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactChangeDingTalkIdResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactChangeDingTalkIdResponse {
@@ -6228,17 +6506,17 @@ impl rt::decode::DecodeStruct for ContactChangeDingTalkIdResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactChangeDingTalkIdResponse {
             result: f0.unwrap_or_default(),
@@ -6248,7 +6526,8 @@ impl rt::decode::DecodeStruct for ContactChangeDingTalkIdResponse {
 /// Response of [`ContactApi::enable_org_account`](super::contact::ContactApi::enable_org_account).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactEnableOrgAccountResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactEnableOrgAccountResponse {
@@ -6272,17 +6551,17 @@ impl rt::decode::DecodeStruct for ContactEnableOrgAccountResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactEnableOrgAccountResponse {
             result: f0.unwrap_or_default(),
@@ -6292,7 +6571,8 @@ impl rt::decode::DecodeStruct for ContactEnableOrgAccountResponse {
 /// Response of [`ContactApi::disable_org_account`](super::contact::ContactApi::disable_org_account).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactDisableOrgAccountResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactDisableOrgAccountResponse {
@@ -6316,17 +6596,17 @@ impl rt::decode::DecodeStruct for ContactDisableOrgAccountResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactDisableOrgAccountResponse {
             result: f0.unwrap_or_default(),
@@ -6336,7 +6616,8 @@ impl rt::decode::DecodeStruct for ContactDisableOrgAccountResponse {
 /// Response of [`ContactApi::sign_out_org_account`](super::contact::ContactApi::sign_out_org_account).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSignOutOrgAccountResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSignOutOrgAccountResponse {
@@ -6360,17 +6641,17 @@ impl rt::decode::DecodeStruct for ContactSignOutOrgAccountResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactSignOutOrgAccountResponse {
             result: f0.unwrap_or_default(),
@@ -6380,7 +6661,8 @@ impl rt::decode::DecodeStruct for ContactSignOutOrgAccountResponse {
 /// Response of [`ContactApi::get_org_account_status`](super::contact::ContactApi::get_org_account_status).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetOrgAccountStatusResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetOrgAccountStatusResponse {
@@ -6401,15 +6683,11 @@ impl rt::decode::DecodeStruct for ContactGetOrgAccountStatusResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "disable" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["disable"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetOrgAccountStatusResponse {
             disable: rt::decode::required(f0, "disable")?,
@@ -6419,7 +6697,8 @@ impl rt::decode::DecodeStruct for ContactGetOrgAccountStatusResponse {
 /// Response of [`ContactApi::list_owned_orgs`](super::contact::ContactApi::list_owned_orgs).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListOwnedOrgsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListOwnedOrgsResponse {
@@ -6443,20 +6722,17 @@ impl rt::decode::DecodeStruct for ContactListOwnedOrgsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "orgList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ContactOwnedOrg>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["orgList"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<ContactOwnedOrg>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactListOwnedOrgsResponse {
             org_list: f0.unwrap_or_default(),
@@ -6466,7 +6742,8 @@ impl rt::decode::DecodeStruct for ContactListOwnedOrgsResponse {
 /// Response of [`ContactApi::change_main_admin`](super::contact::ContactApi::change_main_admin).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactChangeMainAdminResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactChangeMainAdminResponse {
@@ -6490,17 +6767,17 @@ impl rt::decode::DecodeStruct for ContactChangeMainAdminResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactChangeMainAdminResponse {
             result: f0.unwrap_or_default(),
@@ -6510,7 +6787,8 @@ impl rt::decode::DecodeStruct for ContactChangeMainAdminResponse {
 /// Response of [`ContactApi::get_ding_id_by_migration_ding_id`](super::contact::ContactApi::get_ding_id_by_migration_ding_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetDingIdByMigrationDingIdResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetDingIdByMigrationDingIdResponse {
@@ -6534,17 +6812,17 @@ impl rt::decode::DecodeStruct for ContactGetDingIdByMigrationDingIdResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dingId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["dingId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetDingIdByMigrationDingIdResponse {
             ding_id: f0.unwrap_or_default(),
@@ -6554,7 +6832,8 @@ impl rt::decode::DecodeStruct for ContactGetDingIdByMigrationDingIdResponse {
 /// Response of [`ContactApi::get_migration_ding_id_by_ding_id`](super::contact::ContactApi::get_migration_ding_id_by_ding_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetMigrationDingIdByDingIdResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetMigrationDingIdByDingIdResponse {
@@ -6581,22 +6860,19 @@ impl rt::decode::DecodeStruct for ContactGetMigrationDingIdByDingIdResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "migrationDingIdList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, serde_json::Value>,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["migrationDingIdList"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, serde_json::Value>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetMigrationDingIdByDingIdResponse {
             migration_ding_id_list: f0.unwrap_or_default(),
@@ -6606,7 +6882,8 @@ impl rt::decode::DecodeStruct for ContactGetMigrationDingIdByDingIdResponse {
 /// Response of [`ContactApi::get_migration_union_id_by_union_id`](super::contact::ContactApi::get_migration_union_id_by_union_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetMigrationUnionIdByUnionIdResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetMigrationUnionIdByUnionIdResponse {
@@ -6633,22 +6910,22 @@ impl rt::decode::DecodeStruct for ContactGetMigrationUnionIdByUnionIdResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "migrationUnionIdList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, serde_json::Value>,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["migrationUnionIdList"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, serde_json::Value>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetMigrationUnionIdByUnionIdResponse {
             migration_union_id_list: f0.unwrap_or_default(),
@@ -6658,7 +6935,8 @@ impl rt::decode::DecodeStruct for ContactGetMigrationUnionIdByUnionIdResponse {
 /// Response of [`ContactApi::get_union_id_by_migration_union_id`](super::contact::ContactApi::get_union_id_by_migration_union_id).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetUnionIdByMigrationUnionIdResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetUnionIdByMigrationUnionIdResponse {
@@ -6682,17 +6960,17 @@ impl rt::decode::DecodeStruct for ContactGetUnionIdByMigrationUnionIdResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "unionId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["unionId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetUnionIdByMigrationUnionIdResponse {
             union_id: f0.unwrap_or_default(),
@@ -6702,7 +6980,8 @@ impl rt::decode::DecodeStruct for ContactGetUnionIdByMigrationUnionIdResponse {
 /// Response of [`ContactApi::set_org_account_visible_in_other_org`](super::contact::ContactApi::set_org_account_visible_in_other_org).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSetOrgAccountVisibleInOtherOrgResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSetOrgAccountVisibleInOtherOrgResponse {
@@ -6726,17 +7005,17 @@ impl rt::decode::DecodeStruct for ContactSetOrgAccountVisibleInOtherOrgResponse 
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactSetOrgAccountVisibleInOtherOrgResponse {
             result: f0.unwrap_or_default(),
@@ -6746,7 +7025,8 @@ impl rt::decode::DecodeStruct for ContactSetOrgAccountVisibleInOtherOrgResponse 
 /// Response of [`ContactApi::get_org_auth_info`](super::contact::ContactApi::get_org_auth_info).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetOrgAuthInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetOrgAuthInfoResponse {
@@ -6827,48 +7107,72 @@ impl rt::decode::DecodeStruct for ContactGetOrgAuthInfoResponse {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "orgName" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "orgName",
+                "licenseOrgName",
+                "registrationNum",
+                "unifiedSocialCredit",
+                "organizationCode",
+                "legalPerson",
+                "licenseUrl",
+                "authLevel",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "licenseOrgName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "registrationNum" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unifiedSocialCredit" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "organizationCode" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "legalPerson" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "licenseUrl" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "authLevel" => {
-                    f7 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                7 => rt::decode::put(&mut map, &mut f7, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetOrgAuthInfoResponse {
             org_name: rt::decode::required(f0, "orgName")?,
@@ -6885,7 +7189,8 @@ impl rt::decode::DecodeStruct for ContactGetOrgAuthInfoResponse {
 /// Response of [`ContactApi::get_apply_invite_info`](super::contact::ContactApi::get_apply_invite_info).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetApplyInviteInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetApplyInviteInfoResponse {
@@ -6945,35 +7250,34 @@ impl rt::decode::DecodeStruct for ContactGetApplyInviteInfoResponse {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "inviteSwitch" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "inviteSwitch",
+                "searchNameInvite",
+                "orgApplyCodeInvite",
+                "linkInvite",
+                "inviteUrl",
+                "auditType",
+                "empApplyJoinDept",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<bool>::new()),
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<bool>::new()),
+                3 => rt::decode::put(&mut map, &mut f3, rt::decode::Field::<bool>::new()),
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "searchNameInvite" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                "orgApplyCodeInvite" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                "linkInvite" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                "inviteUrl" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                "auditType" => {
-                    f5 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                "empApplyJoinDept" => {
-                    f6 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                5 => rt::decode::put(&mut map, &mut f5, rt::decode::Field::<i64>::new()),
+                6 => rt::decode::put(&mut map, &mut f6, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetApplyInviteInfoResponse {
             invite_switch: rt::decode::required(f0, "inviteSwitch")?,
@@ -6989,7 +7293,8 @@ impl rt::decode::DecodeStruct for ContactGetApplyInviteInfoResponse {
 /// Response of [`ContactApi::get_latest_ding_index`](super::contact::ContactApi::get_latest_ding_index).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetLatestDingIndexResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetLatestDingIndexResponse {
@@ -7034,27 +7339,24 @@ impl rt::decode::DecodeStruct for ContactGetLatestDingIndexResponse {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "statDate" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["statDate", "idxTotal", "idxEfficiency", "idxCarbon", "idxMonthlyAvg"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "idxTotal" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<f64>::new())?);
-                }
-                "idxEfficiency" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<f64>::new())?);
-                }
-                "idxCarbon" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<f64>::new())?);
-                }
-                "idxMonthlyAvg" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<f64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<f64>::new()),
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<f64>::new()),
+                3 => rt::decode::put(&mut map, &mut f3, rt::decode::Field::<f64>::new()),
+                4 => rt::decode::put(&mut map, &mut f4, rt::decode::Field::<f64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetLatestDingIndexResponse {
             stat_date: rt::decode::required(f0, "statDate")?,
@@ -7068,7 +7370,8 @@ impl rt::decode::DecodeStruct for ContactGetLatestDingIndexResponse {
 /// Response of [`ContactApi::translate_file`](super::contact::ContactApi::translate_file).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactTranslateFileResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactTranslateFileResponse {
@@ -7092,17 +7395,17 @@ impl rt::decode::DecodeStruct for ContactTranslateFileResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "jobId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["jobId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactTranslateFileResponse {
             job_id: f0.unwrap_or_default(),
@@ -7112,7 +7415,8 @@ impl rt::decode::DecodeStruct for ContactTranslateFileResponse {
 /// Response of [`ContactApi::get_translate_file_job_result`](super::contact::ContactApi::get_translate_file_job_result).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetTranslateFileJobResultResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetTranslateFileJobResultResponse {
@@ -7142,25 +7446,24 @@ impl rt::decode::DecodeStruct for ContactGetTranslateFileJobResultResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "status" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<ContactTranslateStatus>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["status", "url"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<ContactTranslateStatus>::new(),
+                    )
                 }
-                "url" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetTranslateFileJobResultResponse {
             status: rt::decode::required(f0, "status")?,
@@ -7171,7 +7474,8 @@ impl rt::decode::DecodeStruct for ContactGetTranslateFileJobResultResponse {
 /// Response of [`ContactApi::list_contact_hide_settings`](super::contact::ContactApi::list_contact_hide_settings).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListContactHideSettingsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListContactHideSettingsResponse {
@@ -7213,30 +7517,34 @@ impl rt::decode::DecodeStruct for ContactListContactHideSettingsResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["hasMore", "nextToken", "list"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "list" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ContactHideSetting>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<ContactHideSetting>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactListContactHideSettingsResponse {
             has_more: f0.unwrap_or_default(),
@@ -7248,7 +7556,8 @@ impl rt::decode::DecodeStruct for ContactListContactHideSettingsResponse {
 /// Response of [`ContactApi::update_contact_hide_setting`](super::contact::ContactApi::update_contact_hide_setting).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUpdateContactHideSettingResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactUpdateContactHideSettingResponse {
@@ -7272,17 +7581,17 @@ impl rt::decode::DecodeStruct for ContactUpdateContactHideSettingResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactUpdateContactHideSettingResponse {
             result: f0.unwrap_or_default(),
@@ -7292,7 +7601,8 @@ impl rt::decode::DecodeStruct for ContactUpdateContactHideSettingResponse {
 /// Response of [`ContactApi::list_contact_restrict_settings`](super::contact::ContactApi::list_contact_restrict_settings).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactListContactRestrictSettingsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactListContactRestrictSettingsResponse {
@@ -7334,30 +7644,34 @@ impl rt::decode::DecodeStruct for ContactListContactRestrictSettingsResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["hasMore", "nextToken", "list"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "list" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ContactRestrictSetting>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<ContactRestrictSetting>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactListContactRestrictSettingsResponse {
             has_more: f0.unwrap_or_default(),
@@ -7369,7 +7683,8 @@ impl rt::decode::DecodeStruct for ContactListContactRestrictSettingsResponse {
 /// Response of [`ContactApi::update_contact_restrict_setting`](super::contact::ContactApi::update_contact_restrict_setting).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactUpdateContactRestrictSettingResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactUpdateContactRestrictSettingResponse {
@@ -7393,17 +7708,17 @@ impl rt::decode::DecodeStruct for ContactUpdateContactRestrictSettingResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactUpdateContactRestrictSettingResponse {
             result: f0.unwrap_or_default(),
@@ -7413,7 +7728,8 @@ impl rt::decode::DecodeStruct for ContactUpdateContactRestrictSettingResponse {
 /// Response of [`ContactApi::delete_contact_restrict_setting`](super::contact::ContactApi::delete_contact_restrict_setting).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactDeleteContactRestrictSettingResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactDeleteContactRestrictSettingResponse {
@@ -7437,17 +7753,17 @@ impl rt::decode::DecodeStruct for ContactDeleteContactRestrictSettingResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactDeleteContactRestrictSettingResponse {
             result: f0.unwrap_or_default(),
@@ -7457,7 +7773,8 @@ impl rt::decode::DecodeStruct for ContactDeleteContactRestrictSettingResponse {
 /// Response of [`ContactApi::create_cooperate_org`](super::contact::ContactApi::create_cooperate_org).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactCreateCooperateOrgResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactCreateCooperateOrgResponse {
@@ -7481,17 +7798,17 @@ impl rt::decode::DecodeStruct for ContactCreateCooperateOrgResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "cooperateCorpId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["cooperateCorpId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactCreateCooperateOrgResponse {
             cooperate_corp_id: f0.unwrap_or_default(),
@@ -7501,7 +7818,8 @@ impl rt::decode::DecodeStruct for ContactCreateCooperateOrgResponse {
 /// Response of [`ContactApi::separate_branch_org`](super::contact::ContactApi::separate_branch_org).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactSeparateBranchOrgResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactSeparateBranchOrgResponse {
@@ -7522,15 +7840,11 @@ impl rt::decode::DecodeStruct for ContactSeparateBranchOrgResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactSeparateBranchOrgResponse {
             result: rt::decode::required(f0, "result")?,
@@ -7540,7 +7854,8 @@ impl rt::decode::DecodeStruct for ContactSeparateBranchOrgResponse {
 /// Response of [`ContactApi::approve_union_applications`](super::contact::ContactApi::approve_union_applications).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactApproveUnionApplicationsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactApproveUnionApplicationsResponse {
@@ -7561,15 +7876,11 @@ impl rt::decode::DecodeStruct for ContactApproveUnionApplicationsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactApproveUnionApplicationsResponse {
             result: rt::decode::required(f0, "result")?,
@@ -7579,7 +7890,8 @@ impl rt::decode::DecodeStruct for ContactApproveUnionApplicationsResponse {
 /// Response of [`ContactApi::get_cooperate_org_invite_info`](super::contact::ContactApi::get_cooperate_org_invite_info).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetCooperateOrgInviteInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetCooperateOrgInviteInfoResponse {
@@ -7600,15 +7912,17 @@ impl rt::decode::DecodeStruct for ContactGetCooperateOrgInviteInfoResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "inviteUrl" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["inviteUrl"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetCooperateOrgInviteInfoResponse {
             invite_url: rt::decode::required(f0, "inviteUrl")?,
@@ -7618,7 +7932,8 @@ impl rt::decode::DecodeStruct for ContactGetCooperateOrgInviteInfoResponse {
 /// Response of [`ContactApi::get_branch_auth_data`](super::contact::ContactApi::get_branch_auth_data).
 ///
 /// Source: `spec/contact.yaml` · `types.ContactGetBranchAuthDataResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ContactGetBranchAuthDataResponse {
@@ -7642,20 +7957,17 @@ impl rt::decode::DecodeStruct for ContactGetBranchAuthDataResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ContactBranchAuthData>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<ContactBranchAuthData>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ContactGetBranchAuthDataResponse {
             result: f0.unwrap_or_default(),

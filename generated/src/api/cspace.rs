@@ -315,7 +315,8 @@ impl<'c> CspaceApi<'c> {
 /// Source: `spec/cspace.yaml` · `endpoints.add_to_single_chat`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceAddToSingleChatRequest {
     /// AgentId of the sending app (应用AgentId).
@@ -394,7 +395,8 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
 /// Source: `spec/cspace.yaml` · `endpoints.add`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceAddRequest {
     /// AgentId of the app (应用AgentId).
@@ -517,7 +519,8 @@ impl<'c> crate::api::Call<'c, CspaceAddRequest> {
 /// Source: `spec/cspace.yaml` · `endpoints.get_custom_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceGetCustomSpaceRequest {
     /// Space domain (空间域) for an internal app: up to 10 letters or digits, case-insensitive.
@@ -600,7 +603,8 @@ impl<'c> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
 /// Source: `spec/cspace.yaml` · `endpoints.grant_custom_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceGrantCustomSpaceRequest {
     /// AgentId of the app (应用AgentId).
@@ -736,7 +740,8 @@ impl<'c> crate::api::Call<'c, CspaceGrantCustomSpaceRequest> {
 /// Source: `spec/cspace.yaml` · `endpoints.used_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceUsedInfoRequest {
     /// Space domain (空间域) as in `get_custom_space`; for internal apps.
@@ -808,7 +813,8 @@ impl<'c> crate::api::Call<'c, CspaceUsedInfoRequest> {
 /// Source: `spec/cspace.yaml` · `endpoints.upload_single`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceUploadSingleRequest {
     /// AgentId of the app (应用AgentId).
@@ -879,7 +885,8 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
 /// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_open`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionOpenRequest {
     /// AgentId of the app (应用AgentId).
@@ -962,7 +969,8 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
 /// Source: `spec/cspace.yaml` · `endpoints.upload_chunk`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceUploadChunkRequest {
     /// AgentId of the app (应用AgentId).
@@ -1049,7 +1057,8 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
 /// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_commit`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionCommitRequest {
     /// AgentId of the app (应用AgentId).
@@ -1151,7 +1160,8 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
 /// Source: `spec/cspace.yaml` · `endpoints.get_approval_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceGetApprovalSpaceRequest {
     /// Userid of the user who uploads (用户的userid).
@@ -1220,7 +1230,8 @@ impl<'c> crate::api::Call<'c, CspaceGetApprovalSpaceRequest> {
 /// Source: `spec/cspace.yaml` · `endpoints.grant_approval_preview`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspaceGrantApprovalPreviewRequest {
     /// What to grant, and to whom (请求信息).
@@ -1330,7 +1341,8 @@ impl rt::Scalar for CspaceGrantType {
 /// The creator or last modifier of a DingPan file (文件创建者 / 修改者).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceDentryUser`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceDentryUser {
@@ -1363,22 +1375,24 @@ impl rt::decode::DecodeStruct for CspaceDentryUser {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "account" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["account", "site"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "site" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceDentryUser {
             account: f0.unwrap_or_default(),
@@ -1389,7 +1403,8 @@ impl rt::decode::DecodeStruct for CspaceDentryUser {
 /// A file saved in a DingPan space (钉盘文件信息), returned by `add` as JSON text inside a string.
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceDentry`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceDentry {
@@ -1515,77 +1530,112 @@ impl rt::decode::DecodeStruct for CspaceDentry {
         let mut f10 = None;
         let mut f11 = None;
         let mut f12 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "contentType" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "contentType",
+                "createTime",
+                "creator",
+                "extension",
+                "id",
+                "modifiedTime",
+                "modifier",
+                "name",
+                "parentId",
+                "path",
+                "size",
+                "type",
+                "version",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "creator" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CspaceDentryUser>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<CspaceDentryUser>>::new(),
+                    )
                 }
-                "extension" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "id" => f4 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "modifiedTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => rt::decode::put(&mut map, &mut f4, rt::decode::Field::<i64>::new()),
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modifier" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<CspaceDentryUser>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<CspaceDentryUser>>::new(),
+                    )
                 }
-                "name" => {
-                    f7 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "parentId" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "path" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "size" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "type" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "version" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceDentry {
             content_type: f0.unwrap_or_default(),
@@ -1607,7 +1657,8 @@ impl rt::decode::DecodeStruct for CspaceDentry {
 /// The approval-attachment space (审批钉盘空间).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceApprovalSpace`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceApprovalSpace {
@@ -1628,15 +1679,11 @@ impl rt::decode::DecodeStruct for CspaceApprovalSpace {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "space_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["space_id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceApprovalSpace {
             space_id: rt::decode::required(f0, "space_id")?,
@@ -1646,7 +1693,8 @@ impl rt::decode::DecodeStruct for CspaceApprovalSpace {
 /// Who may preview which approval attachment (授权预览信息), the `request` object of `grant_approval_preview`.
 ///
 /// Source: `spec/cspace.yaml` · `types.CspacePreviewGrant`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CspacePreviewGrant {
     /// Approval instance id (审批实例ID).
@@ -1690,31 +1738,48 @@ impl rt::decode::DecodeStruct for CspacePreviewGrant {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "process_instance_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["process_instance_id", "file_id", "userid", "agentid", "fileid_list"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "file_id" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "userid" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "agentid" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "fileid_list" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspacePreviewGrant {
             process_instance_id: rt::decode::required(f0, "process_instance_id")?,
@@ -1764,7 +1829,8 @@ impl rt::Validate for CspacePreviewGrant {
 /// Response of [`CspaceApi::add`](super::cspace::CspaceApi::add).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceAddResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceAddResponse {
@@ -1791,17 +1857,17 @@ impl rt::decode::DecodeStruct for CspaceAddResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentry" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::JsonText::<CspaceDentry>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["dentry"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::JsonText::<CspaceDentry>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceAddResponse {
             dentry: rt::decode::required(f0, "dentry")?,
@@ -1811,7 +1877,8 @@ impl rt::decode::DecodeStruct for CspaceAddResponse {
 /// Response of [`CspaceApi::get_custom_space`](super::cspace::CspaceApi::get_custom_space).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceGetCustomSpaceResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceGetCustomSpaceResponse {
@@ -1832,15 +1899,11 @@ impl rt::decode::DecodeStruct for CspaceGetCustomSpaceResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["spaceid"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceGetCustomSpaceResponse {
             spaceid: rt::decode::required(f0, "spaceid")?,
@@ -1850,7 +1913,8 @@ impl rt::decode::DecodeStruct for CspaceGetCustomSpaceResponse {
 /// Response of [`CspaceApi::used_info`](super::cspace::CspaceApi::used_info).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUsedInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUsedInfoResponse {
@@ -1871,15 +1935,11 @@ impl rt::decode::DecodeStruct for CspaceUsedInfoResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "used_size" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["used_size"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceUsedInfoResponse {
             used_size: rt::decode::required(f0, "used_size")?,
@@ -1889,7 +1949,8 @@ impl rt::decode::DecodeStruct for CspaceUsedInfoResponse {
 /// Response of [`CspaceApi::upload_single`](super::cspace::CspaceApi::upload_single).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUploadSingleResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUploadSingleResponse {
@@ -1910,15 +1971,17 @@ impl rt::decode::DecodeStruct for CspaceUploadSingleResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "media_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["media_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceUploadSingleResponse {
             media_id: rt::decode::required(f0, "media_id")?,
@@ -1928,7 +1991,8 @@ impl rt::decode::DecodeStruct for CspaceUploadSingleResponse {
 /// Response of [`CspaceApi::upload_transaction_open`](super::cspace::CspaceApi::upload_transaction_open).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUploadTransactionOpenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionOpenResponse {
@@ -1949,15 +2013,17 @@ impl rt::decode::DecodeStruct for CspaceUploadTransactionOpenResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "upload_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["upload_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceUploadTransactionOpenResponse {
             upload_id: rt::decode::required(f0, "upload_id")?,
@@ -1967,7 +2033,8 @@ impl rt::decode::DecodeStruct for CspaceUploadTransactionOpenResponse {
 /// Response of [`CspaceApi::upload_chunk`](super::cspace::CspaceApi::upload_chunk).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUploadChunkResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUploadChunkResponse {
@@ -1991,17 +2058,17 @@ impl rt::decode::DecodeStruct for CspaceUploadChunkResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "media_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["media_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceUploadChunkResponse {
             media_id: f0.unwrap_or_default(),
@@ -2011,7 +2078,8 @@ impl rt::decode::DecodeStruct for CspaceUploadChunkResponse {
 /// Response of [`CspaceApi::upload_transaction_commit`](super::cspace::CspaceApi::upload_transaction_commit).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceUploadTransactionCommitResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionCommitResponse {
@@ -2032,15 +2100,17 @@ impl rt::decode::DecodeStruct for CspaceUploadTransactionCommitResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "media_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["media_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CspaceUploadTransactionCommitResponse {
             media_id: rt::decode::required(f0, "media_id")?,

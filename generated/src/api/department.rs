@@ -316,7 +316,8 @@ impl<'c> DepartmentApi<'c> {
 /// Source: `spec/department.yaml` · `endpoints.legacy_create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentLegacyCreateRequest {
     /// Department name (部门名称), 1-64 characters, without `-`, `，` or `,`.
@@ -626,7 +627,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
 /// Source: `spec/department.yaml` · `endpoints.legacy_update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentLegacyUpdateRequest {
     /// Department id (部门ID).
@@ -996,7 +998,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
 /// Source: `spec/department.yaml` · `endpoints.legacy_delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentLegacyDeleteRequest {
     /// Department id (部门ID).
@@ -1045,7 +1048,8 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
 /// Source: `spec/department.yaml` · `endpoints.legacy_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentLegacyGetRequest {
     /// Department id (部门ID).
@@ -1112,7 +1116,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyGetRequest> {
 /// Source: `spec/department.yaml` · `endpoints.legacy_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListRequest {
     /// Parent department id; default 1 (the root).
@@ -1200,7 +1205,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListRequest> {
 /// Source: `spec/department.yaml` · `endpoints.legacy_list_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListIdsRequest {
     /// Parent department id; the root is 1.
@@ -1253,7 +1259,8 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
 /// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_dept`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByDeptRequest {
     /// Department id (部门ID). Optional on the official page and unchecked in the Java SDK
@@ -1318,7 +1325,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
 /// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_user`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByUserRequest {
     /// The user's userid (员工的userId); note the capital I. Optional on the official page and unchecked in the Java SDK, which both type it String.
@@ -1376,7 +1384,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByUserRequest> {
 /// Source: `spec/department.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentCreateRequest {
     /// Department name (部门名称), 1-64 characters, without `-`, `，` or `,`.
@@ -1642,7 +1651,8 @@ impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
 /// Source: `spec/department.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentUpdateRequest {
     /// Department id (部门ID).
@@ -2042,7 +2052,8 @@ impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
 /// Source: `spec/department.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentDeleteRequest {
     /// Department id (部门ID).
@@ -2090,7 +2101,8 @@ impl rt::Endpoint for DepartmentDeleteRequest {
 /// Source: `spec/department.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentGetRequest {
     /// Department id (部门ID).
@@ -2150,7 +2162,8 @@ impl<'c> crate::api::Call<'c, DepartmentGetRequest> {
 /// Source: `spec/department.yaml` · `endpoints.list_sub`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentListSubRequest {
     /// Parent department id; default 1 (the root).
@@ -2218,7 +2231,8 @@ impl<'c> crate::api::Call<'c, DepartmentListSubRequest> {
 /// Source: `spec/department.yaml` · `endpoints.list_sub_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentListSubIdsRequest {
     /// Parent department id; the root is 1.
@@ -2264,7 +2278,8 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
 /// Source: `spec/department.yaml` · `endpoints.list_parents_by_dept`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentListParentsByDeptRequest {
     /// Department id (部门ID).
@@ -2312,7 +2327,8 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
 /// Source: `spec/department.yaml` · `endpoints.list_parents_by_user`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct DepartmentListParentsByUserRequest {
     /// The user's userid.
@@ -2352,7 +2368,8 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
 /// A department's details as returned by the legacy `department/get` (部门详情 · 旧版).
 ///
 /// Source: `spec/department.yaml` · `types.DeptLegacyDetail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptLegacyDetail {
@@ -2578,97 +2595,158 @@ impl rt::decode::DecodeStruct for DeptLegacyDetail {
         let mut f18 = None;
         let mut f19 = None;
         let mut f20 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "name",
+                "order",
+                "parentid",
+                "sourceIdentifier",
+                "createDeptGroup",
+                "autoAddUser",
+                "autoApproveApply",
+                "groupContainSubDept",
+                "orgDeptOwner",
+                "deptGroupChatId",
+                "deptManagerUseridList",
+                "outerDept",
+                "outerPermitUsers",
+                "outerPermitDepts",
+                "deptHiding",
+                "deptPermits",
+                "userPermits",
+                "deptPerimits",
+                "userPerimits",
+                "isFromUnionOrg",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "order" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "parentid" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "sourceIdentifier" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createDeptGroup" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "autoAddUser" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "autoApproveApply" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "groupContainSubDept" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "orgDeptOwner" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deptGroupChatId" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deptManagerUseridList" => {
-                    f11 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Pipe::<String>::new(),
+                    )
                 }
-                "outerDept" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "outerPermitUsers" => {
-                    f13 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Pipe::<String>::new(),
+                    )
                 }
-                "outerPermitDepts" => {
-                    f14 = Some(map.next_value_seed(rt::decode::Pipe::<i64>::new())?);
+                14 => rt::decode::put(&mut map, &mut f14, rt::decode::Pipe::<i64>::new()),
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "deptHiding" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                16 => rt::decode::put(&mut map, &mut f16, rt::decode::Pipe::<i64>::new()),
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Pipe::<String>::new(),
+                    )
                 }
-                "deptPermits" => {
-                    f16 = Some(map.next_value_seed(rt::decode::Pipe::<i64>::new())?);
+                18 => rt::decode::put(&mut map, &mut f18, rt::decode::Pipe::<i64>::new()),
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Pipe::<String>::new(),
+                    )
                 }
-                "userPermits" => {
-                    f17 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "deptPerimits" => {
-                    f18 = Some(map.next_value_seed(rt::decode::Pipe::<i64>::new())?);
-                }
-                "userPerimits" => {
-                    f19 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
-                }
-                "isFromUnionOrg" => {
-                    f20 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DeptLegacyDetail {
             id: rt::decode::required(f0, "id")?,
@@ -2698,7 +2776,8 @@ impl rt::decode::DecodeStruct for DeptLegacyDetail {
 /// One department in the legacy `department/list` answer (部门列表项 · 旧版).
 ///
 /// Source: `spec/department.yaml` · `types.DeptLegacyBrief`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptLegacyBrief {
@@ -2770,41 +2849,64 @@ impl rt::decode::DecodeStruct for DeptLegacyBrief {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "name",
+                "parentid",
+                "createDeptGroup",
+                "autoAddUser",
+                "sourceIdentifier",
+                "isFromUnionOrg",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "parentid" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "createDeptGroup" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "autoAddUser" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "sourceIdentifier" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "isFromUnionOrg" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DeptLegacyBrief {
             id: rt::decode::required(f0, "id")?,
@@ -2822,7 +2924,8 @@ impl rt::decode::DecodeStruct for DeptLegacyBrief {
 /// example `corp_id`/`dept_id`; both are accepted.
 ///
 /// Source: `spec/department.yaml` · `types.DeptUnionExt`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptUnionExt {
@@ -2855,32 +2958,41 @@ impl rt::decode::DecodeStruct for DeptUnionExt {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corp_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["corp_id", "dept_id", "corpId", "deptId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corpId" if f0.is_none() => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "dept_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deptId" if f1.is_none() => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DeptUnionExt {
             corp_id: f0.unwrap_or_default(),
@@ -2891,7 +3003,8 @@ impl rt::decode::DecodeStruct for DeptUnionExt {
 /// A department's details from `topapi/v2/department/get` (部门详情).
 ///
 /// Source: `spec/department.yaml` · `types.DeptDetail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptDetail {
@@ -3143,146 +3256,224 @@ impl rt::decode::DecodeStruct for DeptDetail {
         let mut f24 = None;
         let mut f25 = None;
         let mut f26 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "dept_id",
+                "name",
+                "parent_id",
+                "order",
+                "source_identifier",
+                "create_dept_group",
+                "auto_add_user",
+                "auto_approve_apply",
+                "group_contain_sub_dept",
+                "dept_group_chat_id",
+                "org_dept_owner",
+                "dept_manager_userid_list",
+                "outer_dept",
+                "outer_permit_depts",
+                "outer_permit_users",
+                "hide_dept",
+                "dept_permits",
+                "user_permits",
+                "tags",
+                "from_union_org",
+                "code",
+                "member_count",
+                "owning_member_count",
+                "union_dept_ext",
+                "brief",
+                "telephone",
+                "extention",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "parent_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "order" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "source_identifier" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "create_dept_group" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "auto_add_user" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "auto_approve_apply" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "group_contain_sub_dept" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dept_group_chat_id" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "org_dept_owner" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "dept_manager_userid_list" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "outer_dept" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "outer_permit_depts" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "outer_permit_users" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "hide_dept" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "dept_permits" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "user_permits" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "tags" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "from_union_org" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "code" => {
-                    f20 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "member_count" => {
-                    f21 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "owning_member_count" => {
-                    f22 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<DeptUnionExt>>::new(),
+                    )
                 }
-                "union_dept_ext" => {
-                    f23 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<DeptUnionExt>>::new(),
-                            )?,
-                    );
+                24 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "brief" => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                25 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f25,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "telephone" => {
-                    f25 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                26 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f26,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extention" => {
-                    f26 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DeptDetail {
             dept_id: rt::decode::required(f0, "dept_id")?,
@@ -3318,7 +3509,8 @@ impl rt::decode::DecodeStruct for DeptDetail {
 /// One direct sub-department in the `topapi/v2/department/listsub` answer (子部门).
 ///
 /// Source: `spec/department.yaml` · `types.DeptBrief`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptBrief {
@@ -3408,53 +3600,80 @@ impl rt::decode::DecodeStruct for DeptBrief {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "dept_id",
+                "name",
+                "parent_id",
+                "create_dept_group",
+                "auto_add_user",
+                "source_identifier",
+                "from_union_org",
+                "tags",
+                "ext",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "parent_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "create_dept_group" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "auto_add_user" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "source_identifier" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "from_union_org" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "tags" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "ext" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DeptBrief {
             dept_id: rt::decode::required(f0, "dept_id")?,
@@ -3472,7 +3691,8 @@ impl rt::decode::DecodeStruct for DeptBrief {
 /// The parent path of one department a user belongs to (父部门路径).
 ///
 /// Source: `spec/department.yaml` · `types.DeptParentPath`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DeptParentPath {
@@ -3496,15 +3716,17 @@ impl rt::decode::DecodeStruct for DeptParentPath {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "parent_dept_id_list" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["parent_dept_id_list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DeptParentPath {
             parent_dept_id_list: f0.unwrap_or_default(),
@@ -3514,7 +3736,8 @@ impl rt::decode::DecodeStruct for DeptParentPath {
 /// Response of [`DepartmentApi::legacy_create`](super::department::DepartmentApi::legacy_create).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyCreateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyCreateResponse {
@@ -3535,13 +3758,11 @@ impl rt::decode::DecodeStruct for DepartmentLegacyCreateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentLegacyCreateResponse {
             id: rt::decode::required(f0, "id")?,
@@ -3551,7 +3772,8 @@ impl rt::decode::DecodeStruct for DepartmentLegacyCreateResponse {
 /// Response of [`DepartmentApi::legacy_update`](super::department::DepartmentApi::legacy_update).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyUpdateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyUpdateResponse {
@@ -3575,17 +3797,17 @@ impl rt::decode::DecodeStruct for DepartmentLegacyUpdateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentLegacyUpdateResponse {
             id: f0.unwrap_or_default(),
@@ -3595,7 +3817,8 @@ impl rt::decode::DecodeStruct for DepartmentLegacyUpdateResponse {
 /// Response of [`DepartmentApi::legacy_list`](super::department::DepartmentApi::legacy_list).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListResponse {
@@ -3619,20 +3842,17 @@ impl rt::decode::DecodeStruct for DepartmentLegacyListResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "department" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<DeptLegacyBrief>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["department"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<DeptLegacyBrief>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentLegacyListResponse {
             department: f0.unwrap_or_default(),
@@ -3642,7 +3862,8 @@ impl rt::decode::DecodeStruct for DepartmentLegacyListResponse {
 /// Response of [`DepartmentApi::legacy_list_ids`](super::department::DepartmentApi::legacy_list_ids).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyListIdsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListIdsResponse {
@@ -3666,15 +3887,17 @@ impl rt::decode::DecodeStruct for DepartmentLegacyListIdsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "sub_dept_id_list" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["sub_dept_id_list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentLegacyListIdsResponse {
             sub_dept_id_list: f0.unwrap_or_default(),
@@ -3684,7 +3907,8 @@ impl rt::decode::DecodeStruct for DepartmentLegacyListIdsResponse {
 /// Response of [`DepartmentApi::legacy_list_parents_by_dept`](super::department::DepartmentApi::legacy_list_parents_by_dept).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyListParentsByDeptResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByDeptResponse {
@@ -3708,15 +3932,17 @@ impl rt::decode::DecodeStruct for DepartmentLegacyListParentsByDeptResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "parentIds" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["parentIds"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentLegacyListParentsByDeptResponse {
             parent_ids: f0.unwrap_or_default(),
@@ -3726,7 +3952,8 @@ impl rt::decode::DecodeStruct for DepartmentLegacyListParentsByDeptResponse {
 /// Response of [`DepartmentApi::legacy_list_parents_by_user`](super::department::DepartmentApi::legacy_list_parents_by_user).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentLegacyListParentsByUserResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByUserResponse {
@@ -3750,17 +3977,17 @@ impl rt::decode::DecodeStruct for DepartmentLegacyListParentsByUserResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "department" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<Vec<i64>>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["department"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<Vec<i64>>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentLegacyListParentsByUserResponse {
             department: f0.unwrap_or_default(),
@@ -3770,7 +3997,8 @@ impl rt::decode::DecodeStruct for DepartmentLegacyListParentsByUserResponse {
 /// Response of [`DepartmentApi::create`](super::department::DepartmentApi::create).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentCreateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentCreateResponse {
@@ -3791,15 +4019,11 @@ impl rt::decode::DecodeStruct for DepartmentCreateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["dept_id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentCreateResponse {
             dept_id: rt::decode::required(f0, "dept_id")?,
@@ -3809,7 +4033,8 @@ impl rt::decode::DecodeStruct for DepartmentCreateResponse {
 /// Response of [`DepartmentApi::list_sub_ids`](super::department::DepartmentApi::list_sub_ids).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentListSubIdsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentListSubIdsResponse {
@@ -3833,15 +4058,17 @@ impl rt::decode::DecodeStruct for DepartmentListSubIdsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id_list" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["dept_id_list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentListSubIdsResponse {
             dept_id_list: f0.unwrap_or_default(),
@@ -3851,7 +4078,8 @@ impl rt::decode::DecodeStruct for DepartmentListSubIdsResponse {
 /// Response of [`DepartmentApi::list_parents_by_dept`](super::department::DepartmentApi::list_parents_by_dept).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentListParentsByDeptResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentListParentsByDeptResponse {
@@ -3875,15 +4103,17 @@ impl rt::decode::DecodeStruct for DepartmentListParentsByDeptResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "parent_id_list" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["parent_id_list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentListParentsByDeptResponse {
             parent_id_list: f0.unwrap_or_default(),
@@ -3893,7 +4123,8 @@ impl rt::decode::DecodeStruct for DepartmentListParentsByDeptResponse {
 /// Response of [`DepartmentApi::list_parents_by_user`](super::department::DepartmentApi::list_parents_by_user).
 ///
 /// Source: `spec/department.yaml` · `types.DepartmentListParentsByUserResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DepartmentListParentsByUserResponse {
@@ -3917,20 +4148,17 @@ impl rt::decode::DecodeStruct for DepartmentListParentsByUserResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "parent_list" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<DeptParentPath>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["parent_list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<DeptParentPath>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(DepartmentListParentsByUserResponse {
             parent_list: f0.unwrap_or_default(),

@@ -64,7 +64,8 @@ impl<'c> EventApi<'c> {
 /// Source: `spec/event.yaml` · `endpoints.get_failed_results`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct EventGetFailedResultsRequest {
     /// Events from, ms since the epoch.
@@ -138,7 +139,8 @@ impl<'c> crate::api::Call<'c, EventGetFailedResultsRequest> {
 /// Source: `spec/event.yaml` · `endpoints.re_push_suite_ticket`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct EventRePushSuiteTicketRequest {
     /// The suite's id (SuiteId).
@@ -188,7 +190,8 @@ impl rt::Endpoint for EventRePushSuiteTicketRequest {
 /// One change event whose push failed (推送失败的变更事件).
 ///
 /// Source: `spec/event.yaml` · `types.EventFailedPush`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventFailedPush {
@@ -244,42 +247,41 @@ impl rt::decode::DecodeStruct for EventFailedPush {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "callBackTag" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<super::callback::CallbackTag>,
-                                >::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["callBackTag", "callBackData", "corpId", "eventTime"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<super::callback::CallbackTag>>::new(),
+                    )
                 }
-                "callBackData" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<
-                                    Option<super::callback::Event>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::JsonText::<Option<super::callback::Event>>::new(),
+                    )
                 }
-                "corpId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "eventTime" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(EventFailedPush {
             call_back_tag: f0.unwrap_or_default(),
@@ -292,7 +294,8 @@ impl rt::decode::DecodeStruct for EventFailedPush {
 /// Response of [`EventApi::get_failed_results`](super::event::EventApi::get_failed_results).
 ///
 /// Source: `spec/event.yaml` · `types.EventGetFailedResultsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventGetFailedResultsResponse {
@@ -325,25 +328,27 @@ impl rt::decode::DecodeStruct for EventGetFailedResultsResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["hasMore", "failedList"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "failedList" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<EventFailedPush>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<EventFailedPush>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(EventGetFailedResultsResponse {
             has_more: f0.unwrap_or_default(),
@@ -354,7 +359,8 @@ impl rt::decode::DecodeStruct for EventGetFailedResultsResponse {
 /// Response of [`EventApi::re_push_suite_ticket`](super::event::EventApi::re_push_suite_ticket).
 ///
 /// Source: `spec/event.yaml` · `types.EventRePushSuiteTicketResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct EventRePushSuiteTicketResponse {
@@ -378,17 +384,17 @@ impl rt::decode::DecodeStruct for EventRePushSuiteTicketResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(EventRePushSuiteTicketResponse {
             result: f0.unwrap_or_default(),

@@ -146,7 +146,8 @@ impl<'c> ExtcontactApi<'c> {
 /// Source: `spec/extcontact.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ExtcontactCreateRequest {
     /// The contact to add (外部联系人信息).
@@ -200,7 +201,8 @@ impl rt::Endpoint for ExtcontactCreateRequest {
 /// Source: `spec/extcontact.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ExtcontactDeleteRequest {
     /// The external contact's userid (外部联系人的userId), from `list`.
@@ -251,7 +253,8 @@ impl rt::Endpoint for ExtcontactDeleteRequest {
 /// Source: `spec/extcontact.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ExtcontactUpdateRequest {
     /// The contact's new state (外部联系人信息).
@@ -306,7 +309,8 @@ impl rt::Endpoint for ExtcontactUpdateRequest {
 /// Source: `spec/extcontact.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ExtcontactListRequest {
     /// Page size (分页大小), at most 100; used together with `offset`.
@@ -420,7 +424,8 @@ impl<'c> crate::api::Call<'c, ExtcontactListRequest> {
 /// Source: `spec/extcontact.yaml` · `endpoints.list_label_groups`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ExtcontactListLabelGroupsRequest {
     /// Page size (分页大小), at most 100; used together with `offset`.
@@ -534,7 +539,8 @@ impl<'c> crate::api::Call<'c, ExtcontactListLabelGroupsRequest> {
 /// Source: `spec/extcontact.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ExtcontactGetRequest {
     /// The external contact's userid (外部联系人userId), from `list`; at most 64 characters.
@@ -581,7 +587,8 @@ impl rt::Endpoint for ExtcontactGetRequest {
 /// The external contact to add, the `contact` object of `create` (外部联系人信息).
 ///
 /// Source: `spec/extcontact.yaml` · `types.NewExtContact`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct NewExtContact {
     /// Name (外部联系人的姓名).
@@ -661,55 +668,102 @@ impl rt::decode::DecodeStruct for NewExtContact {
         let mut f8 = None;
         let mut f9 = None;
         let mut f10 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "name",
+                "mobile",
+                "state_code",
+                "follower_user_id",
+                "label_ids",
+                "title",
+                "company_name",
+                "address",
+                "remark",
+                "share_dept_ids",
+                "share_user_ids",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "mobile" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "state_code" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "follower_user_id" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "label_ids" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "title" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "company_name" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "address" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "remark" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "share_dept_ids" => {
-                    f9 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "share_user_ids" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(NewExtContact {
             name: rt::decode::required(f0, "name")?,
@@ -802,7 +856,8 @@ impl rt::Validate for NewExtContact {
 /// mobile number and its country code cannot be changed here.
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtContactUpdate`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ExtContactUpdate {
     /// The external contact's userid (该外部联系人的userId), from `list`.
@@ -876,52 +931,94 @@ impl rt::decode::DecodeStruct for ExtContactUpdate {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "user_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "user_id",
+                "name",
+                "follower_user_id",
+                "label_ids",
+                "title",
+                "company_name",
+                "address",
+                "remark",
+                "share_dept_ids",
+                "share_user_ids",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "follower_user_id" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "label_ids" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "title" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "company_name" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "address" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "remark" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "share_dept_ids" => {
-                    f8 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "share_user_ids" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ExtContactUpdate {
             user_id: rt::decode::required(f0, "user_id")?,
@@ -1010,7 +1107,8 @@ impl rt::Validate for ExtContactUpdate {
 /// An external contact as `get` and `list` return it (外部联系人).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtContact`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtContact {
@@ -1139,75 +1237,118 @@ impl rt::decode::DecodeStruct for ExtContact {
         let mut f10 = None;
         let mut f11 = None;
         let mut f12 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "name",
+                "mobile",
+                "state_code",
+                "email",
+                "title",
+                "company_name",
+                "address",
+                "remark",
+                "follower_user_id",
+                "label_ids",
+                "share_dept_ids",
+                "share_user_ids",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobile" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "state_code" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "email" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "company_name" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "address" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "remark" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "follower_user_id" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "label_ids" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "share_dept_ids" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "share_user_ids" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ExtContact {
             userid: rt::decode::required(f0, "userid")?,
@@ -1229,7 +1370,8 @@ impl rt::decode::DecodeStruct for ExtContact {
 /// One label of a label group (外部联系人标签).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtContactLabel`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtContactLabel {
@@ -1259,18 +1401,18 @@ impl rt::decode::DecodeStruct for ExtContactLabel {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["id", "name"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ExtContactLabel {
             id: rt::decode::required(f0, "id")?,
@@ -1281,7 +1423,8 @@ impl rt::decode::DecodeStruct for ExtContactLabel {
 /// A group of external-contact labels (标签组), e.g. 类型 (kind) or 级别 (level).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtContactLabelGroup`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtContactLabelGroup {
@@ -1323,30 +1466,34 @@ impl rt::decode::DecodeStruct for ExtContactLabelGroup {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["name", "color", "labels"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "color" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "labels" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ExtContactLabel>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<ExtContactLabel>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ExtContactLabelGroup {
             name: f0.unwrap_or_default(),
@@ -1358,7 +1505,8 @@ impl rt::decode::DecodeStruct for ExtContactLabelGroup {
 /// Response of [`ExtcontactApi::create`](super::extcontact::ExtcontactApi::create).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtcontactCreateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtcontactCreateResponse {
@@ -1379,15 +1527,17 @@ impl rt::decode::DecodeStruct for ExtcontactCreateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ExtcontactCreateResponse {
             userid: rt::decode::required(f0, "userid")?,
@@ -1397,7 +1547,8 @@ impl rt::decode::DecodeStruct for ExtcontactCreateResponse {
 /// Response of [`ExtcontactApi::list`](super::extcontact::ExtcontactApi::list).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtcontactListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtcontactListResponse {
@@ -1421,17 +1572,17 @@ impl rt::decode::DecodeStruct for ExtcontactListResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "results" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<ExtContact>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["results"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<ExtContact>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ExtcontactListResponse {
             results: f0.unwrap_or_default(),
@@ -1441,7 +1592,8 @@ impl rt::decode::DecodeStruct for ExtcontactListResponse {
 /// Response of [`ExtcontactApi::list_label_groups`](super::extcontact::ExtcontactApi::list_label_groups).
 ///
 /// Source: `spec/extcontact.yaml` · `types.ExtcontactListLabelGroupsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ExtcontactListLabelGroupsResponse {
@@ -1465,20 +1617,17 @@ impl rt::decode::DecodeStruct for ExtcontactListLabelGroupsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "results" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ExtContactLabelGroup>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["results"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<ExtContactLabelGroup>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ExtcontactListLabelGroupsResponse {
             results: f0.unwrap_or_default(),

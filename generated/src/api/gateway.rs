@@ -58,7 +58,8 @@ impl<'c> GatewayApi<'c> {
 /// Source: `spec/gateway.yaml` · `endpoints.open_connection`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GatewayOpenConnectionRequest {
     /// The app's AppKey (Client ID); an ISV app's SuiteKey.
@@ -223,7 +224,8 @@ impl rt::Scalar for GatewaySubscriptionType {
 /// One kind of push the connection receives.
 ///
 /// Source: `spec/gateway.yaml` · `types.GatewaySubscription`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GatewaySubscription {
     /// `EVENT` or `CALLBACK`.
@@ -251,23 +253,24 @@ impl rt::decode::DecodeStruct for GatewaySubscription {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "type" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<GatewaySubscriptionType>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["type", "topic"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<GatewaySubscriptionType>::new(),
+                    )
                 }
-                "topic" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(GatewaySubscription {
             r#type: rt::decode::required(f0, "type")?,
@@ -294,7 +297,8 @@ impl rt::Validate for GatewaySubscription {
 /// Response of [`GatewayApi::open_connection`](super::gateway::GatewayApi::open_connection).
 ///
 /// Source: `spec/gateway.yaml` · `types.GatewayOpenConnectionResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct GatewayOpenConnectionResponse {
@@ -321,23 +325,24 @@ impl rt::decode::DecodeStruct for GatewayOpenConnectionResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "endpoint" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["endpoint", "ticket"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "ticket" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(GatewayOpenConnectionResponse {
             endpoint: rt::decode::required(f0, "endpoint")?,

@@ -48,7 +48,8 @@ impl<'c> HealthApi<'c> {
 /// Source: `spec/health.yaml` · `endpoints.get_user_status`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct HealthGetUserStatusRequest {
     /// The user's userid.
@@ -88,7 +89,8 @@ impl rt::Endpoint for HealthGetUserStatusRequest {
 /// Response of [`HealthApi::get_user_status`](super::health::HealthApi::get_user_status).
 ///
 /// Source: `spec/health.yaml` · `types.HealthGetUserStatusResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HealthGetUserStatusResponse {
@@ -109,15 +111,11 @@ impl rt::decode::DecodeStruct for HealthGetUserStatusResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "status" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["status"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(HealthGetUserStatusResponse {
             status: rt::decode::required(f0, "status")?,

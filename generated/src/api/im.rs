@@ -519,7 +519,8 @@ impl<'c> ImApi<'c> {
 /// Source: `spec/im.yaml` · `endpoints.get_scene_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImGetSceneGroupRequest {
     /// The group id (群ID).
@@ -572,7 +573,8 @@ impl rt::Endpoint for ImGetSceneGroupRequest {
 /// Source: `spec/im.yaml` · `endpoints.apply_template`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImApplyTemplateRequest {
     /// The group id (群ID).
@@ -639,7 +641,8 @@ impl rt::Endpoint for ImApplyTemplateRequest {
 /// Source: `spec/im.yaml` · `endpoints.close_template`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImCloseTemplateRequest {
     /// The group id (群ID).
@@ -715,7 +718,8 @@ impl rt::Endpoint for ImCloseTemplateRequest {
 /// Source: `spec/im.yaml` · `endpoints.send_message`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImSendMessageRequest {
     /// The group id (群ID).
@@ -949,7 +953,8 @@ impl<'c> crate::api::Call<'c, ImSendMessageRequest> {
 /// Source: `spec/im.yaml` · `endpoints.create_scene_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImCreateSceneGroupRequest {
     /// The group's name (at most 30 characters; 10 or fewer advised).
@@ -1084,7 +1089,8 @@ impl<'c> crate::api::Call<'c, ImCreateSceneGroupRequest> {
 /// Source: `spec/im.yaml` · `endpoints.update_scene_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupRequest {
     /// The group's open conversation id.
@@ -1201,7 +1207,8 @@ impl<'c> crate::api::Call<'c, ImUpdateSceneGroupRequest> {
 /// Source: `spec/im.yaml` · `endpoints.disband_scene_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImDisbandSceneGroupRequest {
     /// The group's open conversation id.
@@ -1251,7 +1258,8 @@ impl rt::Endpoint for ImDisbandSceneGroupRequest {
 /// Source: `spec/im.yaml` · `endpoints.add_scene_group_members`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImAddSceneGroupMembersRequest {
     /// The group's open conversation id.
@@ -1325,7 +1333,8 @@ impl<'c> crate::api::Call<'c, ImAddSceneGroupMembersRequest> {
 /// Source: `spec/im.yaml` · `endpoints.remove_scene_group_members`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImRemoveSceneGroupMembersRequest {
     /// The group's open conversation id.
@@ -1401,7 +1410,8 @@ impl<'c> crate::api::Call<'c, ImRemoveSceneGroupMembersRequest> {
 /// Source: `spec/im.yaml` · `endpoints.list_scene_group_members`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImListSceneGroupMembersRequest {
     /// The group's open conversation id.
@@ -1522,7 +1532,8 @@ impl<'c> crate::api::Call<'c, ImListSceneGroupMembersRequest> {
 /// Source: `spec/im.yaml` · `endpoints.update_scene_group_sub_admins`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupSubAdminsRequest {
     /// The group's open conversation id.
@@ -1610,7 +1621,8 @@ impl<'c> crate::api::Call<'c, ImUpdateSceneGroupSubAdminsRequest> {
 /// Source: `spec/im.yaml` · `endpoints.get_scene_group_mute_status`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImGetSceneGroupMuteStatusRequest {
     /// The group's open conversation id.
@@ -1672,7 +1684,8 @@ impl rt::Endpoint for ImGetSceneGroupMuteStatusRequest {
 /// Source: `spec/im.yaml` · `endpoints.get_scene_group_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImGetSceneGroupInfoRequest {
     /// The group's open conversation id.
@@ -1736,7 +1749,8 @@ impl<'c> crate::api::Call<'c, ImGetSceneGroupInfoRequest> {
 /// Source: `spec/im.yaml` · `endpoints.set_scene_group_members_mute`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImSetSceneGroupMembersMuteRequest {
     /// The group's open conversation id.
@@ -1831,7 +1845,8 @@ impl<'c> crate::api::Call<'c, ImSetSceneGroupMembersMuteRequest> {
 /// Source: `spec/im.yaml` · `endpoints.update_scene_group_member_nick`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupMemberNickRequest {
     /// The group's open conversation id.
@@ -1913,7 +1928,8 @@ impl rt::Endpoint for ImUpdateSceneGroupMemberNickRequest {
 /// Source: `spec/im.yaml` · `endpoints.get_scene_group_template_robot`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImGetSceneGroupTemplateRobotRequest {
     /// The group's open conversation id.
@@ -1991,7 +2007,8 @@ impl<'c> crate::api::Call<'c, ImGetSceneGroupTemplateRobotRequest> {
 /// Source: `spec/im.yaml` · `endpoints.chat_id_to_open_conversation_id`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImChatIdToOpenConversationIdRequest {
     /// The group's chatId.
@@ -2049,7 +2066,8 @@ impl rt::Endpoint for ImChatIdToOpenConversationIdRequest {
 /// Source: `spec/im.yaml` · `endpoints.create_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImCreateGroupRequest {
     /// The group's name (1 to 20 characters).
@@ -2186,7 +2204,8 @@ impl<'c> crate::api::Call<'c, ImCreateGroupRequest> {
 /// Source: `spec/im.yaml` · `endpoints.update_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImUpdateGroupRequest {
     /// The group's chatid, from `create_group`.
@@ -2349,7 +2368,8 @@ impl<'c> crate::api::Call<'c, ImUpdateGroupRequest> {
 /// Source: `spec/im.yaml` · `endpoints.set_sub_administrators`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImSetSubAdministratorsRequest {
     /// The group's open conversation id.
@@ -2424,7 +2444,8 @@ impl rt::Endpoint for ImSetSubAdministratorsRequest {
 /// Source: `spec/im.yaml` · `endpoints.send_robot_interactive_card`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImSendRobotInteractiveCardRequest {
     /// The template: `StandardCard`.
@@ -2626,7 +2647,8 @@ impl<'c> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
 /// Source: `spec/im.yaml` · `endpoints.update_robot_interactive_card`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImUpdateRobotInteractiveCardRequest {
     /// The card's `cardBizId`, as sent.
@@ -2745,7 +2767,8 @@ impl<'c> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
 /// Settings of a scene group (群配置); each is `"0"` (the default) or `"1"`, as text.
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroupOptions`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSceneGroupOptions {
@@ -2814,42 +2837,62 @@ impl rt::decode::DecodeStruct for ImSceneGroupOptions {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "chat_banned_type" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "chat_banned_type",
+                "searchable",
+                "validation_type",
+                "mention_all_authority",
+                "management_type",
+                "show_history_type",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "searchable" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "validation_type" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mention_all_authority" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "management_type" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "show_history_type" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImSceneGroupOptions {
             chat_banned_type: f0.unwrap_or_default(),
@@ -2864,7 +2907,8 @@ impl rt::decode::DecodeStruct for ImSceneGroupOptions {
 /// A scene group's details (场景群基本信息).
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroup`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSceneGroup {
@@ -2969,65 +3013,94 @@ impl rt::decode::DecodeStruct for ImSceneGroup {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "open_conversation_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "open_conversation_id",
+                "title",
+                "icon",
+                "template_id",
+                "owner_staff_id",
+                "sub_admin_staff_ids",
+                "group_url",
+                "management_options",
+                "member_amount",
+                "scene_data",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "icon" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "template_id" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "owner_staff_id" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sub_admin_staff_ids" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "group_url" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "management_options" => {
-                    f7 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<ImSceneGroupOptions>>::new(),
-                            )?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<ImSceneGroupOptions>>::new(),
+                    )
                 }
-                "member_amount" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "scene_data" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImSceneGroup {
             open_conversation_id: f0.unwrap_or_default(),
@@ -3046,7 +3119,8 @@ impl rt::decode::DecodeStruct for ImSceneGroup {
 /// Settings of a scene group on api.dingtalk.com (群属性); each is `0` or `1`.
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroupManagementOptions`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImSceneGroupManagementOptions {
     /// `0` (default) everyone may @all; `1` only the owner.
@@ -3171,97 +3245,150 @@ impl rt::decode::DecodeStruct for ImSceneGroupManagementOptions {
         let mut f14 = None;
         let mut f15 = None;
         let mut f16 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "mention_all_authority" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "mention_all_authority",
+                "show_history_type",
+                "validation_type",
+                "searchable",
+                "chat_banned_type",
+                "management_type",
+                "only_admin_can_ding",
+                "all_members_can_create_mcs_conf",
+                "all_members_can_create_calendar",
+                "group_email_disabled",
+                "only_admin_can_set_msg_top",
+                "add_friend_forbidden",
+                "group_live_switch",
+                "members_to_admin_chat",
+                "plugin_customize_verify",
+                "not_quit_when_emp_leave",
+                "only_admin_can_add_mem",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "show_history_type" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "validation_type" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "searchable" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "chat_banned_type" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "management_type" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "only_admin_can_ding" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "all_members_can_create_mcs_conf" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "all_members_can_create_calendar" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "group_email_disabled" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "only_admin_can_set_msg_top" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "add_friend_forbidden" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "group_live_switch" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "members_to_admin_chat" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "plugin_customize_verify" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "not_quit_when_emp_leave" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "only_admin_can_add_mem" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImSceneGroupManagementOptions {
             mention_all_authority: f0.unwrap_or_default(),
@@ -3411,7 +3538,8 @@ impl rt::Validate for ImSceneGroupManagementOptions {
 /// Settings of an ordinary group (群属性); each is `0` or `1`.
 ///
 /// Source: `spec/im.yaml` · `types.ImGroupManagementOptions`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImGroupManagementOptions {
     /// `0` (default) everyone may @all; `1` only the owner.
@@ -3461,42 +3589,62 @@ impl rt::decode::DecodeStruct for ImGroupManagementOptions {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "mentionAllAuthority" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "mentionAllAuthority",
+                "showHistoryType",
+                "validationType",
+                "searchable",
+                "chatBannedType",
+                "managementType",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "showHistoryType" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "validationType" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "searchable" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "chatBannedType" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "managementType" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImGroupManagementOptions {
             mention_all_authority: f0.unwrap_or_default(),
@@ -3850,7 +3998,8 @@ impl rt::Scalar for ImSceneGroupStatus {
 /// A scene group's brief information (场景群简要信息).
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroupInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSceneGroupInfo {
@@ -3937,55 +4086,78 @@ impl rt::decode::DecodeStruct for ImSceneGroupInfo {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "openConversationId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "openConversationId",
+                "templateId",
+                "title",
+                "ownerUserId",
+                "icon",
+                "groupUrl",
+                "status",
+                "success",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "templateId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "ownerUserId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "icon" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "groupUrl" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<ImSceneGroupStatus>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<ImSceneGroupStatus>>::new(),
+                    )
                 }
-                "success" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImSceneGroupInfo {
             open_conversation_id: f0.unwrap_or_default(),
@@ -4002,7 +4174,8 @@ impl rt::decode::DecodeStruct for ImSceneGroupInfo {
 /// Whether one member is muted.
 ///
 /// Source: `spec/im.yaml` · `types.ImUserMuteResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUserMuteResult {
@@ -4044,27 +4217,34 @@ impl rt::decode::DecodeStruct for ImUserMuteResult {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userMuteMode" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userMuteMode", "muteStartTime", "muteEndTime"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "muteStartTime" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "muteEndTime" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImUserMuteResult {
             user_mute_mode: f0.unwrap_or_default(),
@@ -4076,7 +4256,8 @@ impl rt::decode::DecodeStruct for ImUserMuteResult {
 /// The mute state of a group and of one member (禁言状态).
 ///
 /// Source: `spec/im.yaml` · `types.ImGroupMuteStatus`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImGroupMuteStatus {
@@ -4109,25 +4290,27 @@ impl rt::decode::DecodeStruct for ImGroupMuteStatus {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "groupMuteMode" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["groupMuteMode", "userMuteResult"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "userMuteResult" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<ImUserMuteResult>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<ImUserMuteResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImGroupMuteStatus {
             group_mute_mode: f0.unwrap_or_default(),
@@ -4138,7 +4321,8 @@ impl rt::decode::DecodeStruct for ImGroupMuteStatus {
 /// One page of a scene group's members.
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroupMemberPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSceneGroupMemberPage {
@@ -4222,57 +4406,74 @@ impl rt::decode::DecodeStruct for ImSceneGroupMemberPage {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "memberUserIds" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "memberUserIds",
+                "unionIdList",
+                "staffIdNickMap",
+                "unionIdNickMap",
+                "hasMore",
+                "nextToken",
+                "success",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "unionIdList" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "staffIdNickMap" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "unionIdNickMap" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "hasMore" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "success" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImSceneGroupMemberPage {
             member_user_ids: f0.unwrap_or_default(),
@@ -4288,7 +4489,8 @@ impl rt::decode::DecodeStruct for ImSceneGroupMemberPage {
 /// A group template's robot as a group member.
 ///
 /// Source: `spec/im.yaml` · `types.ImTemplateRobot`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImTemplateRobot {
@@ -4321,22 +4523,24 @@ impl rt::decode::DecodeStruct for ImTemplateRobot {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userId", "unionId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unionId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImTemplateRobot {
             user_id: f0.unwrap_or_default(),
@@ -4347,7 +4551,8 @@ impl rt::decode::DecodeStruct for ImTemplateRobot {
 /// A user named by userid or unionId (one of the two).
 ///
 /// Source: `spec/im.yaml` · `types.ImCardUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImCardUser {
     /// The userid.
@@ -4373,22 +4578,24 @@ impl rt::decode::DecodeStruct for ImCardUser {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userId", "unionId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unionId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImCardUser {
             user_id: f0.unwrap_or_default(),
@@ -4424,7 +4631,8 @@ impl rt::Validate for ImCardUser {
 /// A user @-ed in an interactive card.
 ///
 /// Source: `spec/im.yaml` · `types.ImCardAtUser`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImCardAtUser {
     /// The name shown.
@@ -4456,27 +4664,34 @@ impl rt::decode::DecodeStruct for ImCardAtUser {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nickName" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["nickName", "userId", "unionId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unionId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImCardAtUser {
             nick_name: f0.unwrap_or_default(),
@@ -4519,7 +4734,8 @@ impl rt::Validate for ImCardAtUser {
 /// Options of a robot interactive card (互动卡片发送选项).
 ///
 /// Source: `spec/im.yaml` · `types.ImRobotCardSendOptions`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImRobotCardSendOptions {
     /// Users to @ (at most 30), sent as JSON text.
@@ -4569,41 +4785,41 @@ impl rt::decode::DecodeStruct for ImRobotCardSendOptions {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "atUserListJson" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<Vec<ImCardAtUser>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["atUserListJson", "atAll", "receiverListJson", "cardPropertyJson"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::JsonText::<Vec<ImCardAtUser>>::new(),
+                    )
                 }
-                "atAll" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "receiverListJson" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<Vec<ImCardUser>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::JsonText::<Vec<ImCardUser>>::new(),
+                    )
                 }
-                "cardPropertyJson" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImRobotCardSendOptions {
             at_user_list_json: f0.unwrap_or_default(),
@@ -4655,7 +4871,8 @@ impl rt::Validate for ImRobotCardSendOptions {
 /// How a robot interactive card update merges the new data (互动卡片更新选项).
 ///
 /// Source: `spec/im.yaml` · `types.ImCardUpdateOptions`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ImCardUpdateOptions {
     /// `true` updates only the keys sent; `false` (the default) replaces the data.
@@ -4681,22 +4898,27 @@ impl rt::decode::DecodeStruct for ImCardUpdateOptions {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "updateCardDataByKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["updateCardDataByKey", "updatePrivateDataByKey"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "updatePrivateDataByKey" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImCardUpdateOptions {
             update_card_data_by_key: f0.unwrap_or_default(),
@@ -4735,7 +4957,8 @@ impl rt::Validate for ImCardUpdateOptions {
 /// Response of [`ImApi::send_message`](super::im::ImApi::send_message).
 ///
 /// Source: `spec/im.yaml` · `types.ImSendMessageResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSendMessageResponse {
@@ -4759,17 +4982,17 @@ impl rt::decode::DecodeStruct for ImSendMessageResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "open_msg_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["open_msg_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImSendMessageResponse {
             open_msg_id: f0.unwrap_or_default(),
@@ -4779,7 +5002,8 @@ impl rt::decode::DecodeStruct for ImSendMessageResponse {
 /// Response of [`ImApi::create_scene_group`](super::im::ImApi::create_scene_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImCreateSceneGroupResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImCreateSceneGroupResponse {
@@ -4806,18 +5030,27 @@ impl rt::decode::DecodeStruct for ImCreateSceneGroupResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "open_conversation_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["open_conversation_id", "chat_id"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "chat_id" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImCreateSceneGroupResponse {
             open_conversation_id: rt::decode::required(f0, "open_conversation_id")?,
@@ -4828,7 +5061,8 @@ impl rt::decode::DecodeStruct for ImCreateSceneGroupResponse {
 /// Response of [`ImApi::update_scene_group`](super::im::ImApi::update_scene_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupResponse {
@@ -4852,17 +5086,17 @@ impl rt::decode::DecodeStruct for ImUpdateSceneGroupResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImUpdateSceneGroupResponse {
             success: f0.unwrap_or_default(),
@@ -4872,7 +5106,8 @@ impl rt::decode::DecodeStruct for ImUpdateSceneGroupResponse {
 /// Response of [`ImApi::disband_scene_group`](super::im::ImApi::disband_scene_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImDisbandSceneGroupResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImDisbandSceneGroupResponse {
@@ -4896,17 +5131,17 @@ impl rt::decode::DecodeStruct for ImDisbandSceneGroupResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImDisbandSceneGroupResponse {
             success: f0.unwrap_or_default(),
@@ -4916,7 +5151,8 @@ impl rt::decode::DecodeStruct for ImDisbandSceneGroupResponse {
 /// Response of [`ImApi::add_scene_group_members`](super::im::ImApi::add_scene_group_members).
 ///
 /// Source: `spec/im.yaml` · `types.ImAddSceneGroupMembersResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImAddSceneGroupMembersResponse {
@@ -4940,17 +5176,17 @@ impl rt::decode::DecodeStruct for ImAddSceneGroupMembersResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImAddSceneGroupMembersResponse {
             success: f0.unwrap_or_default(),
@@ -4960,7 +5196,8 @@ impl rt::decode::DecodeStruct for ImAddSceneGroupMembersResponse {
 /// Response of [`ImApi::remove_scene_group_members`](super::im::ImApi::remove_scene_group_members).
 ///
 /// Source: `spec/im.yaml` · `types.ImRemoveSceneGroupMembersResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImRemoveSceneGroupMembersResponse {
@@ -4984,17 +5221,17 @@ impl rt::decode::DecodeStruct for ImRemoveSceneGroupMembersResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImRemoveSceneGroupMembersResponse {
             success: f0.unwrap_or_default(),
@@ -5004,7 +5241,8 @@ impl rt::decode::DecodeStruct for ImRemoveSceneGroupMembersResponse {
 /// Response of [`ImApi::update_scene_group_sub_admins`](super::im::ImApi::update_scene_group_sub_admins).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupSubAdminsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupSubAdminsResponse {
@@ -5028,17 +5266,17 @@ impl rt::decode::DecodeStruct for ImUpdateSceneGroupSubAdminsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImUpdateSceneGroupSubAdminsResponse {
             success: f0.unwrap_or_default(),
@@ -5048,7 +5286,8 @@ impl rt::decode::DecodeStruct for ImUpdateSceneGroupSubAdminsResponse {
 /// Response of [`ImApi::update_scene_group_member_nick`](super::im::ImApi::update_scene_group_member_nick).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupMemberNickResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateSceneGroupMemberNickResponse {
@@ -5072,17 +5311,17 @@ impl rt::decode::DecodeStruct for ImUpdateSceneGroupMemberNickResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImUpdateSceneGroupMemberNickResponse {
             success: f0.unwrap_or_default(),
@@ -5092,7 +5331,8 @@ impl rt::decode::DecodeStruct for ImUpdateSceneGroupMemberNickResponse {
 /// Response of [`ImApi::chat_id_to_open_conversation_id`](super::im::ImApi::chat_id_to_open_conversation_id).
 ///
 /// Source: `spec/im.yaml` · `types.ImChatIdToOpenConversationIdResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImChatIdToOpenConversationIdResponse {
@@ -5113,15 +5353,17 @@ impl rt::decode::DecodeStruct for ImChatIdToOpenConversationIdResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "openConversationId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["openConversationId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImChatIdToOpenConversationIdResponse {
             open_conversation_id: rt::decode::required(f0, "openConversationId")?,
@@ -5131,7 +5373,8 @@ impl rt::decode::DecodeStruct for ImChatIdToOpenConversationIdResponse {
 /// Response of [`ImApi::create_group`](super::im::ImApi::create_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImCreateGroupResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImCreateGroupResponse {
@@ -5173,30 +5416,34 @@ impl rt::decode::DecodeStruct for ImCreateGroupResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "openConversationId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["openConversationId", "chatid", "conversationTag"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "chatid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "conversationTag" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<ImConversationTag>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<ImConversationTag>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImCreateGroupResponse {
             open_conversation_id: f0.unwrap_or_default(),
@@ -5208,7 +5455,8 @@ impl rt::decode::DecodeStruct for ImCreateGroupResponse {
 /// Response of [`ImApi::update_group`](super::im::ImApi::update_group).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateGroupResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateGroupResponse {
@@ -5232,17 +5480,17 @@ impl rt::decode::DecodeStruct for ImUpdateGroupResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImUpdateGroupResponse {
             success: f0.unwrap_or_default(),
@@ -5252,7 +5500,8 @@ impl rt::decode::DecodeStruct for ImUpdateGroupResponse {
 /// Response of [`ImApi::set_sub_administrators`](super::im::ImApi::set_sub_administrators).
 ///
 /// Source: `spec/im.yaml` · `types.ImSetSubAdministratorsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSetSubAdministratorsResponse {
@@ -5276,17 +5525,17 @@ impl rt::decode::DecodeStruct for ImSetSubAdministratorsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImSetSubAdministratorsResponse {
             success: f0.unwrap_or_default(),
@@ -5296,7 +5545,8 @@ impl rt::decode::DecodeStruct for ImSetSubAdministratorsResponse {
 /// Response of [`ImApi::send_robot_interactive_card`](super::im::ImApi::send_robot_interactive_card).
 ///
 /// Source: `spec/im.yaml` · `types.ImSendRobotInteractiveCardResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImSendRobotInteractiveCardResponse {
@@ -5320,17 +5570,17 @@ impl rt::decode::DecodeStruct for ImSendRobotInteractiveCardResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processQueryKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["processQueryKey"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImSendRobotInteractiveCardResponse {
             process_query_key: f0.unwrap_or_default(),
@@ -5340,7 +5590,8 @@ impl rt::decode::DecodeStruct for ImSendRobotInteractiveCardResponse {
 /// Response of [`ImApi::update_robot_interactive_card`](super::im::ImApi::update_robot_interactive_card).
 ///
 /// Source: `spec/im.yaml` · `types.ImUpdateRobotInteractiveCardResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ImUpdateRobotInteractiveCardResponse {
@@ -5364,17 +5615,17 @@ impl rt::decode::DecodeStruct for ImUpdateRobotInteractiveCardResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processQueryKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["processQueryKey"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ImUpdateRobotInteractiveCardResponse {
             process_query_key: f0.unwrap_or_default(),

@@ -65,7 +65,8 @@ impl<'c> IsvServiceApi<'c> {
 /// Source: `spec/isv_service.yaml` · `endpoints.get_unactive_corp`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct IsvServiceGetUnactiveCorpRequest {
     /// The micro-app's id in the suite (套件下的微应用ID), from the developer console.
@@ -122,7 +123,8 @@ impl<'c> crate::api::Call<'c, IsvServiceGetUnactiveCorpRequest> {
 /// Source: `spec/isv_service.yaml` · `endpoints.reauth_corp`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct IsvServiceReauthCorpRequest {
     /// The micro-app's id in the suite (套件下的微应用ID).
@@ -182,7 +184,8 @@ impl<'c> crate::api::Call<'c, IsvServiceReauthCorpRequest> {
 /// Response of [`IsvServiceApi::get_unactive_corp`](super::isv_service::IsvServiceApi::get_unactive_corp).
 ///
 /// Source: `spec/isv_service.yaml` · `types.IsvServiceGetUnactiveCorpResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct IsvServiceGetUnactiveCorpResponse {
@@ -224,27 +227,34 @@ impl rt::decode::DecodeStruct for IsvServiceGetUnactiveCorpResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "app_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["app_id", "corp_list", "has_more"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "corp_list" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(IsvServiceGetUnactiveCorpResponse {
             app_id: f0.unwrap_or_default(),

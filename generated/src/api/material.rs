@@ -246,7 +246,8 @@ impl<'c> MaterialApi<'c> {
 /// Source: `spec/material.yaml` · `endpoints.article_add`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticleAddRequest {
     /// The service account's unionid.
@@ -306,7 +307,8 @@ impl rt::Endpoint for MaterialArticleAddRequest {
 /// Source: `spec/material.yaml` · `endpoints.article_delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticleDeleteRequest {
     /// The service account's unionid.
@@ -362,7 +364,8 @@ impl rt::Endpoint for MaterialArticleDeleteRequest {
 /// Source: `spec/material.yaml` · `endpoints.article_update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticleUpdateRequest {
     /// The service account's unionid.
@@ -424,7 +427,8 @@ impl rt::Endpoint for MaterialArticleUpdateRequest {
 /// Source: `spec/material.yaml` · `endpoints.article_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticleListRequest {
     /// The service account's unionid.
@@ -552,7 +556,8 @@ impl<'c> crate::api::Call<'c, MaterialArticleListRequest> {
 /// Source: `spec/material.yaml` · `endpoints.article_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticleGetRequest {
     /// The service account's unionid.
@@ -608,7 +613,8 @@ impl rt::Endpoint for MaterialArticleGetRequest {
 /// Source: `spec/material.yaml` · `endpoints.article_publish`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticlePublishRequest {
     /// The service account's unionid.
@@ -664,7 +670,8 @@ impl rt::Endpoint for MaterialArticlePublishRequest {
 /// Source: `spec/material.yaml` · `endpoints.news_add`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialNewsAddRequest {
     /// The service account's unionid.
@@ -726,7 +733,8 @@ impl rt::Endpoint for MaterialNewsAddRequest {
 /// Source: `spec/material.yaml` · `endpoints.news_delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialNewsDeleteRequest {
     /// The service account's unionid.
@@ -780,7 +788,8 @@ impl rt::Endpoint for MaterialNewsDeleteRequest {
 /// Source: `spec/material.yaml` · `endpoints.news_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialNewsGetRequest {
     /// The service account's unionid.
@@ -836,7 +845,8 @@ impl rt::Endpoint for MaterialNewsGetRequest {
 /// Source: `spec/material.yaml` · `endpoints.news_update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialNewsUpdateRequest {
     /// The service account's unionid.
@@ -914,7 +924,8 @@ impl<'c> crate::api::Call<'c, MaterialNewsUpdateRequest> {
 /// Source: `spec/material.yaml` · `endpoints.news_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialNewsListRequest {
     /// The service account's unionid.
@@ -1199,7 +1210,8 @@ impl rt::Scalar for MaterialArticleStatus {
 /// A new article (文章参数对象).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticleDraft`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticleDraft {
     /// Title (文章标题).
@@ -1255,44 +1267,70 @@ impl rt::decode::DecodeStruct for MaterialArticleDraft {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "title",
+                "content",
+                "uuid",
+                "thumb_media_id",
+                "digest",
+                "allow_forward",
+                "view_scope_type",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "content" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "uuid" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "thumb_media_id" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "digest" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "allow_forward" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "view_scope_type" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<MaterialViewScope>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<MaterialViewScope>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialArticleDraft {
             title: rt::decode::required(f0, "title")?,
@@ -1353,7 +1391,8 @@ impl rt::Validate for MaterialArticleDraft {
 /// New content of an article (文章参数对象).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticleEdit`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticleEdit {
     /// The article (文章id), from `article_list`.
@@ -1397,31 +1436,42 @@ impl rt::decode::DecodeStruct for MaterialArticleEdit {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "article_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["article_id", "title", "content", "thumb_media_id", "digest"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "title" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "content" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "thumb_media_id" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "digest" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialArticleEdit {
             article_id: rt::decode::required(f0, "article_id")?,
@@ -1467,7 +1517,8 @@ impl rt::Validate for MaterialArticleEdit {
 /// An article of the material library (文章).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticle`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialArticle {
@@ -1590,75 +1641,110 @@ impl rt::decode::DecodeStruct for MaterialArticle {
         let mut f9 = None;
         let mut f10 = None;
         let mut f11 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "article_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "article_id",
+                "title",
+                "content",
+                "digest",
+                "thumb_media_id",
+                "publish_status",
+                "publish_time",
+                "create_time",
+                "update_time",
+                "url",
+                "user_view_count",
+                "total_view_count",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "title" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "content" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "digest" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "thumb_media_id" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "publish_status" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<MaterialPublishStatus>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<MaterialPublishStatus>>::new(),
+                    )
                 }
-                "publish_time" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "create_time" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "update_time" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "url" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_view_count" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "total_view_count" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialArticle {
             article_id: f0.unwrap_or_default(),
@@ -1679,7 +1765,8 @@ impl rt::decode::DecodeStruct for MaterialArticle {
 /// An article placed in a news card (卡片内文章).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticleRef`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MaterialArticleRef {
     /// The article (文章id), from `article_list`.
@@ -1699,15 +1786,11 @@ impl rt::decode::DecodeStruct for MaterialArticleRef {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "article_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["article_id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialArticleRef {
             article_id: rt::decode::required(f0, "article_id")?,
@@ -1729,7 +1812,8 @@ impl rt::Validate for MaterialArticleRef {
 /// A news card (图文卡片).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialNewsCard`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialNewsCard {
@@ -1771,30 +1855,34 @@ impl rt::decode::DecodeStruct for MaterialNewsCard {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "media_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["media_id", "update_time", "articles"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "update_time" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "articles" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<MaterialArticle>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<MaterialArticle>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialNewsCard {
             media_id: f0.unwrap_or_default(),
@@ -1806,7 +1894,8 @@ impl rt::decode::DecodeStruct for MaterialNewsCard {
 /// Response of [`MaterialApi::article_add`](super::material::MaterialApi::article_add).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticleAddResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialArticleAddResponse {
@@ -1827,15 +1916,11 @@ impl rt::decode::DecodeStruct for MaterialArticleAddResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "article_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["article_id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialArticleAddResponse {
             article_id: rt::decode::required(f0, "article_id")?,
@@ -1845,7 +1930,8 @@ impl rt::decode::DecodeStruct for MaterialArticleAddResponse {
 /// Response of [`MaterialApi::article_list`](super::material::MaterialApi::article_list).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticleListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialArticleListResponse {
@@ -1887,30 +1973,34 @@ impl rt::decode::DecodeStruct for MaterialArticleListResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "total_count" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["total_count", "item_count", "items"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "item_count" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "items" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<MaterialArticle>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<MaterialArticle>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialArticleListResponse {
             total_count: f0.unwrap_or_default(),
@@ -1922,7 +2012,8 @@ impl rt::decode::DecodeStruct for MaterialArticleListResponse {
 /// Response of [`MaterialApi::article_publish`](super::material::MaterialApi::article_publish).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialArticlePublishResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialArticlePublishResponse {
@@ -1943,15 +2034,17 @@ impl rt::decode::DecodeStruct for MaterialArticlePublishResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "url" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["url"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialArticlePublishResponse {
             url: rt::decode::required(f0, "url")?,
@@ -1961,7 +2054,8 @@ impl rt::decode::DecodeStruct for MaterialArticlePublishResponse {
 /// Response of [`MaterialApi::news_add`](super::material::MaterialApi::news_add).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialNewsAddResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialNewsAddResponse {
@@ -1982,15 +2076,17 @@ impl rt::decode::DecodeStruct for MaterialNewsAddResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "media_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["media_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialNewsAddResponse {
             media_id: rt::decode::required(f0, "media_id")?,
@@ -2000,7 +2096,8 @@ impl rt::decode::DecodeStruct for MaterialNewsAddResponse {
 /// Response of [`MaterialApi::news_list`](super::material::MaterialApi::news_list).
 ///
 /// Source: `spec/material.yaml` · `types.MaterialNewsListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MaterialNewsListResponse {
@@ -2042,30 +2139,34 @@ impl rt::decode::DecodeStruct for MaterialNewsListResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "total_count" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["total_count", "item_count", "items"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "item_count" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "items" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<MaterialNewsCard>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<MaterialNewsCard>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MaterialNewsListResponse {
             total_count: f0.unwrap_or_default(),

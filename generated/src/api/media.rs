@@ -87,7 +87,8 @@ impl<'c> MediaApi<'c> {
 /// Source: `spec/media.yaml` · `endpoints.upload`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MediaUploadRequest {
     /// The kind of media.
@@ -146,7 +147,8 @@ impl rt::Endpoint for MediaUploadRequest {
 /// Source: `spec/media.yaml` · `endpoints.download_file`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MediaDownloadFileRequest {
     /// The media id from `upload`.
@@ -198,7 +200,8 @@ impl rt::Endpoint for MediaDownloadFileRequest {
 /// Source: `spec/media.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MediaGetRequest {
     /// The media id from `upload`.
@@ -312,7 +315,8 @@ impl rt::Scalar for MediaType {
 /// Response of [`MediaApi::upload`](super::media::MediaApi::upload).
 ///
 /// Source: `spec/media.yaml` · `types.MediaUploadResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MediaUploadResponse {
@@ -351,28 +355,34 @@ impl rt::decode::DecodeStruct for MediaUploadResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "type" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<MediaType>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["type", "media_id", "created_at"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<MediaType>>::new(),
+                    )
                 }
-                "media_id" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "created_at" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MediaUploadResponse {
             r#type: f0.unwrap_or_default(),

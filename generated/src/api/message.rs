@@ -304,7 +304,8 @@ impl<'c> MessageApi<'c> {
 /// Source: `spec/message.yaml` · `endpoints.send_to_conversation`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageSendToConversationRequest {
     /// Userid of the sender (消息发送者).
@@ -375,7 +376,8 @@ impl rt::Endpoint for MessageSendToConversationRequest {
 /// Source: `spec/message.yaml` · `endpoints.legacy_send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageLegacySendRequest {
     /// Userids of the recipients (接收者), `|`-separated.
@@ -468,7 +470,8 @@ impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
 /// Source: `spec/message.yaml` · `endpoints.legacy_list_message_status`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageLegacyListMessageStatusRequest {
     /// The `messageId` returned by `legacy_send`.
@@ -527,7 +530,8 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
 /// Source: `spec/message.yaml` · `endpoints.legacy_async_send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageLegacyAsyncSendRequest {
     /// The sending app's AgentId (应用ID).
@@ -660,7 +664,8 @@ impl<'c> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
 /// Source: `spec/message.yaml` · `endpoints.async_send_v2`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageAsyncSendV2Request {
     /// The sending app's AgentId (应用ID).
@@ -784,7 +789,8 @@ impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
 /// Source: `spec/message.yaml` · `endpoints.get_send_progress`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageGetSendProgressRequest {
     /// The sending app's AgentId (应用ID).
@@ -841,7 +847,8 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
 /// Source: `spec/message.yaml` · `endpoints.get_send_result`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageGetSendResultRequest {
     /// The sending app's AgentId (应用ID).
@@ -894,7 +901,8 @@ impl rt::Endpoint for MessageGetSendResultRequest {
 /// Source: `spec/message.yaml` · `endpoints.recall`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageRecallRequest {
     /// The sending app's AgentId (应用ID).
@@ -954,7 +962,8 @@ impl rt::Endpoint for MessageRecallRequest {
 /// Source: `spec/message.yaml` · `endpoints.update_status_bar`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageUpdateStatusBarRequest {
     /// The AgentId (应用ID) of the app that sent the notification.
@@ -1035,7 +1044,8 @@ impl<'c> crate::api::Call<'c, MessageUpdateStatusBarRequest> {
 /// Source: `spec/message.yaml` · `endpoints.send_by_template`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageSendByTemplateRequest {
     /// The app's AgentId in the org (应用的agentid), from the org's auth info.
@@ -1151,7 +1161,8 @@ impl<'c> crate::api::Call<'c, MessageSendByTemplateRequest> {
 /// Source: `spec/message.yaml` · `endpoints.mass_recall`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageMassRecallRequest {
     /// The service account's unionid (服务号的unionid), see `serviceaccount.get`.
@@ -1222,7 +1233,8 @@ impl rt::Endpoint for MessageMassRecallRequest {
 /// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
 ///
 /// Source: `spec/message.yaml` · `types.Message`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub enum Message {
     /// Plain text (文本消息). (`text`)
@@ -1477,7 +1489,8 @@ impl rt::Scalar for MessageType {
 /// A text message (文本消息).
 ///
 /// Source: `spec/message.yaml` · `types.MessageText`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageText {
     /// Message text (消息内容); at most 500 characters recommended by the docs, 5000 hard limit (errcode 34016).
@@ -1497,15 +1510,17 @@ impl rt::decode::DecodeStruct for MessageText {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "content" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["content"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageText {
             content: rt::decode::required(f0, "content")?,
@@ -1535,7 +1550,8 @@ impl rt::Validate for MessageText {
 /// An image message (图片消息).
 ///
 /// Source: `spec/message.yaml` · `types.MessageImage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageImage {
     /// Media id (媒体文件ID) from `/media/upload`, e.g. `@lADOADmaWMzazQKA`; 600×400 (3:2) recommended.
@@ -1555,15 +1571,17 @@ impl rt::decode::DecodeStruct for MessageImage {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "media_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["media_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageImage {
             media_id: rt::decode::required(f0, "media_id")?,
@@ -1585,7 +1603,8 @@ impl rt::Validate for MessageImage {
 /// A voice message (语音消息); the clip is AMR, at most 2 MB and 60 s (per the Java SDK).
 ///
 /// Source: `spec/message.yaml` · `types.MessageVoice`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageVoice {
     /// Media id (媒体文件ID) from `/media/upload`.
@@ -1613,18 +1632,27 @@ impl rt::decode::DecodeStruct for MessageVoice {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "media_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["media_id", "duration"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "duration" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageVoice {
             media_id: rt::decode::required(f0, "media_id")?,
@@ -1650,7 +1678,8 @@ impl rt::Validate for MessageVoice {
 /// A file message (文件消息).
 ///
 /// Source: `spec/message.yaml` · `types.MessageFile`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageFile {
     /// Media id (媒体文件ID) from `/media/upload`; the file may be at most 10 MB.
@@ -1670,15 +1699,17 @@ impl rt::decode::DecodeStruct for MessageFile {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "media_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["media_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageFile {
             media_id: rt::decode::required(f0, "media_id")?,
@@ -1700,7 +1731,8 @@ impl rt::Validate for MessageFile {
 /// A link message (链接消息). Note the camelCase keys, unlike `oa`.
 ///
 /// Source: `spec/message.yaml` · `types.MessageLink`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageLink {
     /// Target of a tap (消息点击链接地址); mini-program deep links are allowed.
@@ -1738,24 +1770,41 @@ impl rt::decode::DecodeStruct for MessageLink {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "messageUrl" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["messageUrl", "picUrl", "title", "text"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "picUrl" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "title" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageLink {
             message_url: rt::decode::required(f0, "messageUrl")?,
@@ -1790,7 +1839,8 @@ impl rt::Validate for MessageLink {
 /// An OA message (OA消息).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOa`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageOa {
     /// Target of a tap (消息点击链接地址); snake_case, unlike `link`.
@@ -1836,38 +1886,48 @@ impl rt::decode::DecodeStruct for MessageOa {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "message_url" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["message_url", "pc_message_url", "head", "status_bar", "body"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "pc_message_url" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "head" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<MessageOaHead>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<MessageOaHead>::new(),
+                    )
                 }
-                "status_bar" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<MessageOaStatusBar>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<MessageOaStatusBar>>::new(),
+                    )
                 }
-                "body" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<MessageOaBody>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<MessageOaBody>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageOa {
             message_url: rt::decode::required(f0, "message_url")?,
@@ -1916,7 +1976,8 @@ impl rt::Validate for MessageOa {
 /// The head of an OA message (OA消息头部).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaHead`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageOaHead {
     /// Head colour (头部颜色) as 8 hex characters ARGB, e.g. `FFBBBBBB`, without `0x`.
@@ -1942,18 +2003,24 @@ impl rt::decode::DecodeStruct for MessageOaHead {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "bgcolor" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["bgcolor", "text"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageOaHead {
             bgcolor: rt::decode::required(f0, "bgcolor")?,
@@ -1987,7 +2054,8 @@ impl rt::Validate for MessageOaHead {
 /// The status bar of an OA message (消息状态栏).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaStatusBar`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageOaStatusBar {
     /// Status text (状态栏文案), e.g. `进行中`.
@@ -2013,22 +2081,27 @@ impl rt::decode::DecodeStruct for MessageOaStatusBar {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "status_value" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["status_value", "status_bg"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status_bg" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageOaStatusBar {
             status_value: f0.unwrap_or_default(),
@@ -2064,7 +2137,8 @@ impl rt::Validate for MessageOaStatusBar {
 /// The body of an OA message (OA消息体).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaBody`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageOaBody {
     /// Body title (正文标题); at most 50 characters recommended.
@@ -2120,53 +2194,62 @@ impl rt::decode::DecodeStruct for MessageOaBody {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["title", "form", "rich", "content", "image", "file_count", "author"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "form" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<MessageOaForm>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<MessageOaForm>>::new(),
+                    )
                 }
-                "rich" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<MessageOaRich>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<MessageOaRich>>::new(),
+                    )
                 }
-                "content" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "image" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "file_count" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "author" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageOaBody {
             title: f0.unwrap_or_default(),
@@ -2243,7 +2326,8 @@ impl rt::Validate for MessageOaBody {
 /// One row of an OA form (表单项).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaForm`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageOaForm {
     /// Label (关键字), e.g. `姓名:`.
@@ -2269,22 +2353,24 @@ impl rt::decode::DecodeStruct for MessageOaForm {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "key" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["key", "value"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageOaForm {
             key: f0.unwrap_or_default(),
@@ -2317,7 +2403,8 @@ impl rt::Validate for MessageOaForm {
 /// The one-line rich text of an OA body (单行富文本).
 ///
 /// Source: `spec/message.yaml` · `types.MessageOaRich`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageOaRich {
     /// Number (数目) as text, e.g. `15.6`.
@@ -2343,22 +2430,24 @@ impl rt::decode::DecodeStruct for MessageOaRich {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "num" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["num", "unit"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unit" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageOaRich {
             num: f0.unwrap_or_default(),
@@ -2391,7 +2480,8 @@ impl rt::Validate for MessageOaRich {
 /// A markdown message (markdown消息).
 ///
 /// Source: `spec/message.yaml` · `types.MessageMarkdown`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageMarkdown {
     /// Text shown in the conversation list (首屏会话透出的展示内容).
@@ -2417,18 +2507,24 @@ impl rt::decode::DecodeStruct for MessageMarkdown {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["title", "text"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageMarkdown {
             title: rt::decode::required(f0, "title")?,
@@ -2461,7 +2557,8 @@ impl rt::Validate for MessageMarkdown {
 /// most 1000 characters of JSON (not checked client-side).
 ///
 /// Source: `spec/message.yaml` · `types.MessageActionCard`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageActionCard {
     /// Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (per the Java SDK).
@@ -2524,56 +2621,78 @@ impl rt::decode::DecodeStruct for MessageActionCard {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "title",
+                "markdown",
+                "single_title",
+                "single_url",
+                "btn_orientation",
+                "btn_json_list",
+                "agentid",
+                "hide_avatar",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "markdown" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "single_title" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "single_url" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "btn_orientation" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<MessageBtnOrientation>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<MessageBtnOrientation>>::new(),
+                    )
                 }
-                "btn_json_list" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<MessageActionCardButton>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<MessageActionCardButton>>::new(),
+                    )
                 }
-                "agentid" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "hide_avatar" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageActionCard {
             title: f0.unwrap_or_default(),
@@ -2735,7 +2854,8 @@ impl rt::Scalar for MessageBtnOrientation {
 /// One button of a button-list ActionCard (独立跳转按钮).
 ///
 /// Source: `spec/message.yaml` · `types.MessageActionCardButton`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MessageActionCardButton {
     /// Button title (按钮标题), at most 20 characters.
@@ -2761,22 +2881,24 @@ impl rt::decode::DecodeStruct for MessageActionCardButton {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["title", "action_url"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "action_url" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageActionCardButton {
             title: f0.unwrap_or_default(),
@@ -2883,7 +3005,8 @@ impl rt::Scalar for MessageSendStatus {
 /// Progress of a work-notification send task (发送进度).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendProgress`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendProgress {
@@ -2916,25 +3039,27 @@ impl rt::decode::DecodeStruct for MessageSendProgress {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "progress_in_percent" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["progress_in_percent", "status"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "status" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<MessageSendStatus>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<MessageSendStatus>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageSendProgress {
             progress_in_percent: f0.unwrap_or_default(),
@@ -2945,7 +3070,8 @@ impl rt::decode::DecodeStruct for MessageSendProgress {
 /// Why one user's work notification was dropped by flow control (流控原因).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendForbidden`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendForbidden {
@@ -2987,27 +3113,34 @@ impl rt::decode::DecodeStruct for MessageSendForbidden {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "code" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["code", "count", "userid"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "count" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "userid" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageSendForbidden {
             code: f0.unwrap_or_default(),
@@ -3019,7 +3152,8 @@ impl rt::decode::DecodeStruct for MessageSendForbidden {
 /// Delivery result of a work-notification send task (发送结果).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendResult {
@@ -3097,48 +3231,70 @@ impl rt::decode::DecodeStruct for MessageSendResult {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "invalid_user_id_list" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "invalid_user_id_list",
+                "invalid_dept_id_list",
+                "forbidden_user_id_list",
+                "failed_user_id_list",
+                "read_user_id_list",
+                "unread_user_id_list",
+                "forbidden_list",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "invalid_dept_id_list" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "forbidden_user_id_list" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "failed_user_id_list" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "read_user_id_list" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "unread_user_id_list" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "forbidden_list" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<MessageSendForbidden>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<MessageSendForbidden>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageSendResult {
             invalid_user_id_list: f0.unwrap_or_default(),
@@ -3154,7 +3310,8 @@ impl rt::decode::DecodeStruct for MessageSendResult {
 /// Response of [`MessageApi::send_to_conversation`](super::message::MessageApi::send_to_conversation).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendToConversationResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendToConversationResponse {
@@ -3182,15 +3339,13 @@ impl rt::decode::DecodeStruct for MessageSendToConversationResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "receiver" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["receiver"])? {
+            match i {
+                0 => {
+                    rt::decode::put(&mut map, &mut f0, rt::decode::Pipe::<String>::new())
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageSendToConversationResponse {
             receiver: f0.unwrap_or_default(),
@@ -3200,7 +3355,8 @@ impl rt::decode::DecodeStruct for MessageSendToConversationResponse {
 /// Response of [`MessageApi::legacy_send`](super::message::MessageApi::legacy_send).
 ///
 /// Source: `spec/message.yaml` · `types.MessageLegacySendResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageLegacySendResponse {
@@ -3255,30 +3411,37 @@ impl rt::decode::DecodeStruct for MessageLegacySendResponse {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "messageId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["messageId", "invaliduser", "invalidparty", "forbiddenUserId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "invaliduser" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "invalidparty" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "forbiddenUserId" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+                3 => {
+                    rt::decode::put(&mut map, &mut f3, rt::decode::Pipe::<String>::new())
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageLegacySendResponse {
             message_id: f0.unwrap_or_default(),
@@ -3291,7 +3454,8 @@ impl rt::decode::DecodeStruct for MessageLegacySendResponse {
 /// Response of [`MessageApi::legacy_async_send`](super::message::MessageApi::legacy_async_send).
 ///
 /// Source: `spec/message.yaml` · `types.MessageLegacyAsyncSendResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageLegacyAsyncSendResponse {
@@ -3312,15 +3476,11 @@ impl rt::decode::DecodeStruct for MessageLegacyAsyncSendResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "task_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["task_id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageLegacyAsyncSendResponse {
             task_id: rt::decode::required(f0, "task_id")?,
@@ -3330,7 +3490,8 @@ impl rt::decode::DecodeStruct for MessageLegacyAsyncSendResponse {
 /// Response of [`MessageApi::async_send_v2`](super::message::MessageApi::async_send_v2).
 ///
 /// Source: `spec/message.yaml` · `types.MessageAsyncSendV2Response`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageAsyncSendV2Response {
@@ -3351,15 +3512,11 @@ impl rt::decode::DecodeStruct for MessageAsyncSendV2Response {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "task_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["task_id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageAsyncSendV2Response {
             task_id: rt::decode::required(f0, "task_id")?,
@@ -3369,7 +3526,8 @@ impl rt::decode::DecodeStruct for MessageAsyncSendV2Response {
 /// Response of [`MessageApi::send_by_template`](super::message::MessageApi::send_by_template).
 ///
 /// Source: `spec/message.yaml` · `types.MessageSendByTemplateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MessageSendByTemplateResponse {
@@ -3390,15 +3548,11 @@ impl rt::decode::DecodeStruct for MessageSendByTemplateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "task_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["task_id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MessageSendByTemplateResponse {
             task_id: rt::decode::required(f0, "task_id")?,

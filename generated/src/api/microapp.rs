@@ -144,7 +144,8 @@ impl<'c> MicroappApi<'c> {
 /// Source: `spec/microapp.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MicroappListRequest {}
 impl MicroappListRequest {
@@ -184,7 +185,8 @@ impl rt::Endpoint for MicroappListRequest {
 /// Source: `spec/microapp.yaml` · `endpoints.list_by_userid`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MicroappListByUseridRequest {
     /// The user's userid.
@@ -231,7 +233,8 @@ impl rt::Endpoint for MicroappListByUseridRequest {
 /// Source: `spec/microapp.yaml` · `endpoints.get_visible_scopes`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MicroappGetVisibleScopesRequest {
     /// The app's AgentId (应用ID).
@@ -279,7 +282,8 @@ impl rt::Endpoint for MicroappGetVisibleScopesRequest {
 /// Source: `spec/microapp.yaml` · `endpoints.set_visible_scopes`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MicroappSetVisibleScopesRequest {
     /// The app's AgentId (应用ID).
@@ -367,7 +371,8 @@ impl<'c> crate::api::Call<'c, MicroappSetVisibleScopesRequest> {
 /// Source: `spec/microapp.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MicroappCreateRequest {
     /// Icon (图标): a media_id from `/media/upload`.
@@ -475,7 +480,8 @@ impl<'c> crate::api::Call<'c, MicroappCreateRequest> {
 /// Source: `spec/microapp.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MicroappUpdateRequest {
     /// The app's AgentId (应用ID).
@@ -602,7 +608,8 @@ impl<'c> crate::api::Call<'c, MicroappUpdateRequest> {
 /// Source: `spec/microapp.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct MicroappDeleteRequest {
     /// AgentId of the self-built app (应用ID).
@@ -708,7 +715,8 @@ impl rt::Scalar for MicroappStatus {
 /// One app in the `appList` of `list` and `list_by_userid` (应用信息).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappInfo {
@@ -807,61 +815,88 @@ impl rt::decode::DecodeStruct for MicroappInfo {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "agentId",
+                "name",
+                "appDesc",
+                "appIcon",
+                "isSelf",
+                "appStatus",
+                "ompLink",
+                "homepageLink",
+                "pcHomepageLink",
+                "appId",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appDesc" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appIcon" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isSelf" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<MicroappStatus>>::new(),
+                    )
                 }
-                "appStatus" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<MicroappStatus>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "ompLink" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "homepageLink" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pcHomepageLink" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "appId" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MicroappInfo {
             agent_id: rt::decode::required(f0, "agentId")?,
@@ -880,7 +915,8 @@ impl rt::decode::DecodeStruct for MicroappInfo {
 /// Response of [`MicroappApi::list`](super::microapp::MicroappApi::list).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappListResponse {
@@ -904,20 +940,17 @@ impl rt::decode::DecodeStruct for MicroappListResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "appList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<MicroappInfo>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["appList"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<MicroappInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MicroappListResponse {
             app_list: f0.unwrap_or_default(),
@@ -927,7 +960,8 @@ impl rt::decode::DecodeStruct for MicroappListResponse {
 /// Response of [`MicroappApi::list_by_userid`](super::microapp::MicroappApi::list_by_userid).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappListByUseridResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappListByUseridResponse {
@@ -951,20 +985,17 @@ impl rt::decode::DecodeStruct for MicroappListByUseridResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "appList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<MicroappInfo>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["appList"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<MicroappInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MicroappListByUseridResponse {
             app_list: f0.unwrap_or_default(),
@@ -974,7 +1005,8 @@ impl rt::decode::DecodeStruct for MicroappListByUseridResponse {
 /// Response of [`MicroappApi::get_visible_scopes`](super::microapp::MicroappApi::get_visible_scopes).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappGetVisibleScopesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappGetVisibleScopesResponse {
@@ -1016,25 +1048,34 @@ impl rt::decode::DecodeStruct for MicroappGetVisibleScopesResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "isHidden" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["isHidden", "deptVisibleScopes", "userVisibleScopes"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "deptVisibleScopes" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "userVisibleScopes" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MicroappGetVisibleScopesResponse {
             is_hidden: f0.unwrap_or_default(),
@@ -1046,7 +1087,8 @@ impl rt::decode::DecodeStruct for MicroappGetVisibleScopesResponse {
 /// Response of [`MicroappApi::create`](super::microapp::MicroappApi::create).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappCreateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappCreateResponse {
@@ -1067,18 +1109,18 @@ impl rt::decode::DecodeStruct for MicroappCreateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["agentid", "agentId"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<i64>::new(),
+                    )
                 }
-                "agentId" if f0.is_none() => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MicroappCreateResponse {
             agentid: rt::decode::required(f0, "agentid")?,
@@ -1088,7 +1130,8 @@ impl rt::decode::DecodeStruct for MicroappCreateResponse {
 /// Response of [`MicroappApi::update`](super::microapp::MicroappApi::update).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappUpdateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappUpdateResponse {
@@ -1112,22 +1155,24 @@ impl rt::decode::DecodeStruct for MicroappUpdateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["agentid", "agentId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "agentId" if f0.is_none() => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MicroappUpdateResponse {
             agentid: f0.unwrap_or_default(),
@@ -1137,7 +1182,8 @@ impl rt::decode::DecodeStruct for MicroappUpdateResponse {
 /// Response of [`MicroappApi::delete`](super::microapp::MicroappApi::delete).
 ///
 /// Source: `spec/microapp.yaml` · `types.MicroappDeleteResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MicroappDeleteResponse {
@@ -1161,17 +1207,17 @@ impl rt::decode::DecodeStruct for MicroappDeleteResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["agentId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(MicroappDeleteResponse {
             agent_id: f0.unwrap_or_default(),

@@ -270,7 +270,8 @@ impl<'c> Oauth2Api<'c> {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_access_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetAccessTokenRequest {
     /// The app's AppKey (Client ID).
@@ -332,7 +333,8 @@ impl rt::Endpoint for Oauth2GetAccessTokenRequest {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_suite_access_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetSuiteAccessTokenRequest {
     /// The suite's SuiteKey.
@@ -401,7 +403,8 @@ impl rt::Endpoint for Oauth2GetSuiteAccessTokenRequest {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_corp_access_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetCorpAccessTokenRequest {
     /// The suite's SuiteKey.
@@ -479,7 +482,8 @@ impl rt::Endpoint for Oauth2GetCorpAccessTokenRequest {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_user_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetUserTokenRequest {
     /// The app's AppKey (an ISV app's SuiteKey, a personal app's AppId).
@@ -571,7 +575,8 @@ impl<'c> crate::api::Call<'c, Oauth2GetUserTokenRequest> {
 /// Source: `spec/oauth2.yaml` · `endpoints.create_jsapi_ticket`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2CreateJsapiTicketRequest {}
 impl Oauth2CreateJsapiTicketRequest {
@@ -617,7 +622,8 @@ impl rt::Endpoint for Oauth2CreateJsapiTicketRequest {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetTokenRequest {
     /// The organisation the app runs in (its corpId).
@@ -700,7 +706,8 @@ impl rt::Endpoint for Oauth2GetTokenRequest {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_sso_access_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetSsoAccessTokenRequest {
     /// The organisation's corpId.
@@ -763,7 +770,8 @@ impl rt::Endpoint for Oauth2GetSsoAccessTokenRequest {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_sso_user_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetSsoUserInfoRequest {
     /// The temporary code from the admin-console URL (临时授权码).
@@ -831,7 +839,8 @@ impl rt::Endpoint for Oauth2GetSsoUserInfoRequest {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_personal_auth_rule`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetPersonalAuthRuleRequest {
     /// The user whose token the call carries: the key they signed in under with `Client::sign_in_user` (their unionId). Not sent.
@@ -887,7 +896,8 @@ impl rt::Endpoint for Oauth2GetPersonalAuthRuleRequest {
 /// Source: `spec/oauth2.yaml` · `endpoints.get_auth_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct Oauth2GetAuthInfoRequest {
     /// The authorising organisation's corpId.
@@ -945,7 +955,8 @@ impl rt::Endpoint for Oauth2GetAuthInfoRequest {
 /// What a user authorised for one resource (授权记录).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthRule`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthRule {
@@ -975,20 +986,27 @@ impl rt::decode::DecodeStruct for OauthAuthRule {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "resource" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["resource", "authItems"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "authItems" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(OauthAuthRule {
             resource: rt::decode::required(f0, "resource")?,
@@ -999,7 +1017,8 @@ impl rt::decode::DecodeStruct for OauthAuthRule {
 /// An agent (micro-app) an organisation activated (授权应用).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthAgent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthAgent {
@@ -1047,30 +1066,35 @@ impl rt::decode::DecodeStruct for OauthAuthAgent {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["agentId", "agentName", "appId", "adminList"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "agentName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "appId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "adminList" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(OauthAuthAgent {
             agent_id: rt::decode::required(f0, "agentId")?,
@@ -1083,7 +1107,8 @@ impl rt::decode::DecodeStruct for OauthAuthAgent {
 /// The authorised app (授权应用信息).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthAppInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthAppInfo {
@@ -1107,20 +1132,17 @@ impl rt::decode::DecodeStruct for OauthAuthAppInfo {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "agentList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<OauthAuthAgent>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["agentList"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<OauthAuthAgent>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(OauthAuthAppInfo {
             agent_list: f0.unwrap_or_default(),
@@ -1195,7 +1217,8 @@ impl rt::Scalar for OauthAuthLevel {
 /// The organisation that activated an ISV app (应用企业信息).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthCorpInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthCorpInfo {
@@ -1291,60 +1314,86 @@ impl rt::decode::DecodeStruct for OauthAuthCorpInfo {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corpName" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "corpName",
+                "corpLogoUrl",
+                "industry",
+                "authLevel",
+                "inviteCode",
+                "inviteUrl",
+                "licenseCode",
+                "authChannel",
+                "authChannelType",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corpLogoUrl" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "industry" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "authLevel" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<OauthAuthLevel>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<OauthAuthLevel>>::new(),
+                    )
                 }
-                "inviteCode" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "inviteUrl" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "licenseCode" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "authChannel" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "authChannelType" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(OauthAuthCorpInfo {
             corp_name: f0.unwrap_or_default(),
@@ -1362,7 +1411,8 @@ impl rt::decode::DecodeStruct for OauthAuthCorpInfo {
 /// The admin who authorised (授权用户信息).
 ///
 /// Source: `spec/oauth2.yaml` · `types.OauthAuthUserInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct OauthAuthUserInfo {
@@ -1386,17 +1436,17 @@ impl rt::decode::DecodeStruct for OauthAuthUserInfo {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(OauthAuthUserInfo {
             user_id: f0.unwrap_or_default(),
@@ -1406,7 +1456,8 @@ impl rt::decode::DecodeStruct for OauthAuthUserInfo {
 /// Response of [`Oauth2Api::get_access_token`](super::oauth2::Oauth2Api::get_access_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetAccessTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetAccessTokenResponse {
@@ -1433,23 +1484,21 @@ impl rt::decode::DecodeStruct for Oauth2GetAccessTokenResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "accessToken" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["accessToken", "expireIn"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expireIn" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetAccessTokenResponse {
             access_token: rt::decode::required(f0, "accessToken")?,
@@ -1460,7 +1509,8 @@ impl rt::decode::DecodeStruct for Oauth2GetAccessTokenResponse {
 /// Response of [`Oauth2Api::get_suite_access_token`](super::oauth2::Oauth2Api::get_suite_access_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetSuiteAccessTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetSuiteAccessTokenResponse {
@@ -1487,23 +1537,21 @@ impl rt::decode::DecodeStruct for Oauth2GetSuiteAccessTokenResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "accessToken" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["accessToken", "expireIn"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expireIn" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetSuiteAccessTokenResponse {
             access_token: rt::decode::required(f0, "accessToken")?,
@@ -1514,7 +1562,8 @@ impl rt::decode::DecodeStruct for Oauth2GetSuiteAccessTokenResponse {
 /// Response of [`Oauth2Api::get_corp_access_token`](super::oauth2::Oauth2Api::get_corp_access_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetCorpAccessTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetCorpAccessTokenResponse {
@@ -1541,23 +1590,21 @@ impl rt::decode::DecodeStruct for Oauth2GetCorpAccessTokenResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "accessToken" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["accessToken", "expireIn"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expireIn" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetCorpAccessTokenResponse {
             access_token: rt::decode::required(f0, "accessToken")?,
@@ -1568,7 +1615,8 @@ impl rt::decode::DecodeStruct for Oauth2GetCorpAccessTokenResponse {
 /// Response of [`Oauth2Api::get_user_token`](super::oauth2::Oauth2Api::get_user_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetUserTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetUserTokenResponse {
@@ -1613,36 +1661,35 @@ impl rt::decode::DecodeStruct for Oauth2GetUserTokenResponse {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "accessToken" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["accessToken", "refreshToken", "expireIn", "corpId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "refreshToken" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<rt::SecretString>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<rt::SecretString>>::new(),
+                    )
                 }
-                "expireIn" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<i64>::new()),
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corpId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetUserTokenResponse {
             access_token: rt::decode::required(f0, "accessToken")?,
@@ -1655,7 +1702,8 @@ impl rt::decode::DecodeStruct for Oauth2GetUserTokenResponse {
 /// Response of [`Oauth2Api::create_jsapi_ticket`](super::oauth2::Oauth2Api::create_jsapi_ticket).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2CreateJsapiTicketResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2CreateJsapiTicketResponse {
@@ -1682,23 +1730,21 @@ impl rt::decode::DecodeStruct for Oauth2CreateJsapiTicketResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "jsapiTicket" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["jsapiTicket", "expireIn"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expireIn" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2CreateJsapiTicketResponse {
             jsapi_ticket: rt::decode::required(f0, "jsapiTicket")?,
@@ -1709,7 +1755,8 @@ impl rt::decode::DecodeStruct for Oauth2CreateJsapiTicketResponse {
 /// Response of [`Oauth2Api::get_token`](super::oauth2::Oauth2Api::get_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetTokenResponse {
@@ -1736,23 +1783,21 @@ impl rt::decode::DecodeStruct for Oauth2GetTokenResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "access_token" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["access_token", "expires_in"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expires_in" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetTokenResponse {
             access_token: rt::decode::required(f0, "access_token")?,
@@ -1763,7 +1808,8 @@ impl rt::decode::DecodeStruct for Oauth2GetTokenResponse {
 /// Response of [`Oauth2Api::get_sso_access_token`](super::oauth2::Oauth2Api::get_sso_access_token).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetSsoAccessTokenResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetSsoAccessTokenResponse {
@@ -1790,23 +1836,21 @@ impl rt::decode::DecodeStruct for Oauth2GetSsoAccessTokenResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "accessToken" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<rt::SecretString>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["accessToken", "expireIn"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<rt::SecretString>::new(),
+                    )
                 }
-                "expireIn" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetSsoAccessTokenResponse {
             access_token: rt::decode::required(f0, "accessToken")?,
@@ -1817,7 +1861,8 @@ impl rt::decode::DecodeStruct for Oauth2GetSsoAccessTokenResponse {
 /// Response of [`Oauth2Api::get_sso_user_info`](super::oauth2::Oauth2Api::get_sso_user_info).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetSsoUserInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetSsoUserInfoResponse {
@@ -1889,43 +1934,62 @@ impl rt::decode::DecodeStruct for Oauth2GetSsoUserInfoResponse {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corpId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["corpId", "corpName", "userId", "userName", "email", "avatar", "isAdmin"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "corpName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "userName" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "email" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "avatar" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "isAdmin" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetSsoUserInfoResponse {
             corp_id: rt::decode::required(f0, "corpId")?,
@@ -1941,7 +2005,8 @@ impl rt::decode::DecodeStruct for Oauth2GetSsoUserInfoResponse {
 /// Response of [`Oauth2Api::get_personal_auth_rule`](super::oauth2::Oauth2Api::get_personal_auth_rule).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetPersonalAuthRuleResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetPersonalAuthRuleResponse {
@@ -1965,20 +2030,17 @@ impl rt::decode::DecodeStruct for Oauth2GetPersonalAuthRuleResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<OauthAuthRule>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<OauthAuthRule>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetPersonalAuthRuleResponse {
             result: f0.unwrap_or_default(),
@@ -1988,7 +2050,8 @@ impl rt::decode::DecodeStruct for Oauth2GetPersonalAuthRuleResponse {
 /// Response of [`Oauth2Api::get_auth_info`](super::oauth2::Oauth2Api::get_auth_info).
 ///
 /// Source: `spec/oauth2.yaml` · `types.Oauth2GetAuthInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Oauth2GetAuthInfoResponse {
@@ -2021,36 +2084,34 @@ impl rt::decode::DecodeStruct for Oauth2GetAuthInfoResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "authAppInfo" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<OauthAuthAppInfo>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["authAppInfo", "authCorpInfo", "authUserInfo"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<OauthAuthAppInfo>::new(),
+                    )
                 }
-                "authCorpInfo" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<OauthAuthCorpInfo>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<OauthAuthCorpInfo>::new(),
+                    )
                 }
-                "authUserInfo" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<OauthAuthUserInfo>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<OauthAuthUserInfo>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Oauth2GetAuthInfoResponse {
             auth_app_info: rt::decode::required(f0, "authAppInfo")?,

@@ -264,7 +264,8 @@ impl<'c> ReportApi<'c> {
 /// Source: `spec/report.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportCreateRequest {
     /// The log (创建日志的参数对象).
@@ -318,7 +319,8 @@ impl rt::Endpoint for ReportCreateRequest {
 /// Source: `spec/report.yaml` · `endpoints.save_content`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportSaveContentRequest {
     /// The content to save (保存日志的参数对象).
@@ -372,7 +374,8 @@ impl rt::Endpoint for ReportSaveContentRequest {
 /// Source: `spec/report.yaml` · `endpoints.get_template_by_name`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportGetTemplateByNameRequest {
     /// Userid of the user asking (操作该接口的员工).
@@ -433,7 +436,8 @@ impl rt::Endpoint for ReportGetTemplateByNameRequest {
 /// Source: `spec/report.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportListRequest {
     /// Created from, ms since the epoch (查询的日志创建的开始时间).
@@ -596,7 +600,8 @@ impl<'c> crate::api::Call<'c, ReportListRequest> {
 /// Source: `spec/report.yaml` · `endpoints.simple_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportSimpleListRequest {
     /// From, ms since the epoch (查询起始时间).
@@ -737,7 +742,8 @@ impl<'c> crate::api::Call<'c, ReportSimpleListRequest> {
 /// Source: `spec/report.yaml` · `endpoints.list_receivers`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportListReceiversRequest {
     /// The log's id (日志ID), from `list` or `simple_list`.
@@ -857,7 +863,8 @@ impl<'c> crate::api::Call<'c, ReportListReceiversRequest> {
 /// Source: `spec/report.yaml` · `endpoints.list_comments`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportListCommentsRequest {
     /// The log's id (日志ID), from `list` or `simple_list`.
@@ -979,7 +986,8 @@ impl<'c> crate::api::Call<'c, ReportListCommentsRequest> {
 /// Source: `spec/report.yaml` · `endpoints.get_unread_count`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportGetUnreadCountRequest {
     /// The user's userid.
@@ -1028,7 +1036,8 @@ impl rt::Endpoint for ReportGetUnreadCountRequest {
 /// Source: `spec/report.yaml` · `endpoints.list_templates_by_userid`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportListTemplatesByUseridRequest {
     /// The user's userid; absent = every template (不传递表示获取所有日志模板).
@@ -1155,7 +1164,8 @@ impl<'c> crate::api::Call<'c, ReportListTemplatesByUseridRequest> {
 /// Source: `spec/report.yaml` · `endpoints.get_send_and_receive_report_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportGetSendAndReceiveReportListRequest {
     /// Userid of the employee whose logs are listed.
@@ -1284,7 +1294,8 @@ impl<'c> crate::api::Call<'c, ReportGetSendAndReceiveReportListRequest> {
 /// Source: `spec/report.yaml` · `endpoints.query_report_detail`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportQueryReportDetailRequest {
     /// The log's id (日志ID), e.g. from `get_send_and_receive_report_list` or `list`.
@@ -1343,7 +1354,8 @@ impl<'c> crate::api::Call<'c, ReportQueryReportDetailRequest> {
 /// The content of one text component of a log template (日志内容).
 ///
 /// Source: `spec/report.yaml` · `types.ReportContent`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportContent {
     /// The component's sequence id in its template (模板字段的唯一序列ID), the `sort` from `get_template_by_name`.
@@ -1387,27 +1399,36 @@ impl rt::decode::DecodeStruct for ReportContent {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "sort" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["sort", "type", "content_type", "content", "key"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "type" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "content_type" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "content" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
-                }
-                "key" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportContent {
             sort: rt::decode::required(f0, "sort")?,
@@ -1445,7 +1466,8 @@ impl rt::Validate for ReportContent {
 /// A log to create (创建日志的参数对象).
 ///
 /// Source: `spec/report.yaml` · `types.ReportCreateParam`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportCreateParam {
     /// Id of the template (模板ID), the `id` from `get_template_by_name`.
@@ -1503,42 +1525,64 @@ impl rt::decode::DecodeStruct for ReportCreateParam {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "template_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "template_id",
+                "userid",
+                "dd_from",
+                "contents",
+                "to_chat",
+                "to_userids",
+                "to_cids",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "userid" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "dd_from" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "contents" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportContent>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<ReportContent>>::new(),
+                    )
                 }
-                "to_chat" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+                4 => rt::decode::put(&mut map, &mut f4, rt::decode::Field::<bool>::new()),
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "to_userids" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "to_cids" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportCreateParam {
             template_id: rt::decode::required(f0, "template_id")?,
@@ -1591,7 +1635,8 @@ impl rt::Validate for ReportCreateParam {
 /// Log content to save for later (保存日志的参数对象).
 ///
 /// Source: `spec/report.yaml` · `types.ReportSaveParam`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct ReportSaveParam {
     /// Id of the template (模板ID), the `id` from `get_template_by_name`.
@@ -1629,29 +1674,41 @@ impl rt::decode::DecodeStruct for ReportSaveParam {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "template_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["template_id", "userid", "dd_from", "contents"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "userid" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "dd_from" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "contents" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportContent>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<ReportContent>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportSaveParam {
             template_id: rt::decode::required(f0, "template_id")?,
@@ -1687,7 +1744,8 @@ impl rt::Validate for ReportSaveParam {
 /// A default receiver of a template (模板默认接收人).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateReceiver`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateReceiver {
@@ -1720,22 +1778,24 @@ impl rt::decode::DecodeStruct for ReportTemplateReceiver {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid", "user_name"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportTemplateReceiver {
             userid: f0.unwrap_or_default(),
@@ -1746,7 +1806,8 @@ impl rt::decode::DecodeStruct for ReportTemplateReceiver {
 /// One component of a log template (模板字段).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateField`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateField {
@@ -1788,27 +1849,34 @@ impl rt::decode::DecodeStruct for ReportTemplateField {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "field_name" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["field_name", "sort", "type"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sort" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "type" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportTemplateField {
             field_name: f0.unwrap_or_default(),
@@ -1820,7 +1888,8 @@ impl rt::decode::DecodeStruct for ReportTemplateField {
 /// A default receiving group of a template (默认接收群).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateConversation`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateConversation {
@@ -1853,22 +1922,27 @@ impl rt::decode::DecodeStruct for ReportTemplateConversation {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "conversation_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["conversation_id", "title"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportTemplateConversation {
             conversation_id: f0.unwrap_or_default(),
@@ -1879,7 +1953,8 @@ impl rt::decode::DecodeStruct for ReportTemplateConversation {
 /// A log template with its fields and default receivers (模板详情).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateDetail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateDetail {
@@ -1957,56 +2032,70 @@ impl rt::decode::DecodeStruct for ReportTemplateDetail {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "name",
+                "userid",
+                "user_name",
+                "fields",
+                "default_receivers",
+                "default_received_convs",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userid" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "user_name" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fields" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportTemplateField>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<ReportTemplateField>>::new(),
+                    )
                 }
-                "default_receivers" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportTemplateReceiver>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<ReportTemplateReceiver>>::new(),
+                    )
                 }
-                "default_received_convs" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportTemplateConversation>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<ReportTemplateConversation>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportTemplateDetail {
             id: f0.unwrap_or_default(),
@@ -2022,7 +2111,8 @@ impl rt::decode::DecodeStruct for ReportTemplateDetail {
 /// The filled-in value of one template component (日志内容).
 ///
 /// Source: `spec/report.yaml` · `types.ReportContentValue`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportContentValue {
@@ -2073,32 +2163,41 @@ impl rt::decode::DecodeStruct for ReportContentValue {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "key" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["key", "sort", "type", "value"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sort" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportContentValue {
             key: f0.unwrap_or_default(),
@@ -2111,7 +2210,8 @@ impl rt::decode::DecodeStruct for ReportContentValue {
 /// A log a user sent (日志).
 ///
 /// Source: `spec/report.yaml` · `types.ReportItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportItem {
@@ -2234,75 +2334,110 @@ impl rt::decode::DecodeStruct for ReportItem {
         let mut f9 = None;
         let mut f10 = None;
         let mut f11 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "report_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "report_id",
+                "template_name",
+                "creator_id",
+                "creator_name",
+                "dept_name",
+                "create_time",
+                "modified_time",
+                "remark",
+                "contents",
+                "images",
+                "latitude",
+                "longitude",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "template_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creator_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creator_name" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dept_name" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "create_time" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modified_time" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "remark" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "contents" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportContentValue>>::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<ReportContentValue>>::new(),
+                    )
                 }
-                "images" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "latitude" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "longitude" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportItem {
             report_id: f0.unwrap_or_default(),
@@ -2323,7 +2458,8 @@ impl rt::decode::DecodeStruct for ReportItem {
 /// One page of logs (日志分页).
 ///
 /// Source: `spec/report.yaml` · `types.ReportPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportPage {
@@ -2374,32 +2510,41 @@ impl rt::decode::DecodeStruct for ReportPage {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "data_list" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<ReportItem>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["data_list", "size", "next_cursor", "has_more"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<ReportItem>>::new(),
+                    )
                 }
-                "size" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportPage {
             data_list: f0.unwrap_or_default(),
@@ -2412,7 +2557,8 @@ impl rt::decode::DecodeStruct for ReportPage {
 /// A comment on a log (日志评论).
 ///
 /// Source: `spec/report.yaml` · `types.ReportComment`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportComment {
@@ -2454,27 +2600,34 @@ impl rt::decode::DecodeStruct for ReportComment {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "content", "create_time"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "content" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "create_time" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportComment {
             userid: f0.unwrap_or_default(),
@@ -2486,7 +2639,8 @@ impl rt::decode::DecodeStruct for ReportComment {
 /// A log template a user can see (日志模板).
 ///
 /// Source: `spec/report.yaml` · `types.ReportTemplateBrief`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportTemplateBrief {
@@ -2537,32 +2691,41 @@ impl rt::decode::DecodeStruct for ReportTemplateBrief {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["name", "report_code", "icon_url", "url"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "report_code" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "icon_url" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "url" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportTemplateBrief {
             name: f0.unwrap_or_default(),
@@ -2575,7 +2738,8 @@ impl rt::decode::DecodeStruct for ReportTemplateBrief {
 /// One filled-in component of a log (日志内容), as the v1.0 API answers it.
 ///
 /// Source: `spec/report.yaml` · `types.ReportDetailContent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportDetailContent {
@@ -2635,37 +2799,48 @@ impl rt::decode::DecodeStruct for ReportDetailContent {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "key" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["key", "sort", "type", "value", "images"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sort" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "images" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportDetailContent {
             key: f0.unwrap_or_default(),
@@ -2679,7 +2854,8 @@ impl rt::decode::DecodeStruct for ReportDetailContent {
 /// A log a user sent or received, without its content (日志概要).
 ///
 /// Source: `spec/report.yaml` · `types.ReportBrief`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportBrief {
@@ -2748,42 +2924,62 @@ impl rt::decode::DecodeStruct for ReportBrief {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "reportId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "reportId",
+                "templateName",
+                "creatorId",
+                "creatorName",
+                "createTime",
+                "modifiedTime",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "templateName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creatorId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creatorName" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modifiedTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportBrief {
             report_id: f0.unwrap_or_default(),
@@ -2798,7 +2994,8 @@ impl rt::decode::DecodeStruct for ReportBrief {
 /// Response of [`ReportApi::list_receivers`](super::report::ReportApi::list_receivers).
 ///
 /// Source: `spec/report.yaml` · `types.ReportListReceiversResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportListReceiversResponse {
@@ -2840,27 +3037,34 @@ impl rt::decode::DecodeStruct for ReportListReceiversResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid_list" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid_list", "has_more", "next_cursor"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportListReceiversResponse {
             userid_list: f0.unwrap_or_default(),
@@ -2872,7 +3076,8 @@ impl rt::decode::DecodeStruct for ReportListReceiversResponse {
 /// Response of [`ReportApi::list_comments`](super::report::ReportApi::list_comments).
 ///
 /// Source: `spec/report.yaml` · `types.ReportListCommentsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportListCommentsResponse {
@@ -2914,30 +3119,34 @@ impl rt::decode::DecodeStruct for ReportListCommentsResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "comments" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportComment>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["comments", "has_more", "next_cursor"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<ReportComment>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportListCommentsResponse {
             comments: f0.unwrap_or_default(),
@@ -2949,7 +3158,8 @@ impl rt::decode::DecodeStruct for ReportListCommentsResponse {
 /// Response of [`ReportApi::get_unread_count`](super::report::ReportApi::get_unread_count).
 ///
 /// Source: `spec/report.yaml` · `types.ReportGetUnreadCountResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportGetUnreadCountResponse {
@@ -2970,15 +3180,11 @@ impl rt::decode::DecodeStruct for ReportGetUnreadCountResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "count" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["count"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportGetUnreadCountResponse {
             count: rt::decode::required(f0, "count")?,
@@ -2988,7 +3194,8 @@ impl rt::decode::DecodeStruct for ReportGetUnreadCountResponse {
 /// Response of [`ReportApi::list_templates_by_userid`](super::report::ReportApi::list_templates_by_userid).
 ///
 /// Source: `spec/report.yaml` · `types.ReportListTemplatesByUseridResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportListTemplatesByUseridResponse {
@@ -3021,25 +3228,27 @@ impl rt::decode::DecodeStruct for ReportListTemplatesByUseridResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "template_list" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportTemplateBrief>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["template_list", "next_cursor"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<ReportTemplateBrief>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportListTemplatesByUseridResponse {
             template_list: f0.unwrap_or_default(),
@@ -3050,7 +3259,8 @@ impl rt::decode::DecodeStruct for ReportListTemplatesByUseridResponse {
 /// Response of [`ReportApi::get_send_and_receive_report_list`](super::report::ReportApi::get_send_and_receive_report_list).
 ///
 /// Source: `spec/report.yaml` · `types.ReportGetSendAndReceiveReportListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportGetSendAndReceiveReportListResponse {
@@ -3101,35 +3311,41 @@ impl rt::decode::DecodeStruct for ReportGetSendAndReceiveReportListResponse {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dataList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportBrief>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dataList", "hasMore", "nextToken", "maxResults"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<ReportBrief>>::new(),
+                    )
                 }
-                "hasMore" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "maxResults" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportGetSendAndReceiveReportListResponse {
             data_list: f0.unwrap_or_default(),
@@ -3142,7 +3358,8 @@ impl rt::decode::DecodeStruct for ReportGetSendAndReceiveReportListResponse {
 /// Response of [`ReportApi::query_report_detail`](super::report::ReportApi::query_report_detail).
 ///
 /// Source: `spec/report.yaml` · `types.ReportQueryReportDetailResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReportQueryReportDetailResponse {
@@ -3238,60 +3455,86 @@ impl rt::decode::DecodeStruct for ReportQueryReportDetailResponse {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "reportId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "reportId",
+                "templateName",
+                "creatorId",
+                "creatorName",
+                "deptName",
+                "createTime",
+                "modifiedTime",
+                "remark",
+                "content",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "templateName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creatorId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creatorName" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deptName" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modifiedTime" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "remark" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "content" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<ReportDetailContent>>::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<ReportDetailContent>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(ReportQueryReportDetailResponse {
             report_id: f0.unwrap_or_default(),

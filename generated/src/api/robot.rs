@@ -441,7 +441,8 @@ impl<'c> RobotApi<'c> {
 /// Source: `spec/robot.yaml` · `endpoints.batch_send_oto`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotBatchSendOtoRequest {
     /// The robot's code (the app's AppKey for its own robot).
@@ -517,7 +518,8 @@ impl rt::Endpoint for RobotBatchSendOtoRequest {
 /// Source: `spec/robot.yaml` · `endpoints.batch_query_oto`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotBatchQueryOtoRequest {
     /// The robot that sent the messages.
@@ -580,7 +582,8 @@ impl rt::Endpoint for RobotBatchQueryOtoRequest {
 /// Source: `spec/robot.yaml` · `endpoints.batch_recall_oto`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotBatchRecallOtoRequest {
     /// The robot that sent the messages.
@@ -649,7 +652,8 @@ impl rt::Endpoint for RobotBatchRecallOtoRequest {
 /// Source: `spec/robot.yaml` · `endpoints.org_group_send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotOrgGroupSendRequest {
     /// The robot's code (the app's AppKey for its own robot).
@@ -733,7 +737,8 @@ impl<'c> crate::api::Call<'c, RobotOrgGroupSendRequest> {
 /// Source: `spec/robot.yaml` · `endpoints.org_group_recall`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotOrgGroupRecallRequest {
     /// The group the messages went to (as in the send).
@@ -807,7 +812,8 @@ impl rt::Endpoint for RobotOrgGroupRecallRequest {
 /// Source: `spec/robot.yaml` · `endpoints.org_group_query`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotOrgGroupQueryRequest {
     /// The send's `processQueryKey`.
@@ -963,7 +969,8 @@ impl<'c> crate::api::Call<'c, RobotOrgGroupQueryRequest> {
 /// Source: `spec/robot.yaml` · `endpoints.private_chat_send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotPrivateChatSendRequest {
     /// The robot's code.
@@ -1041,7 +1048,8 @@ impl rt::Endpoint for RobotPrivateChatSendRequest {
 /// Source: `spec/robot.yaml` · `endpoints.private_chat_query`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotPrivateChatQueryRequest {
     /// The send's `processQueryKey`.
@@ -1181,7 +1189,8 @@ impl<'c> crate::api::Call<'c, RobotPrivateChatQueryRequest> {
 /// Source: `spec/robot.yaml` · `endpoints.batch_recall_private_chat`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotBatchRecallPrivateChatRequest {
     /// The chat the messages went to (as in the send).
@@ -1256,7 +1265,8 @@ impl rt::Endpoint for RobotBatchRecallPrivateChatRequest {
 /// Source: `spec/robot.yaml` · `endpoints.download_message_file`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotDownloadMessageFileRequest {
     /// The download code from the received message.
@@ -1314,7 +1324,8 @@ impl rt::Endpoint for RobotDownloadMessageFileRequest {
 /// Source: `spec/robot.yaml` · `endpoints.send_ding`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSendDingRequest {
     /// The internal app robot that sends the DING.
@@ -1409,7 +1420,8 @@ impl<'c> crate::api::Call<'c, RobotSendDingRequest> {
 /// Source: `spec/robot.yaml` · `endpoints.recall_ding`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotRecallDingRequest {
     /// The robot that sent the DING.
@@ -1466,7 +1478,8 @@ impl rt::Endpoint for RobotRecallDingRequest {
 /// Source: `spec/robot.yaml` · `endpoints.list_group_robots`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotListGroupRobotsRequest {
     /// The group's open conversation id.
@@ -1517,7 +1530,8 @@ impl rt::Endpoint for RobotListGroupRobotsRequest {
 /// Source: `spec/robot.yaml` · `endpoints.set_plugins`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSetPluginsRequest {
     /// The robot's code.
@@ -1589,7 +1603,8 @@ impl<'c> crate::api::Call<'c, RobotSetPluginsRequest> {
 /// Source: `spec/robot.yaml` · `endpoints.query_plugins`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotQueryPluginsRequest {
     /// The robot's code.
@@ -1639,7 +1654,8 @@ impl rt::Endpoint for RobotQueryPluginsRequest {
 /// Source: `spec/robot.yaml` · `endpoints.clear_plugins`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotClearPluginsRequest {
     /// The robot's code.
@@ -1699,7 +1715,8 @@ impl rt::Endpoint for RobotClearPluginsRequest {
 /// Source: `spec/robot.yaml` · `endpoints.send_webhook`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSendWebhookRequest {
     /// The robot's token, from its webhook URL (not an app's access token).
@@ -1812,7 +1829,8 @@ impl<'c> crate::api::Call<'c, RobotSendWebhookRequest> {
 /// Source: `spec/robot.yaml` · `endpoints.send_by_session`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSendBySessionRequest {
     /// The `session` value of the message's `sessionWebhook`.
@@ -1884,7 +1902,8 @@ impl<'c> crate::api::Call<'c, RobotSendBySessionRequest> {
 /// Tagged by `msgKey`; the variant's fields are sent as JSON text under `msgParam` (`{"msgKey": "...", "msgParam": "{\"...\": ...}"}`), so a tag and its fields always agree. Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotMessage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub enum RobotMessage {
     /// Plain text. (`sampleText`)
@@ -2210,7 +2229,8 @@ impl rt::Wire for RobotMessage {
 /// `sampleText`: plain text.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleText`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleText {
     /// The text.
@@ -2230,15 +2250,17 @@ impl rt::decode::DecodeStruct for RobotSampleText {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "content" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["content"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleText {
             content: rt::decode::required(f0, "content")?,
@@ -2260,7 +2282,8 @@ impl rt::Validate for RobotSampleText {
 /// `sampleMarkdown`: Markdown.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleMarkdown`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleMarkdown {
     /// The title shown in the chat list.
@@ -2286,18 +2309,24 @@ impl rt::decode::DecodeStruct for RobotSampleMarkdown {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["title", "text"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleMarkdown {
             title: rt::decode::required(f0, "title")?,
@@ -2323,7 +2352,8 @@ impl rt::Validate for RobotSampleMarkdown {
 /// `sampleImageMsg`: an image by URL.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleImage`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleImage {
     /// The image's URL (or a media id from an upload).
@@ -2343,15 +2373,17 @@ impl rt::decode::DecodeStruct for RobotSampleImage {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "photoURL" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["photoURL"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleImage {
             photo_url: rt::decode::required(f0, "photoURL")?,
@@ -2375,7 +2407,8 @@ impl rt::Validate for RobotSampleImage {
 /// `sampleLink`: a link card.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleLink`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleLink {
     /// The card's text.
@@ -2413,24 +2446,41 @@ impl rt::decode::DecodeStruct for RobotSampleLink {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "text" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["text", "title", "picUrl", "messageUrl"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "title" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "picUrl" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "messageUrl" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleLink {
             text: rt::decode::required(f0, "text")?,
@@ -2465,7 +2515,8 @@ impl rt::Validate for RobotSampleLink {
 /// `sampleActionCard`: a card with one button.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleActionCard`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleActionCard {
     /// The card's title.
@@ -2503,24 +2554,41 @@ impl rt::decode::DecodeStruct for RobotSampleActionCard {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["title", "text", "singleTitle", "singleURL"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "singleTitle" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "singleURL" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleActionCard {
             title: rt::decode::required(f0, "title")?,
@@ -2555,7 +2623,8 @@ impl rt::Validate for RobotSampleActionCard {
 /// `sampleActionCard2`: a card with two buttons, one above the other.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleActionCard2`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleActionCard2 {
     /// The card's title.
@@ -2605,30 +2674,62 @@ impl rt::decode::DecodeStruct for RobotSampleActionCard2 {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "title",
+                "text",
+                "actionTitle1",
+                "actionURL1",
+                "actionTitle2",
+                "actionURL2",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle1" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL1" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle2" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL2" => {
-                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleActionCard2 {
             title: rt::decode::required(f0, "title")?,
@@ -2669,7 +2770,8 @@ impl rt::Validate for RobotSampleActionCard2 {
 /// `sampleActionCard3`: a card with three buttons, one above the other.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleActionCard3`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleActionCard3 {
     /// The card's title.
@@ -2731,36 +2833,78 @@ impl rt::decode::DecodeStruct for RobotSampleActionCard3 {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "title",
+                "text",
+                "actionTitle1",
+                "actionURL1",
+                "actionTitle2",
+                "actionURL2",
+                "actionTitle3",
+                "actionURL3",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle1" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL1" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle2" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL2" => {
-                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle3" => {
-                    f6 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL3" => {
-                    f7 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleActionCard3 {
             title: rt::decode::required(f0, "title")?,
@@ -2807,7 +2951,8 @@ impl rt::Validate for RobotSampleActionCard3 {
 /// `sampleActionCard4`: a card with four buttons, one above the other.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleActionCard4`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleActionCard4 {
     /// The card's title.
@@ -2881,42 +3026,94 @@ impl rt::decode::DecodeStruct for RobotSampleActionCard4 {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "title",
+                "text",
+                "actionTitle1",
+                "actionURL1",
+                "actionTitle2",
+                "actionURL2",
+                "actionTitle3",
+                "actionURL3",
+                "actionTitle4",
+                "actionURL4",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle1" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL1" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle2" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL2" => {
-                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle3" => {
-                    f6 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL3" => {
-                    f7 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle4" => {
-                    f8 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL4" => {
-                    f9 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleActionCard4 {
             title: rt::decode::required(f0, "title")?,
@@ -2969,7 +3166,8 @@ impl rt::Validate for RobotSampleActionCard4 {
 /// `sampleActionCard5`: a card with five buttons, one above the other.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleActionCard5`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleActionCard5 {
     /// The card's title.
@@ -3055,48 +3253,110 @@ impl rt::decode::DecodeStruct for RobotSampleActionCard5 {
         let mut f9 = None;
         let mut f10 = None;
         let mut f11 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "title",
+                "text",
+                "actionTitle1",
+                "actionURL1",
+                "actionTitle2",
+                "actionURL2",
+                "actionTitle3",
+                "actionURL3",
+                "actionTitle4",
+                "actionURL4",
+                "actionTitle5",
+                "actionURL5",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle1" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL1" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle2" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL2" => {
-                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle3" => {
-                    f6 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL3" => {
-                    f7 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle4" => {
-                    f8 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL4" => {
-                    f9 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionTitle5" => {
-                    f10 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL5" => {
-                    f11 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleActionCard5 {
             title: rt::decode::required(f0, "title")?,
@@ -3155,7 +3415,8 @@ impl rt::Validate for RobotSampleActionCard5 {
 /// `sampleActionCard6`: a card with two buttons side by side (note the field names differ from `sampleActionCard2`).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleActionCard6`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleActionCard6 {
     /// The card's title.
@@ -3205,30 +3466,62 @@ impl rt::decode::DecodeStruct for RobotSampleActionCard6 {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "title",
+                "text",
+                "buttonTitle1",
+                "buttonUrl1",
+                "buttonTitle2",
+                "buttonUrl2",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "buttonTitle1" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "buttonUrl1" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "buttonTitle2" => {
-                    f4 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "buttonUrl2" => {
-                    f5 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleActionCard6 {
             title: rt::decode::required(f0, "title")?,
@@ -3269,7 +3562,8 @@ impl rt::Validate for RobotSampleActionCard6 {
 /// `sampleAudio`: a voice message (ogg or amr).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleAudio`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleAudio {
     /// The media id of the uploaded audio.
@@ -3295,18 +3589,24 @@ impl rt::decode::DecodeStruct for RobotSampleAudio {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "mediaId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["mediaId", "duration"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "duration" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleAudio {
             media_id: rt::decode::required(f0, "mediaId")?,
@@ -3332,7 +3632,8 @@ impl rt::Validate for RobotSampleAudio {
 /// `sampleFile`: a file (xlsx, pdf, zip, rar, doc or docx).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleFile`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleFile {
     /// The media id of the uploaded file.
@@ -3364,21 +3665,34 @@ impl rt::decode::DecodeStruct for RobotSampleFile {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "mediaId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["mediaId", "fileName", "fileType"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "fileName" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "fileType" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleFile {
             media_id: rt::decode::required(f0, "mediaId")?,
@@ -3410,7 +3724,8 @@ impl rt::Validate for RobotSampleFile {
 /// `sampleVideo`: a video.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleVideo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotSampleVideo {
     /// Length in seconds, as text.
@@ -3460,34 +3775,55 @@ impl rt::decode::DecodeStruct for RobotSampleVideo {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "duration" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["duration", "videoMediaId", "videoType", "picMediaId", "height", "width"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "videoMediaId" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "videoType" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "picMediaId" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "height" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "width" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSampleVideo {
             duration: rt::decode::required(f0, "duration")?,
@@ -3664,7 +4000,8 @@ impl rt::Scalar for RobotReadStatus {
 /// One recipient of a one-to-one robot message and whether they read it.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotMessageReadInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotMessageReadInfo {
@@ -3706,28 +4043,41 @@ impl rt::decode::DecodeStruct for RobotMessageReadInfo {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["name", "userId", "readStatus", "readTimestamp"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "userId" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "readStatus" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<RobotReadStatus>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<RobotReadStatus>::new(),
+                    )
                 }
-                "readTimestamp" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotMessageReadInfo {
             name: rt::decode::required(f0, "name")?,
@@ -3740,7 +4090,8 @@ impl rt::decode::DecodeStruct for RobotMessageReadInfo {
 /// A user who read a group message.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotReadUser`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotReadUser {
@@ -3773,22 +4124,24 @@ impl rt::decode::DecodeStruct for RobotReadUser {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userId", "unionId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unionId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotReadUser {
             user_id: f0.unwrap_or_default(),
@@ -3799,7 +4152,8 @@ impl rt::decode::DecodeStruct for RobotReadUser {
 /// What a recall did.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotRecallResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotRecallResult {
@@ -3835,27 +4189,29 @@ impl rt::decode::DecodeStruct for RobotRecallResult {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "successResult" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["successResult", "failedResult"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "failedResult" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotRecallResult {
             success_result: f0.unwrap_or_default(),
@@ -3866,7 +4222,8 @@ impl rt::decode::DecodeStruct for RobotRecallResult {
 /// One page of the readers of a robot message.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotReadPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotReadPage {
@@ -3926,43 +4283,48 @@ impl rt::decode::DecodeStruct for RobotReadPage {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "sendStatus" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<RobotSendStatus>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["sendStatus", "readUserIds", "readUsers", "nextToken", "hasMore"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<RobotSendStatus>>::new(),
+                    )
                 }
-                "readUserIds" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "readUsers" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotReadUser>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<RobotReadUser>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "hasMore" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotReadPage {
             send_status: f0.unwrap_or_default(),
@@ -4041,7 +4403,8 @@ impl rt::Scalar for RobotType {
 /// A robot installed in a group (群内机器人).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotInGroup`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotInGroup {
@@ -4092,35 +4455,41 @@ impl rt::decode::DecodeStruct for RobotInGroup {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "robotCode" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["robotCode", "name", "downloadIconURL", "openRobotType"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "downloadIconURL" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "openRobotType" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<RobotType>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<RobotType>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotInGroup {
             robot_code: f0.unwrap_or_default(),
@@ -4133,7 +4502,8 @@ impl rt::decode::DecodeStruct for RobotInGroup {
 /// A shortcut (快捷入口) in a one-to-one chat with a robot.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotPluginInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotPluginInfo {
     /// The shortcut's name; may be an i18n JSON text, `{"zh_CN":"测试","en_US":"Test"}`.
@@ -4171,28 +4541,41 @@ impl rt::decode::DecodeStruct for RobotPluginInfo {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["name", "icon", "pcUrl", "mobileUrl"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "icon" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "pcUrl" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobileUrl" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotPluginInfo {
             name: rt::decode::required(f0, "name")?,
@@ -4511,7 +4894,8 @@ impl rt::Scalar for RobotConversationType {
 /// A user @-ed in the message (被@人).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotAtUser`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotAtUser {
@@ -4544,22 +4928,27 @@ impl rt::decode::DecodeStruct for RobotAtUser {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dingtalkId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dingtalkId", "staffId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "staffId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotAtUser {
             dingtalk_id: f0.unwrap_or_default(),
@@ -4570,7 +4959,8 @@ impl rt::decode::DecodeStruct for RobotAtUser {
 /// The text of a `text` message.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotInboundText`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotInboundText {
@@ -4591,15 +4981,17 @@ impl rt::decode::DecodeStruct for RobotInboundText {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "content" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["content"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotInboundText {
             content: rt::decode::required(f0, "content")?,
@@ -4609,7 +5001,8 @@ impl rt::decode::DecodeStruct for RobotInboundText {
 /// One piece of a `richText` message, in order.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotRichTextItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotRichTextItem {
@@ -4660,32 +5053,41 @@ impl rt::decode::DecodeStruct for RobotRichTextItem {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "text" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["text", "type", "downloadCode", "pictureDownloadCode"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "downloadCode" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pictureDownloadCode" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotRichTextItem {
             text: f0.unwrap_or_default(),
@@ -4700,7 +5102,8 @@ impl rt::decode::DecodeStruct for RobotRichTextItem {
 /// temporary file URL with `download_message_file` (with the receiving robot's `robotCode`).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotInboundContent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotInboundContent {
@@ -4796,60 +5199,86 @@ impl rt::decode::DecodeStruct for RobotInboundContent {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "downloadCode" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "downloadCode",
+                "pictureDownloadCode",
+                "fileName",
+                "spaceId",
+                "fileId",
+                "duration",
+                "recognition",
+                "videoType",
+                "richText",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pictureDownloadCode" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fileName" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "spaceId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fileId" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "duration" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "recognition" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "videoType" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "richText" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotRichTextItem>>::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<RobotRichTextItem>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotInboundContent {
             download_code: f0.unwrap_or_default(),
@@ -4867,7 +5296,8 @@ impl rt::decode::DecodeStruct for RobotInboundContent {
 /// The user a message was handled for when the robot acts as someone's stand-in (托管人); in the official Stream SDK, not on the docs page.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotHostingContext`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotHostingContext {
@@ -4900,22 +5330,24 @@ impl rt::decode::DecodeStruct for RobotHostingContext {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userId", "nick"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "nick" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotHostingContext {
             user_id: f0.unwrap_or_default(),
@@ -4926,7 +5358,8 @@ impl rt::decode::DecodeStruct for RobotHostingContext {
 /// One earlier message of the chat with its read status (历史消息状态); in the official Stream SDK, not on the docs page.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotConversationMessage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotConversationMessage {
@@ -4968,27 +5401,34 @@ impl rt::decode::DecodeStruct for RobotConversationMessage {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "readStatus" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["readStatus", "senderUserId", "sendTime"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "senderUserId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sendTime" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotConversationMessage {
             read_status: f0.unwrap_or_default(),
@@ -5044,7 +5484,8 @@ impl rt::decode::DecodeStruct for RobotConversationMessage {
 /// ```
 ///
 /// Source: `spec/robot.yaml` · `types.RobotInboundMessage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotInboundMessage {
@@ -5254,142 +5695,190 @@ impl rt::decode::DecodeStruct for RobotInboundMessage {
         let mut f19 = None;
         let mut f20 = None;
         let mut f21 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "msgId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "msgId",
+                "msgtype",
+                "createAt",
+                "conversationId",
+                "conversationType",
+                "conversationTitle",
+                "senderId",
+                "senderNick",
+                "senderCorpId",
+                "senderStaffId",
+                "chatbotUserId",
+                "chatbotCorpId",
+                "robotCode",
+                "isAdmin",
+                "isInAtList",
+                "atUsers",
+                "sessionWebhook",
+                "sessionWebhookExpiredTime",
+                "text",
+                "content",
+                "hostingContext",
+                "conversationMsgContext",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "msgtype" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<RobotInboundMessageType>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<RobotInboundMessageType>::new(),
+                    )
                 }
-                "createAt" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "conversationId" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "conversationType" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<RobotConversationType>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<RobotConversationType>>::new(),
+                    )
                 }
-                "conversationTitle" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "senderId" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "senderNick" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "senderCorpId" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "senderStaffId" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "chatbotUserId" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "chatbotCorpId" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "robotCode" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "isAdmin" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isInAtList" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "atUsers" => {
-                    f15 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotAtUser>>::new(),
-                            )?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Vec<RobotAtUser>>::new(),
+                    )
                 }
-                "sessionWebhook" => {
-                    f16 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<rt::SecretString>>::new(),
-                            )?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<rt::SecretString>>::new(),
+                    )
                 }
-                "sessionWebhookExpiredTime" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "text" => {
-                    f18 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<RobotInboundText>>::new(),
-                            )?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<RobotInboundText>>::new(),
+                    )
                 }
-                "content" => {
-                    f19 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<RobotInboundContent>>::new(),
-                            )?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<RobotInboundContent>>::new(),
+                    )
                 }
-                "hostingContext" => {
-                    f20 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<RobotHostingContext>>::new(),
-                            )?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<RobotHostingContext>>::new(),
+                    )
                 }
-                "conversationMsgContext" => {
-                    f21 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotConversationMessage>>::new(),
-                            )?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Vec<RobotConversationMessage>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotInboundMessage {
             msg_id: rt::decode::required(f0, "msgId")?,
@@ -5425,7 +5914,8 @@ impl rt::decode::DecodeStruct for RobotInboundMessage {
 /// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookMessage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub enum RobotWebhookMessage {
     /// Plain text (文本). (`text`)
@@ -5560,7 +6050,8 @@ impl rt::Wire for RobotWebhookMessage {
 /// `text`: plain text.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookText`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotWebhookText {
     /// The text; write `@<mobile>` / `@<userid>` for each user named in `at`.
@@ -5580,15 +6071,17 @@ impl rt::decode::DecodeStruct for RobotWebhookText {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "content" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["content"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotWebhookText {
             content: rt::decode::required(f0, "content")?,
@@ -5610,7 +6103,8 @@ impl rt::Validate for RobotWebhookText {
 /// `markdown`: a subset of Markdown (headings, bold, links, images, lists, quotes).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookMarkdown`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotWebhookMarkdown {
     /// The title shown in the chat list and the notification.
@@ -5636,18 +6130,24 @@ impl rt::decode::DecodeStruct for RobotWebhookMarkdown {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["title", "text"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotWebhookMarkdown {
             title: rt::decode::required(f0, "title")?,
@@ -5673,7 +6173,8 @@ impl rt::Validate for RobotWebhookMarkdown {
 /// `link`: a link card.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookLink`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotWebhookLink {
     /// The card's title.
@@ -5711,26 +6212,41 @@ impl rt::decode::DecodeStruct for RobotWebhookLink {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["title", "text", "messageUrl", "picUrl"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "messageUrl" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "picUrl" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotWebhookLink {
             title: rt::decode::required(f0, "title")?,
@@ -5831,7 +6347,8 @@ impl rt::Scalar for RobotWebhookButtonOrientation {
 /// One button of an ActionCard with a button per action.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookButton`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotWebhookButton {
     /// The button's caption.
@@ -5857,18 +6374,24 @@ impl rt::decode::DecodeStruct for RobotWebhookButton {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["title", "actionURL"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "actionURL" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotWebhookButton {
             title: rt::decode::required(f0, "title")?,
@@ -5894,7 +6417,8 @@ impl rt::Validate for RobotWebhookButton {
 /// `actionCard`: a Markdown card with either one button for the whole card (`singleTitle` and `singleURL`) or one per action (`btns`); when `singleURL` is set, `btns` is ignored.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookActionCard`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotWebhookActionCard {
     /// The title shown in the chat list and the notification.
@@ -5944,46 +6468,55 @@ impl rt::decode::DecodeStruct for RobotWebhookActionCard {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["title", "text", "singleTitle", "singleURL", "btnOrientation", "btns"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "text" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "singleTitle" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "singleURL" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "btnOrientation" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<RobotWebhookButtonOrientation>,
-                                >::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<RobotWebhookButtonOrientation>>::new(),
+                    )
                 }
-                "btns" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotWebhookButton>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<RobotWebhookButton>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotWebhookActionCard {
             title: rt::decode::required(f0, "title")?,
@@ -6042,7 +6575,8 @@ impl rt::Validate for RobotWebhookActionCard {
 /// One entry of a FeedCard.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookFeedLink`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotWebhookFeedLink {
     /// The entry's title.
@@ -6074,21 +6608,34 @@ impl rt::decode::DecodeStruct for RobotWebhookFeedLink {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["title", "messageURL", "picURL"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "messageURL" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "picURL" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotWebhookFeedLink {
             title: rt::decode::required(f0, "title")?,
@@ -6120,7 +6667,8 @@ impl rt::Validate for RobotWebhookFeedLink {
 /// `feedCard`: a list of links, each with a picture.
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookFeedCard`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotWebhookFeedCard {
     /// The entries, in order.
@@ -6140,20 +6688,17 @@ impl rt::decode::DecodeStruct for RobotWebhookFeedCard {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "links" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotWebhookFeedLink>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["links"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<RobotWebhookFeedLink>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotWebhookFeedCard {
             links: rt::decode::required(f0, "links")?,
@@ -6176,7 +6721,8 @@ impl rt::Validate for RobotWebhookFeedCard {
 /// Who a webhook message @-s (被@的人).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotWebhookAt`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RobotWebhookAt {
     /// Mobile numbers of the members to @; the text must also carry `@<mobile>`.
@@ -6208,27 +6754,34 @@ impl rt::decode::DecodeStruct for RobotWebhookAt {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "atMobiles" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["atMobiles", "atUserIds", "isAtAll"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "atUserIds" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "isAtAll" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotWebhookAt {
             at_mobiles: f0.unwrap_or_default(),
@@ -6271,7 +6824,8 @@ impl rt::Validate for RobotWebhookAt {
 /// Response of [`RobotApi::batch_send_oto`](super::robot::RobotApi::batch_send_oto).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotBatchSendOtoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotBatchSendOtoResponse {
@@ -6322,30 +6876,46 @@ impl rt::decode::DecodeStruct for RobotBatchSendOtoResponse {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processQueryKey" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "processQueryKey",
+                "invalidStaffIdList",
+                "flowControlledStaffIdList",
+                "filteredStaffIdList",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "invalidStaffIdList" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "flowControlledStaffIdList" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "filteredStaffIdList" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotBatchSendOtoResponse {
             process_query_key: rt::decode::required(f0, "processQueryKey")?,
@@ -6358,7 +6928,8 @@ impl rt::decode::DecodeStruct for RobotBatchSendOtoResponse {
 /// Response of [`RobotApi::batch_query_oto`](super::robot::RobotApi::batch_query_oto).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotBatchQueryOtoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotBatchQueryOtoResponse {
@@ -6391,28 +6962,27 @@ impl rt::decode::DecodeStruct for RobotBatchQueryOtoResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "sendStatus" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<RobotSendStatus>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["sendStatus", "messageReadInfoList"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<RobotSendStatus>>::new(),
+                    )
                 }
-                "messageReadInfoList" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotMessageReadInfo>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<RobotMessageReadInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotBatchQueryOtoResponse {
             send_status: f0.unwrap_or_default(),
@@ -6423,7 +6993,8 @@ impl rt::decode::DecodeStruct for RobotBatchQueryOtoResponse {
 /// Response of [`RobotApi::org_group_send`](super::robot::RobotApi::org_group_send).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotOrgGroupSendResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotOrgGroupSendResponse {
@@ -6444,15 +7015,17 @@ impl rt::decode::DecodeStruct for RobotOrgGroupSendResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processQueryKey" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["processQueryKey"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotOrgGroupSendResponse {
             process_query_key: rt::decode::required(f0, "processQueryKey")?,
@@ -6462,7 +7035,8 @@ impl rt::decode::DecodeStruct for RobotOrgGroupSendResponse {
 /// Response of [`RobotApi::private_chat_send`](super::robot::RobotApi::private_chat_send).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotPrivateChatSendResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotPrivateChatSendResponse {
@@ -6483,15 +7057,17 @@ impl rt::decode::DecodeStruct for RobotPrivateChatSendResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processQueryKey" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["processQueryKey"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotPrivateChatSendResponse {
             process_query_key: rt::decode::required(f0, "processQueryKey")?,
@@ -6501,7 +7077,8 @@ impl rt::decode::DecodeStruct for RobotPrivateChatSendResponse {
 /// Response of [`RobotApi::download_message_file`](super::robot::RobotApi::download_message_file).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotDownloadMessageFileResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotDownloadMessageFileResponse {
@@ -6522,15 +7099,17 @@ impl rt::decode::DecodeStruct for RobotDownloadMessageFileResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "downloadUrl" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["downloadUrl"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotDownloadMessageFileResponse {
             download_url: rt::decode::required(f0, "downloadUrl")?,
@@ -6540,7 +7119,8 @@ impl rt::decode::DecodeStruct for RobotDownloadMessageFileResponse {
 /// Response of [`RobotApi::send_ding`](super::robot::RobotApi::send_ding).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSendDingResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotSendDingResponse {
@@ -6573,25 +7153,29 @@ impl rt::decode::DecodeStruct for RobotSendDingResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "openDingId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["openDingId", "failedList"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "failedList" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, Vec<String>>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, Vec<String>>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSendDingResponse {
             open_ding_id: rt::decode::required(f0, "openDingId")?,
@@ -6602,7 +7186,8 @@ impl rt::decode::DecodeStruct for RobotSendDingResponse {
 /// Response of [`RobotApi::recall_ding`](super::robot::RobotApi::recall_ding).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotRecallDingResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotRecallDingResponse {
@@ -6623,15 +7208,17 @@ impl rt::decode::DecodeStruct for RobotRecallDingResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "openDingId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["openDingId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotRecallDingResponse {
             open_ding_id: rt::decode::required(f0, "openDingId")?,
@@ -6641,7 +7228,8 @@ impl rt::decode::DecodeStruct for RobotRecallDingResponse {
 /// Response of [`RobotApi::list_group_robots`](super::robot::RobotApi::list_group_robots).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotListGroupRobotsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotListGroupRobotsResponse {
@@ -6665,20 +7253,20 @@ impl rt::decode::DecodeStruct for RobotListGroupRobotsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "chatbotInstanceVOList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotInGroup>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["chatbotInstanceVOList"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<RobotInGroup>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotListGroupRobotsResponse {
             chatbot_instance_vo_list: f0.unwrap_or_default(),
@@ -6688,7 +7276,8 @@ impl rt::decode::DecodeStruct for RobotListGroupRobotsResponse {
 /// Response of [`RobotApi::set_plugins`](super::robot::RobotApi::set_plugins).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSetPluginsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotSetPluginsResponse {
@@ -6709,15 +7298,11 @@ impl rt::decode::DecodeStruct for RobotSetPluginsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotSetPluginsResponse {
             result: rt::decode::required(f0, "result")?,
@@ -6727,7 +7312,8 @@ impl rt::decode::DecodeStruct for RobotSetPluginsResponse {
 /// Response of [`RobotApi::query_plugins`](super::robot::RobotApi::query_plugins).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotQueryPluginsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotQueryPluginsResponse {
@@ -6751,20 +7337,17 @@ impl rt::decode::DecodeStruct for RobotQueryPluginsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pluginInfoList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RobotPluginInfo>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["pluginInfoList"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<RobotPluginInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotQueryPluginsResponse {
             plugin_info_list: f0.unwrap_or_default(),
@@ -6774,7 +7357,8 @@ impl rt::decode::DecodeStruct for RobotQueryPluginsResponse {
 /// Response of [`RobotApi::clear_plugins`](super::robot::RobotApi::clear_plugins).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotClearPluginsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RobotClearPluginsResponse {
@@ -6795,15 +7379,11 @@ impl rt::decode::DecodeStruct for RobotClearPluginsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["result"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RobotClearPluginsResponse {
             result: rt::decode::required(f0, "result")?,

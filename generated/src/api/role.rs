@@ -241,7 +241,8 @@ impl<'c> RoleApi<'c> {
 /// Source: `spec/role.yaml` · `endpoints.add_role`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleAddRoleRequest {
     /// Name of the new role (角色名称).
@@ -300,7 +301,8 @@ impl rt::Endpoint for RoleAddRoleRequest {
 /// Source: `spec/role.yaml` · `endpoints.delete_role`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleDeleteRoleRequest {
     /// Id of the role to delete (角色ID), from `list`.
@@ -349,7 +351,8 @@ impl rt::Endpoint for RoleDeleteRoleRequest {
 /// Source: `spec/role.yaml` · `endpoints.update_role`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleUpdateRoleRequest {
     /// Id of the role to rename (角色ID), from `list`.
@@ -407,7 +410,8 @@ impl rt::Endpoint for RoleUpdateRoleRequest {
 /// Source: `spec/role.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleListRequest {
     /// Page size (分页大小), default 20, at most 200; used together with `offset`.
@@ -516,7 +520,8 @@ impl<'c> crate::api::Call<'c, RoleListRequest> {
 /// Source: `spec/role.yaml` · `endpoints.get_role`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleGetRoleRequest {
     /// Role id (角色ID), from `list`.
@@ -565,7 +570,8 @@ impl rt::Endpoint for RoleGetRoleRequest {
 /// Source: `spec/role.yaml` · `endpoints.add_role_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleAddRoleGroupRequest {
     /// Name of the new role group (角色组名称).
@@ -614,7 +620,8 @@ impl rt::Endpoint for RoleAddRoleGroupRequest {
 /// Source: `spec/role.yaml` · `endpoints.get_role_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleGetRoleGroupRequest {
     /// Role group id (角色组ID), from `list`.
@@ -665,7 +672,8 @@ impl rt::Endpoint for RoleGetRoleGroupRequest {
 /// Source: `spec/role.yaml` · `endpoints.add_roles_for_emps`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleAddRolesForEmpsRequest {
     /// Role ids (角色roleId列表), sent comma-separated, at most 20.
@@ -730,7 +738,8 @@ impl rt::Endpoint for RoleAddRolesForEmpsRequest {
 /// Source: `spec/role.yaml` · `endpoints.remove_roles_for_emps`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleRemoveRolesForEmpsRequest {
     /// Role ids (角色roleId列表), sent comma-separated, at most 20.
@@ -798,7 +807,8 @@ impl rt::Endpoint for RoleRemoveRolesForEmpsRequest {
 /// Source: `spec/role.yaml` · `endpoints.update_scope`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleUpdateScopeRequest {
     /// Userid of the role holder (员工在企业中的userId).
@@ -880,7 +890,8 @@ impl<'c> crate::api::Call<'c, RoleUpdateScopeRequest> {
 /// Source: `spec/role.yaml` · `endpoints.simple_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct RoleSimpleListRequest {
     /// Role id (角色roleId), from `list`.
@@ -992,7 +1003,8 @@ impl<'c> crate::api::Call<'c, RoleSimpleListRequest> {
 /// A role inside a role group of the `list` answer (角色).
 ///
 /// Source: `spec/role.yaml` · `types.RoleBrief`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleBrief {
@@ -1022,18 +1034,18 @@ impl rt::decode::DecodeStruct for RoleBrief {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["id", "name"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleBrief {
             id: rt::decode::required(f0, "id")?,
@@ -1044,7 +1056,8 @@ impl rt::decode::DecodeStruct for RoleBrief {
 /// A role group and its roles, as `list` returns it (角色组).
 ///
 /// Source: `spec/role.yaml` · `types.RoleGroup`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleGroup {
@@ -1083,25 +1096,28 @@ impl rt::decode::DecodeStruct for RoleGroup {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "groupId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["groupId", "name", "roles"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<RoleBrief>>::new(),
+                    )
                 }
-                "roles" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<RoleBrief>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleGroup {
             group_id: rt::decode::required(f0, "groupId")?,
@@ -1113,7 +1129,8 @@ impl rt::decode::DecodeStruct for RoleGroup {
 /// One page of `list` (角色组列表).
 ///
 /// Source: `spec/role.yaml` · `types.RoleGroupPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleGroupPage {
@@ -1152,25 +1169,28 @@ impl rt::decode::DecodeStruct for RoleGroupPage {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["hasMore", "list", "nextCursor"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<RoleGroup>>::new(),
+                    )
                 }
-                "list" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<RoleGroup>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "nextCursor" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleGroupPage {
             has_more: rt::decode::required(f0, "hasMore")?,
@@ -1182,7 +1202,8 @@ impl rt::decode::DecodeStruct for RoleGroupPage {
 /// A role as `get_role` returns it (角色详情).
 ///
 /// Source: `spec/role.yaml` · `types.RoleDetail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleDetail {
@@ -1215,22 +1236,24 @@ impl rt::decode::DecodeStruct for RoleDetail {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["name", "groupId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "groupId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleDetail {
             name: f0.unwrap_or_default(),
@@ -1241,7 +1264,8 @@ impl rt::decode::DecodeStruct for RoleDetail {
 /// A role inside the group of `get_role_group` (角色).
 ///
 /// Source: `spec/role.yaml` · `types.RoleGroupRole`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleGroupRole {
@@ -1271,20 +1295,21 @@ impl rt::decode::DecodeStruct for RoleGroupRole {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "role_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["role_id", "role_name"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "role_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleGroupRole {
             role_id: rt::decode::required(f0, "role_id")?,
@@ -1295,7 +1320,8 @@ impl rt::decode::DecodeStruct for RoleGroupRole {
 /// A role group as `get_role_group` returns it (角色组信息).
 ///
 /// Source: `spec/role.yaml` · `types.RoleGroupDetail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleGroupDetail {
@@ -1328,25 +1354,24 @@ impl rt::decode::DecodeStruct for RoleGroupDetail {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "group_name" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["group_name", "roles"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "roles" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RoleGroupRole>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<RoleGroupRole>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleGroupDetail {
             group_name: f0.unwrap_or_default(),
@@ -1357,7 +1382,8 @@ impl rt::decode::DecodeStruct for RoleGroupDetail {
 /// One department a role holder manages (管理范围).
 ///
 /// Source: `spec/role.yaml` · `types.RoleManageScope`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleManageScope {
@@ -1387,20 +1413,18 @@ impl rt::decode::DecodeStruct for RoleManageScope {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["dept_id", "name"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleManageScope {
             dept_id: rt::decode::required(f0, "dept_id")?,
@@ -1411,7 +1435,8 @@ impl rt::decode::DecodeStruct for RoleManageScope {
 /// A user holding a role, from `simple_list` (角色下的员工).
 ///
 /// Source: `spec/role.yaml` · `types.RoleMember`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleMember {
@@ -1450,28 +1475,34 @@ impl rt::decode::DecodeStruct for RoleMember {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "name", "manageScopes"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "manageScopes" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<RoleManageScope>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<RoleManageScope>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleMember {
             userid: rt::decode::required(f0, "userid")?,
@@ -1483,7 +1514,8 @@ impl rt::decode::DecodeStruct for RoleMember {
 /// One page of `simple_list`.
 ///
 /// Source: `spec/role.yaml` · `types.RoleMemberPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleMemberPage {
@@ -1522,25 +1554,28 @@ impl rt::decode::DecodeStruct for RoleMemberPage {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["hasMore", "list", "nextCursor"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<RoleMember>>::new(),
+                    )
                 }
-                "list" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<RoleMember>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "nextCursor" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleMemberPage {
             has_more: rt::decode::required(f0, "hasMore")?,
@@ -1552,7 +1587,8 @@ impl rt::decode::DecodeStruct for RoleMemberPage {
 /// Response of [`RoleApi::add_role`](super::role::RoleApi::add_role).
 ///
 /// Source: `spec/role.yaml` · `types.RoleAddRoleResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleAddRoleResponse {
@@ -1573,15 +1609,11 @@ impl rt::decode::DecodeStruct for RoleAddRoleResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "roleId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["roleId"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleAddRoleResponse {
             role_id: rt::decode::required(f0, "roleId")?,
@@ -1591,7 +1623,8 @@ impl rt::decode::DecodeStruct for RoleAddRoleResponse {
 /// Response of [`RoleApi::add_role_group`](super::role::RoleApi::add_role_group).
 ///
 /// Source: `spec/role.yaml` · `types.RoleAddRoleGroupResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RoleAddRoleGroupResponse {
@@ -1612,15 +1645,11 @@ impl rt::decode::DecodeStruct for RoleAddRoleGroupResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "groupId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["groupId"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(RoleAddRoleGroupResponse {
             group_id: rt::decode::required(f0, "groupId")?,

@@ -168,7 +168,8 @@ impl<'c> SmartdeviceApi<'c> {
 /// Source: `spec/smartdevice.yaml` · `endpoints.list_user_machines`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceListUserMachinesRequest {
     /// The query (请求结构).
@@ -221,7 +222,8 @@ impl rt::Endpoint for SmartdeviceListUserMachinesRequest {
 /// Source: `spec/smartdevice.yaml` · `endpoints.get_device`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceGetDeviceRequest {
     /// Which device (设备查询对象).
@@ -271,7 +273,8 @@ impl rt::Endpoint for SmartdeviceGetDeviceRequest {
 /// Source: `spec/smartdevice.yaml` · `endpoints.get_device_by_id`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceGetDeviceByIdRequest {
     /// Which device (设备查询对象).
@@ -324,7 +327,8 @@ impl rt::Endpoint for SmartdeviceGetDeviceByIdRequest {
 /// Source: `spec/smartdevice.yaml` · `endpoints.list_devices`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceListDevicesRequest {
     /// The product and the page (列表查询对象).
@@ -378,7 +382,8 @@ impl rt::Endpoint for SmartdeviceListDevicesRequest {
 /// Source: `spec/smartdevice.yaml` · `endpoints.unbind_device`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceUnbindDeviceRequest {
     /// Which device (解绑参数).
@@ -431,7 +436,8 @@ impl rt::Endpoint for SmartdeviceUnbindDeviceRequest {
 /// Source: `spec/smartdevice.yaml` · `endpoints.update_device_nick`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceUpdateDeviceNickRequest {
     /// The device and its new name (昵称修改参数).
@@ -481,7 +487,8 @@ impl rt::Endpoint for SmartdeviceUpdateDeviceNickRequest {
 /// Source: `spec/smartdevice.yaml` · `endpoints.bind_device`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceBindDeviceRequest {
     /// The device (设备请求信息对象).
@@ -525,7 +532,8 @@ impl rt::Endpoint for SmartdeviceBindDeviceRequest {
 /// Whose attendance machines to list, and which page (请求结构).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceUserMachineQuery`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceUserMachineQuery {
     /// The employee's userid (员工userId).
@@ -557,21 +565,22 @@ impl rt::decode::DecodeStruct for SmartdeviceUserMachineQuery {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "offset", "size"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "offset" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                "size" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceUserMachineQuery {
             userid: rt::decode::required(f0, "userid")?,
@@ -600,7 +609,8 @@ impl rt::Validate for SmartdeviceUserMachineQuery {
 /// An attendance machine (考勤机).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceMachine`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceMachine {
@@ -651,42 +661,62 @@ impl rt::decode::DecodeStruct for SmartdeviceMachine {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "deviceid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "deviceid",
+                "devid",
+                "device_name",
+                "product_name",
+                "deviceName",
+                "productName",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "devid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "device_name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deviceName" if f2.is_none() => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "product_name" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "productName" if f3.is_none() => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceMachine {
             deviceid: f0.unwrap_or_default(),
@@ -699,7 +729,8 @@ impl rt::decode::DecodeStruct for SmartdeviceMachine {
 /// One page of an employee's attendance machines (考勤机列表).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceMachinePage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceMachinePage {
@@ -732,38 +763,41 @@ impl rt::decode::DecodeStruct for SmartdeviceMachinePage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "machine_list" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<SmartdeviceMachine>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["machine_list", "has_more", "machineList", "hasMore"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<SmartdeviceMachine>>::new(),
+                    )
                 }
-                "machineList" if f0.is_none() => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<SmartdeviceMachine>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<SmartdeviceMachine>>::new(),
+                    )
                 }
-                "hasMore" if f1.is_none() => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceMachinePage {
             machine_list: f0.unwrap_or_default(),
@@ -774,7 +808,8 @@ impl rt::decode::DecodeStruct for SmartdeviceMachinePage {
 /// Which device (设备查询对象); give `device_id` or `device_name`.
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceDeviceQuery`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceDeviceQuery {
     /// The product key (产品的唯一标识).
@@ -806,25 +841,34 @@ impl rt::decode::DecodeStruct for SmartdeviceDeviceQuery {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pk" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["pk", "device_id", "device_name"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "device_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "device_name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceDeviceQuery {
             pk: rt::decode::required(f0, "pk")?,
@@ -862,7 +906,8 @@ impl rt::Validate for SmartdeviceDeviceQuery {
 /// Which device, by id (设备查询对象).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceDeviceIdQuery`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceDeviceIdQuery {
     /// Device id from `list_devices` (设备主键ID).
@@ -882,15 +927,17 @@ impl rt::decode::DecodeStruct for SmartdeviceDeviceIdQuery {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "device_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["device_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceDeviceIdQuery {
             device_id: rt::decode::required(f0, "device_id")?,
@@ -914,7 +961,8 @@ impl rt::Validate for SmartdeviceDeviceIdQuery {
 /// Which product's devices, and which page (列表查询对象).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceDevicePageQuery`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceDevicePageQuery {
     /// The product key (产品的唯一标识).
@@ -946,21 +994,22 @@ impl rt::decode::DecodeStruct for SmartdeviceDevicePageQuery {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pk" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["pk", "cursor", "size"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "cursor" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                "size" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                2 => rt::decode::put(&mut map, &mut f2, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceDevicePageQuery {
             pk: rt::decode::required(f0, "pk")?,
@@ -989,7 +1038,8 @@ impl rt::Validate for SmartdeviceDevicePageQuery {
 /// A smart device (设备详情).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceDevice`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceDevice {
@@ -1085,57 +1135,86 @@ impl rt::decode::DecodeStruct for SmartdeviceDevice {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "device_id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "device_id",
+                "device_name",
+                "nick",
+                "pk",
+                "sn",
+                "device_mac",
+                "corp_id",
+                "userid",
+                "ext",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "device_name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "nick" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pk" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sn" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "device_mac" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userid" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "ext" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceDevice {
             device_id: f0.unwrap_or_default(),
@@ -1153,7 +1232,8 @@ impl rt::decode::DecodeStruct for SmartdeviceDevice {
 /// Which device to unbind (解绑参数); give `device_id` or `device_name`.
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceUnbind`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceUnbind {
     /// The product key (产品的唯一标识).
@@ -1191,30 +1271,41 @@ impl rt::decode::DecodeStruct for SmartdeviceUnbind {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pk" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["pk", "device_id", "device_name", "userid"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "device_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "device_name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userid" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceUnbind {
             pk: rt::decode::required(f0, "pk")?,
@@ -1259,7 +1350,8 @@ impl rt::Validate for SmartdeviceUnbind {
 /// A device's new display name (昵称修改参数); give `device_id` or `device_name`.
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceNickChange`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceNickChange {
     /// The product key (产品的唯一标识).
@@ -1297,28 +1389,41 @@ impl rt::decode::DecodeStruct for SmartdeviceNickChange {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pk" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["pk", "nick", "device_id", "device_name"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "nick" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "device_id" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "device_name" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceNickChange {
             pk: rt::decode::required(f0, "pk")?,
@@ -1358,7 +1463,8 @@ impl rt::Validate for SmartdeviceNickChange {
 /// A device to bind to the org (设备请求信息).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceBind`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct SmartdeviceBind {
     /// The product key (产品的唯一标识).
@@ -1414,41 +1520,62 @@ impl rt::decode::DecodeStruct for SmartdeviceBind {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pk" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["pk", "sn", "dn", "nick", "mac", "outid", "ext"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "sn" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "dn" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "nick" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mac" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "outid" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "ext" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceBind {
             pk: rt::decode::required(f0, "pk")?,
@@ -1508,7 +1635,8 @@ impl rt::Validate for SmartdeviceBind {
 /// Response of [`SmartdeviceApi::list_devices`](super::smartdevice::SmartdeviceApi::list_devices).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceListDevicesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceListDevicesResponse {
@@ -1550,30 +1678,34 @@ impl rt::decode::DecodeStruct for SmartdeviceListDevicesResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "list" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<SmartdeviceDevice>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["list", "next_cursor", "has_more"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<SmartdeviceDevice>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "has_more" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceListDevicesResponse {
             list: f0.unwrap_or_default(),
@@ -1585,7 +1717,8 @@ impl rt::decode::DecodeStruct for SmartdeviceListDevicesResponse {
 /// Response of [`SmartdeviceApi::bind_device`](super::smartdevice::SmartdeviceApi::bind_device).
 ///
 /// Source: `spec/smartdevice.yaml` · `types.SmartdeviceBindDeviceResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SmartdeviceBindDeviceResponse {
@@ -1606,15 +1739,17 @@ impl rt::decode::DecodeStruct for SmartdeviceBindDeviceResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "device_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["device_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(SmartdeviceBindDeviceResponse {
             device_id: rt::decode::required(f0, "device_id")?,

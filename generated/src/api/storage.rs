@@ -897,7 +897,8 @@ impl<'c> StorageApi<'c> {
 /// Source: `spec/storage.yaml` · `endpoints.get_org`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetOrgRequest {
     /// The organisation's corpId.
@@ -963,7 +964,8 @@ impl rt::Endpoint for StorageGetOrgRequest {
 /// Source: `spec/storage.yaml` · `endpoints.get_current_app`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetCurrentAppRequest {
     /// The operator's unionId (操作者unionId): the user the call acts as.
@@ -1013,7 +1015,8 @@ impl rt::Endpoint for StorageGetCurrentAppRequest {
 /// Source: `spec/storage.yaml` · `endpoints.add_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageAddSpaceRequest {
     /// The operator's unionId (操作者unionId): the user the call acts as.
@@ -1081,7 +1084,8 @@ impl<'c> crate::api::Call<'c, StorageAddSpaceRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetSpaceRequest {
     /// The space (空间Id), from `add_space`.
@@ -1147,7 +1151,8 @@ impl rt::Endpoint for StorageGetSpaceRequest {
 /// Source: `spec/storage.yaml` · `endpoints.add_folder`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageAddFolderRequest {
     /// The space (空间Id), from `add_space`.
@@ -1254,7 +1259,8 @@ impl<'c> crate::api::Call<'c, StorageAddFolderRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.copy_dentry`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageCopyDentryRequest {
     /// The space (空间Id), from `add_space`.
@@ -1367,7 +1373,8 @@ impl<'c> crate::api::Call<'c, StorageCopyDentryRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.copy_dentries`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageCopyDentriesRequest {
     /// The space (空间Id), from `add_space`.
@@ -1479,7 +1486,8 @@ impl<'c> crate::api::Call<'c, StorageCopyDentriesRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.move_dentry`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageMoveDentryRequest {
     /// The space (空间Id), from `add_space`.
@@ -1592,7 +1600,8 @@ impl<'c> crate::api::Call<'c, StorageMoveDentryRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.move_dentries`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageMoveDentriesRequest {
     /// The space (空间Id), from `add_space`.
@@ -1703,7 +1712,8 @@ impl<'c> crate::api::Call<'c, StorageMoveDentriesRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.rename_dentry`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageRenameDentryRequest {
     /// The space (空间Id), from `add_space`.
@@ -1793,7 +1803,8 @@ impl rt::Endpoint for StorageRenameDentryRequest {
 /// Source: `spec/storage.yaml` · `endpoints.delete_dentry`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageDeleteDentryRequest {
     /// The space (空间Id), from `add_space`.
@@ -1891,7 +1902,8 @@ impl<'c> crate::api::Call<'c, StorageDeleteDentryRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.delete_dentries`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageDeleteDentriesRequest {
     /// The space (空间Id), from `add_space`.
@@ -1989,7 +2001,8 @@ impl<'c> crate::api::Call<'c, StorageDeleteDentriesRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.revert_dentry_version`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageRevertDentryVersionRequest {
     /// The space (空间Id), from `add_space`.
@@ -2087,7 +2100,8 @@ impl rt::Endpoint for StorageRevertDentryVersionRequest {
 /// Source: `spec/storage.yaml` · `endpoints.list_dentry_versions`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageListDentryVersionsRequest {
     /// The space (空间Id), from `add_space`.
@@ -2246,7 +2260,8 @@ impl<'c> crate::api::Call<'c, StorageListDentryVersionsRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_dentry`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetDentryRequest {
     /// The space (空间Id), from `add_space`.
@@ -2345,7 +2360,8 @@ impl<'c> crate::api::Call<'c, StorageGetDentryRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_dentries`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetDentriesRequest {
     /// The space (空间Id), from `add_space`.
@@ -2442,7 +2458,8 @@ impl<'c> crate::api::Call<'c, StorageGetDentriesRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.list_dentries`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageListDentriesRequest {
     /// The space (空间Id), from `add_space`.
@@ -2641,7 +2658,8 @@ impl<'c> crate::api::Call<'c, StorageListDentriesRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.list_all_dentries`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageListAllDentriesRequest {
     /// The space (空间Id), from `add_space`.
@@ -2724,7 +2742,8 @@ impl<'c> crate::api::Call<'c, StorageListAllDentriesRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.update_dentry_app_properties`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageUpdateDentryAppPropertiesRequest {
     /// The space (空间Id), from `add_space`.
@@ -2821,7 +2840,8 @@ impl rt::Endpoint for StorageUpdateDentryAppPropertiesRequest {
 /// Source: `spec/storage.yaml` · `endpoints.delete_dentry_app_properties`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageDeleteDentryAppPropertiesRequest {
     /// The space (空间Id), from `add_space`.
@@ -2917,7 +2937,8 @@ impl rt::Endpoint for StorageDeleteDentryAppPropertiesRequest {
 /// Source: `spec/storage.yaml` · `endpoints.get_dentry_open_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetDentryOpenInfoRequest {
     /// The space (空间Id), from `add_space`.
@@ -3017,7 +3038,8 @@ impl<'c> crate::api::Call<'c, StorageGetDentryOpenInfoRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_dentry_thumbnails`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetDentryThumbnailsRequest {
     /// The space (空间Id), from `add_space`.
@@ -3101,7 +3123,8 @@ impl rt::Endpoint for StorageGetDentryThumbnailsRequest {
 /// Source: `spec/storage.yaml` · `endpoints.init_multipart_file_upload`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageInitMultipartFileUploadRequest {
     /// The space (空间Id), from `add_space`.
@@ -3186,7 +3209,8 @@ impl<'c> crate::api::Call<'c, StorageInitMultipartFileUploadRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_multipart_file_upload_infos`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetMultipartFileUploadInfosRequest {
     /// The operator's unionId (操作者unionId): the user the call acts as.
@@ -3280,7 +3304,8 @@ impl<'c> crate::api::Call<'c, StorageGetMultipartFileUploadInfosRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_file_upload_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetFileUploadInfoRequest {
     /// The space (空间Id), from `add_space`.
@@ -3384,7 +3409,8 @@ impl<'c> crate::api::Call<'c, StorageGetFileUploadInfoRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.commit_file`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageCommitFileRequest {
     /// The space (空间Id), from `add_space`.
@@ -3508,7 +3534,8 @@ impl<'c> crate::api::Call<'c, StorageCommitFileRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_file_download_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetFileDownloadInfoRequest {
     /// The space (空间Id), from `add_space`.
@@ -3607,7 +3634,8 @@ impl<'c> crate::api::Call<'c, StorageGetFileDownloadInfoRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_recycle_bin`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetRecycleBinRequest {
     /// The scope type (回收站范围类型): `ORG`.
@@ -3676,7 +3704,8 @@ impl rt::Endpoint for StorageGetRecycleBinRequest {
 /// Source: `spec/storage.yaml` · `endpoints.list_recycle_items`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageListRecycleItemsRequest {
     /// The recycle bin (回收站Id), from `get_recycle_bin`.
@@ -3819,7 +3848,8 @@ impl<'c> crate::api::Call<'c, StorageListRecycleItemsRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.get_recycle_item`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetRecycleItemRequest {
     /// The recycle bin (回收站Id), from `get_recycle_bin`.
@@ -3901,7 +3931,8 @@ impl rt::Endpoint for StorageGetRecycleItemRequest {
 /// Source: `spec/storage.yaml` · `endpoints.restore_recycle_item`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageRestoreRecycleItemRequest {
     /// The recycle bin (回收站Id), from `get_recycle_bin`.
@@ -4000,7 +4031,8 @@ impl<'c> crate::api::Call<'c, StorageRestoreRecycleItemRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.restore_recycle_items`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageRestoreRecycleItemsRequest {
     /// The recycle bin (回收站Id), from `get_recycle_bin`.
@@ -4098,7 +4130,8 @@ impl<'c> crate::api::Call<'c, StorageRestoreRecycleItemsRequest> {
 /// Source: `spec/storage.yaml` · `endpoints.delete_recycle_item`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageDeleteRecycleItemRequest {
     /// The recycle bin (回收站Id), from `get_recycle_bin`.
@@ -4180,7 +4213,8 @@ impl rt::Endpoint for StorageDeleteRecycleItemRequest {
 /// Source: `spec/storage.yaml` · `endpoints.delete_recycle_items`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageDeleteRecycleItemsRequest {
     /// The recycle bin (回收站Id), from `get_recycle_bin`.
@@ -4264,7 +4298,8 @@ impl rt::Endpoint for StorageDeleteRecycleItemsRequest {
 /// Source: `spec/storage.yaml` · `endpoints.clear_recycle_bin`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageClearRecycleBinRequest {
     /// The recycle bin (回收站Id), from `get_recycle_bin`.
@@ -4330,7 +4365,8 @@ impl rt::Endpoint for StorageClearRecycleBinRequest {
 /// Source: `spec/storage.yaml` · `endpoints.get_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageGetTaskRequest {
     /// The task (异步任务ID), from an answer with `async: true`.
@@ -4397,7 +4433,8 @@ impl rt::Endpoint for StorageGetTaskRequest {
 /// Source: `spec/storage.yaml` · `endpoints.subscribe_event`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageSubscribeEventRequest {
     /// The operator's unionId (操作者unionId): the user the call acts as.
@@ -4468,7 +4505,8 @@ impl rt::Endpoint for StorageSubscribeEventRequest {
 /// Source: `spec/storage.yaml` · `endpoints.unsubscribe_event`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageUnsubscribeEventRequest {
     /// The operator's unionId (操作者unionId): the user the call acts as.
@@ -4593,7 +4631,8 @@ impl rt::Scalar for StorageVisibility {
 /// A property an app keeps on a file or folder (应用属性).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageAppProperty`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageAppProperty {
     /// The property's name (属性名).
@@ -4625,26 +4664,34 @@ impl rt::decode::DecodeStruct for StorageAppProperty {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["name", "value", "visibility"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "value" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "visibility" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<StorageVisibility>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<StorageVisibility>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageAppProperty {
             name: rt::decode::required(f0, "name")?,
@@ -5015,7 +5062,8 @@ impl rt::Scalar for StorageQuotaType {
 /// Capacity of a partition (容量信息), in bytes.
 ///
 /// Source: `spec/storage.yaml` · `types.StorageQuota`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageQuota {
@@ -5066,35 +5114,41 @@ impl rt::decode::DecodeStruct for StorageQuota {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "used" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["used", "max", "reserved", "type"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "max" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "reserved" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "type" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageQuotaType>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<StorageQuotaType>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageQuota {
             used: f0.unwrap_or_default(),
@@ -5107,7 +5161,8 @@ impl rt::decode::DecodeStruct for StorageQuota {
 /// The capacity of one partition (分区容量信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StoragePartition`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StoragePartition {
@@ -5140,28 +5195,27 @@ impl rt::decode::DecodeStruct for StoragePartition {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "partitionType" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StoragePartitionType>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["partitionType", "quota"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StoragePartitionType>>::new(),
+                    )
                 }
-                "quota" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageQuota>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageQuota>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StoragePartition {
             partition_type: f0.unwrap_or_default(),
@@ -5172,7 +5226,8 @@ impl rt::decode::DecodeStruct for StoragePartition {
 /// An organisation's storage (企业存储信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageOrg`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageOrg {
@@ -5205,25 +5260,27 @@ impl rt::decode::DecodeStruct for StorageOrg {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corpId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["corpId", "partitions"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "partitions" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StoragePartition>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<StoragePartition>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageOrg {
             corp_id: f0.unwrap_or_default(),
@@ -5234,7 +5291,8 @@ impl rt::decode::DecodeStruct for StorageOrg {
 /// The calling app's storage (企业存储应用信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageApp`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageApp {
@@ -5303,45 +5361,55 @@ impl rt::decode::DecodeStruct for StorageApp {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "corpId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["corpId", "appId", "name", "createTime", "modifiedTime", "partitions"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifiedTime" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "partitions" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StoragePartition>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<StoragePartition>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageApp {
             corp_id: f0.unwrap_or_default(),
@@ -5418,7 +5486,8 @@ impl rt::Scalar for StorageOwnerType {
 /// What a space supports (空间能力项); all off by default.
 ///
 /// Source: `spec/storage.yaml` · `types.StorageSpaceCapabilities`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageSpaceCapabilities {
     /// Searchable (是否支持搜索).
@@ -5450,27 +5519,34 @@ impl rt::decode::DecodeStruct for StorageSpaceCapabilities {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "canSearch" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["canSearch", "canRename", "canRecordRecentFile"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "canRename" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "canRecordRecentFile" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageSpaceCapabilities {
             can_search: f0.unwrap_or_default(),
@@ -5575,7 +5651,8 @@ impl rt::Scalar for StorageSpaceStatus {
 /// A storage space (空间).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageSpace`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageSpace {
@@ -5743,109 +5820,150 @@ impl rt::decode::DecodeStruct for StorageSpace {
         let mut f14 = None;
         let mut f15 = None;
         let mut f16 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "corpId",
+                "name",
+                "ownerType",
+                "ownerId",
+                "creatorId",
+                "modifierId",
+                "usedQuota",
+                "quota",
+                "status",
+                "createTime",
+                "modifiedTime",
+                "appId",
+                "scene",
+                "sceneId",
+                "capabilities",
+                "partitions",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corpId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "ownerType" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageOwnerType>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<StorageOwnerType>>::new(),
+                    )
                 }
-                "ownerId" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creatorId" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifierId" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "usedQuota" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "quota" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "status" => {
-                    f9 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageSpaceStatus>>::new(),
-                            )?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<StorageSpaceStatus>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifiedTime" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appId" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "scene" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sceneId" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "capabilities" => {
-                    f15 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageSpaceCapabilities>>::new(),
-                            )?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<StorageSpaceCapabilities>>::new(),
+                    )
                 }
-                "partitions" => {
-                    f16 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StoragePartition>>::new(),
-                            )?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Vec<StoragePartition>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageSpace {
             id: f0.unwrap_or_default(),
@@ -5999,7 +6117,8 @@ impl rt::Scalar for StorageDentryStatus {
 /// A file's thumbnail (缩略图信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageThumbnail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageThumbnail {
@@ -6041,27 +6160,34 @@ impl rt::decode::DecodeStruct for StorageThumbnail {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "width" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["width", "height", "url"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "height" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "url" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageThumbnail {
             width: f0.unwrap_or_default(),
@@ -6073,7 +6199,8 @@ impl rt::decode::DecodeStruct for StorageThumbnail {
 /// Properties of a file or folder (文件属性).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentryProperties`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDentryProperties {
@@ -6097,17 +6224,17 @@ impl rt::decode::DecodeStruct for StorageDentryProperties {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "readOnly" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["readOnly"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDentryProperties {
             read_only: f0.unwrap_or_default(),
@@ -6119,7 +6246,8 @@ impl rt::decode::DecodeStruct for StorageDentryProperties {
 /// v1.0 SDK give a map from the owning space's `ownerId` to a list, which is what is declared.
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentry`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDentry {
@@ -6326,143 +6454,184 @@ impl rt::decode::DecodeStruct for StorageDentry {
         let mut f18 = None;
         let mut f19 = None;
         let mut f20 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "spaceId",
+                "parentId",
+                "type",
+                "name",
+                "size",
+                "path",
+                "version",
+                "status",
+                "extension",
+                "category",
+                "creatorId",
+                "modifierId",
+                "createTime",
+                "modifiedTime",
+                "properties",
+                "appProperties",
+                "uuid",
+                "partitionType",
+                "storageDriver",
+                "thumbnail",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "spaceId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "parentId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentryType>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<StorageDentryType>>::new(),
+                    )
                 }
-                "name" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "size" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "path" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "version" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "status" => {
-                    f8 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentryStatus>>::new(),
-                            )?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<StorageDentryStatus>>::new(),
+                    )
                 }
-                "extension" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "category" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creatorId" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifierId" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifiedTime" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "properties" => {
-                    f15 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentryProperties>>::new(),
-                            )?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<StorageDentryProperties>>::new(),
+                    )
                 }
-                "appProperties" => {
-                    f16 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<
-                                        String,
-                                        Vec<StorageAppProperty>,
-                                    >,
-                                >::new(),
-                            )?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, Vec<StorageAppProperty>>,
+                        >::new(),
+                    )
                 }
-                "uuid" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "partitionType" => {
-                    f18 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StoragePartitionType>>::new(),
-                            )?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<StoragePartitionType>>::new(),
+                    )
                 }
-                "storageDriver" => {
-                    f19 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDriver>>::new(),
-                            )?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<StorageDriver>>::new(),
+                    )
                 }
-                "thumbnail" => {
-                    f20 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageThumbnail>>::new(),
-                            )?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<StorageThumbnail>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDentry {
             id: f0.unwrap_or_default(),
@@ -6494,7 +6663,8 @@ impl rt::decode::DecodeStruct for StorageDentry {
 /// `headers`, before `expirationSeconds` run out.
 ///
 /// Source: `spec/storage.yaml` · `types.StorageHeaderSignatureInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageHeaderSignatureInfo {
@@ -6557,45 +6727,56 @@ impl rt::decode::DecodeStruct for StorageHeaderSignatureInfo {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "resourceUrls" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "resourceUrls",
+                "headers",
+                "expirationSeconds",
+                "region",
+                "internalResourceUrls",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "headers" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "expirationSeconds" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "region" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageRegion>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<StorageRegion>>::new(),
+                    )
                 }
-                "internalResourceUrls" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageHeaderSignatureInfo {
             resource_urls: f0.unwrap_or_default(),
@@ -6609,7 +6790,8 @@ impl rt::decode::DecodeStruct for StorageHeaderSignatureInfo {
 /// Where to upload one part of a multipart upload (分片Header加签上传信息).
 ///
 /// Source: `spec/storage.yaml` · `types.StoragePartSignatureInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StoragePartSignatureInfo {
@@ -6642,27 +6824,27 @@ impl rt::decode::DecodeStruct for StoragePartSignatureInfo {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "partNumber" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["partNumber", "headerSignatureInfo"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "headerSignatureInfo" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<StorageHeaderSignatureInfo>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageHeaderSignatureInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StoragePartSignatureInfo {
             part_number: f0.unwrap_or_default(),
@@ -6673,7 +6855,8 @@ impl rt::decode::DecodeStruct for StoragePartSignatureInfo {
 /// Checks to run before an upload (预检查的字段); each is skipped when absent.
 ///
 /// Source: `spec/storage.yaml` · `types.StorageUploadPreCheck`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageUploadPreCheck {
     /// The file's MD5 hex digest (文件md5值), for an integrity check.
@@ -6711,32 +6894,41 @@ impl rt::decode::DecodeStruct for StorageUploadPreCheck {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "md5" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["md5", "size", "parentId", "name"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "size" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "parentId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageUploadPreCheck {
             md5: f0.unwrap_or_default(),
@@ -6786,7 +6978,8 @@ impl rt::Validate for StorageUploadPreCheck {
 /// Options of an upload-info request (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageUploadOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageUploadOption {
     /// The storage driver (文件存储驱动类型); `DINGTALK` by default.
@@ -6824,41 +7017,41 @@ impl rt::decode::DecodeStruct for StorageUploadOption {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "storageDriver" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDriver>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["storageDriver", "preCheckParam", "preferRegion", "preferIntranet"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageDriver>>::new(),
+                    )
                 }
-                "preCheckParam" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageUploadPreCheck>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageUploadPreCheck>>::new(),
+                    )
                 }
-                "preferRegion" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageRegion>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<StorageRegion>>::new(),
+                    )
                 }
-                "preferIntranet" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageUploadOption {
             storage_driver: f0.unwrap_or_default(),
@@ -6911,7 +7104,8 @@ impl rt::Validate for StorageUploadOption {
 /// Options of a multipart upload (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageMultipartInitOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageMultipartInitOption {
     /// The storage driver; only `DINGTALK` is supported.
@@ -6943,36 +7137,34 @@ impl rt::decode::DecodeStruct for StorageMultipartInitOption {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "storageDriver" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDriver>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["storageDriver", "preCheckParam", "preferRegion"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageDriver>>::new(),
+                    )
                 }
-                "preCheckParam" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageUploadPreCheck>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageUploadPreCheck>>::new(),
+                    )
                 }
-                "preferRegion" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageRegion>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<StorageRegion>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageMultipartInitOption {
             storage_driver: f0.unwrap_or_default(),
@@ -7018,7 +7210,8 @@ impl rt::Validate for StorageMultipartInitOption {
 /// Transfer options (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageIntranetOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageIntranetOption {
     /// Prefer intranet transfer (是否优先使用内网传输), when dedicated intranet storage is set up; true by default.
@@ -7038,17 +7231,17 @@ impl rt::decode::DecodeStruct for StorageIntranetOption {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "preferIntranet" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["preferIntranet"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageIntranetOption {
             prefer_intranet: f0.unwrap_or_default(),
@@ -7075,7 +7268,8 @@ impl rt::Validate for StorageIntranetOption {
 /// Options of a download-info request (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDownloadOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageDownloadOption {
     /// The file version to download (文件的版本号); the latest when absent.
@@ -7101,22 +7295,27 @@ impl rt::decode::DecodeStruct for StorageDownloadOption {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "version" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["version", "preferIntranet"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "preferIntranet" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDownloadOption {
             version: f0.unwrap_or_default(),
@@ -7152,7 +7351,8 @@ impl rt::Validate for StorageDownloadOption {
 /// Options of a commit (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageCommitOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageCommitOption {
     /// The file's size in bytes (文件大小).
@@ -7184,33 +7384,34 @@ impl rt::decode::DecodeStruct for StorageCommitOption {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "size" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["size", "conflictStrategy", "appProperties"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "conflictStrategy" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                    )
                 }
-                "appProperties" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageAppProperty>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<StorageAppProperty>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageCommitOption {
             size: f0.unwrap_or_default(),
@@ -7262,7 +7463,8 @@ impl rt::Validate for StorageCommitOption {
 /// Options of a new folder (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageFolderOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageFolderOption {
     /// What to do when the name is taken (文件夹名称冲突策略).
@@ -7288,28 +7490,27 @@ impl rt::decode::DecodeStruct for StorageFolderOption {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "conflictStrategy" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["conflictStrategy", "appProperties"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                    )
                 }
-                "appProperties" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageAppProperty>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<StorageAppProperty>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageFolderOption {
             conflict_strategy: f0.unwrap_or_default(),
@@ -7354,7 +7555,8 @@ impl rt::Validate for StorageFolderOption {
 /// Options of a copy or restore (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageConflictOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageConflictOption {
     /// What to do when the name is taken (名称冲突策略).
@@ -7374,20 +7576,17 @@ impl rt::decode::DecodeStruct for StorageConflictOption {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "conflictStrategy" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["conflictStrategy"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageConflictOption {
             conflict_strategy: f0.unwrap_or_default(),
@@ -7418,7 +7617,8 @@ impl rt::Validate for StorageConflictOption {
 /// Options of a move (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageMoveOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageMoveOption {
     /// What to do when the name is taken (名称冲突策略).
@@ -7444,25 +7644,27 @@ impl rt::decode::DecodeStruct for StorageMoveOption {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "conflictStrategy" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["conflictStrategy", "presevePermissions"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                    )
                 }
-                "presevePermissions" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageMoveOption {
             conflict_strategy: f0.unwrap_or_default(),
@@ -7502,7 +7704,8 @@ impl rt::Validate for StorageMoveOption {
 /// Options of a batch move (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageBatchMoveOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageBatchMoveOption {
     /// What to do when a name is taken (名称冲突策略).
@@ -7528,25 +7731,27 @@ impl rt::decode::DecodeStruct for StorageBatchMoveOption {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "conflictStrategy" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["conflictStrategy", "preservePermissions"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageConflictStrategy>>::new(),
+                    )
                 }
-                "preservePermissions" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageBatchMoveOption {
             conflict_strategy: f0.unwrap_or_default(),
@@ -7586,7 +7791,8 @@ impl rt::Validate for StorageBatchMoveOption {
 /// Options of a batch delete (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRemoveOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageRemoveOption {
     /// Move to the recycle bin instead of deleting (是否删除到回收站); false by default.
@@ -7606,17 +7812,17 @@ impl rt::decode::DecodeStruct for StorageRemoveOption {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "toRecycleBin" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["toRecycleBin"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageRemoveOption {
             to_recycle_bin: f0.unwrap_or_default(),
@@ -7643,7 +7849,8 @@ impl rt::Validate for StorageRemoveOption {
 /// Options of a file-info request (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentryQueryOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageDentryQueryOption {
     /// Return the app properties of these spaces' `ownerId`s only (at most 20); all when absent.
@@ -7669,22 +7876,27 @@ impl rt::decode::DecodeStruct for StorageDentryQueryOption {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "appIdsForAppProperties" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["appIdsForAppProperties", "withThumbnail"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "withThumbnail" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDentryQueryOption {
             app_ids_for_app_properties: f0.unwrap_or_default(),
@@ -7789,7 +8001,8 @@ impl rt::Scalar for StorageOpenType {
 /// Options of an open-link request (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageOpenInfoOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageOpenInfoOption {
     /// The file version (文件的版本号); the latest when absent.
@@ -7830,35 +8043,41 @@ impl rt::decode::DecodeStruct for StorageOpenInfoOption {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "version" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["version", "type", "waterMark", "checkLogin"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "type" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageOpenType>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageOpenType>>::new(),
+                    )
                 }
-                "waterMark" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "checkLogin" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageOpenInfoOption {
             version: f0.unwrap_or_default(),
@@ -7909,7 +8128,8 @@ impl rt::Validate for StorageOpenInfoOption {
 /// Options of a new space (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageSpaceOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageSpaceOption {
     /// The space's name (空间名称); none by default.
@@ -7961,48 +8181,55 @@ impl rt::decode::DecodeStruct for StorageSpaceOption {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["name", "quota", "capabilities", "scene", "sceneId", "ownerType"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "quota" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "capabilities" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageSpaceCapabilities>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<StorageSpaceCapabilities>>::new(),
+                    )
                 }
-                "scene" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sceneId" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "ownerType" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageOwnerType>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<StorageOwnerType>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageSpaceOption {
             name: f0.unwrap_or_default(),
@@ -8200,7 +8427,8 @@ impl rt::Scalar for StorageListOrderBy {
 /// Paging and options of a whole-space listing (可选参数).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListAllOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct StorageListAllOption {
     /// The cursor (分页游标): absent first, then the previous answer's `nextToken`.
@@ -8239,35 +8467,41 @@ impl rt::decode::DecodeStruct for StorageListAllOption {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nextToken" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["nextToken", "maxResults", "order", "withThumbnail"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "maxResults" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "order" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageListOrder>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<StorageListOrder>>::new(),
+                    )
                 }
-                "withThumbnail" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageListAllOption {
             next_token: f0.unwrap_or_default(),
@@ -8318,7 +8552,8 @@ impl rt::Validate for StorageListAllOption {
 /// The outcome of a batch copy, move or delete for one file or folder (批量操作结果).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentryOpResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDentryOpResult {
@@ -8405,52 +8640,78 @@ impl rt::decode::DecodeStruct for StorageDentryOpResult {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "spaceId",
+                "dentryId",
+                "async",
+                "success",
+                "errorCode",
+                "taskId",
+                "targetSpaceId",
+                "targetDentryId",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dentryId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "async" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "success" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "errorCode" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "taskId" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "targetSpaceId" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "targetDentryId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDentryOpResult {
             space_id: f0.unwrap_or_default(),
@@ -8467,7 +8728,8 @@ impl rt::decode::DecodeStruct for StorageDentryOpResult {
 /// One file or folder of a batch info request (批量获取结果).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDentryQueryResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDentryQueryResult {
@@ -8527,40 +8789,48 @@ impl rt::decode::DecodeStruct for StorageDentryQueryResult {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["spaceId", "dentryId", "success", "errorCode", "dentry"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dentryId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "success" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "errorCode" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dentry" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentry>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<StorageDentry>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDentryQueryResult {
             space_id: f0.unwrap_or_default(),
@@ -8574,7 +8844,8 @@ impl rt::decode::DecodeStruct for StorageDentryQueryResult {
 /// One file of a batch thumbnail request (缩略图获取结果).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageThumbnailResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageThumbnailResult {
@@ -8634,40 +8905,48 @@ impl rt::decode::DecodeStruct for StorageThumbnailResult {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["spaceId", "dentryId", "success", "errorCode", "thumbnail"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dentryId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "success" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "errorCode" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "thumbnail" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageThumbnail>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<StorageThumbnail>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageThumbnailResult {
             space_id: f0.unwrap_or_default(),
@@ -8681,7 +8960,8 @@ impl rt::decode::DecodeStruct for StorageThumbnailResult {
 /// A recycle bin (回收站).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRecycleBin`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRecycleBin {
@@ -8723,27 +9003,34 @@ impl rt::decode::DecodeStruct for StorageRecycleBin {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "scope", "scopeId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "scope" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "scopeId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageRecycleBin {
             id: f0.unwrap_or_default(),
@@ -8755,7 +9042,8 @@ impl rt::decode::DecodeStruct for StorageRecycleBin {
 /// A deleted file or folder in the recycle bin (回收项).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRecycleItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRecycleItem {
@@ -8851,60 +9139,86 @@ impl rt::decode::DecodeStruct for StorageRecycleItem {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "spaceId",
+                "dentryId",
+                "size",
+                "type",
+                "originalName",
+                "originalPath",
+                "operatorId",
+                "operatorTime",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "spaceId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dentryId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "size" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "type" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentryType>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<StorageDentryType>>::new(),
+                    )
                 }
-                "originalName" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originalPath" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "operatorId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "operatorTime" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageRecycleItem {
             id: f0.unwrap_or_default(),
@@ -8922,7 +9236,8 @@ impl rt::decode::DecodeStruct for StorageRecycleItem {
 /// The outcome of restoring one recycle item (还原结果).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRestoreResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRestoreResult {
@@ -9009,52 +9324,78 @@ impl rt::decode::DecodeStruct for StorageRestoreResult {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "recycleBinId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "recycleBinId",
+                "recycleItemId",
+                "async",
+                "success",
+                "errorCode",
+                "taskId",
+                "spaceId",
+                "dentryId",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "recycleItemId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "async" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "success" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "errorCode" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "taskId" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "spaceId" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dentryId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageRestoreResult {
             recycle_bin_id: f0.unwrap_or_default(),
@@ -9141,7 +9482,8 @@ impl rt::Scalar for StorageTaskStatus {
 /// An asynchronous storage task (异步任务).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageTask`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageTask {
@@ -9228,55 +9570,78 @@ impl rt::decode::DecodeStruct for StorageTask {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "status",
+                "totalCount",
+                "successCount",
+                "failCount",
+                "failMessage",
+                "beginTime",
+                "endTime",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageTaskStatus>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageTaskStatus>>::new(),
+                    )
                 }
-                "totalCount" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "successCount" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "failCount" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "failMessage" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "beginTime" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "endTime" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageTask {
             id: f0.unwrap_or_default(),
@@ -9355,7 +9720,8 @@ impl rt::Scalar for StorageEventScope {
 /// Response of [`StorageApi::get_org`](super::storage::StorageApi::get_org).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetOrgResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetOrgResponse {
@@ -9379,20 +9745,17 @@ impl rt::decode::DecodeStruct for StorageGetOrgResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "org" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageOrg>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["org"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageOrg>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetOrgResponse {
             org: f0.unwrap_or_default(),
@@ -9402,7 +9765,8 @@ impl rt::decode::DecodeStruct for StorageGetOrgResponse {
 /// Response of [`StorageApi::get_current_app`](super::storage::StorageApi::get_current_app).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetCurrentAppResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetCurrentAppResponse {
@@ -9426,20 +9790,17 @@ impl rt::decode::DecodeStruct for StorageGetCurrentAppResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "app" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageApp>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["app"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageApp>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetCurrentAppResponse {
             app: f0.unwrap_or_default(),
@@ -9449,7 +9810,8 @@ impl rt::decode::DecodeStruct for StorageGetCurrentAppResponse {
 /// Response of [`StorageApi::add_space`](super::storage::StorageApi::add_space).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageAddSpaceResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageAddSpaceResponse {
@@ -9473,20 +9835,17 @@ impl rt::decode::DecodeStruct for StorageAddSpaceResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "space" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageSpace>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["space"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageSpace>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageAddSpaceResponse {
             space: f0.unwrap_or_default(),
@@ -9496,7 +9855,8 @@ impl rt::decode::DecodeStruct for StorageAddSpaceResponse {
 /// Response of [`StorageApi::get_space`](super::storage::StorageApi::get_space).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetSpaceResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetSpaceResponse {
@@ -9520,20 +9880,17 @@ impl rt::decode::DecodeStruct for StorageGetSpaceResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "space" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageSpace>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["space"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageSpace>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetSpaceResponse {
             space: f0.unwrap_or_default(),
@@ -9543,7 +9900,8 @@ impl rt::decode::DecodeStruct for StorageGetSpaceResponse {
 /// Response of [`StorageApi::add_folder`](super::storage::StorageApi::add_folder).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageAddFolderResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageAddFolderResponse {
@@ -9567,20 +9925,17 @@ impl rt::decode::DecodeStruct for StorageAddFolderResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentry" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["dentry"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageDentry>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageAddFolderResponse {
             dentry: f0.unwrap_or_default(),
@@ -9590,7 +9945,8 @@ impl rt::decode::DecodeStruct for StorageAddFolderResponse {
 /// Response of [`StorageApi::copy_dentry`](super::storage::StorageApi::copy_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageCopyDentryResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageCopyDentryResponse {
@@ -9632,30 +9988,34 @@ impl rt::decode::DecodeStruct for StorageCopyDentryResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentry" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dentry", "async", "taskId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageDentry>>::new(),
+                    )
                 }
-                "async" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "taskId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageCopyDentryResponse {
             dentry: f0.unwrap_or_default(),
@@ -9667,7 +10027,8 @@ impl rt::decode::DecodeStruct for StorageCopyDentryResponse {
 /// Response of [`StorageApi::copy_dentries`](super::storage::StorageApi::copy_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageCopyDentriesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageCopyDentriesResponse {
@@ -9691,20 +10052,17 @@ impl rt::decode::DecodeStruct for StorageCopyDentriesResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "resultItems" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["resultItems"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageCopyDentriesResponse {
             result_items: f0.unwrap_or_default(),
@@ -9714,7 +10072,8 @@ impl rt::decode::DecodeStruct for StorageCopyDentriesResponse {
 /// Response of [`StorageApi::move_dentry`](super::storage::StorageApi::move_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageMoveDentryResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageMoveDentryResponse {
@@ -9756,30 +10115,34 @@ impl rt::decode::DecodeStruct for StorageMoveDentryResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentry" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dentry", "async", "taskId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageDentry>>::new(),
+                    )
                 }
-                "async" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "taskId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageMoveDentryResponse {
             dentry: f0.unwrap_or_default(),
@@ -9791,7 +10154,8 @@ impl rt::decode::DecodeStruct for StorageMoveDentryResponse {
 /// Response of [`StorageApi::move_dentries`](super::storage::StorageApi::move_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageMoveDentriesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageMoveDentriesResponse {
@@ -9815,20 +10179,17 @@ impl rt::decode::DecodeStruct for StorageMoveDentriesResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "resultItems" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["resultItems"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageMoveDentriesResponse {
             result_items: f0.unwrap_or_default(),
@@ -9838,7 +10199,8 @@ impl rt::decode::DecodeStruct for StorageMoveDentriesResponse {
 /// Response of [`StorageApi::rename_dentry`](super::storage::StorageApi::rename_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRenameDentryResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRenameDentryResponse {
@@ -9862,20 +10224,17 @@ impl rt::decode::DecodeStruct for StorageRenameDentryResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentry" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["dentry"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageDentry>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageRenameDentryResponse {
             dentry: f0.unwrap_or_default(),
@@ -9885,7 +10244,8 @@ impl rt::decode::DecodeStruct for StorageRenameDentryResponse {
 /// Response of [`StorageApi::delete_dentry`](super::storage::StorageApi::delete_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteDentryResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteDentryResponse {
@@ -9918,22 +10278,24 @@ impl rt::decode::DecodeStruct for StorageDeleteDentryResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "async" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["async", "taskId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "taskId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDeleteDentryResponse {
             r#async: f0.unwrap_or_default(),
@@ -9944,7 +10306,8 @@ impl rt::decode::DecodeStruct for StorageDeleteDentryResponse {
 /// Response of [`StorageApi::delete_dentries`](super::storage::StorageApi::delete_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteDentriesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteDentriesResponse {
@@ -9968,20 +10331,17 @@ impl rt::decode::DecodeStruct for StorageDeleteDentriesResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "resultItems" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["resultItems"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageDentryOpResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDeleteDentriesResponse {
             result_items: f0.unwrap_or_default(),
@@ -9991,7 +10351,8 @@ impl rt::decode::DecodeStruct for StorageDeleteDentriesResponse {
 /// Response of [`StorageApi::revert_dentry_version`](super::storage::StorageApi::revert_dentry_version).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRevertDentryVersionResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRevertDentryVersionResponse {
@@ -10015,17 +10376,17 @@ impl rt::decode::DecodeStruct for StorageRevertDentryVersionResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageRevertDentryVersionResponse {
             success: f0.unwrap_or_default(),
@@ -10035,7 +10396,8 @@ impl rt::decode::DecodeStruct for StorageRevertDentryVersionResponse {
 /// Response of [`StorageApi::list_dentry_versions`](super::storage::StorageApi::list_dentry_versions).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListDentryVersionsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageListDentryVersionsResponse {
@@ -10068,25 +10430,27 @@ impl rt::decode::DecodeStruct for StorageListDentryVersionsResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentries" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dentries", "nextToken"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageDentry>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageListDentryVersionsResponse {
             dentries: f0.unwrap_or_default(),
@@ -10097,7 +10461,8 @@ impl rt::decode::DecodeStruct for StorageListDentryVersionsResponse {
 /// Response of [`StorageApi::get_dentry`](super::storage::StorageApi::get_dentry).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetDentryResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetDentryResponse {
@@ -10121,20 +10486,17 @@ impl rt::decode::DecodeStruct for StorageGetDentryResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentry" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["dentry"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageDentry>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetDentryResponse {
             dentry: f0.unwrap_or_default(),
@@ -10144,7 +10506,8 @@ impl rt::decode::DecodeStruct for StorageGetDentryResponse {
 /// Response of [`StorageApi::get_dentries`](super::storage::StorageApi::get_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetDentriesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetDentriesResponse {
@@ -10168,20 +10531,17 @@ impl rt::decode::DecodeStruct for StorageGetDentriesResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "resultItems" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageDentryQueryResult>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["resultItems"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageDentryQueryResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetDentriesResponse {
             result_items: f0.unwrap_or_default(),
@@ -10191,7 +10551,8 @@ impl rt::decode::DecodeStruct for StorageGetDentriesResponse {
 /// Response of [`StorageApi::list_dentries`](super::storage::StorageApi::list_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListDentriesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageListDentriesResponse {
@@ -10224,25 +10585,27 @@ impl rt::decode::DecodeStruct for StorageListDentriesResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentries" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dentries", "nextToken"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageDentry>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageListDentriesResponse {
             dentries: f0.unwrap_or_default(),
@@ -10253,7 +10616,8 @@ impl rt::decode::DecodeStruct for StorageListDentriesResponse {
 /// Response of [`StorageApi::list_all_dentries`](super::storage::StorageApi::list_all_dentries).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListAllDentriesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageListAllDentriesResponse {
@@ -10286,25 +10650,27 @@ impl rt::decode::DecodeStruct for StorageListAllDentriesResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentries" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dentries", "nextToken"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageDentry>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageListAllDentriesResponse {
             dentries: f0.unwrap_or_default(),
@@ -10315,7 +10681,8 @@ impl rt::decode::DecodeStruct for StorageListAllDentriesResponse {
 /// Response of [`StorageApi::update_dentry_app_properties`](super::storage::StorageApi::update_dentry_app_properties).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageUpdateDentryAppPropertiesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageUpdateDentryAppPropertiesResponse {
@@ -10339,17 +10706,17 @@ impl rt::decode::DecodeStruct for StorageUpdateDentryAppPropertiesResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageUpdateDentryAppPropertiesResponse {
             success: f0.unwrap_or_default(),
@@ -10359,7 +10726,8 @@ impl rt::decode::DecodeStruct for StorageUpdateDentryAppPropertiesResponse {
 /// Response of [`StorageApi::delete_dentry_app_properties`](super::storage::StorageApi::delete_dentry_app_properties).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteDentryAppPropertiesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteDentryAppPropertiesResponse {
@@ -10383,17 +10751,17 @@ impl rt::decode::DecodeStruct for StorageDeleteDentryAppPropertiesResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDeleteDentryAppPropertiesResponse {
             success: f0.unwrap_or_default(),
@@ -10403,7 +10771,8 @@ impl rt::decode::DecodeStruct for StorageDeleteDentryAppPropertiesResponse {
 /// Response of [`StorageApi::get_dentry_open_info`](super::storage::StorageApi::get_dentry_open_info).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetDentryOpenInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetDentryOpenInfoResponse {
@@ -10436,22 +10805,24 @@ impl rt::decode::DecodeStruct for StorageGetDentryOpenInfoResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "url" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["url", "hasWaterMark"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "hasWaterMark" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetDentryOpenInfoResponse {
             url: f0.unwrap_or_default(),
@@ -10462,7 +10833,8 @@ impl rt::decode::DecodeStruct for StorageGetDentryOpenInfoResponse {
 /// Response of [`StorageApi::get_dentry_thumbnails`](super::storage::StorageApi::get_dentry_thumbnails).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetDentryThumbnailsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetDentryThumbnailsResponse {
@@ -10486,20 +10858,17 @@ impl rt::decode::DecodeStruct for StorageGetDentryThumbnailsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "resultItems" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageThumbnailResult>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["resultItems"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageThumbnailResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetDentryThumbnailsResponse {
             result_items: f0.unwrap_or_default(),
@@ -10509,7 +10878,8 @@ impl rt::decode::DecodeStruct for StorageGetDentryThumbnailsResponse {
 /// Response of [`StorageApi::init_multipart_file_upload`](super::storage::StorageApi::init_multipart_file_upload).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageInitMultipartFileUploadResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageInitMultipartFileUploadResponse {
@@ -10542,25 +10912,27 @@ impl rt::decode::DecodeStruct for StorageInitMultipartFileUploadResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "uploadKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["uploadKey", "storageDriver"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "storageDriver" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDriver>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageDriver>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageInitMultipartFileUploadResponse {
             upload_key: f0.unwrap_or_default(),
@@ -10571,7 +10943,8 @@ impl rt::decode::DecodeStruct for StorageInitMultipartFileUploadResponse {
 /// Response of [`StorageApi::get_multipart_file_upload_infos`](super::storage::StorageApi::get_multipart_file_upload_infos).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetMultipartFileUploadInfosResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetMultipartFileUploadInfosResponse {
@@ -10598,20 +10971,20 @@ impl rt::decode::DecodeStruct for StorageGetMultipartFileUploadInfosResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "multipartHeaderSignatureInfos" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StoragePartSignatureInfo>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["multipartHeaderSignatureInfos"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StoragePartSignatureInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetMultipartFileUploadInfosResponse {
             multipart_header_signature_infos: f0.unwrap_or_default(),
@@ -10621,7 +10994,8 @@ impl rt::decode::DecodeStruct for StorageGetMultipartFileUploadInfosResponse {
 /// Response of [`StorageApi::get_file_upload_info`](super::storage::StorageApi::get_file_upload_info).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetFileUploadInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetFileUploadInfoResponse {
@@ -10672,40 +11046,41 @@ impl rt::decode::DecodeStruct for StorageGetFileUploadInfoResponse {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "uploadKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["uploadKey", "storageDriver", "protocol", "headerSignatureInfo"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "storageDriver" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDriver>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageDriver>>::new(),
+                    )
                 }
-                "protocol" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "headerSignatureInfo" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<StorageHeaderSignatureInfo>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<StorageHeaderSignatureInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetFileUploadInfoResponse {
             upload_key: f0.unwrap_or_default(),
@@ -10718,7 +11093,8 @@ impl rt::decode::DecodeStruct for StorageGetFileUploadInfoResponse {
 /// Response of [`StorageApi::commit_file`](super::storage::StorageApi::commit_file).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageCommitFileResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageCommitFileResponse {
@@ -10742,20 +11118,17 @@ impl rt::decode::DecodeStruct for StorageCommitFileResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dentry" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageDentry>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["dentry"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageDentry>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageCommitFileResponse {
             dentry: f0.unwrap_or_default(),
@@ -10765,7 +11138,8 @@ impl rt::decode::DecodeStruct for StorageCommitFileResponse {
 /// Response of [`StorageApi::get_file_download_info`](super::storage::StorageApi::get_file_download_info).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetFileDownloadInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetFileDownloadInfoResponse {
@@ -10798,27 +11172,27 @@ impl rt::decode::DecodeStruct for StorageGetFileDownloadInfoResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "protocol" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["protocol", "headerSignatureInfo"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "headerSignatureInfo" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<StorageHeaderSignatureInfo>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<StorageHeaderSignatureInfo>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetFileDownloadInfoResponse {
             protocol: f0.unwrap_or_default(),
@@ -10829,7 +11203,8 @@ impl rt::decode::DecodeStruct for StorageGetFileDownloadInfoResponse {
 /// Response of [`StorageApi::get_recycle_bin`](super::storage::StorageApi::get_recycle_bin).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetRecycleBinResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetRecycleBinResponse {
@@ -10853,20 +11228,17 @@ impl rt::decode::DecodeStruct for StorageGetRecycleBinResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "recycleBin" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageRecycleBin>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["recycleBin"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageRecycleBin>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetRecycleBinResponse {
             recycle_bin: f0.unwrap_or_default(),
@@ -10876,7 +11248,8 @@ impl rt::decode::DecodeStruct for StorageGetRecycleBinResponse {
 /// Response of [`StorageApi::list_recycle_items`](super::storage::StorageApi::list_recycle_items).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageListRecycleItemsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageListRecycleItemsResponse {
@@ -10909,25 +11282,27 @@ impl rt::decode::DecodeStruct for StorageListRecycleItemsResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "recycleItems" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageRecycleItem>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["recycleItems", "nextToken"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageRecycleItem>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageListRecycleItemsResponse {
             recycle_items: f0.unwrap_or_default(),
@@ -10938,7 +11313,8 @@ impl rt::decode::DecodeStruct for StorageListRecycleItemsResponse {
 /// Response of [`StorageApi::get_recycle_item`](super::storage::StorageApi::get_recycle_item).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetRecycleItemResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetRecycleItemResponse {
@@ -10962,20 +11338,17 @@ impl rt::decode::DecodeStruct for StorageGetRecycleItemResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "item" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageRecycleItem>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["item"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageRecycleItem>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetRecycleItemResponse {
             item: f0.unwrap_or_default(),
@@ -10985,7 +11358,8 @@ impl rt::decode::DecodeStruct for StorageGetRecycleItemResponse {
 /// Response of [`StorageApi::restore_recycle_item`](super::storage::StorageApi::restore_recycle_item).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRestoreRecycleItemResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRestoreRecycleItemResponse {
@@ -11036,32 +11410,41 @@ impl rt::decode::DecodeStruct for StorageRestoreRecycleItemResponse {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "async" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["async", "taskId", "spaceId", "dentryId"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "taskId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "spaceId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dentryId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageRestoreRecycleItemResponse {
             r#async: f0.unwrap_or_default(),
@@ -11074,7 +11457,8 @@ impl rt::decode::DecodeStruct for StorageRestoreRecycleItemResponse {
 /// Response of [`StorageApi::restore_recycle_items`](super::storage::StorageApi::restore_recycle_items).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageRestoreRecycleItemsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageRestoreRecycleItemsResponse {
@@ -11098,20 +11482,17 @@ impl rt::decode::DecodeStruct for StorageRestoreRecycleItemsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "resultItems" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<StorageRestoreResult>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["resultItems"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<StorageRestoreResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageRestoreRecycleItemsResponse {
             result_items: f0.unwrap_or_default(),
@@ -11121,7 +11502,8 @@ impl rt::decode::DecodeStruct for StorageRestoreRecycleItemsResponse {
 /// Response of [`StorageApi::delete_recycle_item`](super::storage::StorageApi::delete_recycle_item).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteRecycleItemResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteRecycleItemResponse {
@@ -11145,17 +11527,17 @@ impl rt::decode::DecodeStruct for StorageDeleteRecycleItemResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDeleteRecycleItemResponse {
             success: f0.unwrap_or_default(),
@@ -11165,7 +11547,8 @@ impl rt::decode::DecodeStruct for StorageDeleteRecycleItemResponse {
 /// Response of [`StorageApi::delete_recycle_items`](super::storage::StorageApi::delete_recycle_items).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageDeleteRecycleItemsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageDeleteRecycleItemsResponse {
@@ -11189,17 +11572,17 @@ impl rt::decode::DecodeStruct for StorageDeleteRecycleItemsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageDeleteRecycleItemsResponse {
             success: f0.unwrap_or_default(),
@@ -11209,7 +11592,8 @@ impl rt::decode::DecodeStruct for StorageDeleteRecycleItemsResponse {
 /// Response of [`StorageApi::clear_recycle_bin`](super::storage::StorageApi::clear_recycle_bin).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageClearRecycleBinResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageClearRecycleBinResponse {
@@ -11233,17 +11617,17 @@ impl rt::decode::DecodeStruct for StorageClearRecycleBinResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageClearRecycleBinResponse {
             success: f0.unwrap_or_default(),
@@ -11253,7 +11637,8 @@ impl rt::decode::DecodeStruct for StorageClearRecycleBinResponse {
 /// Response of [`StorageApi::get_task`](super::storage::StorageApi::get_task).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageGetTaskResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageGetTaskResponse {
@@ -11277,20 +11662,17 @@ impl rt::decode::DecodeStruct for StorageGetTaskResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "task" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<StorageTask>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["task"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<StorageTask>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageGetTaskResponse {
             task: f0.unwrap_or_default(),
@@ -11300,7 +11682,8 @@ impl rt::decode::DecodeStruct for StorageGetTaskResponse {
 /// Response of [`StorageApi::subscribe_event`](super::storage::StorageApi::subscribe_event).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageSubscribeEventResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageSubscribeEventResponse {
@@ -11324,17 +11707,17 @@ impl rt::decode::DecodeStruct for StorageSubscribeEventResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageSubscribeEventResponse {
             success: f0.unwrap_or_default(),
@@ -11344,7 +11727,8 @@ impl rt::decode::DecodeStruct for StorageSubscribeEventResponse {
 /// Response of [`StorageApi::unsubscribe_event`](super::storage::StorageApi::unsubscribe_event).
 ///
 /// Source: `spec/storage.yaml` · `types.StorageUnsubscribeEventResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StorageUnsubscribeEventResponse {
@@ -11368,17 +11752,17 @@ impl rt::decode::DecodeStruct for StorageUnsubscribeEventResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "success" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["success"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(StorageUnsubscribeEventResponse {
             success: f0.unwrap_or_default(),

@@ -237,7 +237,8 @@ impl<'c> TodoApi<'c> {
 /// Source: `spec/todo.yaml` · `endpoints.create_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoCreateTaskRequest {
     /// The unionId of the user the task belongs to, the creator's.
@@ -542,7 +543,8 @@ impl<'c> crate::api::Call<'c, TodoCreateTaskRequest> {
 /// Source: `spec/todo.yaml` · `endpoints.get_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoGetTaskRequest {
     /// The unionId of the user the task belongs to.
@@ -613,7 +615,8 @@ impl rt::Endpoint for TodoGetTaskRequest {
 /// Source: `spec/todo.yaml` · `endpoints.update_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoUpdateTaskRequest {
     /// The unionId of the user the task belongs to, the operator's.
@@ -806,7 +809,8 @@ impl<'c> crate::api::Call<'c, TodoUpdateTaskRequest> {
 /// Source: `spec/todo.yaml` · `endpoints.update_task_executor_status`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoUpdateTaskExecutorStatusRequest {
     /// The unionId of the user the task belongs to.
@@ -915,7 +919,8 @@ impl<'c> crate::api::Call<'c, TodoUpdateTaskExecutorStatusRequest> {
 /// Source: `spec/todo.yaml` · `endpoints.delete_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoDeleteTaskRequest {
     /// The unionId of the user the task belongs to, the operator's.
@@ -1003,7 +1008,8 @@ impl<'c> crate::api::Call<'c, TodoDeleteTaskRequest> {
 /// Source: `spec/todo.yaml` · `endpoints.query_org_tasks`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoQueryOrgTasksRequest {
     /// The user's unionId.
@@ -1151,7 +1157,8 @@ impl<'c> crate::api::Call<'c, TodoQueryOrgTasksRequest> {
 /// Source: `spec/todo.yaml` · `endpoints.create_personal_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoCreatePersonalTaskRequest {
     /// The user whose token the call carries: the key they signed in under with `Client::sign_in_user` (their unionId). Not sent.
@@ -1305,7 +1312,8 @@ impl<'c> crate::api::Call<'c, TodoCreatePersonalTaskRequest> {
 /// Source: `spec/todo.yaml` · `endpoints.create_card_type`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoCreateCardTypeRequest {
     /// The user whose token the call carries: the key they signed in under with `Client::sign_in_user` (their unionId). Not sent.
@@ -1456,7 +1464,8 @@ impl<'c> crate::api::Call<'c, TodoCreateCardTypeRequest> {
 /// Source: `spec/todo.yaml` · `endpoints.get_card_type`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoGetCardTypeRequest {
     /// The user whose token the call carries: the key they signed in under with `Client::sign_in_user` (their unionId). Not sent.
@@ -1539,7 +1548,8 @@ impl rt::Endpoint for TodoGetCardTypeRequest {
 /// Source: `spec/todo.yaml` · `endpoints.update_card_type`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoUpdateCardTypeRequest {
     /// The user whose token the call carries: the key they signed in under with `Client::sign_in_user` (their unionId). Not sent.
@@ -1709,7 +1719,8 @@ impl<'c> crate::api::Call<'c, TodoUpdateCardTypeRequest> {
 /// Where a to-do's details open (详情页url跳转地址).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoDetailUrl`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoDetailUrl {
     /// The page on mobile (APP端详情页), at most 1024 bytes; with DING notifications it must open with the `dingtalk://` scheme.
@@ -1735,22 +1746,24 @@ impl rt::decode::DecodeStruct for TodoDetailUrl {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "appUrl" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["appUrl", "pcUrl"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pcUrl" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoDetailUrl {
             app_url: f0.unwrap_or_default(),
@@ -1786,7 +1799,8 @@ impl rt::Validate for TodoDetailUrl {
 /// A custom field shown on a to-do card (内容区表单自定义字段).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoContentField`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoContentField {
     /// The field's key (字段唯一标识), at most 1024 bytes.
@@ -1812,22 +1826,27 @@ impl rt::decode::DecodeStruct for TodoContentField {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "fieldKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["fieldKey", "fieldValue"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fieldValue" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoContentField {
             field_key: f0.unwrap_or_default(),
@@ -1990,7 +2009,8 @@ impl rt::Scalar for TodoType {
 /// How a to-do's people are notified (待办通知配置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoNotifyConfigs`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoNotifyConfigs {
     /// `1` sends a DING pop-up notification (钉钉弹框通知), `0` does not.
@@ -2022,27 +2042,34 @@ impl rt::decode::DecodeStruct for TodoNotifyConfigs {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dingNotify" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dingNotify", "sendTodoApn", "sendAssistantChat"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sendTodoApn" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sendAssistantChat" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoNotifyConfigs {
             ding_notify: f0.unwrap_or_default(),
@@ -2088,7 +2115,8 @@ impl rt::Validate for TodoNotifyConfigs {
 /// How people are reminded before a to-do is due (待办截止前的通知提醒设置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoRemindNotifyConfigs`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoRemindNotifyConfigs {
     /// `1` sends a DING pop-up notification, `0` does not.
@@ -2114,22 +2142,27 @@ impl rt::decode::DecodeStruct for TodoRemindNotifyConfigs {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dingNotify" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dingNotify", "sendTodoApn"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sendTodoApn" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoRemindNotifyConfigs {
             ding_notify: f0.unwrap_or_default(),
@@ -2165,7 +2198,8 @@ impl rt::Validate for TodoRemindNotifyConfigs {
 /// The request a to-do button sends to the caller's service (按钮的回调参数).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoActionParam`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoActionParam {
     /// The request body (回调三方服务时请求的body).
@@ -2194,27 +2228,26 @@ impl rt::decode::DecodeStruct for TodoActionParam {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "body" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["body", "header"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "header" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoActionParam {
             body: f0.unwrap_or_default(),
@@ -2253,7 +2286,8 @@ impl rt::Validate for TodoActionParam {
 /// A custom button on a to-do (自定义按钮).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoAction`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoAction {
     /// The button's label (按钮的名称).
@@ -2303,45 +2337,55 @@ impl rt::decode::DecodeStruct for TodoAction {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["title", "actionType", "param", "url", "actionKey", "pcUrl"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "actionType" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "param" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoActionParam>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<TodoActionParam>>::new(),
+                    )
                 }
-                "url" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "actionKey" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pcUrl" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoAction {
             title: f0.unwrap_or_default(),
@@ -2406,7 +2450,8 @@ impl rt::Validate for TodoAction {
 /// A DingTalk to-do task (待办).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoTask`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoTask {
@@ -2643,147 +2688,214 @@ impl rt::decode::DecodeStruct for TodoTask {
         let mut f22 = None;
         let mut f23 = None;
         let mut f24 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "subject",
+                "description",
+                "startTime",
+                "dueTime",
+                "finishTime",
+                "done",
+                "executorIds",
+                "participantIds",
+                "detailUrl",
+                "source",
+                "sourceId",
+                "createdTime",
+                "modifiedTime",
+                "creatorId",
+                "modifierId",
+                "bizTag",
+                "requestId",
+                "contentFieldList",
+                "isOnlyShowExecutor",
+                "priority",
+                "notifyConfigs",
+                "cardTypeId",
+                "tenantId",
+                "tenantType",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "subject" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "startTime" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "dueTime" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "finishTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "done" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "executorIds" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "participantIds" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "detailUrl" => {
-                    f9 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoDetailUrl>>::new(),
-                            )?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<TodoDetailUrl>>::new(),
+                    )
                 }
-                "source" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sourceId" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createdTime" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modifiedTime" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "creatorId" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifierId" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizTag" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "requestId" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "contentFieldList" => {
-                    f18 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<TodoContentField>>::new(),
-                            )?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Vec<TodoContentField>>::new(),
+                    )
                 }
-                "isOnlyShowExecutor" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "priority" => {
-                    f20 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoPriority>>::new(),
-                            )?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<TodoPriority>>::new(),
+                    )
                 }
-                "notifyConfigs" => {
-                    f21 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoNotifyConfigs>>::new(),
-                            )?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Option<TodoNotifyConfigs>>::new(),
+                    )
                 }
-                "cardTypeId" => {
-                    f22 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "tenantId" => {
-                    f23 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "tenantType" => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                24 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoTask {
             id: rt::decode::required(f0, "id")?,
@@ -2883,7 +2995,8 @@ impl rt::Scalar for TodoRoleType {
 /// One to-do in an organisation user's list (待办卡片).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCard`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoCard {
@@ -3003,79 +3116,110 @@ impl rt::decode::DecodeStruct for TodoCard {
         let mut f9 = None;
         let mut f10 = None;
         let mut f11 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "taskId",
+                "subject",
+                "dueTime",
+                "detailUrl",
+                "priority",
+                "createdTime",
+                "modifiedTime",
+                "creatorId",
+                "sourceId",
+                "bizTag",
+                "isDone",
+                "todoType",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "subject" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dueTime" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "detailUrl" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoDetailUrl>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<TodoDetailUrl>>::new(),
+                    )
                 }
-                "priority" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoPriority>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<TodoPriority>>::new(),
+                    )
                 }
-                "createdTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modifiedTime" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "creatorId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sourceId" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizTag" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "isDone" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "todoType" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoType>>::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<TodoType>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoCard {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -3096,7 +3240,8 @@ impl rt::decode::DecodeStruct for TodoCard {
 /// A page of an organisation user's to-dos.
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCardPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoCardPage {
@@ -3129,22 +3274,27 @@ impl rt::decode::DecodeStruct for TodoCardPage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nextToken" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["nextToken", "todoCards"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "todoCards" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<TodoCard>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<TodoCard>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoCardPage {
             next_token: f0.unwrap_or_default(),
@@ -3155,7 +3305,8 @@ impl rt::decode::DecodeStruct for TodoCardPage {
 /// One executor's completion (执行者状态).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoExecutorStatus`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoExecutorStatus {
     /// The executor's unionId.
@@ -3181,22 +3332,24 @@ impl rt::decode::DecodeStruct for TodoExecutorStatus {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["id", "isDone"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "isDone" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoExecutorStatus {
             id: f0.unwrap_or_default(),
@@ -3229,7 +3382,8 @@ impl rt::Validate for TodoExecutorStatus {
 /// How a personal to-do's people are notified (通知提醒设置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoPersonalNotifyConfigs`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoPersonalNotifyConfigs {
     /// `1` sends a to-do pop-up notification (发送待办弹窗通知).
@@ -3249,17 +3403,17 @@ impl rt::decode::DecodeStruct for TodoPersonalNotifyConfigs {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dingNotify" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["dingNotify"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoPersonalNotifyConfigs {
             ding_notify: f0.unwrap_or_default(),
@@ -3405,7 +3559,8 @@ impl rt::Scalar for TodoPcOpenMode {
 /// A custom field of a to-do card type (内容区表单自定义字段配置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCardContentField`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoCardContentField {
     /// The field's key (字段的唯一标识).
@@ -3440,32 +3595,36 @@ impl rt::decode::DecodeStruct for TodoCardContentField {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "fieldKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["fieldKey", "fieldType", "nameI18n"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fieldType" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "nameI18n" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoCardContentField {
             field_key: f0.unwrap_or_default(),
@@ -3511,7 +3670,8 @@ impl rt::Validate for TodoCardContentField {
 /// A button of a to-do card type (待办卡片操作区按钮配置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCardAction`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TodoCardAction {
     /// The button's key (操作按钮的唯一标识).
@@ -3558,42 +3718,50 @@ impl rt::decode::DecodeStruct for TodoCardAction {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "actionKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["actionKey", "buttonStyleType", "actionType", "url", "nameI18n"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "buttonStyleType" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "actionType" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "url" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "nameI18n" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoCardAction {
             action_key: f0.unwrap_or_default(),
@@ -3653,7 +3821,8 @@ impl rt::Validate for TodoCardAction {
 /// A to-do card type (待办卡片类型配置).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCardTypeConfig`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoCardTypeConfig {
@@ -3782,87 +3951,118 @@ impl rt::decode::DecodeStruct for TodoCardTypeConfig {
         let mut f10 = None;
         let mut f11 = None;
         let mut f12 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "createdTime",
+                "modifiedTime",
+                "creatorId",
+                "modifierId",
+                "bizTag",
+                "requestId",
+                "cardType",
+                "icon",
+                "description",
+                "pcDetailUrlOpenMode",
+                "contentFieldList",
+                "actionList",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "createdTime" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modifiedTime" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "creatorId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifierId" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizTag" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "requestId" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "cardType" => {
-                    f7 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoCardType>>::new(),
-                            )?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<TodoCardType>>::new(),
+                    )
                 }
-                "icon" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "description" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pcDetailUrlOpenMode" => {
-                    f10 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<TodoPcOpenMode>>::new(),
-                            )?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<TodoPcOpenMode>>::new(),
+                    )
                 }
-                "contentFieldList" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<TodoCardContentField>>::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Vec<TodoCardContentField>>::new(),
+                    )
                 }
-                "actionList" => {
-                    f12 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<TodoCardAction>>::new(),
-                            )?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Vec<TodoCardAction>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoCardTypeConfig {
             id: rt::decode::required(f0, "id")?,
@@ -3884,7 +4084,8 @@ impl rt::decode::DecodeStruct for TodoCardTypeConfig {
 /// Response of [`TodoApi::create_personal_task`](super::todo::TodoApi::create_personal_task).
 ///
 /// Source: `spec/todo.yaml` · `types.TodoCreatePersonalTaskResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TodoCreatePersonalTaskResponse {
@@ -3914,20 +4115,27 @@ impl rt::decode::DecodeStruct for TodoCreatePersonalTaskResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["taskId", "createdTime"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "createdTime" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TodoCreatePersonalTaskResponse {
             task_id: rt::decode::required(f0, "taskId")?,

@@ -629,7 +629,8 @@ impl<'c> UserApi<'c> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyCreateRequest {
     /// The new user's id, unique and immutable; generated when absent.
@@ -927,7 +928,8 @@ impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyUpdateRequest {
     /// The user to update.
@@ -1241,7 +1243,8 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyDeleteRequest {
     /// The user to delete.
@@ -1293,7 +1296,8 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
 /// Source: `spec/user.yaml` · `endpoints.legacy_batch_delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyBatchDeleteRequest {
     /// Userids of the users to delete (员工UserID列表), 1 to 20, as a JSON array.
@@ -1348,7 +1352,8 @@ impl rt::Endpoint for UserLegacyBatchDeleteRequest {
 /// Source: `spec/user.yaml` · `endpoints.legacy_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyGetRequest {
     /// The user's id.
@@ -1417,7 +1422,8 @@ impl<'c> crate::api::Call<'c, UserLegacyGetRequest> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_simple_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacySimpleListRequest {
     /// Department id; 1 is the root department.
@@ -1572,7 +1578,8 @@ impl<'c> crate::api::Call<'c, UserLegacySimpleListRequest> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_dept_member_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyDeptMemberIdsRequest {
     /// Department id (camelCase key on this path).
@@ -1623,7 +1630,8 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
 /// Source: `spec/user.yaml` · `endpoints.legacy_list_by_page`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyListByPageRequest {
     /// Department id; 1 is the root department.
@@ -1771,7 +1779,8 @@ impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyListRequest {
     /// Department id; 1 is the root department.
@@ -1927,7 +1936,8 @@ impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_get_admins`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyGetAdminsRequest {}
 impl UserLegacyGetAdminsRequest {
@@ -1976,7 +1986,8 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
 /// Source: `spec/user.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserCreateRequest {
     /// The new user's id; generated when absent.
@@ -2492,7 +2503,8 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
 /// Source: `spec/user.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserUpdateRequest {
     /// The user to update.
@@ -2978,7 +2990,8 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
 /// Source: `spec/user.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserDeleteRequest {
     /// The user to delete.
@@ -3033,7 +3046,8 @@ impl rt::Endpoint for UserDeleteRequest {
 /// Source: `spec/user.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserGetRequest {
     /// The user's id.
@@ -3122,7 +3136,8 @@ impl<'c> crate::api::Call<'c, UserGetRequest> {
 /// Source: `spec/user.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserListRequest {
     /// Department id, at least 1.
@@ -3255,7 +3270,8 @@ impl<'c> crate::api::Call<'c, UserListRequest> {
 /// Source: `spec/user.yaml` · `endpoints.list_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserListIdsRequest {
     /// Department id, at least 1.
@@ -3303,7 +3319,8 @@ impl rt::Endpoint for UserListIdsRequest {
 /// Source: `spec/user.yaml` · `endpoints.list_simple`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserListSimpleRequest {
     /// Department id, at least 1.
@@ -3438,7 +3455,8 @@ impl<'c> crate::api::Call<'c, UserListSimpleRequest> {
 /// Source: `spec/user.yaml` · `endpoints.list_admins`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserListAdminsRequest {}
 impl UserListAdminsRequest {
@@ -3480,7 +3498,8 @@ impl rt::Endpoint for UserListAdminsRequest {
 /// Source: `spec/user.yaml` · `endpoints.get_admin_scope`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserGetAdminScopeRequest {
     /// The administrator's userid.
@@ -3531,7 +3550,8 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
 /// Source: `spec/user.yaml` · `endpoints.can_access_microapp`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserCanAccessMicroappRequest {
     /// The app's AppId (应用ID) from the developer console.
@@ -3594,7 +3614,8 @@ impl rt::Endpoint for UserCanAccessMicroappRequest {
 /// Source: `spec/user.yaml` · `endpoints.list_inactive`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserListInactiveRequest {
     /// The day to query, `yyyyMMdd`.
@@ -3703,7 +3724,8 @@ impl<'c> crate::api::Call<'c, UserListInactiveRequest> {
 /// Source: `spec/user.yaml` · `endpoints.list_inactive_v2`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserListInactiveV2Request {
     /// false = users who did not log in (未登录), true = users who did (登录).
@@ -3842,7 +3864,8 @@ impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_get_user_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyGetUserInfoRequest {
     /// Login-free code (免登码) from the JSAPI `requestAuthCode` / `getAuthCode`.
@@ -3892,7 +3915,8 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
 /// Source: `spec/user.yaml` · `endpoints.get_user_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserGetUserInfoRequest {
     /// Login-free code (免登码) from the JSAPI `requestAuthCode`; valid 5 minutes, single use.
@@ -3942,7 +3966,8 @@ impl rt::Endpoint for UserGetUserInfoRequest {
 /// Source: `spec/user.yaml` · `endpoints.legacy_get_by_mobile`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyGetByMobileRequest {
     /// Mobile number (手机号).
@@ -3996,7 +4021,8 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
 /// Source: `spec/user.yaml` · `endpoints.get_by_mobile`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserGetByMobileRequest {
     /// Mobile number (手机号).
@@ -4076,7 +4102,8 @@ impl<'c> crate::api::Call<'c, UserGetByMobileRequest> {
 /// Source: `spec/user.yaml` · `endpoints.legacy_get_userid_by_unionid`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyGetUseridByUnionidRequest {
     /// The user's unionid.
@@ -4126,7 +4153,8 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
 /// Source: `spec/user.yaml` · `endpoints.get_by_unionid`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserGetByUnionidRequest {
     /// The user's unionid.
@@ -4188,7 +4216,8 @@ impl rt::Endpoint for UserGetByUnionidRequest {
 /// Source: `spec/user.yaml` · `endpoints.legacy_org_user_count`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserLegacyOrgUserCountRequest {
     /// 0 = include users who have not activated DingTalk (未激活), 1 = activated users only.
@@ -4237,7 +4266,8 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
 /// Source: `spec/user.yaml` · `endpoints.count`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserCountRequest {
     /// false = include users who have not activated DingTalk (未激活), true = activated users only.
@@ -4551,7 +4581,8 @@ impl rt::Scalar for RoleType {
 /// A user's sort order inside one department (部门内排序).
 ///
 /// Source: `spec/user.yaml` · `types.UserDeptOrder`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserDeptOrder {
     /// Department id.
@@ -4577,18 +4608,12 @@ impl rt::decode::DecodeStruct for UserDeptOrder {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                "order" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["dept_id", "order"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserDeptOrder {
             dept_id: rt::decode::required(f0, "dept_id")?,
@@ -4611,7 +4636,8 @@ impl rt::Validate for UserDeptOrder {
 /// A user's job title inside one department (部门内职位).
 ///
 /// Source: `spec/user.yaml` · `types.UserDeptTitle`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserDeptTitle {
     /// Department id.
@@ -4637,18 +4663,18 @@ impl rt::decode::DecodeStruct for UserDeptTitle {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["dept_id", "title"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "title" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserDeptTitle {
             dept_id: rt::decode::required(f0, "dept_id")?,
@@ -4674,7 +4700,8 @@ impl rt::Validate for UserDeptTitle {
 /// A user's post inside one department (部门内任职).
 ///
 /// Source: `spec/user.yaml` · `types.UserDeptPosition`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct UserDeptPosition {
     /// Department id.
@@ -4712,30 +4739,35 @@ impl rt::decode::DecodeStruct for UserDeptPosition {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["dept_id", "title", "work_place", "is_main"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "work_place" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "is_main" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserDeptPosition {
             dept_id: rt::decode::required(f0, "dept_id")?,
@@ -4780,7 +4812,8 @@ impl rt::Validate for UserDeptPosition {
 /// Whether a user leads one of their departments (是否部门主管).
 ///
 /// Source: `spec/user.yaml` · `types.UserLeaderInDept`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLeaderInDept {
@@ -4807,18 +4840,12 @@ impl rt::decode::DecodeStruct for UserLeaderInDept {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                "leader" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["dept_id", "leader"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLeaderInDept {
             dept_id: rt::decode::required(f0, "dept_id")?,
@@ -4829,7 +4856,8 @@ impl rt::decode::DecodeStruct for UserLeaderInDept {
 /// A role held by a user (角色).
 ///
 /// Source: `spec/user.yaml` · `types.UserRole`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserRole {
@@ -4868,23 +4896,28 @@ impl rt::decode::DecodeStruct for UserRole {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "name", "group_name"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "group_name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserRole {
             id: rt::decode::required(f0, "id")?,
@@ -4896,7 +4929,8 @@ impl rt::decode::DecodeStruct for UserRole {
 /// The same person's identity in a linked organisation (关联组织).
 ///
 /// Source: `spec/user.yaml` · `types.UserUnionEmpMap`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserUnionEmpMap {
@@ -4929,22 +4963,24 @@ impl rt::decode::DecodeStruct for UserUnionEmpMap {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid", "corp_id"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserUnionEmpMap {
             userid: f0.unwrap_or_default(),
@@ -4955,7 +4991,8 @@ impl rt::decode::DecodeStruct for UserUnionEmpMap {
 /// Identities of a user across linked organisations (关联组织); only for orgs that have them.
 ///
 /// Source: `spec/user.yaml` · `types.UserUnionEmpExt`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserUnionEmpExt {
@@ -4997,30 +5034,34 @@ impl rt::decode::DecodeStruct for UserUnionEmpExt {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "corp_id", "union_emp_map_list"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "corp_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "union_emp_map_list" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<UserUnionEmpMap>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<UserUnionEmpMap>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserUnionEmpExt {
             userid: f0.unwrap_or_default(),
@@ -5032,7 +5073,8 @@ impl rt::decode::DecodeStruct for UserUnionEmpExt {
 /// Result of `topapi/v2/user/create`.
 ///
 /// Source: `spec/user.yaml` · `types.UserCreateResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserCreateResult {
@@ -5062,20 +5104,24 @@ impl rt::decode::DecodeStruct for UserCreateResult {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid", "unionId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "unionId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserCreateResult {
             userid: rt::decode::required(f0, "userid")?,
@@ -5087,7 +5133,8 @@ impl rt::decode::DecodeStruct for UserCreateResult {
 /// returned to third-party apps; several need the mobile or email / personal-info contact permissions.
 ///
 /// Source: `spec/user.yaml` · `types.UserDetail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserDetail {
@@ -5400,200 +5447,288 @@ impl rt::decode::DecodeStruct for UserDetail {
         let mut f30 = None;
         let mut f31 = None;
         let mut f32 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "unionid",
+                "name",
+                "avatar",
+                "state_code",
+                "mobile",
+                "hide_mobile",
+                "telephone",
+                "job_number",
+                "title",
+                "email",
+                "org_email",
+                "org_email_type",
+                "work_place",
+                "remark",
+                "manager_userid",
+                "dept_id_list",
+                "dept_order_list",
+                "leader_in_dept",
+                "role_list",
+                "dept_position_list",
+                "extension",
+                "extension_i18n",
+                "hired_date",
+                "active",
+                "admin",
+                "boss",
+                "senior",
+                "real_authed",
+                "exclusive_account",
+                "exclusive_account_type",
+                "login_id",
+                "union_emp_ext",
+                "loginId",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "unionid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "avatar" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "state_code" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobile" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "hide_mobile" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "telephone" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "job_number" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "email" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "org_email" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "org_email_type" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "work_place" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "remark" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "manager_userid" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dept_id_list" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "dept_order_list" => {
-                    f17 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<UserDeptOrder>>::new(),
-                            )?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Vec<UserDeptOrder>>::new(),
+                    )
                 }
-                "leader_in_dept" => {
-                    f18 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<UserLeaderInDept>>::new(),
-                            )?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Vec<UserLeaderInDept>>::new(),
+                    )
                 }
-                "role_list" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<UserRole>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Vec<UserRole>>::new(),
+                    )
                 }
-                "dept_position_list" => {
-                    f20 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<UserDeptPosition>>::new(),
-                            )?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Vec<UserDeptPosition>>::new(),
+                    )
                 }
-                "extension" => {
-                    f21 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::JsonText::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "extension_i18n" => {
-                    f22 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<serde_json::Value>>::new(),
-                            )?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::Field::<Option<serde_json::Value>>::new(),
+                    )
                 }
-                "hired_date" => {
-                    f23 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "active" => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                24 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "admin" => {
-                    f25 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                25 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f25,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "boss" => {
-                    f26 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                26 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f26,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "senior" => {
-                    f27 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                27 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f27,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "real_authed" => {
-                    f28 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                28 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f28,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "exclusive_account" => {
-                    f29 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                29 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f29,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "exclusive_account_type" => {
-                    f30 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                30 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f30,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "login_id" => {
-                    f31 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                31 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f31,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "loginId" if f31.is_none() => {
-                    f31 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                32 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f32,
+                        rt::decode::Field::<Option<UserUnionEmpExt>>::new(),
+                    )
                 }
-                "union_emp_ext" => {
-                    f32 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<UserUnionEmpExt>>::new(),
-                            )?,
-                    );
+                33 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f31,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserDetail {
             userid: rt::decode::required(f0, "userid")?,
@@ -5635,7 +5770,8 @@ impl rt::decode::DecodeStruct for UserDetail {
 /// One user in a `topapi/v2/user/list` page (部门用户详情). "Not for ISV apps" fields are not returned to third-party apps.
 ///
 /// Source: `spec/user.yaml` · `types.UserListItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserListItem {
@@ -5876,145 +6012,224 @@ impl rt::decode::DecodeStruct for UserListItem {
         let mut f22 = None;
         let mut f23 = None;
         let mut f24 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "unionid",
+                "name",
+                "avatar",
+                "state_code",
+                "mobile",
+                "hide_mobile",
+                "telephone",
+                "job_number",
+                "title",
+                "email",
+                "org_email",
+                "work_place",
+                "remark",
+                "dept_id_list",
+                "dept_order",
+                "extension",
+                "hired_date",
+                "active",
+                "admin",
+                "boss",
+                "leader",
+                "exclusive_account",
+                "exclusive_account_type",
+                "login_id",
+                "loginId",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "unionid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "avatar" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "state_code" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobile" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "hide_mobile" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "telephone" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "job_number" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "email" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "org_email" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "work_place" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "remark" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dept_id_list" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "dept_order" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "extension" => {
-                    f16 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::JsonText::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "hired_date" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "active" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "admin" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "boss" => {
-                    f20 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "leader" => {
-                    f21 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "exclusive_account" => {
-                    f22 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "exclusive_account_type" => {
-                    f23 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "login_id" => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                24 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "loginId" if f24.is_none() => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                25 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserListItem {
             userid: rt::decode::required(f0, "userid")?,
@@ -6048,7 +6263,8 @@ impl rt::decode::DecodeStruct for UserListItem {
 /// One page of `topapi/v2/user/list`.
 ///
 /// Source: `spec/user.yaml` · `types.UserListPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserListPage {
@@ -6087,28 +6303,28 @@ impl rt::decode::DecodeStruct for UserListPage {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "has_more" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["has_more", "next_cursor", "list"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<UserListItem>>::new(),
+                    )
                 }
-                "list" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<UserListItem>>::new(),
-                            )?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserListPage {
             has_more: rt::decode::required(f0, "has_more")?,
@@ -6120,7 +6336,8 @@ impl rt::decode::DecodeStruct for UserListPage {
 /// A user's id and name (用户基础信息).
 ///
 /// Source: `spec/user.yaml` · `types.UserSimple`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserSimple {
@@ -6150,20 +6367,24 @@ impl rt::decode::DecodeStruct for UserSimple {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid", "name"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserSimple {
             userid: rt::decode::required(f0, "userid")?,
@@ -6174,7 +6395,8 @@ impl rt::decode::DecodeStruct for UserSimple {
 /// One page of `topapi/user/listsimple`.
 ///
 /// Source: `spec/user.yaml` · `types.UserSimplePage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserSimplePage {
@@ -6213,25 +6435,28 @@ impl rt::decode::DecodeStruct for UserSimplePage {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "has_more" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["has_more", "next_cursor", "list"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<UserSimple>>::new(),
+                    )
                 }
-                "list" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<UserSimple>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserSimplePage {
             has_more: rt::decode::required(f0, "has_more")?,
@@ -6243,7 +6468,8 @@ impl rt::decode::DecodeStruct for UserSimplePage {
 /// The userids of a department's direct members (`topapi/user/listid`).
 ///
 /// Source: `spec/user.yaml` · `types.UserIdList`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserIdList {
@@ -6267,17 +6493,17 @@ impl rt::decode::DecodeStruct for UserIdList {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid_list" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid_list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserIdList {
             userid_list: f0.unwrap_or_default(),
@@ -6287,7 +6513,8 @@ impl rt::decode::DecodeStruct for UserIdList {
 /// An administrator of the organisation (管理员).
 ///
 /// Source: `spec/user.yaml` · `types.UserAdmin`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserAdmin {
@@ -6326,28 +6553,34 @@ impl rt::decode::DecodeStruct for UserAdmin {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "sys_level", "admin_mobile"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "sys_level" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<SysLevel>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<SysLevel>>::new(),
+                    )
                 }
-                "admin_mobile" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserAdmin {
             userid: rt::decode::required(f0, "userid")?,
@@ -6359,7 +6592,8 @@ impl rt::decode::DecodeStruct for UserAdmin {
 /// One page of `topapi/inactive/user/get`.
 ///
 /// Source: `spec/user.yaml` · `types.UserInactivePage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserInactivePage {
@@ -6389,20 +6623,18 @@ impl rt::decode::DecodeStruct for UserInactivePage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "has_more" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["has_more", "list"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "list" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserInactivePage {
             has_more: rt::decode::required(f0, "has_more")?,
@@ -6413,7 +6645,8 @@ impl rt::decode::DecodeStruct for UserInactivePage {
 /// One page of `topapi/inactive/user/v2/get`.
 ///
 /// Source: `spec/user.yaml` · `types.UserInactiveV2Page`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserInactiveV2Page {
@@ -6452,25 +6685,28 @@ impl rt::decode::DecodeStruct for UserInactiveV2Page {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "has_more" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["has_more", "next_cursor", "list"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "list" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserInactiveV2Page {
             has_more: rt::decode::required(f0, "has_more")?,
@@ -6482,7 +6718,8 @@ impl rt::decode::DecodeStruct for UserInactiveV2Page {
 /// The user behind a login-free code (免登码), from `topapi/v2/user/getuserinfo`.
 ///
 /// Source: `spec/user.yaml` · `types.UserLoginInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLoginInfo {
@@ -6557,48 +6794,70 @@ impl rt::decode::DecodeStruct for UserLoginInfo {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "device_id",
+                "sys",
+                "sys_level",
+                "associated_unionid",
+                "unionid",
+                "name",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "device_id" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "sys" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "sys_level" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<SysLevel>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<SysLevel>>::new(),
+                    )
                 }
-                "associated_unionid" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unionid" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLoginInfo {
             userid: rt::decode::required(f0, "userid")?,
@@ -6614,7 +6873,8 @@ impl rt::decode::DecodeStruct for UserLoginInfo {
 /// Result of `topapi/v2/user/getbymobile`.
 ///
 /// Source: `spec/user.yaml` · `types.UserByMobile`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserByMobile {
@@ -6650,22 +6910,27 @@ impl rt::decode::DecodeStruct for UserByMobile {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "exclusive_account_userid_list"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "exclusive_account_userid_list" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserByMobile {
             userid: f0.unwrap_or_default(),
@@ -6676,7 +6941,8 @@ impl rt::decode::DecodeStruct for UserByMobile {
 /// Result of `topapi/user/getbyunionid`.
 ///
 /// Source: `spec/user.yaml` · `types.UserByUnionid`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserByUnionid {
@@ -6706,23 +6972,27 @@ impl rt::decode::DecodeStruct for UserByUnionid {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "contact_type"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "contact_type" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<ContactType>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<ContactType>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserByUnionid {
             userid: rt::decode::required(f0, "userid")?,
@@ -6733,7 +7003,8 @@ impl rt::decode::DecodeStruct for UserByUnionid {
 /// Result of `topapi/user/count`.
 ///
 /// Source: `spec/user.yaml` · `types.UserCount`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserCount {
@@ -6754,15 +7025,11 @@ impl rt::decode::DecodeStruct for UserCount {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "count" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["count"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserCount {
             count: rt::decode::required(f0, "count")?,
@@ -6772,7 +7039,8 @@ impl rt::decode::DecodeStruct for UserCount {
 /// A role in the legacy `user/get` response (角色).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyRole`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyRole {
@@ -6820,31 +7088,35 @@ impl rt::decode::DecodeStruct for UserLegacyRole {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "name", "groupName", "type"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "groupName" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<RoleType>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<RoleType>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyRole {
             id: rt::decode::required(f0, "id")?,
@@ -6858,7 +7130,8 @@ impl rt::decode::DecodeStruct for UserLegacyRole {
 /// not returned to third-party apps. The trailing fields from `associatedUnionId` on are in the Java SDK only.
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyDetail`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyDetail {
@@ -7215,209 +7488,318 @@ impl rt::decode::DecodeStruct for UserLegacyDetail {
         let mut f34 = None;
         let mut f35 = None;
         let mut f36 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "unionid",
+                "name",
+                "position",
+                "mobile",
+                "stateCode",
+                "tel",
+                "workPlace",
+                "remark",
+                "email",
+                "orgEmail",
+                "extattr",
+                "hiredDate",
+                "jobnumber",
+                "active",
+                "isAdmin",
+                "isBoss",
+                "isHide",
+                "isSenior",
+                "realAuthed",
+                "department",
+                "orderInDepts",
+                "isLeaderInDepts",
+                "managerUserid",
+                "avatar",
+                "roles",
+                "tags",
+                "exclusiveAccount",
+                "associatedUnionId",
+                "dingId",
+                "openId",
+                "nickname",
+                "inviteMobile",
+                "isLimited",
+                "isCustomizedPortal",
+                "memberView",
+                "mobileHash",
+                "managerUserId",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "unionid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "position" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobile" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "stateCode" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "tel" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "workPlace" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "remark" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "email" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "orgEmail" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extattr" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                    )
                 }
-                "hiredDate" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "jobnumber" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "active" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isAdmin" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isBoss" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isHide" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isSenior" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "realAuthed" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "department" => {
-                    f20 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                "orderInDepts" => {
-                    f21 = Some(
-                        map.next_value_seed(rt::decode::LooseMap::<i64, i64>::new())?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::LooseMap::<i64, i64>::new(),
+                    )
                 }
-                "isLeaderInDepts" => {
-                    f22 = Some(
-                        map.next_value_seed(rt::decode::LooseMap::<i64, bool>::new())?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::LooseMap::<i64, bool>::new(),
+                    )
                 }
-                "managerUserid" => {
-                    f23 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "managerUserId" if f23.is_none() => {
-                    f23 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                24 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "avatar" => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                25 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f25,
+                        rt::decode::Field::<Vec<UserLegacyRole>>::new(),
+                    )
                 }
-                "roles" => {
-                    f25 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<UserLegacyRole>>::new(),
-                            )?,
-                    );
+                26 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f26,
+                        rt::decode::Field::<Option<serde_json::Value>>::new(),
+                    )
                 }
-                "tags" => {
-                    f26 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<serde_json::Value>>::new(),
-                            )?,
-                    );
+                27 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f27,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "exclusiveAccount" => {
-                    f27 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                28 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f28,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "associatedUnionId" => {
-                    f28 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                29 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f29,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dingId" => {
-                    f29 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                30 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f30,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "openId" => {
-                    f30 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                31 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f31,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "nickname" => {
-                    f31 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                32 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f32,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "inviteMobile" => {
-                    f32 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                33 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f33,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isLimited" => {
-                    f33 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                34 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f34,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isCustomizedPortal" => {
-                    f34 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                35 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f35,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "memberView" => {
-                    f35 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                36 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f36,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobileHash" => {
-                    f36 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                37 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyDetail {
             userid: rt::decode::required(f0, "userid")?,
@@ -7463,7 +7845,8 @@ impl rt::decode::DecodeStruct for UserLegacyDetail {
 /// One user in a legacy `user/listbypage` (or `user/list`) page. "Not for ISV apps" fields are not returned to third-party apps.
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyListItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyListItem {
@@ -7681,123 +8064,190 @@ impl rt::decode::DecodeStruct for UserLegacyListItem {
         let mut f19 = None;
         let mut f20 = None;
         let mut f21 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userid",
+                "unionid",
+                "name",
+                "order",
+                "mobile",
+                "tel",
+                "workPlace",
+                "remark",
+                "email",
+                "orgEmail",
+                "extattr",
+                "isAdmin",
+                "isBoss",
+                "isHide",
+                "isLeader",
+                "active",
+                "department",
+                "position",
+                "avatar",
+                "jobnumber",
+                "hiredDate",
+                "dingId",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "unionid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "order" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "mobile" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "tel" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "workPlace" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "remark" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "email" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "orgEmail" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extattr" => {
-                    f10 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<Option<serde_json::Value>>::new(),
-                            )?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                    )
                 }
-                "isAdmin" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isBoss" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isHide" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "isLeader" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "active" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "department" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::JsonText::<Vec<i64>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::JsonText::<Vec<i64>>::new(),
+                    )
                 }
-                "position" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "avatar" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "jobnumber" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "hiredDate" => {
-                    f20 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "dingId" => {
-                    f21 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyListItem {
             userid: rt::decode::required(f0, "userid")?,
@@ -7828,7 +8278,8 @@ impl rt::decode::DecodeStruct for UserLegacyListItem {
 /// Response of [`UserApi::legacy_create`](super::user::UserApi::legacy_create).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyCreateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyCreateResponse {
@@ -7858,20 +8309,24 @@ impl rt::decode::DecodeStruct for UserLegacyCreateResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid", "unionId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "unionId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyCreateResponse {
             userid: rt::decode::required(f0, "userid")?,
@@ -7882,7 +8337,8 @@ impl rt::decode::DecodeStruct for UserLegacyCreateResponse {
 /// Response of [`UserApi::legacy_simple_list`](super::user::UserApi::legacy_simple_list).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacySimpleListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacySimpleListResponse {
@@ -7915,22 +8371,24 @@ impl rt::decode::DecodeStruct for UserLegacySimpleListResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["hasMore", "userlist"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "userlist" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<UserSimple>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<UserSimple>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacySimpleListResponse {
             has_more: f0.unwrap_or_default(),
@@ -7941,7 +8399,8 @@ impl rt::decode::DecodeStruct for UserLegacySimpleListResponse {
 /// Response of [`UserApi::legacy_dept_member_ids`](super::user::UserApi::legacy_dept_member_ids).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyDeptMemberIdsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyDeptMemberIdsResponse {
@@ -7965,17 +8424,17 @@ impl rt::decode::DecodeStruct for UserLegacyDeptMemberIdsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userIds" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userIds"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyDeptMemberIdsResponse {
             user_ids: f0.unwrap_or_default(),
@@ -7985,7 +8444,8 @@ impl rt::decode::DecodeStruct for UserLegacyDeptMemberIdsResponse {
 /// Response of [`UserApi::legacy_list_by_page`](super::user::UserApi::legacy_list_by_page).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyListByPageResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyListByPageResponse {
@@ -8018,25 +8478,24 @@ impl rt::decode::DecodeStruct for UserLegacyListByPageResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["hasMore", "userlist"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "userlist" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyListByPageResponse {
             has_more: f0.unwrap_or_default(),
@@ -8047,7 +8506,8 @@ impl rt::decode::DecodeStruct for UserLegacyListByPageResponse {
 /// Response of [`UserApi::legacy_list`](super::user::UserApi::legacy_list).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyListResponse {
@@ -8080,25 +8540,24 @@ impl rt::decode::DecodeStruct for UserLegacyListResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["hasMore", "userlist"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "userlist" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyListResponse {
             has_more: f0.unwrap_or_default(),
@@ -8109,7 +8568,8 @@ impl rt::decode::DecodeStruct for UserLegacyListResponse {
 /// Response of [`UserApi::legacy_get_admins`](super::user::UserApi::legacy_get_admins).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetAdminsResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyGetAdminsResponse {
@@ -8133,22 +8593,27 @@ impl rt::decode::DecodeStruct for UserLegacyGetAdminsResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "admin_list" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<UserAdmin>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["admin_list", "adminList"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<UserAdmin>>::new(),
+                    )
                 }
-                "adminList" if f0.is_none() => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<UserAdmin>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<UserAdmin>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyGetAdminsResponse {
             admin_list: f0.unwrap_or_default(),
@@ -8158,7 +8623,8 @@ impl rt::decode::DecodeStruct for UserLegacyGetAdminsResponse {
 /// Response of [`UserApi::get_admin_scope`](super::user::UserApi::get_admin_scope).
 ///
 /// Source: `spec/user.yaml` · `types.UserGetAdminScopeResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserGetAdminScopeResponse {
@@ -8182,15 +8648,17 @@ impl rt::decode::DecodeStruct for UserGetAdminScopeResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dept_ids" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["dept_ids"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserGetAdminScopeResponse {
             dept_ids: f0.unwrap_or_default(),
@@ -8200,7 +8668,8 @@ impl rt::decode::DecodeStruct for UserGetAdminScopeResponse {
 /// Response of [`UserApi::can_access_microapp`](super::user::UserApi::can_access_microapp).
 ///
 /// Source: `spec/user.yaml` · `types.UserCanAccessMicroappResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserCanAccessMicroappResponse {
@@ -8221,15 +8690,11 @@ impl rt::decode::DecodeStruct for UserCanAccessMicroappResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "canAccess" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["canAccess"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserCanAccessMicroappResponse {
             can_access: rt::decode::required(f0, "canAccess")?,
@@ -8239,7 +8704,8 @@ impl rt::decode::DecodeStruct for UserCanAccessMicroappResponse {
 /// Response of [`UserApi::legacy_get_user_info`](super::user::UserApi::legacy_get_user_info).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetUserInfoResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyGetUserInfoResponse {
@@ -8296,35 +8762,48 @@ impl rt::decode::DecodeStruct for UserLegacyGetUserInfoResponse {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "name", "deviceId", "is_sys", "sys_level"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "deviceId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "is_sys" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "sys_level" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyGetUserInfoResponse {
             userid: rt::decode::required(f0, "userid")?,
@@ -8338,7 +8817,8 @@ impl rt::decode::DecodeStruct for UserLegacyGetUserInfoResponse {
 /// Response of [`UserApi::legacy_get_by_mobile`](super::user::UserApi::legacy_get_by_mobile).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetByMobileResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyGetByMobileResponse {
@@ -8359,15 +8839,17 @@ impl rt::decode::DecodeStruct for UserLegacyGetByMobileResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyGetByMobileResponse {
             userid: rt::decode::required(f0, "userid")?,
@@ -8377,7 +8859,8 @@ impl rt::decode::DecodeStruct for UserLegacyGetByMobileResponse {
 /// Response of [`UserApi::legacy_get_userid_by_unionid`](super::user::UserApi::legacy_get_userid_by_unionid).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetUseridByUnionidResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyGetUseridByUnionidResponse {
@@ -8407,23 +8890,27 @@ impl rt::decode::DecodeStruct for UserLegacyGetUseridByUnionidResponse {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userid", "contactType"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "contactType" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<ContactType>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<ContactType>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyGetUseridByUnionidResponse {
             userid: rt::decode::required(f0, "userid")?,
@@ -8434,7 +8921,8 @@ impl rt::decode::DecodeStruct for UserLegacyGetUseridByUnionidResponse {
 /// Response of [`UserApi::legacy_org_user_count`](super::user::UserApi::legacy_org_user_count).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyOrgUserCountResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserLegacyOrgUserCountResponse {
@@ -8455,15 +8943,11 @@ impl rt::decode::DecodeStruct for UserLegacyOrgUserCountResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "count" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["count"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserLegacyOrgUserCountResponse {
             count: rt::decode::required(f0, "count")?,

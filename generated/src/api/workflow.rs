@@ -1379,7 +1379,8 @@ impl<'c> WorkflowApi<'c> {
 /// Source: `spec/workflow.yaml` · `endpoints.start_process_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowStartProcessInstanceRequest {
     /// The submitter's userid (审批发起人).
@@ -1561,7 +1562,8 @@ impl<'c> crate::api::Call<'c, WorkflowStartProcessInstanceRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.get_process_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGetProcessInstanceRequest {
     /// The instance's id (审批实例ID).
@@ -1617,7 +1619,8 @@ impl rt::Endpoint for WorkflowGetProcessInstanceRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.list_process_instance_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowListProcessInstanceIdsRequest {
     /// The template's process code (审批流的唯一码).
@@ -1774,7 +1777,8 @@ impl<'c> crate::api::Call<'c, WorkflowListProcessInstanceIdsRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.add_process_instance_comment`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowAddProcessInstanceCommentRequest {
     /// The instance's id (审批实例ID).
@@ -1862,7 +1866,8 @@ impl<'c> crate::api::Call<'c, WorkflowAddProcessInstanceCommentRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.execute_process_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowExecuteProcessInstanceRequest {
     /// The instance's id (审批实例ID).
@@ -1972,7 +1977,8 @@ impl<'c> crate::api::Call<'c, WorkflowExecuteProcessInstanceRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.redirect_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowRedirectTaskRequest {
     /// The task's id (OA审批任务ID).
@@ -2089,7 +2095,8 @@ impl<'c> crate::api::Call<'c, WorkflowRedirectTaskRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.terminate_process_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowTerminateProcessInstanceRequest {
     /// The instance's id (审批实例ID).
@@ -2186,7 +2193,8 @@ impl<'c> crate::api::Call<'c, WorkflowTerminateProcessInstanceRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.process_forecast`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowProcessForecastRequest {
     /// The template's process code (审批流的唯一码).
@@ -2268,7 +2276,8 @@ impl rt::Endpoint for WorkflowProcessForecastRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.get_manageable_templates`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGetManageableTemplatesRequest {
     /// The user's userid.
@@ -2317,7 +2326,8 @@ impl rt::Endpoint for WorkflowGetManageableTemplatesRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.get_user_todo_task_count`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGetUserTodoTaskCountRequest {
     /// The user's userid.
@@ -2368,7 +2378,8 @@ impl rt::Endpoint for WorkflowGetUserTodoTaskCountRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.grant_file_download`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGrantFileDownloadRequest {
     /// The instance's id (审批实例ID).
@@ -2440,7 +2451,8 @@ impl<'c> crate::api::Call<'c, WorkflowGrantFileDownloadRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.get_form_schema`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGetFormSchemaRequest {
     /// The template's process code (表单的唯一码).
@@ -2508,7 +2520,8 @@ impl<'c> crate::api::Call<'c, WorkflowGetFormSchemaRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.get_attachment_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGetAttachmentSpaceRequest {
     /// The user's userid.
@@ -2572,7 +2585,8 @@ impl<'c> crate::api::Call<'c, WorkflowGetAttachmentSpaceRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.grant_attachment_preview`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGrantAttachmentPreviewRequest {
     /// The userid allowed to preview.
@@ -2681,7 +2695,8 @@ impl<'c> crate::api::Call<'c, WorkflowGrantAttachmentPreviewRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.grant_attachment_download`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGrantAttachmentDownloadRequest {
     /// The userid to grant.
@@ -2746,7 +2761,8 @@ impl rt::Endpoint for WorkflowGrantAttachmentDownloadRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_get_attachment_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumGetAttachmentSpaceRequest {
     /// The user's userid; users who left are accepted.
@@ -2810,7 +2826,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumGetAttachmentSpaceRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_grant_attachment_preview`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumGrantAttachmentPreviewRequest {
     /// The userid allowed to preview.
@@ -2919,7 +2936,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumGrantAttachmentPreviewRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_grant_attachment_download`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumGrantAttachmentDownloadRequest {
     /// The userid to grant; users who left are accepted.
@@ -2984,7 +3002,8 @@ impl rt::Endpoint for WorkflowPremiumGrantAttachmentDownloadRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_grant_file_download`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumGrantFileDownloadRequest {
     /// The instance's id (审批实例ID).
@@ -3058,7 +3077,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumGrantFileDownloadRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.save_form`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowSaveFormRequest {
     /// The template to update (表单ProcessCode); absent to create one.
@@ -3173,7 +3193,8 @@ impl<'c> crate::api::Call<'c, WorkflowSaveFormRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.list_user_visible_templates`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowListUserVisibleTemplatesRequest {
     /// The user's userid; all forms when absent.
@@ -3294,7 +3315,8 @@ impl<'c> crate::api::Call<'c, WorkflowListUserVisibleTemplatesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.get_condition_components`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGetConditionComponentsRequest {
     /// The template's process code (审批流的唯一码).
@@ -3361,7 +3383,8 @@ impl<'c> crate::api::Call<'c, WorkflowGetConditionComponentsRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.get_process_code_by_name`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowGetProcessCodeByNameRequest {
     /// The template's name (模板名称), at most 64 characters.
@@ -3419,7 +3442,8 @@ impl rt::Endpoint for WorkflowGetProcessCodeByNameRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.save_process`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowSaveProcessRequest {
     /// The template to update (表单ProcessCode); absent to create one.
@@ -3551,7 +3575,8 @@ impl<'c> crate::api::Call<'c, WorkflowSaveProcessRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.delete_process`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowDeleteProcessRequest {
     /// The template's process code (模板code).
@@ -3621,7 +3646,8 @@ impl<'c> crate::api::Call<'c, WorkflowDeleteProcessRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.save_integrated_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowSaveIntegratedInstanceRequest {
     /// The template's process code (审批模板code).
@@ -3777,7 +3803,8 @@ impl<'c> crate::api::Call<'c, WorkflowSaveIntegratedInstanceRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.update_integrated_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowUpdateIntegratedInstanceRequest {
     /// The instance's id (审批实例ID).
@@ -3864,7 +3891,8 @@ impl<'c> crate::api::Call<'c, WorkflowUpdateIntegratedInstanceRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.batch_update_integrated_instances`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowBatchUpdateIntegratedInstancesRequest {
     /// The instances and their new states (实例列表), at most 50.
@@ -3937,7 +3965,8 @@ impl<'c> crate::api::Call<'c, WorkflowBatchUpdateIntegratedInstancesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.create_integrated_tasks`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowCreateIntegratedTasksRequest {
     /// The instance's id (OA审批流程实例ID).
@@ -4038,7 +4067,8 @@ impl<'c> crate::api::Call<'c, WorkflowCreateIntegratedTasksRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.query_integrated_todo_tasks`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowQueryIntegratedTodoTasksRequest {
     /// The handler's userid.
@@ -4159,7 +4189,8 @@ impl<'c> crate::api::Call<'c, WorkflowQueryIntegratedTodoTasksRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.update_integrated_tasks`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowUpdateIntegratedTasksRequest {
     /// The instance's id (OA审批流程实例ID).
@@ -4234,7 +4265,8 @@ impl<'c> crate::api::Call<'c, WorkflowUpdateIntegratedTasksRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.cancel_integrated_tasks`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowCancelIntegratedTasksRequest {
     /// The instance's id (OA审批流程实例ID).
@@ -4318,7 +4350,8 @@ impl<'c> crate::api::Call<'c, WorkflowCancelIntegratedTasksRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.clean_process_data`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowCleanProcessDataRequest {
     /// The template's process code (模板唯一码).
@@ -4374,7 +4407,8 @@ impl rt::Endpoint for WorkflowCleanProcessDataRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_batch_query_schemas`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumBatchQuerySchemasRequest {
     /// The templates' process codes (模板code).
@@ -4423,7 +4457,8 @@ impl rt::Endpoint for WorkflowPremiumBatchQuerySchemasRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_archive_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumArchiveInstanceRequest {
     /// The instance's id (审批实例ID).
@@ -4484,7 +4519,8 @@ impl rt::Endpoint for WorkflowPremiumArchiveInstanceRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_append_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumAppendTaskRequest {
     /// The task's id (审批任务ID).
@@ -4598,7 +4634,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumAppendTaskRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_revert_task`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumRevertTaskRequest {
     /// The task's id (审批任务ID).
@@ -4692,7 +4729,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumRevertTaskRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_update_instance_variables`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumUpdateInstanceVariablesRequest {
     /// The operator's userid (操作人), an admin.
@@ -4790,7 +4828,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumUpdateInstanceVariablesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_get_field_settings`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumGetFieldSettingsRequest {
     /// The instance's id (审批实例ID).
@@ -4849,7 +4888,8 @@ impl rt::Endpoint for WorkflowPremiumGetFieldSettingsRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_get_field_modified_history`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumGetFieldModifiedHistoryRequest {
     /// The instance's id (审批实例ID).
@@ -4909,7 +4949,8 @@ impl rt::Endpoint for WorkflowPremiumGetFieldModifiedHistoryRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_list_submitted_instances`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumListSubmittedInstancesRequest {
     /// The submitter's userid.
@@ -5015,7 +5056,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumListSubmittedInstancesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_list_noticed_instances`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumListNoticedInstancesRequest {
     /// The copied user's userid.
@@ -5121,7 +5163,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumListNoticedInstancesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_list_todo_tasks`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumListTodoTasksRequest {
     /// The handler's userid.
@@ -5241,7 +5284,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumListTodoTasksRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_list_done_tasks`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumListDoneTasksRequest {
     /// The handler's userid.
@@ -5348,7 +5392,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumListDoneTasksRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_list_process_instances`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumListProcessInstancesRequest {
     /// The cursor (分页游标): `1` first, then the answer's `nextToken`.
@@ -5504,7 +5549,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumListProcessInstancesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_batch_execute`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumBatchExecuteRequest {
     /// The tasks (任务详情列表), at most 10.
@@ -5600,7 +5646,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumBatchExecuteRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_list_todo_tasks_by_manager`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumListTodoTasksByManagerRequest {
     /// The page number (分页标识), from 1.
@@ -5718,7 +5765,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumListTodoTasksByManagerRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_redirect_tasks_by_manager`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumRedirectTasksByManagerRequest {
     /// The tasks' current handler (原操作人); employees who left are accepted.
@@ -5792,7 +5840,8 @@ impl rt::Endpoint for WorkflowPremiumRedirectTasksByManagerRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_save_directory`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveDirectoryRequest {
     /// The caller's unique group key (业务分组ID).
@@ -5881,7 +5930,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumSaveDirectoryRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_delete_directory`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumDeleteDirectoryRequest {
     /// The group's id (分组ID).
@@ -5940,7 +5990,8 @@ impl rt::Endpoint for WorkflowPremiumDeleteDirectoryRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_process`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveIntegratedProcessRequest {
     /// The template to update (表单ProcessCode); absent to create one.
@@ -6062,7 +6113,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedProcessRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveIntegratedInstanceRequest {
     /// The template's process code (审批模板code).
@@ -6195,7 +6247,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedInstanceRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_tasks`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveIntegratedTasksRequest {
     /// The instance's id (OA审批流程实例ID).
@@ -6296,7 +6349,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedTasksRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_save_data_form`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveDataFormRequest {
     /// The template to update; absent to create one.
@@ -6394,7 +6448,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumSaveDataFormRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_get_data_form_schema`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumGetDataFormSchemaRequest {
     /// The data-form template's id (数据表单模板ID).
@@ -6461,7 +6516,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumGetDataFormSchemaRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_save_data_form_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveDataFormInstanceRequest {
     /// The submitter's userid (发起人).
@@ -6532,7 +6588,8 @@ impl rt::Endpoint for WorkflowPremiumSaveDataFormInstanceRequest {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_update_data_form_instances`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumUpdateDataFormInstancesRequest {
     /// The submitter's userid (数据表单发起人).
@@ -6615,7 +6672,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumUpdateDataFormInstancesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_delete_data_form_instances`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumDeleteDataFormInstancesRequest {
     /// The data-form template's code.
@@ -6690,7 +6748,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumDeleteDataFormInstancesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_list_data_form_instances`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumListDataFormInstancesRequest {
     /// The cursor of the next page (分页游标); absent for the first.
@@ -6830,7 +6889,8 @@ impl<'c> crate::api::Call<'c, WorkflowPremiumListDataFormInstancesRequest> {
 /// Source: `spec/workflow.yaml` · `endpoints.premium_get_data_form_instance`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowPremiumGetDataFormInstanceRequest {
     /// The data-form instance's id (数据表单实例ID).
@@ -7036,7 +7096,8 @@ impl rt::Scalar for WorkflowComponentType {
 /// `{name, value}` objects). A value holds at most 65535 characters.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormValue`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowFormValue {
     /// The control's id (控件id).
@@ -7092,49 +7153,62 @@ impl rt::decode::DecodeStruct for WorkflowFormValue {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "bizAlias", "name", "value", "extValue", "componentType", "details"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizAlias" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "value" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "extValue" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "componentType" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowComponentType>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<WorkflowComponentType>>::new(),
+                    )
                 }
-                "details" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFormValue {
             id: f0.unwrap_or_default(),
@@ -7197,7 +7271,8 @@ impl rt::Validate for WorkflowFormValue {
 /// A form control's value inside a table control, or one of an instance's form values as DingTalk reports them (控件值).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormValueDetail`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowFormValueDetail {
     /// The control's id (控件id).
@@ -7253,53 +7328,62 @@ impl rt::decode::DecodeStruct for WorkflowFormValueDetail {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "bizAlias", "name", "value", "extValue", "componentType", "details"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizAlias" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extValue" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "componentType" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowComponentType>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<WorkflowComponentType>>::new(),
+                    )
                 }
-                "details" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFormValueDetail {
             id: f0.unwrap_or_default(),
@@ -7438,7 +7522,8 @@ impl rt::Scalar for WorkflowApproveMethod {
 /// One step of approvers set by the caller instead of the template's process (审批人).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowApprover`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowApprover {
     /// How the step's approvers decide.
@@ -7464,25 +7549,27 @@ impl rt::decode::DecodeStruct for WorkflowApprover {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "actionType" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowApproveMethod>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["actionType", "userIds"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<WorkflowApproveMethod>>::new(),
+                    )
                 }
-                "userIds" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowApprover {
             action_type: f0.unwrap_or_default(),
@@ -7519,7 +7606,8 @@ impl rt::Validate for WorkflowApprover {
 /// The people chosen for a step whose approvers the submitter picks (自选操作人).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTargetSelectActioner`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowTargetSelectActioner {
     /// The step's rule key: `actorKey` from `process_forecast`.
@@ -7545,22 +7633,27 @@ impl rt::decode::DecodeStruct for WorkflowTargetSelectActioner {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "actionerKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["actionerKey", "actionerUserIds"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "actionerUserIds" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowTargetSelectActioner {
             actioner_key: f0.unwrap_or_default(),
@@ -7662,7 +7755,8 @@ impl rt::Scalar for WorkflowCcPosition {
 /// A DingTalk Drive file attached to a comment or a decision (附件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowAttachment`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowAttachment {
     /// The Drive space id (钉盘空间ID).
@@ -7706,37 +7800,48 @@ impl rt::decode::DecodeStruct for WorkflowAttachment {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["spaceId", "fileSize", "fileId", "fileName", "fileType"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fileSize" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fileId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fileName" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fileType" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowAttachment {
             space_id: f0.unwrap_or_default(),
@@ -7793,7 +7898,8 @@ impl rt::Validate for WorkflowAttachment {
 /// Pictures and files attached to a comment, a decision or a transfer (文件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowRemarkFile`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowRemarkFile {
     /// Picture URLs (图片URL地址).
@@ -7819,25 +7925,27 @@ impl rt::decode::DecodeStruct for WorkflowRemarkFile {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "photos" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["photos", "attachments"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "attachments" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowRemarkFile {
             photos: f0.unwrap_or_default(),
@@ -8232,7 +8340,8 @@ impl rt::Scalar for WorkflowOperationResult {
 /// One entry of an approval instance's operation record (操作记录).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowOperationRecord`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowOperationRecord {
@@ -8337,71 +8446,94 @@ impl rt::decode::DecodeStruct for WorkflowOperationRecord {
         let mut f7 = None;
         let mut f8 = None;
         let mut f9 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "userId",
+                "date",
+                "type",
+                "result",
+                "remark",
+                "attachments",
+                "ccUserIds",
+                "activityId",
+                "showName",
+                "images",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "date" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "type" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowOperationType>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<WorkflowOperationType>>::new(),
+                    )
                 }
-                "result" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
+                    )
                 }
-                "remark" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attachments" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
+                    )
                 }
-                "ccUserIds" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "activityId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "showName" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "images" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowOperationRecord {
             user_id: f0.unwrap_or_default(),
@@ -8568,7 +8700,8 @@ impl rt::Scalar for WorkflowTaskResult {
 /// One approval task of an instance (审批任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTask`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowTask {
@@ -8679,71 +8812,96 @@ impl rt::decode::DecodeStruct for WorkflowTask {
         let mut f8 = None;
         let mut f9 = None;
         let mut f10 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "taskId",
+                "userId",
+                "status",
+                "result",
+                "createTime",
+                "finishTime",
+                "mobileUrl",
+                "pcUrl",
+                "processInstanceId",
+                "activityId",
+                "taskGroupName",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
+                    )
                 }
-                "status" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
+                    )
                 }
-                "result" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "finishTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobileUrl" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pcUrl" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processInstanceId" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "activityId" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "taskGroupName" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowTask {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -8763,7 +8921,8 @@ impl rt::decode::DecodeStruct for WorkflowTask {
 /// An approval instance's details (审批实例详情).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowProcessInstance`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowProcessInstance {
@@ -8943,117 +9102,158 @@ impl rt::decode::DecodeStruct for WorkflowProcessInstance {
         let mut f15 = None;
         let mut f16 = None;
         let mut f17 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "title",
+                "createTime",
+                "finishTime",
+                "originatorUserId",
+                "originatorDeptId",
+                "originatorDeptName",
+                "status",
+                "result",
+                "approverUserIds",
+                "ccUserIds",
+                "businessId",
+                "operationRecords",
+                "tasks",
+                "bizAction",
+                "bizData",
+                "attachedProcessInstanceIds",
+                "mainProcessInstanceId",
+                "formComponentValues",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "finishTime" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originatorUserId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originatorDeptId" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originatorDeptName" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
+                    )
                 }
-                "result" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "approverUserIds" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "ccUserIds" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "businessId" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "operationRecords" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowOperationRecord>>::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Vec<WorkflowOperationRecord>>::new(),
+                    )
                 }
-                "tasks" => {
-                    f12 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowTask>>::new(),
-                            )?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Vec<WorkflowTask>>::new(),
+                    )
                 }
-                "bizAction" => {
-                    f13 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowBizAction>>::new(),
-                            )?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<WorkflowBizAction>>::new(),
+                    )
                 }
-                "bizData" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attachedProcessInstanceIds" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "mainProcessInstanceId" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "formComponentValues" => {
-                    f17 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
-                            )?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowProcessInstance {
             title: f0.unwrap_or_default(),
@@ -9080,7 +9280,8 @@ impl rt::decode::DecodeStruct for WorkflowProcessInstance {
 /// An approval form the user may manage (可管理的表单).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowManagedTemplate`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowManagedTemplate {
@@ -9155,45 +9356,70 @@ impl rt::decode::DecodeStruct for WorkflowManagedTemplate {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processCode" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "processCode",
+                "flowTitle",
+                "iconName",
+                "iconUrl",
+                "newProcess",
+                "gmtModified",
+                "attendanceType",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "flowTitle" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "iconName" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "iconUrl" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "newProcess" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "gmtModified" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attendanceType" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowManagedTemplate {
             process_code: rt::decode::required(f0, "processCode")?,
@@ -9209,7 +9435,8 @@ impl rt::decode::DecodeStruct for WorkflowManagedTemplate {
 /// A page of approval instance ids.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowInstanceIdPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowInstanceIdPage {
@@ -9242,22 +9469,24 @@ impl rt::decode::DecodeStruct for WorkflowInstanceIdPage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "list" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["list", "nextToken"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowInstanceIdPage {
             list: f0.unwrap_or_default(),
@@ -9268,7 +9497,8 @@ impl rt::decode::DecodeStruct for WorkflowInstanceIdPage {
 /// A temporary download address of an approval attachment (审批附件下载).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFileDownload`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFileDownload {
@@ -9307,25 +9537,34 @@ impl rt::decode::DecodeStruct for WorkflowFileDownload {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["spaceId", "fileId", "downloadUri"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "fileId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "downloadUri" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFileDownload {
             space_id: f0.unwrap_or_default(),
@@ -9725,7 +9964,8 @@ impl rt::Scalar for WorkflowActorActivateType {
 /// A member the submitter may pick (审批指定成员).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActorApproval`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActorApproval {
@@ -9758,22 +9998,24 @@ impl rt::decode::DecodeStruct for WorkflowActorApproval {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "workNo" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["workNo", "userName"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userName" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowActorApproval {
             work_no: f0.unwrap_or_default(),
@@ -9784,7 +10026,8 @@ impl rt::decode::DecodeStruct for WorkflowActorApproval {
 /// A role whose holders the submitter may pick (审批指定角色).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActorLabel`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActorLabel {
@@ -9817,22 +10060,27 @@ impl rt::decode::DecodeStruct for WorkflowActorLabel {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "labels" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["labels", "labelNames"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "labelNames" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowActorLabel {
             labels: f0.unwrap_or_default(),
@@ -9843,7 +10091,8 @@ impl rt::decode::DecodeStruct for WorkflowActorLabel {
 /// Whom the submitter may pick for a node (节点操作人选择范围).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActorSelectionRange`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActorSelectionRange {
@@ -9876,28 +10125,24 @@ impl rt::decode::DecodeStruct for WorkflowActorSelectionRange {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "approvals" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowActorApproval>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["approvals", "labels"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<WorkflowActorApproval>>::new(),
+                    )
                 }
-                "labels" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowActorLabel>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<WorkflowActorLabel>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowActorSelectionRange {
             approvals: f0.unwrap_or_default(),
@@ -9908,7 +10153,8 @@ impl rt::decode::DecodeStruct for WorkflowActorSelectionRange {
 /// The people of a forecast process node (节点操作人信息).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActor`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActor {
@@ -10004,81 +10250,86 @@ impl rt::decode::DecodeStruct for WorkflowActor {
         let mut f6 = None;
         let mut f7 = None;
         let mut f8 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "actorKey" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "actorKey",
+                "actorType",
+                "actorSelectionType",
+                "actorSelectionRange",
+                "allowedMulti",
+                "approvalType",
+                "approvalMethod",
+                "actorActivateType",
+                "required",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "actorType" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowActorType>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<WorkflowActorType>>::new(),
+                    )
                 }
-                "actorSelectionType" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<WorkflowActorSelectionType>,
-                                >::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<WorkflowActorSelectionType>>::new(),
+                    )
                 }
-                "actorSelectionRange" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<WorkflowActorSelectionRange>,
-                                >::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<WorkflowActorSelectionRange>>::new(),
+                    )
                 }
-                "allowedMulti" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "approvalType" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowApprovalType>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<WorkflowApprovalType>>::new(),
+                    )
                 }
-                "approvalMethod" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowApprovalMethod>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<WorkflowApprovalMethod>>::new(),
+                    )
                 }
-                "actorActivateType" => {
-                    f7 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Option<WorkflowActorActivateType>,
-                                >::new(),
-                            )?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<WorkflowActorActivateType>>::new(),
+                    )
                 }
-                "required" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowActor {
             actor_key: f0.unwrap_or_default(),
@@ -10096,7 +10347,8 @@ impl rt::decode::DecodeStruct for WorkflowActor {
 /// An approver of a forecast node (节点审批人).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActivityActioner`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActivityActioner {
@@ -10138,27 +10390,34 @@ impl rt::decode::DecodeStruct for WorkflowActivityActioner {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userId", "name", "avatar"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "avatar" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowActivityActioner {
             user_id: f0.unwrap_or_default(),
@@ -10170,7 +10429,8 @@ impl rt::decode::DecodeStruct for WorkflowActivityActioner {
 /// One node of a forecast process (工作流节点规则).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowActivityRule`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowActivityRule {
@@ -10248,56 +10508,70 @@ impl rt::decode::DecodeStruct for WorkflowActivityRule {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "activityId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "activityId",
+                "prevActivityId",
+                "activityName",
+                "activityType",
+                "isTargetSelect",
+                "workflowActor",
+                "activityActioners",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "prevActivityId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "activityName" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "activityType" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowActivityType>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<WorkflowActivityType>>::new(),
+                    )
                 }
-                "isTargetSelect" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "workflowActor" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowActor>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<WorkflowActor>>::new(),
+                    )
                 }
-                "activityActioners" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowActivityActioner>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<WorkflowActivityActioner>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowActivityRule {
             activity_id: f0.unwrap_or_default(),
@@ -10313,7 +10587,8 @@ impl rt::decode::DecodeStruct for WorkflowActivityRule {
 /// One edge of a forecast process (工作流节点流).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowForecastNode`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowForecastNode {
@@ -10346,22 +10621,24 @@ impl rt::decode::DecodeStruct for WorkflowForecastNode {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "activityId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["activityId", "outId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "outId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowForecastNode {
             activity_id: f0.unwrap_or_default(),
@@ -10372,7 +10649,8 @@ impl rt::decode::DecodeStruct for WorkflowForecastNode {
 /// The forecast process of an approval about to be started (流程预测结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowForecast`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowForecast {
@@ -10450,53 +10728,70 @@ impl rt::decode::DecodeStruct for WorkflowForecast {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "isForecastSuccess" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "isForecastSuccess",
+                "processCode",
+                "userId",
+                "processId",
+                "isStaticWorkflow",
+                "workflowActivityRules",
+                "workflowForecastNodes",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "processCode" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "isStaticWorkflow" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "workflowActivityRules" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowActivityRule>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<WorkflowActivityRule>>::new(),
+                    )
                 }
-                "workflowForecastNodes" => {
-                    f6 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowForecastNode>>::new(),
-                            )?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Vec<WorkflowForecastNode>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowForecast {
             is_forecast_success: f0.unwrap_or_default(),
@@ -10512,7 +10807,8 @@ impl rt::decode::DecodeStruct for WorkflowForecast {
 /// A table control whose sum is shown (需要计算总和的明细组件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowStatField`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowStatField {
@@ -10563,32 +10859,41 @@ impl rt::decode::DecodeStruct for WorkflowStatField {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "label", "upper", "unit"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "label" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "upper" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "unit" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowStatField {
             id: f0.unwrap_or_default(),
@@ -10601,7 +10906,8 @@ impl rt::decode::DecodeStruct for WorkflowStatField {
 /// An option of a choice control (选项).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowObjOption`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowObjOption {
@@ -10625,17 +10931,17 @@ impl rt::decode::DecodeStruct for WorkflowObjOption {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "value" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["value"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowObjOption {
             value: f0.unwrap_or_default(),
@@ -10645,7 +10951,8 @@ impl rt::decode::DecodeStruct for WorkflowObjOption {
 /// Whether a control sets the employee's attendance status (同步到考勤).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowAttendancePush`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowAttendancePush {
@@ -10687,27 +10994,34 @@ impl rt::decode::DecodeStruct for WorkflowAttendancePush {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "pushSwitch" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["pushSwitch", "pushTag", "attendanceRule"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "pushTag" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attendanceRule" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowAttendancePush {
             push_switch: f0.unwrap_or_default(),
@@ -10719,7 +11033,8 @@ impl rt::decode::DecodeStruct for WorkflowAttendancePush {
 /// A control that reacts to a linked option (关联控件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowBehaviorTarget`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowBehaviorTarget {
@@ -10752,22 +11067,24 @@ impl rt::decode::DecodeStruct for WorkflowBehaviorTarget {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "fieldId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["fieldId", "behavior"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "behavior" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowBehaviorTarget {
             field_id: f0.unwrap_or_default(),
@@ -10778,7 +11095,8 @@ impl rt::decode::DecodeStruct for WorkflowBehaviorTarget {
 /// Controls that react to one option of a choice control (表单关联控件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowBehaviorLinkage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowBehaviorLinkage {
@@ -10811,25 +11129,24 @@ impl rt::decode::DecodeStruct for WorkflowBehaviorLinkage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "value" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["value", "targets"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "targets" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowBehaviorTarget>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<WorkflowBehaviorTarget>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowBehaviorLinkage {
             value: f0.unwrap_or_default(),
@@ -10840,7 +11157,8 @@ impl rt::decode::DecodeStruct for WorkflowBehaviorLinkage {
 /// A form control's properties (控件属性); most apply to some control kinds only.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowComponentProps`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowComponentProps {
@@ -11269,260 +11587,384 @@ impl rt::decode::DecodeStruct for WorkflowComponentProps {
         let mut f43 = None;
         let mut f44 = None;
         let mut f45 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "id",
+                "label",
+                "bizAlias",
+                "required",
+                "placeholder",
+                "options",
+                "tableViewMode",
+                "appId",
+                "durationLabel",
+                "pushToCalendar",
+                "align",
+                "statField",
+                "hideLabel",
+                "objOptions",
+                "format",
+                "pushToAttendance",
+                "labelEditableFreeze",
+                "push",
+                "commonBizType",
+                "requiredEditableFreeze",
+                "unit",
+                "extract",
+                "link",
+                "payEnable",
+                "hidden",
+                "bizType",
+                "staffStatusEnabled",
+                "actionName",
+                "attendTypeLabel",
+                "childFieldVisible",
+                "notPrint",
+                "verticalPrint",
+                "duration",
+                "holidayOptions",
+                "useCalendar",
+                "hiddenInApprovalDetail",
+                "disabled",
+                "asyncCondition",
+                "behaviorLinkage",
+                "showAttendOptions",
+                "notUpper",
+                "fieldsInfo",
+                "eSign",
+                "mainTitle",
+                "formula",
+                "choice",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "label" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizAlias" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "required" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "placeholder" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "options" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "tableViewMode" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "durationLabel" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pushToCalendar" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "align" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "statField" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowStatField>>::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Vec<WorkflowStatField>>::new(),
+                    )
                 }
-                "hideLabel" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "objOptions" => {
-                    f13 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowObjOption>>::new(),
-                            )?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Vec<WorkflowObjOption>>::new(),
+                    )
                 }
-                "format" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pushToAttendance" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "labelEditableFreeze" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "push" => {
-                    f17 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowAttendancePush>>::new(),
-                            )?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<WorkflowAttendancePush>>::new(),
+                    )
                 }
-                "commonBizType" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "requiredEditableFreeze" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "unit" => {
-                    f20 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extract" => {
-                    f21 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "link" => {
-                    f22 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "payEnable" => {
-                    f23 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "hidden" => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                24 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "bizType" => {
-                    f25 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                25 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f25,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "staffStatusEnabled" => {
-                    f26 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                26 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f26,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "actionName" => {
-                    f27 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                27 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f27,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attendTypeLabel" => {
-                    f28 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                28 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f28,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "childFieldVisible" => {
-                    f29 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, bool>,
-                                >::new(),
-                            )?,
-                    );
+                29 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f29,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, bool>,
+                        >::new(),
+                    )
                 }
-                "notPrint" => {
-                    f30 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                30 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f30,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "verticalPrint" => {
-                    f31 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                31 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f31,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "duration" => {
-                    f32 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                32 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f32,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "holidayOptions" => {
-                    f33 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<serde_json::Value>>::new(),
-                            )?,
-                    );
+                33 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f33,
+                        rt::decode::Field::<Vec<serde_json::Value>>::new(),
+                    )
                 }
-                "useCalendar" => {
-                    f34 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                34 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f34,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "hiddenInApprovalDetail" => {
-                    f35 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                35 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f35,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "disabled" => {
-                    f36 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                36 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f36,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "asyncCondition" => {
-                    f37 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                37 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f37,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "behaviorLinkage" => {
-                    f38 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowBehaviorLinkage>>::new(),
-                            )?,
-                    );
+                38 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f38,
+                        rt::decode::Field::<Vec<WorkflowBehaviorLinkage>>::new(),
+                    )
                 }
-                "showAttendOptions" => {
-                    f39 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                39 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f39,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "notUpper" => {
-                    f40 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                40 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f40,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fieldsInfo" => {
-                    f41 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                41 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f41,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "eSign" => {
-                    f42 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                42 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f42,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "mainTitle" => {
-                    f43 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                43 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f43,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "formula" => {
-                    f44 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                44 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f44,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "choice" => {
-                    f45 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                45 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f45,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowComponentProps {
             id: rt::decode::required(f0, "id")?,
@@ -11577,7 +12019,8 @@ impl rt::decode::DecodeStruct for WorkflowComponentProps {
 /// One control of a form's schema (控件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormComponent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFormComponent {
@@ -11613,36 +12056,34 @@ impl rt::decode::DecodeStruct for WorkflowFormComponent {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "componentName" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<WorkflowComponentType>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["componentName", "props", "children"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<WorkflowComponentType>::new(),
+                    )
                 }
-                "props" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<WorkflowComponentProps>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<WorkflowComponentProps>::new(),
+                    )
                 }
-                "children" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFormComponent>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<WorkflowFormComponent>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFormComponent {
             component_name: rt::decode::required(f0, "componentName")?,
@@ -11654,7 +12095,8 @@ impl rt::decode::DecodeStruct for WorkflowFormComponent {
 /// A form's schema (表单 schema 详情).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSchemaContent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSchemaContent {
@@ -11696,30 +12138,34 @@ impl rt::decode::DecodeStruct for WorkflowSchemaContent {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["title", "icon", "items"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "icon" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "items" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFormComponent>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<WorkflowFormComponent>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowSchemaContent {
             title: f0.unwrap_or_default(),
@@ -11731,7 +12177,8 @@ impl rt::decode::DecodeStruct for WorkflowSchemaContent {
 /// An approval form template with its schema (表单 schema).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormSchema`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFormSchema {
@@ -11917,110 +12364,166 @@ impl rt::decode::DecodeStruct for WorkflowFormSchema {
         let mut f16 = None;
         let mut f17 = None;
         let mut f18 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "creatorUserId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "creatorUserId",
+                "appUuid",
+                "formCode",
+                "formUuid",
+                "name",
+                "memo",
+                "ownerIdType",
+                "schemaContent",
+                "icon",
+                "appType",
+                "bizType",
+                "engineType",
+                "status",
+                "listOrder",
+                "customSetting",
+                "procType",
+                "visibleRange",
+                "gmtCreate",
+                "gmtModified",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appUuid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "formCode" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "formUuid" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "memo" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "ownerIdType" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "schemaContent" => {
-                    f7 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowSchemaContent>>::new(),
-                            )?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<WorkflowSchemaContent>>::new(),
+                    )
                 }
-                "icon" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appType" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "bizType" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "engineType" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "status" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "listOrder" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "customSetting" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "procType" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "visibleRange" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmtCreate" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "gmtModified" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFormSchema {
             creator_user_id: f0.unwrap_or_default(),
@@ -12048,7 +12551,8 @@ impl rt::decode::DecodeStruct for WorkflowFormSchema {
 /// The DingTalk Drive space of approval attachments (审批钉盘空间).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSpace`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSpace {
@@ -12069,15 +12573,11 @@ impl rt::decode::DecodeStruct for WorkflowSpace {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "spaceId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["spaceId"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowSpace {
             space_id: rt::decode::required(f0, "spaceId")?,
@@ -12087,7 +12587,8 @@ impl rt::decode::DecodeStruct for WorkflowSpace {
 /// An approval attachment in DingTalk Drive to grant access to (钉盘文件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDentryFile`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowDentryFile {
     /// The file's id (文件fileId), from the instance's attachment controls.
@@ -12113,18 +12614,18 @@ impl rt::decode::DecodeStruct for WorkflowDentryFile {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "fileId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["fileId", "spaceId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "spaceId" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                1 => rt::decode::put(&mut map, &mut f1, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowDentryFile {
             file_id: rt::decode::required(f0, "fileId")?,
@@ -12150,7 +12651,8 @@ impl rt::Validate for WorkflowDentryFile {
 /// An option of a choice control (选项).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSelectOption`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowSelectOption {
     /// The option's key, unique in the control (控件内唯一key); generated when absent; `other` marks the "other" option.
@@ -12176,22 +12678,24 @@ impl rt::decode::DecodeStruct for WorkflowSelectOption {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "key" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["key", "value"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowSelectOption {
             key: f0.unwrap_or_default(),
@@ -12224,7 +12728,8 @@ impl rt::Validate for WorkflowSelectOption {
 /// A template whose instances a related-approval control may link (可被关联的审批模板).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTemplateRef`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowTemplateRef {
     /// The template's name (审批表单名称).
@@ -12250,18 +12755,24 @@ impl rt::decode::DecodeStruct for WorkflowTemplateRef {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["name", "processCode"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "processCode" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowTemplateRef {
             name: rt::decode::required(f0, "name")?,
@@ -12287,7 +12798,8 @@ impl rt::Validate for WorkflowTemplateRef {
 /// A number or money control of a table whose total is shown (总数统计).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowStatFieldInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowStatFieldInput {
     /// The control's id.
@@ -12319,23 +12831,34 @@ impl rt::decode::DecodeStruct for WorkflowStatFieldInput {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "componentId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["componentId", "label", "upper"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "label" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "upper" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowStatFieldInput {
             component_id: rt::decode::required(f0, "componentId")?,
@@ -12368,7 +12891,8 @@ impl rt::Validate for WorkflowStatFieldInput {
 /// The form a related-form control reads (关联表单).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDataSourceTarget`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowDataSourceTarget {
     /// The form's app kind (表单类型).
@@ -12406,28 +12930,35 @@ impl rt::decode::DecodeStruct for WorkflowDataSourceTarget {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "appType" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["appType", "appUuid", "bizType", "formCode"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appUuid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizType" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "formCode" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowDataSourceTarget {
             app_type: rt::decode::required(f0, "appType")?,
@@ -12467,7 +12998,8 @@ impl rt::Validate for WorkflowDataSourceTarget {
 /// Where a related-form control takes its data (数据来源).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDataSource`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowDataSource {
     /// The kind of source.
@@ -12493,25 +13025,24 @@ impl rt::decode::DecodeStruct for WorkflowDataSource {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "type" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["type", "target"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "target" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<WorkflowDataSourceTarget>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<WorkflowDataSourceTarget>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowDataSource {
             r#type: f0.unwrap_or_default(),
@@ -12542,7 +13073,8 @@ impl rt::Validate for WorkflowDataSource {
 /// `required`, `placeholder`, `print`, `disabled`.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowComponentPropsInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowComponentPropsInput {
     /// The control's id, unique in the form (控件id), e.g. `TextField_17EZKEGSOCTC0`; it or `bizAlias` is needed.
@@ -12784,214 +13316,318 @@ impl rt::decode::DecodeStruct for WorkflowComponentPropsInput {
         let mut f35 = None;
         let mut f36 = None;
         let mut f37 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "componentId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "componentId",
+                "label",
+                "bizAlias",
+                "required",
+                "placeholder",
+                "print",
+                "disabled",
+                "defaultValue",
+                "unit",
+                "format",
+                "duration",
+                "durationLabel",
+                "options",
+                "content",
+                "link",
+                "notPrint",
+                "upper",
+                "payEnable",
+                "tableViewMode",
+                "verticalPrint",
+                "statField",
+                "choice",
+                "multiple",
+                "availableTemplates",
+                "addressModel",
+                "limit",
+                "mask",
+                "align",
+                "asyncCondition",
+                "bizType",
+                "commonBizType",
+                "actionName",
+                "dataSource",
+                "formula",
+                "invisible",
+                "maxLength",
+                "mode",
+                "precision",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "label" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizAlias" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "required" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "placeholder" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "print" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "disabled" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "defaultValue" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "unit" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "format" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "duration" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "durationLabel" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "options" => {
-                    f12 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowSelectOption>>::new(),
-                            )?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Vec<WorkflowSelectOption>>::new(),
+                    )
                 }
-                "content" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "link" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "notPrint" => {
-                    f15 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "upper" => {
-                    f16 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                16 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f16,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "payEnable" => {
-                    f17 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                17 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f17,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "tableViewMode" => {
-                    f18 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                18 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f18,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "verticalPrint" => {
-                    f19 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                19 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f19,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "statField" => {
-                    f20 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowStatFieldInput>>::new(),
-                            )?,
-                    );
+                20 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f20,
+                        rt::decode::Field::<Vec<WorkflowStatFieldInput>>::new(),
+                    )
                 }
-                "choice" => {
-                    f21 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                21 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f21,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "multiple" => {
-                    f22 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                22 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f22,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "availableTemplates" => {
-                    f23 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowTemplateRef>>::new(),
-                            )?,
-                    );
+                23 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f23,
+                        rt::decode::Field::<Vec<WorkflowTemplateRef>>::new(),
+                    )
                 }
-                "addressModel" => {
-                    f24 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                24 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f24,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "limit" => {
-                    f25 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                25 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f25,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "mask" => {
-                    f26 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                26 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f26,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "align" => {
-                    f27 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                27 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f27,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "asyncCondition" => {
-                    f28 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                28 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f28,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "bizType" => {
-                    f29 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                29 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f29,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "commonBizType" => {
-                    f30 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                30 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f30,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "actionName" => {
-                    f31 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                31 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f31,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dataSource" => {
-                    f32 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowDataSource>>::new(),
-                            )?,
-                    );
+                32 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f32,
+                        rt::decode::Field::<Option<WorkflowDataSource>>::new(),
+                    )
                 }
-                "formula" => {
-                    f33 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                33 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f33,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "invisible" => {
-                    f34 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                34 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f34,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "maxLength" => {
-                    f35 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                35 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f35,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "mode" => {
-                    f36 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                36 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f36,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "precision" => {
-                    f37 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                37 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f37,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowComponentPropsInput {
             component_id: f0.unwrap_or_default(),
@@ -13286,7 +13922,8 @@ impl rt::Validate for WorkflowComponentPropsInput {
 /// One control of a form template being saved (表单控件); a table's controls go in `children`.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormComponentInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowFormComponentInput {
     /// The control's kind (控件类型).
@@ -13318,36 +13955,34 @@ impl rt::decode::DecodeStruct for WorkflowFormComponentInput {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "componentType" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<WorkflowComponentType>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["componentType", "props", "children"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<WorkflowComponentType>::new(),
+                    )
                 }
-                "props" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<WorkflowComponentPropsInput>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<WorkflowComponentPropsInput>::new(),
+                    )
                 }
-                "children" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFormComponentInput>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<WorkflowFormComponentInput>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFormComponentInput {
             component_type: rt::decode::required(f0, "componentType")?,
@@ -13386,7 +14021,8 @@ impl rt::Validate for WorkflowFormComponentInput {
 /// Global settings of a form template (表单全局属性配置).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTemplateConfig`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowTemplateConfig {
     /// Whether the admin list's "disable" button is turned off (是否禁用停用按钮).
@@ -13451,52 +14087,78 @@ impl rt::decode::DecodeStruct for WorkflowTemplateConfig {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "disableStopProcessButton" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "disableStopProcessButton",
+                "hidden",
+                "disableDeleteProcess",
+                "disableFormEdit",
+                "disableResubmit",
+                "disableHomepage",
+                "dirId",
+                "originDirId",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "hidden" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "disableDeleteProcess" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "disableFormEdit" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "disableResubmit" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "disableHomepage" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "dirId" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originDirId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowTemplateConfig {
             disable_stop_process_button: f0.unwrap_or_default(),
@@ -13577,7 +14239,8 @@ impl rt::Validate for WorkflowTemplateConfig {
 /// An approval form a user may start (可见表单).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowVisibleTemplate`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowVisibleTemplate {
@@ -13643,40 +14306,55 @@ impl rt::decode::DecodeStruct for WorkflowVisibleTemplate {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["name", "url", "iconUrl", "processCode", "dirId", "dirName"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "url" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "iconUrl" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processCode" => {
-                    f3 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "dirId" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dirName" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowVisibleTemplate {
             name: f0.unwrap_or_default(),
@@ -13691,7 +14369,8 @@ impl rt::decode::DecodeStruct for WorkflowVisibleTemplate {
 /// A page of visible approval forms.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowVisibleTemplatePage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowVisibleTemplatePage {
@@ -13724,25 +14403,27 @@ impl rt::decode::DecodeStruct for WorkflowVisibleTemplatePage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processList" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowVisibleTemplate>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["processList", "nextToken"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<WorkflowVisibleTemplate>>::new(),
+                    )
                 }
-                "nextToken" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowVisibleTemplatePage {
             process_list: f0.unwrap_or_default(),
@@ -13753,7 +14434,8 @@ impl rt::decode::DecodeStruct for WorkflowVisibleTemplatePage {
 /// A form control used as a process condition (已设置为条件的表单组件).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowConditionComponent`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowConditionComponent {
@@ -13783,20 +14465,24 @@ impl rt::decode::DecodeStruct for WorkflowConditionComponent {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["id", "label"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "label" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowConditionComponent {
             id: rt::decode::required(f0, "id")?,
@@ -13807,7 +14493,8 @@ impl rt::decode::DecodeStruct for WorkflowConditionComponent {
 /// A template found by name (表单模板信息).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowProcessCodeInfo`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowProcessCodeInfo {
@@ -13837,20 +14524,27 @@ impl rt::decode::DecodeStruct for WorkflowProcessCodeInfo {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processCode" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["processCode", "gmtModified"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "gmtModified" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowProcessCodeInfo {
             process_code: rt::decode::required(f0, "processCode")?,
@@ -13862,7 +14556,8 @@ impl rt::decode::DecodeStruct for WorkflowProcessCodeInfo {
 /// registered as a data source (数据源管理) first.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFeatureCallback`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowFeatureCallback {
     /// The gateway's appUuid: the corpId the data source was created in.
@@ -13894,27 +14589,34 @@ impl rt::decode::DecodeStruct for WorkflowFeatureCallback {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "appUuid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["appUuid", "apiKey", "version"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "apiKey" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "version" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFeatureCallback {
             app_uuid: f0.unwrap_or_default(),
@@ -13957,7 +14659,8 @@ impl rt::Validate for WorkflowFeatureCallback {
 /// One customised process-centre feature (流程中心集成配置项).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFeature`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowFeature {
     /// The feature (功能模块名称): `TASK_EXECUTE` (the agree and refuse buttons), `SYNC_BOXSTER` (how tasks sync to to-dos), `CUSTOM_SHORTCUT` (quick buttons in to-dos and cards) or `AFFILIATION_DIR` (the to-do group).
@@ -14007,45 +14710,55 @@ impl rt::decode::DecodeStruct for WorkflowFeature {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "name" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["name", "pcUrl", "mobileUrl", "runType", "callback", "config"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "pcUrl" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "mobileUrl" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "runType" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "callback" => {
-                    f4 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowFeatureCallback>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<WorkflowFeatureCallback>>::new(),
+                    )
                 }
-                "config" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFeature {
             name: f0.unwrap_or_default(),
@@ -14110,7 +14823,8 @@ impl rt::Validate for WorkflowFeature {
 /// Process-centre integration settings (流程中心集成配置).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFeatureConfig`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowFeatureConfig {
     /// The customised features (配置列表).
@@ -14130,20 +14844,17 @@ impl rt::decode::DecodeStruct for WorkflowFeatureConfig {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "features" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFeature>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["features"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<WorkflowFeature>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFeatureConfig {
             features: f0.unwrap_or_default(),
@@ -14173,7 +14884,8 @@ impl rt::Validate for WorkflowFeatureConfig {
 /// Settings of a process-centre template (流程中心模板配置).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowProcessCentreTemplateConfig`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowProcessCentreTemplateConfig {
     /// Whether the template is hidden (是否为隐藏模板).
@@ -14217,37 +14929,54 @@ impl rt::decode::DecodeStruct for WorkflowProcessCentreTemplateConfig {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hidden" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "hidden",
+                "createInstanceMobileUrl",
+                "createInstancePcUrl",
+                "templateEditUrl",
+                "disableSendCard",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "createInstanceMobileUrl" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createInstancePcUrl" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "templateEditUrl" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "disableSendCard" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowProcessCentreTemplateConfig {
             hidden: f0.unwrap_or_default(),
@@ -14310,7 +15039,8 @@ impl rt::Validate for WorkflowProcessCentreTemplateConfig {
 /// Someone copied on a process-centre instance (抄送信息).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedNotifier`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedNotifier {
     /// The userid copied (抄送接收人). Spelled `userid` on the wire.
@@ -14336,22 +15066,24 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedNotifier {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userid" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["userid", "position"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "position" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowIntegratedNotifier {
             userid: f0.unwrap_or_default(),
@@ -14387,7 +15119,8 @@ impl rt::Validate for WorkflowIntegratedNotifier {
 /// Someone to copy (抄送人).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowNotifierRef`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowNotifierRef {
     /// The userid copied (抄送人userId).
@@ -14407,15 +15140,17 @@ impl rt::decode::DecodeStruct for WorkflowNotifierRef {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["userId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowNotifierRef {
             user_id: rt::decode::required(f0, "userId")?,
@@ -14437,7 +15172,8 @@ impl rt::Validate for WorkflowNotifierRef {
 /// A new state of a process-centre instance (实例状态).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedInstanceUpdate`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedInstanceUpdate {
     /// The instance's id (实例ID).
@@ -14475,29 +15211,41 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedInstanceUpdate {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processInstanceId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["processInstanceId", "status", "result", "notifiers"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "status" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "result" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "notifiers" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowNotifierRef>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<WorkflowNotifierRef>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowIntegratedInstanceUpdate {
             process_instance_id: rt::decode::required(f0, "processInstanceId")?,
@@ -14537,7 +15285,8 @@ impl rt::Validate for WorkflowIntegratedInstanceUpdate {
 /// A pending task to create in the process centre (待处理任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskInput`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedTaskInput {
     /// The handler's userid.
@@ -14575,32 +15324,41 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedTaskInput {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "userId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["userId", "url", "customData", "dueTimestamp"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "url" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "customData" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "dueTimestamp" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowIntegratedTaskInput {
             user_id: f0.unwrap_or_default(),
@@ -14650,7 +15408,8 @@ impl rt::Validate for WorkflowIntegratedTaskInput {
 /// A created process-centre task (OA审批任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskRef`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedTaskRef {
@@ -14680,20 +15439,18 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedTaskRef {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["taskId", "userId"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowIntegratedTaskRef {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -14704,7 +15461,8 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedTaskRef {
 /// A new state of a process-centre task (任务状态).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskUpdate`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedTaskUpdate {
     /// The task's id (OA审批任务ID).
@@ -14736,23 +15494,28 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedTaskUpdate {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["taskId", "status", "result"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "status" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "result" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowIntegratedTaskUpdate {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -14785,7 +15548,8 @@ impl rt::Validate for WorkflowIntegratedTaskUpdate {
 /// A pending process-centre task (流程中心任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTask`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedTask {
@@ -14869,50 +15633,72 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedTask {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "taskId",
+                "activityId",
+                "userId",
+                "status",
+                "result",
+                "createTime",
+                "finishTime",
+                "processInstanceId",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "activityId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "result" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "finishTime" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processInstanceId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowIntegratedTask {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -14929,7 +15715,8 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedTask {
 /// A page of process-centre tasks (分页结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowIntegratedTaskPage {
@@ -14962,25 +15749,24 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedTaskPage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["hasMore", "list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "list" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowIntegratedTask>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<WorkflowIntegratedTask>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowIntegratedTaskPage {
             has_more: f0.unwrap_or_default(),
@@ -14991,7 +15777,8 @@ impl rt::decode::DecodeStruct for WorkflowIntegratedTaskPage {
 /// A template's form schema and process settings (表单模板schema及流程配置).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSchemaAndProcess`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSchemaAndProcess {
@@ -15138,85 +15925,134 @@ impl rt::decode::DecodeStruct for WorkflowSchemaAndProcess {
         let mut f12 = None;
         let mut f13 = None;
         let mut f14 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processCode" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "processCode",
+                "formUuid",
+                "bizCategoryId",
+                "processId",
+                "appUuid",
+                "name",
+                "memo",
+                "icon",
+                "status",
+                "creatorUserId",
+                "modifierUserId",
+                "createTime",
+                "modifyTime",
+                "schemaContent",
+                "processConfig",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "formUuid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizCategoryId" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "appUuid" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "memo" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "icon" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creatorUserId" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifierUserId" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modifyTime" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "schemaContent" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processConfig" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowSchemaAndProcess {
             process_code: rt::decode::required(f0, "processCode")?,
@@ -15306,7 +16142,8 @@ impl rt::Scalar for WorkflowFieldBehavior {
 /// A form control's permission for the current approver (表单控件字段操作权限).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFieldSetting`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFieldSetting {
@@ -15348,30 +16185,34 @@ impl rt::decode::DecodeStruct for WorkflowFieldSetting {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "fieldId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["fieldId", "fieldBehavior", "componentType"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "fieldBehavior" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowFieldBehavior>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<WorkflowFieldBehavior>>::new(),
+                    )
                 }
-                "componentType" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFieldSetting {
             field_id: f0.unwrap_or_default(),
@@ -15383,7 +16224,8 @@ impl rt::decode::DecodeStruct for WorkflowFieldSetting {
 /// One change of a form control's value (字段内容修改记录).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFieldModification`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFieldModification {
@@ -15443,37 +16285,48 @@ impl rt::decode::DecodeStruct for WorkflowFieldModification {
         let mut f2 = None;
         let mut f3 = None;
         let mut f4 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "fieldId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["fieldId", "value", "createTime", "userId", "name"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "name" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFieldModification {
             field_id: f0.unwrap_or_default(),
@@ -15487,7 +16340,8 @@ impl rt::decode::DecodeStruct for WorkflowFieldModification {
 /// An instance or task in a user's approval centre (审批中心条目).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowCentreItem`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowCentreItem {
@@ -15637,90 +16491,134 @@ impl rt::decode::DecodeStruct for WorkflowCentreItem {
         let mut f12 = None;
         let mut f13 = None;
         let mut f14 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "taskId",
+                "processInstanceId",
+                "result",
+                "status",
+                "processCreateTime",
+                "processEndTime",
+                "originatorName",
+                "originatorId",
+                "originatorPhoto",
+                "formMassage",
+                "url",
+                "title",
+                "processType",
+                "activityId",
+                "appType",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processInstanceId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "result" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
+                    )
                 }
-                "processCreateTime" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processEndTime" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originatorName" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originatorId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originatorPhoto" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "formMassage" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "url" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processType" => {
-                    f12 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "activityId" => {
-                    f13 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "appType" => {
-                    f14 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowCentreItem {
             task_id: f0.unwrap_or_default(),
@@ -15744,7 +16642,8 @@ impl rt::decode::DecodeStruct for WorkflowCentreItem {
 /// A page of approval-centre entries.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowCentreItemPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowCentreItemPage {
@@ -15777,25 +16676,24 @@ impl rt::decode::DecodeStruct for WorkflowCentreItemPage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "list" => {
-                    f0 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowCentreItem>>::new(),
-                            )?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["list", "hasMore"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<WorkflowCentreItem>>::new(),
+                    )
                 }
-                "hasMore" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowCentreItemPage {
             list: f0.unwrap_or_default(),
@@ -15806,7 +16704,8 @@ impl rt::decode::DecodeStruct for WorkflowCentreItemPage {
 /// One entry of an instance's operation record (审批单操作记录).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumOperationRecord`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumOperationRecord {
@@ -15875,51 +16774,55 @@ impl rt::decode::DecodeStruct for WorkflowPremiumOperationRecord {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "timestamp" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["timestamp", "result", "operationType", "userId", "remark", "attachments"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "result" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
+                    )
                 }
-                "operationType" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowOperationType>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<WorkflowOperationType>>::new(),
+                    )
                 }
-                "userId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "remark" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attachments" => {
-                    f5 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
-                            )?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumOperationRecord {
             timestamp: f0.unwrap_or_default(),
@@ -15934,7 +16837,8 @@ impl rt::decode::DecodeStruct for WorkflowPremiumOperationRecord {
 /// One approval task of an instance (任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumTask`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumTask {
@@ -16009,51 +16913,64 @@ impl rt::decode::DecodeStruct for WorkflowPremiumTask {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "taskId",
+                "userId",
+                "status",
+                "result",
+                "createTimestamp",
+                "finishTimestamp",
+                "activityId",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
+                    )
                 }
-                "status" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
+                    )
                 }
-                "result" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
-                            )?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "createTimestamp" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "finishTimestamp" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "activityId" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumTask {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -16069,7 +16986,8 @@ impl rt::decode::DecodeStruct for WorkflowPremiumTask {
 /// An approval instance with its data (审批流程数据).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumInstance`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumInstance {
@@ -16228,104 +17146,142 @@ impl rt::decode::DecodeStruct for WorkflowPremiumInstance {
         let mut f13 = None;
         let mut f14 = None;
         let mut f15 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processInstanceId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "processInstanceId",
+                "mainProcessInstanceId",
+                "finishTime",
+                "finishTimeInMills",
+                "attachedProcessInstanceIds",
+                "businessId",
+                "title",
+                "originatorDeptId",
+                "result",
+                "createTime",
+                "createTimeInMills",
+                "originatorUserid",
+                "status",
+                "formComponentValues",
+                "operationRecords",
+                "tasks",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "mainProcessInstanceId" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "finishTime" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "finishTimeInMills" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "attachedProcessInstanceIds" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "businessId" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "originatorDeptId" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "result" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "createTimeInMills" => {
-                    f10 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "originatorUserid" => {
-                    f11 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "status" => {
-                    f12 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
-                            )?,
-                    );
+                12 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f12,
+                        rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
+                    )
                 }
-                "formComponentValues" => {
-                    f13 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
-                            )?,
-                    );
+                13 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f13,
+                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                    )
                 }
-                "operationRecords" => {
-                    f14 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    Vec<WorkflowPremiumOperationRecord>,
-                                >::new(),
-                            )?,
-                    );
+                14 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f14,
+                        rt::decode::Field::<Vec<WorkflowPremiumOperationRecord>>::new(),
+                    )
                 }
-                "tasks" => {
-                    f15 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowPremiumTask>>::new(),
-                            )?,
-                    );
+                15 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f15,
+                        rt::decode::Field::<Vec<WorkflowPremiumTask>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumInstance {
             process_instance_id: rt::decode::required(f0, "processInstanceId")?,
@@ -16350,7 +17306,8 @@ impl rt::decode::DecodeStruct for WorkflowPremiumInstance {
 /// A page of approval instances with their data.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumInstancePage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumInstancePage {
@@ -16401,35 +17358,41 @@ impl rt::decode::DecodeStruct for WorkflowPremiumInstancePage {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nextToken" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["nextToken", "hasMore", "maxResults", "list"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "hasMore" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "maxResults" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "list" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowPremiumInstance>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<WorkflowPremiumInstance>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumInstancePage {
             next_token: f0.unwrap_or_default(),
@@ -16442,7 +17405,8 @@ impl rt::decode::DecodeStruct for WorkflowPremiumInstancePage {
 /// A task to decide (任务详情).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTaskInfo`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowTaskInfo {
     /// The task's id (任务ID).
@@ -16468,18 +17432,21 @@ impl rt::decode::DecodeStruct for WorkflowTaskInfo {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["taskId", "processInstanceId"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "processInstanceId" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowTaskInfo {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -16505,7 +17472,8 @@ impl rt::Validate for WorkflowTaskInfo {
 /// The outcome of deciding one task (单个任务的执行结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowBatchExecuteResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowBatchExecuteResult {
@@ -16538,22 +17506,24 @@ impl rt::decode::DecodeStruct for WorkflowBatchExecuteResult {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "result" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["result", "message"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "message" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowBatchExecuteResult {
             result: f0.unwrap_or_default(),
@@ -16564,7 +17534,8 @@ impl rt::decode::DecodeStruct for WorkflowBatchExecuteResult {
 /// A pending task of an employee, as an admin sees it (待处理任务).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowManagerTodoTask`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowManagerTodoTask {
@@ -16648,50 +17619,72 @@ impl rt::decode::DecodeStruct for WorkflowManagerTodoTask {
         let mut f5 = None;
         let mut f6 = None;
         let mut f7 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "taskId",
+                "processCode",
+                "title",
+                "businessId",
+                "processInstanceId",
+                "userId",
+                "canRedirect",
+                "createTime",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processCode" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "businessId" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "processInstanceId" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "userId" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "canRedirect" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "createTime" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowManagerTodoTask {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -16708,7 +17701,8 @@ impl rt::decode::DecodeStruct for WorkflowManagerTodoTask {
 /// A page of an employee's pending tasks.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowManagerTodoPage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowManagerTodoPage {
@@ -16741,25 +17735,24 @@ impl rt::decode::DecodeStruct for WorkflowManagerTodoPage {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "hasMore" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["hasMore", "list"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "list" => {
-                    f1 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowManagerTodoTask>>::new(),
-                            )?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Vec<WorkflowManagerTodoTask>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowManagerTodoPage {
             has_more: f0.unwrap_or_default(),
@@ -16770,7 +17763,8 @@ impl rt::decode::DecodeStruct for WorkflowManagerTodoPage {
 /// The outcome of transferring one task (转交结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowRedirectResult`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowRedirectResult {
@@ -16809,25 +17803,28 @@ impl rt::decode::DecodeStruct for WorkflowRedirectResult {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "taskId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["taskId", "success", "errorMsg"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "success" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "errorMsg" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowRedirectResult {
             task_id: rt::decode::required(f0, "taskId")?,
@@ -16839,7 +17836,8 @@ impl rt::decode::DecodeStruct for WorkflowRedirectResult {
 /// The outcome of a batch transfer (批量转交结果).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowRedirectSummary`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowRedirectSummary {
@@ -16881,30 +17879,34 @@ impl rt::decode::DecodeStruct for WorkflowRedirectSummary {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "failCount" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["failCount", "totalCount", "redirectResults"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "totalCount" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "redirectResults" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowRedirectResult>>::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<WorkflowRedirectResult>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowRedirectSummary {
             fail_count: f0.unwrap_or_default(),
@@ -16916,7 +17918,8 @@ impl rt::decode::DecodeStruct for WorkflowRedirectSummary {
 /// A business group of process-centre templates (业务分组).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDirectory`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowDirectory {
@@ -16946,20 +17949,24 @@ impl rt::decode::DecodeStruct for WorkflowDirectory {
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
         let mut f1 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "dirId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["dirId", "bizGroup"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "bizGroup" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowDirectory {
             dir_id: rt::decode::required(f0, "dirId")?,
@@ -16970,7 +17977,8 @@ impl rt::decode::DecodeStruct for WorkflowDirectory {
 /// A new value of one control of an instance's form (表单数据内容).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormVariable`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowFormVariable {
     /// The control's id (控件id).
@@ -17008,28 +18016,41 @@ impl rt::decode::DecodeStruct for WorkflowFormVariable {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "bizAlias", "value", "extValue"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "bizAlias" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f2 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "extValue" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFormVariable {
             id: rt::decode::required(f0, "id")?,
@@ -17069,7 +18090,8 @@ impl rt::Validate for WorkflowFormVariable {
 /// Settings of process-centre tasks (任务维度属性配置).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowTaskConfig`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct WorkflowTaskConfig {
     /// Whether creating the tasks sends no message card (是否禁用消息卡片通知); false by default.
@@ -17089,17 +18111,17 @@ impl rt::decode::DecodeStruct for WorkflowTaskConfig {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "disableSendCard" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["disableSendCard"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowTaskConfig {
             disable_send_card: f0.unwrap_or_default(),
@@ -17126,7 +18148,8 @@ impl rt::Validate for WorkflowTaskConfig {
 /// One control's data in a data-form instance (表单实例控件数据).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowFormInstanceData`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowFormInstanceData {
@@ -17195,42 +18218,55 @@ impl rt::decode::DecodeStruct for WorkflowFormInstanceData {
         let mut f3 = None;
         let mut f4 = None;
         let mut f5 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "componentType" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["componentType", "bizAlias", "extendValue", "label", "value", "key"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "bizAlias" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "extendValue" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "label" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "value" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "key" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowFormInstanceData {
             component_type: f0.unwrap_or_default(),
@@ -17245,7 +18281,8 @@ impl rt::decode::DecodeStruct for WorkflowFormInstanceData {
 /// A data-form instance (数据表单实例).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDataFormInstance`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowDataFormInstance {
@@ -17368,78 +18405,112 @@ impl rt::decode::DecodeStruct for WorkflowDataFormInstance {
         let mut f9 = None;
         let mut f10 = None;
         let mut f11 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "formInstanceId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "formInstanceId",
+                "appUuid",
+                "formCode",
+                "title",
+                "creator",
+                "modifier",
+                "createTimestamp",
+                "modifyTimestamp",
+                "outInstanceId",
+                "outBizCode",
+                "attributes",
+                "formInstDataList",
+            ],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                "appUuid" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "formCode" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "title" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "creator" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "modifier" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "createTimestamp" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "modifyTimestamp" => {
-                    f7 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f7,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "outInstanceId" => {
-                    f8 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                8 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f8,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "outBizCode" => {
-                    f9 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                9 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f9,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "attributes" => {
-                    f10 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<
-                                    ::std::collections::BTreeMap<String, serde_json::Value>,
-                                >::new(),
-                            )?,
-                    );
+                10 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f10,
+                        rt::decode::Field::<
+                            ::std::collections::BTreeMap<String, serde_json::Value>,
+                        >::new(),
+                    )
                 }
-                "formInstDataList" => {
-                    f11 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowFormInstanceData>>::new(),
-                            )?,
-                    );
+                11 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f11,
+                        rt::decode::Field::<Vec<WorkflowFormInstanceData>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowDataFormInstance {
             form_instance_id: rt::decode::required(f0, "formInstanceId")?,
@@ -17460,7 +18531,8 @@ impl rt::decode::DecodeStruct for WorkflowDataFormInstance {
 /// A page of data-form instances.
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDataFormInstancePage`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowDataFormInstancePage {
@@ -17511,35 +18583,41 @@ impl rt::decode::DecodeStruct for WorkflowDataFormInstancePage {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "nextToken" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["nextToken", "hasMore", "maxResults", "values"],
+        )? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "hasMore" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<bool>>::new(),
+                    )
                 }
-                "maxResults" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "values" => {
-                    f3 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::Field::<Vec<WorkflowDataFormInstance>>::new(),
-                            )?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Vec<WorkflowDataFormInstance>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowDataFormInstancePage {
             next_token: f0.unwrap_or_default(),
@@ -17552,7 +18630,8 @@ impl rt::decode::DecodeStruct for WorkflowDataFormInstancePage {
 /// Response of [`WorkflowApi::start_process_instance`](super::workflow::WorkflowApi::start_process_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowStartProcessInstanceResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowStartProcessInstanceResponse {
@@ -17573,15 +18652,17 @@ impl rt::decode::DecodeStruct for WorkflowStartProcessInstanceResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "instanceId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["instanceId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowStartProcessInstanceResponse {
             instance_id: rt::decode::required(f0, "instanceId")?,
@@ -17591,7 +18672,8 @@ impl rt::decode::DecodeStruct for WorkflowStartProcessInstanceResponse {
 /// Response of [`WorkflowApi::save_form`](super::workflow::WorkflowApi::save_form).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSaveFormResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSaveFormResponse {
@@ -17612,15 +18694,17 @@ impl rt::decode::DecodeStruct for WorkflowSaveFormResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processCode" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["processCode"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowSaveFormResponse {
             process_code: rt::decode::required(f0, "processCode")?,
@@ -17630,7 +18714,8 @@ impl rt::decode::DecodeStruct for WorkflowSaveFormResponse {
 /// Response of [`WorkflowApi::save_process`](super::workflow::WorkflowApi::save_process).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSaveProcessResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSaveProcessResponse {
@@ -17651,15 +18736,17 @@ impl rt::decode::DecodeStruct for WorkflowSaveProcessResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processCode" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["processCode"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowSaveProcessResponse {
             process_code: rt::decode::required(f0, "processCode")?,
@@ -17669,7 +18756,8 @@ impl rt::decode::DecodeStruct for WorkflowSaveProcessResponse {
 /// Response of [`WorkflowApi::delete_process`](super::workflow::WorkflowApi::delete_process).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowDeleteProcessResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowDeleteProcessResponse {
@@ -17693,17 +18781,17 @@ impl rt::decode::DecodeStruct for WorkflowDeleteProcessResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processCode" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["processCode"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowDeleteProcessResponse {
             process_code: f0.unwrap_or_default(),
@@ -17713,7 +18801,8 @@ impl rt::decode::DecodeStruct for WorkflowDeleteProcessResponse {
 /// Response of [`WorkflowApi::save_integrated_instance`](super::workflow::WorkflowApi::save_integrated_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowSaveIntegratedInstanceResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowSaveIntegratedInstanceResponse {
@@ -17734,15 +18823,17 @@ impl rt::decode::DecodeStruct for WorkflowSaveIntegratedInstanceResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processInstanceId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["processInstanceId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowSaveIntegratedInstanceResponse {
             process_instance_id: rt::decode::required(f0, "processInstanceId")?,
@@ -17752,7 +18843,8 @@ impl rt::decode::DecodeStruct for WorkflowSaveIntegratedInstanceResponse {
 /// Response of [`WorkflowApi::premium_save_integrated_process`](super::workflow::WorkflowApi::premium_save_integrated_process).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveIntegratedProcessResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveIntegratedProcessResponse {
@@ -17773,15 +18865,17 @@ impl rt::decode::DecodeStruct for WorkflowPremiumSaveIntegratedProcessResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processCode" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["processCode"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumSaveIntegratedProcessResponse {
             process_code: rt::decode::required(f0, "processCode")?,
@@ -17791,7 +18885,8 @@ impl rt::decode::DecodeStruct for WorkflowPremiumSaveIntegratedProcessResponse {
 /// Response of [`WorkflowApi::premium_save_integrated_instance`](super::workflow::WorkflowApi::premium_save_integrated_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveIntegratedInstanceResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveIntegratedInstanceResponse {
@@ -17812,15 +18907,17 @@ impl rt::decode::DecodeStruct for WorkflowPremiumSaveIntegratedInstanceResponse 
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processInstanceId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["processInstanceId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumSaveIntegratedInstanceResponse {
             process_instance_id: rt::decode::required(f0, "processInstanceId")?,
@@ -17830,7 +18927,8 @@ impl rt::decode::DecodeStruct for WorkflowPremiumSaveIntegratedInstanceResponse 
 /// Response of [`WorkflowApi::premium_save_data_form`](super::workflow::WorkflowApi::premium_save_data_form).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveDataFormResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveDataFormResponse {
@@ -17851,15 +18949,17 @@ impl rt::decode::DecodeStruct for WorkflowPremiumSaveDataFormResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "processCode" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["processCode"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumSaveDataFormResponse {
             process_code: rt::decode::required(f0, "processCode")?,
@@ -17869,7 +18969,8 @@ impl rt::decode::DecodeStruct for WorkflowPremiumSaveDataFormResponse {
 /// Response of [`WorkflowApi::premium_save_data_form_instance`](super::workflow::WorkflowApi::premium_save_data_form_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveDataFormInstanceResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumSaveDataFormInstanceResponse {
@@ -17890,15 +18991,17 @@ impl rt::decode::DecodeStruct for WorkflowPremiumSaveDataFormInstanceResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "instanceId" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["instanceId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumSaveDataFormInstanceResponse {
             instance_id: rt::decode::required(f0, "instanceId")?,
@@ -17908,7 +19011,8 @@ impl rt::decode::DecodeStruct for WorkflowPremiumSaveDataFormInstanceResponse {
 /// Response of [`WorkflowApi::premium_update_data_form_instances`](super::workflow::WorkflowApi::premium_update_data_form_instances).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowPremiumUpdateDataFormInstancesResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct WorkflowPremiumUpdateDataFormInstancesResponse {
@@ -17932,17 +19036,17 @@ impl rt::decode::DecodeStruct for WorkflowPremiumUpdateDataFormInstancesResponse
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "instanceId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["instanceId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(WorkflowPremiumUpdateDataFormInstancesResponse {
             instance_id: f0.unwrap_or_default(),

@@ -260,7 +260,8 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     });
     quote! {
         #doc
-        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        #[derive(Clone, Debug, serde::Serialize)]
+        #[cfg_attr(feature = "eq", derive(PartialEq))]
         #transparent
         #[non_exhaustive]
         pub struct #req { #(#decls)* #file_decl }

@@ -29,9 +29,11 @@ pub fn block(spec: &Spec) -> String {
         )
     ));
     // The generated `conformance` module calls every endpoint.
-    out.push_str("conformance = [\"full\", \"serialize\"]\n");
+    out.push_str("conformance = [\"full\", \"serialize\", \"eq\"]\n");
     // `Serialize` for the types only answers carry (requests always have it).
     out.push_str("serialize = []\n");
+    // `PartialEq` for generated structs, requests and unions.
+    out.push_str("eq = []\n");
     for area in spec.areas.iter().filter(|a| a.has_module()) {
         let needs = deps.get(&area.name).cloned().unwrap_or_default();
         out.push_str(&format!("{} = [{}]\n", area.name, list(&mut needs.iter())));
@@ -128,7 +130,7 @@ endpoints:
         assert_eq!(
             super::block(&spec),
             format!(
-                "{}\nfull = [\"a\", \"b\"]\nconformance = [\"full\", \"serialize\"]\nserialize = []\na = []\nb = [\"a\"]\n{}\n",
+                "{}\nfull = [\"a\", \"b\"]\nconformance = [\"full\", \"serialize\", \"eq\"]\nserialize = []\neq = []\na = []\nb = [\"a\"]\n{}\n",
                 super::BEGIN,
                 super::END
             )

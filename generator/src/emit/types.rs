@@ -42,10 +42,16 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
     let decls = fields
         .iter()
         .map(|f| field_decl(spec, &area.name, f, false, serialize));
+    // `PartialEq` comes with the `eq` feature: derived for every struct it was a quarter of the
+    // crate's build, and callers rarely compare whole answers.
     let derive = match serialize {
-        Serialize::Always => quote!(#[derive(Clone, Debug, PartialEq, serde::Serialize)]),
+        Serialize::Always => quote! {
+            #[derive(Clone, Debug, serde::Serialize)]
+            #[cfg_attr(feature = "eq", derive(PartialEq))]
+        },
         Serialize::WithFeature => quote! {
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug)]
+            #[cfg_attr(feature = "eq", derive(PartialEq))]
             #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
         },
     };
@@ -104,17 +110,26 @@ fn decoder(spec: &Spec, area: &str, t: &TypeDef, fields: &[Field]) -> TokenStrea
             (Some(Encoding::JsonText), _) => quote!(rt::decode::JsonText::<#full>::new()),
             _ => quote!(rt::decode::Field::<#full>::new()),
         };
-        let wire = &f.wire;
-        let aliases = &f.aliases;
-        let alias_arm = (!aliases.is_empty()).then(|| {
-            quote! {
-                #(#aliases)|* if #var.is_none() => #var = Some(map.next_value_seed(#seed)?),
-            }
-        });
-        quote! {
-            #wire => #var = Some(map.next_value_seed(#seed)?),
-            #alias_arm
-        }
+        (var, seed)
+    });
+    // Keys are matched by index (names first, then aliases), so each decoder is one integer
+    // `match` of calls, not a chain of string comparisons.
+    let (slots, seeds): (Vec<_>, Vec<_>) = arms.unzip();
+    let names = fields.iter().map(|f| f.wire.as_str());
+    let alias_of: Vec<(usize, &str)> = fields
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| f.aliases.iter().map(move |a| (i, a.as_str())))
+        .collect();
+    let keys: Vec<&str> = names.chain(alias_of.iter().map(|(_, a)| *a)).collect();
+    let name_arms = slots.iter().zip(&seeds).enumerate().map(|(i, (var, seed))| {
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        quote!(#i => rt::decode::put(&mut map, &mut #var, #seed),)
+    });
+    let alias_arms = alias_of.iter().enumerate().map(|(k, (i, _))| {
+        let index = proc_macro2::Literal::usize_unsuffixed(fields.len() + k);
+        let (var, seed) = (&slots[*i], &seeds[*i]);
+        quote!(#index => rt::decode::put_alias(&mut map, &mut #var, #seed),)
     });
     let inits = fields.iter().zip(&vars).map(|(f, var)| {
         let rust = ident(&f.rust);
@@ -128,17 +143,18 @@ fn decoder(spec: &Spec, area: &str, t: &TypeDef, fields: &[Field]) -> TokenStrea
     let walk = if fields.is_empty() {
         quote! {
             while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                map.next_value::<serde::de::IgnoredAny>()?;
+                rt::decode::skip(&mut map)?;
             }
         }
     } else {
         quote! {
             #(let mut #vars = None;)*
-            while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-                match key.as_str() {
-                    #(#arms)*
-                    _ => { map.next_value::<serde::de::IgnoredAny>()?; }
-                }
+            while let Some(i) = rt::decode::next_field(&mut map, &[#(#keys),*])? {
+                match i {
+                    #(#name_arms)*
+                    #(#alias_arms)*
+                    _ => rt::decode::skip(&mut map),
+                }?;
             }
         }
     };
@@ -426,7 +442,8 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
     });
     quote! {
         #doc
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug)]
+        #[cfg_attr(feature = "eq", derive(PartialEq))]
         #[non_exhaustive]
         pub enum #name {
             #( #variant_docs #vars(#tys), )*

@@ -62,7 +62,8 @@ impl<'c> GoldenBasicApi<'c> {
 /// Source: `spec/golden_basic.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenBasicGetRequest {
     /// Widget id.
@@ -129,7 +130,8 @@ impl<'c> crate::api::Call<'c, GoldenBasicGetRequest> {
 /// Source: `spec/golden_basic.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenBasicCreateRequest {
     /// Display name.
@@ -196,7 +198,8 @@ impl<'c> crate::api::Call<'c, GoldenBasicCreateRequest> {
 /// Source: `spec/golden_basic.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenBasicListRequest {
     /// Position; 0 first.
@@ -289,7 +292,8 @@ impl<'c> crate::api::Call<'c, GoldenBasicListRequest> {
 /// Source: `spec/golden_basic.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenBasicDeleteRequest {
     /// Widget id.
@@ -329,7 +333,8 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
 /// A widget.
 ///
 /// Source: `spec/golden_basic.yaml` · `types.Widget`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Widget {
@@ -377,28 +382,35 @@ impl rt::decode::DecodeStruct for Widget {
         let mut f1 = None;
         let mut f2 = None;
         let mut f3 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                "name" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["id", "name", "tags", "color"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "tags" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "color" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<Color>>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::Field::<Option<Color>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(Widget {
             id: rt::decode::required(f0, "id")?,
@@ -530,7 +542,8 @@ impl rt::Scalar for Level {
 /// Response of [`GoldenBasicApi::create`](super::golden_basic::GoldenBasicApi::create).
 ///
 /// Source: `spec/golden_basic.yaml` · `types.GoldenBasicCreateResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct GoldenBasicCreateResponse {
@@ -551,13 +564,11 @@ impl rt::decode::DecodeStruct for GoldenBasicCreateResponse {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "id" => f0 = Some(map.next_value_seed(rt::decode::Field::<i64>::new())?),
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+        while let Some(i) = rt::decode::next_field(&mut map, &["id"])? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<i64>::new()),
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(GoldenBasicCreateResponse {
             id: rt::decode::required(f0, "id")?,
@@ -567,7 +578,8 @@ impl rt::decode::DecodeStruct for GoldenBasicCreateResponse {
 /// Response of [`GoldenBasicApi::list`](super::golden_basic::GoldenBasicApi::list).
 ///
 /// Source: `spec/golden_basic.yaml` · `types.GoldenBasicListResponse`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct GoldenBasicListResponse {
@@ -606,25 +618,28 @@ impl rt::decode::DecodeStruct for GoldenBasicListResponse {
         let mut f0 = None;
         let mut f1 = None;
         let mut f2 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "has_more" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<bool>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &["has_more", "next_cursor", "list"],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Field::<bool>::new()),
+                1 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f1,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "next_cursor" => {
-                    f1 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::Field::<Vec<Widget>>::new(),
+                    )
                 }
-                "list" => {
-                    f2 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<Widget>>::new())?,
-                    );
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(GoldenBasicListResponse {
             has_more: rt::decode::required(f0, "has_more")?,

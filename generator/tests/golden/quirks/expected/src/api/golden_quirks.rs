@@ -89,7 +89,8 @@ impl<'c> GoldenQuirksApi<'c> {
 /// Source: `spec/golden_quirks.yaml` · `endpoints.send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenQuirksSendRequest {
     /// The body.
@@ -137,7 +138,8 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
 /// Source: `spec/golden_quirks.yaml` · `endpoints.fetch`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenQuirksFetchRequest {
     /// Record key.
@@ -214,7 +216,8 @@ impl<'c> crate::api::Call<'c, GoldenQuirksFetchRequest> {
 /// Source: `spec/golden_quirks.yaml` · `endpoints.old_fetch`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenQuirksOldFetchRequest {
     /// Record key.
@@ -263,7 +266,8 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
 /// Source: `spec/golden_quirks.yaml` · `endpoints.window`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenQuirksWindowRequest {
     /// First day.
@@ -359,7 +363,8 @@ impl<'c> crate::api::Call<'c, GoldenQuirksWindowRequest> {
 /// Source: `spec/golden_quirks.yaml` · `endpoints.send_flat`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct GoldenQuirksSendFlatRequest {
     /// The recipient.
@@ -408,7 +413,8 @@ impl rt::Endpoint for GoldenQuirksSendFlatRequest {
 /// A record with every quirk.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.QuirkyRecord`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct QuirkyRecord {
@@ -502,51 +508,70 @@ impl rt::decode::DecodeStruct for QuirkyRecord {
         let mut f4 = None;
         let mut f5 = None;
         let mut f6 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "ids" => f0 = Some(map.next_value_seed(rt::decode::Comma::<i64>::new())?),
-                "users" => {
-                    f1 = Some(map.next_value_seed(rt::decode::Pipe::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(
+            &mut map,
+            &[
+                "ids",
+                "users",
+                "ext",
+                "order",
+                "paths",
+                "managerUserid",
+                "big",
+                "managerUserId",
+            ],
+        )? {
+            match i {
+                0 => rt::decode::put(&mut map, &mut f0, rt::decode::Comma::<i64>::new()),
+                1 => {
+                    rt::decode::put(&mut map, &mut f1, rt::decode::Pipe::<String>::new())
                 }
-                "ext" => {
-                    f2 = Some(
-                        map
-                            .next_value_seed(
-                                rt::decode::JsonText::<
-                                    ::std::collections::BTreeMap<String, String>,
-                                >::new(),
-                            )?,
-                    );
+                2 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f2,
+                        rt::decode::JsonText::<
+                            ::std::collections::BTreeMap<String, String>,
+                        >::new(),
+                    )
                 }
-                "order" => {
-                    f3 = Some(
-                        map.next_value_seed(rt::decode::LooseMap::<i64, i64>::new())?,
-                    );
+                3 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f3,
+                        rt::decode::LooseMap::<i64, i64>::new(),
+                    )
                 }
-                "paths" => {
-                    f4 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<Vec<i64>>>::new())?,
-                    );
+                4 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f4,
+                        rt::decode::Field::<Vec<Vec<i64>>>::new(),
+                    )
                 }
-                "managerUserid" => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                5 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                "managerUserId" if f5.is_none() => {
-                    f5 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<String>>::new())?,
-                    );
+                6 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f6,
+                        rt::decode::Field::<Option<i64>>::new(),
+                    )
                 }
-                "big" => {
-                    f6 = Some(
-                        map.next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
-                    );
+                7 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f5,
+                        rt::decode::Field::<Option<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(QuirkyRecord {
             ids: f0.unwrap_or_default(),
@@ -564,7 +589,8 @@ impl rt::decode::DecodeStruct for QuirkyRecord {
 /// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.Body`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub enum Body {
     /// Plain text. (`text`)
@@ -666,7 +692,8 @@ impl rt::Wire for Body {
 /// Text content.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.TextBody`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct TextBody {
     /// The text.
@@ -686,15 +713,17 @@ impl rt::decode::DecodeStruct for TextBody {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "content" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["content"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(TextBody {
             content: rt::decode::required(f0, "content")?,
@@ -720,7 +749,8 @@ impl rt::Validate for TextBody {
 /// Card content.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.CardBody`
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub struct CardBody {
     /// Title.
@@ -740,15 +770,17 @@ impl rt::decode::DecodeStruct for CardBody {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "title" => {
-                    f0 = Some(map.next_value_seed(rt::decode::Field::<String>::new())?);
+        while let Some(i) = rt::decode::next_field(&mut map, &["title"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<String>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(CardBody {
             title: rt::decode::required(f0, "title")?,
@@ -772,7 +804,8 @@ impl rt::Validate for CardBody {
 /// Tagged by `EventType`; the variant's fields sit next to the tag (`{"EventType": "...", ...}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.Notice`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[non_exhaustive]
 pub enum Notice {
     /// Users joined. (`user_add_org`)
@@ -866,7 +899,8 @@ impl rt::Wire for Notice {
 /// Users a notice is about.
 ///
 /// Source: `spec/golden_quirks.yaml` · `types.UserNotice`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "eq", derive(PartialEq))]
 #[cfg_attr(feature = "serialize", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct UserNotice {
@@ -890,22 +924,24 @@ impl rt::decode::DecodeStruct for UserNotice {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0 = None;
-        while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
-            match key.as_str() {
-                "UserId" => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+        while let Some(i) = rt::decode::next_field(&mut map, &["UserId", "userId"])? {
+            match i {
+                0 => {
+                    rt::decode::put(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                "userId" if f0.is_none() => {
-                    f0 = Some(
-                        map.next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
-                    );
+                1 => {
+                    rt::decode::put_alias(
+                        &mut map,
+                        &mut f0,
+                        rt::decode::Field::<Vec<String>>::new(),
+                    )
                 }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
+                _ => rt::decode::skip(&mut map),
+            }?;
         }
         Ok(UserNotice {
             user_id: f0.unwrap_or_default(),
