@@ -122,10 +122,14 @@ fn decoder(spec: &Spec, area: &str, t: &TypeDef, fields: &[Field]) -> TokenStrea
         .flat_map(|(i, f)| f.aliases.iter().map(move |a| (i, a.as_str())))
         .collect();
     let keys: Vec<&str> = names.chain(alias_of.iter().map(|(_, a)| *a)).collect();
-    let name_arms = slots.iter().zip(&seeds).enumerate().map(|(i, (var, seed))| {
-        let i = proc_macro2::Literal::usize_unsuffixed(i);
-        quote!(#i => rt::decode::put(&mut map, &mut #var, #seed),)
-    });
+    let name_arms = slots
+        .iter()
+        .zip(&seeds)
+        .enumerate()
+        .map(|(i, (var, seed))| {
+            let i = proc_macro2::Literal::usize_unsuffixed(i);
+            quote!(#i => rt::decode::put(&mut map, &mut #var, #seed),)
+        });
     let alias_arms = alias_of.iter().enumerate().map(|(k, (i, _))| {
         let index = proc_macro2::Literal::usize_unsuffixed(fields.len() + k);
         let (var, seed) = (&slots[*i], &seeds[*i]);
