@@ -244,6 +244,38 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
             }
         }
     }
+    // The client reads the envelope's keys of an oapi answer itself: a type that is the whole
+    // answer never sees them, so a field of that name would always be empty.
+    for area in &spec.areas {
+        for ep in area.endpoints.iter().filter(|ep| ep.host == Host::Oapi) {
+            let (None, Some(Ty::Named(name))) = (&ep.response.at, ep.response.ty()) else {
+                continue;
+            };
+            let Some(def) = spec.types.get(name) else {
+                continue;
+            };
+            let TypeKind::Struct(fields) = &def.kind else {
+                continue;
+            };
+            for (field, key) in fields.iter().flat_map(|f| {
+                std::iter::once(&f.wire)
+                    .chain(&f.aliases)
+                    .filter(|k| dingtalk_wire::ENVELOPE_KEYS.contains(&k.as_str()))
+                    .map(move |k| (f, k))
+            }) {
+                cx.diags.error(
+                    def.loc.clone(),
+                    format!(
+                        "type `{name}`, field `{}`: `{name}` is the whole answer of `{}.{}`, whose envelope keys ({}) the client reads itself, so `{key}` never reaches the type; drop the field (a failed call's error carries errcode, errmsg and request_id)",
+                        field.wire,
+                        area.name,
+                        ep.name,
+                        dingtalk_wire::ENVELOPE_KEYS.join(", ")
+                    ),
+                );
+            }
+        }
+    }
     // Pass 3: examples decode into what they claim to.
     for area in &spec.areas {
         let index = parsed

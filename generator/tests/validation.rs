@@ -850,6 +850,34 @@ fn example_missing_a_required_response_field() {
 }
 
 #[test]
+fn a_whole_answer_type_declaring_an_envelope_key() {
+    // `Item` as the whole oapi answer: its `errmsg` would never be filled.
+    let text = edit("    response:\n      at: result\n", "    response:\n")
+        .replace("name: {type: string, doc: Item name.}", "errmsg: {type: string, doc: Text.}")
+        .replace(
+            "{\"errcode\": 0, \"errmsg\": \"ok\",\n       \"result\": {\"id\": 7, \"name\": \"seven\"}}",
+            "{\"errcode\": 0, \"errmsg\": \"ok\", \"id\": 7}",
+        );
+    let d = only_error(&text);
+    assert_diag(
+        &d,
+        "spec/x.yaml:4",
+        &[
+            "type `Item`, field `errmsg`: `Item` is the whole answer of `x.get`",
+            "errcode, errmsg, sub_code, sub_msg, request_id",
+            "drop the field",
+        ],
+    );
+    // Under `at:` the same type is fine: the envelope is the object around it.
+    let nested = edit(
+        "name: {type: string, doc: Item name.}",
+        "errmsg: {type: string, doc: Text.}",
+    )
+    .replace("\"name\": \"seven\"", "\"errmsg\": \"inner\"");
+    assert!(check(&[src("x", &nested)]).is_ok());
+}
+
+#[test]
 fn example_enum_of_the_wrong_kind() {
     let text = edit("name: {type: string,", "name: {type: Color,");
     let d = only_error(&text.replace("\"name\": \"seven\"", "\"name\": true"));

@@ -35,6 +35,7 @@ pub mod callback;
 pub mod client;
 pub mod codegen;
 pub mod decode;
+mod envelope;
 pub mod error;
 pub mod files;
 #[cfg(test)]

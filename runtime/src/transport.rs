@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed};
 use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::auth::Place;
+use crate::envelope::{self, Envelope, Read};
 use crate::error::endpoint_name;
 use crate::error::Classify;
 use crate::grant::TokenKind;
@@ -477,21 +478,6 @@ fn build_url(
     url
 }
 
-/// The errcode envelope every answer carries.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(default, deserialize_with = "wire::de")]
-    errcode: Option<i64>,
-    #[serde(default, deserialize_with = "wire::de")]
-    errmsg: Option<String>,
-    #[serde(default, deserialize_with = "wire::de")]
-    sub_code: Option<String>,
-    #[serde(default, deserialize_with = "wire::de")]
-    sub_msg: Option<String>,
-    #[serde(default, deserialize_with = "wire::de")]
-    request_id: Option<String>,
-}
-
 /// Decodes a JSON answer of endpoint `meta` as a call does: an errcode ≠ 0 becomes an
 /// [`ApiError`] classified with the endpoint's error table, otherwise the payload (at the top
 /// level or under `payload_at`) becomes `T`. For tests and tools that hold a body already.
@@ -508,31 +494,43 @@ pub(crate) fn decode<T: Wire>(
     if meta.host == Host::Api {
         return payload(bytes, meta, token);
     }
-    let env: Envelope =
-        serde_json::from_slice(bytes).map_err(|e| bad_body(e, bytes, meta, token))?;
+    let read = match envelope::read::<T>(bytes, meta.payload_at) {
+        Ok(read) => read,
+        // The one pass failed, perhaps on an error answer's odd or missing payload: the
+        // envelope alone tells an error answer from a body that is not the JSON expected.
+        Err(e) => match serde_json::from_slice::<Envelope>(bytes).map(Read::failed) {
+            Ok(Some(read)) => read,
+            _ => return Err(bad_body(e, bytes, meta, token)),
+        },
+    };
+    let (env, code) = match read {
+        Read::Payload(env, payload) => {
+            record_request_id(&env);
+            return Ok(payload);
+        }
+        Read::Failed(env, code) => (env, code),
+    };
+    record_request_id(&env);
+    Err(Error::from(
+        ApiError {
+            endpoint: endpoint_name(meta),
+            code: ApiCode::Errcode(code),
+            // DingTalk's text may quote what it was sent (a token in the query).
+            message: crate::secret::mask(&env.errmsg.unwrap_or_default(), token),
+            sub: env.sub_code.filter(|s| !s.is_empty()),
+            sub_msg: env.sub_msg.map(|m| crate::secret::mask(&m, token)),
+            request_id: env.request_id,
+            status: None,
+            class: ErrorClass::Other,
+        }
+        .classified(meta.classify),
+    ))
+}
+
+fn record_request_id(env: &Envelope) {
     if let Some(id) = &env.request_id {
         tracing::Span::current().record("request_id", id.as_str());
     }
-    match env.errcode {
-        Some(0) | None => {}
-        Some(code) => {
-            return Err(Error::from(
-                ApiError {
-                    endpoint: endpoint_name(meta),
-                    code: ApiCode::Errcode(code),
-                    // DingTalk's text may quote what it was sent (a token in the query).
-                    message: crate::secret::mask(&env.errmsg.unwrap_or_default(), token),
-                    sub: env.sub_code.filter(|s| !s.is_empty()),
-                    sub_msg: env.sub_msg.map(|m| crate::secret::mask(&m, token)),
-                    request_id: env.request_id,
-                    status: None,
-                    class: ErrorClass::Other,
-                }
-                .classified(meta.classify),
-            ));
-        }
-    }
-    payload(bytes, meta, token)
 }
 
 /// An answer of either host: the errcode envelope (oapi), or the status and the payload or
@@ -637,58 +635,15 @@ fn payload<T: Wire>(
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result = match meta.payload_at {
         None => T::wire(&mut de),
-        Some(key) => At::<T> {
+        Some(key) => envelope::At::<T> {
             key,
+            env: None,
             _t: std::marker::PhantomData,
         }
-        .deserialize(&mut de),
+        .deserialize(&mut de)
+        .and_then(|v| v.ok_or_else(|| de::Error::custom("the response has no payload"))),
     };
     result.and_then(|v| de.end().map(|()| v)).map_err(bad)
-}
-
-/// Decodes the value under one key of the top-level object, skipping the rest.
-struct At<T> {
-    key: &'static str,
-    _t: std::marker::PhantomData<T>,
-}
-
-impl<'de, T: Wire> DeserializeSeed<'de> for At<T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, T: Wire> Visitor<'de> for At<T> {
-    type Value = T;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "an object with `{}`", self.key)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut found = None;
-        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if k == self.key && found.is_none() {
-                found = Some(map.next_value_seed(Seed::<T>(std::marker::PhantomData))?);
-            } else {
-                map.next_value::<de::IgnoredAny>()?;
-            }
-        }
-        match found {
-            Some(v) => Ok(v),
-            // An absent payload is fine for lists and optional values, an error otherwise.
-            None => T::wire(serde_json::Value::Null)
-                .map_err(|_| de::Error::custom(format_args!("the response has no `{}`", self.key))),
-        }
-    }
-}
-
-struct Seed<T>(std::marker::PhantomData<T>);
-
-impl<'de, T: Wire> DeserializeSeed<'de> for Seed<T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        T::wire(d)
-    }
 }
 
 /// The start of a body for error messages, with the token and every other secret the call
@@ -858,7 +813,7 @@ mod tests {
             a: i64,
         }
         impl Wire for Needs {
-            fn wire<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 Self::deserialize(d)
             }
         }

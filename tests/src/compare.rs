@@ -4,15 +4,22 @@
 //! used. Both sides are read with the decoder's own rules (`dingtalk-wire`), so a spelling the
 //! runtime accepts compares equal to the value it decodes into.
 
-use dingtalk_codegen::model::{Encoding, Endpoint, MapKey, Spec, Ty, TypeKind, UnionContent};
+use dingtalk_codegen::model::{Encoding, Endpoint, Host, MapKey, Spec, Ty, TypeKind, UnionContent};
 use dingtalk_wire::{self as rules, FromRaw, Raw};
 use serde_json::Value;
 
-/// The example's payload for `ep` (the value under `at`, or the whole body).
+/// The example's payload for `ep` (the value under `at`, or the whole body less the envelope).
 pub fn example_payload(ep: &Endpoint) -> Value {
-    match &ep.response.at {
-        Some(key) => ep.example.get(key).cloned().unwrap_or(Value::Null),
-        None => ep.example.clone(),
+    match (&ep.response.at, &ep.example) {
+        (Some(key), example) => example.get(key).cloned().unwrap_or(Value::Null),
+        // The whole answer of an oapi call, less the envelope the client reads itself.
+        (None, Value::Object(map)) if ep.host == Host::Oapi => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !dingtalk_wire::ENVELOPE_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        (None, example) => example.clone(),
     }
 }
 

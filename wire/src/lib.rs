@@ -223,6 +223,11 @@ pub const COMMA: char = ',';
 /// The separator of `encoding: pipe`.
 pub const PIPE: char = '|';
 
+/// The keys of the errcode envelope every `oapi.dingtalk.com` answer carries. The runtime reads
+/// them itself, in the same pass as the payload: a payload that is the whole answer never sees
+/// them (so no spec type of such a payload declares them, and an example's are not its own).
+pub const ENVELOPE_KEYS: [&str; 5] = ["errcode", "errmsg", "sub_code", "sub_msg", "request_id"];
+
 /// The parts of a list carried as one separated string (`"2,3, 4"`): split at `sep`, each part
 /// trimmed, empty parts dropped, so `""` and `"a,,b,"` hold no empty elements.
 pub fn split_list(text: &str, sep: char) -> impl Iterator<Item = &str> {

@@ -83,7 +83,7 @@ impl<'c> MessageApi<'c> {
     /// Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
     ///
     /// Old call for messages from `legacy_send` (known from one public Python client only); there is no official page. No
-    /// source documents the response fields, so the whole body is returned as raw JSON.
+    /// source documents the response fields, so the body (less the errcode envelope) is returned as raw JSON.
     ///
     /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -461,7 +461,7 @@ impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
 /// Request of [`MessageApi::legacy_list_message_status`]: Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
 ///
 /// Old call for messages from `legacy_send` (known from one public Python client only); there is no official page. No
-/// source documents the response fields, so the whole body is returned as raw JSON.
+/// source documents the response fields, so the body (less the errcode envelope) is returned as raw JSON.
 ///
 /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
